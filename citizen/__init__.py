@@ -1,0 +1,61 @@
+"""citizen: volunteer microtasking campaigns for nonprofits."""
+import os
+import secrets
+
+from flask import Flask, request
+
+from citizen.config import Defaults, from_environment
+from citizen.extensions import babel, csrf, db, limiter, login, migrate, tune_sqlite
+
+
+def _secret_key(app):
+    """A random key kept in the instance folder, so a self-hosted install is never left on the default."""
+    path = os.path.join(app.instance_path, "secret_key")
+    if not os.path.exists(path):
+        with open(path, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    with open(path) as fh:
+        return fh.read().strip()
+
+
+def create_app(test_config=None):
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.update(from_environment())
+    if test_config:
+        app.config.update(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "citizen.db")
+    if app.config["SECRET_KEY"] == Defaults.SECRET_KEY and not app.testing:
+        app.config["SECRET_KEY"] = _secret_key(app)
+    app.config.setdefault("MEDIA_FOLDER", None)
+    app.config["MEDIA_FOLDER"] = app.config["MEDIA_FOLDER"] or os.path.join(app.instance_path, "media")
+
+    db.init_app(app)
+    with app.app_context():
+        tune_sqlite(db.engine)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"),
+                     render_as_batch=True)
+    login.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=lambda: request.accept_languages.best_match(app.config["LANGUAGES"]))
+
+    from citizen.campaigns.kinds import load_kinds
+    app.extensions["citizen.kinds"] = load_kinds(app.config["KINDS"])
+
+    from citizen import handlers
+    from citizen.accounts.views import bp as accounts_bp
+    from citizen.api.views import bp as api_bp
+    from citizen.campaigns.views import bp as campaigns_bp
+    from citizen.campaigns.organise import bp as organise_bp
+    from citizen.cli import register_cli
+
+    for bp in (accounts_bp, api_bp, campaigns_bp, organise_bp):
+        app.register_blueprint(bp)
+    csrf.exempt(api_bp)  # the API authenticates by bearer token; cookie callers are CSRF-checked in api.auth
+    handlers.register(app)
+    register_cli(app)
+    return app

@@ -1,0 +1,1 @@
+"""Users, organisations and roles, guest contributors, API tokens."""

@@ -1,0 +1,53 @@
+"""Who is calling the API: a bearer token, or (for the site's own pages) the signed session cookie."""
+from flask import g, request, session
+from flask_login import current_user
+
+from citizen.accounts import services as accounts
+from citizen.errors import Forbidden, Unauthorized
+from citizen.extensions import csrf
+
+GUEST_SESSION_KEY = "guest_id"
+
+
+def _bearer():
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header.lower().startswith("bearer ") else None
+
+
+def caller(create_guest=False):
+    """(user or None, contributor id or None). Cookie callers must pass the CSRF check on writes.
+    With create_guest, a visitor without any identity becomes a guest kept in the session cookie."""
+    if "caller" in g:
+        return g.caller
+    token = _bearer()
+    if token:
+        g.caller = accounts.resolve_bearer(token)
+        return g.caller
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        csrf.protect()
+    if current_user.is_authenticated:
+        g.caller = (current_user, accounts.contributor_for_user(current_user).id)
+    else:
+        guest = session.get(GUEST_SESSION_KEY)
+        if guest is None and create_guest:
+            contributor, _ = accounts.create_guest()
+            session[GUEST_SESSION_KEY] = guest = contributor.id
+            session.permanent = True
+        g.caller = (None, guest)
+    return g.caller
+
+
+def contributor_id(create_guest=False):
+    cid = caller(create_guest)[1]
+    if cid is None:
+        raise Unauthorized()
+    return cid
+
+
+def organiser():
+    user = caller()[0]
+    if user is None:
+        raise Unauthorized("Send an organiser's API token (Authorization: Bearer ctz_...).")
+    if not (user.is_admin or user.organisation_ids):
+        raise Forbidden("This account does not organise campaigns.")
+    return user

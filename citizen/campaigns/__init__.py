@@ -1,0 +1,1 @@
+"""Campaigns, tasks and answers: the volunteer loop."""

@@ -1,0 +1,151 @@
+"""The campaign-kind contract, and the registry create_app fills from config["KINDS"].
+
+A kind is a class; every campaign names one by its `id`. The volunteer loop, import, scheduling,
+consensus bookkeeping and exports are shared machinery: a kind only says what is particular to it.
+"""
+import csv
+import importlib
+import io
+import json
+
+from flask import current_app
+
+from citizen.errors import InvalidInput, NotFound
+from citizen.quality import consensus
+
+
+class RowError(ValueError):
+    """A problem with one row of an import; `line` is 1-based as a spreadsheet shows it."""
+
+    def __init__(self, line, message):
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+class Kind:
+    """Base class and contract of a campaign kind.
+
+    Subclasses set `id`, `label`, `task_template` (a Jinja template rendered inside the work page)
+    and `script` (a static JS file that renders a task JSON into that template and reports the
+    answer), and implement the clean_* methods. Aggregation defaults to a majority tally over the
+    answer value; kinds with structured answers override `add_to_consensus` and `result`.
+    """
+
+    id = ""
+    label = ""
+    task_template = ""
+    settings_template = ""
+    script = ""
+
+    # --- campaign settings --------------------------------------------------------------------
+    def default_settings(self):
+        return {}
+
+    def clean_settings(self, raw):
+        """Validate the organiser's kind settings; return the normalised dict or raise InvalidInput."""
+        return dict(raw or {})
+
+    def settings_from_form(self, form):
+        """Turn the kind's fields of the campaign form into the raw settings dict."""
+        return {}
+
+    # --- splitting a source into tasks --------------------------------------------------------
+    def clean_task(self, payload, settings):
+        """Validate one task's payload; return the stored payload or raise ValueError(message)."""
+        raise NotImplementedError
+
+    def tasks_from_rows(self, rows, settings):
+        """Turn parsed rows [(line, dict)] into ([(line, external_id, payload)], [errors]);
+        every bad row is reported as {"line", "message"} so the organiser can fix them all at once."""
+        out, errors = [], []
+        for line, row in rows:
+            if not isinstance(row, dict):
+                errors.append({"line": line, "message": "each task must be an object with named fields"})
+                continue
+            row = dict(row)
+            external_id = row.pop("external_id", None)
+            try:
+                payload = self.clean_task(row, settings)
+            except ValueError as exc:
+                errors.append({"line": line, "message": str(exc)})
+                continue
+            out.append((line, None if external_id in (None, "") else str(external_id)[:200], payload))
+        return out, errors
+
+    def tasks_from_upload(self, filename, data, settings):
+        """Split an uploaded file into ([(line, external_id, payload)], [errors]). The default reads
+        CSV or JSON rows; map and document kinds override this to read areas of interest or PDFs.
+        A file that cannot be read at all raises RowError."""
+        return self.tasks_from_rows(parse_rows(filename, data), settings)
+
+    # --- the volunteer's side -----------------------------------------------------------------
+    def task_json(self, payload, settings):
+        """What a volunteer's client receives for a task (besides id and kind)."""
+        return dict(payload)
+
+    def clean_answer(self, value, payload, settings):
+        """Validate an answer value; return what is stored or raise InvalidInput."""
+        raise NotImplementedError
+
+    # --- aggregation --------------------------------------------------------------------------
+    def add_to_consensus(self, state, value, weight=1.0):
+        return consensus.add_vote(state, value, weight)
+
+    def result(self, state):
+        return consensus.majority(state)
+
+    # --- exports ------------------------------------------------------------------------------
+    def export_columns(self, settings):
+        """[(column name, description, function(task payload) -> value)] added to results exports."""
+        return []
+
+
+def parse_rows(filename, data):
+    """Parse CSV (header row) or JSON (a list, or {"tasks": [...]}) into [(line, dict)]."""
+    name = (filename or "").lower()
+    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+    if name.endswith(".json") or text.lstrip().startswith(("[", "{")):
+        try:
+            doc = json.loads(text)
+        except ValueError as exc:
+            raise RowError(getattr(exc, "lineno", 1), f"this is not valid JSON ({exc.msg})") from None
+        items = doc.get("tasks") if isinstance(doc, dict) else doc
+        if not isinstance(items, list):
+            raise RowError(1, 'JSON must be a list of tasks, or an object with a "tasks" list')
+        return [(i + 1, item) for i, item in enumerate(items)]
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames:
+        raise RowError(1, "the file is empty; the first line must name the columns")
+    rows = []
+    for row in reader:
+        if None in row:
+            raise RowError(reader.line_num, "this line has more values than the header has columns")
+        clean = {k.strip(): (v or "").strip() for k, v in row.items() if k and (v or "").strip()}
+        if clean:
+            rows.append((reader.line_num, clean))
+    return rows
+
+
+def load_kinds(paths):
+    kinds = {}
+    for path in paths:
+        module, _, cls = path.partition(":")
+        kind = getattr(importlib.import_module(module), cls)()
+        kinds[kind.id] = kind
+    return kinds
+
+
+def get_kind(kind_id):
+    kinds = current_app.extensions["citizen.kinds"]
+    if kind_id not in kinds:
+        raise NotFound(f"Unknown campaign kind: {kind_id}")
+    return kinds[kind_id]
+
+
+def all_kinds():
+    return current_app.extensions["citizen.kinds"]
+
+
+def invalid(message, field=None):
+    return InvalidInput(message, details=[{"field": field, "message": message}] if field else None)

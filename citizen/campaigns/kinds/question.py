@@ -1,0 +1,112 @@
+"""The plain `question` kind: an image and/or a text, one question, 2-10 options."""
+import re
+
+from flask_babel import lazy_gettext as _l
+
+from citizen.campaigns.kinds import Kind, invalid
+
+MIN_OPTIONS, MAX_OPTIONS = 2, 10
+_VALUE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+
+
+def slugify(label):
+    return re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")[:40] or "option"
+
+
+def clean_image_url(url):
+    url = (url or "").strip()
+    if not url:
+        return None
+    if url.startswith(("https://", "http://", "/media/", "/static/")) and not any(c in url for c in "\"'<> "):
+        return url
+    raise ValueError("image_url must start with https://, http:// or /media/")
+
+
+def clean_options(options):
+    if not isinstance(options, list) or not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
+        raise ValueError(f"give between {MIN_OPTIONS} and {MAX_OPTIONS} options")
+    out, seen = [], set()
+    for opt in options:
+        if isinstance(opt, str):
+            opt = {"value": slugify(opt), "label": opt.strip()}
+        if not isinstance(opt, dict) or not str(opt.get("label", "")).strip():
+            raise ValueError("each option needs a label")
+        label = str(opt["label"]).strip()[:80]
+        value = str(opt.get("value") or slugify(label))
+        if not _VALUE.match(value):
+            raise ValueError(f"option value {value!r}: use lower-case letters, digits, - or _")
+        if value in seen:
+            raise ValueError(f"option {value!r} is given twice")
+        seen.add(value)
+        out.append({"value": value, "label": label})
+    return out
+
+
+class QuestionKind(Kind):
+    id = "question"
+    label = _l("Question about an image or a text")
+    task_template = "kinds/question/task.html"
+    settings_template = "kinds/question/settings.html"
+    script = "js/kinds/question.js"
+
+    def default_settings(self):
+        return {"question": "", "options": []}
+
+    def settings_from_form(self, form):
+        lines = [ln.strip() for ln in (form.get("options") or "").splitlines() if ln.strip()]
+        return {"question": form.get("question", ""), "options": lines}
+
+    def clean_settings(self, raw):
+        raw = raw or {}
+        question = str(raw.get("question", "")).strip()
+        if not question:
+            raise invalid(_l("Write the question volunteers will answer."), "question")
+        if len(question) > 300:
+            raise invalid(_l("Keep the question under 300 characters."), "question")
+        try:
+            options = clean_options(raw.get("options"))
+        except ValueError as exc:
+            raise invalid(str(exc), "options") from None
+        return {"question": question, "options": options}
+
+    def clean_task(self, payload, settings):
+        unknown = set(payload) - {"image_url", "text", "question", "alt"}
+        if unknown:
+            raise ValueError(f"unknown field(s): {', '.join(sorted(unknown))}")
+        task = {}
+        image = clean_image_url(payload.get("image_url"))
+        if image:
+            task["image_url"] = image
+            task["alt"] = str(payload.get("alt") or "")[:300]
+        text = str(payload.get("text") or "").strip()
+        if text:
+            task["text"] = text[:5000]
+        if not image and not text:
+            raise ValueError("a task needs an image_url or a text")
+        if payload.get("question"):
+            task["question"] = str(payload["question"]).strip()[:300]
+        return task
+
+    def task_json(self, payload, settings):
+        options = settings.get("options", [])
+        out = {
+            "question": payload.get("question") or settings.get("question", ""),
+            "options": [o["value"] for o in options],
+            "labels": [o["label"] for o in options],
+        }
+        for key in ("image_url", "alt", "text"):
+            if key in payload:
+                out[key] = payload[key]
+        return out
+
+    def clean_answer(self, value, payload, settings):
+        allowed = [o["value"] for o in settings.get("options", [])]
+        if not isinstance(value, str) or value not in allowed:
+            raise invalid(_l("Choose one of the offered answers: %(options)s", options=", ".join(allowed)), "value")
+        return value
+
+    def export_columns(self, settings):
+        return [
+            ("image_url", "The image volunteers looked at", lambda p: p.get("image_url", "")),
+            ("text", "The text volunteers read", lambda p: p.get("text", "")),
+        ]

@@ -1,0 +1,130 @@
+"""Campaign, Task, Assignment (a task handed to a contributor), Answer, Participation
+(one contributor's state in one campaign) and stored idempotent responses.
+
+Counters live on rows (Task.answer_count, Campaign.tasks_done, Participation.answer_count) so the
+hot path never counts rows; every counter is changed by an atomic UPDATE in the same transaction
+as the row it counts."""
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from citizen.accounts.models import Organisation, utcnow
+from citizen.extensions import JSONType, db
+
+DRAFT, PUBLISHED, CLOSED = "draft", "published", "closed"
+LEASED, ANSWERED, SKIPPED, EXPIRED = "leased", "answered", "skipped", "expired"
+
+
+class Campaign(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    description_md: Mapped[str] = mapped_column(Text, default="")
+    description_html: Mapped[str] = mapped_column(Text, default="")
+    tutorial_md: Mapped[str] = mapped_column(Text, default="")
+    tutorial_html: Mapped[str] = mapped_column(Text, default="")
+    settings: Mapped[dict] = mapped_column(JSONType, default=dict)
+    redundancy: Mapped[int] = mapped_column(default=3)
+    licence: Mapped[str] = mapped_column(String(40), default="CC-BY-4.0")
+    status: Mapped[str] = mapped_column(String(20), default=DRAFT, index=True)
+    tasks_total: Mapped[int] = mapped_column(default=0)
+    tasks_done: Mapped[int] = mapped_column(default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None]
+    organisation: Mapped[Organisation] = relationship()
+
+    @property
+    def is_published(self):
+        return self.status == PUBLISHED
+
+    @property
+    def progress(self):
+        return round(self.tasks_done / self.tasks_total, 4) if self.tasks_total else 0.0
+
+
+class Task(db.Model):
+    """One unit of work. `available` is true while answers plus live leases are below `redundancy`;
+    the scheduler reads only available tasks, in the order of `rand` (a random key per task)."""
+
+    __table_args__ = (
+        Index("ix_task_schedule", "campaign_id", "available", "rand"),
+        UniqueConstraint("campaign_id", "external_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    payload: Mapped[dict] = mapped_column(JSONType)
+    rand: Mapped[float]
+    redundancy: Mapped[int]
+    answer_count: Mapped[int] = mapped_column(default=0)
+    lease_count: Mapped[int] = mapped_column(default=0)
+    available: Mapped[bool] = mapped_column(default=True)
+    consensus: Mapped[dict] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def complete(self):
+        return self.answer_count >= self.redundancy
+
+
+class Assignment(db.Model):
+    """A task handed to a contributor: proof for the submit check, a lease that holds a slot,
+    and memory of skips (a skipped task is not handed to the same person again)."""
+
+    __table_args__ = (
+        Index("ix_assignment_live", "state", "expires_at"),
+        Index("ix_assignment_contributor_campaign", "contributor_id", "campaign_id", "state"),
+    )
+    contributor_id: Mapped[int] = mapped_column(ForeignKey("contributor.id", ondelete="CASCADE"), primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(10), default=LEASED)
+    leased_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+
+class Answer(db.Model):
+    __table_args__ = (
+        UniqueConstraint("task_id", "contributor_id"),
+        Index("ix_answer_contributor", "contributor_id", "campaign_id"),
+        Index("ix_answer_campaign", "campaign_id", "id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"))
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    contributor_id: Mapped[int] = mapped_column(ForeignKey("contributor.id", ondelete="CASCADE"))
+    value: Mapped[dict | list | str | int | float | bool] = mapped_column(JSONType)
+    duration_ms: Mapped[int | None]
+    source: Mapped[str] = mapped_column(String(10), default="web")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Participation(db.Model):
+    """One contributor in one campaign: their count, live leases, and the scheduler's cursor."""
+
+    contributor_id: Mapped[int] = mapped_column(ForeignKey("contributor.id", ondelete="CASCADE"), primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True)
+    answer_count: Mapped[int] = mapped_column(default=0)
+    skip_count: Mapped[int] = mapped_column(default=0)
+    leases: Mapped[int] = mapped_column(default=0)
+    cursor: Mapped[float] = mapped_column(default=0.0)
+    first_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IdempotentResponse(db.Model):
+    """The first response to a request with an Idempotency-Key, returned again on retries."""
+
+    __table_args__ = (UniqueConstraint("contributor_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contributor_id: Mapped[int] = mapped_column(ForeignKey("contributor.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int]
+    body: Mapped[dict] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

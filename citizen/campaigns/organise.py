@@ -1,0 +1,135 @@
+"""Organiser pages: the dashboard, create and edit a campaign, import tasks, preview, publish."""
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from citizen.campaigns import services
+from citizen.campaigns.forms import CampaignForm, ImportForm
+from citizen.campaigns.kinds import all_kinds, get_kind
+from citizen.errors import CitizenError, InvalidInput
+from citizen.extensions import db
+
+bp = Blueprint("organise", __name__, url_prefix="/organise")
+
+
+@bp.before_request
+@login_required
+def _organisers_only():
+    if not (current_user.is_admin or current_user.organisation_ids):
+        abort(403)
+
+
+def _form(campaign=None):
+    form = CampaignForm(obj=None)
+    form.kind.choices = [(k.id, str(k.label)) for k in all_kinds().values()]
+    form.licence.choices = list(services.LICENCES.items())
+    if campaign is not None and request.method == "GET":
+        form.process(data={"title": campaign.title, "summary": campaign.summary, "kind": campaign.kind,
+                           "description": campaign.description_md, "tutorial": campaign.tutorial_md,
+                           "redundancy": campaign.redundancy, "licence": campaign.licence})
+    return form
+
+
+def _data(form, kind):
+    return {"title": form.title.data, "summary": form.summary.data, "description": form.description.data,
+            "tutorial": form.tutorial.data, "kind": kind.id, "redundancy": form.redundancy.data,
+            "licence": form.licence.data, "settings": kind.settings_from_form(request.form)}
+
+
+def _show_errors(form, exc):
+    for d in exc.details or [{"field": None, "message": exc.message}]:
+        field = getattr(form, d.get("field") or "", None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors) + [d["message"]]
+        else:
+            flash(d["message"], "error")
+
+
+@bp.get("/")
+def index():
+    ids = current_user.organisation_ids
+    return render_template("organise/index.html", campaigns=services.campaigns_of(ids))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    form = _form()
+    kind = get_kind(request.values.get("kind") or "question")
+    if form.validate_on_submit():
+        try:
+            campaign = services.create_campaign(current_user.organisation_ids[0] if current_user.organisation_ids
+                                                else int(request.form.get("organisation_id", 0)),
+                                                current_user, _data(form, kind))
+        except InvalidInput as exc:
+            _show_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Campaign created as a draft. Now import its tasks."))
+            return redirect(url_for(".manage", slug=campaign.slug))
+    return render_template("organise/form.html", form=form, kind=kind, settings=request.form or kind.default_settings(),
+                           campaign=None)
+
+
+@bp.route("/<slug>/edit", methods=["GET", "POST"])
+def edit(slug):
+    campaign = services.managed_campaign(slug, current_user)
+    kind = get_kind(campaign.kind)
+    form = _form(campaign)
+    form.kind.data = campaign.kind
+    if form.validate_on_submit():
+        try:
+            services.update_campaign(campaign, _data(form, kind))
+        except InvalidInput as exc:
+            _show_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Saved."))
+            return redirect(url_for(".manage", slug=campaign.slug))
+    settings = request.form if request.method == "POST" else campaign.settings
+    return render_template("organise/form.html", form=form, kind=kind, settings=settings, campaign=campaign)
+
+
+@bp.route("/<slug>/", methods=["GET", "POST"])
+def manage(slug):
+    campaign = services.managed_campaign(slug, current_user)
+    form = ImportForm()
+    import_errors = []
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            n = services.import_tasks(campaign, upload.filename, upload.read(),
+                                      current_app.config["IMPORT_MAX_ROWS"], current_app.config["IMPORT_MAX_ERRORS"])
+        except InvalidInput as exc:
+            db.session.rollback()
+            import_errors = exc.details or [{"message": exc.message}]
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_("%(n)d tasks imported.", n=n))
+            return redirect(url_for(".manage", slug=slug))
+    kind = get_kind(campaign.kind)
+    previews = [{"id": t.id, **kind.task_json(t.payload, campaign.settings)}
+                for t in services.sample_tasks(campaign)]
+    return render_template("organise/manage.html", campaign=campaign, form=form, import_errors=import_errors,
+                           previews=previews, kind=kind)
+
+
+@bp.post("/<slug>/publish")
+def publish(slug):
+    campaign = services.managed_campaign(slug, current_user)
+    try:
+        services.publish(campaign)
+    except CitizenError as exc:
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Published. Volunteers can now find it on the home page."))
+    return redirect(url_for(".manage", slug=slug))
+
+
+@bp.post("/<slug>/close")
+def close(slug):
+    services.close(services.managed_campaign(slug, current_user))
+    db.session.commit()
+    flash(_("Closed. No more answers are taken."))
+    return redirect(url_for(".manage", slug=slug))

@@ -1,0 +1,124 @@
+"""Results per task (from the consensus kept on each task) and answers collected elsewhere."""
+from sqlalchemy import select, tuple_, update
+
+from citizen.accounts.models import utcnow
+from citizen.accounts.services import external_contributors
+from citizen.campaigns.kinds import get_kind
+from citizen.campaigns.models import Answer, Campaign, Participation, Task
+from citizen.campaigns.db_utils import insert_ignore
+from citizen.errors import CitizenError, InvalidInput
+from citizen.extensions import db
+
+MAX_IMPORT = 10_000
+
+
+def results_page(campaign, after=0, limit=500):
+    """One page of results in task id order: [{task_id, external_id, answer, count, share, answers,
+    redundancy, complete, tied}]; pass the last task_id as `after` for the next page."""
+    kind = get_kind(campaign.kind)
+    rows = db.session.execute(
+        select(Task.id, Task.external_id, Task.answer_count, Task.redundancy, Task.consensus)
+        .where(Task.campaign_id == campaign.id, Task.id > after).order_by(Task.id).limit(limit)).all()
+    out = []
+    for r in rows:
+        res = kind.result(r.consensus or {})
+        out.append({"task_id": r.id, "external_id": r.external_id, "answer": res["answer"],
+                    "count": res["count"], "share": res["share"], "answers": r.answer_count,
+                    "redundancy": r.redundancy, "complete": r.answer_count >= r.redundancy,
+                    "tied": res.get("tied", False)})
+    return out
+
+
+def _resolve_tasks(campaign, items):
+    ids = {int(i["task_id"]) for i in items if isinstance(i.get("task_id"), int)}
+    refs = {str(i["external_id"]) for i in items if i.get("external_id") not in (None, "")}
+    found = {}
+    if ids:
+        for r in db.session.execute(select(Task.id, Task.payload).where(
+                Task.campaign_id == campaign.id, Task.id.in_(ids))):
+            found[("id", r.id)] = (r.id, r.payload)
+    if refs:
+        for r in db.session.execute(select(Task.id, Task.external_id, Task.payload).where(
+                Task.campaign_id == campaign.id, Task.external_id.in_(refs))):
+            found[("ref", r.external_id)] = (r.id, r.payload)
+    return found
+
+
+def import_answers(campaign, items):
+    """Add answers collected elsewhere (paper, another platform). Each item names the task
+    (`task_id` or `external_id`), a `contributor` reference, and a `value`. The kind's validation
+    and the consensus apply; one answer per contributor per task holds. All or nothing."""
+    if not isinstance(items, list) or not items:
+        raise InvalidInput('Send {"answers": [...]} with at least one answer.')
+    if len(items) > MAX_IMPORT:
+        raise InvalidInput(f"At most {MAX_IMPORT} answers per request.")
+    kind = get_kind(campaign.kind)
+    tasks = _resolve_tasks(campaign, [i for i in items if isinstance(i, dict)])
+    errors, good, pairs = [], [], {}
+    for n, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            errors.append({"line": n, "message": "each answer must be an object"})
+            continue
+        key = ("id", item["task_id"]) if isinstance(item.get("task_id"), int) else ("ref", str(item.get("external_id")))
+        task_id, payload = tasks.get(key, (None, None))
+        ref = str(item.get("contributor") or "").strip()[:120]
+        if task_id is None:
+            errors.append({"line": n, "message": "no task with this task_id or external_id in this campaign"})
+        elif not ref:
+            errors.append({"line": n, "message": "name the contributor (any stable reference, e.g. a sheet initial)"})
+        elif (task_id, ref) in pairs:
+            errors.append({"line": n, "message": f"same task and contributor as answer {pairs[(task_id, ref)]}"})
+        else:
+            try:
+                value = kind.clean_answer(item.get("value"), payload, campaign.settings)
+            except CitizenError as exc:
+                errors.append({"line": n, "message": exc.message})
+                continue
+            pairs[(task_id, ref)] = n
+            good.append((n, task_id, ref, value, item.get("duration_ms")))
+    contributors = external_contributors(campaign.organisation_id, {g[2] for g in good}) if good else {}
+    if good:
+        existing = set(db.session.execute(select(Answer.task_id, Answer.contributor_id).where(
+            tuple_(Answer.task_id, Answer.contributor_id).in_([(g[1], contributors[g[2]]) for g in good]))).all())
+        for n, task_id, ref, _, _ in good:
+            if (task_id, contributors[ref]) in existing:
+                errors.append({"line": n, "message": f"{ref!r} already has an answer to this task"})
+    if errors:
+        errors.sort(key=lambda e: e["line"])
+        raise InvalidInput(f"Nothing was imported. Answer {errors[0]['line']}: {errors[0]['message']}",
+                           details=errors[:20])
+    _store_imported(campaign, kind, good, contributors)
+    return len(good)
+
+
+def _store_imported(campaign, kind, good, contributors):
+    now = utcnow()
+    by_task = {}
+    for _, task_id, ref, value, duration in good:
+        by_task.setdefault(task_id, []).append(value)
+        db.session.execute(Answer.__table__.insert().values(
+            task_id=task_id, campaign_id=campaign.id, contributor_id=contributors[ref], value=value,
+            duration_ms=duration if isinstance(duration, int) else None, source="import", created_at=now))
+    newly_done = 0
+    for task in db.session.execute(select(Task).where(Task.id.in_(by_task)).order_by(Task.id)
+                                   .with_for_update()).scalars():
+        state = task.consensus or {}
+        for value in by_task[task.id]:
+            state = kind.add_to_consensus(state, value)
+        before = task.answer_count
+        task.answer_count += len(by_task[task.id])
+        task.consensus = state
+        task.available = task.answer_count + task.lease_count < task.redundancy
+        newly_done += before < task.redundancy <= task.answer_count
+    for ref, cid in contributors.items():
+        db.session.execute(insert_ignore(Participation).values(
+            contributor_id=cid, campaign_id=campaign.id, cursor=0.0, answer_count=0, skip_count=0, leases=0,
+            first_at=now, last_at=now))
+        count = sum(1 for g in good if g[2] == ref)
+        db.session.execute(update(Participation).where(
+            Participation.contributor_id == cid, Participation.campaign_id == campaign.id)
+            .values(answer_count=Participation.answer_count + count, last_at=now))
+    if newly_done:
+        db.session.execute(update(Campaign).where(Campaign.id == campaign.id)
+                           .values(tasks_done=Campaign.tasks_done + newly_done))
+    db.session.flush()

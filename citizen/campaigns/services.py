@@ -1,0 +1,210 @@
+"""Campaign services: create and edit, import tasks, publish, list, look up.
+
+Services change state and flush; the request (or CLI command) commits once at the edge."""
+import random
+import re
+
+from sqlalchemy import func, insert, select, update
+
+from citizen.accounts.models import utcnow
+from citizen.campaigns.kinds import RowError, get_kind
+from citizen.campaigns.models import CLOSED, DRAFT, PUBLISHED, Campaign, Task
+from citizen.campaigns.text import render_markdown
+from citizen.errors import Conflict, Forbidden, InvalidInput, NotFound
+from citizen.extensions import db
+
+LICENCES = {
+    "CC0-1.0": "CC0 1.0 (public domain)",
+    "CC-BY-4.0": "CC BY 4.0 (attribution)",
+    "CC-BY-SA-4.0": "CC BY-SA 4.0 (attribution, share-alike)",
+    "ODbL-1.0": "ODbL 1.0 (Open Database Licence)",
+}
+MAX_REDUNDANCY = 50
+INSERT_CHUNK = 5000
+
+
+def _slugify(text):
+    return re.sub(r"[^a-z0-9]+", "-", (text or "").lower()).strip("-")[:60] or "campaign"
+
+
+def _unique_slug(base):
+    taken = set(db.session.execute(select(Campaign.slug).where(Campaign.slug.like(base + "%"))).scalars())
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def _clean_fields(data, kind_id):
+    """Validate the common campaign fields; collect every problem before raising."""
+    errors = []
+    title = str(data.get("title") or "").strip()
+    if not title:
+        errors.append({"field": "title", "message": "Give the campaign a title."})
+    elif len(title) > 200:
+        errors.append({"field": "title", "message": "Keep the title under 200 characters."})
+    try:
+        redundancy = int(data.get("redundancy") or 3)
+        if not 1 <= redundancy <= MAX_REDUNDANCY:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors.append({"field": "redundancy", "message": f"Answers per task must be a whole number from 1 to {MAX_REDUNDANCY}."})
+        redundancy = 3
+    licence = data.get("licence") or "CC-BY-4.0"
+    if licence not in LICENCES:
+        errors.append({"field": "licence", "message": "Choose one of the offered licences."})
+    summary = str(data.get("summary") or "").strip()
+    if len(summary) > 500:
+        errors.append({"field": "summary", "message": "Keep the summary under 500 characters."})
+    kind = get_kind(kind_id)
+    settings = {}
+    try:
+        settings = kind.clean_settings(data.get("settings"))
+    except InvalidInput as exc:
+        errors.extend(exc.details or [{"field": "settings", "message": exc.message}])
+    if errors:
+        raise InvalidInput(errors[0]["message"], details=errors)
+    return {
+        "title": title, "summary": summary, "redundancy": redundancy, "licence": licence, "settings": settings,
+        "description_md": str(data.get("description") or ""), "tutorial_md": str(data.get("tutorial") or ""),
+    }
+
+
+def _apply(campaign, fields):
+    for key, value in fields.items():
+        setattr(campaign, key, value)
+    campaign.description_html = render_markdown(campaign.description_md)
+    campaign.tutorial_html = render_markdown(campaign.tutorial_md)
+
+
+def create_campaign(organisation_id, user, data):
+    """Create a draft campaign from a dict (title, summary, description, tutorial, kind,
+    redundancy, licence, settings). Raises InvalidInput naming every bad field."""
+    if user is not None and not user.can_organise(organisation_id):
+        raise Forbidden("Only organisers of this organisation can create campaigns.")
+    kind_id = data.get("kind") or "question"
+    get_kind(kind_id)
+    fields = _clean_fields(data, kind_id)
+    campaign = Campaign(organisation_id=organisation_id, kind=kind_id, status=DRAFT,
+                        slug=_unique_slug(_slugify(data.get("slug") or fields["title"])),
+                        created_by_id=user.id if user else None)
+    _apply(campaign, fields)
+    db.session.add(campaign)
+    db.session.flush()
+    return campaign
+
+
+def update_campaign(campaign, data):
+    """Edit a campaign. A new redundancy applies to its tasks at once."""
+    fields = _clean_fields(data, campaign.kind)
+    old_redundancy = campaign.redundancy
+    _apply(campaign, fields)
+    if campaign.redundancy != old_redundancy:
+        r = campaign.redundancy
+        db.session.execute(update(Task).where(Task.campaign_id == campaign.id).values(
+            redundancy=r, available=(Task.answer_count + Task.lease_count) < r))
+        campaign.tasks_done = db.session.execute(select(func.count()).select_from(Task).where(
+            Task.campaign_id == campaign.id, Task.answer_count >= r)).scalar_one()
+    db.session.flush()
+    return campaign
+
+
+def import_tasks(campaign, filename, data, max_rows=None, max_errors=20):
+    """Split an uploaded file (CSV or JSON, or what the kind reads) into tasks and add them all,
+    or none: every bad line is reported as {"line", "message"}. Returns the number added."""
+    kind = get_kind(campaign.kind)
+    try:
+        rows, errors = kind.tasks_from_upload(filename, data, campaign.settings)
+    except RowError as exc:
+        raise InvalidInput(f"Line {exc.line}: {exc.message}", details=[{"line": exc.line, "message": exc.message}])
+    except UnicodeDecodeError:
+        raise InvalidInput("The file is not UTF-8 text. Save it as CSV UTF-8 or JSON and try again.")
+    if not rows and not errors:
+        raise InvalidInput("The file has no tasks in it.")
+    if max_rows and len(rows) > max_rows:
+        raise InvalidInput(f"The file has {len(rows)} tasks; at most {max_rows} can be imported at once.")
+    seen = {}
+    refs = [ref for _, ref, _ in rows if ref]
+    existing = set()
+    for i in range(0, len(refs), 900):
+        existing.update(db.session.execute(select(Task.external_id).where(
+            Task.campaign_id == campaign.id, Task.external_id.in_(refs[i:i + 900]))).scalars())
+    for line, ref, _ in rows:
+        if not ref:
+            continue
+        if ref in existing:
+            errors.append({"line": line, "message": f"a task with id {ref!r} is already in this campaign"})
+        elif ref in seen:
+            errors.append({"line": line, "message": f"id {ref!r} is also on line {seen[ref]}"})
+        seen.setdefault(ref, line)
+    if errors:
+        errors.sort(key=lambda e: e["line"])
+        first = errors[0]
+        raise InvalidInput(f"Nothing was imported. Line {first['line']}: {first['message']}",
+                           details=errors[:max_errors])
+    now = utcnow()
+    values = [{"campaign_id": campaign.id, "external_id": ref, "payload": payload, "rand": random.random(),
+               "redundancy": campaign.redundancy, "answer_count": 0, "lease_count": 0, "available": True,
+               "consensus": {}, "created_at": now} for _, ref, payload in rows]
+    for i in range(0, len(values), INSERT_CHUNK):
+        db.session.execute(insert(Task), values[i:i + INSERT_CHUNK])
+    db.session.execute(update(Campaign).where(Campaign.id == campaign.id).values(
+        tasks_total=Campaign.tasks_total + len(values)))
+    db.session.flush()
+    db.session.refresh(campaign)
+    return len(values)
+
+
+def publish(campaign):
+    if campaign.status == PUBLISHED:
+        return campaign
+    if not campaign.tasks_total:
+        raise Conflict("Import some tasks before publishing: volunteers would find nothing to do.",
+                       code="no_tasks")
+    campaign.status = PUBLISHED
+    campaign.published_at = campaign.published_at or utcnow()
+    db.session.flush()
+    return campaign
+
+
+def close(campaign):
+    campaign.status = CLOSED
+    db.session.flush()
+    return campaign
+
+
+def published_campaigns():
+    return db.session.execute(select(Campaign).where(Campaign.status == PUBLISHED)
+                              .order_by(Campaign.published_at.desc(), Campaign.id.desc())).scalars().all()
+
+
+def campaigns_of(organisation_ids):
+    return db.session.execute(select(Campaign).where(Campaign.organisation_id.in_(organisation_ids))
+                              .order_by(Campaign.created_at.desc())).scalars().all()
+
+
+def get_campaign(slug, user=None):
+    """A campaign by slug. Drafts are visible only to their organisers (others get NotFound)."""
+    campaign = db.session.execute(select(Campaign).where(Campaign.slug == slug)).scalar_one_or_none()
+    if campaign is None:
+        raise NotFound("There is no campaign at this address.")
+    if campaign.status == DRAFT and not can_manage(user, campaign):
+        raise NotFound("There is no campaign at this address.")
+    return campaign
+
+
+def can_manage(user, campaign):
+    return bool(user is not None and getattr(user, "is_authenticated", False)
+                and user.can_organise(campaign.organisation_id))
+
+
+def managed_campaign(slug, user):
+    campaign = get_campaign(slug, user)
+    if not can_manage(user, campaign):
+        raise Forbidden("Only this campaign's organisers can do that.")
+    return campaign
+
+
+def sample_tasks(campaign, limit=3):
+    return db.session.execute(select(Task).where(Task.campaign_id == campaign.id)
+                              .order_by(Task.id).limit(limit)).scalars().all()

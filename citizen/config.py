@@ -1,0 +1,45 @@
+"""Default settings. instance/config.py and CITIZEN_* environment variables override them."""
+import os
+
+
+class Defaults:
+    SECRET_KEY = "dev-only-change-me"
+    SQLALCHEMY_DATABASE_URI = None  # set by create_app: sqlite in the instance folder
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    MAX_CONTENT_LENGTH = 32 * 1024 * 1024
+    BABEL_DEFAULT_LOCALE = "en"
+    LANGUAGES = ["en"]
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    GUEST_RATE_LIMIT = "30 per hour"
+    # Campaign kinds, as "module:Class"; create_app registers exactly these.
+    KINDS = ["citizen.campaigns.kinds.question:QuestionKind"]
+    # A task handed to a volunteer is held for them this long before its slot is offered to others.
+    LEASE_SECONDS = 15 * 60
+    # How many tasks one contributor may hold at once in a campaign (the one shown and one prefetched).
+    MAX_LEASES = 2
+    IMPORT_MAX_ROWS = 200_000
+    IMPORT_MAX_ERRORS = 20
+    MEDIA_FOLDER = None  # set by create_app: instance/media
+
+
+def from_environment(prefix="CITIZEN_"):
+    """CITIZEN_FOO=bar becomes FOO="bar"; integers and booleans are converted."""
+    out = {}
+    for key, value in os.environ.items():
+        if not key.startswith(prefix) or key.startswith(prefix + "TEST_"):
+            continue
+        name = key[len(prefix):]
+        if value.lower() in ("true", "false"):
+            out[name] = value.lower() == "true"
+        elif value.isdigit():
+            out[name] = int(value)
+        else:
+            out[name] = value
+    if "DATABASE_URL" in out:
+        out["SQLALCHEMY_DATABASE_URI"] = out.pop("DATABASE_URL")
+    return out

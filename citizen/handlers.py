@@ -1,0 +1,67 @@
+"""Errors mapped once: JSON bodies under /api/, designed HTML pages elsewhere; never a stack trace."""
+from flask import render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
+
+from citizen.errors import AlreadyAnswered, CitizenError
+from citizen.extensions import db, login
+
+HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 413: "too_large", 429: "rate_limited", 500: "server_error"}
+
+
+def _wants_json():
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def _respond(status, code, message, details=None):
+    if _wants_json():
+        body = {"code": code, "message": message}
+        if details:
+            body["details"] = details
+        return body, status
+    return render_template("error.html", status=status, message=message, details=details or []), status
+
+
+def register(app):
+    @app.errorhandler(CitizenError)
+    def citizen_error(exc):
+        db.session.rollback()
+        return _respond(exc.status, exc.code, exc.message, exc.details)
+
+    @app.errorhandler(IntegrityError)
+    def integrity_error(exc):
+        # The database's constraints are the last line: a race the services did not see.
+        db.session.rollback()
+        return citizen_error(AlreadyAnswered(_("That was already stored (a duplicate).")))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return _respond(400, "csrf", _("This form has expired. Go back, reload the page and try again."))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc):
+        messages = {
+            404: _("We could not find that page."),
+            405: _("That action is not possible here."),
+            413: _("That file is too large."),
+            429: _("Too many requests. Please wait a little and try again."),
+        }
+        code = exc.code or 500
+        return _respond(code, HTTP_CODES.get(code, "error"), messages.get(code, exc.description))
+
+    @app.errorhandler(Exception)
+    def server_error(exc):
+        app.logger.exception("Unhandled error")
+        db.session.rollback()
+        return _respond(500, "server_error", _("Something went wrong on our side. It has been logged; please try again."))
+
+    @login.user_loader
+    def load_user(user_id):
+        from citizen.accounts.models import User
+        return db.session.get(User, int(user_id))
+
+    login.login_view = "accounts.login"
+    login.login_message = None

@@ -1,0 +1,1 @@
+"""Data quality: consensus now; scheduling rules, caps, gold and reliability later."""

@@ -1,0 +1,125 @@
+/* The volunteer loop: show a task, send the answer (with an Idempotency-Key, retried on network
+   errors), show the next task at once (it was fetched while the volunteer was looking), count. */
+(function () {
+  "use strict";
+  var root = document.getElementById("work");
+  if (!root) return;
+  var kind = window.citizenKinds[root.dataset.kind];
+  var csrf = document.querySelector('meta[name="csrf-token"]').content;
+  var taskEl = document.getElementById("task");
+  var emptyEl = document.getElementById("empty");
+  var messageEl = document.getElementById("message");
+  var countEl = document.getElementById("done-count");
+  var skipBtn = document.getElementById("skip");
+  var current = null, upcoming = null, shownAt = 0, busy = false;
+
+  function newKey() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2);
+  }
+  function url(template, id) { return root.dataset[template].replace(/\/0\//, "/" + id + "/"); }
+  function say(text, tone) { messageEl.textContent = text || ""; messageEl.className = "message " + (tone || ""); }
+
+  function request(method, target, body, key) {
+    var headers = { "Accept": "application/json", "X-CSRFToken": csrf };
+    if (body) headers["Content-Type"] = "application/json";
+    if (key) headers["Idempotency-Key"] = key;
+    return fetch(target, { method: method, headers: headers, credentials: "same-origin",
+                           body: body ? JSON.stringify(body) : undefined });
+  }
+
+  function fetchNext(exclude) {
+    var target = root.dataset.nextUrl + (exclude.length ? "?exclude=" + exclude.join(",") : "");
+    return request("GET", target).then(function (r) {
+      if (r.status === 204) return null;
+      return r.json().then(function (body) {
+        if (!r.ok) throw new Error(body.message || r.statusText);
+        if (kind.preload) kind.preload(body);
+        return body;
+      });
+    });
+  }
+
+  function show(task) {
+    current = task;
+    busy = false;
+    taskEl.setAttribute("aria-busy", "false");
+    if (!task) {
+      taskEl.hidden = true; skipBtn.hidden = true; emptyEl.hidden = false;
+      emptyEl.querySelector("h2").focus && emptyEl.querySelector("h2").setAttribute("tabindex", "-1");
+      return;
+    }
+    taskEl.hidden = false; skipBtn.hidden = false; emptyEl.hidden = true;
+    countEl.textContent = task.done;
+    kind.render(task, taskEl, submit);
+    shownAt = performance.now();
+    upcoming = fetchNext([task.id]).catch(function () { return undefined; });
+  }
+
+  function advance() {
+    var wait = upcoming || Promise.resolve(undefined);
+    upcoming = null;
+    taskEl.setAttribute("aria-busy", "true");
+    wait.then(function (task) {
+      // undefined: the prefetch failed; null: nothing was left when it ran. Ask once more either way.
+      return task ? task : fetchNext([]);
+    }).then(show).catch(function () {
+      say(root.dataset.errorText || "We could not load the next task. Check your connection; retrying…", "error");
+      setTimeout(advance, 3000);
+    });
+  }
+
+  function send(task, value, key, attempt) {
+    var body = { value: value, duration_ms: Math.round(performance.now() - shownAt) };
+    return request("POST", url("answerUrl", task.id), body, key).then(function (r) {
+      return r.json().then(function (out) { return { status: r.status, body: out }; });
+    }).catch(function (err) {
+      if (attempt >= 4) throw err;
+      return new Promise(function (ok) { setTimeout(ok, 500 * Math.pow(2, attempt)); })
+        .then(function () { return send(task, value, key, attempt + 1); });
+    });
+  }
+
+  function submit(value) {
+    if (busy || !current) return;
+    busy = true;
+    var task = current;
+    kind.lock && kind.lock(taskEl, value);
+    send(task, value, newKey(), 0).then(function (res) {
+      if (res.status === 201 || res.status === 200) {
+        countEl.textContent = res.body.done;
+        say(root.dataset.thanks || "", "ok");
+        advance();
+      } else if (res.status === 409 || res.status === 403) {
+        say(res.body.message, "info");
+        advance();
+      } else {
+        busy = false;
+        kind.unlock && kind.unlock(taskEl);
+        say(res.body.message, "error");
+      }
+    }).catch(function () {
+      busy = false;
+      kind.unlock && kind.unlock(taskEl);
+      say("Your answer could not be sent. Check your connection and press it again.", "error");
+    });
+  }
+
+  function skip() {
+    if (busy || !current) return;
+    busy = true;
+    request("POST", url("skipUrl", current.id)).finally(function () { say("", ""); advance(); });
+  }
+
+  skipBtn.addEventListener("click", skip);
+  document.addEventListener("keydown", function (e) {
+    if (e.ctrlKey || e.metaKey || e.altKey || !current) return;
+    var tag = (e.target.tagName || "").toLowerCase();
+    if (tag === "input" || tag === "textarea" || tag === "select") return;
+    if (e.key === "s" || e.key === "S") { e.preventDefault(); skip(); return; }
+    var value = kind.valueForKey && kind.valueForKey(current, e.key);
+    if (value !== undefined && value !== null) { e.preventDefault(); submit(value); }
+  });
+
+  fetchNext([]).then(show).catch(function (err) { say(err.message, "error"); });
+})();
