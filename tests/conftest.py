@@ -1,0 +1,156 @@
+"""Test harness: each test gets a fresh database built by the real migrations.
+
+SQLite (always): one template database is migrated once per session and copied per test.
+PostgreSQL (when CITIZEN_TEST_DATABASE_URL is set): migrated once per session, emptied per test.
+"""
+import json
+import os
+import shutil
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from citizen import create_app
+from citizen.accounts import services as accounts
+from citizen.campaigns import services as campaigns
+from citizen.extensions import db
+
+PG_URL = os.environ.get("CITIZEN_TEST_DATABASE_URL")
+
+
+def base_config(tmp_path, uri):
+    return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "test-secret",
+            "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "MEDIA_FOLDER": str(tmp_path / "media"),
+            "SERVER_NAME": None}
+
+
+def _migrate(uri, tmp_path):
+    app = create_app(base_config(tmp_path, uri))
+    with app.app_context():
+        from flask_migrate import upgrade
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("db")
+    if PG_URL:
+        engine = create_engine(PG_URL)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public;"))
+        engine.dispose()
+        _migrate(PG_URL, tmp)
+        return PG_URL
+    path = tmp / "template.db"
+    _migrate("sqlite:///" + str(path), tmp)
+    return path
+
+
+def _empty_postgres(app):
+    with app.app_context():
+        tables = [t.name for t in db.metadata.sorted_tables]
+        with db.engine.begin() as conn:
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def db_uri(database_template, tmp_path):
+    if PG_URL:
+        return PG_URL
+    path = tmp_path / "test.db"
+    shutil.copy(database_template, path)
+    return "sqlite:///" + str(path)
+
+
+@pytest.fixture
+def make_app(db_uri, tmp_path):
+    """make_app(**config) -> a new app on this test's database (several share it)."""
+    apps = []
+
+    def factory(**overrides):
+        app = create_app({**base_config(tmp_path, db_uri), **overrides})
+        if PG_URL and not apps:
+            _empty_postgres(app)
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    app = make_app()
+    with app.app_context():
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def org(app):
+    o = accounts.get_or_create_organisation("test-org", "Test Org")
+    db.session.commit()
+    return o
+
+
+@pytest.fixture
+def make_user(app, org):
+    def factory(email="someone@example.org", role=None, password="password123", name="Someone"):
+        user = accounts.register_user(email, name, password)
+        if role:
+            accounts.grant(user, org, role)
+        db.session.commit()
+        return user
+    return factory
+
+
+@pytest.fixture
+def organiser(make_user):
+    return make_user("organiser@example.org", "organiser")
+
+
+@pytest.fixture
+def organiser_token(organiser):
+    token = accounts.create_api_token(organiser)
+    db.session.commit()
+    return token
+
+
+QUESTION = {"question": "Is there a red roof?", "options": [
+    {"value": "yes", "label": "Yes"}, {"value": "no", "label": "No"}, {"value": "unsure", "label": "Not sure"}]}
+
+
+@pytest.fixture
+def make_campaign(app, org, organiser):
+    """make_campaign(tasks=5, redundancy=3, publish=True, **fields) -> a question campaign."""
+    def factory(tasks=5, redundancy=3, publish=True, **fields):
+        data = {"title": "Find red roofs", "kind": "question", "redundancy": redundancy,
+                "settings": QUESTION, "summary": "Test campaign", **fields}
+        c = campaigns.create_campaign(org.id, organiser, data)
+        if tasks:
+            rows = [{"external_id": f"t{i}", "text": f"Task number {i}"} for i in range(tasks)]
+            campaigns.import_tasks(c, "tasks.json", json.dumps(rows))
+        if publish:
+            campaigns.publish(c)
+        db.session.commit()
+        return c
+    return factory
+
+
+@pytest.fixture
+def guest(client):
+    """guest() -> headers of a new guest contributor (a fresh bearer token each call)."""
+    def factory():
+        r = client.post("/api/v1/guests")
+        assert r.status_code == 201
+        return {"Authorization": "Bearer " + r.get_json()["token"]}
+    return factory
