@@ -2,6 +2,7 @@
 import hashlib
 import re
 import secrets
+from functools import lru_cache
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -17,7 +18,11 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _guest_signer():
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="citizen-guest")
+    signers = current_app.extensions.setdefault("citizen.guest_signer", {})
+    key = current_app.config["SECRET_KEY"]
+    if key not in signers:  # building one derives its key: do it once per secret, not per request
+        signers[key] = URLSafeSerializer(key, salt="citizen-guest")
+    return signers[key]
 
 
 def create_guest():
@@ -29,8 +34,14 @@ def create_guest():
 
 
 def guest_id_from_token(token):
+    return _verified(_guest_signer(), token[len(GUEST_PREFIX):])
+
+
+@lru_cache(maxsize=20_000)
+def _verified(signer, payload):
+    """Guests present the same token on every request; verify each one once."""
     try:
-        value = _guest_signer().loads(token[len(GUEST_PREFIX):])
+        value = signer.loads(payload)
     except BadSignature:
         return None
     return value if isinstance(value, int) else None

@@ -94,7 +94,7 @@ def publish(slug):
 @bp.get("/campaigns/<slug>/tasks/next")
 def next_task(slug):
     cid = auth.contributor_id(create_guest=True)
-    campaign = campaigns.get_campaign(slug)
+    campaign = campaigns.work_campaign(slug)
     exclude = [int(x) for x in request.args.get("exclude", "").split(",") if x.strip().isdigit()]
     got = scheduler.next_task(campaign, cid, exclude)
     db.session.commit()

@@ -5,7 +5,7 @@ from citizen.accounts.models import utcnow
 from citizen.accounts.services import external_contributors
 from citizen.campaigns.kinds import get_kind
 from citizen.campaigns.models import Answer, Campaign, Participation, Task
-from citizen.campaigns.db_utils import insert_ignore
+from citizen.campaigns.hot_sql import insert_ignoring
 from citizen.errors import CitizenError, InvalidInput
 from citizen.extensions import db
 
@@ -111,7 +111,7 @@ def _store_imported(campaign, kind, good, contributors):
         task.available = task.answer_count + task.lease_count < task.redundancy
         newly_done += before < task.redundancy <= task.answer_count
     for ref, cid in contributors.items():
-        db.session.execute(insert_ignore(Participation).values(
+        db.session.execute(insert_ignoring(Participation.__table__, db.session.get_bind().dialect.name).values(
             contributor_id=cid, campaign_id=campaign.id, cursor=0.0, answer_count=0, skip_count=0, leases=0,
             first_at=now, last_at=now))
         count = sum(1 for g in good if g[2] == ref)

@@ -21,106 +21,73 @@ import time
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import select, update
 
 from citizen.accounts.models import utcnow
-from citizen.campaigns.db_utils import insert_ignore
+from citizen.campaigns import hot_sql as q
 from citizen.campaigns.kinds import get_kind
-from citizen.campaigns.models import (ANSWERED, EXPIRED, LEASED, PUBLISHED, SKIPPED, Answer, Assignment, Campaign,
-                                      IdempotentResponse, Participation, Task)
+from citizen.campaigns.models import LEASED, PUBLISHED, ANSWERED, EXPIRED, Assignment, Participation, Task
 from citizen.errors import AlreadyAnswered, Conflict, NotAssigned, NotFound, NotOpen, TaskComplete
 from citizen.extensions import db
 
-SCAN = 4  # candidates fetched per scan; several, in case others lease the first one meanwhile
 RECLAIM_EVERY = 30.0
 _last_reclaim = [0.0]
 
 
-def _participation(contributor_id, campaign_id):
-    q = select(Participation.answer_count, Participation.leases, Participation.cursor).where(
-        Participation.contributor_id == contributor_id, Participation.campaign_id == campaign_id)
-    row = db.session.execute(q).first()
+def _conn():
+    return db.session.connection()
+
+
+def _participation(conn, contributor_id, campaign_id):
+    params = {"cid": contributor_id, "camp": campaign_id}
+    row = conn.execute(q.PARTICIPATION, params).first()
     if row is None:
-        db.session.execute(insert_ignore(Participation).values(
-            contributor_id=contributor_id, campaign_id=campaign_id, cursor=random.random(),
-            answer_count=0, skip_count=0, leases=0, first_at=utcnow(), last_at=utcnow()))
-        row = db.session.execute(q).first()
+        now = utcnow()
+        conn.execute(q.insert_ignoring(q.P, conn.dialect.name), {
+            "contributor_id": contributor_id, "campaign_id": campaign_id, "cursor": random.random(),
+            "answer_count": 0, "skip_count": 0, "leases": 0, "first_at": now, "last_at": now})
+        row = conn.execute(q.PARTICIPATION, params).first()
     return row
-
-
-def _candidates(campaign_id, contributor_id, after, exclude):
-    answered = exists().where(Answer.task_id == Task.id, Answer.contributor_id == contributor_id)
-    handed = exists().where(Assignment.task_id == Task.id, Assignment.contributor_id == contributor_id)
-    q = (select(Task.id, Task.rand)
-         .where(Task.campaign_id == campaign_id, Task.available == True,  # noqa: E712 (index use)
-                Task.rand > after, ~answered, ~handed)
-         .order_by(Task.rand).limit(SCAN))
-    if exclude:
-        q = q.where(Task.id.not_in(exclude))
-    return db.session.execute(q).all()
-
-
-def _held_lease(campaign_id, contributor_id, now, exclude):
-    q = (select(Assignment.task_id).where(
-        Assignment.contributor_id == contributor_id, Assignment.campaign_id == campaign_id,
-        Assignment.state == LEASED, Assignment.expires_at > now).order_by(Assignment.leased_at).limit(1))
-    if exclude:
-        q = q.where(Assignment.task_id.not_in(exclude))
-    task_id = db.session.execute(q).scalar()
-    if task_id is None:
-        return None
-    return task_id, db.session.execute(select(Task.payload).where(Task.id == task_id)).scalar_one()
-
-
-def _lease(task_id):
-    """Take one slot of the task if it is still available; returns its payload or None."""
-    stmt = (update(Task).where(Task.id == task_id, Task.available == True)  # noqa: E712
-            .values(lease_count=Task.lease_count + 1,
-                    available=(Task.answer_count + Task.lease_count + 1) < Task.redundancy)
-            .returning(Task.payload))
-    return db.session.execute(stmt, execution_options={"synchronize_session": False}).scalar()
-
-
-def _release(task_id):
-    db.session.execute(update(Task).where(Task.id == task_id).values(
-        lease_count=Task.lease_count - 1,
-        available=(Task.answer_count + Task.lease_count - 1) < Task.redundancy),
-        execution_options={"synchronize_session": False})
 
 
 def next_task(campaign, contributor_id, exclude=()):
     """Lease the next task for this contributor; returns (task_id, payload, done) or None when
     nothing is left for them. A contributor already holding MAX_LEASES live tasks gets the oldest
-    of those back (a reload shows the same task instead of hoarding new ones)."""
+    of those back (a reload shows the same task instead of hoarding new ones).
+    `campaign` needs .id and .status (a Campaign or a row from campaigns.services.work_campaign)."""
     if campaign.status != PUBLISHED:
         raise NotOpen()
     _maybe_reclaim()
     cfg = current_app.config
+    conn = _conn()
     now = utcnow()
     exclude = [int(t) for t in exclude][:10]
-    part = _participation(contributor_id, campaign.id)
+    part = _participation(conn, contributor_id, campaign.id)
     if part.leases >= cfg["MAX_LEASES"]:
-        held = _held_lease(campaign.id, contributor_id, now, exclude)
-        if held:
-            return held[0], held[1], part.answer_count
+        held = conn.execute(q.HELD_LEASE, {"cid": contributor_id, "camp": campaign.id, "now": now,
+                                           "exclude": exclude}).scalar()
+        if held is not None:
+            return held, conn.execute(q.TASK_PAYLOAD, {"tid": held}).scalar_one(), part.answer_count
     after, wrapped = part.cursor, False
+    assign = q.insert_ignoring(q.AS, conn.dialect.name)
     while True:
-        rows = _candidates(campaign.id, contributor_id, after, exclude)
+        rows = conn.execute(q.CANDIDATES, {"camp": campaign.id, "cid": contributor_id, "after": after,
+                                           "exclude": exclude}).all()
         for task_id, rand in rows:
-            payload = _lease(task_id)
+            payload = conn.execute(q.LEASE, {"tid": task_id}).scalar()
             if payload is None:
                 continue  # someone else took the last slot between our read and our update
-            inserted = db.session.execute(insert_ignore(Assignment).values(
-                contributor_id=contributor_id, task_id=task_id, campaign_id=campaign.id, state=LEASED,
-                leased_at=now, expires_at=now + timedelta(seconds=cfg["LEASE_SECONDS"]))).rowcount
+            inserted = conn.execute(assign, {
+                "contributor_id": contributor_id, "task_id": task_id, "campaign_id": campaign.id,
+                "state": LEASED, "leased_at": now,
+                "expires_at": now + timedelta(seconds=cfg["LEASE_SECONDS"])}).rowcount
             if not inserted:  # the same contributor, in another tab, got it first
-                _release(task_id)
+                conn.execute(q.RELEASE, {"tid": task_id})
                 continue
-            db.session.execute(update(Participation).where(
-                Participation.contributor_id == contributor_id, Participation.campaign_id == campaign.id)
-                .values(cursor=rand, leases=Participation.leases + 1, last_at=now))
+            conn.execute(q.PARTICIPATION_LEASED, {"cid": contributor_id, "camp": campaign.id, "cursor": rand,
+                                                  "now": now})
             return task_id, payload, part.answer_count
-        if len(rows) == SCAN:
+        if len(rows) == q.SCAN:
             after = rows[-1].rand
         elif not wrapped:
             after, wrapped = -1.0, True
@@ -132,133 +99,116 @@ def _fingerprint(task_id, value):
     return hashlib.sha256(json.dumps([task_id, value], sort_keys=True).encode()).hexdigest()
 
 
-def _stored_response(contributor_id, key, fingerprint):
-    row = db.session.execute(select(IdempotentResponse.status, IdempotentResponse.body, IdempotentResponse.fingerprint)
-                             .where(IdempotentResponse.contributor_id == contributor_id,
-                                    IdempotentResponse.key == key)).first()
-    if row is None:
-        return None
-    if row.fingerprint != fingerprint:
-        raise Conflict("This Idempotency-Key was already used for a different answer.", code="idempotency_key_reused")
-    return row.status, row.body
-
-
-def _locked_task(task_id):
-    q = (select(Task.id, Task.campaign_id, Task.payload, Task.answer_count, Task.lease_count, Task.redundancy,
-                Task.consensus, Campaign.kind, Campaign.settings, Campaign.status)
-         .join(Campaign, Campaign.id == Task.campaign_id).where(Task.id == task_id)
-         .with_for_update(of=Task))
-    row = db.session.execute(q).first()
+def _locked_task(conn, task_id, contributor_id=None, key=None):
+    if key:
+        row = conn.execute(q.LOCKED_TASK_AND_RESPONSE, {"tid": task_id, "cid": contributor_id, "key": key}).first()
+    else:
+        row = conn.execute(q.LOCKED_TASK, {"tid": task_id}).first()
     if row is None:
         raise NotFound("There is no such task.")
     return row
 
 
-def _claim_assignment(task_id, contributor_id):
-    """Mark the hand-out answered; returns True if it consumed a live lease, False if the lease
-    had been released (expired or skipped). Raises if the task was never handed out or answered."""
-    def move(states):
-        return db.session.execute(update(Assignment).where(
-            Assignment.contributor_id == contributor_id, Assignment.task_id == task_id,
-            Assignment.state.in_(states)).values(state=ANSWERED)).rowcount
-    if move([LEASED]):
+def _claim_assignment(conn, params):
+    """Mark the hand-out answered; True if that consumed a live lease, False if the lease had been
+    released (expired or skipped). Raises if the task was never handed out, or already answered."""
+    if conn.execute(q.CLAIM_LIVE, params).rowcount:
         return True
-    if move([EXPIRED, SKIPPED]):
+    if conn.execute(q.CLAIM_RELEASED, params).rowcount:
         return False
-    state = db.session.execute(select(Assignment.state).where(
-        Assignment.contributor_id == contributor_id, Assignment.task_id == task_id)).scalar()
-    if state == ANSWERED:
+    if conn.execute(q.ASSIGNMENT_STATE, params).scalar() == ANSWERED:
         raise AlreadyAnswered()
     raise NotAssigned()
+
+
+def _replay(stored, fingerprint):
+    if stored.stored_fingerprint != fingerprint:
+        raise Conflict("This Idempotency-Key was already used for a different answer.", code="idempotency_key_reused")
+    return stored.stored_status, stored.stored_body
 
 
 def submit_answer(task_id, contributor_id, value, duration_ms=None, idempotency_key=None, source="web"):
     """Store one answer. Returns (status, body): 201 and the answer, or the stored response of an
     earlier request with the same Idempotency-Key. Raises NotFound, NotOpen, NotAssigned,
     AlreadyAnswered, TaskComplete or InvalidInput; in every such case nothing is stored."""
-    task = _locked_task(task_id)
+    conn = _conn()
+    # The row lock serialises answers to one task on PostgreSQL (SQLite serialises all writers).
+    task = _locked_task(conn, task_id, contributor_id, idempotency_key)
     fingerprint = _fingerprint(task_id, value)
-    if idempotency_key:
-        stored = _stored_response(contributor_id, idempotency_key, fingerprint)
-        if stored:
-            return stored
+    if idempotency_key and task.stored_status is not None:
+        return _replay(task, fingerprint)
     if task.status != PUBLISHED:
         raise NotOpen()
     kind = get_kind(task.kind)
     clean = kind.clean_answer(value, task.payload, task.settings)
-    had_lease = _claim_assignment(task_id, contributor_id)
+    params = {"cid": contributor_id, "tid": task_id}
+    try:
+        had_lease = _claim_assignment(conn, params)
+    except AlreadyAnswered:
+        stored = idempotency_key and conn.execute(q.STORED_RESPONSE, {"cid": contributor_id,
+                                                                      "key": idempotency_key}).first()
+        if stored:  # a concurrent retry of this very request committed first
+            return _replay(stored, fingerprint)
+        raise
     if not had_lease and task.answer_count + task.lease_count >= task.redundancy:
         raise TaskComplete()
     now = utcnow()
     answers = task.answer_count + 1
-    leases = task.lease_count - (1 if had_lease else 0)
-    state = kind.add_to_consensus(task.consensus or {}, clean)
-    db.session.execute(update(Task).where(Task.id == task_id).values(
-        answer_count=answers, lease_count=leases, available=(answers + leases) < task.redundancy,
-        consensus=state), execution_options={"synchronize_session": False})
-    answer_id = db.session.execute(Answer.__table__.insert().values(
-        task_id=task_id, campaign_id=task.campaign_id, contributor_id=contributor_id, value=clean,
-        duration_ms=duration_ms, source=source, created_at=now).returning(Answer.id)).scalar_one()
-    done = db.session.execute(update(Participation).where(
-        Participation.contributor_id == contributor_id, Participation.campaign_id == task.campaign_id)
-        .values(answer_count=Participation.answer_count + 1,
-                leases=Participation.leases - (1 if had_lease else 0), last_at=now)
-        .returning(Participation.answer_count)).scalar()
-    completed = answers == task.redundancy
-    if completed:
-        db.session.execute(update(Campaign).where(Campaign.id == task.campaign_id)
-                           .values(tasks_done=Campaign.tasks_done + 1))
+    leases = task.lease_count - had_lease
+    conn.execute(q.TASK_ANSWERED, {"tid": task_id, "answers": answers, "leases": leases,
+                                   "available": answers + leases < task.redundancy,
+                                   "consensus": kind.add_to_consensus(task.consensus or {}, clean)})
+    answer_id = conn.execute(q.INSERT_ANSWER, {
+        "task_id": task_id, "campaign_id": task.campaign_id, "contributor_id": contributor_id, "value": clean,
+        "duration_ms": duration_ms, "source": source, "created_at": now}).scalar_one()
+    done = conn.execute(q.PARTICIPATION_ANSWERED, {"cid": contributor_id, "camp": task.campaign_id,
+                                                   "lease_used": int(had_lease), "now": now}).scalar()
+    if answers == task.redundancy:
+        conn.execute(q.CAMPAIGN_TASK_DONE, {"camp": task.campaign_id})
     body = {"answer": {"id": answer_id, "task_id": task_id, "value": clean, "created_at": now.isoformat() + "Z"},
             "done": done or 0, "task_complete": answers >= task.redundancy}
     if idempotency_key:
-        db.session.execute(IdempotentResponse.__table__.insert().values(
-            contributor_id=contributor_id, key=idempotency_key, fingerprint=fingerprint, status=201,
-            body=body, created_at=now))
+        conn.execute(q.INSERT_RESPONSE, {"contributor_id": contributor_id, "key": idempotency_key,
+                                         "fingerprint": fingerprint, "status": 201, "body": body, "created_at": now})
     return 201, body
 
 
 def skip_task(task_id, contributor_id):
     """Give a leased task back; it is not handed to this contributor again."""
-    task = _locked_task(task_id)
-    moved = db.session.execute(update(Assignment).where(
-        Assignment.contributor_id == contributor_id, Assignment.task_id == task_id,
-        Assignment.state == LEASED).values(state=SKIPPED)).rowcount
-    if not moved:
-        state = db.session.execute(select(Assignment.state).where(
-            Assignment.contributor_id == contributor_id, Assignment.task_id == task_id)).scalar()
-        if state is None:
-            raise NotAssigned()
-        if state == ANSWERED:
-            raise AlreadyAnswered()
-        db.session.execute(update(Assignment).where(
-            Assignment.contributor_id == contributor_id, Assignment.task_id == task_id).values(state=SKIPPED))
+    conn = _conn()
+    task = _locked_task(conn, task_id)
+    params = {"cid": contributor_id, "tid": task_id}
+    if conn.execute(q.SKIP_LIVE, params).rowcount:
+        conn.execute(q.RELEASE, params)
+        conn.execute(q.PARTICIPATION_SKIPPED, {"cid": contributor_id, "camp": task.campaign_id, "now": utcnow()})
         return
-    _release(task_id)
-    db.session.execute(update(Participation).where(
-        Participation.contributor_id == contributor_id, Participation.campaign_id == task.campaign_id)
-        .values(leases=Participation.leases - 1, skip_count=Participation.skip_count + 1, last_at=utcnow()))
+    if conn.execute(q.SKIP_RELEASED, params).rowcount:
+        return
+    if conn.execute(q.ASSIGNMENT_STATE, params).scalar() == ANSWERED:
+        raise AlreadyAnswered()
+    raise NotAssigned()
 
 
 def release_expired_leases(now=None, limit=500):
     """Give the slots of expired leases back to their tasks. Returns how many were released.
     Runs from next_task at most every RECLAIM_EVERY seconds per process, and from the CLI."""
     now = now or utcnow()
-    rows = db.session.execute(select(Assignment.task_id, Assignment.contributor_id, Assignment.campaign_id)
-                              .where(Assignment.state == LEASED, Assignment.expires_at <= now)
-                              .order_by(Assignment.task_id).limit(limit)).all()
+    conn = _conn()
+    rows = conn.execute(select(Assignment.task_id, Assignment.contributor_id, Assignment.campaign_id)
+                        .where(Assignment.state == LEASED, Assignment.expires_at <= now)
+                        .order_by(Assignment.task_id).limit(limit)).all()
     if not rows:
         return 0
-    db.session.execute(select(Task.id).where(Task.id.in_({r.task_id for r in rows}))
-                       .order_by(Task.id).with_for_update())
+    conn.execute(select(Task.id).where(Task.id.in_({r.task_id for r in rows})).order_by(Task.id).with_for_update())
     released = 0
     for r in rows:
-        moved = db.session.execute(update(Assignment).where(
+        moved = conn.execute(update(Assignment).where(
             Assignment.contributor_id == r.contributor_id, Assignment.task_id == r.task_id,
             Assignment.state == LEASED, Assignment.expires_at <= now).values(state=EXPIRED)).rowcount
         if moved:
-            _release(r.task_id)
-            db.session.execute(update(Participation).where(and_(
-                Participation.contributor_id == r.contributor_id, Participation.campaign_id == r.campaign_id))
+            conn.execute(q.RELEASE, {"tid": r.task_id})
+            conn.execute(update(Participation).where(
+                Participation.contributor_id == r.contributor_id, Participation.campaign_id == r.campaign_id)
                 .values(leases=Participation.leases - 1))
             released += 1
     return released

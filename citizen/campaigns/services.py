@@ -7,6 +7,7 @@ import re
 from sqlalchemy import func, insert, select, update
 
 from citizen.accounts.models import utcnow
+from citizen.campaigns.hot_sql import CAMPAIGN_BY_SLUG
 from citizen.campaigns.kinds import RowError, get_kind
 from citizen.campaigns.models import CLOSED, DRAFT, PUBLISHED, Campaign, Task
 from citizen.campaigns.text import render_markdown
@@ -191,6 +192,15 @@ def get_campaign(slug, user=None):
     if campaign.status == DRAFT and not can_manage(user, campaign):
         raise NotFound("There is no campaign at this address.")
     return campaign
+
+
+def work_campaign(slug):
+    """The few fields the volunteer loop needs, as a light row (id, slug, kind, settings, status,
+    organisation_id): the next-task request runs this on every call."""
+    row = db.session.connection().execute(CAMPAIGN_BY_SLUG, {"slug": slug}).first()
+    if row is None:
+        raise NotFound("There is no campaign at this address.")
+    return row
 
 
 def can_manage(user, campaign):

@@ -11,13 +11,15 @@
   var messageEl = document.getElementById("message");
   var countEl = document.getElementById("done-count");
   var skipBtn = document.getElementById("skip");
-  var current = null, upcoming = null, shownAt = 0, busy = false;
+  var current = null, upcoming = null, shownAt = 0, busy = false, done = 0;
 
   function newKey() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
     return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2);
   }
   function url(template, id) { return root.dataset[template].replace(/\/0\//, "/" + id + "/"); }
+  // A prefetched task carries the count from when it was fetched, one answer behind: never count down.
+  function count(n) { if (n > done) { done = n; countEl.textContent = n; } }
   function say(text, tone) { messageEl.textContent = text || ""; messageEl.className = "message " + (tone || ""); }
 
   function request(method, target, body, key) {
@@ -50,7 +52,7 @@
       return;
     }
     taskEl.hidden = false; skipBtn.hidden = false; emptyEl.hidden = true;
-    countEl.textContent = task.done;
+    count(task.done);
     kind.render(task, taskEl, submit);
     shownAt = performance.now();
     upcoming = fetchNext([task.id]).catch(function () { return undefined; });
@@ -87,7 +89,7 @@
     kind.lock && kind.lock(taskEl, value);
     send(task, value, newKey(), 0).then(function (res) {
       if (res.status === 201 || res.status === 200) {
-        countEl.textContent = res.body.done;
+        count(res.body.done);
         say(root.dataset.thanks || "", "ok");
         advance();
       } else if (res.status === 409 || res.status === 403) {

@@ -1,0 +1,154 @@
+"""The volunteer loop's speed: cycles of next-task + submit through the Flask test client, in one
+process, on SQLite, with 20 contributors taking turns.
+
+Sizes (full run): 5,000 tasks (redundancy 3); 50,000 tasks (redundancy 30) with 500,000 answers from
+other contributors already stored (10 per task, every task still open); 1,000,000 tasks
+(redundancy 3). The last line printed is one JSON object:
+{"runs": [{"tasks", "preloaded_answers", "redundancy", "cycles", "cycles_per_s",
+           "next_p50_ms", "next_p95_ms", "submit_p50_ms", "submit_p95_ms"}, ...]}
+`--quick` runs small sizes for a smoke test.
+"""
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+
+from sqlalchemy import insert, update
+
+from citizen import create_app
+from citizen.accounts import services as accounts
+from citizen.accounts.models import Contributor
+from citizen.campaigns import services as campaigns
+from citizen.campaigns.models import Answer, Campaign, Participation, Task
+from citizen.extensions import db
+
+FULL = [(5_000, 0, 3), (50_000, 500_000, 30), (1_000_000, 0, 3)]
+QUICK = [(2_000, 0, 3), (5_000, 50_000, 30), (20_000, 0, 3)]
+CONTRIBUTORS = 20
+OPTIONS = ["yes", "no", "unsure"]
+CHUNK = 20_000
+
+
+def build(tasks, preloaded, redundancy):
+    """A migrated SQLite database with one published campaign, bulk-loaded (loading is not timed)."""
+    folder = tempfile.mkdtemp(prefix="citizen-bench-")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.db", "SECRET_KEY": "bench",
+                      "RATELIMIT_ENABLED": False, "MEDIA_FOLDER": folder, "WTF_CSRF_ENABLED": False})
+    with app.app_context():
+        from flask_migrate import upgrade
+        upgrade()
+        org = accounts.get_or_create_organisation("bench", "Bench")
+        c = campaigns.create_campaign(org.id, None, {
+            "title": "Bench", "kind": "question", "redundancy": redundancy,
+            "settings": {"question": "Is there a red roof?", "options": OPTIONS}})
+        rnd = random.Random(1)
+        for start in range(0, tasks, CHUNK):
+            db.session.execute(insert(Task), [
+                {"campaign_id": c.id, "payload": {"text": f"task {i}"}, "rand": rnd.random(),
+                 "redundancy": redundancy, "answer_count": 0, "lease_count": 0, "available": True,
+                 "consensus": {}} for i in range(start, min(tasks, start + CHUNK))])
+        c.tasks_total = tasks
+        if preloaded:
+            _preload(c.id, tasks, preloaded)
+        campaigns.publish(c)
+        db.session.commit()
+        slug = c.slug
+    return app, slug
+
+
+def _preload(campaign_id, tasks, answers):
+    """`answers` answers from other contributors, spread evenly (answers // tasks per task), with the
+    per-task counters and consensus set as the loop would have left them."""
+    per_task = answers // tasks
+    n_people = max(per_task, 1000)
+    db.session.execute(insert(Contributor), [{} for _ in range(n_people)])
+    first = db.session.execute(db.select(db.func.min(Contributor.id))).scalar()
+    task_ids = db.session.execute(db.select(Task.id).where(Task.campaign_id == campaign_id).order_by(Task.id)).scalars().all()
+    rows, counts = [], {}
+    for t_index, task_id in enumerate(task_ids):
+        votes = {}
+        for k in range(per_task):
+            person = first + (t_index * per_task + k) % n_people
+            value = OPTIONS[(t_index + k) % 3]
+            votes[value] = votes.get(value, 0) + 1
+            counts[person] = counts.get(person, 0) + 1
+            rows.append({"task_id": task_id, "campaign_id": campaign_id, "contributor_id": person,
+                         "value": value, "duration_ms": 3000, "source": "web"})
+            if len(rows) >= CHUNK:
+                db.session.execute(insert(Answer), rows)
+                rows = []
+        db.session.execute(update(Task).where(Task.id == task_id).values(
+            answer_count=per_task, consensus={"counts": votes, "n": per_task}))
+    if rows:
+        db.session.execute(insert(Answer), rows)
+    db.session.execute(insert(Participation), [
+        {"contributor_id": p, "campaign_id": campaign_id, "answer_count": n, "cursor": 0.5}
+        for p, n in counts.items()])
+
+
+def pct(values, q):
+    values = sorted(values)
+    return round(values[min(len(values) - 1, int(q * len(values)))] * 1000, 3)
+
+
+def run(tasks, preloaded, redundancy, cycles, warmup):
+    app, slug = build(tasks, preloaded, redundancy)
+    client = app.test_client()
+    heads = [{"Authorization": "Bearer " + client.post("/api/v1/guests").get_json()["token"]}
+             for _ in range(CONTRIBUTORS)]
+    rnd = random.Random(7)
+    nexts, submits = [], []
+    start = None
+    for i in range(warmup + cycles):
+        if i == warmup:
+            start = time.perf_counter()
+            nexts, submits = [], []
+        h = heads[i % CONTRIBUTORS]
+        t0 = time.perf_counter()
+        r = client.get(f"/api/v1/campaigns/{slug}/tasks/next", headers=h)
+        t1 = time.perf_counter()
+        if r.status_code != 200:
+            raise SystemExit(f"next task: {r.status_code} {r.data[:200]!r}")
+        task_id = r.get_json()["id"]
+        s = client.post(f"/api/v1/tasks/{task_id}/answers", json={"value": rnd.choice(OPTIONS), "duration_ms": 2000},
+                        headers={**h, "Idempotency-Key": uuid.uuid4().hex})
+        t2 = time.perf_counter()
+        if s.status_code != 201:
+            raise SystemExit(f"submit: {s.status_code} {s.data[:200]!r}")
+        nexts.append(t1 - t0)
+        submits.append(t2 - t1)
+    elapsed = time.perf_counter() - start
+    with app.app_context():
+        over = db.session.execute(db.select(db.func.count()).select_from(Task).where(
+            Task.answer_count > Task.redundancy)).scalar()
+        db.engine.dispose()
+    return {"tasks": tasks, "preloaded_answers": preloaded, "redundancy": redundancy, "cycles": cycles,
+            "cycles_per_s": round(cycles / elapsed, 1),
+            "next_p50_ms": round(statistics.median(nexts) * 1000, 3), "next_p95_ms": pct(nexts, 0.95),
+            "submit_p50_ms": round(statistics.median(submits) * 1000, 3), "submit_p95_ms": pct(submits, 0.95),
+            "tasks_over_redundancy": over}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
+    parser.add_argument("--cycles", type=int, default=None)
+    args = parser.parse_args(argv)
+    sizes = QUICK if args.quick else FULL
+    cycles = args.cycles or (300 if args.quick else 3000)
+    runs = []
+    for tasks, preloaded, redundancy in sizes:
+        t = time.perf_counter()
+        result = run(tasks, preloaded, redundancy, cycles, warmup=min(200, cycles // 5))
+        print(f"# {tasks} tasks, {preloaded} preloaded answers: {result['cycles_per_s']} cycles/s "
+              f"(setup and run {time.perf_counter() - t:.0f}s)", file=sys.stderr, flush=True)
+        runs.append(result)
+    print(json.dumps({"runs": runs}))
+
+
+if __name__ == "__main__":
+    main()
