@@ -48,7 +48,9 @@
     taskEl.setAttribute("aria-busy", "false");
     if (!task) {
       taskEl.hidden = true; skipBtn.hidden = true; emptyEl.hidden = false;
-      emptyEl.querySelector("h2").focus && emptyEl.querySelector("h2").setAttribute("tabindex", "-1");
+      var heading = emptyEl.querySelector("h2");
+      heading.setAttribute("tabindex", "-1");
+      heading.focus();  // screen readers announce it; keyboard users start from here
       return;
     }
     taskEl.hidden = false; skipBtn.hidden = false; emptyEl.hidden = true;

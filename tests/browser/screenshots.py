@@ -1,0 +1,121 @@
+"""Screenshots of the main pages with the demo data, at phone and desktop size, for a visual review.
+
+    .venv/bin/python -m tests.browser.screenshots OUTDIR
+
+Not a test: it asserts nothing except that no page reaches outside 127.0.0.1. It uses a throw-away
+SQLite database and media folder, so the instance folder is left alone.
+"""
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from flask_migrate import upgrade
+from playwright.sync_api import sync_playwright
+from sqlalchemy import select
+
+from citizen import create_app
+from citizen.accounts.models import User
+from citizen.campaigns import services as campaigns
+from citizen.demo import PASSWORD, load_demo
+from citizen.extensions import db
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, guard_network, serve
+
+SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
+BAD_CSV = b"text,image_url\nA field with two houses,\nA roof,javascript:alert(1)\n"
+NOTES = [{"text": "Field note, 14 May: the road to the school is under water. Two families are on the roof of "
+                    "the red house next to the church; a boat reached them at noon. The bridge is still closed."},
+         {"image_url": "/media/demo/rooftops-001.jpg", "alt": "Aerial photo", "text": "Taken from the north bank."}]
+
+
+def demo_app(folder):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/citizen.db", "MEDIA_FOLDER": f"{folder}/media",
+                      "SECRET_KEY": "screenshots", "RATELIMIT_ENABLED": False})
+    with app.app_context():
+        upgrade()
+        load_demo(app.config["MEDIA_FOLDER"])
+        # A second campaign with a text task and a photo with a caption: the other layouts of the work page.
+        organiser = db.session.execute(select(User).where(User.email == "organiser@example.org")).scalar_one()
+        notes = campaigns.create_campaign(organiser.organisation_ids[0], organiser, {
+            "title": "Read the field notes", "summary": "Does the note report people who need help?",
+            "settings": {"question": "Does this report people who need help?", "options": ["Yes", "No", "Not sure"]}})
+        campaigns.import_tasks(notes, "notes.json", json.dumps(NOTES))
+        campaigns.publish(notes)
+        db.session.commit()
+    return app
+
+
+def shoot(page, out, name, size, full_page=True):
+    path = out / f"{name}-{size}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    print(path)
+
+
+def tour(context, out, size):
+    page = context.new_page()
+    page.set_viewport_size(SIZES[size])
+    for name, path in [("home", "/"), ("campaign", "/campaigns/red-roofs"), ("login", "/account/login"),
+                       ("register", "/account/register"), ("404", "/campaigns/no-such-campaign")]:
+        page.goto(path)
+        shoot(page, out, name, size)
+
+    page.goto("/campaigns/red-roofs/work")
+    page.locator("#q-options button.answer").first.wait_for()
+    page.locator("#q-image").evaluate("img => img.complete || new Promise(ok => img.onload = ok)")
+    shoot(page, out, "work", size, full_page=False)
+    for _ in range(10):  # as a keyboard user gets there: past the header links to the first answer
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('answer')"):
+            break
+    shoot(page, out, "work-focus", size, full_page=False)
+    page.get_by_role("button", name="Yes").click()
+    page.locator("#done-count", has_text="1").wait_for()
+    page.locator("#q-options button.answer:enabled").first.wait_for()
+    page.get_by_text("What am I looking at?").click()
+    shoot(page, out, "work-help", size)
+
+    page.goto("/campaigns/read-the-field-notes/work")
+    for n in (1, 2):
+        page.locator("#q-options button.answer:enabled").first.wait_for()
+        shoot(page, out, f"work-notes-{n}", size, full_page=False)
+        page.keyboard.press("3")
+    page.get_by_role("heading", name="All done here!").wait_for()
+    shoot(page, out, "work-all-done", size, full_page=False)
+
+    page.goto("/account/login")
+    page.get_by_label("E-mail").fill("organiser@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/")
+    for name, path in [("organise", "/organise/"), ("organise-new", "/organise/new"),
+                       ("organise-manage", "/organise/red-roofs/")]:
+        page.goto(path)
+        shoot(page, out, name, size)
+    page.get_by_label("Tasks file").set_input_files({"name": "bad.csv", "mimeType": "text/csv", "buffer": BAD_CSV})
+    page.get_by_role("button", name="Import").click()
+    page.get_by_role("alert").first.wait_for()
+    shoot(page, out, "organise-import-error", size)
+    page.goto("/organise/new")
+    page.get_by_role("button", name="Create draft").click()
+    shoot(page, out, "organise-new-errors", size)
+    page.close()
+
+
+def main(out):
+    out, outside = Path(out), []
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as folder, serve(demo_app(folder)) as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for size in SIZES:
+            context = browser.new_context(base_url=url)
+            requested = guard_network(context)
+            tour(context, out, size)
+            context.close()
+            outside += requested
+        browser.close()
+    if outside:
+        sys.exit(f"pages requested something outside 127.0.0.1: {outside}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "screenshots")

@@ -1,0 +1,73 @@
+"""An organiser, in real Chromium: sign in, create a campaign, import its tasks, publish it."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from citizen.extensions import db
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "a-known-password"
+BAD_CSV = b"text,image_url\nTwo houses by the river,\nA roof seen from the air,ftp://example.org/roof.jpg\n"
+GOOD_CSV = (b"external_id,text\n"
+            + b"".join(b"note-%d,Field note %d: the river is rising.\n" % (i, i) for i in range(1, 6)))
+
+
+@pytest.fixture
+def organiser_email(make_user):
+    user = make_user(email="olu@example.org", role="organiser", password=PASSWORD, name="Olu")
+    email = user.email
+    db.session.close()  # SQLite: a session left in a transaction would hold the write lock
+    return email
+
+
+def sign_in(page, email, password):
+    page.goto("/account/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def upload(page, name, data):
+    page.get_by_label("Tasks file").set_input_files({"name": name, "mimeType": "text/csv", "buffer": data})
+    page.get_by_role("button", name="Import").click()
+
+
+def test_organiser_creates_imports_and_publishes(page, organiser_email):
+    sign_in(page, organiser_email, PASSWORD)
+    page.get_by_role("link", name="Organise").click()
+    page.get_by_role("link", name="New campaign").click()
+    expect(page).to_have_url(re.compile("/organise/new$"))
+    page.get_by_label("Title").fill("Rising rivers")
+    page.get_by_label("Summary").fill("Read field notes and tell us where people need help.")
+    page.get_by_label("Question volunteers answer").fill("Does the note report people in danger?")
+    page.get_by_label("Answers, one per line").fill("Yes\nNo\nNot sure")
+    page.get_by_role("button", name="Create draft").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Rising rivers")
+
+    upload(page, "tasks.csv", BAD_CSV)
+    errors = page.locator(".flash.error li")
+    expect(errors).to_have_count(1)
+    expect(errors).to_contain_text("Line 3")
+    expect(page.get_by_text("No tasks yet.")).to_be_visible()
+
+    upload(page, "tasks.csv", GOOD_CSV)
+    expect(page.get_by_text("5 tasks imported.")).to_be_visible()
+    previews = page.locator(".previews li")
+    expect(previews).to_have_count(3)
+    expect(previews.first).to_contain_text("Field note 1: the river is rising.")
+    expect(previews.first).to_contain_text("Does the note report people in danger?")
+    expect(previews.first).to_contain_text("1 · Yes")
+
+    page.goto("/")
+    expect(page.get_by_role("link", name="Rising rivers")).to_have_count(0)  # a draft is not public
+    page.get_by_role("link", name="Organise").click()
+    page.get_by_role("link", name="Rising rivers").click()
+    page.get_by_role("button", name="Publish campaign").click()
+    expect(page.get_by_text("Published. Volunteers can now find it on the home page.")).to_be_visible()
+
+    page.goto("/")
+    page.get_by_role("link", name="Rising rivers").click()
+    expect(page.get_by_role("link", name="Start")).to_be_visible()

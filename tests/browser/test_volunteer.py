@@ -1,0 +1,122 @@
+"""A guest volunteer, in real Chromium: from the home page to "All done here!"."""
+import json
+import os
+import re
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from citizen.campaigns import services as campaigns
+from citizen.campaigns.models import Answer
+from citizen.extensions import db
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def photos(app):
+    """Three photos written under the media folder; returns their task rows."""
+    folder = os.path.join(app.config["MEDIA_FOLDER"], "photos")
+    os.makedirs(folder, exist_ok=True)
+    rows = []
+    for i, colour in enumerate(["#b03a2e", "#5d6d7e", "#7d9c5b"]):
+        Image.new("RGB", (640, 480), colour).save(os.path.join(folder, f"{i}.png"))
+        rows.append({"external_id": f"photo-{i}", "image_url": f"/media/photos/{i}.png", "alt": f"Photo {i}"})
+    return rows
+
+
+def publish(make_campaign, rows):
+    """A published question campaign of these tasks; returns (slug, title). The test's own
+    database session is closed afterwards: on SQLite an open one would hold the write lock."""
+    c = make_campaign(tasks=0, publish=False, title="Spot the red roofs")
+    campaigns.import_tasks(c, "tasks.json", json.dumps(rows))
+    campaigns.publish(c)
+    db.session.commit()
+    slug, title = c.slug, c.title
+    db.session.close()
+    return slug, title
+
+
+@pytest.fixture
+def campaign(make_campaign, photos):
+    """Five tasks: three photos and two texts."""
+    notes = [{"external_id": f"note-{i}", "text": f"Field note {i}: two houses with red roofs."} for i in range(2)]
+    return publish(make_campaign, photos + notes)
+
+
+@pytest.fixture
+def captioned_photos(make_campaign, photos):
+    """Three tasks that each show a photo and a caption: the tallest a question task gets."""
+    return publish(make_campaign, [{**p, "text": "Seen from the north-east, the morning after the flood."}
+                                   for p in photos])
+
+
+# What the task on screen shows (its image address or its text), once its answers can be pressed.
+SHOWN = """() => {
+  if (!document.querySelector('#q-options button.answer:not([disabled])')) return null;
+  const img = document.querySelector('#q-image');
+  return img.hidden ? document.querySelector('#q-text').textContent : img.src;
+}"""
+
+
+def next_task(page, previous=None):
+    """Wait until a task other than `previous` can be answered; return what it shows."""
+    return page.wait_for_function(f"prev => {{ const now = ({SHOWN})(); return now !== prev && now; }}",
+                                  arg=previous).json_value()
+
+
+def answers_in_database():
+    rows = db.session.execute(select(Answer.contributor_id, Answer.value).order_by(Answer.id)).all()
+    db.session.close()
+    return rows
+
+
+def test_guest_answers_skips_and_finishes(page, campaign):
+    slug, title = campaign
+    page.goto("/")
+    page.get_by_role("link", name=title).click()
+    expect(page).to_have_url(re.compile(f"/campaigns/{slug}$"))
+    page.get_by_role("link", name="Start").click()
+
+    seen = [next_task(page)]
+    for answer, done in [(lambda: page.get_by_role("button", name="Yes").click(), "1"),
+                         (lambda: page.keyboard.press("2"), "2"),
+                         (lambda: page.get_by_role("button", name="Not sure").click(), "3")]:
+        answer()
+        seen.append(next_task(page, seen[-1]))
+        expect(page.locator("#done-count")).to_have_text(done)  # and it stays so with the next task
+    assert len(set(seen)) == 4, seen
+
+    rows = answers_in_database()
+    assert [value for _, value in rows] == ["yes", "no", "unsure"]
+    assert len({contributor for contributor, _ in rows}) == 1
+
+    page.get_by_role("button", name="Skip").click()
+    assert next_task(page, seen[-1]) not in seen
+
+    page.get_by_role("button", name="Skip").click()
+    expect(page.get_by_role("heading", name="All done here!")).to_be_visible()
+    expect(page.locator("#task")).to_be_hidden()
+    expect(page.get_by_role("button", name="Skip")).to_be_hidden()
+    expect(page.locator("#done-count")).to_have_text("3")
+    assert len(answers_in_database()) == 3
+
+
+def test_answer_buttons_fit_a_phone(phone, captioned_photos):
+    slug, _ = captioned_photos
+    phone.goto(f"/campaigns/{slug}/work")
+    buttons = phone.locator("#q-options button.answer")
+    expect(buttons).to_have_count(3)
+    expect(phone.locator("#q-image")).to_be_visible()
+    expect(phone.locator("#q-text")).to_be_visible()
+    width, height = phone.viewport_size["width"], phone.viewport_size["height"]
+    image = phone.locator("#q-image").bounding_box()
+    assert image["x"] >= 0 and image["x"] + image["width"] <= width and image["width"] >= width * 0.8, image
+    for i in range(3):
+        box = buttons.nth(i).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width, box
+        assert box["y"] >= 0 and box["y"] + box["height"] <= height, f"button {i} is below the fold: {box}"
+        assert box["height"] >= 44, f"button {i} is too small to tap: {box}"
+    assert phone.evaluate("document.documentElement.scrollWidth") <= width
