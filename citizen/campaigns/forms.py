@@ -2,18 +2,20 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import Optional
 
 
 class CampaignForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    summary = StringField(_l("Summary (one sentence, shown on cards)"), validators=[Optional(), Length(max=500)])
-    description = TextAreaField(_l("Description (Markdown)"), validators=[Optional()])
-    tutorial = TextAreaField(_l("Tutorial: what volunteers should look for (Markdown)"), validators=[Optional()])
+    """Renders the fields and checks CSRF; campaigns.services validates every field (one source of
+    truth for the form and the API), and the view attaches its errors to the fields."""
+    title = StringField(_l("Title"), render_kw={"maxlength": 200, "required": True})
+    summary = StringField(_l("Summary (one sentence, shown on cards)"), render_kw={"maxlength": 500})
+    description = TextAreaField(_l("Description (Markdown)"))
+    tutorial = TextAreaField(_l("Tutorial: what volunteers should look for (Markdown)"))
     kind = SelectField(_l("Kind of task"))
-    redundancy = IntegerField(_l("Answers wanted per task"), default=3,
-                              validators=[DataRequired(), NumberRange(min=1, max=50)])
-    licence = SelectField(_l("Data licence of the results"))
+    redundancy = IntegerField(_l("Answers wanted per task"), default=3, validators=[Optional()],
+                              render_kw={"min": 1, "max": 50})
+    licence = SelectField(_l("Data licence of the results"), default="CC-BY-4.0")
 
 
 class ImportForm(FlaskForm):

@@ -32,17 +32,21 @@ def _form(campaign=None):
 
 def _data(form, kind):
     return {"title": form.title.data, "summary": form.summary.data, "description": form.description.data,
-            "tutorial": form.tutorial.data, "kind": kind.id, "redundancy": form.redundancy.data,
+            "tutorial": form.tutorial.data, "kind": kind.id, "redundancy": request.form.get("redundancy"),
             "licence": form.licence.data, "settings": kind.settings_from_form(request.form)}
 
 
 def _show_errors(form, exc):
+    """Attach the service's errors to the form's fields; return the others (the kind's settings
+    fields) by field name, for the kind's settings template to show beside its inputs."""
+    rest = {}
     for d in exc.details or [{"field": None, "message": exc.message}]:
         field = getattr(form, d.get("field") or "", None)
         if field is not None and hasattr(field, "errors"):
             field.errors = list(field.errors) + [d["message"]]
         else:
-            flash(d["message"], "error")
+            rest[d.get("field") or "form"] = d["message"]
+    return rest
 
 
 @bp.get("/")
@@ -55,19 +59,20 @@ def index():
 def new():
     form = _form()
     kind = get_kind(request.values.get("kind") or "question")
+    errors = {}
     if form.validate_on_submit():
         try:
             campaign = services.create_campaign(current_user.organisation_ids[0] if current_user.organisation_ids
                                                 else int(request.form.get("organisation_id", 0)),
                                                 current_user, _data(form, kind))
         except InvalidInput as exc:
-            _show_errors(form, exc)
+            errors = _show_errors(form, exc)
         else:
             db.session.commit()
             flash(_("Campaign created as a draft. Now import its tasks."))
             return redirect(url_for(".manage", slug=campaign.slug))
     return render_template("organise/form.html", form=form, kind=kind, settings=request.form or kind.default_settings(),
-                           campaign=None)
+                           campaign=None, settings_errors=errors)
 
 
 @bp.route("/<slug>/edit", methods=["GET", "POST"])
@@ -76,17 +81,19 @@ def edit(slug):
     kind = get_kind(campaign.kind)
     form = _form(campaign)
     form.kind.data = campaign.kind
+    errors = {}
     if form.validate_on_submit():
         try:
             services.update_campaign(campaign, _data(form, kind))
         except InvalidInput as exc:
-            _show_errors(form, exc)
+            errors = _show_errors(form, exc)
         else:
             db.session.commit()
             flash(_("Saved."))
             return redirect(url_for(".manage", slug=campaign.slug))
     settings = request.form if request.method == "POST" else campaign.settings
-    return render_template("organise/form.html", form=form, kind=kind, settings=settings, campaign=campaign)
+    return render_template("organise/form.html", form=form, kind=kind, settings=settings, campaign=campaign,
+                           settings_errors=errors)
 
 
 @bp.route("/<slug>/", methods=["GET", "POST"])
@@ -102,7 +109,6 @@ def manage(slug):
         except InvalidInput as exc:
             db.session.rollback()
             import_errors = exc.details or [{"message": exc.message}]
-            flash(exc.message, "error")
         else:
             db.session.commit()
             flash(_("%(n)d tasks imported.", n=n))

@@ -1,9 +1,11 @@
 """The plain `question` kind: an image and/or a text, one question, 2-10 options."""
 import re
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from citizen.campaigns.kinds import Kind, invalid
+from citizen.errors import InvalidInput
 
 MIN_OPTIONS, MAX_OPTIONS = 2, 10
 _VALUE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -19,7 +21,7 @@ def clean_image_url(url):
         return None
     if url.startswith(("https://", "http://", "/media/", "/static/")) and not any(c in url for c in "\"'<> "):
         return url
-    raise ValueError("image_url must start with https://, http:// or /media/")
+    raise ValueError("image_url must start with https://, http://, /media/ or /static/")
 
 
 def clean_options(options):
@@ -58,15 +60,19 @@ class QuestionKind(Kind):
 
     def clean_settings(self, raw):
         raw = raw or {}
+        errors = []
         question = str(raw.get("question", "")).strip()
         if not question:
-            raise invalid(_l("Write the question volunteers will answer."), "question")
-        if len(question) > 300:
-            raise invalid(_l("Keep the question under 300 characters."), "question")
+            errors.append({"field": "question", "message": _("Write the question volunteers will answer.")})
+        elif len(question) > 300:
+            errors.append({"field": "question", "message": _("Keep the question under 300 characters.")})
+        options = []
         try:
             options = clean_options(raw.get("options"))
         except ValueError as exc:
-            raise invalid(str(exc), "options") from None
+            errors.append({"field": "options", "message": str(exc)})
+        if errors:
+            raise InvalidInput(errors[0]["message"], details=errors)
         return {"question": question, "options": options}
 
     def clean_task(self, payload, settings):
