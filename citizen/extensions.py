@@ -56,4 +56,5 @@ def tune_sqlite(engine):
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Straight to the driver: this runs once per request on the hot path.
+        conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")

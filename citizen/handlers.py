@@ -1,5 +1,5 @@
 """Errors mapped once: JSON bodies under /api/, designed HTML pages elsewhere; never a stack trace."""
-from flask import render_template, request
+from flask import g, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
@@ -62,6 +62,13 @@ def register(app):
     def load_user(user_id):
         from citizen.accounts.models import User
         return db.session.get(User, int(user_id))
+
+    @app.before_request
+    def forget_previous_caller():
+        # g lives on the app context, which can outlive one request (a test, or a script driving the
+        # test client, keeps one open): who is calling is decided afresh for every request.
+        g.pop("caller", None)
+        g.pop("_login_user", None)
 
     login.login_view = "accounts.login"
     login.login_message = None

@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from citizen.accounts.models import ApiToken, Contributor, Membership, Organisation, User
 from citizen.errors import InvalidInput, Unauthorized
 from citizen.extensions import db
+from flask_babel import gettext as _
 
 GUEST_PREFIX, USER_PREFIX = "g.", "ctz_"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -74,7 +75,7 @@ def resolve_bearer(token):
         user = user_for_api_token(token)
         if user is not None:
             return user, contributor_for_user(user).id
-    raise Unauthorized("This token is not valid. Ask for a new one (POST /api/v1/guests).")
+    raise Unauthorized(_("This token is not valid. Ask for a new one (POST /api/v1/guests)."))
 
 
 def contributor_for_user(user):
@@ -106,13 +107,13 @@ def register_user(email, name, password):
     email = (email or "").strip().lower()
     errors = []
     if not _EMAIL.match(email):
-        errors.append({"field": "email", "message": "Enter a valid e-mail address."})
+        errors.append({"field": "email", "message": _("Enter a valid e-mail address.")})
     if not (name or "").strip():
-        errors.append({"field": "name", "message": "Tell us what to call you."})
+        errors.append({"field": "name", "message": _("Tell us what to call you.")})
     if len(password or "") < 8:
-        errors.append({"field": "password", "message": "Use at least 8 characters for the password."})
+        errors.append({"field": "password", "message": _("Use at least 8 characters for the password.")})
     if not errors and db.session.execute(select(User.id).where(User.email == email)).first():
-        errors.append({"field": "email", "message": "An account with this e-mail already exists. Sign in instead."})
+        errors.append({"field": "email", "message": _("An account with this e-mail already exists. Sign in instead.")})
     if errors:
         raise InvalidInput(errors[0]["message"], details=errors)
     user = User(email=email, name=name.strip()[:120], password_hash=generate_password_hash(password))
@@ -139,7 +140,7 @@ def get_or_create_organisation(slug, name):
 
 def grant(user, organisation, role):
     if role not in ("organiser", "moderator"):
-        raise InvalidInput(f"Unknown role {role!r}: use organiser or moderator.")
+        raise InvalidInput(_("Unknown role %(role)r: use organiser or moderator.", role=role))
     if role not in user.role_in(organisation.id):
         db.session.add(Membership(user_id=user.id, organisation_id=organisation.id, role=role))
         db.session.flush()

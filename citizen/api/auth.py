@@ -1,10 +1,11 @@
 """Who is calling the API: a bearer token, or (for the site's own pages) the signed session cookie."""
-from flask import g, request, session
+from flask import current_app, g, request, session
 from flask_login import current_user
 
 from citizen.accounts import services as accounts
 from citizen.errors import Forbidden, Unauthorized
 from citizen.extensions import csrf
+from flask_babel import gettext as _
 
 GUEST_SESSION_KEY = "guest_id"
 
@@ -23,14 +24,17 @@ def caller(create_guest=False):
     if token:
         g.caller = accounts.resolve_bearer(token)
         return g.caller
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
+    # csrf.protect() ignores WTF_CSRF_ENABLED, so honour it here; and only a cookie that carries an
+    # identity needs the check (without one the answer is 401, not a confusing "form expired").
+    if (request.method not in ("GET", "HEAD", "OPTIONS") and current_app.config["WTF_CSRF_ENABLED"]
+            and (current_user.is_authenticated or session.get(GUEST_SESSION_KEY) is not None)):
         csrf.protect()
     if current_user.is_authenticated:
         g.caller = (current_user, accounts.contributor_for_user(current_user).id)
     else:
         guest = session.get(GUEST_SESSION_KEY)
         if guest is None and create_guest:
-            contributor, _ = accounts.create_guest()
+            contributor, _token = accounts.create_guest()
             session[GUEST_SESSION_KEY] = guest = contributor.id
             session.permanent = True
         g.caller = (None, guest)
@@ -45,9 +49,11 @@ def contributor_id(create_guest=False):
 
 
 def organiser():
-    user = caller()[0]
+    user, contributor = caller()
+    if user is None and contributor is not None:  # a valid guest identity: known, but not allowed
+        raise Forbidden(_("Guests cannot organise campaigns: send an organiser's API token."))
     if user is None:
-        raise Unauthorized("Send an organiser's API token (Authorization: Bearer ctz_...).")
+        raise Unauthorized(_("Send an organiser's API token (Authorization: Bearer ctz_...)."))
     if not (user.is_admin or user.organisation_ids):
-        raise Forbidden("This account does not organise campaigns.")
+        raise Forbidden(_("This account does not organise campaigns."))
     return user

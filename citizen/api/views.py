@@ -10,6 +10,7 @@ from citizen.campaigns import services as campaigns
 from citizen.campaigns.kinds import get_kind
 from citizen.errors import InvalidInput
 from citizen.extensions import db, limiter
+from flask_babel import gettext as _
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -17,7 +18,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 def _json_body():
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise InvalidInput("Send a JSON object in the request body (Content-Type: application/json).")
+        raise InvalidInput(_("Send a JSON object in the request body (Content-Type: application/json)."))
     return body
 
 
@@ -42,7 +43,7 @@ def openapi():
 @bp.post("/guests")
 @limiter.limit(lambda: current_app.config["GUEST_RATE_LIMIT"])
 def create_guest():
-    _, token = accounts.create_guest()
+    token = accounts.create_guest()[1]
     db.session.commit()
     return {"token": token}, 201
 
@@ -59,7 +60,7 @@ def create_campaign():
     org_ids = user.organisation_ids
     org_id = body.get("organisation_id") or (org_ids[0] if len(org_ids) == 1 else None)
     if org_id is None:
-        raise InvalidInput("Name the organisation_id: this account organises several.")
+        raise InvalidInput(_("Name the organisation_id: this account organises several."))
     campaign = campaigns.create_campaign(int(org_id), user, body)
     db.session.commit()
     return {"slug": campaign.slug, "status": campaign.status}, 201
@@ -94,13 +95,12 @@ def publish(slug):
 @bp.get("/campaigns/<slug>/tasks/next")
 def next_task(slug):
     cid = auth.contributor_id(create_guest=True)
-    campaign = campaigns.work_campaign(slug)
     exclude = [int(x) for x in request.args.get("exclude", "").split(",") if x.strip().isdigit()]
-    got = scheduler.next_task(campaign, cid, exclude)
+    campaign, task = scheduler.next_task(slug, cid, exclude)
     db.session.commit()
-    if got is None:
+    if task is None:
         return "", 204
-    return task_json(campaign, *got)
+    return task_json(campaign, *task)
 
 
 @bp.post("/tasks/<int:task_id>/answers")
@@ -108,10 +108,10 @@ def submit_answer(task_id):
     cid = auth.contributor_id()
     body = _json_body()
     if "value" not in body:
-        raise InvalidInput('Send the answer as {"value": ...}.', details=[{"field": "value", "message": "missing"}])
+        raise InvalidInput(_('Send the answer as {"value": ...}.'), details=[{"field": "value", "message": _("missing")}])
     duration = body.get("duration_ms")
     if duration is not None and (not isinstance(duration, int) or isinstance(duration, bool) or duration < 0):
-        raise InvalidInput("duration_ms must be a whole number of milliseconds.")
+        raise InvalidInput(_("duration_ms must be a whole number of milliseconds."))
     key = request.headers.get("Idempotency-Key", "").strip()[:200] or None
     status, out = scheduler.submit_answer(task_id, cid, body["value"], duration, key,
                                           source="api" if auth._bearer() else "web")

@@ -2,8 +2,7 @@
 
 Building a statement and computing its cache key costs SQLAlchemy more than SQLite needs to run it;
 these objects are built once and executed many times (see benchmarks/serve.py)."""
-from sqlalchemy import bindparam, exists, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, exists, or_, select, text, update
 
 from citizen.campaigns.models import (ANSWERED, EXPIRED, LEASED, SKIPPED, Answer, Assignment, Campaign,
                                       IdempotentResponse, Participation, Task)
@@ -18,13 +17,24 @@ CAMPAIGN_BY_SLUG = select(C.c.id, C.c.slug, C.c.kind, C.c.settings, C.c.status, 
 PARTICIPATION = select(P.c.answer_count, P.c.leases, P.c.cursor).where(
     P.c.contributor_id == B("cid"), P.c.campaign_id == B("camp"))
 
-CANDIDATES = (
-    select(T.c.id, T.c.rand)
-    .where(T.c.campaign_id == B("camp"), T.c.available == True, T.c.rand > B("after"),  # noqa: E712
-           T.c.id.not_in(B("exclude", expanding=True)),
-           ~exists().where(A.c.task_id == T.c.id, A.c.contributor_id == B("cid")),
-           ~exists().where(AS.c.task_id == T.c.id, AS.c.contributor_id == B("cid")))
-    .order_by(T.c.rand).limit(SCAN))
+# The campaign and this contributor's place in it, in one round trip (cursor is NULL for a newcomer).
+CAMPAIGN_AND_PARTICIPATION = (
+    select(*CAMPAIGN_BY_SLUG.selected_columns, P.c.answer_count, P.c.leases, P.c.cursor)
+    .outerjoin(P, (P.c.campaign_id == C.c.id) & (P.c.contributor_id == B("cid")))
+    .where(C.c.slug == B("slug")))
+
+def _candidates(excluding):
+    q = (select(T.c.id, T.c.rand)
+         .where(T.c.campaign_id == B("camp"), T.c.available == True, T.c.rand > B("after"),  # noqa: E712
+                ~exists().where(A.c.task_id == T.c.id, A.c.contributor_id == B("cid")),
+                ~exists().where(AS.c.task_id == T.c.id, AS.c.contributor_id == B("cid")))
+         .order_by(T.c.rand).limit(SCAN))
+    return q.where(T.c.id.not_in(B("exclude", expanding=True))) if excluding else q
+
+
+# Two forms: an "expanding" IN list is re-rendered on every call, so it is used only when needed.
+CANDIDATES = _candidates(excluding=False)
+CANDIDATES_EXCLUDING = _candidates(excluding=True)
 
 HELD_LEASE = (
     select(AS.c.task_id).where(AS.c.contributor_id == B("cid"), AS.c.campaign_id == B("camp"),
@@ -67,7 +77,7 @@ STORED_RESPONSE = select(I.c.status.label("stored_status"), I.c.body.label("stor
 
 def _move_assignment(from_states, to_state):
     return update(AS).where(AS.c.contributor_id == B("cid"), AS.c.task_id == B("tid"),
-                            AS.c.state.in_(from_states)).values(state=to_state)
+                            or_(*(AS.c.state == s for s in from_states))).values(state=to_state)
 
 
 CLAIM_LIVE = _move_assignment([LEASED], ANSWERED)
@@ -96,10 +106,13 @@ INSERT_RESPONSE = I.insert()
 _IGNORING = {}
 
 
-def insert_ignoring(table, dialect):
-    """INSERT ... ON CONFLICT DO NOTHING for this dialect, built once per (table, dialect)."""
-    key = (table.name, dialect)
+def insert_ignoring(table, keys):
+    """INSERT ... ON CONFLICT DO NOTHING for the given columns (SQLite 3.24+ and PostgreSQL share the
+    syntax). Built once per (table, columns) as typed text: SQLAlchemy 2.0 cannot cache its dialect
+    `on_conflict_do_nothing()` constructs and would compile them again on every call."""
+    key = (table.name, tuple(keys))
     if key not in _IGNORING:
-        module = postgresql if dialect == "postgresql" else sqlite
-        _IGNORING[key] = module.insert(table).on_conflict_do_nothing()
+        sql = (f"INSERT INTO {table.name} ({', '.join(keys)}) VALUES ({', '.join(':' + k for k in keys)}) "
+               "ON CONFLICT DO NOTHING")
+        _IGNORING[key] = text(sql).bindparams(*(bindparam(k, type_=table.c[k].type) for k in keys))
     return _IGNORING[key]

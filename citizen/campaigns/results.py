@@ -8,6 +8,7 @@ from citizen.campaigns.models import Answer, Campaign, Participation, Task
 from citizen.campaigns.hot_sql import insert_ignoring
 from citizen.errors import CitizenError, InvalidInput
 from citizen.extensions import db
+from flask_babel import gettext as _
 
 MAX_IMPORT = 10_000
 
@@ -49,25 +50,25 @@ def import_answers(campaign, items):
     (`task_id` or `external_id`), a `contributor` reference, and a `value`. The kind's validation
     and the consensus apply; one answer per contributor per task holds. All or nothing."""
     if not isinstance(items, list) or not items:
-        raise InvalidInput('Send {"answers": [...]} with at least one answer.')
+        raise InvalidInput(_('Send {"answers": [...]} with at least one answer.'))
     if len(items) > MAX_IMPORT:
-        raise InvalidInput(f"At most {MAX_IMPORT} answers per request.")
+        raise InvalidInput(_("At most %(max)d answers per request.", max=MAX_IMPORT))
     kind = get_kind(campaign.kind)
     tasks = _resolve_tasks(campaign, [i for i in items if isinstance(i, dict)])
     errors, good, pairs = [], [], {}
     for n, item in enumerate(items, start=1):
         if not isinstance(item, dict):
-            errors.append({"line": n, "message": "each answer must be an object"})
+            errors.append({"line": n, "message": _("each answer must be an object")})
             continue
         key = ("id", item["task_id"]) if isinstance(item.get("task_id"), int) else ("ref", str(item.get("external_id")))
         task_id, payload = tasks.get(key, (None, None))
         ref = str(item.get("contributor") or "").strip()[:120]
         if task_id is None:
-            errors.append({"line": n, "message": "no task with this task_id or external_id in this campaign"})
+            errors.append({"line": n, "message": _("no task with this task_id or external_id in this campaign")})
         elif not ref:
-            errors.append({"line": n, "message": "name the contributor (any stable reference, e.g. a sheet initial)"})
+            errors.append({"line": n, "message": _("name the contributor (any stable reference, e.g. a sheet initial)")})
         elif (task_id, ref) in pairs:
-            errors.append({"line": n, "message": f"same task and contributor as answer {pairs[(task_id, ref)]}"})
+            errors.append({"line": n, "message": _("same task and contributor as answer %(n)d", n=pairs[(task_id, ref)])})
         else:
             try:
                 value = kind.clean_answer(item.get("value"), payload, campaign.settings)
@@ -80,12 +81,12 @@ def import_answers(campaign, items):
     if good:
         existing = set(db.session.execute(select(Answer.task_id, Answer.contributor_id).where(
             tuple_(Answer.task_id, Answer.contributor_id).in_([(g[1], contributors[g[2]]) for g in good]))).all())
-        for n, task_id, ref, _, _ in good:
+        for n, task_id, ref, _value, _duration in good:
             if (task_id, contributors[ref]) in existing:
-                errors.append({"line": n, "message": f"{ref!r} already has an answer to this task"})
+                errors.append({"line": n, "message": _("%(ref)r already has an answer to this task", ref=ref)})
     if errors:
         errors.sort(key=lambda e: e["line"])
-        raise InvalidInput(f"Nothing was imported. Answer {errors[0]['line']}: {errors[0]['message']}",
+        raise InvalidInput(_("Nothing was imported. Answer %(n)d: %(message)s", n=errors[0]["line"], message=errors[0]["message"]),
                            details=errors[:20])
     _store_imported(campaign, kind, good, contributors)
     return len(good)
@@ -94,7 +95,7 @@ def import_answers(campaign, items):
 def _store_imported(campaign, kind, good, contributors):
     now = utcnow()
     by_task = {}
-    for _, task_id, ref, value, duration in good:
+    for _n, task_id, ref, value, duration in good:
         by_task.setdefault(task_id, []).append(value)
         db.session.execute(Answer.__table__.insert().values(
             task_id=task_id, campaign_id=campaign.id, contributor_id=contributors[ref], value=value,
@@ -111,9 +112,9 @@ def _store_imported(campaign, kind, good, contributors):
         task.available = task.answer_count + task.lease_count < task.redundancy
         newly_done += before < task.redundancy <= task.answer_count
     for ref, cid in contributors.items():
-        db.session.execute(insert_ignoring(Participation.__table__, db.session.get_bind().dialect.name).values(
-            contributor_id=cid, campaign_id=campaign.id, cursor=0.0, answer_count=0, skip_count=0, leases=0,
-            first_at=now, last_at=now))
+        values = {"contributor_id": cid, "campaign_id": campaign.id, "cursor": 0.0, "answer_count": 0,
+                  "skip_count": 0, "leases": 0, "first_at": now, "last_at": now}
+        db.session.execute(insert_ignoring(Participation.__table__, values), values)
         count = sum(1 for g in good if g[2] == ref)
         db.session.execute(update(Participation).where(
             Participation.contributor_id == cid, Participation.campaign_id == campaign.id)

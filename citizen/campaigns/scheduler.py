@@ -29,6 +29,7 @@ from citizen.campaigns.kinds import get_kind
 from citizen.campaigns.models import LEASED, PUBLISHED, ANSWERED, EXPIRED, Assignment, Participation, Task
 from citizen.errors import AlreadyAnswered, Conflict, NotAssigned, NotFound, NotOpen, TaskComplete
 from citizen.extensions import db
+from flask_babel import gettext as _
 
 RECLAIM_EVERY = 30.0
 _last_reclaim = [0.0]
@@ -38,51 +39,55 @@ def _conn():
     return db.session.connection()
 
 
-def _participation(conn, contributor_id, campaign_id):
-    params = {"cid": contributor_id, "camp": campaign_id}
-    row = conn.execute(q.PARTICIPATION, params).first()
-    if row is None:
-        now = utcnow()
-        conn.execute(q.insert_ignoring(q.P, conn.dialect.name), {
-            "contributor_id": contributor_id, "campaign_id": campaign_id, "cursor": random.random(),
-            "answer_count": 0, "skip_count": 0, "leases": 0, "first_at": now, "last_at": now})
-        row = conn.execute(q.PARTICIPATION, params).first()
-    return row
+def _join(conn, contributor_id, campaign_id):
+    """A newcomer's participation row, with a random starting point in the campaign's task order."""
+    now = utcnow()
+    values = {"contributor_id": contributor_id, "campaign_id": campaign_id, "cursor": random.random(),
+              "answer_count": 0, "skip_count": 0, "leases": 0, "first_at": now, "last_at": now}
+    conn.execute(q.insert_ignoring(q.P, values), values)
+    return conn.execute(q.PARTICIPATION, {"cid": contributor_id, "camp": campaign_id}).first()
 
 
-def next_task(campaign, contributor_id, exclude=()):
-    """Lease the next task for this contributor; returns (task_id, payload, done) or None when
-    nothing is left for them. A contributor already holding MAX_LEASES live tasks gets the oldest
-    of those back (a reload shows the same task instead of hoarding new ones).
-    `campaign` needs .id and .status (a Campaign or a row from campaigns.services.work_campaign)."""
+def next_task(slug, contributor_id, exclude=()):
+    """Lease the next task of campaign `slug` for this contributor. Returns (campaign, task) where
+    campaign is a light row (id, slug, kind, settings, status, ...) and task is (task_id, payload,
+    answers given so far) or None when nothing is left for them. A contributor already holding
+    MAX_LEASES live tasks gets the oldest of those back (a reload shows the same task instead of
+    hoarding new ones); `exclude` names tasks already on their screen (prefetching)."""
+    conn = _conn()
+    campaign = conn.execute(q.CAMPAIGN_AND_PARTICIPATION, {"slug": slug, "cid": contributor_id}).first()
+    if campaign is None:
+        raise NotFound(_("There is no campaign at this address."))
     if campaign.status != PUBLISHED:
         raise NotOpen()
+    return campaign, _lease_next(conn, campaign, contributor_id, [int(t) for t in exclude][:10])
+
+
+def _lease_next(conn, campaign, contributor_id, exclude):
     _maybe_reclaim()
     cfg = current_app.config
-    conn = _conn()
     now = utcnow()
-    exclude = [int(t) for t in exclude][:10]
-    part = _participation(conn, contributor_id, campaign.id)
+    part = campaign if campaign.cursor is not None else _join(conn, contributor_id, campaign.id)
     if part.leases >= cfg["MAX_LEASES"]:
         held = conn.execute(q.HELD_LEASE, {"cid": contributor_id, "camp": campaign.id, "now": now,
                                            "exclude": exclude}).scalar()
         if held is not None:
             return held, conn.execute(q.TASK_PAYLOAD, {"tid": held}).scalar_one(), part.answer_count
     after, wrapped = part.cursor, False
-    assign = q.insert_ignoring(q.AS, conn.dialect.name)
     while True:
-        rows = conn.execute(q.CANDIDATES, {"camp": campaign.id, "cid": contributor_id, "after": after,
-                                           "exclude": exclude}).all()
+        params = {"camp": campaign.id, "cid": contributor_id, "after": after}
+        if exclude:
+            rows = conn.execute(q.CANDIDATES_EXCLUDING, {**params, "exclude": exclude}).all()
+        else:
+            rows = conn.execute(q.CANDIDATES, params).all()
         for task_id, rand in rows:
             payload = conn.execute(q.LEASE, {"tid": task_id}).scalar()
             if payload is None:
                 continue  # someone else took the last slot between our read and our update
-            inserted = conn.execute(assign, {
-                "contributor_id": contributor_id, "task_id": task_id, "campaign_id": campaign.id,
-                "state": LEASED, "leased_at": now,
-                "expires_at": now + timedelta(seconds=cfg["LEASE_SECONDS"])}).rowcount
-            if not inserted:  # the same contributor, in another tab, got it first
-                conn.execute(q.RELEASE, {"tid": task_id})
+            lease = {"contributor_id": contributor_id, "task_id": task_id, "campaign_id": campaign.id,
+                     "state": LEASED, "leased_at": now, "expires_at": now + timedelta(seconds=cfg["LEASE_SECONDS"])}
+            if not conn.execute(q.insert_ignoring(q.AS, lease), lease).rowcount:
+                conn.execute(q.RELEASE, {"tid": task_id})  # the same contributor, in another tab, got it first
                 continue
             conn.execute(q.PARTICIPATION_LEASED, {"cid": contributor_id, "camp": campaign.id, "cursor": rand,
                                                   "now": now})
@@ -105,7 +110,7 @@ def _locked_task(conn, task_id, contributor_id=None, key=None):
     else:
         row = conn.execute(q.LOCKED_TASK, {"tid": task_id}).first()
     if row is None:
-        raise NotFound("There is no such task.")
+        raise NotFound(_("There is no such task."))
     return row
 
 
@@ -123,7 +128,7 @@ def _claim_assignment(conn, params):
 
 def _replay(stored, fingerprint):
     if stored.stored_fingerprint != fingerprint:
-        raise Conflict("This Idempotency-Key was already used for a different answer.", code="idempotency_key_reused")
+        raise Conflict(_("This Idempotency-Key was already used for a different answer."), code="idempotency_key_reused")
     return stored.stored_status, stored.stored_body
 
 

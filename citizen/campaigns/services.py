@@ -7,12 +7,12 @@ import re
 from sqlalchemy import func, insert, select, update
 
 from citizen.accounts.models import utcnow
-from citizen.campaigns.hot_sql import CAMPAIGN_BY_SLUG
 from citizen.campaigns.kinds import RowError, get_kind
 from citizen.campaigns.models import CLOSED, DRAFT, PUBLISHED, Campaign, Task
 from citizen.campaigns.text import render_markdown
 from citizen.errors import Conflict, Forbidden, InvalidInput, NotFound
 from citizen.extensions import db
+from flask_babel import gettext as _
 
 LICENCES = {
     "CC0-1.0": "CC0 1.0 (public domain)",
@@ -41,22 +41,24 @@ def _clean_fields(data, kind_id):
     errors = []
     title = str(data.get("title") or "").strip()
     if not title:
-        errors.append({"field": "title", "message": "Give the campaign a title."})
+        errors.append({"field": "title", "message": _("Give the campaign a title.")})
     elif len(title) > 200:
-        errors.append({"field": "title", "message": "Keep the title under 200 characters."})
+        errors.append({"field": "title", "message": _("Keep the title under 200 characters.")})
     try:
-        redundancy = int(data.get("redundancy") or 3)
-        if not 1 <= redundancy <= MAX_REDUNDANCY:
+        raw = data.get("redundancy")
+        # 0 must be rejected, not taken as "missing" and defaulted to 3.
+        redundancy = 3 if raw is None or raw == "" else int(raw)
+        if isinstance(raw, bool) or not 1 <= redundancy <= MAX_REDUNDANCY:
             raise ValueError
     except (TypeError, ValueError):
-        errors.append({"field": "redundancy", "message": f"Answers per task must be a whole number from 1 to {MAX_REDUNDANCY}."})
+        errors.append({"field": "redundancy", "message": _("Answers per task must be a whole number from 1 to %(max)d.", max=MAX_REDUNDANCY)})
         redundancy = 3
     licence = data.get("licence") or "CC-BY-4.0"
     if licence not in LICENCES:
-        errors.append({"field": "licence", "message": "Choose one of the offered licences."})
+        errors.append({"field": "licence", "message": _("Choose one of the offered licences.")})
     summary = str(data.get("summary") or "").strip()
     if len(summary) > 500:
-        errors.append({"field": "summary", "message": "Keep the summary under 500 characters."})
+        errors.append({"field": "summary", "message": _("Keep the summary under 500 characters.")})
     kind = get_kind(kind_id)
     settings = {}
     try:
@@ -82,7 +84,7 @@ def create_campaign(organisation_id, user, data):
     """Create a draft campaign from a dict (title, summary, description, tutorial, kind,
     redundancy, licence, settings). Raises InvalidInput naming every bad field."""
     if user is not None and not user.can_organise(organisation_id):
-        raise Forbidden("Only organisers of this organisation can create campaigns.")
+        raise Forbidden(_("Only organisers of this organisation can create campaigns."))
     kind_id = data.get("kind") or "question"
     get_kind(kind_id)
     fields = _clean_fields(data, kind_id)
@@ -117,36 +119,36 @@ def import_tasks(campaign, filename, data, max_rows=None, max_errors=20):
     try:
         rows, errors = kind.tasks_from_upload(filename, data, campaign.settings)
     except RowError as exc:
-        raise InvalidInput(f"Line {exc.line}: {exc.message}", details=[{"line": exc.line, "message": exc.message}])
+        raise InvalidInput(_("Line %(line)d: %(message)s", line=exc.line, message=exc.message), details=[{"line": exc.line, "message": exc.message}])
     except UnicodeDecodeError:
-        raise InvalidInput("The file is not UTF-8 text. Save it as CSV UTF-8 or JSON and try again.")
+        raise InvalidInput(_("The file is not UTF-8 text. Save it as CSV UTF-8 or JSON and try again."))
     if not rows and not errors:
-        raise InvalidInput("The file has no tasks in it.")
+        raise InvalidInput(_("The file has no tasks in it."))
     if max_rows and len(rows) > max_rows:
-        raise InvalidInput(f"The file has {len(rows)} tasks; at most {max_rows} can be imported at once.")
+        raise InvalidInput(_("The file has %(n)d tasks; at most %(max)d can be imported at once.", n=len(rows), max=max_rows))
     seen = {}
-    refs = [ref for _, ref, _ in rows if ref]
+    refs = [row[1] for row in rows if row[1]]
     existing = set()
     for i in range(0, len(refs), 900):
         existing.update(db.session.execute(select(Task.external_id).where(
             Task.campaign_id == campaign.id, Task.external_id.in_(refs[i:i + 900]))).scalars())
-    for line, ref, _ in rows:
+    for line, ref, _payload in rows:
         if not ref:
             continue
         if ref in existing:
-            errors.append({"line": line, "message": f"a task with id {ref!r} is already in this campaign"})
+            errors.append({"line": line, "message": _("a task with id %(ref)r is already in this campaign", ref=ref)})
         elif ref in seen:
-            errors.append({"line": line, "message": f"id {ref!r} is also on line {seen[ref]}"})
+            errors.append({"line": line, "message": _("id %(ref)r is also on line %(line)d", ref=ref, line=seen[ref])})
         seen.setdefault(ref, line)
     if errors:
         errors.sort(key=lambda e: e["line"])
         first = errors[0]
-        raise InvalidInput(f"Nothing was imported. Line {first['line']}: {first['message']}",
+        raise InvalidInput(_("Nothing was imported. Line %(line)d: %(message)s", line=first["line"], message=first["message"]),
                            details=errors[:max_errors])
     now = utcnow()
     values = [{"campaign_id": campaign.id, "external_id": ref, "payload": payload, "rand": random.random(),
                "redundancy": campaign.redundancy, "answer_count": 0, "lease_count": 0, "available": True,
-               "consensus": {}, "created_at": now} for _, ref, payload in rows]
+               "consensus": {}, "created_at": now} for _line, ref, payload in rows]
     for i in range(0, len(values), INSERT_CHUNK):
         db.session.execute(insert(Task), values[i:i + INSERT_CHUNK])
     db.session.execute(update(Campaign).where(Campaign.id == campaign.id).values(
@@ -160,7 +162,7 @@ def publish(campaign):
     if campaign.status == PUBLISHED:
         return campaign
     if not campaign.tasks_total:
-        raise Conflict("Import some tasks before publishing: volunteers would find nothing to do.",
+        raise Conflict(_("Import some tasks before publishing: volunteers would find nothing to do."),
                        code="no_tasks")
     campaign.status = PUBLISHED
     campaign.published_at = campaign.published_at or utcnow()
@@ -188,19 +190,10 @@ def get_campaign(slug, user=None):
     """A campaign by slug. Drafts are visible only to their organisers (others get NotFound)."""
     campaign = db.session.execute(select(Campaign).where(Campaign.slug == slug)).scalar_one_or_none()
     if campaign is None:
-        raise NotFound("There is no campaign at this address.")
+        raise NotFound(_("There is no campaign at this address."))
     if campaign.status == DRAFT and not can_manage(user, campaign):
-        raise NotFound("There is no campaign at this address.")
+        raise NotFound(_("There is no campaign at this address."))
     return campaign
-
-
-def work_campaign(slug):
-    """The few fields the volunteer loop needs, as a light row (id, slug, kind, settings, status,
-    organisation_id): the next-task request runs this on every call."""
-    row = db.session.connection().execute(CAMPAIGN_BY_SLUG, {"slug": slug}).first()
-    if row is None:
-        raise NotFound("There is no campaign at this address.")
-    return row
 
 
 def can_manage(user, campaign):
@@ -211,7 +204,7 @@ def can_manage(user, campaign):
 def managed_campaign(slug, user):
     campaign = get_campaign(slug, user)
     if not can_manage(user, campaign):
-        raise Forbidden("Only this campaign's organisers can do that.")
+        raise Forbidden(_("Only this campaign's organisers can do that."))
     return campaign
 
 

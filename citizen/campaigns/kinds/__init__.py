@@ -12,6 +12,7 @@ from flask import current_app
 
 from citizen.errors import InvalidInput, NotFound
 from citizen.quality import consensus
+from flask_babel import gettext as _
 
 
 class RowError(ValueError):
@@ -61,7 +62,7 @@ class Kind:
         out, errors = [], []
         for line, row in rows:
             if not isinstance(row, dict):
-                errors.append({"line": line, "message": "each task must be an object with named fields"})
+                errors.append({"line": line, "message": _("each task must be an object with named fields")})
                 continue
             row = dict(row)
             external_id = row.pop("external_id", None)
@@ -109,18 +110,18 @@ def parse_rows(filename, data):
         try:
             doc = json.loads(text)
         except ValueError as exc:
-            raise RowError(getattr(exc, "lineno", 1), f"this is not valid JSON ({exc.msg})") from None
+            raise RowError(getattr(exc, "lineno", 1), _("this is not valid JSON (%(error)s)", error=exc.msg)) from None
         items = doc.get("tasks") if isinstance(doc, dict) else doc
         if not isinstance(items, list):
-            raise RowError(1, 'JSON must be a list of tasks, or an object with a "tasks" list')
+            raise RowError(1, _('JSON must be a list of tasks, or an object with a "tasks" list'))
         return [(i + 1, item) for i, item in enumerate(items)]
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames:
-        raise RowError(1, "the file is empty; the first line must name the columns")
+        raise RowError(1, _("the file is empty; the first line must name the columns"))
     rows = []
     for row in reader:
         if None in row:
-            raise RowError(reader.line_num, "this line has more values than the header has columns")
+            raise RowError(reader.line_num, _("this line has more values than the header has columns"))
         clean = {k.strip(): (v or "").strip() for k, v in row.items() if k and (v or "").strip()}
         if clean:
             rows.append((reader.line_num, clean))
@@ -139,7 +140,7 @@ def load_kinds(paths):
 def get_kind(kind_id):
     kinds = current_app.extensions["citizen.kinds"]
     if kind_id not in kinds:
-        raise NotFound(f"Unknown campaign kind: {kind_id}")
+        raise NotFound(_("Unknown campaign kind: %(kind)s", kind=kind_id))
     return kinds[kind_id]
 
 

@@ -21,24 +21,24 @@ def clean_image_url(url):
         return None
     if url.startswith(("https://", "http://", "/media/", "/static/")) and not any(c in url for c in "\"'<> "):
         return url
-    raise ValueError("image_url must start with https://, http://, /media/ or /static/")
+    raise ValueError(_("image_url must start with https://, http://, /media/ or /static/"))
 
 
 def clean_options(options):
     if not isinstance(options, list) or not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
-        raise ValueError(f"give between {MIN_OPTIONS} and {MAX_OPTIONS} options")
+        raise ValueError(_("Give between %(min)d and %(max)d answers.", min=MIN_OPTIONS, max=MAX_OPTIONS))
     out, seen = [], set()
     for opt in options:
         if isinstance(opt, str):
             opt = {"value": slugify(opt), "label": opt.strip()}
         if not isinstance(opt, dict) or not str(opt.get("label", "")).strip():
-            raise ValueError("each option needs a label")
+            raise ValueError(_("Each answer needs a label."))
         label = str(opt["label"]).strip()[:80]
         value = str(opt.get("value") or slugify(label))
         if not _VALUE.match(value):
-            raise ValueError(f"option value {value!r}: use lower-case letters, digits, - or _")
+            raise ValueError(_("Answer value %(value)r: use lower-case letters, digits, - or _.", value=value))
         if value in seen:
-            raise ValueError(f"option {value!r} is given twice")
+            raise ValueError(_("The answer %(value)r is given twice.", value=value))
         seen.add(value)
         out.append({"value": value, "label": label})
     return out
@@ -78,7 +78,7 @@ class QuestionKind(Kind):
     def clean_task(self, payload, settings):
         unknown = set(payload) - {"image_url", "text", "question", "alt"}
         if unknown:
-            raise ValueError(f"unknown field(s): {', '.join(sorted(unknown))}")
+            raise ValueError(_("unknown field(s): %(fields)s", fields=", ".join(sorted(unknown))))
         task = {}
         image = clean_image_url(payload.get("image_url"))
         if image:
@@ -88,7 +88,7 @@ class QuestionKind(Kind):
         if text:
             task["text"] = text[:5000]
         if not image and not text:
-            raise ValueError("a task needs an image_url or a text")
+            raise ValueError(_("a task needs an image_url or a text"))
         if payload.get("question"):
             task["question"] = str(payload["question"]).strip()[:300]
         return task
