@@ -2,7 +2,7 @@
 import os
 import secrets
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 
 from citizen.config import Defaults, from_environment
 from citizen.extensions import babel, csrf, db, limiter, login, migrate, tune_sqlite
@@ -41,7 +41,10 @@ def create_app(test_config=None):
     login.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
-    babel.init_app(app, locale_selector=lambda: request.accept_languages.best_match(app.config["LANGUAGES"]))
+    # Services translate their messages, and they also run outside requests (CLI, demo, jobs, tests):
+    # there the default locale applies instead of a "working outside of request context" crash.
+    babel.init_app(app, locale_selector=lambda: request.accept_languages.best_match(app.config["LANGUAGES"])
+                   if has_request_context() else None)
 
     from citizen.campaigns.kinds import load_kinds
     app.extensions["citizen.kinds"] = load_kinds(app.config["KINDS"])

@@ -22,6 +22,8 @@ TASK_ID = {"name": "task_id", "in": "path", "required": True, "schema": {"type":
 ORGANISER = [{"bearer": []}]
 
 PATHS = {
+    "/openapi.json": {"get": {"summary": "This document", "security": [],
+                              "responses": {"200": _ok("The OpenAPI 3.1 document", {"type": "object"})}}},
     "/guests": {"post": {
         "summary": "Create an anonymous contributor and return its bearer token (rate limited)",
         "security": [], "responses": {

@@ -48,7 +48,10 @@ def _resolve_tasks(campaign, items):
 def import_answers(campaign, items):
     """Add answers collected elsewhere (paper, another platform). Each item names the task
     (`task_id` or `external_id`), a `contributor` reference, and a `value`. The kind's validation
-    and the consensus apply; one answer per contributor per task holds. All or nothing."""
+    and the consensus apply; one answer per contributor per task holds. All or nothing.
+
+    Imported answers are real work done elsewhere, so they are all kept even when a task ends up
+    with more answers than its redundancy (the task then simply stops being handed out)."""
     if not isinstance(items, list) or not items:
         raise InvalidInput(_('Send {"answers": [...]} with at least one answer.'))
     if len(items) > MAX_IMPORT:

@@ -48,7 +48,8 @@ def _clean_fields(data, kind_id):
         raw = data.get("redundancy")
         # 0 must be rejected, not taken as "missing" and defaulted to 3.
         redundancy = 3 if raw is None or raw == "" else int(raw)
-        if isinstance(raw, bool) or not 1 <= redundancy <= MAX_REDUNDANCY:
+        if isinstance(raw, bool) or (isinstance(raw, float) and raw != redundancy) \
+                or not 1 <= redundancy <= MAX_REDUNDANCY:
             raise ValueError
     except (TypeError, ValueError):
         errors.append({"field": "redundancy", "message": _("Answers per task must be a whole number from 1 to %(max)d.", max=MAX_REDUNDANCY)})
