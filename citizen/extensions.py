@@ -51,6 +51,9 @@ def tune_sqlite(engine):
         cur.execute("PRAGMA mmap_size=268435456")
         cur.execute("PRAGMA temp_store=MEMORY")
         cur.execute("PRAGMA busy_timeout=10000")
+        # Checkpoint the WAL every ~40 MB instead of ~4 MB: hot pages (tasks, indexes) rewritten many
+        # times are copied back once, and the checkpoint's fsync is paid ten times less often.
+        cur.execute("PRAGMA wal_autocheckpoint=10000")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 

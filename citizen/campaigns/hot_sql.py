@@ -9,7 +9,6 @@ from citizen.campaigns.models import (ANSWERED, EXPIRED, LEASED, SKIPPED, Answer
 
 T, A, AS, P, C, I = (m.__table__ for m in (Task, Answer, Assignment, Participation, Campaign, IdempotentResponse))
 B = bindparam
-SCAN = 4  # candidates fetched per scan: several, in case others lease the first one meanwhile
 
 CAMPAIGN_BY_SLUG = select(C.c.id, C.c.slug, C.c.kind, C.c.settings, C.c.status, C.c.organisation_id).where(
     C.c.slug == B("slug"))
@@ -23,18 +22,27 @@ CAMPAIGN_AND_PARTICIPATION = (
     .outerjoin(P, (P.c.campaign_id == C.c.id) & (P.c.contributor_id == B("cid")))
     .where(C.c.slug == B("slug")))
 
-def _candidates(excluding):
-    q = (select(T.c.id, T.c.rand)
-         .where(T.c.campaign_id == B("camp"), T.c.available == True, T.c.rand > B("after"),  # noqa: E712
-                ~exists().where(A.c.task_id == T.c.id, A.c.contributor_id == B("cid")),
-                ~exists().where(AS.c.task_id == T.c.id, AS.c.contributor_id == B("cid")))
-         .order_by(T.c.rand).limit(SCAN))
-    return q.where(T.c.id.not_in(B("exclude", expanding=True))) if excluding else q
+def _lease_next(excluding):
+    """Pick the first available task after the cursor that this contributor has neither answered
+    nor been handed, and take one slot of it, in one statement. On PostgreSQL the pick locks the row
+    (FOR UPDATE, re-checked after a wait). Not SKIP LOCKED: that would hide a task another volunteer
+    is taking, and a nearly finished campaign would wrongly tell people nothing is left."""
+    pick = (select(T.c.id)
+            .where(T.c.campaign_id == B("camp"), T.c.available == True, T.c.rand > B("after"),  # noqa: E712
+                   ~exists().where(A.c.task_id == T.c.id, A.c.contributor_id == B("cid")),
+                   ~exists().where(AS.c.task_id == T.c.id, AS.c.contributor_id == B("cid")))
+            .order_by(T.c.rand).limit(1).with_for_update())
+    if excluding:
+        pick = pick.where(T.c.id.not_in(B("exclude", expanding=True)))
+    return (update(T).where(T.c.id == pick.scalar_subquery(), T.c.available == True)  # noqa: E712
+            .values(lease_count=T.c.lease_count + 1,
+                    available=(T.c.answer_count + T.c.lease_count + 1) < T.c.redundancy)
+            .returning(T.c.id, T.c.rand, T.c.payload))
 
 
 # Two forms: an "expanding" IN list is re-rendered on every call, so it is used only when needed.
-CANDIDATES = _candidates(excluding=False)
-CANDIDATES_EXCLUDING = _candidates(excluding=True)
+LEASE_NEXT = _lease_next(excluding=False)
+LEASE_NEXT_EXCLUDING = _lease_next(excluding=True)
 
 HELD_LEASE = (
     select(AS.c.task_id).where(AS.c.contributor_id == B("cid"), AS.c.campaign_id == B("camp"),
@@ -43,11 +51,6 @@ HELD_LEASE = (
     .order_by(AS.c.leased_at).limit(1))
 
 TASK_PAYLOAD = select(T.c.payload).where(T.c.id == B("tid"))
-
-LEASE = (update(T).where(T.c.id == B("tid"), T.c.available == True)  # noqa: E712
-         .values(lease_count=T.c.lease_count + 1,
-                 available=(T.c.answer_count + T.c.lease_count + 1) < T.c.redundancy)
-         .returning(T.c.payload))
 
 RELEASE = update(T).where(T.c.id == B("tid")).values(
     lease_count=T.c.lease_count - 1, available=(T.c.answer_count + T.c.lease_count - 1) < T.c.redundancy)

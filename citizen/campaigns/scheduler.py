@@ -77,27 +77,23 @@ def _lease_next(conn, campaign, contributor_id, exclude):
     while True:
         params = {"camp": campaign.id, "cid": contributor_id, "after": after}
         if exclude:
-            rows = conn.execute(q.CANDIDATES_EXCLUDING, {**params, "exclude": exclude}).all()
+            row = conn.execute(q.LEASE_NEXT_EXCLUDING, {**params, "exclude": exclude}).first()
         else:
-            rows = conn.execute(q.CANDIDATES, params).all()
-        for task_id, rand in rows:
-            payload = conn.execute(q.LEASE, {"tid": task_id}).scalar()
-            if payload is None:
-                continue  # someone else took the last slot between our read and our update
-            lease = {"contributor_id": contributor_id, "task_id": task_id, "campaign_id": campaign.id,
-                     "state": LEASED, "leased_at": now, "expires_at": now + timedelta(seconds=cfg["LEASE_SECONDS"])}
-            if not conn.execute(q.insert_ignoring(q.AS, lease), lease).rowcount:
-                conn.execute(q.RELEASE, {"tid": task_id})  # the same contributor, in another tab, got it first
-                continue
-            conn.execute(q.PARTICIPATION_LEASED, {"cid": contributor_id, "camp": campaign.id, "cursor": rand,
-                                                  "now": now})
-            return task_id, payload, part.answer_count
-        if len(rows) == q.SCAN:
-            after = rows[-1].rand
-        elif not wrapped:
-            after, wrapped = -1.0, True
-        else:
-            return None
+            row = conn.execute(q.LEASE_NEXT, params).first()
+        if row is None:
+            if wrapped:
+                return None
+            after, wrapped = -1.0, True  # start again from the beginning of the order, once
+            continue
+        lease = {"contributor_id": contributor_id, "task_id": row.id, "campaign_id": campaign.id,
+                 "state": LEASED, "leased_at": now, "expires_at": now + timedelta(seconds=cfg["LEASE_SECONDS"])}
+        if not conn.execute(q.insert_ignoring(q.AS, lease), lease).rowcount:
+            conn.execute(q.RELEASE, {"tid": row.id})  # the same contributor, in another tab, got it first
+            after = row.rand
+            continue
+        conn.execute(q.PARTICIPATION_LEASED, {"cid": contributor_id, "camp": campaign.id, "cursor": row.rand,
+                                              "now": now})
+        return row.id, row.payload, part.answer_count
 
 
 def _fingerprint(task_id, value):
