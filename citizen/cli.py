@@ -35,7 +35,8 @@ def demo():
     result = load_demo(current_app.config["MEDIA_FOLDER"])
     db.session.commit()
     if result["created"]:
-        click.echo(f"Demo campaign: /campaigns/{result['campaign']}")
+        for slug in result["campaigns"]:
+            click.echo(f"Demo campaign: /campaigns/{slug}")
         click.echo(f"Organiser API token: {result['organiser_token']}")
     click.echo("Demo accounts (password '%s'): %s" % (PASSWORD, ", ".join(p[0] for p in PEOPLE)))
 

@@ -10,14 +10,16 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    MAX_CONTENT_LENGTH = 32 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 256 * 1024 * 1024  # a ZIP of drone photos
     BABEL_DEFAULT_LOCALE = "en"
     LANGUAGES = ["en"]
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     GUEST_RATE_LIMIT = "30 per hour"
     # Campaign kinds, as "module:Class"; create_app registers exactly these.
-    KINDS = ["citizen.campaigns.kinds.question:QuestionKind"]
+    KINDS = ["citizen.campaigns.kinds.question:QuestionKind",
+             "citizen.campaigns.kinds.deforestation:DeforestationKind",
+             "citizen.campaigns.kinds.damage:DamageKind"]
     # A task handed to a volunteer is held for them this long before its slot is offered to others.
     LEASE_SECONDS = 15 * 60
     # How many tasks one contributor may hold at once in a campaign (the one shown and one prefetched).

@@ -1,15 +1,20 @@
-"""Demo data for `make run`: an organisation, its people, and a published `question` campaign
-whose images are drawn here with Pillow (nothing is downloaded)."""
+"""Demo data for `make run`: an organisation, its people, and published campaigns of the
+`question`, `deforestation` and `damage` kinds whose images and imagery are drawn here with
+Pillow (nothing is downloaded)."""
+import io
 import json
 import os
 import random
+import zipfile
 
 from PIL import Image, ImageDraw, ImageFilter
 from sqlalchemy import select
 
 from citizen.accounts import services as accounts
 from citizen.accounts.models import User
+from citizen import demo_imagery
 from citizen.campaigns import services as campaigns
+from citizen.campaigns.kinds import photos
 from citizen.campaigns.models import Campaign
 from citizen.extensions import db
 
@@ -50,8 +55,19 @@ def load_demo(media_folder, n_images=40):
         if role:
             accounts.grant(user, org, role)
         users[email] = user
-    if db.session.execute(select(Campaign.id).where(Campaign.slug == "red-roofs")).first():
+    organiser = users["organiser@example.org"]
+    makers = {"red-roofs": lambda: _question_campaign(org, organiser, media_folder, n_images),
+              "forest-clearings": lambda: _deforestation_campaign(org, organiser),
+              "quake-damage": lambda: _damage_campaign(org, organiser)}
+    existing = set(db.session.execute(select(Campaign.slug).where(Campaign.slug.in_(makers))).scalars())
+    slugs = [make().slug for slug, make in makers.items() if slug not in existing]
+    if not slugs:
         return {"created": False}
+    token = accounts.create_api_token(organiser, "demo")
+    return {"created": True, "campaigns": slugs, "organiser_token": token}
+
+
+def _question_campaign(org, organiser, media_folder, n_images):
     folder = os.path.join(media_folder, "demo")
     os.makedirs(folder, exist_ok=True)
     tasks = []
@@ -60,7 +76,7 @@ def load_demo(media_folder, n_images=40):
         draw_rooftops(os.path.join(folder, name), seed=i, red_roof=(i % 3 == 0))
         tasks.append({"external_id": f"photo-{i:03d}", "image_url": f"/media/demo/{name}",
                       "alt": "Aerial photo of fields, a road and rooftops"})
-    campaign = campaigns.create_campaign(org.id, users["organiser@example.org"], {
+    campaign = campaigns.create_campaign(org.id, organiser, {
         "slug": "red-roofs", "title": "Find the red roofs", "kind": "question", "redundancy": 3,
         "summary": "Help a relief team find shelters marked with red roofs in aerial photos.",
         "description": ("After a flood, shelters were marked with **red roofs** so that helicopters can find "
@@ -74,6 +90,59 @@ def load_demo(media_folder, n_images=40):
             {"value": "unsure", "label": "Not sure"}]},
     })
     campaigns.import_tasks(campaign, "demo.json", json.dumps(tasks))
-    campaigns.publish(campaign)
-    token = accounts.create_api_token(users["organiser@example.org"], "demo")
-    return {"created": True, "campaign": campaign.slug, "organiser_token": token}
+    return campaigns.publish(campaign)
+
+
+def _deforestation_campaign(org, organiser):
+    """A forest area split into 2 km cells over locally drawn before/after imagery."""
+    campaign = campaigns.create_campaign(org.id, organiser, {
+        "slug": "forest-clearings", "title": "Spot new clearings in the forest", "kind": "deforestation", "redundancy": 3,
+        "summary": "Compare two dates of imagery and mark where forest has been cut.",
+        "description": ("A forest protection group watches a reserve for illegal logging. Each square of the "
+                        "map is checked by three volunteers; clearings that several of you mark are sent to "
+                        "rangers.\n\nThe imagery is drawn by the demo; no real place is shown."),
+        "tutorial": ("1. Swipe between the **before** and **after** images (keys B, A, W).\n"
+                     "2. Cleared forest is **brown, bare ground** that was green before.\n"
+                     "3. Draw each clearing with the polygon tool, then answer."),
+        "licence": "CC-BY-4.0",
+        "settings": {"tiles_before": "/tiles/demo/forest-before/{z}/{x}/{y}.png",
+                     "tiles_after": "/tiles/demo/forest-after/{z}/{x}/{y}.png",
+                     "attribution": "Demo imagery drawn by citizen", "cell_km": 2, "min_support": 2}})
+    campaigns.import_tasks(campaign, "forest-area.geojson", json.dumps(demo_imagery.FOREST_AREA).encode())
+    return campaigns.publish(campaign)
+
+
+def _damage_campaign(org, organiser, n_photos=12):
+    """Drone photos after an earthquake, placed on the map by the GPS position in their EXIF."""
+    campaign = campaigns.create_campaign(org.id, organiser, {
+        "slug": "quake-damage", "title": "Map earthquake damage from drone photos", "kind": "damage", "redundancy": 3,
+        "summary": "Grade the damage to buildings in drone photos and mark each damaged building.",
+        "description": ("After an earthquake, a drone team photographed the town. Your grades and marks tell "
+                        "engineers where to inspect first.\n\nThe photos are drawn by the demo; no real place "
+                        "is shown."),
+        "tutorial": ("1. Look at every building in the photo.\n2. Put a pin on each damaged building.\n"
+                     "3. Choose the grade of the worst damage you see."),
+        "licence": "CC-BY-4.0",
+        "settings": {"guidance": ("- **No damage**: roofs and walls intact.\n- **Minor**: cracks, a few tiles "
+                                  "missing.\n- **Major**: part of the roof or a wall collapsed.\n- **Destroyed**: "
+                                  "the building is a pile of rubble."),
+                     "tiles_after": "/tiles/demo/town-after/{z}/{x}/{y}.png",
+                     "tiles_before": "/tiles/demo/town-before/{z}/{x}/{y}.png",
+                     "attribution": "Demo imagery drawn by citizen", "cell_km": 0.5}})
+    rnd = random.Random(7)
+    west, south, east, north = _bounds(demo_imagery.TOWN_AREA)
+    grades = ["none", "minor", "major", "destroyed"]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for i in range(n_photos):
+            jpeg, _boxes = demo_imagery.drone_photo(i, grades[i % 4])
+            lat, lon = rnd.uniform(south, north), rnd.uniform(west, east)
+            zf.writestr(f"drone-{i:03d}.jpg", photos.with_gps(jpeg, lat, lon))
+    campaigns.import_tasks(campaign, "drone-photos.zip", buffer.getvalue())
+    return campaigns.publish(campaign)
+
+
+def _bounds(polygon):
+    xs = [p[0] for p in polygon["coordinates"][0]]
+    ys = [p[1] for p in polygon["coordinates"][0]]
+    return min(xs), min(ys), max(xs), max(ys)

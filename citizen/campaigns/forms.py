@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
+from flask_wtf.file import FileField
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
@@ -19,4 +19,6 @@ class CampaignForm(FlaskForm):
 
 
 class ImportForm(FlaskForm):
-    file = FileField(_l("Tasks file (CSV or JSON)"), validators=[FileRequired()])
+    """The file is optional here because map kinds also take an area drawn on the map, and a
+    confirmed preview refers to the file already sent; the view says when nothing was given."""
+    file = FileField(_l("File to import"))

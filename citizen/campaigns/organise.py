@@ -3,7 +3,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from citizen.campaigns import services
+from citizen.campaigns import previews, services, uploads
 from citizen.campaigns.forms import CampaignForm, ImportForm
 from citizen.campaigns.kinds import all_kinds, get_kind
 from citizen.errors import CitizenError, InvalidInput
@@ -72,7 +72,7 @@ def new():
             flash(_("Campaign created as a draft. Now import its tasks."))
             return redirect(url_for(".manage", slug=campaign.slug))
     return render_template("organise/form.html", form=form, kind=kind, settings=request.form or kind.default_settings(),
-                           campaign=None, settings_errors=errors)
+                           campaign=None, settings_errors=errors, all_kinds=all_kinds().values())
 
 
 @bp.route("/<slug>/edit", methods=["GET", "POST"])
@@ -96,28 +96,56 @@ def edit(slug):
                            settings_errors=errors)
 
 
+def _upload(form, campaign):
+    """The file the organiser sent: an upload, an area drawn on the map, or the file kept from
+    their preview. Raises InvalidInput when there is none."""
+    root = current_app.instance_path
+    if request.form.get("stash"):
+        kept = uploads.take(root, campaign.id, request.form["stash"], remove=request.form.get("action") == "import")
+        if kept:
+            return kept
+        raise InvalidInput(_("That preview has expired or was already imported. Send the file again."))
+    upload = form.file.data
+    if upload and upload.filename:
+        return upload.filename, upload.read()
+    if request.form.get("area", "").strip():
+        return "drawn.geojson", request.form["area"].encode()
+    raise InvalidInput(_("Choose a file to import%(or_draw)s.",
+                         or_draw=_(", or draw the area on the map") if get_kind(campaign.kind).scripts else ""))
+
+
+def _import_or_preview(campaign, form):
+    """Returns (preview or None, errors); a real import commits and flashes."""
+    cfg = current_app.config
+    try:
+        filename, data = _upload(form, campaign)
+        if request.form.get("action") == "preview":
+            rows = services.preview_tasks(campaign, filename, data, cfg["IMPORT_MAX_ROWS"], cfg["IMPORT_MAX_ERRORS"])
+            token = request.form.get("stash") or uploads.stash(current_app.instance_path, campaign.id, filename, data)
+            return previews.import_preview(campaign, rows, token, filename), []
+        n = services.import_tasks(campaign, filename, data, cfg["IMPORT_MAX_ROWS"], cfg["IMPORT_MAX_ERRORS"])
+    except InvalidInput as exc:
+        db.session.rollback()
+        return None, exc.details or [{"message": exc.message}]
+    db.session.commit()
+    flash(_("%(n)d tasks imported.", n=n))
+    return None, None
+
+
 @bp.route("/<slug>/", methods=["GET", "POST"])
 def manage(slug):
     campaign = services.managed_campaign(slug, current_user)
     form = ImportForm()
-    import_errors = []
+    preview, import_errors = None, []
     if form.validate_on_submit():
-        upload = form.file.data
-        try:
-            n = services.import_tasks(campaign, upload.filename, upload.read(),
-                                      current_app.config["IMPORT_MAX_ROWS"], current_app.config["IMPORT_MAX_ERRORS"])
-        except InvalidInput as exc:
-            db.session.rollback()
-            import_errors = exc.details or [{"message": exc.message}]
-        else:
-            db.session.commit()
-            flash(_("%(n)d tasks imported.", n=n))
+        preview, import_errors = _import_or_preview(campaign, form)
+        if import_errors is None:
             return redirect(url_for(".manage", slug=slug))
     kind = get_kind(campaign.kind)
-    previews = [{"id": t.id, **kind.task_json(t.payload, campaign.settings)}
-                for t in services.sample_tasks(campaign)]
+    samples = [{"id": t.id, **kind.task_json(t.payload, campaign.settings)} for t in services.sample_tasks(campaign)]
     return render_template("organise/manage.html", campaign=campaign, form=form, import_errors=import_errors,
-                           previews=previews, kind=kind)
+                           previews=samples, kind=kind, preview=preview,
+                           overview=previews.overview_map(campaign) if campaign.tasks_total else None)
 
 
 @bp.post("/<slug>/publish")

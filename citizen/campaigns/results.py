@@ -22,11 +22,14 @@ def results_page(campaign, after=0, limit=500):
         .where(Task.campaign_id == campaign.id, Task.id > after).order_by(Task.id).limit(limit)).all()
     out = []
     for r in rows:
-        res = kind.result(r.consensus or {})
-        out.append({"task_id": r.id, "external_id": r.external_id, "answer": res["answer"],
-                    "count": res["count"], "share": res["share"], "answers": r.answer_count,
-                    "redundancy": r.redundancy, "complete": r.answer_count >= r.redundancy,
-                    "tied": res.get("tied", False)})
+        res = kind.result(r.consensus or {}, campaign.settings)
+        row = {"task_id": r.id, "external_id": r.external_id, "answer": res["answer"],
+               "count": res["count"], "share": res["share"], "answers": r.answer_count,
+               "redundancy": r.redundancy, "complete": r.answer_count >= r.redundancy,
+               "tied": res.get("tied", False)}
+        if "features" in res:  # map kinds: consensus marks with their support
+            row["features"] = res["features"]
+        out.append(row)
     return out
 
 

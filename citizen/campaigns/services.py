@@ -4,10 +4,12 @@ Services change state and flush; the request (or CLI command) commits once at th
 import random
 import re
 
+from flask import current_app
 from sqlalchemy import func, insert, select, update
 
 from citizen.accounts.models import utcnow
 from citizen.campaigns.kinds import RowError, get_kind
+from citizen.campaigns.media import campaign_store
 from citizen.campaigns.models import CLOSED, DRAFT, PUBLISHED, Campaign, Task
 from citizen.campaigns.text import render_markdown
 from citizen.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -113,12 +115,17 @@ def update_campaign(campaign, data):
     return campaign
 
 
-def import_tasks(campaign, filename, data, max_rows=None, max_errors=20):
-    """Split an uploaded file (CSV or JSON, or what the kind reads) into tasks and add them all,
-    or none: every bad line is reported as {"line", "message"}. Returns the number added."""
+def _media_store(campaign, dry_run):
+    return campaign_store(current_app.config["MEDIA_FOLDER"], campaign.id, dry_run)
+
+
+def prepare_tasks(campaign, filename, data, media, max_rows=None, max_errors=20):
+    """Split an uploaded file (CSV or JSON, or what the kind reads: an area, photos) into task rows
+    [(line, external_id, payload)] without storing any task. Every bad line is reported as
+    {"line", "message"} in one InvalidInput."""
     kind = get_kind(campaign.kind)
     try:
-        rows, errors = kind.tasks_from_upload(filename, data, campaign.settings)
+        rows, errors = kind.tasks_from_upload(filename, data, campaign.settings, media)
     except RowError as exc:
         raise InvalidInput(_("Line %(line)d: %(message)s", line=exc.line, message=exc.message), details=[{"line": exc.line, "message": exc.message}])
     except UnicodeDecodeError:
@@ -146,6 +153,23 @@ def import_tasks(campaign, filename, data, max_rows=None, max_errors=20):
         first = errors[0]
         raise InvalidInput(_("Nothing was imported. Line %(line)d: %(message)s", line=first["line"], message=first["message"]),
                            details=errors[:max_errors])
+    return rows
+
+
+def preview_tasks(campaign, filename, data, max_rows=None, max_errors=20):
+    """What an import would create, without storing tasks or files: the organiser's preview."""
+    return prepare_tasks(campaign, filename, data, _media_store(campaign, dry_run=True), max_rows, max_errors)
+
+
+def import_tasks(campaign, filename, data, max_rows=None, max_errors=20):
+    """Split an uploaded file into tasks and add them all, or none (files written for a failed
+    import are removed again). Returns the number added."""
+    media = _media_store(campaign, dry_run=False)
+    try:
+        rows = prepare_tasks(campaign, filename, data, media, max_rows, max_errors)
+    except Exception:
+        media.discard()
+        raise
     now = utcnow()
     values = [{"campaign_id": campaign.id, "external_id": ref, "payload": payload, "rand": random.random(),
                "redundancy": campaign.redundancy, "answer_count": 0, "lease_count": 0, "available": True,

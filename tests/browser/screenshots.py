@@ -28,6 +28,15 @@ NOTES = [{"text": "Field note, 14 May: the road to the school is under water. Tw
          {"image_url": "/media/demo/rooftops-001.jpg", "alt": "Aerial photo", "text": "Taken from the north bank."}]
 
 
+# The map kinds' work pages: a forest cell over before/after tiles, a drone photo; ready once imagery is drawn.
+MAP_WORK = [("work-forest", "spot-new-clearings-in-the-forest"),
+            ("work-damage", "map-earthquake-damage-from-drone-photos")]
+MAP_READY = """() => !!document.querySelector('#m-options button.answer') &&
+  [...document.querySelectorAll('#m-map img.leaflet-tile, #m-map img.leaflet-image-layer')].length > 0 &&
+  [...document.querySelectorAll('#m-map img.leaflet-tile, #m-map img.leaflet-image-layer')]
+    .every(img => img.complete && img.naturalWidth > 0)"""
+
+
 def demo_app(folder):
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/citizen.db", "MEDIA_FOLDER": f"{folder}/media",
                       "SECRET_KEY": "screenshots", "RATELIMIT_ENABLED": False})
@@ -81,6 +90,13 @@ def tour(context, out, size):
         page.keyboard.press("3")
     page.get_by_role("heading", name="All done here!").wait_for()
     shoot(page, out, "work-all-done", size, full_page=False)
+
+    for name, slug in MAP_WORK:
+        page.goto(f"/campaigns/{slug}/work")
+        page.wait_for_function(MAP_READY)
+        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(300)  # Leaflet fades tiles in
+        shoot(page, out, name, size, full_page=False)
 
     page.goto("/account/login")
     page.get_by_label("E-mail").fill("organiser@example.org")

@@ -31,8 +31,8 @@ def sign_in(page, email, password):
 
 
 def upload(page, name, data):
-    page.get_by_label("Tasks file").set_input_files({"name": name, "mimeType": "text/csv", "buffer": data})
-    page.get_by_role("button", name="Import").click()
+    page.get_by_label("File to import").set_input_files({"name": name, "mimeType": "text/csv", "buffer": data})
+    page.get_by_role("button", name="Import now").click()
 
 
 def test_organiser_creates_imports_and_publishes(page, organiser_email):

@@ -38,6 +38,9 @@ class Kind:
     task_template = ""
     settings_template = ""
     script = ""
+    styles = ()    # static CSS files the work page loads for this kind (vendored libraries)
+    scripts = ()   # static JS files loaded before `script`
+    import_help = ""  # what the organiser's import form accepts
 
     # --- campaign settings --------------------------------------------------------------------
     def default_settings(self):
@@ -74,9 +77,10 @@ class Kind:
             out.append((line, None if external_id in (None, "") else str(external_id)[:200], payload))
         return out, errors
 
-    def tasks_from_upload(self, filename, data, settings):
+    def tasks_from_upload(self, filename, data, settings, media):
         """Split an uploaded file into ([(line, external_id, payload)], [errors]). The default reads
-        CSV or JSON rows; map and document kinds override this to read areas of interest or PDFs.
+        CSV or JSON rows; map and document kinds override this to read areas of interest, photos or
+        PDFs, saving files through `media` (a campaigns.media.MediaStore; a dry run in previews).
         A file that cannot be read at all raises RowError."""
         return self.tasks_from_rows(parse_rows(filename, data), settings)
 
@@ -93,13 +97,23 @@ class Kind:
     def add_to_consensus(self, state, value, weight=1.0):
         return consensus.add_vote(state, value, weight)
 
-    def result(self, state):
+    def result(self, state, settings=None):
+        """The task's result from its consensus state: at least answer, count, share, answers, tied."""
         return consensus.majority(state)
 
     # --- exports ------------------------------------------------------------------------------
     def export_columns(self, settings):
         """[(column name, description, function(task payload) -> value)] added to results exports."""
         return []
+
+
+def clean_image_url(url):
+    url = (url or "").strip()
+    if not url:
+        return None
+    if url.startswith(("https://", "http://", "/media/", "/static/")) and not any(c in url for c in "\"'<> "):
+        return url
+    raise ValueError(_("image_url must start with https://, http://, /media/ or /static/"))
 
 
 def parse_rows(filename, data):

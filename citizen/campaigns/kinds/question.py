@@ -4,7 +4,7 @@ import re
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from citizen.campaigns.kinds import Kind, invalid
+from citizen.campaigns.kinds import Kind, clean_image_url, invalid
 from citizen.errors import InvalidInput
 
 MIN_OPTIONS, MAX_OPTIONS = 2, 10
@@ -13,15 +13,6 @@ _VALUE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
 def slugify(label):
     return re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")[:40] or "option"
-
-
-def clean_image_url(url):
-    url = (url or "").strip()
-    if not url:
-        return None
-    if url.startswith(("https://", "http://", "/media/", "/static/")) and not any(c in url for c in "\"'<> "):
-        return url
-    raise ValueError(_("image_url must start with https://, http://, /media/ or /static/"))
 
 
 def clean_options(options):
@@ -50,6 +41,8 @@ class QuestionKind(Kind):
     task_template = "kinds/question/task.html"
     settings_template = "kinds/question/settings.html"
     script = "js/kinds/question.js"
+    import_help = _l("A CSV file with a header row, or a JSON list. Columns: image_url and/or text; optional alt, "
+                     "question, external_id. Either every task is imported or none.")
 
     def default_settings(self):
         return {"question": "", "options": []}

@@ -1,0 +1,275 @@
+"""Shared machinery of the map kinds (deforestation spotting, damage mapping).
+
+A task is either a map cell (a grid square of an area of interest, over one or two XYZ imagery
+layers: "before" and "after") or a photo (shown in pixel coordinates, placed on the overview map
+by its EXIF position). A volunteer answers with one of the kind's grades and may mark what they
+see as points and polygons. Answer values are stored as
+
+    {"answer": "<grade>", "marks": <GeoJSON FeatureCollection>, "crs": "lonlat" | "pixel"}
+
+where pixel coordinates are [x, y] from the photo's top-left corner, y downwards. The tally of
+grades is kept incrementally on the task; the marks are kept beside it and clustered into
+consensus features (citizen.quality.spatial) when results are read.
+"""
+import re
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from citizen.campaigns.kinds import Kind, RowError, clean_image_url, invalid
+from citizen.campaigns.kinds import areas, marks as marks_mod, photos
+from citizen.campaigns.text import render_markdown
+from citizen.errors import InvalidInput
+from citizen.quality import consensus, spatial
+
+TILE_URL = re.compile(r"^(https?://|/)[^\s\"'<>]*\{z\}[^\s\"'<>]*\{x\}[^\s\"'<>]*\{y\}[^\s\"'<>]*$")
+AREA_SUFFIXES = (".geojson", ".json", ".gpkg")
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+CELL_MARGIN = 0.25  # marks may reach a quarter of a cell beyond its edge (a clearing across the border)
+MIN_CELL_KM, MAX_CELL_KM = 0.1, 50.0
+
+
+def _tile_template(raw, field, required):
+    url = str(raw or "").strip()
+    if not url:
+        if required:
+            raise ValueError(_("Give the address of the imagery tiles, with {z}, {x} and {y} in it."))
+        return ""
+    if not TILE_URL.match(url):
+        raise ValueError(_("A tile address starts with https:// or / and contains {z}, {x} and {y}, "
+                           "for example https://tiles.example.org/{z}/{x}/{y}.png"))
+    return url
+
+
+def _float(raw, field, low, high, default, message):
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise ValueError(message) from None
+    if not low <= value <= high:
+        raise ValueError(message)
+    return value
+
+
+class MapKind(Kind):
+    """Base of the map kinds: subclasses set id, label, `grades` [(value, label)], the question
+    and which sources they accept (`accepts_photos`)."""
+
+    task_template = "kinds/map/task.html"
+    settings_template = "kinds/map/settings.html"
+    script = "js/kinds/map.js"
+    styles = ("vendor/leaflet/leaflet.css", "vendor/leaflet-draw/leaflet.draw.css",
+              "vendor/leaflet-side-by-side/layout.css", "vendor/leaflet-side-by-side/range.css")
+    scripts = ("vendor/leaflet/leaflet.js", "vendor/leaflet-draw/leaflet.draw.js",
+               "vendor/leaflet-side-by-side/leaflet-side-by-side.js")
+    grades = ()
+    question = ""
+    accepts_photos = False
+    import_help = _l("Upload the area of interest (GeoJSON, GeoPackage, or a zipped Shapefile) or draw it "
+                     "on the map; it is split into square cells of the size set in the campaign settings, "
+                     "trimmed to the area. Each cell is a task.")
+
+    # --- settings -----------------------------------------------------------------------------
+    def default_settings(self):
+        return {"tiles_before": "", "tiles_after": "", "attribution": "", "cell_km": 1.0, "min_support": 2,
+                "guidance": "", "question": str(self.question)}
+
+    def settings_from_form(self, form):
+        keys = ("tiles_before", "tiles_after", "attribution", "cell_km", "min_support", "guidance", "question")
+        return {k: form.get(k, "") for k in keys}
+
+    def clean_settings(self, raw):
+        raw = raw or {}
+        out, errors = {}, []
+
+        def check(field, fn):
+            try:
+                out[field] = fn()
+            except ValueError as exc:
+                errors.append({"field": field, "message": str(exc)})
+
+        check("tiles_after", lambda: _tile_template(raw.get("tiles_after"), "tiles_after", not self.accepts_photos))
+        check("tiles_before", lambda: _tile_template(raw.get("tiles_before"), "tiles_before", False))
+        check("cell_km", lambda: _float(raw.get("cell_km"), "cell_km", MIN_CELL_KM, MAX_CELL_KM, 1.0,
+                                        _("Cell size must be a number of kilometres from 0.1 to 50.")))
+        check("min_support", lambda: int(_float(raw.get("min_support"), "min_support", 1, 50, 2,
+                                                _("Volunteers needed to agree on a mark: a whole number from 1 to 50."))))
+        out["attribution"] = str(raw.get("attribution") or "").strip()[:300]
+        out["guidance"] = str(raw.get("guidance") or "").strip()[:5000]
+        out["guidance_html"] = render_markdown(out["guidance"])
+        out["question"] = str(raw.get("question") or "").strip()[:300] or str(self.question)
+        if errors:
+            raise InvalidInput(errors[0]["message"], details=errors)
+        return out
+
+    # --- sources ------------------------------------------------------------------------------
+    def tasks_from_upload(self, filename, data, settings, media):
+        name = (filename or "").lower()
+        if self.accepts_photos and (name.endswith(PHOTO_SUFFIXES) or (name.endswith(".zip") and not _has_shapefile(data))):
+            return self._photo_tasks(filename, data, media)
+        if name.endswith(AREA_SUFFIXES + (".zip",)) or name == "drawn":
+            if name.endswith(".json") and _looks_like_task_list(data):
+                return super().tasks_from_upload(filename, data, settings, media)
+            return self._cell_tasks(filename, data, settings)
+        return super().tasks_from_upload(filename, data, settings, media)
+
+    def _cell_tasks(self, filename, data, settings):
+        try:
+            area = areas.read_area(filename, data)
+            cells = areas.split_grid(area, float(settings.get("cell_km") or 1.0))
+        except areas.AreaError as exc:
+            raise RowError(1, str(exc)) from None
+        return [(i + 1, cell["cell"], {k: cell[k] for k in ("cell", "geometry", "bbox", "center")})
+                for i, cell in enumerate(cells)], []
+
+    def _photo_tasks(self, filename, data, media):
+        try:
+            files, errors = photos.photos_from_upload(filename, data)
+        except photos.PhotoError as exc:
+            raise RowError(1, str(exc)) from None
+        rows = []
+        for i, (name, blob) in enumerate(files):
+            info = photos.read_photo(blob)
+            clean, width, height = photos.clean_copy(blob)
+            payload = {"image_url": media.save(name.rsplit(".", 1)[0] + ".jpg", clean), "width": width,
+                       "height": height, "name": name}
+            if info.get("lat") is not None:
+                payload.update(lat=info["lat"], lon=info["lon"])
+            rows.append((i + 1, name, payload))
+        return rows, [{"line": e["line"], "message": f"{e.get('file', '')}: {e['message']}"} for e in errors]
+
+    def clean_task(self, payload, settings):
+        """A task given as a row of JSON: a cell {"geometry": Polygon} or, for photo kinds,
+        {"image_url", "width", "height", optional "lat", "lon"}."""
+        if "geometry" in payload:
+            try:
+                geom = areas.read_area("task.geojson", _json_bytes(payload["geometry"]))
+            except areas.AreaError as exc:
+                raise ValueError(str(exc)) from None
+            west, south, east, north = geom.bounds
+            return {"cell": str(payload.get("cell") or "")[:40], "geometry": areas.area_geojson(geom),
+                    "bbox": [round(v, 7) for v in (west, south, east, north)],
+                    "center": [round((west + east) / 2, 7), round((south + north) / 2, 7)]}
+        if self.accepts_photos and "image_url" in payload:
+            out = {"image_url": clean_image_url(payload.get("image_url"))}
+            for key in ("width", "height"):
+                try:
+                    out[key] = int(payload.get(key))
+                except (TypeError, ValueError):
+                    raise ValueError(_("a photo task needs its width and height in pixels")) from None
+                if not 1 <= out[key] <= 20000:
+                    raise ValueError(_("a photo task needs its width and height in pixels"))
+            if payload.get("lat") not in (None, "") and payload.get("lon") not in (None, ""):
+                lat, lon = float(payload["lat"]), float(payload["lon"])
+                if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                    raise ValueError(_("lat and lon must be degrees (latitude -90 to 90, longitude -180 to 180)"))
+                out.update(lat=lat, lon=lon)
+            return out
+        raise ValueError(_("a task needs a geometry (a map cell)") if not self.accepts_photos
+                         else _("a task needs a geometry (a map cell) or an image_url with width and height"))
+
+    # --- the volunteer's side -----------------------------------------------------------------
+    def task_json(self, payload, settings):
+        out = {"question": settings.get("question") or str(self.question),
+               "options": [v for v, _label in self.grades], "labels": [str(label) for _v, label in self.grades],
+               "mark_types": ["Point", "Polygon"]}
+        if "image_url" in payload:
+            out.update(mode="photo", **{k: payload[k] for k in ("image_url", "width", "height") if k in payload})
+            for key in ("lat", "lon"):
+                if key in payload:
+                    out[key] = payload[key]
+        else:
+            out.update(mode="map", geometry=payload["geometry"], bbox=payload["bbox"], cell=payload.get("cell", ""),
+                       tiles={"before": settings.get("tiles_before", ""), "after": settings.get("tiles_after", "")},
+                       attribution=settings.get("attribution", ""))
+        return out
+
+    def frame(self, payload):
+        """The box every mark must fall in, and the coordinate system of the task."""
+        if "image_url" in payload:
+            return (0, 0, payload["width"], payload["height"]), "pixel"
+        west, south, east, north = payload["bbox"]
+        dx, dy = (east - west) * CELL_MARGIN, (north - south) * CELL_MARGIN
+        return (west - dx, south - dy, east + dx, north + dy), "lonlat"
+
+    def clean_answer(self, value, payload, settings):
+        if not isinstance(value, dict):
+            raise invalid(_('Send {"answer": ..., "marks": ...}: the grade and what you marked.'), "value")
+        errors = []
+        grades = [v for v, _label in self.grades]
+        if value.get("answer") not in grades:
+            errors.append({"field": "answer", "message": _("Choose one of the offered answers: %(options)s",
+                                                           options=", ".join(grades))})
+        box, crs = self.frame(payload)
+        clean_marks = None
+        try:
+            clean_marks = marks_mod.clean_marks(value.get("marks"), box, precision=7 if crs == "lonlat" else 1)
+        except ValueError as exc:
+            errors.append({"field": "marks", "message": str(exc)})
+        if errors:
+            raise InvalidInput(errors[0]["message"], details=errors)
+        return {"answer": value["answer"], "marks": clean_marks, "crs": crs}
+
+    # --- aggregation --------------------------------------------------------------------------
+    def add_to_consensus(self, state, value, weight=1.0):
+        """Tally the grade; keep each answer's marks (numbered by arrival: one answer is one
+        contributor) for the spatial consensus."""
+        new = consensus.add_vote(state, value["answer"], weight)
+        kept = list(state.get("marks", []))
+        if value["marks"]["features"]:
+            kept.append([new["n"], value["marks"]])
+        new["marks"] = kept
+        new["crs"] = value.get("crs", state.get("crs", "lonlat"))
+        return new
+
+    def result(self, state, settings=None):
+        out = consensus.majority(state)
+        marks = [(who, fc) for who, fc in state.get("marks", [])]
+        # Contributors who marked nothing still count towards agreement: pad with empty sets.
+        marks += [(f"none-{i}", {"type": "FeatureCollection", "features": []})
+                  for i in range(state.get("n", 0) - len(marks))]
+        out["features"] = spatial.consensus_features(
+            marks, metric="pixel" if state.get("crs") == "pixel" else "lonlat",
+            min_support=int((settings or {}).get("min_support") or 2))
+        return out
+
+    # --- maps and exports ---------------------------------------------------------------------
+    def map_geometry(self, payload):
+        """Where a task sits on the overview map: the cell, or the photo's position (or None)."""
+        if "geometry" in payload:
+            return payload["geometry"]
+        if payload.get("lat") is not None:
+            return {"type": "Point", "coordinates": [payload["lon"], payload["lat"]]}
+        return None
+
+    def export_columns(self, settings):
+        return [
+            ("cell", "Grid cell (row and column) of a map task", lambda p: p.get("cell", "")),
+            ("image_url", "The photo volunteers looked at (photo tasks)", lambda p: p.get("image_url", "")),
+            ("longitude", "Centre or photo position, longitude (WGS84)",
+             lambda p: p["center"][0] if "center" in p else p.get("lon", "")),
+            ("latitude", "Centre or photo position, latitude (WGS84)",
+             lambda p: p["center"][1] if "center" in p else p.get("lat", "")),
+        ]
+
+
+def _json_bytes(value):
+    import json
+    return json.dumps(value).encode()
+
+
+def _looks_like_task_list(data):
+    head = data[:2000].lstrip() if isinstance(data, bytes) else data[:2000].lstrip().encode()
+    return head.startswith(b"[") or b'"tasks"' in head
+
+
+def _has_shapefile(data):
+    import io
+    import zipfile
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return any(n.lower().endswith(".shp") for n in zf.namelist())
+    except zipfile.BadZipFile:
+        return False

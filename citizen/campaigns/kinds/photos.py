@@ -1,0 +1,241 @@
+"""Aerial and drone photos uploaded in bulk for the damage kind: safe unzipping, position, clean copies.
+
+Volunteers only ever see `clean_copy` output (no EXIF: the position is stored separately, and
+re-encoding also drops anything else a camera or phone wrote into the file).
+"""
+import io
+import math
+import os
+import re
+import warnings
+import zipfile
+import zlib
+from fractions import Fraction
+
+from flask_babel import gettext as _
+from PIL import ExifTags, Image, ImageOps, TiffImagePlugin
+
+FORMATS = {"JPEG", "PNG", "WEBP"}
+MAX_RATIO = 100  # photos barely compress; a member expanding 100-fold is a zip bomb or not a photo
+_RATIO_FROM = 1_000_000  # ...but tiny members may compress well for honest reasons
+_GPS = ExifTags.IFD.GPSInfo
+_ORIENTATION = 0x0112
+
+
+class PhotoError(ValueError):
+    """An upload that cannot be used at all; the message is meant for the organiser."""
+
+
+def photos_from_upload(filename, data, max_files=2000, max_bytes=25_000_000, max_total=2_000_000_000):
+    """Split an upload (one JPEG/PNG/WebP photo, or a ZIP of them) into photos.
+
+    Returns (photos, errors): photos as [(name, bytes)], names being base names sanitised to
+    [A-Za-z0-9._-] and made unique; errors as [{"line", "file", "message"}] where line is the 1-based
+    position of the member in the zip. Directories, __MACOSX and dotfiles are skipped; members with
+    absolute or ".." paths, too large, too compressed or not an image are reported and left out.
+    Raises PhotoError when the upload itself is unusable (not a photo, broken zip, too many files,
+    too large in total).
+    """
+    name = os.path.basename((filename or "").replace("\\", "/")) or "upload"
+    if not (data[:4] == b"PK\x03\x04" or name.lower().endswith(".zip")):
+        if len(data) > max_bytes:
+            raise PhotoError(_("%(name)s is larger than %(max)s MB.", name=name, max=_mb(max_bytes)))
+        problem = _image_problem(data)
+        if problem:
+            raise PhotoError(_("%(name)s: %(problem)s", name=name, problem=problem))
+        return [(_unique(_safe_name(name), set()), data)], []
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
+        raise PhotoError(_("%(name)s is not a valid zip file.", name=name)) from exc
+    photos, errors, used, wanted = [], [], set(), []
+    for line, member in enumerate(members, start=1):
+        path = member.filename.replace("\\", "/")
+        parts = path.split("/")
+        if path.startswith("/") or re.match(r"^[A-Za-z]:", path) or ".." in parts:
+            errors.append(_error(line, path, _("unsafe path (absolute or with ..): not extracted.")))
+        elif not (member.is_dir() or any(p.startswith(".") or p == "__MACOSX" for p in parts if p)):
+            wanted.append((line, member))
+    if len(wanted) > max_files:
+        raise PhotoError(_("%(name)s holds %(count)d files: upload at most %(max)d at a time.",
+                           name=name, count=len(wanted), max=max_files))
+    if sum(m.file_size for _line, m in wanted) > max_total:
+        raise PhotoError(_("%(name)s is larger than %(max)s MB once unzipped.", name=name, max=_mb(max_total)))
+    total = 0
+    for line, member in wanted:
+        shown = member.filename
+        if member.file_size > max_bytes:
+            errors.append(_error(line, shown, _("larger than %(max)s MB.", max=_mb(max_bytes))))
+            continue
+        if member.file_size > _RATIO_FROM and member.file_size > MAX_RATIO * max(member.compress_size, 1):
+            errors.append(_error(line, shown, _("compressed suspiciously well: not a photo.")))
+            continue
+        try:
+            with archive.open(member) as src:
+                blob = src.read(max_bytes + 1)  # never trust the declared size
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError):
+            errors.append(_error(line, shown, _("cannot be unzipped (damaged or encrypted).")))
+            continue
+        if len(blob) > max_bytes:
+            errors.append(_error(line, shown, _("larger than %(max)s MB.", max=_mb(max_bytes))))
+            continue
+        total += len(blob)
+        if total > max_total:
+            raise PhotoError(_("%(name)s is larger than %(max)s MB once unzipped.", name=name, max=_mb(max_total)))
+        problem = _image_problem(blob)
+        if problem:
+            errors.append(_error(line, shown, problem))
+            continue
+        photos.append((_unique(_safe_name(os.path.basename(member.filename.replace("\\", "/"))), used), blob))
+    return photos, sorted(errors, key=lambda e: e["line"])
+
+
+def _error(line, name, message):
+    return {"line": line, "file": name[:200], "message": message}
+
+
+def _mb(n):
+    return f"{n / 1_000_000:,.0f}"
+
+
+def _image_problem(data):
+    """None for a JPEG, PNG or WebP Pillow can decode, else a plain reason."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as img:
+                fmt = img.format
+                if fmt == "JPEG":
+                    img.draft("RGB", (256, 256))  # decode at 1/8 scale: cheap, still catches a truncated file
+                img.load()  # so that clean_copy later cannot fail on an accepted photo
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return _("the picture has too many pixels.")
+    except Exception:  # Pillow raises many kinds of errors for a file that is not a picture
+        return _("not a photo (JPEG, PNG or WebP) that can be opened.")
+    if fmt not in FORMATS:
+        return _("a %(format)s picture: upload JPEG, PNG or WebP.", format=fmt)
+    return None
+
+
+def _safe_name(name):
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", name).lstrip(".")[-100:]
+    return name or "photo"
+
+
+def _unique(name, used):
+    stem, ext = os.path.splitext(name)
+    candidate, n = name, 1
+    while candidate.lower() in used:
+        n += 1
+        candidate = f"{stem}-{n}{ext}"
+    used.add(candidate.lower())
+    return candidate
+
+
+def _open(data):
+    try:
+        img = Image.open(io.BytesIO(data))
+        if img.format not in FORMATS:
+            raise PhotoError(_("Upload a JPEG, PNG or WebP photo."))
+        return img
+    except PhotoError:
+        raise
+    except Exception as exc:
+        raise PhotoError(_("This file is not a photo that can be opened.")) from exc
+
+
+def read_photo(data):
+    """Size and position of a photo: {"width", "height", "lat", "lon"}.
+
+    Width and height are as displayed (EXIF orientation applied). lat/lon come from the EXIF GPS tags
+    (degrees, minutes, seconds; S and W negative) and are None when absent, invalid or exactly 0, 0
+    (what some cameras write without a fix). Raises PhotoError for data that is not a photo.
+    """
+    img = _open(data)
+    with img:
+        exif = img.getexif()
+        width, height = img.size
+        if exif.get(_ORIENTATION) in (5, 6, 7, 8):  # rotated a quarter turn: exif_transpose swaps the sides
+            width, height = height, width
+        try:
+            gps = exif.get_ifd(_GPS)
+        except Exception:
+            gps = {}
+    lat = _degrees(gps.get(ExifTags.GPS.GPSLatitude), gps.get(ExifTags.GPS.GPSLatitudeRef), "N", "S", 90)
+    lon = _degrees(gps.get(ExifTags.GPS.GPSLongitude), gps.get(ExifTags.GPS.GPSLongitudeRef), "E", "W", 180)
+    if lat is None or lon is None or (lat == 0 and lon == 0):
+        lat = lon = None
+    return {"width": width, "height": height, "lat": lat, "lon": lon}
+
+
+def _degrees(dms, ref, positive, negative, limit):
+    if isinstance(ref, bytes):
+        ref = ref.decode("ascii", "replace")
+    ref = (ref or "").strip("\x00 ").upper()
+    if ref not in (positive, negative):
+        return None
+    try:
+        values = [float(v) for v in dms]
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    if len(values) != 3 or not all(math.isfinite(v) and v >= 0 for v in values):
+        return None
+    value = values[0] + values[1] / 60 + values[2] / 3600
+    if value > limit:
+        return None
+    return -value if ref == negative else value
+
+
+def clean_copy(data, max_side=2048):
+    """Re-encode a photo as a JPEG (quality 85) without any metadata, upright and at most `max_side` px.
+
+    Returns (jpeg_bytes, width, height). Raises PhotoError for data that cannot be decoded.
+    """
+    img = _open(data)
+    try:
+        with img:
+            if img.format == "JPEG":
+                img.draft("RGB", (max_side, max_side))  # decode at a reduced scale: much faster for big photos
+            upright = ImageOps.exif_transpose(img)
+            upright.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+            if upright.mode in ("RGBA", "LA", "P", "PA"):
+                rgba = upright.convert("RGBA")
+                upright = Image.new("RGB", rgba.size, "white")
+                upright.paste(rgba, mask=rgba.getchannel("A"))
+            elif upright.mode != "RGB":
+                upright = upright.convert("RGB")
+            upright.info = {}  # Pillow carries a JPEG comment over from .info; exif/icc/xmp only when passed
+            out = io.BytesIO()
+            upright.save(out, "JPEG", quality=85, optimize=True)
+            return out.getvalue(), upright.width, upright.height
+    except PhotoError:
+        raise
+    except Exception as exc:
+        raise PhotoError(_("This photo is damaged and cannot be decoded.")) from exc
+
+
+def with_gps(jpeg_bytes, lat, lon):
+    """The same JPEG with EXIF GPS tags for lat/lon (for demo data and tests); re-encoded at quality 95."""
+    img = _open(jpeg_bytes)
+    with img:
+        img.load()
+        exif = img.getexif()
+        exif[_GPS] = {
+            ExifTags.GPS.GPSVersionID: b"\x02\x03\x00\x00",
+            ExifTags.GPS.GPSLatitudeRef: "N" if lat >= 0 else "S",
+            ExifTags.GPS.GPSLatitude: _dms(abs(lat)),
+            ExifTags.GPS.GPSLongitudeRef: "E" if lon >= 0 else "W",
+            ExifTags.GPS.GPSLongitude: _dms(abs(lon)),
+        }
+        out = io.BytesIO()
+        img.convert("RGB").save(out, "JPEG", quality=95, exif=exif)
+    return out.getvalue()
+
+
+def _dms(value):
+    degrees = int(value)
+    minutes = int((value - degrees) * 60)
+    seconds = Fraction(round((value - degrees - minutes / 60) * 3600 * 10_000), 10_000)
+    return (TiffImagePlugin.IFDRational(degrees, 1), TiffImagePlugin.IFDRational(minutes, 1),
+            TiffImagePlugin.IFDRational(seconds.numerator, seconds.denominator))

@@ -1,0 +1,78 @@
+"""Maps and summaries that show organisers and volunteers what a campaign is made of: the grid
+before it is created, progress per task, and the consensus marks."""
+from sqlalchemy import select
+
+from citizen import maps
+from citizen.campaigns.kinds import get_kind
+from citizen.campaigns.models import Task
+from citizen.extensions import db
+
+MAP_LIMIT = 5000  # features drawn on one map; beyond this the page would be too heavy for a phone
+
+
+def _tiles(campaign):
+    return campaign.settings.get("tiles_after") or None, campaign.settings.get("attribution", "")
+
+
+def _collection(features):
+    return {"type": "FeatureCollection", "features": features}
+
+
+def import_preview(campaign, rows, token, filename):
+    """What the organiser is about to create: the count and, for map kinds, the cells on a map."""
+    kind = get_kind(campaign.kind)
+    geometry = getattr(kind, "map_geometry", None)
+    out = {"count": len(rows), "token": token, "filename": filename, "map": None}
+    if geometry:
+        features = [{"type": "Feature", "geometry": geometry(p), "properties": {"state": "open", "label": ref or ""}}
+                    for _line, ref, p in rows[:MAP_LIMIT] if geometry(p)]
+        if features:
+            out["map"] = maps.embed(maps.progress_map(_collection(features), *_tiles(campaign)))
+    return out
+
+
+def _state(t):
+    if t.answer_count >= t.redundancy:
+        return "done"
+    return "in_progress" if t.answer_count or t.lease_count else "open"
+
+
+def overview_map(campaign):
+    """Tasks of a map campaign coloured by progress (None for kinds without a place on a map)."""
+    kind = get_kind(campaign.kind)
+    if not hasattr(kind, "map_geometry"):
+        return None
+    rows = db.session.execute(select(Task.external_id, Task.payload, Task.answer_count, Task.lease_count,
+                                     Task.redundancy).where(Task.campaign_id == campaign.id)
+                              .order_by(Task.id).limit(MAP_LIMIT)).all()
+    features = [{"type": "Feature", "geometry": kind.map_geometry(r.payload),
+                 "properties": {"state": _state(r), "label": r.external_id or ""}}
+                for r in rows if kind.map_geometry(r.payload)]
+    if not features:
+        return None
+    return maps.embed(maps.progress_map(_collection(features), *_tiles(campaign)))
+
+
+def results_map(campaign):
+    """Consensus marks with their support: map cells' marks where they are; a photo's marks as one
+    point at the photo's position (with the strongest support among them)."""
+    kind = get_kind(campaign.kind)
+    if not hasattr(kind, "map_geometry"):
+        return None
+    rows = db.session.execute(select(Task.id, Task.payload, Task.consensus).where(
+        Task.campaign_id == campaign.id, Task.answer_count > 0).order_by(Task.id).limit(MAP_LIMIT)).all()
+    features = []
+    for r in rows:
+        found = kind.result(r.consensus or {}, campaign.settings)["features"]["features"]
+        if not found:
+            continue
+        if (r.consensus or {}).get("crs") != "pixel":
+            for f in found:
+                features.append({**f, "properties": {**f["properties"], "task_id": r.id}})
+        elif r.payload.get("lat") is not None:
+            best = max(found, key=lambda f: f["properties"]["support"])["properties"]
+            features.append({"type": "Feature", "geometry": kind.map_geometry(r.payload),
+                             "properties": {**best, "task_id": r.id, "marks": len(found)}})
+    if not features:
+        return None
+    return maps.embed(maps.results_map(_collection(features), *_tiles(campaign)))

@@ -1,0 +1,116 @@
+/* The map kinds (deforestation, damage): a grid cell over before/after imagery tiles, or a photo
+   in pixel coordinates; the volunteer may draw polygons and points, then presses an answer.
+   The answer sent is {answer, marks}: marks are GeoJSON in lon/lat on maps and in [x, y] pixels
+   from the photo's top-left corner on photos. */
+(function () {
+  "use strict";
+  var map = null, drawn = null, task = null, layers = {}, swipe = null;
+  var els = {};
+
+  function $(el, sel) { return el.querySelector(sel); }
+
+  function countMarks() {
+    var n = drawn ? drawn.getLayers().length : 0;
+    els.marks.textContent = n ? els.root.dataset[n === 1 ? "oneMark" : "manyMarks"].replace("%n", n) : "";
+  }
+
+  function setupDraw() {
+    drawn = new L.FeatureGroup().addTo(map);
+    var control = new L.Control.Draw({
+      position: "topright",
+      draw: { polyline: false, rectangle: false, circle: false, circlemarker: false, marker: {},
+              polygon: { allowIntersection: false, showArea: false,
+                         shapeOptions: { color: "#d7191c", weight: 3 } } },
+      edit: { featureGroup: drawn }
+    });
+    map.addControl(control);
+    map.on(L.Draw.Event.CREATED, function (e) { drawn.addLayer(e.layer); countMarks(); });
+    map.on(L.Draw.Event.DELETED, countMarks);
+  }
+
+  function setMode(mode) {
+    if (!layers.after) return;
+    if (swipe) { map.removeControl(swipe); swipe = null; }
+    [layers.before, layers.after].forEach(function (l) { if (l && map.hasLayer(l)) map.removeLayer(l); });
+    if (mode === "swipe" && layers.before) {
+      layers.before.addTo(map); layers.after.addTo(map);
+      swipe = L.control.sideBySide(layers.before, layers.after).addTo(map);
+    } else {
+      (mode === "before" ? layers.before : layers.after).addTo(map);
+    }
+    els.modes.querySelectorAll("button").forEach(function (b) {
+      b.setAttribute("aria-pressed", String(b.dataset.mode === mode));
+    });
+  }
+
+  function showCell(t) {
+    map = L.map(els.map, { zoomControl: true, tap: true });
+    var opts = { maxZoom: 19, attribution: t.attribution || "" };
+    layers = { after: L.tileLayer(t.tiles.after, opts), before: t.tiles.before ? L.tileLayer(t.tiles.before, opts) : null };
+    var outline = L.geoJSON(t.geometry, { interactive: false,
+      style: { color: "#ffd23f", weight: 3, dashArray: "6 4", fill: false } }).addTo(map);
+    map.fitBounds(outline.getBounds(), { padding: [12, 12] });
+    els.modes.hidden = !layers.before;
+    setMode(layers.before ? "swipe" : "after");
+  }
+
+  function showPhoto(t) {
+    map = L.map(els.map, { crs: L.CRS.Simple, minZoom: -6, maxZoom: 3, zoomSnap: 0.25, tap: true });
+    var bounds = [[-t.height, 0], [0, t.width]];
+    L.imageOverlay(t.image_url, bounds, { alt: els.root.dataset.photoAlt || "" }).addTo(map);
+    map.fitBounds(bounds);
+    map.setMaxBounds(L.latLngBounds(bounds).pad(0.5));
+    els.modes.hidden = true;
+    layers = {};
+  }
+
+  // Leaflet's CRS.Simple has y up: the photo spans lat -height..0, so pixel y = -lat.
+  function toPixels(coords) {
+    if (typeof coords[0] === "number") return [Math.round(coords[0] * 10) / 10, Math.round(-coords[1] * 10) / 10];
+    return coords.map(toPixels);
+  }
+
+  function marks() {
+    var fc = drawn ? drawn.toGeoJSON() : { type: "FeatureCollection", features: [] };
+    fc.features.forEach(function (f) {
+      f.properties = {};
+      if (task && task.mode === "photo") f.geometry.coordinates = toPixels(f.geometry.coordinates);
+    });
+    return fc;
+  }
+
+  var kind = {
+    render: function (t, el, answer) {
+      task = t;
+      els = { root: document.getElementById("work"), map: $(el, "#m-map"), modes: $(el, "#m-modes"),
+              marks: $(el, "#m-marks") };
+      if (map) { map.remove(); map = null; swipe = null; }
+      if (t.mode === "photo") showPhoto(t); else showCell(t);
+      setupDraw();
+      countMarks();
+      $(el, "#m-question").textContent = t.question;
+      citizenOptions.render($(el, "#m-options"), t, function (v) { answer({ answer: v, marks: marks() }); });
+      setTimeout(function () { if (map) map.invalidateSize(); }, 0);
+    },
+    valueForKey: function (t, key) {
+      var v = citizenOptions.forKey(t, key);
+      if (v !== null) return { answer: v, marks: marks() };
+      if (layers.before && (key === "b" || key === "a" || key === "w")) {
+        setMode({ b: "before", a: "after", w: "swipe" }[key]);
+      }
+      return null;
+    },
+    lock: function (el, value) { citizenOptions.lock(el, value && value.answer); },
+    unlock: citizenOptions.unlock,
+    setMode: function (mode) { setMode(mode); }
+  };
+
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest("#m-modes button");
+    if (b && map) setMode(b.dataset.mode);
+  });
+
+  window.citizenKinds = window.citizenKinds || {};
+  window.citizenKinds.deforestation = kind;
+  window.citizenKinds.damage = kind;
+})();

@@ -1,0 +1,210 @@
+"""The map kinds end to end on the Flask test client: areas split into cells, photos placed by
+EXIF, marks validated and stored as GeoJSON, spatial consensus in the results, organiser preview."""
+import io
+import json
+import os
+import uuid
+import zipfile
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from citizen.campaigns import services as campaigns
+from citizen.campaigns.kinds import photos
+from citizen.campaigns.models import Answer, Task
+from citizen.extensions import db
+
+API = "/api/v1"
+# A 4 km x 3 km rectangle near the equator (1 km is about 0.009 degrees).
+AREA = {"type": "Polygon", "coordinates": [[[10.0, 0.0], [10.036, 0.0], [10.036, 0.027], [10.0, 0.027], [10.0, 0.0]]]}
+TILES = {"tiles_after": "/tiles/demo/forest-after/{z}/{x}/{y}.png",
+         "tiles_before": "/tiles/demo/forest-before/{z}/{x}/{y}.png", "cell_km": 1}
+
+
+@pytest.fixture
+def map_campaign(app, org, organiser):
+    def factory(kind="deforestation", source=("area.geojson", json.dumps(AREA).encode()), redundancy=3, **settings):
+        c = campaigns.create_campaign(org.id, organiser, {
+            "title": f"Test {kind}", "kind": kind, "redundancy": redundancy, "settings": {**TILES, **settings}})
+        campaigns.import_tasks(c, *source)
+        campaigns.publish(c)
+        db.session.commit()
+        return c
+    return factory
+
+
+def photo_zip(n=2, gps=True):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for i in range(n):
+            img = io.BytesIO()
+            Image.new("RGB", (400, 300), (120, 120 + i * 20, 90)).save(img, "JPEG")
+            data = photos.with_gps(img.getvalue(), 36.2 + i / 1000, 36.16) if gps else img.getvalue()
+            zf.writestr(f"photo-{i}.jpg", data)
+    return "photos.zip", buf.getvalue()
+
+
+def take(client, slug, h):
+    r = client.get(f"{API}/campaigns/{slug}/tasks/next", headers=h)
+    assert r.status_code == 200, r.get_data(as_text=True)
+    return r.get_json()
+
+
+def send(client, task_id, h, value):
+    return client.post(f"{API}/tasks/{task_id}/answers", json={"value": value},
+                       headers={**h, "Idempotency-Key": str(uuid.uuid4())})
+
+
+def square(cx, cy, d):
+    return {"type": "Polygon", "coordinates": [[[cx - d, cy - d], [cx + d, cy - d], [cx + d, cy + d],
+                                                [cx - d, cy + d], [cx - d, cy - d]]]}
+
+
+def fc(*geoms):
+    return {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": g}
+                                                      for g in geoms]}
+
+
+def test_area_becomes_grid_cells_trimmed_to_it(map_campaign):
+    c = map_campaign()
+    assert c.tasks_total == 12  # 4 x 3 cells of 1 km
+    payloads = db.session.execute(select(Task.payload).where(Task.campaign_id == c.id)).scalars().all()
+    assert {p["cell"] for p in payloads} and all(p["geometry"]["type"] in ("Polygon", "MultiPolygon") for p in payloads)
+
+
+def test_map_task_json_and_a_polygon_answer_are_stored_as_geojson(client, guest, map_campaign):
+    c = map_campaign()
+    h = guest()
+    task = take(client, c.slug, h)
+    assert task["kind"] == "deforestation" and task["mode"] == "map"
+    assert task["options"] == ["cleared", "not_cleared", "unsure", "bad_imagery"]
+    assert task["tiles"]["before"].startswith("/tiles/demo/")
+    west, south, east, north = task["bbox"]
+    patch = square((west + east) / 2, (south + north) / 2, (east - west) / 10)
+    r = send(client, task["id"], h, {"answer": "cleared", "marks": fc(patch)})
+    assert r.status_code == 201, r.get_data(as_text=True)
+    stored = db.session.execute(select(Answer.value).where(Answer.task_id == task["id"])).scalar_one()
+    assert stored["answer"] == "cleared" and stored["crs"] == "lonlat"
+    assert stored["marks"]["features"][0]["geometry"]["type"] == "Polygon"
+
+
+@pytest.mark.parametrize("value, field", [
+    ({"answer": "cleared", "marks": fc({"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]})},
+     "marks"),
+    ({"answer": "burnt"}, "answer"),
+    ({"answer": "cleared", "marks": fc({"type": "LineString", "coordinates": [[10.0, 0.0], [10.001, 0.001]]})}, "marks"),
+    ("cleared", "value"),
+])
+def test_bad_answers_are_refused_with_a_message_and_store_nothing(client, guest, map_campaign, value, field):
+    c = map_campaign()
+    h = guest()
+    task = take(client, c.slug, h)
+    r = send(client, task["id"], h, value)
+    assert r.status_code == 422
+    body = r.get_json()
+    assert body["code"] == "invalid" and body["message"]
+    assert any(d.get("field") == field for d in body.get("details") or [{"field": "value"}])
+    assert db.session.execute(select(Answer.id).where(Answer.task_id == task["id"])).first() is None
+
+
+def test_self_intersecting_polygon_inside_the_cell_is_refused(client, guest, map_campaign):
+    c = map_campaign()
+    h = guest()
+    task = take(client, c.slug, h)
+    w, s, e, n = task["bbox"]
+    bow = {"type": "Polygon", "coordinates": [[[w, s], [e, n], [e, s], [w, n], [w, s]]]}
+    r = send(client, task["id"], h, {"answer": "cleared", "marks": fc(bow)})
+    assert r.status_code == 422 and "cross" in r.get_json()["message"].lower()
+
+
+def test_three_volunteers_marking_the_same_spot_give_one_consensus_point(client, guest, map_campaign):
+    c = map_campaign(redundancy=3)
+    heads = [guest() for _ in range(3)]
+    first = take(client, c.slug, heads[0])
+    w, s, e, n = first["bbox"]
+    x, y = (w + e) / 2, (s + n) / 2
+    for i, h in enumerate(heads):
+        task = first if i == 0 else None
+        while task is None or task["id"] != first["id"]:
+            task = take(client, c.slug, h)
+            if task["id"] != first["id"]:
+                client.post(f"{API}/tasks/{task['id']}/skip", headers=h)
+        point = {"type": "Point", "coordinates": [x + i * 0.00002, y]}
+        assert send(client, first["id"], h, {"answer": "cleared", "marks": fc(point)}).status_code == 201
+    r = client.get(f"{API}/campaigns/{c.slug}/results")
+    row = next(t for t in r.get_json()["results"] if t["task_id"] == first["id"])
+    assert row["answer"] == "cleared"
+    assert [f["properties"]["support"] for f in row["features"]["features"]] == [3]
+
+
+def test_photos_zip_places_photos_by_exif_and_takes_pixel_marks(app, client, guest, map_campaign):
+    c = map_campaign(kind="damage", source=photo_zip(2))
+    assert c.tasks_total == 2
+    h = guest()
+    task = take(client, c.slug, h)
+    assert task["mode"] == "photo" and task["width"] == 400 and task["height"] == 300
+    assert abs(task["lat"] - 36.2) < 0.01 and abs(task["lon"] - 36.16) < 1e-6
+    path = os.path.join(app.config["MEDIA_FOLDER"], task["image_url"][len("/media/"):])
+    assert os.path.exists(path) and "gps" not in Image.open(path).getexif().get_ifd(0x8825)
+    out = send(client, task["id"], h, {"answer": "major", "marks": fc({"type": "Point", "coordinates": [500, 10]})})
+    assert out.status_code == 422 and "outside" in out.get_json()["message"]
+    ok = send(client, task["id"], h, {"answer": "major", "marks": fc({"type": "Point", "coordinates": [120, 80]},
+                                                                     {"type": "Point", "coordinates": [300, 200]})})
+    assert ok.status_code == 201
+    stored = db.session.execute(select(Answer.value).where(Answer.task_id == task["id"])).scalar_one()
+    assert stored["crs"] == "pixel" and len(stored["marks"]["features"]) == 2
+
+
+def test_a_bad_file_in_a_photo_zip_imports_nothing_and_leaves_no_files(app, map_campaign, org, organiser):
+    c = campaigns.create_campaign(org.id, organiser, {"title": "Photos", "kind": "damage", "settings": {}})
+    name, data = photo_zip(2)
+    buf = io.BytesIO(data)
+    with zipfile.ZipFile(buf, "a") as zf:
+        zf.writestr("notes.txt", "not a photo")
+    with pytest.raises(Exception) as exc:
+        campaigns.import_tasks(c, name, buf.getvalue())
+    assert "notes.txt" in str(getattr(exc.value, "details", "")) + str(exc.value)
+    db.session.rollback()
+    folder = os.path.join(app.config["MEDIA_FOLDER"], "campaigns", str(c.id))
+    assert not os.path.isdir(folder) or not os.listdir(folder)
+
+
+def test_organiser_previews_the_grid_before_creating_it(app, client, organiser, org):
+    c = campaigns.create_campaign(org.id, organiser, {"title": "Forest", "kind": "deforestation", "settings": TILES})
+    db.session.commit()
+    client.post("/account/login", data={"email": organiser.email, "password": "password123"})
+    page = client.get(f"/organise/{c.slug}/")
+    assert page.status_code == 200
+    r = client.post(f"/organise/{c.slug}/", data={"action": "preview", "area": json.dumps(AREA)})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "12 tasks will be created" in html and "leaflet" in html.lower()
+    db.session.expire_all()
+    assert db.session.get(type(c), c.id).tasks_total == 0  # nothing created by the preview
+    token = html.split('name="stash" value="')[1].split('"')[0]
+    r = client.post(f"/organise/{c.slug}/", data={"action": "import", "stash": token})
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(type(c), c.id).tasks_total == 12
+
+
+def test_unreadable_area_gets_a_clear_message(client, organiser, org):
+    c = campaigns.create_campaign(org.id, organiser, {"title": "Forest", "kind": "deforestation", "settings": TILES})
+    db.session.commit()
+    client.post("/account/login", data={"email": organiser.email, "password": "password123"})
+    r = client.post(f"/organise/{c.slug}/", data={"action": "preview", "area": '{"type": "Point", "coordinates": [1, 2]}'})
+    assert r.status_code == 200 and "polygon" in r.get_data(as_text=True).lower()
+
+
+def test_settings_refuse_a_tile_address_without_placeholders(org, organiser):
+    from citizen.errors import InvalidInput
+    with pytest.raises(InvalidInput) as exc:
+        campaigns.create_campaign(org.id, organiser, {"title": "F", "kind": "deforestation",
+                                                      "settings": {"tiles_after": "https://example.org/tile.png"}})
+    assert exc.value.details[0]["field"] == "tiles_after"
+
+
+def test_demo_tiles_are_served(client):
+    r = client.get("/tiles/demo/forest-after/14/5357/7740.png")
+    assert r.status_code == 200 and r.headers["Content-Type"] == "image/png"
+    assert client.get("/tiles/demo/nope/1/0/0.png").status_code == 404
