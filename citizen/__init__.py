@@ -47,6 +47,7 @@ def create_app(test_config=None):
                    if has_request_context() else None)
 
     from citizen.campaigns.kinds import load_kinds
+    from citizen.jobs import models as _job_models  # noqa: F401  (the jobs table belongs to the schema)
     app.extensions["citizen.kinds"] = load_kinds(app.config["KINDS"])
 
     from citizen import handlers

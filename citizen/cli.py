@@ -17,6 +17,7 @@ users_cli = AppGroup("users", help="Manage accounts.")
 def register_cli(app):
     app.cli.add_command(init_db)
     app.cli.add_command(demo)
+    app.cli.add_command(jobs_cli)
     app.cli.add_command(release_leases)
     app.cli.add_command(users_cli)
 
@@ -39,6 +40,16 @@ def demo():
             click.echo(f"Demo campaign: /campaigns/{slug}")
         click.echo(f"Organiser API token: {result['organiser_token']}")
     click.echo("Demo accounts (password '%s'): %s" % (PASSWORD, ", ".join(p[0] for p in PEOPLE)))
+
+
+jobs_cli = click.Group("jobs", help="Long work done off the request.")
+
+
+@jobs_cli.command("resume")
+def resume_jobs():
+    """Run again the jobs a stopped process left pending or running."""
+    from citizen.jobs import services as jobs
+    click.echo(f"{jobs.resume()} jobs run.")
 
 
 @click.command("release-leases")

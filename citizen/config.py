@@ -27,6 +27,9 @@ class Defaults:
     IMPORT_MAX_ROWS = 200_000
     IMPORT_MAX_ERRORS = 20
     MEDIA_FOLDER = None  # set by create_app: instance/media
+    # Long work (PDF rendering, exports) runs in a thread pool off the request; True runs it at once
+    # in the caller's thread (tests, CLI).
+    JOBS_SYNC = False
 
 
 def from_environment(prefix="CITIZEN_"):

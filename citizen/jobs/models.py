@@ -1,0 +1,30 @@
+"""A long piece of work done off the request (rendering PDF pages, building an export), with
+progress people can watch."""
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from citizen.accounts.models import utcnow
+from citizen.extensions import JSONType, db
+
+PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
+
+
+class Job(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))  # the registered handler, e.g. "transcription.render"
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
+    params: Mapped[dict] = mapped_column(JSONType, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default=PENDING, index=True)
+    done: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(default=0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[dict] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+    def as_json(self):
+        return {"id": self.id, "name": self.name, "status": self.status, "done": self.done, "total": self.total,
+                "message": self.message, "result": self.result,
+                "percent": round(100 * self.done / self.total) if self.total else (100 if self.status == DONE else 0)}
