@@ -8,7 +8,6 @@ and shadows near a tile edge see the same neighbourhood as in the next tile.
 Public: LAYERS, MAX_ZOOM, DAMAGE_LEVELS, FOREST_AREA, CLEARINGS, LOGGING_ROADS, TOWN_AREA, BUILDINGS,
 lonlat_to_pixel, tile_bounds, render_tile, drone_photo.
 """
-import functools
 import io
 import math
 import operator
@@ -483,7 +482,8 @@ def _make_town():
             s0, t0 = rb.uniform(0.1, 0.6), rb.uniform(0.1, 0.6)
             roof_ops = [("rgb", "poly", *st([(0, 0), (1, 0), (1, 1), (0, 1)]), col, 0, 0),
                         ("rgb", "outline", *st([(0, 0), (1, 0), (1, 1), (0, 1)]), dark, 0, 0.45),
-                        ("rgb", "dot", *st([(rb.uniform(0.15, 0.85), rb.uniform(0.2, 0.8))]), (236, 236, 232), 0.8, 0.5),
+                        ("rgb", "dot", *st([(rb.uniform(0.15, 0.85), rb.uniform(0.2, 0.8))]), (236, 236, 232), 0.8,
+                         0.5),
                         ("rgb", "poly", *st([(s0, t0), (s0 + 0.25, t0), (s0 + 0.25, t0 + 0.12), (s0, t0 + 0.12)]),
                          (52, 58, 74), 0, 0.5)]
         before = shade + roof_ops
@@ -515,14 +515,14 @@ def _make_town():
             after.insert(len(after) - 1, ("rubble", "poly", *st(sec), _shift(rubble, 0.72), 0, 0))
         if level == 3:
             ds, dt = rb.uniform(-0.06, 0.06), (-0.08 if side == 0 else 0.08)
-            after.append(("rubble", "poly", *st([(0.5 + ds + math.cos(a) * rb.uniform(0.5, 0.8),
-                                                  0.5 + dt + math.sin(a) * rb.uniform(0.5, 0.85))
-                                                 for a in np.linspace(0, 2 * math.pi, 11, endpoint=False)]), rubble, 0, 0))
+            blob = [(0.5 + ds + math.cos(a) * rb.uniform(0.5, 0.8), 0.5 + dt + math.sin(a) * rb.uniform(0.5, 0.85))
+                    for a in np.linspace(0, 2 * math.pi, 11, endpoint=False)]
+            after.append(("rubble", "poly", *st(blob), rubble, 0, 0))
             for _ in range(rb.randint(1, 3)):  # slabs of roof lying tilted on the heap
                 s0, t0, a = rb.uniform(0.15, 0.6), rb.uniform(0.15, 0.6), rb.uniform(-0.5, 0.5)
                 ds, dt = rb.uniform(0.2, 0.35), rb.uniform(0.15, 0.3)
-                after.append(("slab", "poly", *st([(s0, t0), (s0 + ds, t0 + a * ds), (s0 + ds - a * dt, t0 + a * ds + dt),
-                                                   (s0 - a * dt, t0 + dt)]), _shift(col, rb.uniform(0.7, 0.95)), 0, 0))
+                slab = [(s0, t0), (s0 + ds, t0 + a * ds), (s0 + ds - a * dt, t0 + a * ds + dt), (s0 - a * dt, t0 + dt)]
+                after.append(("slab", "poly", *st(slab), _shift(col, rb.uniform(0.7, 0.95)), 0, 0))
         model["ops"].append((before, after))
     model["geom"] = np.concatenate(g.pts)
     model["trees"] = np.array([[*_t_ll(*en(u, v)), r] for u, v, r in trees], float)
@@ -531,7 +531,7 @@ def _make_town():
     model["bld_bb"] = np.array([_bbox(c, 0.0003) for c in model["corners"]])
     model["tree_bb"] = np.concatenate([model["trees"][:, :2] - 1e-4, model["trees"][:, :2] + 1e-4], -1)
     model["highways"] = [np.stack(_t_ll(*np.array(p, float).T), -1) for p in
-                         ([(-9000, -2600), (-2500, -750), (-700, -300)], [(600, 120), (2400, 900), (9000, 3600)])]
+                         ([(-9000, -2600), (-2500, -750), (0, 0)], [(0, 0), (2400, 900), (9000, 3600)])]
     model["hw_bb"] = np.array([_bbox(h, 0.0005) for h in model["highways"]])
     return model
 
@@ -704,7 +704,7 @@ def _rubble(d, rnd, box, count, k, palette, weight=1.0):
         _fragment(d, rnd, cx + rx * r * math.cos(a), cy + ry * r * math.sin(a), size, colour)
 
 
-def _house_plan(rnd, W, H, k, n, street_top):
+def _house_plan(rnd, W, H, n, street_top):
     slot = W * 0.94 / n
     plans = []
     for i in range(n):
@@ -713,7 +713,7 @@ def _house_plan(rnd, W, H, k, n, street_top):
         storeys = rnd.choice([1, 1, 2, 2, 3])
         wall_h = (0.045 + 0.045 * storeys) * H
         yb = street_top - 0.035 * H - rnd.uniform(0.02, 0.07) * H
-        depth = rnd.uniform(0.2, 0.3) * H
+        depth = min(rnd.uniform(0.2, 0.3) * H, max(0.14 * H, 1.15 * w))
         top = max(0.03 * H, yb - wall_h - depth)
         plans.append({"x0": x0, "x1": x0 + w, "top": top, "eave": yb - wall_h, "yb": yb, "storeys": storeys,
                       "roof": rnd.choice(["gable", "hip", "flat", "flat", "gable"]),
@@ -748,12 +748,12 @@ def _draw_house(d, rnd, p, k):
         for i in range(1, 4):
             d.line([(sx + 15 * k * i, sy), (sx + 15 * k * i, sy + 34 * k)], fill=(120, 126, 140))
         return
-    ridge = top + (eave - top) * 0.42
+    ridge, inset = top + (eave - top) * 0.42, 0
     if p["roof"] == "gable":
         faces = [([(x0, top), (x1, top), (x1, ridge), (x0, ridge)], 1.1),
                  ([(x0, ridge), (x1, ridge), (x1, eave + 3 * k), (x0, eave + 3 * k)], 0.9)]
     else:
-        inset = (eave - top) * 0.45
+        inset = min((eave - top) * 0.45, 0.4 * (x1 - x0))
         faces = [([(x0, top), (x1, top), (x1 - inset, ridge), (x0 + inset, ridge)], 1.1),
                  ([(x0 + inset, ridge), (x1 - inset, ridge), (x1, eave + 3 * k), (x0, eave + 3 * k)], 0.9),
                  ([(x0, top), (x0 + inset, ridge), (x0, eave + 3 * k)], 1.0),
@@ -763,9 +763,8 @@ def _draw_house(d, rnd, p, k):
     step = max(4, int(8 * k))
     for y in np.arange(top + step, eave, step):  # tile courses
         d.line([(x0 + 2, y), (x1 - 2, y)], fill=_shift(col, 0.8 if y > ridge else 0.9), width=1)
-    d.line([(x0, ridge), (x1, ridge)] if p["roof"] == "gable" else
-           [(x0 + (eave - top) * 0.45, ridge), (x1 - (eave - top) * 0.45, ridge)], fill=_shift(col, 1.25),
-           width=max(2, int(4 * k)))
+    d.line([(x0, ridge), (x1, ridge)] if p["roof"] == "gable" else [(x0 + inset, ridge), (x1 - inset, ridge)],
+           fill=_shift(col, 1.25), width=max(2, int(4 * k)))
 
 
 def _damage_house(d, rnd, p, level, k):
@@ -777,7 +776,8 @@ def _damage_house(d, rnd, p, level, k):
     box = [x0, top, x1, yb]
     if level == 3:
         heap = [x0 - 0.06 * w, top + 0.25 * (eave - top), x1 + 0.06 * w, yb + 0.07 * (yb - top)]
-        hx, hy, rx, ry = (heap[0] + heap[2]) / 2, (heap[1] + heap[3]) / 2, (heap[2] - heap[0]) / 2, (heap[3] - heap[1]) / 2
+        hx, hy = (heap[0] + heap[2]) / 2, (heap[1] + heap[3]) / 2
+        rx, ry = (heap[2] - heap[0]) / 2, (heap[3] - heap[1]) / 2
         outline = [(hx + rx * rnd.uniform(0.85, 1.05) * math.cos(a), hy + ry * rnd.uniform(0.8, 1.05) * math.sin(a))
                    for a in np.linspace(0, 2 * math.pi, 24, endpoint=False)]
         d.polygon(outline, fill=(150, 142, 130))
@@ -802,7 +802,7 @@ def _damage_house(d, rnd, p, level, k):
             _crack(d, rnd, vx, vy, rnd.uniform(0, 6.3), rnd.uniform(20, 50) * k, 1, (56, 48, 42), branch=False)
         for _ in range(rnd.randint(2, 4)):  # slabs of roof or floor, tilted, lying on top
             cx, cy = hx + rnd.uniform(-0.55, 0.55) * rx, hy + rnd.uniform(-0.55, 0.45) * ry
-            sw, sh, a = rnd.uniform(0.1, 0.22) * w, rnd.uniform(0.06, 0.13) * w, rnd.uniform(-0.6, 0.6)
+            sw, sh, a = rnd.uniform(0.07, 0.15) * w, rnd.uniform(0.05, 0.1) * w, rnd.uniform(-0.6, 0.6)
             pts = [(cx + dx * math.cos(a) - dy * math.sin(a), cy + dx * math.sin(a) + dy * math.cos(a))
                    for dx, dy in ((-sw, -sh), (sw, -sh * rnd.uniform(0.5, 1)), (sw, sh), (-sw * 0.8, sh))]
             d.polygon([(x + 5 * k, y + 6 * k) for x, y in pts], fill=(50, 46, 42))
@@ -848,8 +848,7 @@ def _damage_house(d, rnd, p, level, k):
     return box
 
 
-def _tree(d, sd, rnd, x, y, r):
-    sd.ellipse([x - r + 0.5 * r, y - r + 0.35 * r, x + r + 0.5 * r, y + r + 0.35 * r], fill=255)
+def _tree(d, rnd, x, y, r):
     base = _shift(rnd.choice([(56, 86, 40), (70, 100, 44), (48, 76, 38), (84, 104, 50)]), 1, rnd, 8)
     for i in range(rnd.randint(7, 12)):
         a, q = rnd.uniform(0, 2 * math.pi), rnd.uniform(0, 0.55) * r
@@ -887,14 +886,15 @@ def drone_photo(seed, damage, size=(1024, 768)):
     if W < 160 or H < 120:
         raise ValueError("drone photos are at least 160x120 pixels")
     rnd, k, level = random.Random(seed), min(W / 1024, H / 768), DAMAGE_LEVELS.index(damage)
-    xs, ys = np.arange(W) / k * 0.05 + (seed % 997) * 100.0, np.arange(H) / k * 0.05
-    grass = _fbm(xs, ys, 0.05, [(8, 1), (2.5, 0.7), (0.7, 0.5), (0.25, 0.4)], 201)
+    mpp = 0.05 / k  # about 5 cm per pixel at 1024x768
+    xs, ys = np.arange(W) * mpp + (seed % 997) * 100.0, np.arange(H) * mpp
+    grass = _fbm(xs, ys, mpp, [(8, 1), (2.5, 0.7), (0.7, 0.5), (0.25, 0.4)], 201)
     img = _lerp((74, 102, 48), (132, 148, 78), 0.5 + 2 * grass)
-    dirt = _fbm(xs, ys, 0.05, [(4, 1), (1.5, 0.6)], 202) > 0.2
+    dirt = _fbm(xs, ys, mpp, [(4, 1), (1.5, 0.6)], 202) > 0.2
     img[dirt] = _lerp((120, 106, 80), (164, 146, 110), 0.5 + 3 * grass[dirt])
     street_top = int(H * rnd.uniform(0.64, 0.72))
     walk, lanes = int(0.035 * H), int(H * rnd.uniform(0.13, 0.16))
-    fine = _fbm(xs, ys, 0.05, [(1.5, 1), (0.4, 1), (0.15, 0.8)], 203)
+    fine = _fbm(xs, ys, mpp, [(1.5, 1), (0.4, 1), (0.15, 0.8)], 203)
     rows = slice(street_top, street_top + walk)
     img[rows] = _lerp((156, 152, 144), (190, 186, 178), 0.5 + 2 * fine[rows])
     rows = slice(street_top + walk, street_top + walk + lanes)
@@ -914,7 +914,7 @@ def drone_photo(seed, damage, size=(1024, 768)):
     for x in range(int(rnd.uniform(0, 60) * k), W, int(110 * k)):
         d.rectangle([x, mid - 2 * k, x + 55 * k, mid + 2 * k], fill=(224, 222, 210))
     n = rnd.randint(2, 5)
-    plans = _house_plan(rnd, W, H, k, n, street_top)
+    plans = _house_plan(rnd, W, H, n, street_top)
     main = min(range(n), key=lambda i: abs((plans[i]["x0"] + plans[i]["x1"]) / 2 - W / 2))
     levels = [level if i == main else max(0, level - rnd.choice([0, 0, 1])) for i in range(n)]
     for p, lv in zip(plans, levels):
@@ -938,7 +938,7 @@ def drone_photo(seed, damage, size=(1024, 768)):
                 trees.append((x, y, r))
                 break
     for x, y, r in trees:
-        _tree(ImageDraw.Draw(Image.new("RGB", (1, 1))), sd, random.Random(int(x * 7 + y)), x, y, r)  # shadows
+        sd.ellipse([x - 0.5 * r, y - 0.65 * r, x + 1.5 * r, y + 1.35 * r], fill=255)
     cars = []
     for _ in range(rnd.randint(1, 4)):
         lane_y = street_top + walk + (lanes * 0.12 if rnd.random() < 0.5 else lanes * 0.55)
@@ -960,19 +960,19 @@ def drone_photo(seed, damage, size=(1024, 768)):
         x0, y0, x1, y1 = max(0, box[0]), max(0, box[1]), min(W, box[2]), min(H, box[3])
         boxes.append({"x": int(x0), "y": int(y0), "w": int(x1 - x0), "h": int(y1 - y0), "damage": DAMAGE_LEVELS[lv]})
     for x, y, r in trees:
-        _tree(d, sd, random.Random(int(x * 7 + y)), x, y, r)
+        _tree(d, random.Random(int(x * 7 + y)), x, y, r)
     for x, y in cars:
         _car(d, sd, rnd, x, y, k, rnd.choice([-1, 1]))
     arr = np.asarray(im, np.float32)
     arr *= (1 - 0.35 * np.asarray(shade.filter(ImageFilter.GaussianBlur(2 * k)), np.float32) / 255)[..., None]
-    arr *= (1 + 0.35 * _fbm(xs, ys, 0.05, [(0.5, 1), (0.2, 1), (0.1, 0.6)], 204))[..., None]  # grain of surfaces
+    arr *= (1 + 0.35 * _fbm(xs, ys, mpp, [(0.5, 1), (0.2, 1), (0.1, 0.6)], 204))[..., None]  # grain of surfaces
     if level >= 2:  # dust settles on everything
         haze = 0.05 * level
         arr = arr * (1 - haze) + np.float32([196, 186, 168]) * haze
     yy, xx = np.mgrid[0:H, 0:W]
     vignette = 1 - 0.22 * (((xx - W / 2) / (W / 2)) ** 2 + ((yy - H / 2) / (H / 2)) ** 2) / 2
     arr = arr * vignette[..., None] * np.float32([1.02, 1.0, 0.96])
-    arr += np.random.default_rng(seed).normal(0, 2.5, arr.shape).astype(np.float32)
+    arr += np.random.default_rng(seed % 2 ** 32).normal(0, 2.5, arr.shape).astype(np.float32)
     out = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(0.5 * k))
     buf = io.BytesIO()
     out.save(buf, "JPEG", quality=88)

@@ -193,9 +193,9 @@ def test_town_after_shows_damage_and_keeps_intact_buildings():
         assert footprint_difference(b, 15) > 10
     major = [b for b in D.BUILDINGS if b["damage"] == "major"]
     assert np.mean([footprint_difference(b, 17) for b in major[:8]]) > 12
-    damaged = [shape(b["polygon"]).buffer(0.0005) for b in D.BUILDINGS if b["damage"] != "none"]
+    damaged = STRtree([shape(b["polygon"]).buffer(0.0005) for b in D.BUILDINGS if b["damage"] != "none"])
     quiet = [b for b in D.BUILDINGS if b["damage"] == "none"
-             and not any(d.intersects(shape(b["polygon"])) for d in damaged)]
+             and not len(damaged.query(shape(b["polygon"]), predicate="intersects"))]
     assert quiet, "expected some undamaged buildings away from any damage"
     for b in quiet[:5]:
         assert footprint_difference(b, 17) == 0
