@@ -71,3 +71,10 @@ class TaskComplete(Conflict):
 class NotOpen(Conflict):
     code = "campaign_not_open"
     default_message = _l("This campaign is not taking answers.")
+
+
+class Capped(CitizenError):
+    status = 429
+    code = "capped"
+    default_message = _l("You have given this campaign as many answers as one person may: thank you! "
+                         "Other campaigns would love your help.")

@@ -32,6 +32,8 @@ babel = Babel()
 
 # JSON everywhere, JSONB on PostgreSQL.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+# For optional JSON values: Python None is stored as SQL NULL (not JSON null), so IS NULL finds it.
+NullableJSON = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 def tune_sqlite(engine):

@@ -61,6 +61,10 @@ class Contributor(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), unique=True)
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
     external_ref: Mapped[str | None] = mapped_column(String(120))
+    # Keyed hashes (never the raw values) of the device (user agent, languages, network) and of the
+    # network alone, seen when the guest was created: accounts sharing them are linked (anti-skew).
+    device_sig: Mapped[str | None] = mapped_column(String(32), index=True)
+    network_sig: Mapped[str | None] = mapped_column(String(32), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

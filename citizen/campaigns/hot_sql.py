@@ -2,15 +2,17 @@
 
 Building a statement and computing its cache key costs SQLAlchemy more than SQLite needs to run it;
 these objects are built once and executed many times (see benchmarks/serve.py)."""
-from sqlalchemy import bindparam, exists, or_, select, text, update
+from sqlalchemy import bindparam, exists, func, or_, select, text, update
 
+from citizen.accounts.models import Contributor
 from citizen.campaigns.models import (ANSWERED, EXPIRED, LEASED, SKIPPED, Answer, Assignment, Campaign,
                                       IdempotentResponse, Participation, Task)
 
 T, A, AS, P, C, I = (m.__table__ for m in (Task, Answer, Assignment, Participation, Campaign, IdempotentResponse))
 B = bindparam
 
-CAMPAIGN_BY_SLUG = select(C.c.id, C.c.slug, C.c.kind, C.c.settings, C.c.status, C.c.organisation_id).where(
+CAMPAIGN_BY_SLUG = select(C.c.id, C.c.slug, C.c.kind, C.c.settings, C.c.status, C.c.organisation_id,
+                          C.c.tasks_total, C.c.redundancy).where(
     C.c.slug == B("slug"))
 
 PARTICIPATION = select(P.c.answer_count, P.c.leases, P.c.cursor).where(
@@ -53,14 +55,25 @@ HELD_LEASE = (
 TASK_PAYLOAD = select(T.c.payload).where(T.c.id == B("tid"))
 
 RELEASE = update(T).where(T.c.id == B("tid")).values(
-    lease_count=T.c.lease_count - 1, available=(T.c.answer_count + T.c.lease_count - 1) < T.c.redundancy)
+    lease_count=T.c.lease_count - 1,
+    available=((T.c.answer_count + T.c.lease_count - 1) < T.c.redundancy) & T.c.gold.is_(None))
+
+# A gold task this contributor has not seen, from a random point of the order (gold tasks are few
+# and never in the ordinary pool). Its lease is counted like any other, so releases balance.
+LEASE_GOLD = (
+    update(T).where(T.c.id == select(T.c.id).where(
+        T.c.campaign_id == B("camp"), T.c.gold.is_not(None), T.c.rand > B("after"),
+        ~exists().where(A.c.task_id == T.c.id, A.c.contributor_id == B("cid")),
+        ~exists().where(AS.c.task_id == T.c.id, AS.c.contributor_id == B("cid")))
+        .order_by(T.c.rand).limit(1).with_for_update().scalar_subquery())
+    .values(lease_count=T.c.lease_count + 1).returning(T.c.id, T.c.rand, T.c.payload))
 
 PARTICIPATION_LEASED = update(P).where(P.c.contributor_id == B("cid"), P.c.campaign_id == B("camp")).values(
     cursor=B("cursor"), leases=P.c.leases + 1, last_at=B("now"))
 
 LOCKED_TASK = (
     select(T.c.id, T.c.campaign_id, T.c.payload, T.c.answer_count, T.c.lease_count, T.c.redundancy,
-           T.c.consensus, C.c.kind, C.c.settings, C.c.status)
+           T.c.consensus, T.c.gold, C.c.kind, C.c.settings, C.c.status, C.c.tasks_total)
     .join(C, C.c.id == T.c.campaign_id).where(T.c.id == B("tid")).with_for_update(of=T))
 
 # The same, with the response stored for this Idempotency-Key if there is one. On PostgreSQL a
@@ -96,8 +109,21 @@ INSERT_ANSWER = A.insert().returning(A.c.id)
 
 PARTICIPATION_ANSWERED = (
     update(P).where(P.c.contributor_id == B("cid"), P.c.campaign_id == B("camp"))
-    .values(answer_count=P.c.answer_count + 1, leases=P.c.leases - B("lease_used"), last_at=B("now"))
-    .returning(P.c.answer_count))
+    .values(answer_count=P.c.answer_count + 1, leases=P.c.leases - B("lease_used"), last_at=B("now"),
+            fast_count=P.c.fast_count + B("fast"), gold_total=P.c.gold_total + B("gold"),
+            gold_correct=P.c.gold_correct + B("gold_correct"))
+    .returning(P.c.answer_count, P.c.fast_count, P.c.gold_total, P.c.gold_correct))
+
+CONTRIBUTOR_SIGNATURE = select(Contributor.__table__.c.device_sig).where(Contributor.__table__.c.id == B("cid"))
+
+# Linked accounts (one device signature) share one count per campaign, for the caps.
+SIGNATURE_COUNTED = text(
+    "INSERT INTO signature_tally (campaign_id, signature, answer_count) VALUES (:camp, :sig, 1) "
+    "ON CONFLICT (campaign_id, signature) DO UPDATE SET answer_count = signature_tally.answer_count + 1 "
+    "RETURNING answer_count")
+
+ANSWERS_SINCE = select(func.count()).select_from(A).where(
+    A.c.contributor_id == B("cid"), A.c.campaign_id == B("camp"), A.c.created_at >= B("since"))
 
 PARTICIPATION_SKIPPED = update(P).where(P.c.contributor_id == B("cid"), P.c.campaign_id == B("camp")).values(
     leases=P.c.leases - 1, skip_count=P.c.skip_count + 1, last_at=B("now"))

@@ -6,11 +6,11 @@ hot path never counts rows; every counter is changed by an atomic UPDATE in the 
 as the row it counts."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from citizen.accounts.models import Organisation, utcnow
-from citizen.extensions import JSONType, db
+from citizen.extensions import JSONType, NullableJSON, db
 
 DRAFT, PUBLISHED, CLOSED = "draft", "published", "closed"
 LEASED, ANSWERED, SKIPPED, EXPIRED = "leased", "answered", "skipped", "expired"
@@ -53,6 +53,9 @@ class Task(db.Model):
 
     __table_args__ = (
         Index("ix_task_schedule", "campaign_id", "available", "rand"),
+        # Gold tasks are picked on their own (they stay out of the ordinary pool: available is false).
+        Index("ix_task_gold", "campaign_id", "rand", sqlite_where=text("gold IS NOT NULL"),
+              postgresql_where=text("gold IS NOT NULL")),
         UniqueConstraint("campaign_id", "external_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,6 +68,8 @@ class Task(db.Model):
     lease_count: Mapped[int] = mapped_column(default=0)
     available: Mapped[bool] = mapped_column(default=True)
     consensus: Mapped[dict] = mapped_column(JSONType, default=dict)
+    # A gold task has a known answer (given in the import, or promoted from a verified result).
+    gold: Mapped[dict | list | str | int | float | bool | None] = mapped_column(NullableJSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property
@@ -101,6 +106,8 @@ class Answer(db.Model):
     value: Mapped[dict | list | str | int | float | bool] = mapped_column(JSONType)
     duration_ms: Mapped[int | None]
     source: Mapped[str] = mapped_column(String(10), default="web")
+    # 0 when the answer came faster than the campaign's minimum time: kept, but it carries no weight.
+    weight: Mapped[float] = mapped_column(default=1.0, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -113,6 +120,9 @@ class Participation(db.Model):
     skip_count: Mapped[int] = mapped_column(default=0)
     leases: Mapped[int] = mapped_column(default=0)
     cursor: Mapped[float] = mapped_column(default=0.0)
+    fast_count: Mapped[int] = mapped_column(default=0, server_default="0")    # answers faster than the minimum time
+    gold_total: Mapped[int] = mapped_column(default=0, server_default="0")    # gold tasks answered
+    gold_correct: Mapped[int] = mapped_column(default=0, server_default="0")
     first_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -128,3 +138,11 @@ class IdempotentResponse(db.Model):
     status: Mapped[int]
     body: Mapped[dict] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SignatureTally(db.Model):
+    """Answers per device signature per campaign: linked accounts share one cap."""
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True)
+    signature: Mapped[str] = mapped_column(String(32), primary_key=True)
+    answer_count: Mapped[int] = mapped_column(default=0)

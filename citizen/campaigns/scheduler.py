@@ -27,7 +27,8 @@ from citizen.accounts.models import utcnow
 from citizen.campaigns import hot_sql as q
 from citizen.campaigns.kinds import get_kind
 from citizen.campaigns.models import LEASED, PUBLISHED, ANSWERED, EXPIRED, Assignment, Participation, Task
-from citizen.errors import AlreadyAnswered, Conflict, NotAssigned, NotFound, NotOpen, TaskComplete
+from citizen.errors import AlreadyAnswered, Capped, Conflict, NotAssigned, NotFound, NotOpen, TaskComplete
+from citizen.quality import controls
 from citizen.extensions import db
 from flask_babel import gettext as _
 
@@ -73,6 +74,16 @@ def _lease_next(conn, campaign, contributor_id, exclude):
                                            "exclude": exclude}).scalar()
         if held is not None:
             return held, conn.execute(q.TASK_PAYLOAD, {"tid": held}).scalar_one(), part.answer_count
+    quality = controls.of(campaign.settings)
+    cap = controls.answer_cap(quality, campaign.tasks_total, campaign.redundancy)
+    # Someone who answered every task hears "nothing left" (204), not "capped".
+    if cap is not None and cap < campaign.tasks_total and part.answer_count >= cap:
+        raise Capped()
+    if campaign.settings.get("gold_count") and random.random() < controls.gold_rate(quality, part.answer_count):
+        row = conn.execute(q.LEASE_GOLD, {"camp": campaign.id, "cid": contributor_id, "after": random.random()}).first() \
+            or conn.execute(q.LEASE_GOLD, {"camp": campaign.id, "cid": contributor_id, "after": -1.0}).first()
+        if row is not None and _hold(conn, campaign.id, contributor_id, row, now, cfg, cursor=part.cursor):
+            return row.id, row.payload, part.answer_count
     after, wrapped = part.cursor, False
     while True:
         params = {"camp": campaign.id, "cid": contributor_id, "after": after}
@@ -85,15 +96,22 @@ def _lease_next(conn, campaign, contributor_id, exclude):
                 return None
             after, wrapped = -1.0, True  # start again from the beginning of the order, once
             continue
-        lease = {"contributor_id": contributor_id, "task_id": row.id, "campaign_id": campaign.id,
-                 "state": LEASED, "leased_at": now, "expires_at": now + timedelta(seconds=cfg["LEASE_SECONDS"])}
-        if not conn.execute(q.insert_ignoring(q.AS, lease), lease).rowcount:
-            conn.execute(q.RELEASE, {"tid": row.id})  # the same contributor, in another tab, got it first
+        if not _hold(conn, campaign.id, contributor_id, row, now, cfg, cursor=row.rand):
             after = row.rand
             continue
-        conn.execute(q.PARTICIPATION_LEASED, {"cid": contributor_id, "camp": campaign.id, "cursor": row.rand,
-                                              "now": now})
         return row.id, row.payload, part.answer_count
+
+
+def _hold(conn, campaign_id, contributor_id, row, now, cfg, cursor):
+    """Record the lease of a task just taken and move the contributor's cursor to `cursor`;
+    False (and the slot given back) if the same contributor, in another tab, got it first."""
+    lease = {"contributor_id": contributor_id, "task_id": row.id, "campaign_id": campaign_id,
+             "state": LEASED, "leased_at": now, "expires_at": now + timedelta(seconds=cfg["LEASE_SECONDS"])}
+    if not conn.execute(q.insert_ignoring(q.AS, lease), lease).rowcount:
+        conn.execute(q.RELEASE, {"tid": row.id})
+        return False
+    conn.execute(q.PARTICIPATION_LEASED, {"cid": contributor_id, "camp": campaign_id, "cursor": cursor, "now": now})
+    return True
 
 
 def _fingerprint(task_id, value):
@@ -151,27 +169,55 @@ def submit_answer(task_id, contributor_id, value, duration_ms=None, idempotency_
         if stored:  # a concurrent retry of this very request committed first
             return _replay(stored, fingerprint)
         raise
-    if not had_lease and task.answer_count + task.lease_count >= task.redundancy:
+    gold = task.gold is not None
+    if not had_lease and not gold and task.answer_count + task.lease_count >= task.redundancy:
         raise TaskComplete()
+    quality = controls.of(task.settings)
+    weight = 0.0 if controls.is_fast(quality, duration_ms) else 1.0
+    correct = gold and kind.label_of(clean) == task.gold
     now = utcnow()
     answers = task.answer_count + 1
     leases = task.lease_count - had_lease
     conn.execute(q.TASK_ANSWERED, {"tid": task_id, "answers": answers, "leases": leases,
-                                   "available": answers + leases < task.redundancy,
-                                   "consensus": kind.add_to_consensus(task.consensus or {}, clean)})
+                                   "available": not gold and answers + leases < task.redundancy,
+                                   "consensus": kind.add_to_consensus(task.consensus or {}, clean, weight)})
     answer_id = conn.execute(q.INSERT_ANSWER, {
         "task_id": task_id, "campaign_id": task.campaign_id, "contributor_id": contributor_id, "value": clean,
-        "duration_ms": duration_ms, "source": source, "created_at": now}).scalar_one()
-    done = conn.execute(q.PARTICIPATION_ANSWERED, {"cid": contributor_id, "camp": task.campaign_id,
-                                                   "lease_used": int(had_lease), "now": now}).scalar()
-    if answers == task.redundancy:
+        "duration_ms": duration_ms, "source": source, "created_at": now, "weight": weight}).scalar_one()
+    part = conn.execute(q.PARTICIPATION_ANSWERED, {
+        "cid": contributor_id, "camp": task.campaign_id, "lease_used": int(had_lease), "now": now,
+        "fast": int(weight == 0), "gold": int(gold), "gold_correct": int(correct)}).first()
+    _check_caps(conn, quality, task, contributor_id, part.answer_count if part else 0, now)
+    if answers == task.redundancy and not gold:
         conn.execute(q.CAMPAIGN_TASK_DONE, {"camp": task.campaign_id})
     body = {"answer": {"id": answer_id, "task_id": task_id, "value": clean, "created_at": now.isoformat() + "Z"},
-            "done": done or 0, "task_complete": answers >= task.redundancy}
+            "done": part.answer_count if part else 0, "task_complete": answers >= task.redundancy}
+    if gold:
+        body["gold"] = {"correct": bool(correct), "expected": task.gold}
     if idempotency_key:
         conn.execute(q.INSERT_RESPONSE, {"contributor_id": contributor_id, "key": idempotency_key,
                                          "fingerprint": fingerprint, "status": 201, "body": body, "created_at": now})
     return 201, body
+
+
+def _check_caps(conn, quality, task, contributor_id, answered, now):
+    """Raise Capped (the transaction then stores nothing) when this answer takes the contributor,
+    or the accounts linked to them by device, past the campaign's caps. The counters were just
+    incremented under row locks, so two concurrent requests cannot both pass."""
+    cap = controls.answer_cap(quality, task.tasks_total, task.redundancy)
+    if cap is not None and answered > cap:
+        raise Capped()
+    if quality["cap_per_day"]:
+        since = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        if conn.execute(q.ANSWERS_SINCE, {"cid": contributor_id, "camp": task.campaign_id,
+                                          "since": since}).scalar() > quality["cap_per_day"]:
+            raise Capped(_("That is as many answers as one person may give here today: thank you! "
+                           "Come back tomorrow, or help another campaign."))
+    if cap is not None:
+        signature = conn.execute(q.CONTRIBUTOR_SIGNATURE, {"cid": contributor_id}).scalar()
+        if signature and conn.execute(q.SIGNATURE_COUNTED, {"camp": task.campaign_id,
+                                                            "sig": signature}).scalar() > cap:
+            raise Capped()
 
 
 def skip_task(task_id, contributor_id):

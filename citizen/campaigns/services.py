@@ -8,10 +8,11 @@ from flask import current_app
 from sqlalchemy import func, insert, select, update
 
 from citizen.accounts.models import utcnow
-from citizen.campaigns.kinds import RowError, get_kind
+from citizen.campaigns.kinds import GOLD_KEY, RowError, get_kind
 from citizen.campaigns.media import campaign_store
 from citizen.campaigns.models import CLOSED, DRAFT, PUBLISHED, Campaign, Task
 from citizen.campaigns.text import render_markdown
+from citizen.quality import controls
 from citizen.errors import Conflict, Forbidden, InvalidInput, NotFound
 from citizen.extensions import db
 from flask_babel import gettext as _
@@ -22,7 +23,7 @@ LICENCES = {
     "CC-BY-SA-4.0": "CC BY-SA 4.0 (attribution, share-alike)",
     "ODbL-1.0": "ODbL 1.0 (Open Database Licence)",
 }
-MAX_REDUNDANCY = 50
+MAX_REDUNDANCY = 100
 INSERT_CHUNK = 5000
 
 
@@ -68,6 +69,11 @@ def _clean_fields(data, kind_id):
         settings = kind.clean_settings(data.get("settings"))
     except InvalidInput as exc:
         errors.extend(exc.details or [{"field": "settings", "message": exc.message}])
+    try:
+        raw_quality = data.get("quality") or (data.get("settings") or {}).get("quality")
+        settings["quality"] = controls.clean(raw_quality)
+    except InvalidInput as exc:
+        errors.extend(exc.details)
     if errors:
         raise InvalidInput(errors[0]["message"], details=errors)
     return {
@@ -119,17 +125,20 @@ def _media_store(campaign, dry_run):
     return campaign_store(current_app.config["MEDIA_FOLDER"], campaign.id, dry_run)
 
 
-def prepare_tasks(campaign, filename, data, media, max_rows=None, max_errors=20):
+def prepare_tasks(campaign, filename, data, media, max_rows=None, max_errors=20, warnings=None):
     """Split an uploaded file (CSV or JSON, or what the kind reads: an area, photos) into task rows
     [(line, external_id, payload)] without storing any task. Every bad line is reported as
-    {"line", "message"} in one InvalidInput."""
+    {"line", "message"} in one InvalidInput. Parts the kind left out while the rest imports (a bad
+    PDF in a ZIP) are appended to `warnings` when a list is given."""
     kind = get_kind(campaign.kind)
     try:
-        rows, errors = kind.tasks_from_upload(filename, data, campaign.settings, media)
+        rows, errors, *left_out = kind.tasks_from_upload(filename, data, campaign.settings, media)
     except RowError as exc:
         raise InvalidInput(_("Line %(line)d: %(message)s", line=exc.line, message=exc.message), details=[{"line": exc.line, "message": exc.message}])
     except UnicodeDecodeError:
         raise InvalidInput(_("The file is not UTF-8 text. Save it as CSV UTF-8 or JSON and try again."))
+    if warnings is not None and left_out:
+        warnings.extend(left_out[0])
     if not rows and not errors:
         raise InvalidInput(_("The file has no tasks in it."))
     if max_rows and len(rows) > max_rows:
@@ -156,29 +165,41 @@ def prepare_tasks(campaign, filename, data, media, max_rows=None, max_errors=20)
     return rows
 
 
-def preview_tasks(campaign, filename, data, max_rows=None, max_errors=20):
+def preview_tasks(campaign, filename, data, max_rows=None, max_errors=20, warnings=None):
     """What an import would create, without storing tasks or files: the organiser's preview."""
-    return prepare_tasks(campaign, filename, data, _media_store(campaign, dry_run=True), max_rows, max_errors)
+    return prepare_tasks(campaign, filename, data, _media_store(campaign, dry_run=True), max_rows, max_errors,
+                         warnings)
 
 
-def import_tasks(campaign, filename, data, max_rows=None, max_errors=20):
+def import_tasks(campaign, filename, data, max_rows=None, max_errors=20, warnings=None):
     """Split an uploaded file into tasks and add them all, or none (files written for a failed
-    import are removed again). Returns the number added."""
+    import are removed again). Returns the number added. Tasks the kind says are not ready yet
+    (pages still to render) are stored unavailable, and the kind's after_import starts the work."""
     media = _media_store(campaign, dry_run=False)
+    kind = get_kind(campaign.kind)
     try:
-        rows = prepare_tasks(campaign, filename, data, media, max_rows, max_errors)
+        rows = prepare_tasks(campaign, filename, data, media, max_rows, max_errors, warnings)
     except Exception:
         media.discard()
         raise
     now = utcnow()
-    values = [{"campaign_id": campaign.id, "external_id": ref, "payload": payload, "rand": random.random(),
-               "redundancy": campaign.redundancy, "answer_count": 0, "lease_count": 0, "available": True,
-               "consensus": {}, "created_at": now} for _line, ref, payload in rows]
+    values = []
+    for _line, ref, payload in rows:
+        gold = payload.pop(GOLD_KEY, None)
+        # Gold tasks stay out of the ordinary pool: the scheduler mixes them in at the campaign's rate.
+        values.append({"campaign_id": campaign.id, "external_id": ref, "payload": payload, "rand": random.random(),
+                       "redundancy": campaign.redundancy, "answer_count": 0, "lease_count": 0,
+                       "available": gold is None and kind.task_ready(payload), "gold": gold,
+                       "consensus": {}, "created_at": now})
+    gold_count = sum(1 for v in values if v["gold"] is not None)
+    if gold_count:
+        campaign.settings = {**campaign.settings, "gold_count": campaign.settings.get("gold_count", 0) + gold_count}
     for i in range(0, len(values), INSERT_CHUNK):
         db.session.execute(insert(Task), values[i:i + INSERT_CHUNK])
     db.session.execute(update(Campaign).where(Campaign.id == campaign.id).values(
         tasks_total=Campaign.tasks_total + len(values)))
     db.session.flush()
+    kind.after_import(campaign, rows)
     db.session.refresh(campaign)
     return len(values)
 

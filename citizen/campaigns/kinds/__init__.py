@@ -15,6 +15,9 @@ from citizen.quality import consensus
 from flask_babel import gettext as _
 
 
+GOLD_KEY = "_gold"  # carried in an imported row's payload until the task row takes it as Task.gold
+
+
 class RowError(ValueError):
     """A problem with one row of an import; `line` is 1-based as a spreadsheet shows it."""
 
@@ -69,8 +72,11 @@ class Kind:
                 continue
             row = dict(row)
             external_id = row.pop("external_id", None)
+            gold = row.pop("gold", None)
             try:
                 payload = self.clean_task(row, settings)
+                if gold not in (None, ""):
+                    payload[GOLD_KEY] = self.clean_gold(gold, settings)
             except ValueError as exc:
                 errors.append({"line": line, "message": str(exc)})
                 continue
@@ -81,8 +87,19 @@ class Kind:
         """Split an uploaded file into ([(line, external_id, payload)], [errors]). The default reads
         CSV or JSON rows; map and document kinds override this to read areas of interest, photos or
         PDFs, saving files through `media` (a campaigns.media.MediaStore; a dry run in previews).
-        A file that cannot be read at all raises RowError."""
+        A file that cannot be read at all raises RowError. Any error fails the whole import; a kind
+        that leaves bad parts of an upload out while the rest imports (a ZIP of PDFs) returns a third
+        list, warnings [{"line", "message"}], which the organiser is shown."""
         return self.tasks_from_rows(parse_rows(filename, data), settings)
+
+    def task_ready(self, payload):
+        """False for a task whose media is still being prepared (a PDF page not rendered yet): it is
+        stored unavailable, so never handed out, until the kind's job makes it available."""
+        return True
+
+    def after_import(self, campaign, rows):
+        """Called once an import's tasks are stored (flushed, not committed): start the work that
+        makes tasks that were not `task_ready` available (citizen.jobs)."""
 
     # --- the volunteer's side -----------------------------------------------------------------
     def task_json(self, payload, settings):
@@ -93,6 +110,22 @@ class Kind:
         """Validate an answer value; return what is stored or raise InvalidInput."""
         raise NotImplementedError
 
+    # --- categorical answers (Dawid-Skene, gold) -----------------------------------------------
+    def answer_labels(self, settings):
+        """The categorical answers of this kind, or None when answers are not categorical."""
+        return None
+
+    def label_of(self, value):
+        """The categorical answer inside a stored answer value."""
+        return value if isinstance(value, str) else None
+
+    def clean_gold(self, gold, settings):
+        """A gold (known) answer given in an import: one of answer_labels."""
+        labels = self.answer_labels(settings) or []
+        if gold not in labels:
+            raise ValueError(_("gold must be one of the answers: %(labels)s", labels=", ".join(labels)))
+        return gold
+
     # --- aggregation --------------------------------------------------------------------------
     def add_to_consensus(self, state, value, weight=1.0):
         return consensus.add_vote(state, value, weight)
@@ -101,10 +134,29 @@ class Kind:
         """The task's result from its consensus state: at least answer, count, share, answers, tied."""
         return consensus.majority(state)
 
+    def answers_wanted(self, state, settings, redundancy):
+        """How many answers a task should get, given its consensus state after an answer: its
+        redundancy, or more while volunteers disagree (transcription raises it up to a maximum).
+        Applied by the kind's own sweep (citizen.campaigns.transcripts.ask_for_more_answers)."""
+        return redundancy
+
     # --- exports ------------------------------------------------------------------------------
     def export_columns(self, settings):
-        """[(column name, description, function(task payload) -> value)] added to results exports."""
+        """[(column name, description, function(task payload) -> value)] added to results exports.
+        A function marked with @result_column takes (payload, result) instead, result being
+        `self.result(task consensus, settings)`: use export_row to get a task's values."""
         return []
+
+    def export_row(self, settings, payload, result):
+        """{column: value} of export_columns for one task."""
+        return {name: (fn(payload, result) if getattr(fn, "needs_result", False) else fn(payload))
+                for name, _description, fn in self.export_columns(settings)}
+
+
+def result_column(fn):
+    """Mark an export column function as taking (payload, result)."""
+    fn.needs_result = True
+    return fn
 
 
 def clean_image_url(url):

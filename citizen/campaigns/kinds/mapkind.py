@@ -212,6 +212,12 @@ class MapKind(Kind):
             raise InvalidInput(errors[0]["message"], details=errors)
         return {"answer": value["answer"], "marks": clean_marks, "crs": crs}
 
+    def answer_labels(self, settings):
+        return [v for v, _label in self.grades]
+
+    def label_of(self, value):
+        return value.get("answer") if isinstance(value, dict) else None
+
     # --- aggregation --------------------------------------------------------------------------
     def add_to_consensus(self, state, value, weight=1.0):
         """Tally the grade; keep each answer's marks (numbered by arrival: one answer is one

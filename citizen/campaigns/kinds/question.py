@@ -104,6 +104,9 @@ class QuestionKind(Kind):
             raise invalid(_l("Choose one of the offered answers: %(options)s", options=", ".join(allowed)), "value")
         return value
 
+    def answer_labels(self, settings):
+        return [o["value"] for o in settings.get("options", [])]
+
     def export_columns(self, settings):
         return [
             ("image_url", "The image volunteers looked at", lambda p: p.get("image_url", "")),

@@ -1,0 +1,94 @@
+"""The anti-skew controls an organiser sets per campaign, with their defaults and help text.
+
+They live in Campaign.settings["quality"] and are read on the hot path, so everything here is a
+cheap pure function of the settings and a few counters.
+
+- Caps: no contributor, and no cluster of linked accounts (same device signature), may give more
+  than `cap_share` of the campaign's expected answers (tasks x redundancy) — but everyone may
+  always answer every task once, so a single honest volunteer is never stopped by the share
+  alone; `cap_answers` is an absolute ceiling and `cap_per_day` a daily one (0 = none).
+- Minimum time: answers given in less than `min_ms` are stored with weight 0; a contributor with
+  `fast_flag_after` such answers is flagged for moderators.
+- Gold: tasks with a known answer are mixed in at a rate that starts at `gold_start` and decays to
+  `gold_end` over a contributor's first `gold_decay` answers (Zooniverse: 40 % down to 10 %).
+- `confidence`: the posterior a result needs to count as decided (results, influence report).
+- `influence_limit`: the share of results one contributor or cluster may flip before being flagged.
+"""
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from citizen.errors import InvalidInput
+
+FIELDS = {
+    # name: (default, low, high, integer?, label, help)
+    "min_ms": (1500, 0, 600_000, True, _l("Minimum time per task (milliseconds)"),
+               _l("Faster answers are kept but carry no weight; repeated fast answers flag the volunteer.")),
+    "fast_flag_after": (5, 1, 10_000, True, _l("Fast answers before a volunteer is flagged"), ""),
+    "cap_share": (0.05, 0.0, 1.0, False, _l("Largest share of all answers one volunteer or group may give"),
+                  _l("0.05 = 5 %. Linked accounts (same device) count as one. Everyone may still answer each task once.")),
+    "cap_answers": (0, 0, 10_000_000, True, _l("Most answers one volunteer may give (0 = no limit)"), ""),
+    "cap_per_day": (0, 0, 1_000_000, True, _l("Most answers one volunteer may give per day (0 = no limit)"), ""),
+    "gold_start": (0.4, 0.0, 1.0, False, _l("Share of known-answer tasks for newcomers"),
+                   _l("Known-answer (gold) tasks check volunteers and teach them; the share decays as they prove themselves.")),
+    "gold_end": (0.1, 0.0, 1.0, False, _l("Share of known-answer tasks for experienced volunteers"), ""),
+    "gold_decay": (50, 1, 100_000, True, _l("Answers over which the gold share decays"), ""),
+    "confidence": (0.95, 0.5, 0.9999, False, _l("Confidence a result needs to count as decided"), ""),
+    "influence_limit": (0.01, 0.0, 1.0, False, _l("Share of results one volunteer or group may change before being flagged"), ""),
+}
+
+
+def defaults():
+    return {name: spec[0] for name, spec in FIELDS.items()}
+
+
+def clean(raw):
+    """Validate the quality settings; missing values take their defaults. Raises InvalidInput
+    with one detail per bad field."""
+    raw = raw or {}
+    out, errors = {}, []
+    for name, (default, low, high, integer, label, _help) in FIELDS.items():
+        value = raw.get(name)
+        if value in (None, ""):
+            out[name] = default
+            continue
+        try:
+            number = float(value)
+            if integer and number != int(number):
+                raise ValueError
+            number = int(number) if integer else number
+            if not low <= number <= high or isinstance(value, bool):
+                raise ValueError
+        except (TypeError, ValueError):
+            errors.append({"field": "quality." + name,
+                           "message": _("%(label)s: give a number from %(low)s to %(high)s.", label=label, low=low, high=high)})
+            continue
+        out[name] = number
+    if not errors and out["gold_end"] > out["gold_start"]:
+        errors.append({"field": "quality.gold_end", "message": _("The gold share for experienced volunteers cannot be above the newcomers' share.")})
+    if errors:
+        raise InvalidInput(errors[0]["message"], details=errors)
+    return out
+
+
+def of(settings):
+    """The quality settings of a campaign (settings dict), defaults filled in."""
+    return {**defaults(), **((settings or {}).get("quality") or {})}
+
+
+def answer_cap(quality, tasks_total, redundancy):
+    """Most answers one contributor or one cluster may give in the campaign (None: no cap)."""
+    share = quality["cap_share"]
+    cap = max(tasks_total, int(share * tasks_total * redundancy)) if share > 0 else None
+    if quality["cap_answers"]:
+        cap = min(cap, quality["cap_answers"]) if cap is not None else quality["cap_answers"]
+    return cap
+
+
+def gold_rate(quality, answered):
+    """Chance that the next task is a gold task, for a contributor with `answered` answers."""
+    start, end, span = quality["gold_start"], quality["gold_end"], quality["gold_decay"]
+    return end + (start - end) * max(0.0, 1.0 - answered / span)
+
+
+def is_fast(quality, duration_ms):
+    return duration_ms is not None and duration_ms < quality["min_ms"]
