@@ -43,10 +43,10 @@ def test_init_db_and_demo_can_run_twice(app):
 
     demo = db.session.execute(select(Campaign).where(Campaign.slug == "red-roofs")).scalar_one()
     assert (demo.kind, demo.status) == ("question", "published")
-    kinds = dict(db.session.execute(select(Campaign.kind, Campaign.tasks_total)
-                                    .where(Campaign.status == "published")).all())
-    assert set(kinds) == {"question", "deforestation", "damage"} and all(kinds.values())
-    assert sum(kinds.values()) == after_first[1]
+    published = db.session.execute(select(Campaign.kind, Campaign.tasks_total)
+                                   .where(Campaign.status == "published")).all()
+    assert {kind for kind, _n in published} >= {"question", "deforestation", "damage"}
+    assert all(n for _kind, n in published) and sum(n for _kind, n in published) == after_first[1]
     client = app.test_client()
     assert "red-roofs" in [c["slug"] for c in client.get("/api/v1/campaigns").get_json()["campaigns"]]
     task = client.get("/api/v1/campaigns/red-roofs/tasks/next").get_json()

@@ -26,9 +26,10 @@ def _guest_signer():
     return signers[key]
 
 
-def create_guest():
-    """A new anonymous contributor; returns (contributor, bearer token)."""
-    contributor = Contributor()
+def create_guest(device_sig=None, network_sig=None):
+    """A new anonymous contributor; returns (contributor, bearer token). The signatures (keyed
+    hashes, see citizen.quality.signatures) link accounts made from one device."""
+    contributor = Contributor(device_sig=device_sig, network_sig=network_sig)
     db.session.add(contributor)
     db.session.flush()
     return contributor, GUEST_PREFIX + _guest_signer().dumps(contributor.id)

@@ -4,6 +4,7 @@ from flask_login import current_user
 
 from citizen.accounts import services as accounts
 from citizen.errors import Forbidden, Unauthorized
+from citizen.quality.signatures import signatures
 from citizen.extensions import csrf
 from flask_babel import gettext as _
 
@@ -34,11 +35,17 @@ def caller(create_guest=False):
     else:
         guest = session.get(GUEST_SESSION_KEY)
         if guest is None and create_guest:
-            contributor, _token = accounts.create_guest()
+            contributor, _token = accounts.create_guest(*request_signatures())
             session[GUEST_SESSION_KEY] = guest = contributor.id
             session.permanent = True
         g.caller = (None, guest)
     return g.caller
+
+
+def request_signatures():
+    """(device, network) signatures of this request (keyed hashes; see quality.signatures)."""
+    return signatures(current_app.config["SECRET_KEY"], request.remote_addr, request.user_agent.string,
+                      request.headers.get("Accept-Language", ""))
 
 
 def contributor_id(create_guest=False):

@@ -43,7 +43,7 @@ def openapi():
 @bp.post("/guests")
 @limiter.limit(lambda: current_app.config["GUEST_RATE_LIMIT"])
 def create_guest():
-    token = accounts.create_guest()[1]
+    token = accounts.create_guest(*auth.request_signatures())[1]
     db.session.commit()
     return {"token": token}, 201
 
@@ -79,10 +79,11 @@ def import_tasks(slug):
         name, data = upload.filename, upload.read()
     else:
         name, data = "tasks.json", request.get_data()
+    warnings = []  # parts of the upload left out while the rest imports (a damaged PDF in a ZIP)
     n = campaigns.import_tasks(campaign, name, data, current_app.config["IMPORT_MAX_ROWS"],
-                               current_app.config["IMPORT_MAX_ERRORS"])
+                               current_app.config["IMPORT_MAX_ERRORS"], warnings)
     db.session.commit()
-    return {"imported": n, "tasks_total": campaign.tasks_total}, 201
+    return {"imported": n, "tasks_total": campaign.tasks_total, **({"warnings": warnings} if warnings else {})}, 201
 
 
 @bp.post("/campaigns/<slug>/publish")

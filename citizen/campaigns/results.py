@@ -7,6 +7,7 @@ from citizen.campaigns.kinds import get_kind
 from citizen.campaigns.models import Answer, Campaign, Participation, Task
 from citizen.campaigns.hot_sql import insert_ignoring
 from citizen.errors import CitizenError, InvalidInput
+from citizen.quality import batch, controls
 from citizen.extensions import db
 from flask_babel import gettext as _
 
@@ -17,8 +18,9 @@ def results_page(campaign, after=0, limit=500):
     """One page of results in task id order: [{task_id, external_id, answer, count, share, answers,
     redundancy, complete, tied}]; pass the last task_id as `after` for the next page."""
     kind = get_kind(campaign.kind)
+    batch_results = (batch.consensus(campaign) or {}).get("results", {})
     rows = db.session.execute(
-        select(Task.id, Task.external_id, Task.answer_count, Task.redundancy, Task.consensus)
+        select(Task.id, Task.external_id, Task.answer_count, Task.redundancy, Task.consensus, Task.gold)
         .where(Task.campaign_id == campaign.id, Task.id > after).order_by(Task.id).limit(limit)).all()
     out = []
     for r in rows:
@@ -29,6 +31,11 @@ def results_page(campaign, after=0, limit=500):
                "tied": res.get("tied", False)}
         if "features" in res:  # map kinds: consensus marks with their support
             row["features"] = res["features"]
+        if r.id in batch_results:  # categorical kinds: Dawid-Skene over linked-account clusters
+            row.update(batch_results[r.id], method="dawid-skene")
+        row["gold"] = r.gold is not None
+        if "fields" in res:  # transcription: each field's value, status and agreement
+            row.update(fields=res["fields"], status=res["status"], needs_review=res["needs_review"])
         out.append(row)
     return out
 
@@ -101,21 +108,24 @@ def import_answers(campaign, items):
 def _store_imported(campaign, kind, good, contributors):
     now = utcnow()
     by_task = {}
+    quality = controls.of(campaign.settings)
     for _n, task_id, ref, value, duration in good:
-        by_task.setdefault(task_id, []).append(value)
+        duration = duration if isinstance(duration, int) else None
+        weight = 0.0 if controls.is_fast(quality, duration) else 1.0
+        by_task.setdefault(task_id, []).append((value, weight))
         db.session.execute(Answer.__table__.insert().values(
             task_id=task_id, campaign_id=campaign.id, contributor_id=contributors[ref], value=value,
-            duration_ms=duration if isinstance(duration, int) else None, source="import", created_at=now))
+            duration_ms=duration, source="import", created_at=now, weight=weight))
     newly_done = 0
     for task in db.session.execute(select(Task).where(Task.id.in_(by_task)).order_by(Task.id)
                                    .with_for_update()).scalars():
         state = task.consensus or {}
-        for value in by_task[task.id]:
-            state = kind.add_to_consensus(state, value)
+        for value, weight in by_task[task.id]:
+            state = kind.add_to_consensus(state, value, weight)
         before = task.answer_count
         task.answer_count += len(by_task[task.id])
         task.consensus = state
-        task.available = task.answer_count + task.lease_count < task.redundancy
+        task.available = task.gold is None and task.answer_count + task.lease_count < task.redundancy
         newly_done += before < task.redundancy <= task.answer_count
     for ref, cid in contributors.items():
         values = {"contributor_id": cid, "campaign_id": campaign.id, "cursor": 0.0, "answer_count": 0,

@@ -58,7 +58,7 @@ def _clamp(post, gold):
 
 
 def dawid_skene(t, w, l, n_tasks, n_workers, k, gold=None, answer_weight=None, max_iter=100, tol=1e-5,
-                alpha=2.0, max_weight=2.0, min_evidence=5, chance_margin=0.05):
+                alpha=1.0, max_weight=3.0, min_evidence=5, chance_margin=0.05):
     """Aggregate answers given as parallel integer arrays: task index `t`, worker index `w`,
     label `l` (0..k-1). `gold` is (task indices, labels) or None; `answer_weight` an array of 0/1
     (0: the answer takes no part). Returns an Aggregate."""

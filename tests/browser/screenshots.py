@@ -29,8 +29,8 @@ NOTES = [{"text": "Field note, 14 May: the road to the school is under water. Tw
 
 
 # The map kinds' work pages: a forest cell over before/after tiles, a drone photo; ready once imagery is drawn.
-MAP_WORK = [("work-forest", "spot-new-clearings-in-the-forest"),
-            ("work-damage", "map-earthquake-damage-from-drone-photos")]
+MAP_WORK = [("work-forest", "forest-clearings"),
+            ("work-damage", "quake-damage")]
 MAP_READY = """() => !!document.querySelector('#m-options button.answer') &&
   [...document.querySelectorAll('#m-map img.leaflet-tile, #m-map img.leaflet-image-layer')].length > 0 &&
   [...document.querySelectorAll('#m-map img.leaflet-tile, #m-map img.leaflet-image-layer')]
@@ -107,8 +107,8 @@ def tour(context, out, size):
                        ("organise-manage", "/organise/red-roofs/")]:
         page.goto(path)
         shoot(page, out, name, size)
-    page.get_by_label("Tasks file").set_input_files({"name": "bad.csv", "mimeType": "text/csv", "buffer": BAD_CSV})
-    page.get_by_role("button", name="Import").click()
+    page.get_by_label("File to import").set_input_files({"name": "bad.csv", "mimeType": "text/csv", "buffer": BAD_CSV})
+    page.get_by_role("button", name="Import now").click()
     page.get_by_role("alert").first.wait_for()
     shoot(page, out, "organise-import-error", size)
     page.goto("/organise/new")

@@ -24,8 +24,8 @@ DESKTOP = {"width": 1280, "height": 800}
 SIZES = {"desktop": DESKTOP, "phone": PHONE}
 TILES = "/tiles/demo/{}/{{z}}/{{x}}/{{y}}.png"
 DEGREE_KM = 111.3
-GUIDANCE = ("- **No damage**: roofs and walls intact.\n- **Minor**: cracks, a few tiles missing.\n- **Major**: part of "
-            "the roof or a wall collapsed.\n- **Destroyed**: the building is a pile of rubble.")
+GUIDANCE = ("- **Cleared**, **Major**: a clear change since the image before, or part of a roof or a wall gone.\n"
+            "- **Not sure**: say so; that helps too.")
 # Ready to work: imagery drawn (a loaded tile or the photo) and the answers offered.
 IMAGERY = """() => !!document.querySelector('#m-options button.answer:not([disabled])') &&
   [...document.querySelectorAll('#m-map img.leaflet-tile, #m-map img.leaflet-image-layer')]
@@ -33,7 +33,7 @@ IMAGERY = """() => !!document.querySelector('#m-options button.answer:not([disab
 
 
 def forest_area(km=0.9):
-    """A rectangle of 2 km x 1 km around a clearing of the demo forest: two tasks with 1 km cells."""
+    """A rectangle of 2 x `km` by `km` around a clearing of the demo forest: two tasks with 1 km cells."""
     ring = demo_imagery.CLEARINGS[0]["coordinates"][0]
     lon = (min(p[0] for p in ring) + max(p[0] for p in ring)) / 2
     lat = (min(p[1] for p in ring) + max(p[1] for p in ring)) / 2
@@ -58,12 +58,12 @@ def drone_photos(damages=("major", "minor")):
 def map_campaign(app, org, organiser):
     """map_campaign(kind) -> slug of a published campaign of two tasks over the demo imagery. The
     test's session is closed afterwards: on SQLite an open one would hold the write lock."""
-    def factory(kind, **settings):
+    def factory(kind):
         layer = "forest" if kind == "deforestation" else "town"
         c = campaigns.create_campaign(org.id, organiser, {
             "title": f"Browser {kind}", "kind": kind, "redundancy": 3, "settings": {
                 "tiles_before": TILES.format(f"{layer}-before"), "tiles_after": TILES.format(f"{layer}-after"),
-                "attribution": "Demo imagery drawn by citizen", "cell_km": 1, **settings}})
+                "attribution": "Demo imagery drawn by citizen", "cell_km": 1, "guidance": GUIDANCE}})
         if kind == "deforestation":
             campaigns.import_tasks(c, "area.geojson", json.dumps(forest_area()).encode())
         else:
@@ -136,8 +136,10 @@ def place_pin(page, box, fx, fy):
 
 def answered(page):
     """Wait for the answer to be counted and the next task to be shown, clean; return the stored
-    answer's value and the payload of its task."""
-    expect(page.locator("#done-count")).to_have_text("1")
+    answer's value and the payload of its task. (Generous time: the server may be busy drawing tiles.)"""
+    page.wait_for_function("() => document.querySelector('#done-count').textContent === '1' || "
+                           "document.querySelector('#message.error')", timeout=20_000)
+    assert page.locator("#done-count").text_content() == "1", page.locator("#message").text_content()
     page.wait_for_function(IMAGERY)
     expect(page.locator("#m-marks")).to_have_text("")
     expect(page.locator("#m-map .leaflet-marker-icon, #m-map path.leaflet-interactive")).to_have_count(0)
@@ -239,17 +241,9 @@ def test_map_work_page_layout(page, map_campaign, output_path, kind, size):
     assert first["y"] >= 0 and first["y"] + first["height"] <= viewport["height"], f"below the fold: {first}"
     assert first["height"] >= 44, first
     assert toolbar["y"] >= 0 and toolbar["y"] + toolbar["height"] <= viewport["height"], toolbar
+    guidance = box_of(page.locator("details.guidance"))  # closed, it leaves the height to the map
+    assert guidance["height"] <= 64, guidance
     shoot(page, output_path, f"work-{kind}-{size}")
     assert not errors, errors
 
 
-
-@pytest.mark.xfail(strict=True, reason="site.css: `.help { flex: 1 1 12rem }` also applies to details.help.guidance, "
-                   "a child of the .task column: closed, it is 12rem tall or more and the map shrinks")
-@pytest.mark.parametrize("size", SIZES)
-def test_closed_guidance_leaves_the_map_its_room(page, map_campaign, size):
-    slug = map_campaign("damage", guidance=GUIDANCE)
-    open_work(page, slug, size)
-    guidance = box_of(page.locator("details.guidance"))
-    print("GUIDE", size, guidance, box_of(page.locator("#m-map")))
-    assert guidance["height"] <= 64, f"the closed guidance is {guidance['height']} px tall"

@@ -4,7 +4,7 @@
    from the photo's top-left corner on photos. */
 (function () {
   "use strict";
-  var map = null, drawn = null, task = null, layers = {}, swipe = null;
+  var map = null, drawn = null, task = null, layers = {}, swipe = null, control = null;
   var els = {};
 
   function $(el, sel) { return el.querySelector(sel); }
@@ -14,9 +14,18 @@
     els.marks.textContent = n ? els.root.dataset[n === 1 ? "oneMark" : "manyMarks"].replace("%n", n) : "";
   }
 
+  // An answer pressed while a polygon is still being drawn keeps that polygon (3 points or more):
+  // volunteers should not lose a shape because they did not press "Finish".
+  function finishDrawing() {
+    var modes = control && control._toolbars && control._toolbars.draw && control._toolbars.draw._modes;
+    var polygon = modes && modes.polygon && modes.polygon.handler;
+    if (polygon && polygon.enabled() && polygon._markers && polygon._markers.length >= 3) polygon.completeShape();
+    if (polygon && polygon.enabled()) polygon.disable();
+  }
+
   function setupDraw() {
     drawn = new L.FeatureGroup().addTo(map);
-    var control = new L.Control.Draw({
+    control = new L.Control.Draw({
       position: "topright",
       draw: { polyline: false, rectangle: false, circle: false, circlemarker: false, marker: {},
               polygon: { allowIntersection: false, showArea: false,
@@ -44,7 +53,7 @@
   }
 
   function showCell(t) {
-    map = L.map(els.map, { zoomControl: true, tap: true });
+    map = L.map(els.map, { zoomControl: true, zoomSnap: 0.25 });
     var opts = { maxZoom: 19, attribution: t.attribution || "" };
     layers = { after: L.tileLayer(t.tiles.after, opts), before: t.tiles.before ? L.tileLayer(t.tiles.before, opts) : null };
     var outline = L.geoJSON(t.geometry, { interactive: false,
@@ -55,7 +64,7 @@
   }
 
   function showPhoto(t) {
-    map = L.map(els.map, { crs: L.CRS.Simple, minZoom: -6, maxZoom: 3, zoomSnap: 0.25, tap: true });
+    map = L.map(els.map, { crs: L.CRS.Simple, minZoom: -6, maxZoom: 3, zoomSnap: 0.25 });
     var bounds = [[-t.height, 0], [0, t.width]];
     L.imageOverlay(t.image_url, bounds, { alt: els.root.dataset.photoAlt || "" }).addTo(map);
     map.fitBounds(bounds);
@@ -89,12 +98,12 @@
       setupDraw();
       countMarks();
       $(el, "#m-question").textContent = t.question;
-      citizenOptions.render($(el, "#m-options"), t, function (v) { answer({ answer: v, marks: marks() }); });
+      citizenOptions.render($(el, "#m-options"), t, function (v) { finishDrawing(); answer({ answer: v, marks: marks() }); });
       setTimeout(function () { if (map) map.invalidateSize(); }, 0);
     },
     valueForKey: function (t, key) {
       var v = citizenOptions.forKey(t, key);
-      if (v !== null) return { answer: v, marks: marks() };
+      if (v !== null) { finishDrawing(); return { answer: v, marks: marks() }; }
       if (layers.before && (key === "b" || key === "a" || key === "w")) {
         setMode({ b: "before", a: "after", w: "swipe" }[key]);
       }
