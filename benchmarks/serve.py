@@ -6,6 +6,9 @@ other contributors already stored (10 per task, every task still open); 1,000,00
 (redundancy 3). The last line printed is one JSON object:
 {"runs": [{"tasks", "preloaded_answers", "redundancy", "cycles", "cycles_per_s",
            "next_p50_ms", "next_p95_ms", "submit_p50_ms", "submit_p95_ms"}, ...]}
+"runs" have the anti-skew controls on as a new campaign has them (caps per contributor and per device
+signature, minimum time, 5 % gold tasks mixed in at a decaying rate, random order, incremental
+consensus); "runs_controls_off" repeat the sizes with caps, minimum time and gold switched off.
 cycles_per_s is the median over BLOCKS equal blocks of the measured cycles (this machine is a shared
 VM whose speed drifts during a run); cycles_per_s_overall is all cycles over all the time, and
 block_cycles_per_s lists every block. `--quick` runs small sizes for a smoke test.
@@ -38,8 +41,14 @@ CHUNK = 20_000
 BLOCKS = 5
 
 
-def build(tasks, preloaded, redundancy):
-    """A migrated SQLite database with one published campaign, bulk-loaded (loading is not timed)."""
+QUALITY_OFF = {"cap_share": 0, "min_ms": 0, "gold_start": 0, "gold_end": 0}
+GOLD_SHARE = 0.05
+
+
+def build(tasks, preloaded, redundancy, controls=True):
+    """A migrated SQLite database with one published campaign, bulk-loaded (loading is not timed).
+    With `controls`, the anti-skew controls are on as a new campaign has them (caps per contributor
+    and per device signature, minimum time, gold tasks mixed in: 5 % of the tasks are gold)."""
     folder = tempfile.mkdtemp(prefix="citizen-bench-")
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.db", "SECRET_KEY": "bench",
                       "RATELIMIT_ENABLED": False, "MEDIA_FOLDER": folder, "WTF_CSRF_ENABLED": False})
@@ -49,14 +58,20 @@ def build(tasks, preloaded, redundancy):
         org = accounts.get_or_create_organisation("bench", "Bench")
         c = campaigns.create_campaign(org.id, None, {
             "title": "Bench", "kind": "question", "redundancy": redundancy,
-            "settings": {"question": "Is there a red roof?", "options": OPTIONS}})
+            "settings": {"question": "Is there a red roof?", "options": OPTIONS},
+            "quality": {} if controls else QUALITY_OFF})
         rnd = random.Random(1)
+        gold_every = int(1 / GOLD_SHARE) if controls else 0
         for start in range(0, tasks, CHUNK):
             db.session.execute(insert(Task), [
                 {"campaign_id": c.id, "payload": {"text": f"task {i}"}, "rand": rnd.random(),
-                 "redundancy": redundancy, "answer_count": 0, "lease_count": 0, "available": True,
+                 "redundancy": redundancy, "answer_count": 0, "lease_count": 0,
+                 "available": not (gold_every and i % gold_every == 0),
+                 "gold": "yes" if gold_every and i % gold_every == 0 else None,
                  "consensus": {}} for i in range(start, min(tasks, start + CHUNK))])
         c.tasks_total = tasks
+        if gold_every:
+            c.settings = {**c.settings, "gold_count": len(range(0, tasks, gold_every))}
         if preloaded:
             _preload(c.id, tasks, preloaded)
         campaigns.publish(c)
@@ -108,11 +123,13 @@ def pct(values, q):
     return round(values[min(len(values) - 1, int(q * len(values)))] * 1000, 3)
 
 
-def run(tasks, preloaded, redundancy, cycles, warmup):
-    app, slug = build(tasks, preloaded, redundancy)
+def run(tasks, preloaded, redundancy, cycles, warmup, controls=True):
+    app, slug = build(tasks, preloaded, redundancy, controls)
     client = app.test_client()
-    heads = [{"Authorization": "Bearer " + client.post("/api/v1/guests").get_json()["token"]}
-             for _ in range(CONTRIBUTORS)]
+    # Each volunteer on their own network, so every answer also counts against a device signature.
+    envs = [{"REMOTE_ADDR": f"198.51.{i}.10"} for i in range(CONTRIBUTORS)]
+    heads = [{"Authorization": "Bearer " + client.post("/api/v1/guests", environ_base=env).get_json()["token"]}
+             for env in envs]
     rnd = random.Random(7)
     nexts, submits, blocks = [], [], []
     block = max(1, cycles // BLOCKS)
@@ -123,15 +140,15 @@ def run(tasks, preloaded, redundancy, cycles, warmup):
             block_start = time.perf_counter()
             if i == warmup:
                 start = block_start
-        h = heads[i % CONTRIBUTORS]
+        h, env = heads[i % CONTRIBUTORS], envs[i % CONTRIBUTORS]
         t0 = time.perf_counter()
-        r = client.get(f"/api/v1/campaigns/{slug}/tasks/next", headers=h)
+        r = client.get(f"/api/v1/campaigns/{slug}/tasks/next", headers=h, environ_base=env)
         t1 = time.perf_counter()
         if r.status_code != 200:
             raise SystemExit(f"next task: {r.status_code} {r.data[:200]!r}")
         task_id = r.get_json()["id"]
         s = client.post(f"/api/v1/tasks/{task_id}/answers", json={"value": rnd.choice(OPTIONS), "duration_ms": 2000},
-                        headers={**h, "Idempotency-Key": uuid.uuid4().hex})
+                        headers={**h, "Idempotency-Key": uuid.uuid4().hex}, environ_base=env)
         t2 = time.perf_counter()
         if s.status_code != 201:
             raise SystemExit(f"submit: {s.status_code} {s.data[:200]!r}")
@@ -147,6 +164,7 @@ def run(tasks, preloaded, redundancy, cycles, warmup):
             Task.answer_count > Task.redundancy)).scalar()
         db.engine.dispose()
     return {"tasks": tasks, "preloaded_answers": preloaded, "redundancy": redundancy, "cycles": cycles,
+            "controls": controls,
             "cycles_per_s": round(statistics.median(blocks), 1),
             "cycles_per_s_overall": round(cycles / elapsed, 1),
             "block_cycles_per_s": [round(b, 1) for b in blocks],
@@ -162,14 +180,16 @@ def main(argv=None):
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     cycles = args.cycles or (300 if args.quick else 3000)
-    runs = []
-    for tasks, preloaded, redundancy in sizes:
-        t = time.perf_counter()
-        result = run(tasks, preloaded, redundancy, cycles, warmup=min(200, cycles // 5))
-        print(f"# {tasks} tasks, {preloaded} preloaded answers: {result['cycles_per_s']} cycles/s "
-              f"(setup and run {time.perf_counter() - t:.0f}s)", file=sys.stderr, flush=True)
-        runs.append(result)
-    print(json.dumps({"runs": runs}))
+    out = {"runs": [], "runs_controls_off": []}
+    for controls, key in ((True, "runs"), (False, "runs_controls_off")):
+        for tasks, preloaded, redundancy in sizes:
+            t = time.perf_counter()
+            result = run(tasks, preloaded, redundancy, cycles, warmup=min(200, cycles // 5), controls=controls)
+            print(f"# controls {'on' if controls else 'off'}: {tasks} tasks, {preloaded} preloaded answers: "
+                  f"{result['cycles_per_s']} cycles/s (setup and run {time.perf_counter() - t:.0f}s)",
+                  file=sys.stderr, flush=True)
+            out[key].append(result)
+    print(json.dumps(out))
 
 
 if __name__ == "__main__":

@@ -55,11 +55,14 @@ def create_app(test_config=None):
     from citizen.api.views import bp as api_bp
     from citizen.campaigns.views import bp as campaigns_bp
     from citizen.campaigns.organise import bp as organise_bp
+    from citizen.wellbeing.views import api_bp as wellbeing_api_bp
+    from citizen.wellbeing.views import bp as wellbeing_bp
     from citizen.cli import register_cli
 
-    for bp in (accounts_bp, api_bp, campaigns_bp, organise_bp):
+    for bp in (accounts_bp, api_bp, campaigns_bp, organise_bp, wellbeing_bp, wellbeing_api_bp):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)  # the API authenticates by bearer token; cookie callers are CSRF-checked in api.auth
+    csrf.exempt(wellbeing_api_bp)
     handlers.register(app)
     register_cli(app)
     return app

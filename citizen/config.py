@@ -19,17 +19,29 @@ class Defaults:
     # Campaign kinds, as "module:Class"; create_app registers exactly these.
     KINDS = ["citizen.campaigns.kinds.question:QuestionKind",
              "citizen.campaigns.kinds.deforestation:DeforestationKind",
-             "citizen.campaigns.kinds.damage:DamageKind"]
+             "citizen.campaigns.kinds.damage:DamageKind",
+             "citizen.campaigns.kinds.transcription:TranscriptionKind"]
     # A task handed to a volunteer is held for them this long before its slot is offered to others.
     LEASE_SECONDS = 15 * 60
     # How many tasks one contributor may hold at once in a campaign (the one shown and one prefetched).
     MAX_LEASES = 2
     IMPORT_MAX_ROWS = 200_000
     IMPORT_MAX_ERRORS = 20
+    # PDF transcription: limits per document and per import; uploads of up to PDF_RENDER_SYNC_PAGES
+    # pages are rendered on the request, larger ones in a job (see citizen.campaigns.transcripts).
+    PDF_MAX_PAGES = 500
+    PDF_MAX_BYTES = 50 * 1024 * 1024
+    PDF_MAX_IMPORT_PAGES = 5000
+    PDF_RENDER_SYNC_PAGES = 20
     MEDIA_FOLDER = None  # set by create_app: instance/media
     # Long work (PDF rendering, exports) runs in a thread pool off the request; True runs it at once
     # in the caller's thread (tests, CLI).
     JOBS_SYNC = False
+    # Exposure budget for sensitive items (citizen.wellbeing): break_after, hard_limit (weighted views: graphic
+    # 1, extreme 3), window_minutes, cooldown_minutes; empty takes content_warnings' defaults (5, 10, 30, 20).
+    WELLBEING_BUDGET = {}
+    # Blurred copies for up to this many rated tasks are made during the import; more, in a job.
+    WELLBEING_BLUR_SYNC = 20
 
 
 def from_environment(prefix="CITIZEN_"):

@@ -1,6 +1,6 @@
 """Demo data for `make run`: an organisation, its people, and published campaigns of the
-`question`, `deforestation` and `damage` kinds whose images and imagery are drawn here with
-Pillow (nothing is downloaded)."""
+`question`, `deforestation`, `damage` and `transcription` kinds whose images, imagery and PDFs are
+drawn here with Pillow and fpdf2 (nothing is downloaded)."""
 import io
 import json
 import os
@@ -58,7 +58,9 @@ def load_demo(media_folder, n_images=40):
     organiser = users["organiser@example.org"]
     makers = {"red-roofs": lambda: _question_campaign(org, organiser, media_folder, n_images),
               "forest-clearings": lambda: _deforestation_campaign(org, organiser),
-              "quake-damage": lambda: _damage_campaign(org, organiser)}
+              "quake-damage": lambda: _damage_campaign(org, organiser),
+              "graphic-damage-demo": lambda: _graphic_damage_campaign(org, organiser),
+              "expense-reports": lambda: _transcription_campaign(org, organiser)}
     existing = set(db.session.execute(select(Campaign.slug).where(Campaign.slug.in_(makers))).scalars())
     slugs = [make().slug for slug, make in makers.items() if slug not in existing]
     if not slugs:
@@ -140,6 +142,30 @@ def _damage_campaign(org, organiser, n_photos=12):
             zf.writestr(f"drone-{i:03d}.jpg", photos.with_gps(jpeg, lat, lon))
     campaigns.import_tasks(campaign, "drone-photos.zip", buffer.getvalue())
     return campaigns.publish(campaign)
+
+
+def _transcription_campaign(org, organiser):
+    """Expense reports as PDFs (typed, and one scanned-looking page), a page per task."""
+    from citizen import demo_documents
+    campaign = campaigns.create_campaign(org.id, organiser, {
+        "slug": "expense-reports", "title": "Transcribe expense reports", "kind": "transcription", "redundancy": 3,
+        "summary": "Read scanned expense reports and copy five values from each page into a table.",
+        "description": ("A newsroom checks how an NGO spends its donations. Each page is an expense report; "
+                        "three of you copy the same values, and a value is accepted when two agree. The table "
+                        "that comes out links back to every page.\n\nThe reports are made up by the demo."),
+        "tutorial": ("1. Zoom into the page (scroll, or the + and - buttons) and find the outlined area.\n"
+                     "2. Type each value **as it is written** on the page: 1.234,50 or 1,234.50 are both fine.\n"
+                     "3. If a value is not on the page, tick *Not on this page*.\n4. Press **Enter** to send."),
+        "licence": "CC-BY-4.0",
+        "settings": {"fields": demo_documents.FIELDS, "unit": "page", "agree": 2, "max_answers": 5}})
+    campaigns.import_tasks(campaign, "expense-reports.zip", demo_documents.expense_zip())
+    return campaigns.publish(campaign)
+
+
+def _graphic_damage_campaign(org, organiser):
+    """Drone photos rated graphic, some with a drawn injured person: the content-warning flow (wellbeing)."""
+    from citizen.wellbeing.demo import graphic_damage_campaign
+    return graphic_damage_campaign(org, organiser, bounds=_bounds(demo_imagery.TOWN_AREA))
 
 
 def _bounds(polygon):

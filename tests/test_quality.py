@@ -238,3 +238,61 @@ def test_results_use_dawid_skene_once_there_is_evidence(client, make_campaign):
     rows = client.get(f"{API}/campaigns/{c.slug}/results").get_json()["results"]
     assert {r["answer"] for r in rows} == {"yes"} and all(r["method"] == "dawid-skene" for r in rows)
     assert all(r["decided"] is False for r in rows)  # two answers each is too little evidence to weigh anyone
+
+
+def test_organiser_sees_the_quality_report_and_sets_the_controls(client, make_campaign, organiser):
+    c = make_campaign(tasks=3)
+    for i in range(3):
+        h, env = _guest(client, "203.0.113.5", "Same")  # three accounts on one device
+        _answer(client, c.slug, h, env)
+    client.post("/account/login", data={"email": organiser.email, "password": "password123"})
+    page = client.get(f"/organise/{c.slug}/quality")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "3 accounts counted as one" in html and "one device signature" in html
+    form = client.get(f"/organise/{c.slug}/edit").get_data(as_text=True)
+    assert 'name="quality.min_ms"' in form
+    r = client.post(f"/organise/{c.slug}/edit", data={"title": c.title, "redundancy": 3, "licence": "CC-BY-4.0",
+                                                      "question": "Is there a red roof?", "options": "Yes\nNo\nNot sure",
+                                                      "quality.min_ms": "abc"})
+    assert r.status_code == 200 and 'aria-invalid="true"' in r.get_data(as_text=True)
+
+
+def test_dynamic_overlap_stops_a_confident_task_early(client, make_campaign):
+    import json
+    from citizen.campaigns import services as campaigns
+    c = make_campaign(tasks=2, redundancy=6, quality={"min_answers": 2, "gold_start": 1.0, "gold_end": 1.0})
+    campaigns.import_tasks(c, "gold.json", json.dumps([{"text": f"Known {i}", "gold": "yes"} for i in range(4)]))
+    db.session.commit()
+    proven = []
+    for i in range(2):  # two volunteers right on 4 known-answer tasks each
+        h, env = _guest(client, f"198.51.100.{i + 10}", f"UA{i}")
+        for _ in range(4):
+            assert _answer(client, c.slug, h, env).get_json()["gold"]["correct"]
+        proven.append((h, env))
+    c.settings = {**c.settings, "quality": {**c.settings["quality"], "gold_start": 0.0, "gold_end": 0.0}}
+    db.session.commit()
+    first = client.get(f"{API}/campaigns/{c.slug}/tasks/next", headers=proven[0][0], environ_base=proven[0][1]).get_json()
+    for h, env in proven:
+        task = first if h is proven[0][0] else None
+        while task is None or task["id"] != first["id"]:
+            task = client.get(f"{API}/campaigns/{c.slug}/tasks/next", headers=h, environ_base=env).get_json()
+        r = client.post(f"{API}/tasks/{first['id']}/answers", headers={**h, "Idempotency-Key": str(uuid.uuid4())},
+                        environ_base=env, json={"value": "yes", "duration_ms": 4000})
+        assert r.status_code == 201
+    db.session.expire_all()
+    task = db.session.get(Task, first["id"])
+    assert task.answer_count == 2 and task.available is False and task.redundancy <= 3  # 2 given + a lease in flight
+    assert controls.confidence(task.consensus) >= 0.95
+
+
+def test_quality_report_api_is_for_the_campaigns_staff(client, make_campaign, make_user, organiser_token):
+    from citizen.accounts import services as accounts
+    c = make_campaign(tasks=2)
+    moderator = make_user("mod@example.org", role="moderator")
+    token = accounts.create_api_token(moderator)
+    db.session.commit()
+    h, env = _guest(client)
+    assert client.get(f"{API}/campaigns/{c.slug}/quality", headers=h).status_code == 403
+    for t in (token, organiser_token):
+        r = client.get(f"{API}/campaigns/{c.slug}/quality", headers={"Authorization": "Bearer " + t})
+        assert r.status_code == 200 and {"settings", "clusters", "influence", "fast", "gold"} <= set(r.get_json())

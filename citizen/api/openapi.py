@@ -41,14 +41,18 @@ PATHS = {
     "/campaigns/{slug}": {"get": {"summary": "One campaign", "parameters": [SLUG], "responses": {
         "200": _ok("Campaign", {"$ref": "#/components/schemas/Campaign"}), "404": _error("No such campaign")}}},
     "/campaigns/{slug}/tasks": {"post": {
-        "summary": "Import tasks: a JSON list (or {\"tasks\": [...]}) or a multipart CSV/JSON file; all or nothing",
+        "summary": "Import tasks: a JSON list (or {\"tasks\": [...]}) or a multipart CSV/JSON file (or what the "
+                   "kind reads: an area, photos, PDFs); all or nothing. Parts a kind leaves out while the rest "
+                   "imports (a damaged PDF in a ZIP) are listed in warnings",
         "security": ORGANISER, "parameters": [SLUG],
         "requestBody": {"required": True, "content": {
             "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
             "multipart/form-data": {"schema": {"type": "object", "properties": {
                 "file": {"type": "string", "format": "binary"}}}}}},
         "responses": {"201": _ok("Imported", {"type": "object", "properties": {
-            "imported": {"type": "integer"}, "tasks_total": {"type": "integer"}}}),
+            "imported": {"type": "integer"}, "tasks_total": {"type": "integer"},
+            "warnings": {"type": "array", "items": {"type": "object", "properties": {
+                "line": {"type": "integer"}, "message": {"type": "string"}}}}}}),
             "422": _error("Bad lines, each with its line number in details")}}},
     "/campaigns/{slug}/publish": {"post": {"summary": "Publish a campaign", "security": ORGANISER,
                                            "parameters": [SLUG], "responses": {
@@ -88,6 +92,49 @@ PATHS = {
         "responses": {"200": _ok("Results", {"type": "object", "properties": {
             "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}},
             "next_after": {"type": ["integer", "null"]}}})}}},
+    "/campaigns/{slug}/quality": {"get": {
+        "summary": "Anti-skew report (organisers and moderators): linked-account clusters with evidence, "
+                   "leave-one-out influence, contributors flagged for fast answers, gold reliability",
+        "security": ORGANISER, "parameters": [SLUG],
+        "responses": {"200": _ok("Report", {"type": "object"}), "403": _error("Not staff of this campaign")}}},
+    # Wellbeing (citizen.wellbeing.views): consent, reveal, reports, ratings.
+    "/me/preferences": {
+        "get": {"summary": "The caller's content settings (defaults when never chosen)",
+                "responses": {"200": _ok("Preferences", {"$ref": "#/components/schemas/Preferences"})}},
+        "put": {"summary": "Replace the caller's content settings (a category left out: blur with a reveal)",
+                "requestBody": _body({"$ref": "#/components/schemas/Preferences"}),
+                "responses": {"200": _ok("Saved", {"$ref": "#/components/schemas/Preferences"}),
+                              "422": _error("Unknown category or choice")}}},
+    "/me/wellbeing": {"get": {"summary": "The caller's exposure budget: break suggested, sensitive items paused",
+                              "responses": {"200": _ok("Budget", {"type": "object", "properties": {
+                                  "budget": {"$ref": "#/components/schemas/Budget"}}})}}},
+    "/tasks/{task_id}/reveal": {"post": {
+        "summary": "The original of a blurred task (its image_url, text or pages); counts as a view for the budget",
+        "parameters": [TASK_ID],
+        "responses": {"200": _ok("The original", {"type": "object", "properties": {
+            "image_url": {"type": ["string", "null"]}, "reveal": {"type": "object"},
+            "budget": {"$ref": "#/components/schemas/Budget"}}}),
+            "403": _error("Not handed to the caller, or withheld by their settings"),
+            "409": _error("Sensitive items are paused for the caller (code paused)")}}},
+    "/tasks/{task_id}/flags": {"post": {
+        "summary": "Report a task shown to the caller as more upsetting than rated (once per task)",
+        "parameters": [TASK_ID],
+        "requestBody": _body({"type": "object", "required": ["level"], "properties": {
+            "level": {"type": "string", "enum": ["mild", "graphic", "extreme"]}, "note": {"type": "string"}}}),
+        "responses": {"201": _ok("Reported", {"type": "object", "properties": {
+            "re_rated": {"type": "boolean"}, "under_review": {"type": "boolean"}, "rating": {"type": "object"}}}),
+            "403": _error("Not shown to the caller"), "409": _error("Already reported (code already_flagged)"),
+            "422": _error("Not above the current rating")}}},
+    "/tasks/{task_id}/rating": {"post": {
+        "summary": "Rate a task (organisers and moderators of its campaign); settles a review",
+        "security": ORGANISER, "parameters": [TASK_ID],
+        "requestBody": _body({"type": "object", "required": ["level"], "properties": {
+            "level": {"type": "string", "enum": ["none", "mild", "graphic", "extreme"]},
+            "categories": {"type": "array", "items": {"type": "string"},
+                           "description": "injury, death, violence, distress_text; other names become other"},
+            "custom_label": {"type": "string"}}}),
+        "responses": {"200": _ok("Rated"), "401": _error("No identity"), "403": _error("Not staff of this campaign"),
+                      "422": _error("Unknown level")}}},
 }
 
 SCHEMAS = {
@@ -113,7 +160,19 @@ SCHEMAS = {
         "question": {"type": "string"}, "options": {"type": "array", "items": {"type": "string"},
                                                     "description": "the allowed answer values"},
         "labels": {"type": "array", "items": {"type": "string"}}, "image_url": {"type": "string"},
-        "text": {"type": "string"}, "done": {"type": "integer", "description": "answers given by the caller"}}},
+        "text": {"type": "string"}, "done": {"type": "integer", "description": "answers given by the caller"},
+        "warning": {"type": "string", "description": "content warning, for rated tasks"},
+        "blurred": {"type": "boolean", "description": "image_url is a blurred copy; POST reveal_url for the original"},
+        "blurred_url": {"type": "string"}, "reveal_url": {"type": "string"},
+        "content": {"type": "object", "description": "the rating: level, categories, custom_label, under_review"},
+        "budget": {"$ref": "#/components/schemas/Budget"}}},
+    "Preferences": {"type": "object", "properties": {
+        "choices": {"type": "object", "additionalProperties": {"type": "string", "enum": ["show", "blur", "withhold"]},
+                    "description": "per category: injury, death, violence, distress_text, other"},
+        "extreme_opt_in": {"type": "boolean"}}},
+    "Budget": {"type": "object", "properties": {
+        "load": {"type": "number"}, "suggest_break": {"type": "boolean"}, "paused": {"type": "boolean"},
+        "until": {"type": ["string", "null"]}, "message": {"type": "string"}}},
     "AnswerResult": {"type": "object", "properties": {
         "answer": {"type": "object"}, "done": {"type": "integer"}, "task_complete": {"type": "boolean"}}},
     "Result": {"type": "object", "properties": {

@@ -8,8 +8,10 @@ from citizen.campaigns import results as results_svc
 from citizen.campaigns import scheduler
 from citizen.campaigns import services as campaigns
 from citizen.campaigns.kinds import get_kind
-from citizen.errors import InvalidInput
+from citizen.errors import InvalidInput, Unauthorized
+from citizen.quality import report
 from citizen.extensions import db, limiter
+from citizen.wellbeing import serving as wellbeing
 from flask_babel import gettext as _
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -98,10 +100,12 @@ def next_task(slug):
     cid = auth.contributor_id(create_guest=True)
     exclude = [int(x) for x in request.args.get("exclude", "").split(",") if x.strip().isdigit()]
     campaign, task = scheduler.next_task(slug, cid, exclude)
+    # Blurred copy instead of the original, warning, reveal URL (unchanged when nothing is rated).
+    body = task and wellbeing.shield_task(campaign, cid, task_json(campaign, *task))
     db.session.commit()
     if task is None:
         return "", 204
-    return task_json(campaign, *task)
+    return body
 
 
 @bp.post("/tasks/<int:task_id>/answers")
@@ -133,6 +137,15 @@ def import_answers(slug):
     n = results_svc.import_answers(campaign, _json_body().get("answers"))
     db.session.commit()
     return {"imported": n}, 201
+
+
+@bp.get("/campaigns/<slug>/quality")
+def quality_report(slug):
+    """Linked accounts with their evidence, the influence report, flagged contributors (staff only)."""
+    user, contributor = auth.caller()
+    if user is None and contributor is None:
+        raise Unauthorized()
+    return report.campaign_report(campaigns.reviewed_campaign(slug, user))
 
 
 @bp.get("/campaigns/<slug>/results")

@@ -24,7 +24,7 @@ CAMPAIGN_AND_PARTICIPATION = (
     .outerjoin(P, (P.c.campaign_id == C.c.id) & (P.c.contributor_id == B("cid")))
     .where(C.c.slug == B("slug")))
 
-def _lease_next(excluding):
+def _lease_next(excluding, content=False):
     """Pick the first available task after the cursor that this contributor has neither answered
     nor been handed, and take one slot of it, in one statement. On PostgreSQL the pick locks the row
     (FOR UPDATE, re-checked after a wait). Not SKIP LOCKED: that would hide a task another volunteer
@@ -36,6 +36,8 @@ def _lease_next(excluding):
             .order_by(T.c.rand).limit(1).with_for_update())
     if excluding:
         pick = pick.where(T.c.id.not_in(B("exclude", expanding=True)))
+    if content:  # campaigns with rated content only: leave out what this contributor must not be shown
+        pick = pick.where(T.c.content_bits.op("&")(B("withheld")) == 0)
     return (update(T).where(T.c.id == pick.scalar_subquery(), T.c.available == True)  # noqa: E712
             .values(lease_count=T.c.lease_count + 1,
                     available=(T.c.answer_count + T.c.lease_count + 1) < T.c.redundancy)
@@ -45,6 +47,8 @@ def _lease_next(excluding):
 # Two forms: an "expanding" IN list is re-rendered on every call, so it is used only when needed.
 LEASE_NEXT = _lease_next(excluding=False)
 LEASE_NEXT_EXCLUDING = _lease_next(excluding=True)
+LEASE_NEXT_CONTENT = _lease_next(excluding=False, content=True)  # citizen.wellbeing.bits
+LEASE_NEXT_CONTENT_EXCLUDING = _lease_next(excluding=True, content=True)
 
 HELD_LEASE = (
     select(AS.c.task_id).where(AS.c.contributor_id == B("cid"), AS.c.campaign_id == B("camp"),
@@ -103,7 +107,8 @@ SKIP_RELEASED = _move_assignment([EXPIRED], SKIPPED)
 ASSIGNMENT_STATE = select(AS.c.state).where(AS.c.contributor_id == B("cid"), AS.c.task_id == B("tid"))
 
 TASK_ANSWERED = update(T).where(T.c.id == B("tid")).values(
-    answer_count=B("answers"), lease_count=B("leases"), available=B("available"), consensus=B("consensus"))
+    answer_count=B("answers"), lease_count=B("leases"), available=B("available"), consensus=B("consensus"),
+    redundancy=B("redundancy"))
 
 INSERT_ANSWER = A.insert().returning(A.c.id)
 

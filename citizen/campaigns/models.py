@@ -70,6 +70,9 @@ class Task(db.Model):
     consensus: Mapped[dict] = mapped_column(JSONType, default=dict)
     # A gold task has a known answer (given in the import, or promoted from a verified result).
     gold: Mapped[dict | list | str | int | float | bool | None] = mapped_column(NullableJSON, nullable=True)
+    # The task's content rating as bits (citizen.wellbeing.bits): the pick leaves out what a contributor
+    # must not be shown. 0 for tasks nobody rated, which is every task of most campaigns.
+    content_bits: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property

@@ -1,12 +1,15 @@
 """Organiser pages: the dashboard, create and edit a campaign, import tasks, preview, publish."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from citizen.campaigns import previews, services, uploads
+from citizen.campaigns import previews, services, transcripts, uploads
 from citizen.campaigns.forms import CampaignForm, ImportForm
 from citizen.campaigns.kinds import all_kinds, get_kind
 from citizen.errors import CitizenError, InvalidInput
+from citizen.quality import controls, report
+from citizen.wellbeing import ratings as wellbeing_ratings
 from citizen.extensions import db
 
 bp = Blueprint("organise", __name__, url_prefix="/organise")
@@ -33,7 +36,9 @@ def _form(campaign=None):
 def _data(form, kind):
     return {"title": form.title.data, "summary": form.summary.data, "description": form.description.data,
             "tutorial": form.tutorial.data, "kind": kind.id, "redundancy": request.form.get("redundancy"),
-            "licence": form.licence.data, "settings": kind.settings_from_form(request.form)}
+            "licence": form.licence.data, "settings": kind.settings_from_form(request.form),
+            "quality": {name: request.form.get("quality." + name) for name in controls.FIELDS},
+            "wellbeing": wellbeing_ratings.settings_from_form(request.form)}
 
 
 def _show_errors(form, exc):
@@ -72,7 +77,8 @@ def new():
             flash(_("Campaign created as a draft. Now import its tasks."))
             return redirect(url_for(".manage", slug=campaign.slug))
     return render_template("organise/form.html", form=form, kind=kind, settings=request.form or kind.default_settings(),
-                           campaign=None, settings_errors=errors, all_kinds=all_kinds().values())
+                           campaign=None, settings_errors=errors, all_kinds=all_kinds().values(),
+                           quality_fields=controls.FIELDS)
 
 
 @bp.route("/<slug>/edit", methods=["GET", "POST"])
@@ -93,7 +99,7 @@ def edit(slug):
             return redirect(url_for(".manage", slug=campaign.slug))
     settings = request.form if request.method == "POST" else campaign.settings
     return render_template("organise/form.html", form=form, kind=kind, settings=settings, campaign=campaign,
-                           settings_errors=errors)
+                           settings_errors=errors, quality_fields=controls.FIELDS)
 
 
 def _upload(form, campaign):
@@ -117,18 +123,23 @@ def _upload(form, campaign):
 def _import_or_preview(campaign, form):
     """Returns (preview or None, errors); a real import commits and flashes."""
     cfg = current_app.config
+    warnings = []  # files the kind left out while the rest imports (a damaged PDF in a ZIP)
     try:
         filename, data = _upload(form, campaign)
         if request.form.get("action") == "preview":
-            rows = services.preview_tasks(campaign, filename, data, cfg["IMPORT_MAX_ROWS"], cfg["IMPORT_MAX_ERRORS"])
+            rows = services.preview_tasks(campaign, filename, data, cfg["IMPORT_MAX_ROWS"], cfg["IMPORT_MAX_ERRORS"],
+                                          warnings)
             token = request.form.get("stash") or uploads.stash(current_app.instance_path, campaign.id, filename, data)
-            return previews.import_preview(campaign, rows, token, filename), []
-        n = services.import_tasks(campaign, filename, data, cfg["IMPORT_MAX_ROWS"], cfg["IMPORT_MAX_ERRORS"])
+            return {**previews.import_preview(campaign, rows, token, filename), "warnings": warnings}, []
+        n = services.import_tasks(campaign, filename, data, cfg["IMPORT_MAX_ROWS"], cfg["IMPORT_MAX_ERRORS"],
+                                  warnings)
     except InvalidInput as exc:
         db.session.rollback()
         return None, exc.details or [{"message": exc.message}]
     db.session.commit()
     flash(_("%(n)d tasks imported.", n=n))
+    for w in warnings:
+        flash(_("Left out, line %(line)s: %(message)s", line=w["line"], message=w["message"]), "error")
     return None, None
 
 
@@ -145,7 +156,40 @@ def manage(slug):
     samples = [{"id": t.id, **kind.task_json(t.payload, campaign.settings)} for t in services.sample_tasks(campaign)]
     return render_template("organise/manage.html", campaign=campaign, form=form, import_errors=import_errors,
                            previews=samples, kind=kind, preview=preview,
-                           overview=previews.overview_map(campaign) if campaign.tasks_total else None)
+                           overview=previews.overview_map(campaign) if campaign.tasks_total else None,
+                           extra=transcripts.manage_context(campaign) if kind.id == "transcription" else None)
+
+
+@bp.get("/<slug>/render.json")
+def render_status(slug):
+    """How far the rendering of a transcription campaign's PDF pages got (polled by its manage page)."""
+    return transcripts.render_status(services.managed_campaign(slug, current_user)) or {"status": "none"}
+
+
+@bp.post("/<slug>/render")
+def render_again(slug):
+    """Render the pages still waiting (a render job that failed or whose process stopped)."""
+    transcripts.start_rendering(services.managed_campaign(slug, current_user), None)
+    db.session.commit()
+    flash(_("Rendering the pages that were still waiting."))
+    return redirect(url_for(".manage", slug=slug))
+
+
+@bp.post("/<slug>/more-answers")
+def more_answers(slug):
+    """Hand disputed pages out again, up to the campaign's most answers per task."""
+    campaign = services.managed_campaign(slug, current_user)
+    n = transcripts.ask_for_more_answers(campaign)
+    db.session.commit()
+    flash(ngettext("%(num)d disputed page is handed out again.", "%(num)d disputed pages are handed out again.", n))
+    return redirect(url_for(".manage", slug=slug))
+
+
+@bp.get("/<slug>/quality")
+def quality(slug):
+    campaign = services.managed_campaign(slug, current_user)
+    return render_template("organise/quality.html", campaign=campaign, report=report.campaign_report(campaign),
+                           fields=controls.FIELDS)
 
 
 @bp.post("/<slug>/publish")

@@ -22,7 +22,8 @@ def import_preview(campaign, rows, token, filename):
     """What the organiser is about to create: the count and, for map kinds, the cells on a map."""
     kind = get_kind(campaign.kind)
     geometry = getattr(kind, "map_geometry", None)
-    out = {"count": len(rows), "token": token, "filename": filename, "map": None}
+    out = {"count": len(rows), "token": token, "filename": filename, "map": None,
+           "image": rows[0][2].get("preview_image") if rows else None}  # a document's first page, rendered
     if geometry:
         features = [{"type": "Feature", "geometry": geometry(p), "properties": {"state": "open", "label": ref or ""}}
                     for _line, ref, p in rows[:MAP_LIMIT] if geometry(p)]

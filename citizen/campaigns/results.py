@@ -122,6 +122,8 @@ def _store_imported(campaign, kind, good, contributors):
         state = task.consensus or {}
         for value, weight in by_task[task.id]:
             state = kind.add_to_consensus(state, value, weight)
+        if (task.consensus or {}).get("w"):  # the hot path's gold-weighted tally (dynamic overlap)
+            state = {**state, "w": task.consensus["w"]}
         before = task.answer_count
         task.answer_count += len(by_task[task.id])
         task.consensus = state

@@ -30,6 +30,7 @@ from citizen.campaigns.models import LEASED, PUBLISHED, ANSWERED, EXPIRED, Assig
 from citizen.errors import AlreadyAnswered, Capped, Conflict, NotAssigned, NotFound, NotOpen, TaskComplete
 from citizen.quality import controls
 from citizen.extensions import db
+from citizen.wellbeing import serving as wellbeing
 from flask_babel import gettext as _
 
 RECLAIM_EVERY = 30.0
@@ -69,11 +70,16 @@ def _lease_next(conn, campaign, contributor_id, exclude):
     cfg = current_app.config
     now = utcnow()
     part = campaign if campaign.cursor is not None else _join(conn, contributor_id, campaign.id)
+    gate = wellbeing.gate(conn, campaign, contributor_id, now)  # None unless the campaign has rated content
     if part.leases >= cfg["MAX_LEASES"]:
         held = conn.execute(q.HELD_LEASE, {"cid": contributor_id, "camp": campaign.id, "now": now,
                                            "exclude": exclude}).scalar()
         if held is not None:
-            return held, conn.execute(q.TASK_PAYLOAD, {"tid": held}).scalar_one(), part.answer_count
+            payload = conn.execute(q.TASK_PAYLOAD, {"tid": held}).scalar_one()
+            if gate is None or not gate.turns_away(conn, held, payload, held=True):
+                return held, payload, part.answer_count
+    if gate is not None and gate.nothing_to_serve:
+        return None
     quality = controls.of(campaign.settings)
     cap = controls.answer_cap(quality, campaign.tasks_total, campaign.redundancy)
     # Someone who answered every task hears "nothing left" (204), not "capped".
@@ -82,12 +88,15 @@ def _lease_next(conn, campaign, contributor_id, exclude):
     if campaign.settings.get("gold_count") and random.random() < controls.gold_rate(quality, part.answer_count):
         row = conn.execute(q.LEASE_GOLD, {"camp": campaign.id, "cid": contributor_id, "after": random.random()}).first() \
             or conn.execute(q.LEASE_GOLD, {"camp": campaign.id, "cid": contributor_id, "after": -1.0}).first()
-        if row is not None and _hold(conn, campaign.id, contributor_id, row, now, cfg, cursor=part.cursor):
+        if row is not None and (gate is None or not gate.turns_away(conn, row.id, row.payload)) \
+                and _hold(conn, campaign.id, contributor_id, row, now, cfg, cursor=part.cursor):
             return row.id, row.payload, part.answer_count
     after, wrapped = part.cursor, False
     while True:
         params = {"camp": campaign.id, "cid": contributor_id, "after": after}
-        if exclude:
+        if gate is not None:
+            row = gate.lease(conn, params, exclude)
+        elif exclude:
             row = conn.execute(q.LEASE_NEXT_EXCLUDING, {**params, "exclude": exclude}).first()
         else:
             row = conn.execute(q.LEASE_NEXT, params).first()
@@ -95,6 +104,9 @@ def _lease_next(conn, campaign, contributor_id, exclude):
             if wrapped:
                 return None
             after, wrapped = -1.0, True  # start again from the beginning of the order, once
+            continue
+        if gate is not None and gate.turns_away(conn, row.id, row.payload):
+            after = row.rand
             continue
         if not _hold(conn, campaign.id, contributor_id, row, now, cfg, cursor=row.rand):
             after = row.rand
@@ -176,28 +188,44 @@ def submit_answer(task_id, contributor_id, value, duration_ms=None, idempotency_
     weight = 0.0 if controls.is_fast(quality, duration_ms) else 1.0
     correct = gold and kind.label_of(clean) == task.gold
     now = utcnow()
-    answers = task.answer_count + 1
-    leases = task.lease_count - had_lease
-    conn.execute(q.TASK_ANSWERED, {"tid": task_id, "answers": answers, "leases": leases,
-                                   "available": not gold and answers + leases < task.redundancy,
-                                   "consensus": kind.add_to_consensus(task.consensus or {}, clean, weight)})
-    answer_id = conn.execute(q.INSERT_ANSWER, {
-        "task_id": task_id, "campaign_id": task.campaign_id, "contributor_id": contributor_id, "value": clean,
-        "duration_ms": duration_ms, "source": source, "created_at": now, "weight": weight}).scalar_one()
     part = conn.execute(q.PARTICIPATION_ANSWERED, {
         "cid": contributor_id, "camp": task.campaign_id, "lease_used": int(had_lease), "now": now,
         "fast": int(weight == 0), "gold": int(gold), "gold_correct": int(correct)}).first()
     _check_caps(conn, quality, task, contributor_id, part.answer_count if part else 0, now)
-    if answers == task.redundancy and not gold:
+    leases = task.lease_count - had_lease
+    answers, redundancy, state = _tally(task, kind, clean, weight, quality, part, leases)
+    conn.execute(q.TASK_ANSWERED, {"tid": task_id, "answers": answers, "leases": leases, "redundancy": redundancy,
+                                   "available": not gold and answers + leases < redundancy, "consensus": state})
+    answer_id = conn.execute(q.INSERT_ANSWER, {
+        "task_id": task_id, "campaign_id": task.campaign_id, "contributor_id": contributor_id, "value": clean,
+        "duration_ms": duration_ms, "source": source, "created_at": now, "weight": weight}).scalar_one()
+    if answers == redundancy and not gold:
         conn.execute(q.CAMPAIGN_TASK_DONE, {"camp": task.campaign_id})
     body = {"answer": {"id": answer_id, "task_id": task_id, "value": clean, "created_at": now.isoformat() + "Z"},
-            "done": part.answer_count if part else 0, "task_complete": answers >= task.redundancy}
+            "done": part.answer_count if part else 0, "task_complete": answers >= redundancy}
     if gold:
         body["gold"] = {"correct": bool(correct), "expected": task.gold}
     if idempotency_key:
         conn.execute(q.INSERT_RESPONSE, {"contributor_id": contributor_id, "key": idempotency_key,
                                          "fingerprint": fingerprint, "status": 201, "body": body, "created_at": now})
     return 201, body
+
+
+def _tally(task, kind, clean, weight, quality, part, leases):
+    """The task's new consensus state, answer count and redundancy. The kind keeps its own tally;
+    beside it a tally weighted by each voter's gold record decides dynamic overlap: a task whose
+    weighted confidence passes the campaign's threshold after min_answers stops there (volunteers
+    holding it right now may still answer: the redundancy becomes what is given plus in flight)."""
+    answers = task.answer_count + 1
+    state = kind.add_to_consensus(task.consensus or {}, clean, weight)
+    state = {**state, "w": (task.consensus or {}).get("w", {})}  # kinds build their own state afresh
+    vote = controls.vote_weight(part.gold_total, part.gold_correct) if weight and part else 0.0
+    state = controls.add_weighted(state, kind.label_of(clean), vote)
+    # A kind may want more answers while volunteers disagree (transcription, up to its maximum).
+    redundancy = kind.answers_wanted(state, task.settings, task.redundancy) if task.gold is None else task.redundancy
+    if task.gold is None and answers + leases < redundancy and controls.retires(quality, answers, state):
+        redundancy = answers + leases
+    return answers, redundancy, state
 
 
 def _check_caps(conn, quality, task, contributor_id, answered, now):

@@ -5,7 +5,7 @@ import random
 import re
 
 from flask import current_app
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import case, func, insert, select, update
 
 from citizen.accounts.models import utcnow
 from citizen.campaigns.kinds import GOLD_KEY, RowError, get_kind
@@ -13,6 +13,8 @@ from citizen.campaigns.media import campaign_store
 from citizen.campaigns.models import CLOSED, DRAFT, PUBLISHED, Campaign, Task
 from citizen.campaigns.text import render_markdown
 from citizen.quality import controls
+from citizen.wellbeing import ratings as wellbeing_ratings
+from citizen.wellbeing import services as wellbeing
 from citizen.errors import Conflict, Forbidden, InvalidInput, NotFound
 from citizen.extensions import db
 from flask_babel import gettext as _
@@ -74,6 +76,11 @@ def _clean_fields(data, kind_id):
         settings["quality"] = controls.clean(raw_quality)
     except InvalidInput as exc:
         errors.extend(exc.details)
+    try:
+        raw_wellbeing = data.get("wellbeing") or (data.get("settings") or {}).get("wellbeing")
+        settings["wellbeing"] = wellbeing_ratings.clean_campaign_rating(raw_wellbeing)
+    except InvalidInput as exc:
+        errors.extend(exc.details)
     if errors:
         raise InvalidInput(errors[0]["message"], details=errors)
     return {
@@ -113,10 +120,14 @@ def update_campaign(campaign, data):
     _apply(campaign, fields)
     if campaign.redundancy != old_redundancy:
         r = campaign.redundancy
+        # Only tasks that are in the pool or full change: gold tasks and tasks still being prepared
+        # (a PDF page not rendered yet) stay out of it.
+        in_pool = Task.gold.is_(None) & (Task.available | ((Task.answer_count + Task.lease_count) >= old_redundancy))
         db.session.execute(update(Task).where(Task.campaign_id == campaign.id).values(
-            redundancy=r, available=(Task.answer_count + Task.lease_count) < r))
+            redundancy=r, available=case((in_pool, (Task.answer_count + Task.lease_count) < r), else_=Task.available)))
         campaign.tasks_done = db.session.execute(select(func.count()).select_from(Task).where(
             Task.campaign_id == campaign.id, Task.answer_count >= r)).scalar_one()
+    wellbeing.after_campaign_update(campaign)  # tasks follow a new content rating
     db.session.flush()
     return campaign
 
@@ -191,6 +202,7 @@ def import_tasks(campaign, filename, data, max_rows=None, max_errors=20, warning
                        "redundancy": campaign.redundancy, "answer_count": 0, "lease_count": 0,
                        "available": gold is None and kind.task_ready(payload), "gold": gold,
                        "consensus": {}, "created_at": now})
+    wellbeing.prepare_import(campaign, values)  # content ratings (import columns or the campaign's)
     gold_count = sum(1 for v in values if v["gold"] is not None)
     if gold_count:
         campaign.settings = {**campaign.settings, "gold_count": campaign.settings.get("gold_count", 0) + gold_count}
@@ -201,6 +213,7 @@ def import_tasks(campaign, filename, data, max_rows=None, max_errors=20, warning
     db.session.flush()
     kind.after_import(campaign, rows)
     db.session.refresh(campaign)
+    wellbeing.after_import(campaign, values)
     return len(values)
 
 
@@ -251,6 +264,15 @@ def managed_campaign(slug, user):
     campaign = get_campaign(slug, user)
     if not can_manage(user, campaign):
         raise Forbidden(_("Only this campaign's organisers can do that."))
+    return campaign
+
+
+def reviewed_campaign(slug, user):
+    """A campaign its organisers and moderators may review (quality reports, flags)."""
+    campaign = get_campaign(slug, user)
+    roles = user.role_in(campaign.organisation_id) if user is not None and getattr(user, "is_authenticated", False) else set()
+    if not (can_manage(user, campaign) or "moderator" in roles):
+        raise Forbidden(_("Only this campaign's organisers and moderators can see that."))
     return campaign
 
 

@@ -14,6 +14,8 @@ cheap pure function of the settings and a few counters.
 - `confidence`: the posterior a result needs to count as decided (results, influence report).
 - `influence_limit`: the share of results one contributor or cluster may flip before being flagged.
 """
+import math
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -33,6 +35,9 @@ FIELDS = {
     "gold_end": (0.1, 0.0, 1.0, False, _l("Share of known-answer tasks for experienced volunteers"), ""),
     "gold_decay": (50, 1, 100_000, True, _l("Answers over which the gold share decays"), ""),
     "confidence": (0.95, 0.5, 0.9999, False, _l("Confidence a result needs to count as decided"), ""),
+    "min_answers": (0, 0, 100, True, _l("Fewest answers before a task may stop early (0 = always collect them all)"),
+                    _l("Dynamic overlap: once volunteers proven on known-answer tasks agree with enough confidence, "
+                       "the task stops at this many answers, so easy tasks cost fewer answers and hard ones get all.")),
     "influence_limit": (0.01, 0.0, 1.0, False, _l("Share of results one volunteer or group may change before being flagged"), ""),
 }
 
@@ -88,6 +93,46 @@ def gold_rate(quality, answered):
     """Chance that the next task is a gold task, for a contributor with `answered` answers."""
     start, end, span = quality["gold_start"], quality["gold_end"], quality["gold_decay"]
     return end + (start - end) * max(0.0, 1.0 - answered / span)
+
+
+MAX_WEIGHT = 3.0      # one vote moves a task's log-odds by at most this much
+GOLD_EVIDENCE = 3     # gold answers needed before a contributor's vote weighs anything on the hot path
+
+
+def vote_weight(gold_total, gold_correct):
+    """Hot-path vote weight from gold: the clipped log-odds of the smoothed reliability
+    (0.5 + correct) / (1 + total); zero at or below chance and before GOLD_EVIDENCE gold answers."""
+    if gold_total < GOLD_EVIDENCE:
+        return 0.0
+    r = (0.5 + gold_correct) / (1.0 + gold_total)
+    return float(min(MAX_WEIGHT, max(0.0, math.log(r / (1.0 - r)))))
+
+
+def add_weighted(state, label, weight):
+    """Keep the weighted tally (state["w"]) beside a kind's own consensus state."""
+    if label is None or weight <= 0:
+        return state
+    tally = dict(state.get("w", {}))
+    tally[label] = tally.get(label, 0.0) + weight
+    return {**state, "w": tally}
+
+
+def confidence(state):
+    """Posterior of the leading answer from the weighted tally (one-coin model: log-odds add up)."""
+    tally = state.get("w") or {}
+    if not tally:
+        return 0.0
+    values = list(tally.values())
+    top = max(values)
+    # labels nobody voted for have log-weight 0: include them once (at least one rival answer)
+    exps = [math.exp(v - top) for v in values] + [math.exp(-top)]
+    return 1.0 / sum(exps)
+
+
+def retires(quality, answers, state):
+    """Dynamic overlap: may this task stop now, with fewer answers than its redundancy?"""
+    return bool(quality["min_answers"]) and answers >= quality["min_answers"] and \
+        confidence(state) >= quality["confidence"]
 
 
 def is_fast(quality, duration_ms):

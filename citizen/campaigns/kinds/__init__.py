@@ -12,6 +12,8 @@ from flask import current_app
 
 from citizen.errors import InvalidInput, NotFound
 from citizen.quality import consensus
+from citizen.wellbeing.ratings import IMPORT_FIELDS as RATING_FIELDS
+from citizen.wellbeing.ratings import RATING_KEY, parse_import_rating
 from flask_babel import gettext as _
 
 
@@ -73,10 +75,13 @@ class Kind:
             row = dict(row)
             external_id = row.pop("external_id", None)
             gold = row.pop("gold", None)
+            rating = {k: row.pop(k) for k in RATING_FIELDS if k in row}  # sensitivity, categories
             try:
                 payload = self.clean_task(row, settings)
                 if gold not in (None, ""):
                     payload[GOLD_KEY] = self.clean_gold(gold, settings)
+                if rating:
+                    payload[RATING_KEY] = parse_import_rating(rating)
             except ValueError as exc:
                 errors.append({"line": line, "message": str(exc)})
                 continue
@@ -103,8 +108,9 @@ class Kind:
 
     # --- the volunteer's side -----------------------------------------------------------------
     def task_json(self, payload, settings):
-        """What a volunteer's client receives for a task (besides id and kind)."""
-        return dict(payload)
+        """What a volunteer's client receives for a task (besides id and kind). Keys starting with "_"
+        (the task's content rating) are the server's own and never sent."""
+        return {k: v for k, v in payload.items() if not k.startswith("_")}
 
     def clean_answer(self, value, payload, settings):
         """Validate an answer value; return what is stored or raise InvalidInput."""

@@ -6,18 +6,15 @@ re-encoding also drops anything else a camera or phone wrote into the file).
 import io
 import math
 import os
-import re
 import warnings
-import zipfile
-import zlib
 from fractions import Fraction
 
 from flask_babel import gettext as _
 from PIL import ExifTags, Image, ImageOps, TiffImagePlugin
 
+from citizen.campaigns.kinds import archives
+
 FORMATS = {"JPEG", "PNG", "WEBP"}
-MAX_RATIO = 100  # photos barely compress; a member expanding 100-fold is a zip bomb or not a photo
-_RATIO_FROM = 1_000_000  # ...but tiny members may compress well for honest reasons
 _GPS = ExifTags.IFD.GPSInfo
 _ORIENTATION = 0x0112
 
@@ -36,8 +33,8 @@ def photos_from_upload(filename, data, max_files=2000, max_bytes=25_000_000, max
     Raises PhotoError when the upload itself is unusable (not a photo, broken zip, too many files,
     too large in total).
     """
-    name = os.path.basename((filename or "").replace("\\", "/")) or "upload"
-    if not (data[:4] == b"PK\x03\x04" or name.lower().endswith(".zip")):
+    name = archives.display_name(filename)
+    if not archives.is_zip(filename, data):
         if len(data) > max_bytes:
             raise PhotoError(_("%(name)s is larger than %(max)s MB.", name=name, max=_mb(max_bytes)))
         problem = _image_problem(data)
@@ -45,58 +42,21 @@ def photos_from_upload(filename, data, max_files=2000, max_bytes=25_000_000, max
             raise PhotoError(_("%(name)s: %(problem)s", name=name, problem=problem))
         return [(_unique(_safe_name(name), set()), data)], []
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        members = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
-        raise PhotoError(_("%(name)s is not a valid zip file.", name=name)) from exc
-    photos, errors, used, wanted = [], [], set(), []
-    for line, member in enumerate(members, start=1):
-        path = member.filename.replace("\\", "/")
-        parts = path.split("/")
-        if path.startswith("/") or re.match(r"^[A-Za-z]:", path) or ".." in parts:
-            errors.append(_error(line, path, _("unsafe path (absolute or with ..): not extracted.")))
-        elif not (member.is_dir() or any(p.startswith(".") or p == "__MACOSX" for p in parts if p)):
-            wanted.append((line, member))
-    if len(wanted) > max_files:
-        raise PhotoError(_("%(name)s holds %(count)d files: upload at most %(max)d at a time.",
-                           name=name, count=len(wanted), max=max_files))
-    if sum(m.file_size for _line, m in wanted) > max_total:
-        raise PhotoError(_("%(name)s is larger than %(max)s MB once unzipped.", name=name, max=_mb(max_total)))
-    total = 0
-    for line, member in wanted:
-        shown = member.filename
-        if member.file_size > max_bytes:
-            errors.append(_error(line, shown, _("larger than %(max)s MB.", max=_mb(max_bytes))))
-            continue
-        if member.file_size > _RATIO_FROM and member.file_size > MAX_RATIO * max(member.compress_size, 1):
-            errors.append(_error(line, shown, _("compressed suspiciously well: not a photo.")))
-            continue
-        try:
-            with archive.open(member) as src:
-                blob = src.read(max_bytes + 1)  # never trust the declared size
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError):
-            errors.append(_error(line, shown, _("cannot be unzipped (damaged or encrypted).")))
-            continue
-        if len(blob) > max_bytes:
-            errors.append(_error(line, shown, _("larger than %(max)s MB.", max=_mb(max_bytes))))
-            continue
-        total += len(blob)
-        if total > max_total:
-            raise PhotoError(_("%(name)s is larger than %(max)s MB once unzipped.", name=name, max=_mb(max_total)))
+        members, errors = archives.read_members(filename, data, max_files, max_bytes, max_total,
+                                                bomb_message=_("compressed suspiciously well: not a photo."))
+    except archives.ArchiveError as exc:
+        raise PhotoError(str(exc)) from exc
+    photos, used = [], set()
+    for line, path, blob in members:
         problem = _image_problem(blob)
         if problem:
-            errors.append(_error(line, shown, problem))
+            errors.append(_error(line, path, problem))
             continue
-        photos.append((_unique(_safe_name(os.path.basename(member.filename.replace("\\", "/"))), used), blob))
+        photos.append((_unique(_safe_name(os.path.basename(path.replace("\\", "/"))), used), blob))
     return photos, sorted(errors, key=lambda e: e["line"])
 
 
-def _error(line, name, message):
-    return {"line": line, "file": name[:200], "message": message}
-
-
-def _mb(n):
-    return f"{n / 1_000_000:,.0f}"
+_error, _mb = archives.error, archives.mb
 
 
 def _image_problem(data):
@@ -119,18 +79,10 @@ def _image_problem(data):
 
 
 def _safe_name(name):
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", name).lstrip(".")[-100:]
-    return name or "photo"
+    return archives.safe_name(name, "photo")
 
 
-def _unique(name, used):
-    stem, ext = os.path.splitext(name)
-    candidate, n = name, 1
-    while candidate.lower() in used:
-        n += 1
-        candidate = f"{stem}-{n}{ext}"
-    used.add(candidate.lower())
-    return candidate
+_unique = archives.unique
 
 
 def _open(data):

@@ -12,6 +12,7 @@
   var countEl = document.getElementById("done-count");
   var skipBtn = document.getElementById("skip");
   var current = null, upcoming = null, shownAt = 0, busy = false, done = 0;
+  var wellbeing = window.citizenWellbeing;  // content warnings, reveal, reports, breaks (js/wellbeing.js)
 
   function newKey() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -48,6 +49,7 @@
     taskEl.setAttribute("aria-busy", "false");
     if (!task) {
       taskEl.hidden = true; skipBtn.hidden = true; emptyEl.hidden = false;
+      if (wellbeing) wellbeing.empty();
       var heading = emptyEl.querySelector("h2");
       heading.setAttribute("tabindex", "-1");
       heading.focus();  // screen readers announce it; keyboard users start from here
@@ -56,6 +58,7 @@
     taskEl.hidden = false; skipBtn.hidden = false; emptyEl.hidden = true;
     count(task.done);
     kind.render(task, taskEl, submit);
+    if (wellbeing) wellbeing.show(task, taskEl, kind, function () { kind.render(task, taskEl, submit); });
     shownAt = performance.now();
     upcoming = fetchNext([task.id]).catch(function () { return undefined; });
   }

@@ -4,7 +4,7 @@
    from the photo's top-left corner on photos. */
 (function () {
   "use strict";
-  var map = null, drawn = null, task = null, layers = {}, swipe = null, control = null;
+  var map = null, drawn = null, task = null, layers = {}, swipe = null, control = null, photo = null;
   var els = {};
 
   function $(el, sel) { return el.querySelector(sel); }
@@ -66,7 +66,7 @@
   function showPhoto(t) {
     map = L.map(els.map, { crs: L.CRS.Simple, minZoom: -6, maxZoom: 3, zoomSnap: 0.25 });
     var bounds = [[-t.height, 0], [0, t.width]];
-    L.imageOverlay(t.image_url, bounds, { alt: els.root.dataset.photoAlt || "" }).addTo(map);
+    photo = L.imageOverlay(t.image_url, bounds, { alt: els.root.dataset.photoAlt || "" }).addTo(map);
     map.fitBounds(bounds);
     map.setMaxBounds(L.latLngBounds(bounds).pad(0.5));
     els.modes.hidden = true;
@@ -109,6 +109,8 @@
       }
       return null;
     },
+    // A blurred photo was revealed: swap the image, keep the marks already drawn.
+    reveal: function (t) { if (photo && t.mode === "photo") photo.setUrl(t.image_url); },
     lock: function (el, value) { citizenOptions.lock(el, value && value.answer); },
     unlock: citizenOptions.unlock,
     setMode: function (mode) { setMode(mode); }

@@ -1,0 +1,261 @@
+"""PDF transcription: volunteers read a page (or a document) and fill in the organiser's form;
+values are accepted once enough of them agree (see kinds.agreement and kinds.normalise).
+
+A task's payload:
+
+    {"document": "report-01.pdf", "page": 3 (None when the task is the whole document),
+     "pages_in_document": 12, "pdf_url": "/media/...pdf",
+     "pages": [{"page": 3, "image_url": "/media/...-p0003.jpg", "width": 1414, "height": 2000}],
+     "pending": false}
+
+An import stores the PDFs and counts their pages at once. Small uploads are rendered on the
+request; larger ones are stored `pending` (unavailable, so never handed out) and rendered by the
+"transcription.render" job (citizen.campaigns.transcripts), which makes each task available as
+its pages are ready. Answers are {"fields": {name: value or null}} (null: not on this page).
+"""
+import base64
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from citizen.campaigns import transcripts  # noqa: F401  (registers the render job)
+from citizen.campaigns.kinds import Kind, RowError, agreement, archives, clean_image_url, fields, pdfs
+from citizen.campaigns.kinds import result_column
+from citizen.errors import InvalidInput
+
+UNITS = ("page", "document")
+DECIMAL_MARKS = ("auto", ".", ",")
+DATE_ORDERS = ("dmy", "mdy")
+LIMITS = {"PDF_MAX_PAGES": 500, "PDF_MAX_BYTES": 50_000_000, "PDF_MAX_FILES": 500, "PDF_MAX_IMPORT_PAGES": 5000,
+          "PDF_RENDER_SYNC_PAGES": 20, "PDF_DOCUMENT_MAX_PAGES": 30}
+
+
+def limit(name):
+    return int(current_app.config.get(name, LIMITS[name]))
+
+
+def _whole(raw, low, high, default, message):
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(str(raw).strip()) if not isinstance(raw, bool) else None
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise ValueError(message)
+    return value
+
+
+class TranscriptionKind(Kind):
+    id = "transcription"
+    label = _l("PDF transcription (read pages, fill in a form)")
+    task_template = "kinds/transcription/task.html"
+    settings_template = "kinds/transcription/settings.html"
+    manage_template = "kinds/transcription/manage.html"
+    script = "js/kinds/transcription.js"
+    styles = ("vendor/leaflet/leaflet.css", "css/transcription.css")
+    scripts = ()  # Leaflet is loaded by the task template: the organiser's page must not offer map drawing
+    import_help = _l("Upload a PDF, or a ZIP of PDFs. Every page (or every document, as set in the campaign "
+                     "settings) becomes a task. Files that are not PDFs, are protected by a password, damaged "
+                     "or too long are listed and left out; the others are imported. Large uploads are "
+                     "rendered in the background: their pages reach volunteers as soon as they are ready.")
+
+    # --- settings -----------------------------------------------------------------------------
+    def default_settings(self):
+        return {"fields": fields.EXAMPLE, "unit": "page", "agree": 2, "max_answers": 5,
+                "decimal_mark": "auto", "date_order": "dmy"}
+
+    def settings_from_form(self, form):
+        keys = ("fields", "unit", "agree", "max_answers", "decimal_mark", "date_order")
+        return {k: form.get(k, "") for k in keys}
+
+    def clean_settings(self, raw):
+        raw = raw or {}
+        out, errors = {}, []
+
+        def check(name, fn):
+            try:
+                out[name] = fn()
+            except ValueError as exc:
+                errors.append({"field": name, "message": str(exc)})
+
+        check("fields", lambda: fields.parse_fields(raw.get("fields")))
+        check("unit", lambda: _one_of(raw.get("unit"), UNITS, "page", _("Choose page or document.")))
+        check("agree", lambda: _whole(raw.get("agree"), 1, 20, 2, _(
+            "Answers that must agree: a whole number from 1 to 20.")))
+        check("max_answers", lambda: _whole(raw.get("max_answers"), 1, 50, 5, _(
+            "Most answers per task: a whole number from 1 to 50.")))
+        check("decimal_mark", lambda: _one_of(raw.get("decimal_mark"), DECIMAL_MARKS, "auto",
+                                              _("Choose how decimals are written.")))
+        check("date_order", lambda: _one_of(raw.get("date_order"), DATE_ORDERS, "dmy",
+                                            _("Choose day or month first.")))
+        if "agree" in out and "max_answers" in out and out["max_answers"] < out["agree"]:
+            errors.append({"field": "max_answers", "message": _(
+                "Most answers per task must be at least the answers that must agree (%(k)d).", k=out["agree"])})
+        if errors:
+            raise InvalidInput(errors[0]["message"], details=errors)
+        out["fields_text"] = fields.as_text(out["fields"])
+        return out
+
+    # --- sources ------------------------------------------------------------------------------
+    def tasks_from_upload(self, filename, data, settings, media):
+        name = (filename or "").lower()
+        if name.endswith((".json", ".csv")):
+            return super().tasks_from_upload(filename, data, settings, media)
+        try:
+            documents, problems = pdfs.documents_from_upload(
+                filename, data, limit("PDF_MAX_FILES"), limit("PDF_MAX_BYTES"), limit("PDF_MAX_PAGES"),
+                limit("PDF_MAX_IMPORT_PAGES"))
+        except pdfs.PdfProblem as exc:
+            raise RowError(1, str(exc)) from None
+        by_document = settings.get("unit") == "document"
+        if by_document:
+            documents, too_long = _short_enough(documents, limit("PDF_DOCUMENT_MAX_PAGES"))
+            problems = sorted(problems + too_long, key=lambda p: p["line"])
+        messages = [{"line": p["line"], "message": f"{p['file']}: {p['message']}"} for p in problems]
+        if not documents:
+            return [], messages or [{"line": 1, "message": _("no PDF in this upload.")}]
+        render_now = sum(p for _n, _b, p in documents) <= limit("PDF_RENDER_SYNC_PAGES")
+        rows = []
+        for name, blob, pages in documents:
+            pdf_url = media.save(name, blob)
+            rendered = {}
+            if render_now and not media.dry_run:
+                stem = name.rsplit(".", 1)[0]
+                for index, jpeg, width, height in pdfs.render_pages(blob):
+                    rendered[index] = {"page": index + 1, "width": width, "height": height,
+                                       "image_url": media.save(f"{stem}-p{index + 1:04d}.jpg", jpeg)}
+            base = {"document": name, "pages_in_document": pages, "pdf_url": pdf_url}
+            if media.dry_run and not rows:  # the organiser's preview shows the first page as rendered
+                base["preview_image"] = _data_uri(next(pdfs.render_pages(blob, [0], max_side=900))[1])
+            groups = [list(range(pages))] if by_document else [[i] for i in range(pages)]
+            for indexes in groups:
+                ready = all(i in rendered for i in indexes)
+                payload = {**base, "page": None if by_document else indexes[0] + 1,
+                           "pages": [rendered[i] for i in indexes] if ready else [], "pending": not ready}
+                ref = name if by_document else f"{name}#page={indexes[0] + 1}"
+                rows.append((len(rows) + 1, ref, payload))
+        return rows, [], messages
+
+    def clean_task(self, payload, settings):
+        """A task given as a JSON or CSV row: an already rendered page {"image_url", "width", "height",
+        optional "document", "page"}."""
+        unknown = set(payload) - {"image_url", "width", "height", "document", "page"}
+        if unknown:
+            raise ValueError(_("unknown field(s): %(fields)s", fields=", ".join(sorted(unknown))))
+        url = clean_image_url(payload.get("image_url"))
+        if not url:
+            raise ValueError(_("a task needs the image_url of a page, with its width and height"))
+        size = {}
+        for key in ("width", "height"):
+            try:
+                size[key] = int(payload.get(key))
+            except (TypeError, ValueError):
+                raise ValueError(_("a task needs the image_url of a page, with its width and height")) from None
+            if not 1 <= size[key] <= 20000:
+                raise ValueError(_("width and height are pixels from 1 to 20000"))
+        try:
+            page = int(payload.get("page") or 1)
+        except (TypeError, ValueError):
+            raise ValueError(_("page must be a whole number")) from None
+        return {"document": archives.safe_name(str(payload.get("document") or url.rsplit("/", 1)[-1]))[:200],
+                "page": page, "pages_in_document": None, "pdf_url": None,
+                "pages": [{"page": page, "image_url": url, **size}], "pending": False}
+
+    def task_ready(self, payload):
+        return not payload.get("pending")
+
+    def after_import(self, campaign, rows):
+        pending = sorted({p["pdf_url"] for _line, _ref, p in rows if p.get("pending")})
+        if pending:
+            transcripts.start_rendering(campaign, pending)
+
+    # --- the volunteer's side -----------------------------------------------------------------
+    def task_json(self, payload, settings):
+        pages = payload.get("pages") or []
+        return {"question": _("Copy these fields from the page"), "labels": [f["label"] for f in settings["fields"]],
+                "document": payload.get("document"), "page": payload.get("page"),
+                "pages_in_document": payload.get("pages_in_document"), "pages": pages,
+                "image_url": pages[0]["image_url"] if pages else None,
+                "alt": _("Page %(page)s of %(document)s", page=payload.get("page") or 1, document=payload.get("document")),
+                "fields": [{k: f.get(k) for k in ("name", "label", "type", "help", "choices", "optional", "region")}
+                           for f in settings["fields"]]}
+
+    def clean_answer(self, value, payload, settings):
+        try:
+            values, typed = fields.clean_values(value, settings["fields"], settings.get("decimal_mark", "auto"),
+                                                settings.get("date_order", "dmy"))
+        except ValueError as exc:
+            errors = exc.args[0]
+            raise InvalidInput(errors[0]["message"], details=errors) from None
+        return {"fields": values, **({"typed": typed} if typed else {})}
+
+    # --- aggregation --------------------------------------------------------------------------
+    def add_to_consensus(self, state, value, weight=1.0):
+        return agreement.add_answer(state, value["fields"], weight)
+
+    def result(self, state, settings=None):
+        s = settings or {}
+        return agreement.result(state or {}, s.get("fields") or [], int(s.get("agree") or 2),
+                                int(s.get("max_answers") or 5))
+
+    def answers_wanted(self, state, settings, redundancy):
+        return agreement.answers_wanted(state or {}, settings.get("fields") or [], int(settings.get("agree") or 2),
+                                        int(settings.get("max_answers") or 5), redundancy)
+
+    # --- exports ------------------------------------------------------------------------------
+    def export_columns(self, settings):
+        cols = [
+            ("document", "The PDF the page comes from", lambda p: p.get("document", "")),
+            ("page", "Page number in the document (empty when the task is the whole document)",
+             lambda p: p.get("page") or ""),
+            ("page_image", "Link to the rendered page volunteers read (the first page of a document)",
+             lambda p: (p.get("pages") or [{}])[0].get("image_url", "")),
+            ("document_url", "Link to the PDF as uploaded", lambda p: p.get("pdf_url") or ""),
+            ("status", "verified (every field settled), disputed or pending", result_column(
+                lambda p, r: r["status"])),
+            ("needs_review", "Still disputed after the most answers allowed: for moderators", result_column(
+                lambda p, r: r["needs_review"])),
+        ]
+        for f in settings.get("fields") or []:
+            cols += [
+                (f["name"], f"{f['label']}: the accepted value ({f['type']}; dates ISO 8601)",
+                 _field_column(f["name"], "value")),
+                (f"{f['name']}_agreement", f"{f['label']}: share of answers behind the accepted value",
+                 _field_column(f["name"], "agreement")),
+                (f"{f['name']}_status", f"{f['label']}: verified, missing (not on the page), disputed or pending",
+                 _field_column(f["name"], "status")),
+            ]
+        return cols
+
+
+def _field_column(name, key):
+    @result_column
+    def value(payload, result):
+        got = result["fields"].get(name, {}).get(key)
+        return "" if got is None else got
+    return value
+
+
+def _data_uri(jpeg):
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode()
+
+
+def _one_of(raw, allowed, default, message):
+    value = str(raw or "").strip() or default
+    if value not in allowed:
+        raise ValueError(message)
+    return value
+
+
+def _short_enough(documents, max_pages):
+    keep, problems = [], []
+    for n, (name, blob, pages) in enumerate(documents, start=1):
+        if pages > max_pages:
+            problems.append(archives.error(n, name, _(
+                "%(n)d pages is too long for one task (at most %(max)d): import it with one task per page.",
+                n=pages, max=max_pages)))
+        else:
+            keep.append((name, blob, pages))
+    return keep, problems

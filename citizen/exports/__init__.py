@@ -1,0 +1,14 @@
+"""Open data for journalists and researchers: a campaign's results and raw answers as files.
+
+- rows: which campaigns' data a person may read, the data version (ETag / Last-Modified), and the
+  rows of every file read from the database in batches (keyset pagination: constant memory).
+- csv_export: results.csv and answers.csv, streamed.
+- geo: results.geojson (streamed) and results.gpkg (built whole in a job, cached on disk).
+- datapackage: datapackage.json (Frictionless Data Package) describing every file.
+- methodology: README.md, generated from the campaign's settings and quality report.
+- views: /data/ and /data/<slug>/..., and the `flask exports build` command.
+
+Nothing personal is ever written: contributors appear only as a pseudonym per campaign
+(citizen.quality.report.pseudonym); no e-mail, IP address, account id or device signature is read
+by the queries here.
+"""

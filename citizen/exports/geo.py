@@ -1,0 +1,224 @@
+"""results.geojson (streamed) and results.gpkg (a GeoPackage built whole, off the request).
+
+GeoJSON: one Feature per task, in task id order, as RFC 7946 says (WGS84 longitude/latitude, no
+"crs" member). The geometry is the map cell, or the photo's position; null for tasks that have no
+place (question and transcription campaigns, photos without GPS). The properties are the columns
+of results.csv, plus, for map kinds, `marks`: the consensus marks of the task as a nested
+FeatureCollection (each mark with `kind`, `support`, `agreement`, `contributors`) and `marks_crs`:
+"lonlat" for map cells, "pixel" for photos (x, y in pixels from the photo's top-left corner). The
+marks stay inside their task's feature rather than being features of their own because photo marks
+are in pixels, not on the map: one feature per task keeps the file one row per task, like
+results.csv. The GeoPackage has the map-cell marks as layers of their own.
+
+GeoPackage: one layer per geometry type, because a GeoPackage layer holds one type:
+`tasks_polygons` (map cells), `tasks_points` (photos placed by GPS), `tasks` (no geometry: tasks
+without a place, as an attribute table), and for map cells `marks_points` and `marks_polygons`
+(one feature per consensus mark with its task_id, support and agreement). Empty layers are left
+out. It is built by the "exports.geopackage" job, with progress, into
+EXPORTS_FOLDER/<campaign id>/results-<data version>.gpkg and served from there until the data
+changes; small campaigns (up to EXPORTS_GPKG_SYNC_TASKS tasks) are built on the request.
+"""
+import glob
+import json
+import os
+import tempfile
+from datetime import timedelta
+
+from flask import current_app
+
+from citizen.accounts.models import utcnow
+from citizen.campaigns.models import Campaign
+from citizen.exports.rows import Results, as_text, data_version
+from citizen.extensions import db
+from citizen.jobs import services as jobs
+from citizen.jobs.models import PENDING, RUNNING
+
+GPKG_JOB = "exports.geopackage"
+DEFAULTS = {"EXPORTS_GPKG_SYNC_TASKS": 2000}
+STALE_JOB = timedelta(hours=1)  # a job "running" longer than this died with its process: start another
+PROGRESS_EVERY = 1000
+
+
+def setting(name):
+    return current_app.config.get(name, DEFAULTS.get(name))
+
+
+# --- GeoJSON, streamed ----------------------------------------------------------------------------
+def results_geojson(campaign):
+    """results.geojson as an iterator of byte chunks."""
+    results = Results(campaign)
+    head = {"type": "FeatureCollection", "name": campaign.slug, "title": campaign.title,
+            "licence": campaign.licence, "attribution": campaign.organisation.name}
+    opening = json.dumps(head, ensure_ascii=False)[:-1] + ', "features": [\n'
+
+    def chunks():
+        yield opening.encode()
+        buf, first = [], True
+        for values, geometry, marks, crs in results.rows():
+            props = dict(values)
+            if results.spatial:
+                props["marks"] = marks or {"type": "FeatureCollection", "features": []}
+                props["marks_crs"] = crs
+            feature = {"type": "Feature", "id": values["task_id"], "geometry": geometry, "properties": props}
+            buf.append(("" if first else ",\n") + json.dumps(feature, ensure_ascii=False, separators=(",", ":")))
+            first = False
+            if len(buf) >= 500:
+                yield "".join(buf).encode()
+                buf = []
+        buf.append("\n]}\n")
+        yield "".join(buf).encode()
+
+    return chunks()
+
+
+# --- GeoPackage -----------------------------------------------------------------------------------
+def folder(campaign_id):
+    root = current_app.config.get("EXPORTS_FOLDER") or os.path.join(current_app.instance_path, "exports")
+    return os.path.join(root, str(int(campaign_id)))
+
+
+def gpkg_path(campaign_id, version):
+    return os.path.join(folder(campaign_id), f"results-{version.tag}.gpkg")
+
+
+def _family(geometry):
+    kind = (geometry or {}).get("type", "")
+    return "points" if "Point" in kind else "polygons" if "Polygon" in kind else "lines" if "Line" in kind else None
+
+
+def _frame(rows, columns, geometries=None):
+    """A (Geo)DataFrame of `rows` ({column: value}) with typed columns (see rows.infer_type)."""
+    import geopandas as gpd
+    import pandas as pd
+    from shapely.geometry import shape
+
+    from citizen.exports.rows import infer_type
+
+    data = {}
+    for name in columns:
+        values = [r.get(name) for r in rows]
+        kind = infer_type(values)
+        if kind == "boolean":
+            data[name] = pd.array(values, dtype="boolean")
+        elif kind == "integer":
+            data[name] = pd.array(values, dtype="Int64")
+        elif kind == "number":
+            data[name] = pd.array([None if v is None or v == "" else float(v) for v in values], dtype="Float64")
+        else:
+            data[name] = [None if v is None or v == "" else str(as_text(v)) for v in values]
+    if geometries is None:
+        return pd.DataFrame(data)
+    return gpd.GeoDataFrame(data, geometry=[shape(g) for g in geometries], crs="EPSG:4326")
+
+
+def build_geopackage(campaign, path, progress=None):
+    """Write the campaign's results as a GeoPackage at `path` (atomically: a half-written file is
+    never served). Returns {"layers": {name: features}}."""
+    import pyogrio
+
+    results = Results(campaign)
+    total = campaign.tasks_total or 0
+    names = [c.name for c in results.columns]
+    tasks = {"points": ([], []), "polygons": ([], []), "lines": ([], []), None: ([], None)}
+    marks = {"points": ([], []), "polygons": ([], [])}
+    for done, (values, geometry, fc, crs) in enumerate(results.rows(), start=1):
+        row = dict(values)
+        if results.spatial:
+            row["marks"] = fc or {"type": "FeatureCollection", "features": []}
+            row["marks_crs"] = crs
+        family = _family(geometry)
+        tasks[family][0].append(row)
+        if family:
+            tasks[family][1].append(geometry)
+        if crs == "lonlat" and fc:
+            for mark in fc.get("features", []):
+                mfam = _family(mark.get("geometry"))
+                if mfam in marks:
+                    marks[mfam][0].append({"task_id": values["task_id"], **mark.get("properties", {})})
+                    marks[mfam][1].append(mark["geometry"])
+        if progress and done % PROGRESS_EVERY == 0:
+            progress(done, max(total, done))
+    columns = names + (["marks", "marks_crs"] if results.spatial else [])
+    layers = [(f"tasks_{fam}", _frame(rows, columns, geoms)) for fam, (rows, geoms) in tasks.items()
+              if fam and rows]
+    if tasks[None][0] or not layers:
+        layers.append(("tasks", _frame(tasks[None][0], columns)))
+    for fam, (rows, geoms) in marks.items():
+        if rows:
+            layers.append((f"marks_{fam}", _frame(rows, ["task_id", "kind", "support", "agreement", "contributors"],
+                                                  geoms)))
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".gpkg", dir=os.path.dirname(path))
+    os.close(fd)
+    os.unlink(tmp)  # GDAL creates the file itself
+    try:
+        for name, frame in layers:
+            pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", append=os.path.exists(tmp),
+                                    promote_to_multi=name.startswith("tasks_") or None)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    if progress:
+        progress(total, total)
+    return {"layers": {name: len(frame) for name, frame in layers}}
+
+
+def _forget_older(campaign_id, keep):
+    for old in glob.glob(os.path.join(folder(campaign_id), "results-*.gpkg")):
+        if old != keep:
+            try:
+                os.unlink(old)
+            except OSError:  # being sent to someone right now (Windows), or already gone
+                pass
+
+
+def build_current(campaign, progress=None):
+    """Build the GeoPackage of the campaign's current data (unless it is already there); returns its path."""
+    version = data_version(campaign)
+    path = gpkg_path(campaign.id, version)
+    if not os.path.exists(path):
+        build_geopackage(campaign, path, progress)
+    _forget_older(campaign.id, path)
+    return path
+
+
+@jobs.handler(GPKG_JOB)
+def geopackage_job(job, progress):
+    """Build the GeoPackage of the campaign's data as it is when the job runs (idempotent)."""
+    campaign = db.session.get(Campaign, job.campaign_id)
+    if campaign is None:
+        return {}
+    path = build_current(campaign, progress)
+    return {"file": os.path.basename(path), "bytes": os.path.getsize(path)}
+
+
+def geopackage(campaign, version):
+    """Where the GeoPackage of this version stands: ("ready", path) or ("building", job).
+
+    A missing file is built now for a small campaign, else a job is started (one per campaign at a
+    time: while an older version builds, callers are told to wait for it)."""
+    path = gpkg_path(campaign.id, version)
+    if os.path.exists(path):
+        return "ready", path
+    job = jobs.latest(campaign.id, GPKG_JOB)
+    if job is not None and job.status in (PENDING, RUNNING) and utcnow() - job.created_at < STALE_JOB:
+        return "building", job
+    if (campaign.tasks_total or 0) <= setting("EXPORTS_GPKG_SYNC_TASKS"):
+        db.session.commit()  # end the read transaction: on SQLite it holds the write lock
+        return "ready", build_current(campaign)
+    job = jobs.start(GPKG_JOB, campaign.id, {"tag": version.tag})
+    if os.path.exists(path):  # JOBS_SYNC: already built
+        return "ready", path
+    return "building", job
+
+
+def geopackage_status(campaign, version):
+    """For the data page: {"state": "ready" | "building" | "not_built", ...} without starting anything."""
+    path = gpkg_path(campaign.id, version)
+    if os.path.exists(path):
+        return {"state": "ready", "bytes": os.path.getsize(path)}
+    job = jobs.latest(campaign.id, GPKG_JOB)
+    if job is not None and job.status in (PENDING, RUNNING) and utcnow() - job.created_at < STALE_JOB:
+        return {"state": "building", **job.as_json()}
+    return {"state": "not_built", "failed": job.message if job is not None and job.status == "failed" else ""}

@@ -1,0 +1,330 @@
+"""What the export files are made of: which campaigns a person may download, the version of a
+campaign's data (for ETag / Last-Modified and the GeoPackage cache), the columns of each file, and
+their rows read from the database in batches.
+
+Rows are read by keyset pagination (`id > last id ORDER BY id LIMIT n`), each batch on a connection
+of its own that is given back before the rows are handed on. Memory stays flat however large the
+campaign, and no transaction is held while a slow client downloads: on SQLite every transaction
+takes the write lock (citizen.extensions.tune_sqlite), so holding one for a whole download would
+stop volunteers' answers.
+
+Nothing personal is selected: answers are read without their contributor's account, and the
+contributor id is turned into the campaign's pseudonym before it leaves this module.
+"""
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from flask import current_app
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from citizen.campaigns import services as campaigns
+from citizen.campaigns.kinds import get_kind
+from citizen.campaigns.models import CLOSED, DRAFT, PUBLISHED, Answer, Campaign, Task
+from citizen.errors import NotFound
+from citizen.extensions import db
+from citizen.quality import batch
+from citizen.quality.report import pseudonym
+
+FORMAT = 1          # bump when a file's layout changes: ETags and cached files then change too
+BATCH = 5000        # rows per query
+PUBLIC = (PUBLISHED, CLOSED)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str           # a Frictionless Table Schema type: string, integer, number, boolean, datetime
+    description: str
+
+
+RESULT_COLUMNS = [
+    Column("task_id", "integer", "The task's number in citizen (answers.csv refers to it)."),
+    Column("external_id", "string", "The organiser's own reference for the task (a file name, a grid cell, a page)."),
+    Column("answer", "string", "The consensus answer; JSON for structured answers (transcribed fields). "
+                               "Empty while there is none (no answers yet, or a tie)."),
+    Column("confidence", "number", "How sure the consensus is, from 0 to 1: the Dawid-Skene posterior of the answer "
+                                   "for kinds with fixed answers, else the share of answers behind it."),
+    Column("answers", "integer", "Number of answers the task received."),
+    Column("redundancy", "integer", "Number of answers the task asks for."),
+    Column("agreement", "number", "Share of the task's answers that gave the leading answer, from 0 to 1 "
+                                  "(for transcription: the lowest share among the fields)."),
+    Column("decided", "boolean", "true when the consensus reaches the campaign's confidence threshold "
+                                 "(transcription: every field verified or marked as not on the page)."),
+    Column("complete", "boolean", "true when the task has all the answers it asks for."),
+    Column("method", "string", "How the answer was reached: dawid-skene (kinds with fixed answers), agreement "
+                               "(transcription, field by field) or majority (plain vote share, when no answer "
+                               "carries weight yet)."),
+    Column("gold", "boolean", "true for a known-answer task used to check volunteers. Filled in once the campaign is "
+                              "closed: published earlier, it would let anyone recognise the checks."),
+    Column("override", "string", "A moderator's decision that replaces the consensus; empty when there is none."),
+]
+MARKS_COLUMN = Column("consensus_marks", "integer", "Number of marks (points, areas) that enough volunteers agreed "
+                                                    "on; the marks themselves are in results.geojson and results.gpkg.")
+
+ANSWER_COLUMNS = [
+    Column("answer_id", "integer", "The answer's number in citizen."),
+    Column("task_id", "integer", "The task answered (task_id in results.csv)."),
+    Column("external_id", "string", "The organiser's own reference for the task."),
+    Column("contributor", "string", "The volunteer, as a pseudonym that is stable within this campaign and differs "
+                                    "between campaigns. It reveals nothing about the person."),
+    Column("answer", "string", "The answer chosen, for kinds with fixed answers (empty for transcription)."),
+    Column("value", "string", "The answer as stored: text, or JSON for structured answers (marks as GeoJSON, "
+                              "transcribed fields)."),
+    Column("created_at", "datetime", "When the answer was received (UTC)."),
+    Column("duration_ms", "integer", "Time the volunteer spent on the task, in milliseconds (empty when unknown)."),
+    Column("source", "string", "web (this site or its API) or import (collected elsewhere, e.g. on paper)."),
+    Column("counted", "boolean", "false when the answer came faster than the campaign's minimum time: it is kept "
+                                 "but carries no weight in the consensus."),
+    Column("voter_weight", "number", "Weight of this volunteer (or of their group of linked accounts) in the "
+                                     "Dawid-Skene consensus: 0 means their answers do not count, at most 3. "
+                                     "Empty for kinds without fixed answers."),
+]
+
+
+# --- who may read what ------------------------------------------------------------------------
+def is_public(campaign):
+    return campaign.status == PUBLISHED or (campaign.status == CLOSED and campaign.published_at is not None)
+
+
+def public_campaigns():
+    """Campaigns whose data anyone may download: published ones, and closed ones that were published."""
+    return db.session.execute(
+        select(Campaign).where(or_(Campaign.status == PUBLISHED,
+                                   (Campaign.status == CLOSED) & Campaign.published_at.is_not(None)))
+        .order_by(Campaign.published_at.desc(), Campaign.id.desc())).scalars().all()
+
+
+def own_unpublished(user):
+    """Drafts (and never-published campaigns) whose data only this organiser may see."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    query = select(Campaign).where(Campaign.published_at.is_(None) | (Campaign.status == DRAFT))
+    if not user.is_admin:
+        query = query.where(Campaign.organisation_id.in_(user.organisation_ids or [-1]))
+    return db.session.execute(query.order_by(Campaign.created_at.desc())).scalars().all()
+
+
+def data_campaign(slug, user=None):
+    """The campaign at `slug` if `user` may download its data: anyone for a published campaign,
+    only its organisers otherwise (others get NotFound, as for the campaign page)."""
+    user = current_user if user is None else user
+    campaign = campaigns.get_campaign(slug, user)
+    if not is_public(campaign) and not campaigns.can_manage(user, campaign):
+        raise NotFound()
+    return campaign
+
+
+# --- the data's version -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Version:
+    answers: int
+    last_answer_id: int
+    tasks: int
+    modified: datetime      # UTC, aware: the last answer (or the campaign's publication)
+    tag: str                # changes whenever any file would change
+
+    def etag(self, name):
+        return f"{self.tag}-{name}"
+
+
+def data_version(campaign):
+    """The version of a campaign's data: its answer count and last answer id (two index look-ups),
+    its task count, and everything in the campaign row the files show (settings, licence, title).
+    A change that touches none of these (a moderator's override on a task) must call note_change."""
+    n, last = db.session.execute(select(func.count(Answer.id), func.max(Answer.id))
+                                 .where(Answer.campaign_id == campaign.id)).one()
+    last_at = db.session.execute(select(Answer.created_at).where(Answer.id == last)).scalar() if last else None
+    modified = max(t for t in (last_at, campaign.published_at, campaign.created_at) if t is not None)
+    secret = hashlib.sha256(current_app.config["SECRET_KEY"].encode()).hexdigest()[:8]  # pseudonyms depend on it
+    basis = [FORMAT, campaign.id, campaign.created_at, n, last or 0, campaign.tasks_total, campaign.redundancy,
+             campaign.status, campaign.licence, campaign.title, campaign.summary, campaign.settings, secret]
+    tag = hashlib.sha256(json.dumps(basis, sort_keys=True, default=str).encode()).hexdigest()[:24]
+    return Version(n, last or 0, campaign.tasks_total, modified.replace(tzinfo=timezone.utc), tag)
+
+
+def note_change(campaign):
+    """Mark a campaign's data as changed when nothing else says so (a result set by hand): every
+    file gets a new ETag and the cached GeoPackage is built again. The caller commits."""
+    settings = dict(campaign.settings or {})
+    settings["data_revision"] = int(settings.get("data_revision", 0)) + 1
+    campaign.settings = settings
+
+
+# --- cells --------------------------------------------------------------------------------------
+def iso(moment):
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else ""
+
+
+def as_text(value):
+    """A value as it goes into a CSV cell: JSON for structures, true/false for booleans."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return value
+
+
+def infer_type(values):
+    """The Table Schema type of a column from its Python values (None and "" are missing): boolean,
+    integer, number, or string. Anything structured or mixed is a string (JSON in the files)."""
+    seen = set()
+    for v in values:
+        if v is None or v == "":
+            continue
+        seen.add(bool if isinstance(v, bool) else int if isinstance(v, int) else float
+                 if isinstance(v, float) else str)
+        if str in seen:
+            return "string"
+    if seen == {bool}:
+        return "boolean"
+    if seen == {int}:
+        return "integer"
+    if seen and seen <= {int, float}:
+        return "number"
+    return "string"
+
+
+def _batches(make_query):
+    """Rows of make_query(after_id) batch by batch, each read on a connection given back at once."""
+    after = 0
+    while True:
+        with db.engine.connect() as conn:
+            rows = conn.execute(make_query(after)).all()
+        if not rows:
+            return
+        yield rows
+        after = rows[-1].id
+
+
+# --- results: one row per task ------------------------------------------------------------------
+class Results:
+    """The results of one campaign: `columns`, and `rows()` yielding per task
+    (values {column: value}, geometry or None, consensus marks FeatureCollection or None, marks crs).
+
+    Built once per download: it reads the campaign row and the batch consensus now, so the rows
+    that follow need nothing but the tasks table."""
+
+    def __init__(self, campaign):
+        self.campaign_id = campaign.id
+        self.kind = get_kind(campaign.kind)
+        self.settings = campaign.settings or {}
+        self.show_gold = campaign.status == CLOSED
+        self.spatial = hasattr(self.kind, "map_geometry")
+        taken = {c.name for c in RESULT_COLUMNS} | {MARKS_COLUMN.name}
+        self.kind_columns = []
+        for name, description, _fn in self.kind.export_columns(self.settings):
+            out = name if name not in taken else f"{self.kind.id}_{name}"
+            taken.add(out)
+            self.kind_columns.append((name, Column(out, "string", description)))
+        self.columns = RESULT_COLUMNS + ([MARKS_COLUMN] if self.spatial else []) + [c for _n, c in self.kind_columns]
+        self._batch = None
+        self._batch_loaded = False
+
+    def batch_results(self):
+        """Dawid-Skene over linked-account clusters (None for kinds without fixed answers)."""
+        if not self._batch_loaded:
+            campaign = db.session.get(Campaign, self.campaign_id)
+            self._batch = batch.consensus(campaign) if self.kind.answer_labels(self.settings) else None
+            self._batch_loaded = True
+        return self._batch
+
+    def rows(self, limit=None):
+        by_task = (self.batch_results() or {}).get("results", {})
+        seen = 0
+        query = lambda after: (  # noqa: E731
+            select(Task.id, Task.external_id, Task.payload, Task.consensus, Task.answer_count, Task.redundancy,
+                   Task.gold.is_not(None).label("is_gold"))
+            .where(Task.campaign_id == self.campaign_id, Task.id > after).order_by(Task.id)
+            .limit(BATCH if limit is None else min(BATCH, limit)))
+        for rows in _batches(query):
+            for r in rows:
+                yield self._row(r, by_task.get(r.id))
+                seen += 1
+                if limit is not None and seen >= limit:
+                    return
+
+    def _row(self, r, ds):
+        state = r.consensus or {}
+        res = self.kind.result(state, self.settings)
+        complete = r.answer_count >= r.redundancy
+        answered = r.answer_count > 0
+        if ds is not None:  # Dawid-Skene (kinds with fixed answers)
+            answer, confidence, decided, method = ds["answer"], ds["confidence"], ds["decided"], "dawid-skene"
+        elif "status" in res:  # transcription: field by field agreement
+            answer, confidence, method = res.get("answer"), res.get("share") if answered else None, "agreement"
+            decided = res["status"] == "verified"
+        else:  # plain vote share (no answer with weight yet)
+            answer, confidence, method = res.get("answer"), res.get("share") if answered else None, "majority"
+            decided = False
+        values = {
+            "task_id": r.id, "external_id": r.external_id or "", "answer": answer, "confidence": confidence,
+            "answers": r.answer_count, "redundancy": r.redundancy,
+            "agreement": res.get("share") if answered else None, "decided": bool(decided), "complete": complete,
+            "method": method if answered else "", "gold": bool(r.is_gold) if self.show_gold else None,
+            "override": state.get("override"),
+        }
+        marks = res.get("features") if self.spatial else None
+        if self.spatial:
+            values["consensus_marks"] = len((marks or {}).get("features", []))
+        kind_values = self.kind.export_row(self.settings, r.payload, res)
+        for name, column in self.kind_columns:
+            values[column.name] = kind_values.get(name)
+        geometry = self.kind.map_geometry(r.payload) if self.spatial else None
+        return values, geometry, marks, state.get("crs", "lonlat")
+
+
+# --- answers: one row per answer ----------------------------------------------------------------
+class Answers:
+    """Every answer of one campaign up to `upto` (the last answer id of the version being served,
+    so the file matches its ETag even while answers keep arriving)."""
+
+    columns = ANSWER_COLUMNS
+
+    def __init__(self, campaign, upto):
+        self.campaign_id = campaign.id
+        self.kind = get_kind(campaign.kind)
+        self.upto = upto
+        self._weights = None
+        self._categorical = bool(self.kind.answer_labels(campaign.settings or {}))
+
+    def voter_weights(self):
+        """{contributor id: Dawid-Skene weight of the contributor's cluster}: the batch consensus is
+        cached per campaign until a new answer arrives, so results and answers share one run."""
+        if self._weights is None:
+            self._weights = {}
+            if self._categorical:
+                agg = batch.consensus(db.session.get(Campaign, self.campaign_id)) or {}
+                for members, weight in (agg.get("voter_weight") or {}).items():
+                    for cid in members:
+                        self._weights[cid] = round(weight, 4)
+        return self._weights
+
+    def rows(self):
+        """Tuples in ANSWER_COLUMNS order, CSV-ready (strings and numbers)."""
+        weights = self.voter_weights()
+        names = {}
+        label_of = self.kind.label_of
+        query = lambda after: (  # noqa: E731
+            select(Answer.id, Answer.task_id, Task.external_id, Answer.contributor_id, Answer.value,
+                   Answer.created_at, Answer.duration_ms, Answer.source, Answer.weight)
+            .join(Task, Task.id == Answer.task_id)
+            .where(Answer.campaign_id == self.campaign_id, Answer.id > after, Answer.id <= self.upto)
+            .order_by(Answer.id).limit(BATCH))
+        for rows in _batches(query):
+            for r in rows:
+                name = names.get(r.contributor_id)
+                if name is None:
+                    if len(names) > 100_000:  # bounded: a campaign may have a million guests
+                        names.clear()
+                    name = names[r.contributor_id] = pseudonym(self.campaign_id, r.contributor_id)
+                value = r.value
+                label = label_of(value) if self._categorical else None
+                yield (r.id, r.task_id, r.external_id or "", name, label or "",
+                       value if isinstance(value, str) else as_text(value), iso(r.created_at),
+                       "" if r.duration_ms is None else r.duration_ms, r.source,
+                       "true" if r.weight > 0 else "false", weights.get(r.contributor_id, ""))

@@ -1,0 +1,54 @@
+"""What organisers and moderators see of a campaign's quality: linked-account clusters with their
+evidence, the influence report, contributors flagged for fast answers or poor gold accuracy,
+and the settings in force. Contributors appear under a stable per-campaign pseudonym."""
+import hashlib
+import hmac
+
+import numpy as np
+from flask import current_app
+from sqlalchemy import select
+
+from citizen.campaigns.models import Participation
+from citizen.extensions import db
+from citizen.quality import batch, controls
+
+
+def pseudonym(campaign_id, contributor_id):
+    """A stable name for a contributor within one campaign that reveals nothing about them."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return "v-" + hmac.new(key, f"{campaign_id}:{contributor_id}".encode(), hashlib.sha256).hexdigest()[:10]
+
+
+def _cluster_evidence(data, members):
+    idx = [data.contributor_ids.index(m) for m in members if m in data.contributor_ids]
+    sigs = {data.signature_of[i] for i in idx}
+    inside = np.isin(data.w, idx)
+    answers = {}
+    for t, w, l in zip(data.t[inside], data.w[inside], data.l[inside]):
+        answers.setdefault(int(t), []).append(int(l))
+    same = [len(set(v)) == 1 for v in answers.values() if len(v) > 1]
+    return {"shared_device": len(sigs) == 1 and None not in sigs,
+            "tasks_in_common": len(same), "agreement": round(float(np.mean(same)), 3) if same else None}
+
+
+def campaign_report(campaign, limit=50):
+    quality = controls.of(campaign.settings)
+    out = {"settings": quality, "answer_cap": controls.answer_cap(quality, campaign.tasks_total, campaign.redundancy)}
+    agg = batch.consensus(campaign, influence=True)
+    name = lambda cid: pseudonym(campaign.id, cid)  # noqa: E731
+    if agg is not None:
+        data = batch.CampaignAnswers(campaign)
+        out["clusters"] = [{"members": [name(m) for m in members], "size": len(members),
+                            **_cluster_evidence(data, members)} for members in agg["clusters"]]
+        out["influence"] = [{**row, "contributors": [name(m) for m in row["contributors"]]}
+                            for row in agg["influence"][:limit]]
+        results = agg["results"].values()
+        out["decided"] = sum(1 for r in results if r["decided"])
+        out["results"] = len(agg["results"])
+    parts = db.session.execute(select(Participation).where(Participation.campaign_id == campaign.id)).scalars().all()
+    out["fast"] = [{"contributor": name(p.contributor_id), "fast_answers": p.fast_count, "answers": p.answer_count}
+                   for p in parts if p.fast_count >= quality["fast_flag_after"]]
+    out["gold"] = sorted(({"contributor": name(p.contributor_id), "gold_answers": p.gold_total,
+                           "reliability": round((0.5 + p.gold_correct) / (1 + p.gold_total), 3)}
+                          for p in parts if p.gold_total), key=lambda g: g["reliability"])[:limit]
+    return out

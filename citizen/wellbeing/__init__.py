@@ -1,0 +1,14 @@
+"""Volunteer wellbeing: content ratings, consent, blurred images, flags and the exposure budget.
+
+The rules live in the plain `content_warnings` library; this package stores what they need (ratings,
+preferences, flags, views) and applies them where citizen hands out tasks:
+
+- `ratings`   turns organiser and import input into ratings (no database).
+- `bits`      a task's rating as bits on Task.content_bits, so the scheduler's one SQL pick leaves out what a
+              contributor must not be shown.
+- `models`    ContentRating (re-ratings, review state, blurred copies), ContentFlag, ContentPreference,
+              ContentView.
+- `services`  campaign and task ratings, preferences, flags, views and the budget.
+- `serving`   the scheduler's gate, the task JSON shield, reveal, blurred derivatives, shielded_image.
+- `views`     the preferences page and the JSON API.
+"""

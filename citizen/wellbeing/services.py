@@ -1,0 +1,354 @@
+"""Wellbeing services: task ratings (on import, by moderators, by flags), preferences, views and the budget.
+
+Services change state and flush; the request commits. Reading what a contributor may be shown, and showing it,
+is in citizen.wellbeing.serving.
+"""
+from datetime import timedelta
+from typing import NamedTuple
+
+from flask import current_app, g
+from flask_babel import gettext as _
+from sqlalchemy import bindparam, delete, exists, select, update
+
+from citizen.accounts.models import utcnow
+from citizen.campaigns.hot_sql import insert_ignoring
+from citizen.campaigns.models import Assignment, Campaign, Task
+from citizen.errors import Conflict, Forbidden, InvalidInput, NotAssigned, NotFound, Unauthorized
+from citizen.extensions import db
+from citizen.wellbeing import bits
+from citizen.wellbeing.models import WITHHELD, ContentFlag, ContentPreference, ContentRating, ContentView
+from citizen.wellbeing.ratings import (CATEGORY_CHOICES, DEFAULT_FLAG_THRESHOLD, RATING_KEY, SETTINGS_KEY,
+                                       campaign_rating, clean_campaign_rating, parse_rating)
+from content_warnings import (Action, BudgetPolicy, Category, FlagPolicy, Preferences, Rating, Rerating,
+                              Sensitivity, assess, break_text, rerate)
+
+
+# --- campaigns -------------------------------------------------------------------------------------------
+
+def is_active(settings):
+    """Whether the campaign has content that is rated, flagged or declared sensitive: only then do the
+    scheduler and the task JSON consult wellbeing at all (one dict lookup for every other campaign)."""
+    return bool(((settings or {}).get(SETTINGS_KEY) or {}).get("active"))
+
+
+def _set_campaign_flags(campaign, **flags):
+    current = dict((campaign.settings or {}).get(SETTINGS_KEY) or clean_campaign_rating(None))
+    if all(current.get(k) == v for k, v in flags.items()):
+        return
+    campaign.settings = {**(campaign.settings or {}), SETTINGS_KEY: {**current, **flags}}
+
+
+def prepare_import(campaign, values):
+    """Set content_bits on task rows about to be inserted: a row's own rating (import columns) or the
+    campaign's."""
+    base = bits.rating_bits(campaign_rating(campaign.settings))
+    for v in values:
+        own = v["payload"].get(RATING_KEY)
+        v["content_bits"] = bits.OWN | bits.rating_bits(Rating.from_dict(own)) if own else base
+
+
+def after_import(campaign, values):
+    """Mark the campaign as having rated content when it does, and make the blurred copies of its images."""
+    rated = any(v["content_bits"] & ~bits.OWN for v in values)
+    own = any(v["content_bits"] & bits.OWN for v in values)
+    if rated or own:
+        wb = (campaign.settings or {}).get(SETTINGS_KEY) or {}
+        _set_campaign_flags(campaign, active=bool(wb.get("active") or rated), mixed=bool(wb.get("mixed") or own))
+        db.session.flush()
+    if any(v["content_bits"] & bits.BLURRABLE for v in values):
+        from citizen.wellbeing import blurring
+        blurring.prepare(campaign)
+
+
+def after_campaign_update(campaign):
+    """The organiser saved the campaign (its settings were rebuilt from the form): tasks without a rating of
+    their own take the campaign's, and the campaign's flags are worked out again from its tasks."""
+    rating = campaign_rating(campaign.settings)
+    base = bits.rating_bits(rating)
+    db.session.execute(update(Task).where(Task.campaign_id == campaign.id, Task.content_bits != base,
+                                          Task.content_bits.op("&")(bits.OWN) == 0).values(content_bits=base))
+    # Tasks under review whose rating is still the campaign's follow it too.
+    rows = db.session.execute(select(ContentRating.task_id, ContentRating.review_level).where(
+        ContentRating.campaign_id == campaign.id, ContentRating.level.is_(None),
+        ContentRating.review_level.is_not(None))).all()
+    for task_id, review_level in rows:
+        payload = db.session.execute(select(Task.payload).where(Task.id == task_id)).scalar_one()
+        own = payload.get(RATING_KEY)
+        current = Rating.from_dict(own) if own else rating
+        db.session.execute(update(Task).where(Task.id == task_id).values(
+            content_bits=bits.OWN | bits.rating_bits(current, review_level)))
+    in_campaign = Task.campaign_id == campaign.id
+    rated = base != 0 or db.session.execute(select(exists().where(
+        in_campaign, Task.content_bits.not_in([0, bits.OWN])))).scalar() or db.session.execute(
+        select(exists().where(ContentFlag.campaign_id == campaign.id))).scalar()
+    mixed = db.session.execute(select(exists().where(in_campaign, Task.content_bits.op("&")(bits.OWN) != 0))).scalar()
+    _set_campaign_flags(campaign, active=bool(rated), mixed=bool(mixed))
+    if base & bits.BLURRABLE:
+        from citizen.wellbeing import blurring
+        blurring.prepare(campaign)
+
+
+# --- one task's rating -----------------------------------------------------------------------------------
+
+class ItemState(NamedTuple):
+    """A task's current rating, the level it is under review at (or None), and its blurred copies."""
+    rating: Rating
+    review_level: Sensitivity | None
+    blurred: dict
+
+    @property
+    def rerating(self):
+        """The state as content_warnings' Rerating, for decide_under_review."""
+        review = self.review_level if self.review_level is not None else self.rating.level
+        return Rerating(None, review > self.rating.level, self.rating, max(review, self.rating.level), 0)
+
+    @property
+    def shown_level(self):
+        return max(self.rating.level, self.review_level or Sensitivity.NONE)
+
+
+RATING_ROW = select(ContentRating.level, ContentRating.categories, ContentRating.custom_label,
+                    ContentRating.review_level, ContentRating.blurred).where(ContentRating.task_id == bindparam("tid"))
+
+
+def item_state(settings, payload, row):
+    """The rating that applies: a re-rating, else the import row's, else the campaign's."""
+    if row is not None and row.level is not None:
+        rating = Rating.parse(row.level, row.categories or (), row.custom_label)
+    elif (payload or {}).get(RATING_KEY):
+        rating = Rating.from_dict(payload[RATING_KEY])
+    else:
+        rating = campaign_rating(settings)
+    review = Sensitivity(row.review_level) if row is not None and row.review_level is not None else None
+    return ItemState(rating, review, dict(row.blurred or {}) if row is not None else {})
+
+
+def load_item_state(settings, task_id, payload):
+    return item_state(settings, payload, db.session.execute(RATING_ROW, {"tid": task_id}).first())
+
+
+def _task_and_campaign(task_id):
+    row = db.session.execute(select(Task, Campaign).join(Campaign, Campaign.id == Task.campaign_id)
+                             .where(Task.id == task_id)).first()
+    if row is None:
+        raise NotFound(_("There is no such task."))
+    return row
+
+
+def rating_row(task_id, campaign_id):
+    """The task's ContentRating, created empty when it has none (safe against a concurrent creator)."""
+    values = {"task_id": task_id, "campaign_id": campaign_id, "categories": [], "blurred": {}}
+    db.session.execute(insert_ignoring(ContentRating.__table__, values), values)
+    return db.session.get(ContentRating, task_id)
+
+
+def _after_rating_change(task, campaign, row):
+    state = item_state(campaign.settings, task.payload, row)
+    task.content_bits = bits.OWN | bits.rating_bits(state.rating, state.review_level)
+    # Whoever it was turned away from is reconsidered under the new rating.
+    db.session.execute(delete(Assignment).where(Assignment.state == WITHHELD, Assignment.task_id == task.id))
+    _set_campaign_flags(campaign, active=True, mixed=True)
+    db.session.flush()
+    if task.content_bits & bits.BLURRABLE:
+        from citizen.wellbeing import blurring
+        blurring.blur_task(task, campaign)
+    return state
+
+
+def can_moderate(user, organisation_id):
+    return bool(user is not None and getattr(user, "is_authenticated", False) and (
+        user.can_organise(organisation_id) or "moderator" in user.role_in(organisation_id)))
+
+
+def rate_task(task_id, user, data):
+    """A moderator's or organiser's rating of one task: it replaces any earlier rating, settles the task's
+    review (flags made before now no longer count) and applies at once."""
+    task, campaign = _task_and_campaign(task_id)
+    if user is None:
+        raise Unauthorized(_("Sign in, or send a moderator's API token."))
+    if not can_moderate(user, campaign.organisation_id):
+        raise Forbidden(_("Only the organisers and moderators of this campaign can rate its items."))
+    if data.get("level") in (None, ""):
+        raise InvalidInput(_("Give the level: none, mild, graphic or extreme."),
+                           details=[{"field": "level", "message": _("missing")}])
+    try:
+        rating = parse_rating(data.get("level"), data.get("categories"), data.get("custom_label"))
+    except ValueError as exc:
+        raise InvalidInput(str(exc), details=[{"field": "level", "message": str(exc)}]) from None
+    now = utcnow()
+    row = rating_row(task.id, campaign.id)
+    row.level, row.categories, row.custom_label = int(rating.level), rating.to_dict()["categories"], rating.custom_label
+    row.source, row.rated_by_id, row.rated_at = "moderator", user.id, now
+    row.review_level, row.flags_after = None, now
+    _after_rating_change(task, campaign, row)
+    return {"task_id": task.id, "rating": rating.to_dict(), "source": "moderator", "under_review": False}
+
+
+def flag_task(task_id, contributor_id, data):
+    """A volunteer says an item is more upsetting than rated. One flag per contributor and task. The item is
+    withheld, pending review, from volunteers who did not consent to the suggested level; enough flags (the
+    campaign's threshold) re-rate it (content_warnings.rerate)."""
+    try:
+        level = Sensitivity.parse(data.get("level"))
+    except ValueError:
+        level = Sensitivity.NONE
+    if level == Sensitivity.NONE:
+        message = _("Say how upsetting it is: mild, graphic or extreme.")
+        raise InvalidInput(message, details=[{"field": "level", "message": message}])
+    task, campaign = _task_and_campaign(task_id)
+    handed = db.session.execute(select(Assignment.state).where(
+        Assignment.contributor_id == contributor_id, Assignment.task_id == task.id)).scalar()
+    if handed in (None, WITHHELD):
+        raise NotAssigned(_("You can report items you were shown."))
+    row = db.session.get(ContentRating, task.id)
+    state = item_state(campaign.settings, task.payload, row)
+    if level <= state.rating.level:
+        message = _("This item is already rated %(level)s. A report says it is more upsetting than that.",
+                    level=state.rating.level.label)
+        raise InvalidInput(message, details=[{"field": "level", "message": message}])
+    if db.session.execute(select(ContentFlag.id).where(ContentFlag.task_id == task.id,
+                                                       ContentFlag.contributor_id == contributor_id)).first():
+        raise Conflict(_("You have already reported this item. Thank you."), code="already_flagged")
+    now = utcnow()
+    db.session.add(ContentFlag(task_id=task.id, campaign_id=campaign.id, contributor_id=contributor_id,
+                               level=int(level), note=str(data.get("note") or "")[:500], created_at=now))
+    db.session.flush()
+    row = rating_row(task.id, campaign.id)
+    query = select(ContentFlag.contributor_id, ContentFlag.level).where(ContentFlag.task_id == task.id)
+    if row.flags_after is not None:
+        query = query.where(ContentFlag.created_at > row.flags_after)
+    threshold = ((campaign.settings or {}).get(SETTINGS_KEY) or {}).get("flag_threshold", DEFAULT_FLAG_THRESHOLD)
+    outcome = rerate(state.rating, db.session.execute(query).all(), FlagPolicy(int(threshold)))
+    if outcome.new_rating is not None:
+        new = outcome.new_rating
+        row.level, row.categories, row.custom_label = int(new.level), new.to_dict()["categories"], new.custom_label
+        row.source, row.rated_at = "flags", now
+    row.review_level = int(outcome.review_level) if outcome.withheld else None
+    _after_rating_change(task, campaign, row)
+    return {"task_id": task.id, "flagged": level.label, "rating": outcome.rating.to_dict(),
+            "re_rated": outcome.new_rating is not None, "under_review": outcome.withheld,
+            "review_level": outcome.review_level.label if outcome.withheld else None}
+
+
+def under_review(campaign_id, limit=100):
+    """Tasks of a campaign that flags put under review, oldest first: what a moderator queue lists."""
+    return db.session.execute(select(ContentRating).where(ContentRating.campaign_id == campaign_id,
+                                                          ContentRating.review_level.is_not(None))
+                              .order_by(ContentRating.task_id).limit(limit)).scalars().all()
+
+
+# --- preferences -----------------------------------------------------------------------------------------
+
+def _memo(name):
+    return g.setdefault("wellbeing_" + name, {})
+
+
+def preferences(contributor_id):
+    """A contributor's consent (defaults when they never chose)."""
+    memo = _memo("preferences")
+    if contributor_id not in memo:
+        row = db.session.get(ContentPreference, contributor_id) if contributor_id is not None else None
+        memo[contributor_id] = Preferences.from_dict({"choices": row.choices, "extreme_opt_in": row.extreme_opt_in}
+                                                     if row else None)
+    return memo[contributor_id]
+
+
+def clean_preferences(data):
+    """Validate {"choices": {category: show|blur|withhold}, "extreme_opt_in": bool}; a category not given
+    takes the default (blur with a reveal). Raises InvalidInput naming every bad field."""
+    data = data if isinstance(data, dict) else {}
+    choices, errors = {}, []
+    raw = data.get("choices") or {}
+    if not isinstance(raw, dict):
+        raw, errors = {}, [{"field": "choices", "message": _("choices must map each category to show, blur or withhold")}]
+    for name, action in raw.items():
+        try:
+            category = Category.parse(name)
+        except ValueError:
+            errors.append({"field": f"choices.{name}", "message": _("Unknown category: %(name)s", name=name)})
+            continue
+        try:
+            choices[category] = Action.parse(action)
+        except ValueError:
+            errors.append({"field": f"choices.{name}", "message": _("Choose show, blur or withhold.")})
+    opt_in = data.get("extreme_opt_in", False)
+    if not isinstance(opt_in, bool):
+        errors.append({"field": "extreme_opt_in", "message": _("extreme_opt_in must be true or false")})
+    if errors:
+        raise InvalidInput(errors[0]["message"], details=errors)
+    return Preferences(choices, opt_in)
+
+
+def save_preferences(contributor_id, data):
+    """Store a contributor's consent; items turned away from them are reconsidered, and tasks they hold that
+    the new settings withhold are given back."""
+    prefs = clean_preferences(data)
+    row = db.session.get(ContentPreference, contributor_id)
+    if row is None:
+        row = ContentPreference(contributor_id=contributor_id)
+        db.session.add(row)
+    row.choices, row.extreme_opt_in, row.updated_at = prefs.to_dict()["choices"], prefs.extreme_opt_in, utcnow()
+    db.session.execute(delete(Assignment).where(Assignment.contributor_id == contributor_id,
+                                                Assignment.state == WITHHELD))
+    db.session.flush()
+    _memo("preferences")[contributor_id] = prefs
+    from citizen.wellbeing import serving
+    serving.recheck_leases(contributor_id)
+    return prefs
+
+
+def preferences_json(prefs):
+    return {"choices": {c.value: (prefs.choice_for(c) or Action.BLUR).value for c in Category},
+            "extreme_opt_in": prefs.extreme_opt_in,
+            "categories": [{"value": value, "label": str(label)} for value, label in CATEGORY_CHOICES]}
+
+
+# --- views and the exposure budget -----------------------------------------------------------------------
+
+def policy():
+    """The exposure budget from config WELLBEING_BUDGET (break_after, hard_limit, window_minutes,
+    cooldown_minutes; the library's defaults for what is not set)."""
+    app = current_app._get_current_object()
+    cached = app.extensions.get("citizen.wellbeing_policy")
+    if cached is None:
+        cfg = app.config.get("WELLBEING_BUDGET") or {}
+        kwargs = {k: float(cfg[k]) for k in ("break_after", "hard_limit") if k in cfg}
+        kwargs.update({k[:-8]: timedelta(minutes=float(cfg[k])) for k in ("window_minutes", "cooldown_minutes")
+                       if k in cfg})
+        cached = app.extensions["citizen.wellbeing_policy"] = BudgetPolicy(**kwargs)
+    return cached
+
+
+def record_view(contributor_id, task_id, level, revealed, now=None):
+    """A contributor saw a sensitive item (once per item counts)."""
+    values = {"contributor_id": contributor_id, "task_id": task_id, "level": int(level), "revealed": revealed,
+              "viewed_at": now or utcnow()}
+    inserted = db.session.execute(insert_ignoring(ContentView.__table__, values), values).rowcount
+    _memo("budget").pop(contributor_id, None)
+    return bool(inserted)
+
+
+def has_viewed(contributor_id, task_id):
+    return db.session.execute(select(ContentView.id).where(ContentView.contributor_id == contributor_id,
+                                                           ContentView.task_id == task_id)).first() is not None
+
+
+def budget(contributor_id, now=None):
+    """The contributor's exposure budget now (content_warnings.assess over their recent views)."""
+    memo = _memo("budget")
+    if contributor_id not in memo:
+        now = now or utcnow()
+        pol = policy()
+        since = now - 2 * (pol.window + pol.cooldown)
+        views = db.session.execute(
+            select(ContentView.viewed_at, ContentView.level)
+            .where(ContentView.contributor_id == contributor_id, ContentView.viewed_at >= since)
+            .order_by(ContentView.viewed_at.desc()).limit(500)).all()
+        memo[contributor_id] = assess([(at, Sensitivity(level)) for at, level in views], now, pol)
+    return memo[contributor_id]
+
+
+def budget_json(state):
+    return {"load": state.load, "suggest_break": state.suggest_break or state.paused, "paused": state.paused,
+            "until": state.pause_sensitive_until.isoformat() + "Z" if state.paused else None,
+            "message": break_text(state, _)}

@@ -1,0 +1,213 @@
+"""What a contributor is shown of a sensitive task: the scheduler's gate, the task JSON, the reveal.
+
+- `gate` is consulted by the scheduler for campaigns with rated content only (a campaign flag, read from the
+  settings it already has). Its SQL mask leaves out, in the pick itself, whatever the contributor's consent or
+  exposure budget withholds; a leased task is then checked once more against its full rating and review state
+  (`turns_away`), which also catches the cases bits cannot express.
+- `shield_task` turns the kind's task JSON into what this contributor may see: for a blur, the blurred copy's
+  URL, the warning and a reveal URL, and never the original; a warning line for items shown as they are.
+- `reveal` hands over the original after consent and counts the view against the budget.
+- `shielded_image` is the same decision for a moderator's queue (citizen has no queue yet: it calls this).
+"""
+from flask import g, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from citizen.accounts.models import utcnow
+from citizen.campaigns import hot_sql as q
+from citizen.campaigns.kinds import get_kind
+from citizen.campaigns.models import LEASED, Assignment, Campaign, Participation, Task
+from citizen.errors import Conflict, Forbidden, NotAssigned
+from citizen.extensions import db
+from citizen.wellbeing import bits, blurring, services
+from citizen.wellbeing.models import WITHHELD
+from citizen.wellbeing.ratings import SETTINGS_KEY, campaign_rating
+from content_warnings import Action, Sensitivity, decide, decide_under_review
+
+SENSITIVE_KEYS = ("image_url", "text", "pages")  # what a blur holds back until the reveal
+
+
+def _items():
+    return g.setdefault("wellbeing_items", {})
+
+
+class Gate:
+    """The scheduler's view of one contributor in one campaign with rated content."""
+
+    def __init__(self, campaign, contributor_id, prefs, state):
+        self.campaign, self.contributor_id, self.prefs, self.budget = campaign, contributor_id, prefs, state
+        self.mask = bits.withheld_mask(prefs, state.paused_levels if state.paused else ())
+        wb = (campaign.settings or {}).get(SETTINGS_KEY) or {}
+        # Every task carries the campaign's bits unless some have their own: then one comparison says all.
+        self.nothing_to_serve = not wb.get("mixed") and bool(bits.rating_bits(campaign_rating(campaign.settings))
+                                                             & self.mask)
+
+    def lease(self, conn, params, exclude):
+        """The pick and lease, leaving out the tasks this contributor must not be shown."""
+        params = {**params, "withheld": self.mask}
+        if exclude:
+            return conn.execute(q.LEASE_NEXT_CONTENT_EXCLUDING, {**params, "exclude": exclude}).first()
+        return conn.execute(q.LEASE_NEXT_CONTENT, params).first()
+
+    def turns_away(self, conn, task_id, payload, held=False):
+        """Check a task just leased (or held) against its full rating. True when it must not be served: the
+        slot is given back and, when the reason lasts (consent, review), the task is marked withheld for this
+        contributor so the pick passes it by. A held task is only taken back for a lasting reason."""
+        state = services.load_item_state(self.campaign.settings, task_id, payload)
+        decision = decide_under_review(self.prefs, state.rerating, _)
+        if decision.served and (held or self.budget.allows(decision.rating.level)):
+            _items()[task_id] = (state, decision)
+            return False
+        lasting = not decision.served
+        if held:
+            if lasting:
+                withdraw(conn, self.contributor_id, task_id, self.campaign.id)
+            return lasting
+        conn.execute(q.RELEASE, {"tid": task_id})
+        if lasting:
+            now = utcnow()
+            row = {"contributor_id": self.contributor_id, "task_id": task_id, "campaign_id": self.campaign.id,
+                   "state": WITHHELD, "leased_at": now, "expires_at": now}
+            conn.execute(q.insert_ignoring(q.AS, row), row)
+        return True
+
+
+def gate(conn, campaign, contributor_id, now):
+    """A Gate for this contributor, or None when the campaign has no rated content (the common case)."""
+    if not services.is_active(campaign.settings):
+        return None
+    return Gate(campaign, contributor_id, services.preferences(contributor_id),
+                services.budget(contributor_id, now))
+
+
+def withdraw(conn, contributor_id, task_id, campaign_id):
+    """Take back a task a contributor holds (a live lease) that they must no longer be shown."""
+    conn.execute(select(Task.id).where(Task.id == task_id).with_for_update())  # lock order: task first
+    moved = conn.execute(update(Assignment).where(
+        Assignment.contributor_id == contributor_id, Assignment.task_id == task_id, Assignment.state == LEASED)
+        .values(state=WITHHELD)).rowcount
+    if moved:
+        conn.execute(q.RELEASE, {"tid": task_id})
+        conn.execute(update(Participation).where(Participation.contributor_id == contributor_id,
+                                                 Participation.campaign_id == campaign_id)
+                     .values(leases=Participation.leases - 1))
+
+
+def recheck_leases(contributor_id):
+    """After a change of preferences: give back the live leases the new settings withhold."""
+    now = utcnow()
+    rows = db.session.execute(
+        select(Assignment.task_id, Task.payload, Campaign.id, Campaign.settings)
+        .join(Task, Task.id == Assignment.task_id).join(Campaign, Campaign.id == Assignment.campaign_id)
+        .where(Assignment.contributor_id == contributor_id, Assignment.state == LEASED,
+               Assignment.expires_at > now)).all()
+    prefs = services.preferences(contributor_id)
+    for task_id, payload, campaign_id, settings in rows:
+        if services.is_active(settings):
+            state = services.load_item_state(settings, task_id, payload)
+            if not decide_under_review(prefs, state.rerating).served:
+                withdraw(db.session.connection(), contributor_id, task_id, campaign_id)
+
+
+def _decision(campaign, contributor_id, task_id, payload=None):
+    memo = _items().get(task_id)
+    if memo is None:
+        if payload is None:
+            payload = db.session.execute(select(Task.payload).where(Task.id == task_id)).scalar_one()
+        state = services.load_item_state(campaign.settings, task_id, payload)
+        memo = (state, decide_under_review(services.preferences(contributor_id), state.rerating, _))
+    return memo
+
+
+def _content_json(state, decision):
+    rating = decision.rating
+    return {"level": rating.level.label, "categories": [c.value for c in rating.ordered_categories()],
+            "custom_label": rating.custom_label, "under_review": state.review_level is not None}
+
+
+def _blur(out, task_id, campaign_id, state):
+    """Replace what the blur holds back (images by their blurred copies; texts dropped)."""
+    copies = blurring.ensure_blurred(task_id, campaign_id, blurring.image_urls(out), state.blurred)
+    image = out.get("image_url")
+    if image:
+        out["image_url"] = out["blurred_url"] = copies.get(image, blurring.PLACEHOLDER)
+    if out.get("pages"):
+        out["pages"] = [{**p, "image_url": copies.get(p.get("image_url"), blurring.PLACEHOLDER)}
+                        if isinstance(p, dict) and p.get("image_url") else p for p in out["pages"]]
+    had_text = out.pop("text", None) is not None
+    out.update(blurred=True, reveal_url=url_for("wellbeing_api.reveal", task_id=task_id),
+               reveal_label=_("Show the image") if image or out.get("pages") or not had_text else _("Show the text"))
+
+
+def shield_task(campaign, contributor_id, body):
+    """The task JSON `body` (built from the kind's task_json) as this contributor may see it. Unchanged for
+    campaigns without rated content. Records the view of an item shown with a warning. Call it before the
+    request commits."""
+    if not services.is_active(campaign.settings):
+        return body
+    now = utcnow()
+    task_id = body["id"]
+    state, decision = _decision(campaign, contributor_id, task_id)
+    out = dict(body)
+    if not decision.served:  # the gate turns these away; never send one anyway
+        for key in SENSITIVE_KEYS:
+            out.pop(key, None)
+        out["withheld"] = True
+    level = decision.rating.level
+    if level > Sensitivity.NONE:
+        out.update(warning=decision.warning, content=_content_json(state, decision))
+        if decision.action is Action.BLUR:
+            _blur(out, task_id, campaign.id, state)
+            out["hint"] = decision.hint(_)
+        elif decision.action is Action.SHOW:
+            services.record_view(contributor_id, task_id, level, False, now)
+    out["budget"] = services.budget_json(services.budget(contributor_id, now))
+    return out
+
+
+def reveal(task_id, contributor_id, user=None):
+    """The original of a blurred item, for a contributor it was handed to (or a moderator of its campaign),
+    and the view counted against their budget. Raises NotAssigned, Forbidden (withheld) or Conflict (paused)."""
+    task, campaign = services._task_and_campaign(task_id)
+    moderator = services.can_moderate(user, campaign.organisation_id)
+    handed = db.session.execute(select(Assignment.state).where(
+        Assignment.contributor_id == contributor_id, Assignment.task_id == task.id)).scalar()
+    if not moderator and handed in (None, WITHHELD):
+        raise NotAssigned()
+    state = services.load_item_state(campaign.settings, task.id, task.payload)
+    prefs = services.preferences(contributor_id)
+    decision = (decide(prefs, state.rating.with_level(state.shown_level), _) if moderator
+                else decide_under_review(prefs, state.rerating, _))
+    if not decision.served:
+        raise Forbidden(_("This item is not shown to you because of your content settings."))
+    now = utcnow()
+    level = decision.rating.level
+    if not moderator and not services.budget(contributor_id, now).allows(level) \
+            and not services.has_viewed(contributor_id, task.id):
+        raise Conflict(services.budget_json(services.budget(contributor_id, now))["message"], code="paused")
+    original = get_kind(campaign.kind).task_json(task.payload, campaign.settings)
+    shown = {key: original[key] for key in SENSITIVE_KEYS if key in original}
+    if level > Sensitivity.NONE:
+        services.record_view(contributor_id, task.id, level, True, now)
+    return {"task_id": task.id, "image_url": shown.get("image_url"), "reveal": shown,
+            "budget": services.budget_json(services.budget(contributor_id, now))}
+
+
+def shielded_image(task, contributor_id):
+    """What a moderator's queue shows of `task`'s image for this moderator (a Task row): the same consent
+    rules as for volunteers, applied at the level the item is rated or claimed to be (a flagged item is not
+    withheld from the person who reviews it, unless their own settings withhold that level).
+
+    Returns {"action", "image_url" (the blurred copy for a blur, None when withheld), "warning", "reveal_url"}.
+    """
+    campaign = db.session.get(Campaign, task.campaign_id)
+    state = services.load_item_state(campaign.settings, task.id, task.payload)
+    decision = decide(services.preferences(contributor_id), state.rating.with_level(state.shown_level), _)
+    urls = blurring.image_urls(get_kind(campaign.kind).task_json(task.payload, campaign.settings))
+    out = {"action": decision.action.value, "warning": decision.warning, "image_url": None, "reveal_url": None}
+    if decision.action is Action.SHOW:
+        out["image_url"] = urls[0] if urls else None
+    elif decision.action is Action.BLUR and urls:
+        copies = blurring.ensure_blurred(task.id, campaign.id, urls[:1], state.blurred)
+        out.update(image_url=copies[urls[0]], reveal_url=url_for("wellbeing_api.reveal", task_id=task.id))
+    return out

@@ -1,0 +1,156 @@
+"""PDF transcription in real Chromium: a guest transcribes two pages of an expense-report PDF (one
+with the keyboard only), their answer is the third on a page and makes its total verified, and the
+organiser's results table shows it. Screenshots of the work page at desktop and phone sizes are
+kept with pytest-playwright's artefacts: test-results/<test>/ (or --output DIR)."""
+import os
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from citizen import demo_documents
+from citizen.campaigns import results as results_svc
+from citizen.campaigns import services as campaigns
+from citizen.campaigns.models import Answer, Task
+from citizen.extensions import db
+from tests.browser.conftest import PHONE
+from tests.browser.test_organiser import sign_in
+
+pytestmark = pytest.mark.browser
+
+DESKTOP = {"width": 1280, "height": 800}
+PASSWORD = "a-known-password"
+# Ready to work: the page image has arrived and the form can be used.
+READY = """() => !!document.querySelector('#tx-submit:not([disabled])') &&
+  [...document.querySelectorAll('#tx-map img.leaflet-image-layer')].some(img => img.complete && img.naturalWidth > 0)"""
+
+
+@pytest.fixture
+def expenses(app, org, make_user):
+    """A published campaign of two report pages, each already answered twice elsewhere with totals
+    that disagree; returns (slug, organiser e-mail)."""
+    user = make_user(email="olu@example.org", role="organiser", password=PASSWORD, name="Olu")
+    c = campaigns.create_campaign(org.id, user, {
+        "title": "Transcribe expense reports", "kind": "transcription", "redundancy": 3,
+        "settings": {"fields": demo_documents.FIELDS, "agree": 2, "max_answers": 5},
+        "quality": {"min_ms": 0}})  # a test types faster than a person reads: every answer counts
+    campaigns.import_tasks(c, "expenses.pdf", demo_documents.expense_pdf(demo_documents.REPORTS[:2]))
+    campaigns.publish(c)
+    tasks = db.session.execute(select(Task.id, Task.payload).where(Task.campaign_id == c.id)).all()
+    paper = []
+    for task_id, payload in tasks:
+        report = demo_documents.REPORTS[payload["page"] - 1]
+        for who, total in (("sheet-a", "365.80"), ("sheet-b", "365.00")):
+            paper.append({"task_id": task_id, "contributor": who, "value": {"fields": {
+                "employee": report["employee"], "date": report["date"], "total": total, "category": "Travel",
+                "approver": report["approver"] or None}}})
+    results_svc.import_answers(c, paper)
+    db.session.commit()
+    slug, email = c.slug, user.email
+    db.session.close()  # SQLite: a session left in a transaction would hold the write lock
+    return slug, email
+
+
+def shoot(page, output_path, name):
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(300)
+    os.makedirs(output_path, exist_ok=True)
+    path = os.path.join(output_path, f"{name}.png")
+    page.screenshot(path=path)
+    print("screenshot:", path)
+
+
+def shown_page(page):
+    return page.locator("#tx-where").inner_text()
+
+
+def test_guest_transcribes_two_pages_and_verifies_a_total(page, expenses, output_path, browser):
+    slug, email = expenses
+    page.set_viewport_size(DESKTOP)
+    page.goto(f"/campaigns/{slug}/work")
+    page.wait_for_function(READY)
+    expect(page.get_by_label("Employee")).to_be_focused()  # keyboard users type at once
+    expect(page.locator("#tx-map path.leaflet-interactive, #tx-map path")).to_have_count(5)  # the fields' regions
+    form, image = page.locator("#tx-form").bounding_box(), page.locator("#tx-map").bounding_box()
+    assert form["x"] >= image["x"] + image["width"] - 1, (form, image)  # beside the page on a desktop
+    shoot(page, output_path, "work-transcription-desktop")
+    first = shown_page(page)
+    report = demo_documents.REPORTS[int(first.rsplit(" ", 1)[1]) - 1]
+
+    # Keyboard only: type, Tab to the next field, Space ticks "not on this page", Enter sends.
+    kb = page.keyboard
+    kb.type(report["employee"])
+    kb.press("Tab")
+    kb.type(report["date"])
+    kb.press("Tab")
+    kb.type("365,80")
+    kb.press("Tab")
+    kb.type("T")  # a focused select jumps to the first choice starting with T: Travel
+    kb.press("Tab")
+    if report["approver"]:
+        kb.type(report["approver"])
+    else:
+        kb.press("Tab")
+        kb.press("Space")
+        expect(page.get_by_label("Approved by")).to_be_disabled()
+    kb.press("Enter")
+    expect(page.locator("#done-count")).to_have_text("1")
+    page.wait_for_function(f"prev => document.querySelector('#tx-where').textContent !== prev", arg=first)
+    page.wait_for_function(READY)
+    second = shown_page(page)
+    assert second != first
+
+    # The other page with the mouse; a mistake first: the server names the field.
+    other = demo_documents.REPORTS[int(second.rsplit(" ", 1)[1]) - 1]
+    page.get_by_label("Employee").fill(other["employee"])
+    page.get_by_label("Report date").fill("the 45th")
+    page.get_by_label("Total claimed").fill("365.80")
+    page.get_by_label("Main category").select_option("Travel")
+    if other["approver"]:
+        page.get_by_label("Approved by").fill(other["approver"])
+    else:
+        page.get_by_label("Not on this page").check()
+    page.get_by_role("button", name="Submit").click()
+    expect(page.locator("#message")).to_contain_text("Report date")
+    page.get_by_label("Report date").fill(other["date"])
+    page.get_by_role("button", name="Submit").click()
+    expect(page.locator("#done-count")).to_have_text("2")
+    expect(page.get_by_role("heading", name="All done here!")).to_be_visible()
+
+    rows = db.session.execute(select(Answer.value).where(Answer.source != "import")).scalars().all()
+    db.session.close()
+    assert sorted(v["fields"]["total"] for v in rows) == [365.8, 365.8]
+
+    # The organiser's results: the third answer made each total verified.
+    organiser = browser.new_context(base_url=page.url.split("/campaigns/")[0])
+    try:
+        op = organiser.new_page()
+        sign_in(op, email, PASSWORD)
+        op.goto(f"/organise/{slug}/")
+        table = op.locator("#results-table")
+        expect(table.locator("tbody tr")).to_have_count(2)
+        totals = table.locator("td[data-field=total]")
+        for i in range(2):
+            expect(totals.nth(i)).to_contain_text("365.8")
+            expect(totals.nth(i)).to_contain_text("verified")
+            expect(totals.nth(i)).to_have_class("tx-verified")
+        href = table.locator("tbody tr").first.locator("th a").get_attribute("href")
+        assert href.startswith("/media/") and href.endswith(".jpg")
+    finally:
+        organiser.close()
+
+
+def test_work_page_on_a_phone(phone, expenses, output_path):
+    slug, _email = expenses
+    phone.goto(f"/campaigns/{slug}/work")
+    phone.wait_for_function(READY)
+    width = PHONE["width"]
+    image, form = phone.locator("#tx-map").bounding_box(), phone.locator("#tx-form").bounding_box()
+    assert image["width"] >= width * 0.9 and image["height"] >= 300, image
+    assert form["y"] >= image["y"] + image["height"] - 1  # the form below the page
+    assert phone.evaluate("document.documentElement.scrollWidth") <= width
+    expect(phone.get_by_label("Employee")).not_to_be_focused()  # no keyboard popping up over the page
+    shoot(phone, output_path, "work-transcription-phone")
+    phone.get_by_label("Employee").scroll_into_view_if_needed()
+    submit = phone.get_by_role("button", name="Submit").bounding_box()
+    assert submit["height"] >= 44 and submit["width"] >= width * 0.8
