@@ -87,6 +87,14 @@
     });
   }
 
+  // Known-answer (gold) tasks: a short, kind word, and the expert answer when it differs.
+  function goldFeedback(gold) {
+    if (!gold) return "";
+    if (gold.correct) return root.dataset.goldRight || "";
+    var label = current && current.labels && current.options ? current.labels[current.options.indexOf(gold.expected)] : null;
+    return (root.dataset.goldWrong || "").replace("%s", label || gold.expected);
+  }
+
   function submit(value) {
     if (busy || !current) return;
     busy = true;
@@ -95,7 +103,7 @@
     send(task, value, newKey(), 0).then(function (res) {
       if (res.status === 201 || res.status === 200) {
         count(res.body.done);
-        say(root.dataset.thanks || "", "ok");
+        say(goldFeedback(res.body.gold) || root.dataset.thanks || "", "ok");
         advance();
       } else if (res.status === 409 || res.status === 403) {
         say(res.body.message, "info");
