@@ -14,10 +14,9 @@ import json
 import math
 import statistics
 import sys
-import tempfile
 import time
 
-from citizen import create_app
+from benchmarks.common import fresh_app
 from citizen.accounts import services as accounts
 from citizen.campaigns import services as campaigns
 from citizen.campaigns.kinds import areas
@@ -41,12 +40,8 @@ def outline(km2, scale=1.0):
 
 
 def once(data, cell_km):
-    folder = tempfile.mkdtemp(prefix="citizen-grid-")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.db", "SECRET_KEY": "bench",
-                      "RATELIMIT_ENABLED": False, "MEDIA_FOLDER": folder})
+    app, _folder = fresh_app("grid")
     with app.app_context():
-        from flask_migrate import upgrade
-        upgrade()
         org = accounts.get_or_create_organisation("bench", "Bench")
         c = campaigns.create_campaign(org.id, None, {
             "title": "Grid", "kind": "deforestation", "redundancy": 3,

@@ -16,14 +16,14 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 import zipfile
 
 from fpdf import FPDF
 from sqlalchemy import func, select
 
-from citizen import create_app, demo_documents
+from benchmarks.common import fresh_app
+from citizen import demo_documents
 from citizen.accounts import services as accounts
 from citizen.campaigns import services as campaigns
 from citizen.campaigns import transcripts
@@ -53,12 +53,8 @@ def documents(n_docs, pages):
 
 
 def once(upload, pages):
-    folder = tempfile.mkdtemp(prefix="citizen-pdf-")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.db", "SECRET_KEY": "bench",
-                      "RATELIMIT_ENABLED": False, "MEDIA_FOLDER": folder, "JOBS_SYNC": True})
+    app, folder = fresh_app("pdf", JOBS_SYNC=True)
     with app.app_context():
-        from flask_migrate import upgrade
-        upgrade()
         org = accounts.get_or_create_organisation("bench", "Bench")
         c = campaigns.create_campaign(org.id, None, {"title": "PDF", "kind": "transcription", "redundancy": 3,
                                                      "settings": {"fields": demo_documents.FIELDS}})

@@ -20,17 +20,16 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 
 from sqlalchemy import insert, update
 
-from citizen import create_app
+from benchmarks.common import fresh_app
 from citizen.accounts import services as accounts
 from citizen.accounts.models import Contributor
 from citizen.campaigns import services as campaigns
-from citizen.campaigns.models import Answer, Campaign, Participation, Task
+from citizen.campaigns.models import Answer, Participation, Task
 from citizen.extensions import db
 
 FULL = [(5_000, 0, 3), (50_000, 500_000, 30), (1_000_000, 0, 3)]
@@ -49,12 +48,8 @@ def build(tasks, preloaded, redundancy, controls=True):
     """A migrated SQLite database with one published campaign, bulk-loaded (loading is not timed).
     With `controls`, the anti-skew controls are on as a new campaign has them (caps per contributor
     and per device signature, minimum time, gold tasks mixed in: 5 % of the tasks are gold)."""
-    folder = tempfile.mkdtemp(prefix="citizen-bench-")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.db", "SECRET_KEY": "bench",
-                      "RATELIMIT_ENABLED": False, "MEDIA_FOLDER": folder, "WTF_CSRF_ENABLED": False})
+    app, _folder = fresh_app("bench")
     with app.app_context():
-        from flask_migrate import upgrade
-        upgrade()
         org = accounts.get_or_create_organisation("bench", "Bench")
         c = campaigns.create_campaign(org.id, None, {
             "title": "Bench", "kind": "question", "redundancy": redundancy,

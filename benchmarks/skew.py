@@ -31,12 +31,11 @@ import json
 import os
 import random
 import sys
-import tempfile
 import uuid
 
 import numpy as np
 
-from citizen import create_app
+from benchmarks.common import fresh_app
 from citizen.accounts import services as accounts
 from citizen.campaigns import services as campaigns
 from citizen.campaigns.models import Answer, Campaign, Task
@@ -55,12 +54,8 @@ def load():
 
 
 def build(truth, gold):
-    folder = tempfile.mkdtemp(prefix="citizen-skew-")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/skew.db", "SECRET_KEY": "skew",
-                      "RATELIMIT_ENABLED": False, "MEDIA_FOLDER": folder, "WTF_CSRF_ENABLED": False})
+    app, _folder = fresh_app("skew")
     with app.app_context():
-        from flask_migrate import upgrade
-        upgrade()
         org = accounts.get_or_create_organisation("birds", "Bird watchers")
         user = accounts.register_user("organiser@example.org", "Organiser", "password123")
         accounts.grant(user, org, "organiser")
