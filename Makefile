@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 export FLASK_APP := citizen
 
-.PHONY: run test bench chromium clean
+.PHONY: run test bench chromium clean translations
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,15 +25,25 @@ chromium:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
 
 run: $(BIN)/.installed
+	$(BIN)/pybabel -q compile -d citizen/translations
 	$(BIN)/flask init-db
 	$(BIN)/flask demo
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 test: $(BIN)/.installed-dev chromium
+	$(BIN)/pybabel -q compile -d citizen/translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(BIN)/.installed-dev
 	$(BIN)/python -m benchmarks.serve
+
+# Refresh the message catalogues after changing texts: extract, merge into es/fr (then translate the new
+# entries in citizen/translations/<lang>/LC_MESSAGES/messages.po), compile. The .mo files are kept in the repo.
+translations: $(BIN)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k lazy_gettext --no-location --sort-output \
+	  --project citizen --copyright-holder "citizen contributors" -o citizen/translations/messages.pot .
+	$(BIN)/pybabel update -i citizen/translations/messages.pot -d citizen/translations -w 120 --no-fuzzy-matching
+	$(BIN)/pybabel compile -d citizen/translations
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

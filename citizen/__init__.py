@@ -2,7 +2,7 @@
 import os
 import secrets
 
-from flask import Flask, has_request_context, request
+from flask import Flask
 
 from citizen.config import Defaults, from_environment
 from citizen.extensions import babel, csrf, db, limiter, login, migrate, tune_sqlite
@@ -43,8 +43,9 @@ def create_app(test_config=None):
     limiter.init_app(app)
     # Services translate their messages, and they also run outside requests (CLI, demo, jobs, tests):
     # there the default locale applies instead of a "working outside of request context" crash.
-    babel.init_app(app, locale_selector=lambda: request.accept_languages.best_match(app.config["LANGUAGES"])
-                   if has_request_context() else None)
+    # In a request: the language chosen with ?lang=xx (kept in the session), else Accept-Language.
+    from citizen.engagement.languages import select_locale
+    babel.init_app(app, locale_selector=select_locale)
 
     from citizen.campaigns.kinds import load_kinds
     from citizen.jobs import models as _job_models  # noqa: F401  (the jobs table belongs to the schema)
@@ -55,14 +56,22 @@ def create_app(test_config=None):
     from citizen.api.views import bp as api_bp
     from citizen.campaigns.views import bp as campaigns_bp
     from citizen.campaigns.organise import bp as organise_bp
+    from citizen.exports.views import bp as exports_bp
     from citizen.wellbeing.views import api_bp as wellbeing_api_bp
     from citizen.wellbeing.views import bp as wellbeing_bp
+    from citizen.moderation.views import api_bp as moderation_api_bp
+    from citizen.moderation.views import bp as moderation_bp
     from citizen.cli import register_cli
 
-    for bp in (accounts_bp, api_bp, campaigns_bp, organise_bp, wellbeing_bp, wellbeing_api_bp):
+    for bp in (accounts_bp, api_bp, campaigns_bp, organise_bp, wellbeing_bp, wellbeing_api_bp, exports_bp):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)  # the API authenticates by bearer token; cookie callers are CSRF-checked in api.auth
     csrf.exempt(wellbeing_api_bp)
+    app.register_blueprint(moderation_bp)
+    app.register_blueprint(moderation_api_bp)
+    csrf.exempt(moderation_api_bp)  # bearer tokens; cookie callers are CSRF-checked in api.auth
+    from citizen.engagement.views import bp as engagement_bp
+    app.register_blueprint(engagement_bp)
     handlers.register(app)
     register_cli(app)
     return app

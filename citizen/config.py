@@ -12,7 +12,7 @@ class Defaults:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = 256 * 1024 * 1024  # a ZIP of drone photos
     BABEL_DEFAULT_LOCALE = "en"
-    LANGUAGES = ["en"]
+    LANGUAGES = ["en", "es", "fr"]  # citizen/translations/<code>/LC_MESSAGES/messages.po (and .mo)
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     GUEST_RATE_LIMIT = "30 per hour"
@@ -20,7 +20,8 @@ class Defaults:
     KINDS = ["citizen.campaigns.kinds.question:QuestionKind",
              "citizen.campaigns.kinds.deforestation:DeforestationKind",
              "citizen.campaigns.kinds.damage:DamageKind",
-             "citizen.campaigns.kinds.transcription:TranscriptionKind"]
+             "citizen.campaigns.kinds.transcription:TranscriptionKind",
+             "citizen.campaigns.kinds.search:SearchKind"]
     # A task handed to a volunteer is held for them this long before its slot is offered to others.
     LEASE_SECONDS = 15 * 60
     # How many tasks one contributor may hold at once in a campaign (the one shown and one prefetched).
@@ -42,6 +43,21 @@ class Defaults:
     WELLBEING_BUDGET = {}
     # Blurred copies for up to this many rated tasks are made during the import; more, in a job.
     WELLBEING_BLUR_SYNC = 20
+    # Moderation (citizen.moderation): escalation webhooks are tried this many times, waiting BACKOFF, 2x, 4x...
+    # seconds between tries; new suspensions reach other processes' hot path within SUSPENSION_REFRESH seconds;
+    # the queue page asks for new escalations every POLL_SECONDS.
+    MODERATION_WEBHOOK_ATTEMPTS = 5
+    MODERATION_WEBHOOK_BACKOFF = 2.0
+    MODERATION_WEBHOOK_TIMEOUT = 10
+    MODERATION_SUSPENSION_REFRESH = 2.0
+    MODERATION_POLL_SECONDS = 3
+    # E-mail of escalations (smtplib): nothing is sent while MAIL_SERVER is empty.
+    MAIL_SERVER = ""
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_FROM = "citizen@localhost"
 
 
 def from_environment(prefix="CITIZEN_"):

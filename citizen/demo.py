@@ -60,9 +60,12 @@ def load_demo(media_folder, n_images=40):
               "forest-clearings": lambda: _deforestation_campaign(org, organiser),
               "quake-damage": lambda: _damage_campaign(org, organiser),
               "graphic-damage-demo": lambda: _graphic_damage_campaign(org, organiser),
-              "expense-reports": lambda: _transcription_campaign(org, organiser)}
+              "expense-reports": lambda: _transcription_campaign(org, organiser),
+              "missing-hiker": lambda: _search_campaign(org, organiser)}
     existing = set(db.session.execute(select(Campaign.slug).where(Campaign.slug.in_(makers))).scalars())
     slugs = [make().slug for slug, make in makers.items() if slug not in existing]
+    from citizen.engagement.demo import load_history
+    slugs += [slug for slug in load_history(org, organiser) if slug not in slugs]  # answers, updates, a finished one
     if not slugs:
         return {"created": False}
     token = accounts.create_api_token(organiser, "demo")
@@ -166,6 +169,12 @@ def _graphic_damage_campaign(org, organiser):
     """Drone photos rated graphic, some with a drawn injured person: the content-warning flow (wellbeing)."""
     from citizen.wellbeing.demo import graphic_damage_campaign
     return graphic_damage_campaign(org, organiser, bounds=_bounds(demo_imagery.TOWN_AREA))
+
+
+def _search_campaign(org, organiser):
+    """Search and rescue: drone photos of hills, a few with a hiker; "person" answers escalate (moderation)."""
+    from citizen.moderation.demo import missing_hiker_campaign
+    return missing_hiker_campaign(org, organiser, bounds=_bounds(demo_imagery.FOREST_AREA))
 
 
 def _bounds(polygon):

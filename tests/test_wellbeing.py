@@ -112,6 +112,7 @@ def test_default_preferences_get_a_blurred_copy_and_a_warning_never_the_original
     r = client.post(task["reveal_url"], headers=h)
     assert r.status_code == 200
     assert r.get_json()["image_url"] == original_url == r.get_json()["reveal"]["image_url"]
+    assert task["alt"] != r.get_json()["reveal"]["alt"] == db.session.get(Task, task["id"]).payload["alt"]
     assert r.get_json()["budget"]["load"] == 1.0
     view = db.session.execute(select(ContentView)).scalar_one()
     assert (view.task_id, view.level, view.revealed) == (task["id"], 2, True)
@@ -425,7 +426,7 @@ def test_damage_photos_are_blurred_and_revealed(client, guest, org, organiser):
 
 
 def test_shielded_image_gives_moderators_the_same_protection(client, guest, images, rated_campaign, make_user, app):
-    c = rated_campaign(images(1), GRAPHIC_INJURY)
+    rated_campaign(images(1), GRAPHIC_INJURY)
     task = db.session.execute(select(Task)).scalar_one()
     moderator = make_user("mod@example.org", "moderator")
     cid = accounts.contributor_for_user(moderator).id
@@ -494,3 +495,12 @@ def test_organiser_form_declares_the_campaigns_sensitivity(client, organiser):
     assert wb["resources_html"] == "<p>Call <em>Ana</em></p>"
     edit = client.get(f"/organise/{c.slug}/edit").get_data(as_text=True)
     assert '<option value="graphic" selected>' in edit and "Call *Ana*</textarea>" in edit
+
+
+def test_many_blurred_copies_are_made_in_a_job(client, images, rated_campaign):
+    from citizen.jobs.models import Job
+    client.application.config["WELLBEING_BLUR_SYNC"] = 1  # more than this: a job (run at once in tests)
+    c = rated_campaign(images(3), GRAPHIC_INJURY)
+    job = db.session.execute(select(Job).where(Job.name == "wellbeing.blur")).scalar_one()
+    assert (job.campaign_id, job.status, job.done, job.total) == (c.id, "done", 3, 3)
+    assert all(len(r.blurred) == 1 for r in db.session.execute(select(ContentRating)).scalars())

@@ -38,7 +38,9 @@ def _data(form, kind):
             "tutorial": form.tutorial.data, "kind": kind.id, "redundancy": request.form.get("redundancy"),
             "licence": form.licence.data, "settings": kind.settings_from_form(request.form),
             "quality": {name: request.form.get("quality." + name) for name in controls.FIELDS},
-            "wellbeing": wellbeing_ratings.settings_from_form(request.form)}
+            "wellbeing": wellbeing_ratings.settings_from_form(request.form),
+            "escalate_on": request.form.get("escalate_on", ""),
+            "outcome": request.form.get("outcome", "")}
 
 
 def _show_errors(form, exc):

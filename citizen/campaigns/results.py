@@ -7,6 +7,7 @@ from citizen.campaigns.kinds import get_kind
 from citizen.campaigns.models import Answer, Campaign, Participation, Task
 from citizen.campaigns.hot_sql import insert_ignoring
 from citizen.errors import CitizenError, InvalidInput
+from citizen.moderation import hot as moderation
 from citizen.quality import batch, controls
 from citizen.extensions import db
 from flask_babel import gettext as _
@@ -34,6 +35,11 @@ def results_page(campaign, after=0, limit=500):
         if r.id in batch_results:  # categorical kinds: Dawid-Skene over linked-account clusters
             row.update(batch_results[r.id], method="dawid-skene")
         row["gold"] = r.gold is not None
+        override = (r.consensus or {}).get("override")
+        if override:  # a moderator's decision (citizen.moderation) wins over the consensus
+            row.update(override=override, answer=override["answer"])
+        if (r.consensus or {}).get("hidden"):
+            row["hidden"] = True
         if "fields" in res:  # transcription: each field's value, status and agreement
             row.update(fields=res["fields"], status=res["status"], needs_review=res["needs_review"])
         out.append(row)
@@ -109,9 +115,14 @@ def _store_imported(campaign, kind, good, contributors):
     now = utcnow()
     by_task = {}
     quality = controls.of(campaign.settings)
+    suspended = moderation.suspended(db.session.connection(), campaign.id)
+    critical = kind.critical(campaign.settings)
     for _n, task_id, ref, value, duration in good:
         duration = duration if isinstance(duration, int) else None
-        weight = 0.0 if controls.is_fast(quality, duration) else 1.0
+        weight = 0.0 if controls.is_fast(quality, duration) or contributors[ref] in suspended else 1.0
+        if critical and contributors[ref] not in suspended and kind.label_of(value) in critical:
+            moderation.escalate(db.session.connection(), task_id, campaign.id, None, contributors[ref],
+                                kind.label_of(value), now)
         by_task.setdefault(task_id, []).append((value, weight))
         db.session.execute(Answer.__table__.insert().values(
             task_id=task_id, campaign_id=campaign.id, contributor_id=contributors[ref], value=value,
@@ -124,6 +135,7 @@ def _store_imported(campaign, kind, good, contributors):
             state = kind.add_to_consensus(state, value, weight)
         if (task.consensus or {}).get("w"):  # the hot path's gold-weighted tally (dynamic overlap)
             state = {**state, "w": task.consensus["w"]}
+        state.update({k: task.consensus[k] for k in moderation.KEPT if k in (task.consensus or {})})
         before = task.answer_count
         task.answer_count += len(by_task[task.id])
         task.consensus = state

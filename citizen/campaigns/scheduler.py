@@ -27,6 +27,7 @@ from citizen.accounts.models import utcnow
 from citizen.campaigns import hot_sql as q
 from citizen.campaigns.kinds import get_kind
 from citizen.campaigns.models import LEASED, PUBLISHED, ANSWERED, EXPIRED, Assignment, Participation, Task
+from citizen.moderation import hot as moderation
 from citizen.errors import AlreadyAnswered, Capped, Conflict, NotAssigned, NotFound, NotOpen, TaskComplete
 from citizen.quality import controls
 from citizen.extensions import db
@@ -192,6 +193,9 @@ def submit_answer(task_id, contributor_id, value, duration_ms=None, idempotency_
         "cid": contributor_id, "camp": task.campaign_id, "lease_used": int(had_lease), "now": now,
         "fast": int(weight == 0), "gold": int(gold), "gold_correct": int(correct)}).first()
     _check_caps(conn, quality, task, contributor_id, part.answer_count if part else 0, now)
+    suspended = contributor_id in moderation.suspended(conn, task.campaign_id)  # a set lookup, mostly empty
+    if suspended:  # kept, but it never counts
+        weight = 0.0
     leases = task.lease_count - had_lease
     answers, redundancy, state = _tally(task, kind, clean, weight, quality, part, leases)
     conn.execute(q.TASK_ANSWERED, {"tid": task_id, "answers": answers, "leases": leases, "redundancy": redundancy,
@@ -199,6 +203,9 @@ def submit_answer(task_id, contributor_id, value, duration_ms=None, idempotency_
     answer_id = conn.execute(q.INSERT_ANSWER, {
         "task_id": task_id, "campaign_id": task.campaign_id, "contributor_id": contributor_id, "value": clean,
         "duration_ms": duration_ms, "source": source, "created_at": now, "weight": weight}).scalar_one()
+    critical = kind.critical(task.settings)  # answers that escalate at once (a person spotted); mostly none
+    if critical and not gold and not suspended and kind.label_of(clean) in critical:
+        moderation.escalate(conn, task_id, task.campaign_id, answer_id, contributor_id, kind.label_of(clean), now)
     if answers == redundancy and not gold:
         conn.execute(q.CAMPAIGN_TASK_DONE, {"camp": task.campaign_id})
     body = {"answer": {"id": answer_id, "task_id": task_id, "value": clean, "created_at": now.isoformat() + "Z"},
@@ -219,6 +226,9 @@ def _tally(task, kind, clean, weight, quality, part, leases):
     answers = task.answer_count + 1
     state = kind.add_to_consensus(task.consensus or {}, clean, weight)
     state = {**state, "w": (task.consensus or {}).get("w", {})}  # kinds build their own state afresh
+    for key in moderation.KEPT:  # a moderator's override or hiding outlives later answers
+        if key in (task.consensus or {}):
+            state[key] = task.consensus[key]
     vote = controls.vote_weight(part.gold_total, part.gold_correct) if weight and part else 0.0
     state = controls.add_weighted(state, kind.label_of(clean), vote)
     # A kind may want more answers while volunteers disagree (transcription, up to its maximum).

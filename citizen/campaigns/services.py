@@ -13,6 +13,8 @@ from citizen.campaigns.media import campaign_store
 from citizen.campaigns.models import CLOSED, DRAFT, PUBLISHED, Campaign, Task
 from citizen.campaigns.text import render_markdown
 from citizen.quality import controls
+from citizen.moderation import rules as escalation_rules
+from citizen.engagement import settings as engagement_settings
 from citizen.wellbeing import ratings as wellbeing_ratings
 from citizen.wellbeing import services as wellbeing
 from citizen.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -79,6 +81,18 @@ def _clean_fields(data, kind_id):
     try:
         raw_wellbeing = data.get("wellbeing") or (data.get("settings") or {}).get("wellbeing")
         settings["wellbeing"] = wellbeing_ratings.clean_campaign_rating(raw_wellbeing)
+    except InvalidInput as exc:
+        errors.extend(exc.details)
+    try:  # answers that escalate a task to the moderators at once (citizen.moderation)
+        rule = escalation_rules.clean_escalate_on(data.get("escalate_on", (data.get("settings") or {}).get(
+            "escalate_on")), kind.answer_labels(settings))
+        if rule:
+            settings["escalate_on"] = rule
+    except InvalidInput as exc:
+        errors.extend(exc.details)
+    try:  # what happens with the results, shown on the campaign page (citizen.engagement)
+        settings.update(engagement_settings.clean_outcome(data.get("outcome", (data.get("settings") or {}).get(
+            "outcome"))))
     except InvalidInput as exc:
         errors.extend(exc.details)
     if errors:

@@ -7,13 +7,15 @@ from flask_login import current_user
 from citizen import demo_imagery
 from citizen.campaigns import previews, services
 from citizen.campaigns.kinds import get_kind
+from citizen.engagement import cards as engagement_cards
+from citizen.engagement import pages as engagement_pages
 
 bp = Blueprint("campaigns", __name__)
 
 
 @bp.get("/")
 def home():
-    return render_template("home.html", campaigns=services.published_campaigns())
+    return render_template("home.html", **engagement_cards.home())
 
 
 @bp.get("/campaigns/<slug>")
@@ -21,7 +23,8 @@ def show(slug):
     campaign = services.get_campaign(slug, current_user)
     maps = [m for m in (previews.overview_map(campaign), previews.results_map(campaign)) if m]
     return render_template("campaigns/show.html", campaign=campaign, maps=maps,
-                           can_manage=services.can_manage(current_user, campaign))
+                           can_manage=services.can_manage(current_user, campaign),
+                           page=engagement_pages.campaign_page(campaign))
 
 
 @bp.get("/campaigns/<slug>/work")

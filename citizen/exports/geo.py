@@ -11,7 +11,7 @@ are in pixels, not on the map: one feature per task keeps the file one row per t
 results.csv. The GeoPackage has the map-cell marks as layers of their own.
 
 GeoPackage: one layer per geometry type, because a GeoPackage layer holds one type:
-`tasks_polygons` (map cells), `tasks_points` (photos placed by GPS), `tasks` (no geometry: tasks
+`tasks_polygons` (map cells, always MultiPolygon: a cell trimmed to the area can be in pieces), `tasks_points` (photos placed by GPS), `tasks` (no geometry: tasks
 without a place, as an attribute table), and for map cells `marks_points` and `marks_polygons`
 (one feature per consensus mark with its task_id, support and agreement). Empty layers are left
 out. It is built by the "exports.geopackage" job, with progress, into
@@ -28,13 +28,14 @@ from flask import current_app
 
 from citizen.accounts.models import utcnow
 from citizen.campaigns.models import Campaign
-from citizen.exports.rows import Results, as_text, data_version
+from citizen.exports.rows import Results, as_text, data_version, infer_type
 from citizen.extensions import db
 from citizen.jobs import services as jobs
 from citizen.jobs.models import PENDING, RUNNING
 
 GPKG_JOB = "exports.geopackage"
-DEFAULTS = {"EXPORTS_GPKG_SYNC_TASKS": 2000}
+INFLUENCE_JOB = "exports.influence"
+DEFAULTS = {"EXPORTS_GPKG_SYNC_TASKS": 2000, "EXPORTS_INFLUENCE_SYNC_ANSWERS": 10_000}
 STALE_JOB = timedelta(hours=1)  # a job "running" longer than this died with its process: start another
 PROGRESS_EVERY = 1000
 
@@ -91,8 +92,6 @@ def _frame(rows, columns, geometries=None):
     import geopandas as gpd
     import pandas as pd
     from shapely.geometry import shape
-
-    from citizen.exports.rows import infer_type
 
     data = {}
     for name in columns:
@@ -154,7 +153,7 @@ def build_geopackage(campaign, path, progress=None):
     try:
         for name, frame in layers:
             pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", append=os.path.exists(tmp),
-                                    promote_to_multi=name.startswith("tasks_") or None)
+                                    promote_to_multi=name == "tasks_polygons" or None)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -185,12 +184,30 @@ def build_current(campaign, progress=None):
 
 @jobs.handler(GPKG_JOB)
 def geopackage_job(job, progress):
-    """Build the GeoPackage of the campaign's data as it is when the job runs (idempotent)."""
+    """Build the GeoPackage of the campaign's data as it is when the job runs (idempotent), then
+    start the influence report of the same data for the methodology note, in a job of its own."""
+    from citizen.exports import methodology  # it reads this module's folder and settings
+
     campaign = db.session.get(Campaign, job.campaign_id)
     if campaign is None:
         return {}
     path = build_current(campaign, progress)
+    if methodology.influence_summary(campaign, data_version(campaign), compute=False) is None:
+        jobs.start(INFLUENCE_JOB, campaign.id)
     return {"file": os.path.basename(path), "bytes": os.path.getsize(path)}
+
+
+@jobs.handler(INFLUENCE_JOB)
+def influence_job(job, progress):
+    """The influence report of the campaign's current data (leave-one-out: one consensus run per
+    active volunteer), kept on disk for the methodology note."""
+    from citizen.exports import methodology
+
+    campaign = db.session.get(Campaign, job.campaign_id)
+    if campaign is not None:
+        progress(0, 1, "Computing the influence report")
+        methodology.influence_summary(campaign, data_version(campaign), compute=True)
+    return {}
 
 
 def geopackage(campaign, version):

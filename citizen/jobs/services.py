@@ -12,7 +12,7 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from citizen.accounts.models import utcnow
 from citizen.extensions import db
@@ -46,6 +46,27 @@ def start(name, campaign_id=None, params=None):
     else:
         db.session.commit()
         _pool.submit(_in_context, app, job.id)
+    return job
+
+
+def start_after_commit(name, campaign_id=None, params=None):
+    """Create a job in the caller's transaction and run it once that transaction commits (never if it
+    rolls back): for work a request must neither wait for nor commit early, such as a webhook sent
+    because of an answer. A job whose process stops first is run by `flask jobs resume`."""
+    if name not in _handlers:
+        raise KeyError(f"no job handler {name!r}")
+    job = Job(name=name, campaign_id=campaign_id, params=params or {}, status=PENDING)
+    db.session.add(job)
+    db.session.flush()
+    app, job_id = current_app._get_current_object(), job.id
+
+    def run(_session):
+        if app.config.get("JOBS_SYNC"):
+            _in_context(app, job_id)  # a fresh app context: its own session, after this one committed
+        else:
+            _pool.submit(_in_context, app, job_id)
+
+    event.listen(db.session(), "after_commit", run, once=True)
     return job
 
 

@@ -243,11 +243,15 @@ def _memo(name):
     return g.setdefault("wellbeing_" + name, {})
 
 
+PREFERENCES = select(ContentPreference.choices, ContentPreference.extreme_opt_in).where(
+    ContentPreference.contributor_id == bindparam("cid"))
+
+
 def preferences(contributor_id):
     """A contributor's consent (defaults when they never chose)."""
     memo = _memo("preferences")
     if contributor_id not in memo:
-        row = db.session.get(ContentPreference, contributor_id) if contributor_id is not None else None
+        row = db.session.execute(PREFERENCES, {"cid": contributor_id}).first() if contributor_id is not None else None
         memo[contributor_id] = Preferences.from_dict({"choices": row.choices, "extreme_opt_in": row.extreme_opt_in}
                                                      if row else None)
     return memo[contributor_id]
@@ -321,11 +325,14 @@ def policy():
 
 def record_view(contributor_id, task_id, level, revealed, now=None):
     """A contributor saw a sensitive item (once per item counts)."""
+    now = now or utcnow()
     values = {"contributor_id": contributor_id, "task_id": task_id, "level": int(level), "revealed": revealed,
-              "viewed_at": now or utcnow()}
-    inserted = db.session.execute(insert_ignoring(ContentView.__table__, values), values).rowcount
-    _memo("budget").pop(contributor_id, None)
-    return bool(inserted)
+              "viewed_at": now}
+    inserted = bool(db.session.execute(insert_ignoring(ContentView.__table__, values), values).rowcount)
+    views = _memo("views").get(contributor_id)
+    if inserted and views is not None and policy().weight(level) > 0:
+        views.append((now, Sensitivity(level)))
+    return inserted
 
 
 def has_viewed(contributor_id, task_id):
@@ -333,19 +340,24 @@ def has_viewed(contributor_id, task_id):
                                                            ContentView.task_id == task_id)).first() is not None
 
 
+RECENT_VIEWS = (select(ContentView.viewed_at, ContentView.level)
+                .where(ContentView.contributor_id == bindparam("cid"), ContentView.viewed_at >= bindparam("since"),
+                       ContentView.level.in_(bindparam("levels", expanding=True)))
+                .order_by(ContentView.viewed_at.desc()).limit(500))
+
+
 def budget(contributor_id, now=None):
-    """The contributor's exposure budget now (content_warnings.assess over their recent views)."""
-    memo = _memo("budget")
+    """The contributor's exposure budget now (content_warnings.assess over their recent views that weigh:
+    mild ones are recorded but weigh nothing, so they cost nothing here)."""
+    now = now or utcnow()
+    pol = policy()
+    memo = _memo("views")
     if contributor_id not in memo:
-        now = now or utcnow()
-        pol = policy()
-        since = now - 2 * (pol.window + pol.cooldown)
-        views = db.session.execute(
-            select(ContentView.viewed_at, ContentView.level)
-            .where(ContentView.contributor_id == contributor_id, ContentView.viewed_at >= since)
-            .order_by(ContentView.viewed_at.desc()).limit(500)).all()
-        memo[contributor_id] = assess([(at, Sensitivity(level)) for at, level in views], now, pol)
-    return memo[contributor_id]
+        since = now - 2 * (pol.window + pol.cooldown)  # enough to know of a pause that began in the window
+        memo[contributor_id] = [(at, Sensitivity(level)) for at, level in db.session.execute(
+            RECENT_VIEWS, {"cid": contributor_id, "since": since,
+                           "levels": sorted(int(level) for level in pol.sensitive_levels())}).all()]
+    return assess(memo[contributor_id], now, pol)
 
 
 def budget_json(state):

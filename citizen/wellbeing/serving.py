@@ -24,7 +24,8 @@ from citizen.wellbeing.models import WITHHELD
 from citizen.wellbeing.ratings import SETTINGS_KEY, campaign_rating
 from content_warnings import Action, Sensitivity, decide, decide_under_review
 
-SENSITIVE_KEYS = ("image_url", "text", "pages")  # what a blur holds back until the reveal
+# What a blur holds back until the reveal (an image's alt text describes what it shows).
+SENSITIVE_KEYS = ("image_url", "alt", "text", "pages")
 
 
 def _items():
@@ -54,9 +55,9 @@ class Gate:
         slot is given back and, when the reason lasts (consent, review), the task is marked withheld for this
         contributor so the pick passes it by. A held task is only taken back for a lasting reason."""
         state = services.load_item_state(self.campaign.settings, task_id, payload)
-        decision = decide_under_review(self.prefs, state.rerating, _)
+        decision = decide_under_review(self.prefs, state.rerating)  # texts are made once, for the JSON
         if decision.served and (held or self.budget.allows(decision.rating.level)):
-            _items()[task_id] = (state, decision)
+            _items()[task_id] = state
             return False
         lasting = not decision.served
         if held:
@@ -109,14 +110,12 @@ def recheck_leases(contributor_id):
                 withdraw(db.session.connection(), contributor_id, task_id, campaign_id)
 
 
-def _decision(campaign, contributor_id, task_id, payload=None):
-    memo = _items().get(task_id)
-    if memo is None:
-        if payload is None:
-            payload = db.session.execute(select(Task.payload).where(Task.id == task_id)).scalar_one()
+def _decision(campaign, contributor_id, task_id):
+    state = _items().get(task_id)  # the gate read it when it handed the task out
+    if state is None:
+        payload = db.session.execute(select(Task.payload).where(Task.id == task_id)).scalar_one()
         state = services.load_item_state(campaign.settings, task_id, payload)
-        memo = (state, decide_under_review(services.preferences(contributor_id), state.rerating, _))
-    return memo
+    return state, decide_under_review(services.preferences(contributor_id), state.rerating, _)
 
 
 def _content_json(state, decision):
@@ -135,6 +134,8 @@ def _blur(out, task_id, campaign_id, state):
         out["pages"] = [{**p, "image_url": copies.get(p.get("image_url"), blurring.PLACEHOLDER)}
                         if isinstance(p, dict) and p.get("image_url") else p for p in out["pages"]]
     had_text = out.pop("text", None) is not None
+    if "alt" in out:
+        out["alt"] = _("A blurred picture: read its content warning first.")
     out.update(blurred=True, reveal_url=url_for("wellbeing_api.reveal", task_id=task_id),
                reveal_label=_("Show the image") if image or out.get("pages") or not had_text else _("Show the text"))
 

@@ -47,7 +47,7 @@ def preferences():
 @bp.before_app_request
 def _forget_previous_request():
     # g lives on the app context, which can outlive one request (tests, scripts): memos are per request.
-    for name in ("preferences", "budget", "items"):
+    for name in ("preferences", "views", "items"):
         g.pop("wellbeing_" + name, None)
 
 

@@ -81,3 +81,26 @@ def phone(context):
     page = context.new_page()
     page.set_viewport_size(PHONE)
     return page
+
+
+@pytest.fixture(scope="session")
+def demo_site(tmp_path_factory):
+    """The `make run` demo (campaigns of every kind, their history, updates, a finished campaign) served once
+    for the session on a throw-away database; yields its base URL. Tests that use it share its state."""
+    from tests.browser.screenshots import demo_app
+    with serve(demo_app(str(tmp_path_factory.mktemp("demo-site")))) as url:
+        yield url
+
+
+@pytest.fixture
+def demo_context(browser, demo_site):
+    """A browser context on the demo site that may not leave 127.0.0.1; JavaScript errors fail the test."""
+    ctx = browser.new_context(base_url=demo_site)
+    ctx.set_default_timeout(15_000)
+    outside = guard_network(ctx)
+    js_errors = []
+    ctx.on("weberror", lambda e: js_errors.append(str(e.error)))
+    yield ctx
+    ctx.close()
+    assert not outside, f"the page requested something outside 127.0.0.1: {outside}"
+    assert not js_errors, f"JavaScript errors: {js_errors}"

@@ -30,7 +30,8 @@ NOTES = [{"text": "Field note, 14 May: the road to the school is under water. Tw
 
 # The map kinds' work pages: a forest cell over before/after tiles, a drone photo; ready once imagery is drawn.
 MAP_WORK = [("work-forest", "forest-clearings"),
-            ("work-damage", "quake-damage")]
+            ("work-damage", "quake-damage"),
+            ("work-graphic-blurred", "graphic-damage-demo")]  # rated graphic: blurred, with its warning
 MAP_READY = """() => !!document.querySelector('#m-options button.answer') &&
   [...document.querySelectorAll('#m-map img.leaflet-tile, #m-map img.leaflet-image-layer')].length > 0 &&
   [...document.querySelectorAll('#m-map img.leaflet-tile, #m-map img.leaflet-image-layer')]
@@ -64,8 +65,14 @@ def tour(context, out, size):
     page = context.new_page()
     page.set_viewport_size(SIZES[size])
     for name, path in [("home", "/"), ("campaign", "/campaigns/red-roofs"), ("login", "/account/login"),
-                       ("register", "/account/register"), ("404", "/campaigns/no-such-campaign")]:
+                       ("register", "/account/register"), ("404", "/campaigns/no-such-campaign"),
+                       # engagement: a map campaign's page (map, chart, update), a finished one, a public profile
+                       ("campaign-forest", "/campaigns/forest-clearings"),
+                       ("campaign-finished", "/campaigns/winter-shelters"),
+                       ("profile-public", "/volunteers/demo-amina"),
+                       ("certificate", "/volunteers/demo-amina/certificate")]:
         page.goto(path)
+        page.wait_for_load_state("networkidle")  # map tiles on the campaign pages
         shoot(page, out, name, size)
 
     page.goto("/campaigns/red-roofs/work")
@@ -104,7 +111,8 @@ def tour(context, out, size):
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/")
     for name, path in [("organise", "/organise/"), ("organise-new", "/organise/new"),
-                       ("organise-manage", "/organise/red-roofs/")]:
+                       ("organise-manage", "/organise/red-roofs/"),
+                       ("organise-dashboard", "/organise/red-roofs/dashboard")]:
         page.goto(path)
         shoot(page, out, name, size)
     page.get_by_label("File to import").set_input_files({"name": "bad.csv", "mimeType": "text/csv", "buffer": BAD_CSV})

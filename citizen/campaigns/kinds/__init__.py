@@ -125,6 +125,15 @@ class Kind:
         """The categorical answer inside a stored answer value."""
         return value if isinstance(value, str) else None
 
+    # Answers that escalate a task to moderators at once, whatever the organiser sets (search and rescue:
+    # "person"); the organiser adds their own in settings["escalate_on"] (citizen.moderation.rules).
+    critical_answers = frozenset()
+
+    def critical(self, settings):
+        """The answer labels that escalate a task: read on every answer, so a dict lookup when none are set."""
+        rule = settings.get("escalate_on")
+        return self.critical_answers.union(rule) if rule else self.critical_answers
+
     def clean_gold(self, gold, settings):
         """A gold (known) answer given in an import: one of answer_labels."""
         labels = self.answer_labels(settings) or []

@@ -116,7 +116,7 @@
     }).catch(function () {
       busy = false;
       kind.unlock && kind.unlock(taskEl);
-      say("Your answer could not be sent. Check your connection and press it again.", "error");
+      say(root.dataset.sendFailed || "Your answer could not be sent. Check your connection and press it again.", "error");
     });
   }
 

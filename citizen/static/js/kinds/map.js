@@ -23,7 +23,27 @@
     if (polygon && polygon.enabled()) polygon.disable();
   }
 
+  // The page's language for Leaflet.draw's toolbar and tips, and the zoom buttons (kinds/map/task.html).
+  function merge(into, from) {
+    Object.keys(from).forEach(function (k) {
+      if (from[k] && typeof from[k] === "object" && into[k]) merge(into[k], from[k]); else into[k] = from[k];
+    });
+  }
+  function localise() {
+    var el = document.getElementById("m-draw-local");
+    if (!el) return;
+    var texts = JSON.parse(el.textContent);
+    if (!localise.done) { merge(L.drawLocal, { draw: texts.draw, edit: texts.edit }); localise.done = true; }
+    var zoom = map.zoomControl;
+    if (zoom && texts.zoom) {
+      [[zoom._zoomInButton, texts.zoom["in"]], [zoom._zoomOutButton, texts.zoom.out]].forEach(function (b) {
+        if (b[0]) { b[0].title = b[1]; b[0].setAttribute("aria-label", b[1]); }
+      });
+    }
+  }
+
   function setupDraw() {
+    localise();
     drawn = new L.FeatureGroup().addTo(map);
     control = new L.Control.Draw({
       position: "topright",
@@ -44,6 +64,8 @@
     if (mode === "swipe" && layers.before) {
       layers.before.addTo(map); layers.after.addTo(map);
       swipe = L.control.sideBySide(layers.before, layers.after).addTo(map);
+      var range = els.map.querySelector(".leaflet-sbs-range");  // the plug-in's slider has no name of its own
+      if (range) range.setAttribute("aria-label", els.modes.dataset.swipeLabel || "Before and after: slide to compare");
     } else {
       (mode === "before" ? layers.before : layers.after).addTo(map);
     }
@@ -124,4 +146,5 @@
   window.citizenKinds = window.citizenKinds || {};
   window.citizenKinds.deforestation = kind;
   window.citizenKinds.damage = kind;
+  window.citizenKinds.search = kind;
 })();

@@ -1,0 +1,15 @@
+"""Engagement: what makes people join a campaign, see its progress and come back.
+
+- `models`       volunteer profiles (display name, public, notify, recognition) and organisers' updates.
+- `settings`     the campaign's `outcome` text (no database): campaigns.services cleans it with the rest.
+- `stats`        progress numbers, answers per day and per hour, volunteers active now (cached per campaign).
+- `charts`       server-rendered SVG bar charts with a title, a description and a table alternative.
+- `cards`        what the home page and share previews show of a campaign: picture, purpose, progress.
+- `profiles`     a volunteer's profile, milestones, certificate, and their preferences.
+- `recognition`  opt-in "top contributors" ranked by agreement-weighted answers within the caps.
+- `updates`      organisers' updates (sanitised Markdown), in-app notices and e-mail to opted-in volunteers.
+- `dashboard`    the organiser's dashboard: progress, answers per hour, tasks stuck in disagreement.
+- `languages`    the language chosen with ?lang=xx (kept in the session) before Accept-Language.
+- `demo`         history for `make run`'s demo: answers over two weeks, an update, a finished campaign.
+- `views`        /me, /volunteers/<id>, certificates, the dashboard and the updates form.
+"""

@@ -1,0 +1,96 @@
+"""How a contributor's answers compare with the results of a campaign.
+
+A result is the batch consensus (citizen.quality.batch: Dawid-Skene over linked-account clusters), or a
+moderator's override. Recognition counts only decided results, so an open question never counts for or
+against anyone; a volunteer's own profile also compares with complete tasks' leading answers. Answers that
+carry no weight (faster than the minimum time, or from a suspended contributor) never count as agreeing.
+Kinds whose answers are not categorical (transcription) have no such comparison: None."""
+import json
+import threading
+from collections import OrderedDict
+
+from sqlalchemy import select
+
+from citizen.campaigns.kinds import get_kind
+from citizen.campaigns.models import Answer, Task
+from citizen.extensions import db
+from citizen.quality import batch
+
+_cache = OrderedDict()
+_lock = threading.Lock()
+CACHE_SIZE = 32
+
+
+def decided_results(campaign):
+    """{task_id: answer label} of decided tasks (moderators' overrides win), or None for kinds without
+    categorical answers."""
+    agg = batch.consensus(campaign)
+    if agg is None:
+        return None
+    out = {tid: r["answer"] for tid, r in agg["results"].items() if r["decided"] and r["answer"] is not None}
+    overridden = db.session.execute(select(Task.id, Task.consensus).where(
+        Task.campaign_id == campaign.id, Task.consensus["override"].as_string().is_not(None))).all()
+    for tid, state in overridden:
+        override = (state or {}).get("override") or {}
+        if override.get("answer") is not None:
+            out[tid] = override["answer"]
+    return out
+
+
+def voter_weights(campaign):
+    """{contributor_id: weight} from the batch consensus (members of a linked cluster share theirs)."""
+    agg = batch.consensus(campaign)
+    if agg is None:
+        return {}
+    return {cid: w for members, w in agg["voter_weight"].items() for cid in members}
+
+
+def contributor_agreement(campaign, contributor_id):
+    """{"compared", "agreeing"} for one contributor, or None (not categorical). Compared are their answers to
+    tasks whose result is decided, or complete (all the answers they were meant to get) with a leading answer:
+    a volunteer of a young campaign sees how they compare before results are confidently decided."""
+    agg = batch.consensus(campaign)
+    if agg is None:
+        return None
+    results = agg["results"]
+    kind = get_kind(campaign.kind)
+    rows = db.session.execute(
+        select(Answer.task_id, Answer.value, Answer.weight, Task.answer_count, Task.redundancy,
+               Task.consensus["override"].as_string()).join(Task, Task.id == Answer.task_id)
+        .where(Answer.contributor_id == contributor_id, Answer.campaign_id == campaign.id)).all()
+    compared = agreeing = 0
+    for task_id, value, weight, answers, redundancy, override in rows:
+        r = results.get(task_id) or {}
+        expected = r.get("answer") if r.get("decided") or answers >= redundancy else None
+        if override:
+            expected = (json.loads(override) or {}).get("answer", expected)
+        if expected is None:
+            continue
+        compared += 1
+        agreeing += int(weight > 0 and kind.label_of(value) == expected)
+    return {"compared": compared, "agreeing": agreeing}
+
+
+def agreeing_counts(campaign):
+    """{contributor_id: answers agreeing with a decided result} for a whole campaign, read in batches and
+    cached until a new answer arrives; None for kinds without categorical answers."""
+    results = decided_results(campaign)
+    if results is None:
+        return None
+    key = batch._key(campaign)
+    with _lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    kind = get_kind(campaign.kind)
+    counts = {}
+    query = (select(Answer.task_id, Answer.contributor_id, Answer.value).where(
+        Answer.campaign_id == campaign.id, Answer.weight > 0).execution_options(yield_per=batch.BATCH))
+    for task_id, contributor_id, value in db.session.execute(query):
+        if task_id in results and kind.label_of(value) == results[task_id]:
+            counts[contributor_id] = counts.get(contributor_id, 0) + 1
+    with _lock:
+        _cache[key] = counts
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return counts

@@ -1,0 +1,109 @@
+"""Progress numbers a campaign page and the organiser's dashboard show.
+
+Counters kept on rows (Campaign.tasks_done, Participation.answer_count) are read as they are; answers
+per day and per hour are grouped in SQL over the (campaign_id, created_at) index. A campaign page is hit
+by every volunteer who follows a link, so its numbers are cached per process and recomputed when a new
+answer arrives (the campaign's highest answer id, one index look-up) or the minute changes."""
+import threading
+from collections import OrderedDict
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from citizen.accounts.models import utcnow
+from citizen.campaigns.models import CLOSED, Answer, Participation
+from citizen.extensions import db
+
+CHART_DAYS_MIN, CHART_DAYS_MAX = 14, 60
+ACTIVE_MINUTES = 10
+_cache = OrderedDict()
+_lock = threading.Lock()
+CACHE_SIZE = 128
+
+
+def _bucket(column, unit):
+    """The answer's day ("2024-05-14") or hour ("2024-05-14 09") as text, in SQL (UTC, as stored)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.to_char(column, "YYYY-MM-DD" if unit == "day" else "YYYY-MM-DD HH24")
+    return func.strftime("%Y-%m-%d" if unit == "day" else "%Y-%m-%d %H", column)
+
+
+def last_answer_id(campaign):
+    return db.session.execute(select(func.max(Answer.id)).where(Answer.campaign_id == campaign.id)).scalar()
+
+
+def _cached(name, campaign, compute):
+    now = utcnow()
+    key = (str(db.engine.url), name, campaign.id, campaign.created_at, campaign.status, last_answer_id(campaign),
+           now.replace(second=0, microsecond=0))
+    with _lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    value = compute(now)
+    with _lock:
+        _cache[key] = value
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return value
+
+
+def volunteers(campaign):
+    """Contributors who gave the campaign at least one answer."""
+    return db.session.execute(select(func.count()).select_from(Participation).where(
+        Participation.campaign_id == campaign.id, Participation.answer_count > 0)).scalar_one()
+
+
+def _chart_window(campaign, now, last):
+    """The days the chart covers: from the campaign's start (at least CHART_DAYS_MIN, at most CHART_DAYS_MAX
+    days) to today, or to its last answer once it is closed."""
+    end = (last or now).date() if campaign.status == CLOSED else now.date()
+    start = (campaign.published_at or campaign.created_at or now).date()
+    span = (end - start).days + 1
+    span = max(CHART_DAYS_MIN, min(CHART_DAYS_MAX, span))
+    return end - timedelta(days=span - 1), end
+
+
+def _per_day(campaign, now):
+    last = db.session.execute(select(func.max(Answer.created_at)).where(Answer.campaign_id == campaign.id)).scalar()
+    first_day, last_day = _chart_window(campaign, now, last)
+    bucket = _bucket(Answer.created_at, "day")
+    rows = dict(db.session.execute(
+        select(bucket, func.count()).where(Answer.campaign_id == campaign.id,
+                                           Answer.created_at >= datetime.combine(first_day, datetime.min.time()))
+        .group_by(bucket)).all())
+    days = [first_day + timedelta(days=i) for i in range((last_day - first_day).days + 1)]
+    return [(d, int(rows.get(d.isoformat(), 0))) for d in days]
+
+
+def campaign_numbers(campaign):
+    """{"tasks_done", "tasks_total", "percent", "volunteers", "answers", "answers_week", "per_day": [(date, n)]}."""
+    def compute(now):
+        week = db.session.execute(select(func.count()).where(
+            Answer.campaign_id == campaign.id, Answer.created_at >= now - timedelta(days=7))).scalar_one()
+        total = db.session.execute(select(func.count()).where(Answer.campaign_id == campaign.id)).scalar_one()
+        return {"tasks_done": campaign.tasks_done, "tasks_total": campaign.tasks_total,
+                "percent": int(campaign.progress * 100), "volunteers": volunteers(campaign), "answers": total,
+                "answers_week": week, "per_day": _per_day(campaign, now)}
+    return _cached("numbers", campaign, compute)
+
+
+def answers_per_hour(campaign, hours=24):
+    """[(hour start, answers)] for the last `hours` hours, the current hour last (UTC)."""
+    def compute(now):
+        top = now.replace(minute=0, second=0, microsecond=0)
+        first = top - timedelta(hours=hours - 1)
+        bucket = _bucket(Answer.created_at, "hour")
+        rows = dict(db.session.execute(select(bucket, func.count()).where(
+            Answer.campaign_id == campaign.id, Answer.created_at >= first).group_by(bucket)).all())
+        slots = [first + timedelta(hours=i) for i in range(hours)]
+        return [(h, int(rows.get(h.strftime("%Y-%m-%d %H"), 0))) for h in slots]
+    return _cached(f"hours-{hours}", campaign, compute)
+
+
+def active_now(campaign, minutes=ACTIVE_MINUTES):
+    """Volunteers who were handed a task or answered in the last `minutes` minutes (never cached)."""
+    since = utcnow() - timedelta(minutes=minutes)
+    return db.session.execute(select(func.count()).select_from(Participation).where(
+        Participation.campaign_id == campaign.id, Participation.last_at >= since)).scalar_one()
+

@@ -1,0 +1,261 @@
+"""README.md: the methodology note that goes with a campaign's files, generated from its settings.
+
+It says how the data was collected (kind, redundancy, quality controls in force), how the
+consensus was computed, what the influence report found, what each column means, and what was
+done to protect volunteers. The influence report (leave-one-out over the most active volunteers)
+costs one Dawid-Skene run per volunteer checked: it is computed on the request for campaigns of up
+to EXPORTS_INFLUENCE_SYNC_ANSWERS answers, otherwise with the GeoPackage in the export job, and
+kept on disk beside it for the data version it describes.
+"""
+import json
+import os
+from datetime import datetime, timezone
+
+import bleach
+import markdown as md
+from sqlalchemy import func, select
+
+from citizen.campaigns.kinds import get_kind
+from citizen.campaigns.models import Participation
+from citizen.exports import geo
+from citizen.exports.rows import ANSWER_COLUMNS, Results, iso
+from citizen.extensions import db
+from citizen.quality import batch, controls
+
+LICENCES = {
+    "CC0-1.0": ("CC0 1.0 Universal (public domain dedication)", "https://creativecommons.org/publicdomain/zero/1.0/"),
+    "CC-BY-4.0": ("Creative Commons Attribution 4.0 International", "https://creativecommons.org/licenses/by/4.0/"),
+    "CC-BY-SA-4.0": ("Creative Commons Attribution-ShareAlike 4.0 International",
+                     "https://creativecommons.org/licenses/by-sa/4.0/"),
+    "ODbL-1.0": ("Open Data Commons Open Database License 1.0", "https://opendatacommons.org/licenses/odbl/1-0/"),
+}
+FILES = [
+    ("results.csv", "One row per task: the consensus answer, its confidence, the number of answers, the agreement, "
+                    "a moderator's override if any, and the columns of this kind of campaign."),
+    ("results.geojson", "The same rows as map features (WGS84): the map cell or the photo's position, with the "
+                        "consensus marks of map campaigns. Tasks without a place have no geometry."),
+    ("results.gpkg", "The results as a GeoPackage for QGIS or ArcGIS, one layer per geometry type."),
+    ("answers.csv", "Every answer: task, volunteer pseudonym, answer, time, duration and the weight it carried."),
+    ("datapackage.json", "A Frictionless Data Package describing every file, its columns and types, and the licence."),
+    ("README.md", "This note."),
+]
+
+
+def licence(code):
+    title, url = LICENCES.get(code, (code, ""))
+    return {"name": code, "title": title, "path": url}
+
+
+def pct(x):
+    return f"{x * 100:.4g} %"
+
+
+# --- the influence report -----------------------------------------------------------------------
+def _report_path(campaign_id, version):
+    return os.path.join(geo.folder(campaign_id), f"influence-{version.tag}.json")
+
+
+def influence_summary(campaign, version, compute=None):
+    """{"voters_checked", "largest_share", "flagged", "clusters", "linked_accounts", "decided",
+    "results", "limit"} for kinds with fixed answers; {} for the others; None when it is not computed
+    yet for this version (large campaign: the export job computes it). `compute` forces (True) or
+    forbids (False) computing it now; by default small campaigns compute it on the spot."""
+    kind = get_kind(campaign.kind)
+    if not kind.answer_labels(campaign.settings or {}):
+        return {}
+    path = _report_path(campaign.id, version)
+    if os.path.exists(path):
+        with open(path) as fh:
+            return json.load(fh)
+    if compute is None:
+        compute = version.answers <= int(geo.setting("EXPORTS_INFLUENCE_SYNC_ANSWERS"))
+    if not compute:
+        return None
+    quality = controls.of(campaign.settings)
+    agg = batch.consensus(campaign, influence=True)
+    influence = agg.get("influence") or []
+    out = {"voters_checked": len(influence), "largest_share": max((r["share"] for r in influence), default=0.0),
+           "flagged": sum(1 for r in influence if r["flagged"]), "limit": quality["influence_limit"],
+           "clusters": len(agg.get("clusters") or []),
+           "linked_accounts": sum(len(c) for c in agg.get("clusters") or []),
+           "decided": sum(1 for r in agg["results"].values() if r["decided"]), "results": len(agg["results"])}
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as fh:
+        json.dump(out, fh)
+    os.replace(tmp, path)
+    for name in os.listdir(os.path.dirname(path)):
+        if name.startswith("influence-") and os.path.join(os.path.dirname(path), name) != path:
+            try:
+                os.unlink(os.path.join(os.path.dirname(path), name))
+            except OSError:
+                pass
+    return out
+
+
+# --- the note -----------------------------------------------------------------------------------
+def _table(columns):
+    lines = ["| Column | Type | Meaning |", "| --- | --- | --- |"]
+    lines += [f"| `{c.name}` | {c.type} | {c.description.replace('|', '/')} |" for c in columns]
+    return "\n".join(lines)
+
+
+def _collection(campaign, kind, quality):
+    s = campaign.settings or {}
+    out = [f"- **Kind of campaign**: {kind.label}."]
+    if "fields" in s:
+        out.append(f"- Each task asks for **{campaign.redundancy}** answers from different volunteers. A field's value "
+                   f"is accepted when **{s.get('agree', 2)}** answers agree on it (short texts may differ by a "
+                   f"typo); while volunteers disagree the task asks for more answers, up to "
+                   f"**{s.get('max_answers', 5)}**. Fields: "
+                   + ", ".join(f"`{f['name']}` ({f['type']})" for f in s.get("fields") or []) + ".")
+    else:
+        out.append(f"- Each task asks for **{campaign.redundancy}** answers, each from a different volunteer "
+                   f"(the database allows one answer per volunteer per task).")
+    if quality["min_answers"]:
+        out.append(f"- Dynamic overlap: a task may stop after **{quality['min_answers']}** answers when volunteers "
+                   f"proven on known-answer tasks agree with a confidence of at least {quality['confidence']}; "
+                   f"so `answers` can be below `redundancy` for easy tasks.")
+    out.append("- Answers imported by the organisers (collected elsewhere, e.g. on paper) went through the same "
+               "checks; they have `source` = import in answers.csv.")
+    return out
+
+
+def _controls(campaign, quality, fast):
+    cap = controls.answer_cap(quality, campaign.tasks_total, campaign.redundancy)
+    out = [f"- **Minimum time**: answers given in less than {quality['min_ms'] / 1000:g} s are kept but carry no "
+           f"weight (`counted` = false in answers.csv; {fast} such answers so far)."]
+    if cap is not None:
+        parts = [f"no volunteer, and no group of linked accounts (the same device), may give more than "
+                 f"{pct(quality['cap_share'])} of the campaign's expected answers, i.e. at most **{cap}** answers, "
+                 f"though everyone may answer every task once"] if quality["cap_share"] else []
+        if quality["cap_answers"]:
+            parts.append(f"at most {quality['cap_answers']} answers per volunteer")
+        out.append("- **Caps**: " + "; ".join(parts) + ".")
+    else:
+        out.append("- **Caps**: none (any volunteer may answer every task).")
+    if quality["cap_per_day"]:
+        out.append(f"- At most {quality['cap_per_day']} answers per volunteer per day.")
+    gold = (campaign.settings or {}).get("gold_count", 0)
+    if gold:
+        out.append(f"- **Known-answer (gold) tasks**: {gold} tasks have a known answer. Newcomers are shown one "
+                   f"{pct(quality['gold_start'])} of the time, decreasing to {pct(quality['gold_end'])} over their "
+                   f"first {quality['gold_decay']} answers; how often a volunteer gets them right sets the weight of "
+                   f"their answers. Which tasks were gold is published (`gold`) once the campaign is closed.")
+    else:
+        out.append("- **Known-answer (gold) tasks**: none in this campaign.")
+    out.append(f"- A result counts as **decided** when its confidence reaches {quality['confidence']}.")
+    return out
+
+
+def _consensus(campaign, kind):
+    s = campaign.settings or {}
+    if "fields" in s:
+        return [f"Field by field: a value is *verified* when at least {s.get('agree', 2)} answers agree on it and no "
+                f"other value has as many; *missing* when as many say it is not on the page; *disputed* when enough "
+                f"answers came in without either; *pending* before that. `confidence` and `agreement` are the "
+                f"lowest share of answers behind an accepted value among the fields. Numbers and dates are compared "
+                f"after normalising how they are written (1.234,50 = 1,234.50; dates as ISO 8601)."]
+    out = ["Answers are combined with **Dawid-Skene** (1979): it learns from the data how reliable each volunteer is "
+           "(a confusion matrix per volunteer) and weighs their answers accordingly; `confidence` is the posterior "
+           "probability of the answer. citizen adds safeguards against a few people skewing the data:",
+           "",
+           "- **Linked accounts count as one**: accounts from the same device, or that agree with each other far more "
+           "than with everyone else, are grouped and vote once per task.",
+           "- **Bounded weights**: one vote moves a task's odds by at most a factor of e³ (weight 3), so no single "
+           "volunteer, however consistent, outvotes two who agree; volunteers at or below chance, or with fewer than "
+           "5 answers, get no weight (their answers are kept, and shown with `voter_weight` 0).",
+           "- Known-answer tasks are fixed to their answer; answers faster than the minimum time are left out.",
+           "- Until some volunteer on a task has earned weight, the leading answer by vote share is shown, "
+           "never as decided."]
+    if hasattr(kind, "map_geometry"):
+        out += ["", f"Marks (points and areas drawn on the map or the photo) are combined by **spatial consensus**: "
+                    f"points within 10 m (25 px on photos) of each other are clustered (DBSCAN, a volunteer's own "
+                    f"points never linking each other), areas are grouped by overlap (intersection over union of at "
+                    f"least 0.3); a mark is kept when at least {s.get('min_support', 2)} volunteers agree on it. "
+                    f"Each kept mark has `support` (volunteers behind it) and `agreement` (their share, or the mean "
+                    f"overlap of the areas)."]
+    return out
+
+
+def _influence(summary):
+    if summary == {}:
+        return []
+    if summary is None:
+        return ["## Influence report", "",
+                "Not computed yet for this version of the data: it is computed with the GeoPackage "
+                "(download results.gpkg, or `flask exports build`) and then appears here."]
+    return ["## Influence report", "",
+            f"For the {summary['voters_checked']} most active volunteers (or groups of linked accounts), the "
+            f"consensus was computed again without their answers. The largest share of decided results that one of "
+            f"them could change is **{pct(summary['largest_share'])}**; **{summary['flagged']}** went above the "
+            f"campaign's limit of {pct(summary['limit'])} and were flagged to moderators. "
+            f"{summary['clusters']} groups of linked accounts were found ({summary['linked_accounts']} accounts). "
+            f"{summary['decided']} of {summary['results']} results with answers are decided."]
+
+
+def readme(campaign, version, base_url="", summary=...):
+    """The methodology note (Markdown) for this version of the campaign's data."""
+    kind = get_kind(campaign.kind)
+    quality = controls.of(campaign.settings)
+    if summary is ...:
+        summary = influence_summary(campaign, version)
+    fast = db.session.execute(select(func.coalesce(func.sum(Participation.fast_count), 0))
+                              .where(Participation.campaign_id == campaign.id)).scalar()
+    lic = licence(campaign.licence)
+    now = datetime.now(timezone.utc)
+    page = f"{base_url}/data/{campaign.slug}/"
+    results = Results(campaign)
+    lines = [
+        f"# {campaign.title}: open data", "",
+        f"{campaign.summary}".strip(), "",
+        f"Published by **{campaign.organisation.name}** under the [{lic['title']}]({lic['path']}) licence "
+        f"(`{lic['name']}`). Source: {page}", "",
+        f"- Exported: {iso(now)}",
+        f"- Data as of: {iso(version.modified)} ({version.answers} answers on {version.tasks} tasks; "
+        f"data version `{version.tag}`)",
+        f"- Campaign status: {campaign.status}", "",
+        "Results change while a campaign runs: download the files together (they are of the same data version "
+        "when their ETag headers share it) and cite the date above.", "",
+        "## The files", "",
+        "| File | What it holds |", "| --- | --- |",
+        *[f"| [{name}]({name}) | {text} |" for name, text in FILES], "",
+        "CSV files are UTF-8 (no byte-order mark), comma-separated, with a header row; empty cells mean no value; "
+        "booleans are `true`/`false`; structured values are JSON. In Excel use Data > From Text/CSV.", "",
+        "## How the data was collected", "",
+        *_collection(campaign, kind, quality), "",
+        "## Quality controls in force", "",
+        *_controls(campaign, quality, fast), "",
+        "## How the consensus is computed", "",
+        *_consensus(campaign, kind), "",
+        *_influence(summary), "",
+        "## Volunteers' privacy", "",
+        "- Volunteers appear only as a pseudonym (`v-` and ten letters or digits): a keyed hash of the campaign and "
+        "the volunteer. It is the same for one volunteer throughout this campaign, different in every other "
+        "campaign, and cannot be traced back to a person without the server's secret key.",
+        "- No e-mail address, IP address, account number or device fingerprint is in any file.",
+        "- Photos uploaded by organisers are re-encoded when imported: the copies linked here carry no EXIF data "
+        "(no camera details, no GPS tag). A photo's position, where the organiser's file had one, is given only as "
+        "the task's point on the map.", "",
+        "## Columns of results.csv (and the properties of results.geojson)", "",
+        _table(results.typed_columns()), "",
+    ]
+    if results.spatial:
+        lines += ["results.geojson and the GeoPackage also carry `marks` (the consensus marks as a GeoJSON "
+                  "FeatureCollection, each with `kind`, `support`, `agreement` and `contributors`, the number of "
+                  "volunteers who answered) and `marks_crs`: `lonlat` (WGS84) for map cells, `pixel` for photos "
+                  "(x, y from the top-left corner, y downwards). The GeoPackage's `marks_points` and "
+                  "`marks_polygons` layers hold the map cells' marks as features of their own.", ""]
+    lines += ["## Columns of answers.csv", "", _table(ANSWER_COLUMNS), ""]
+    return "\n".join(lines)
+
+
+TAGS = ["p", "br", "a", "ul", "ol", "li", "strong", "em", "h1", "h2", "h3", "h4", "code", "pre", "hr",
+        "table", "thead", "tbody", "tr", "th", "td"]
+
+
+def as_html(text):
+    """The note as sanitised HTML for the data page (organisers wrote the title and summary)."""
+    html = md.markdown(text, extensions=["tables", "sane_lists"])
+    return bleach.clean(html, tags=TAGS, attributes={"a": ["href", "title", "rel"]},
+                        protocols=["http", "https"], strip=True)

@@ -1,0 +1,201 @@
+"""/data/ (the open data page), /data/<slug>/ (a campaign's files and methodology), the files
+themselves, and `flask --app citizen exports build <slug>`.
+
+Every file answers conditional requests: its ETag and Last-Modified come from the data version
+(rows.data_version), checked before anything is read, so an unchanged file costs two index
+look-ups and a 304. CSV and GeoJSON are streamed; the GeoPackage is a cached file, or 202 with the
+build's progress while it is being made.
+"""
+import json
+import os
+
+import click
+from flask import Blueprint, Response, current_app, render_template, request, send_file, stream_with_context, url_for
+from flask_login import current_user
+from werkzeug.http import is_resource_modified
+
+from citizen.campaigns import services as campaigns
+from citizen.exports import csv_export, datapackage, geo, methodology, rows
+from citizen.extensions import db
+
+bp = Blueprint("exports", __name__, url_prefix="/data", cli_group="exports")
+
+TYPES = {"results.csv": "text/csv; charset=utf-8", "answers.csv": "text/csv; charset=utf-8",
+         "results.geojson": "application/geo+json", "results.gpkg": "application/geopackage+sqlite3",
+         "datapackage.json": "application/json", "README.md": "text/markdown; charset=utf-8"}
+STREAMS = {"results.csv": csv_export.results_csv, "results.geojson": geo.results_geojson,
+           "answers.csv": csv_export.answers_csv}
+RETRY_AFTER = 3
+
+
+def _base_url():
+    return request.url_root.rstrip("/")
+
+
+def _headers(response, campaign, version, name, attachment=True):
+    response.set_etag(version.etag(name))
+    response.last_modified = version.modified
+    # Anyone may keep a copy of public data, but must ask whether it changed before using it again.
+    response.cache_control.no_cache = True
+    if rows.is_public(campaign):
+        response.cache_control.public = True
+    else:
+        response.cache_control.private = True
+    if attachment:
+        response.headers["Content-Disposition"] = f'attachment; filename="{campaign.slug}-{name}"'
+    return response
+
+
+def _not_modified(campaign, version, name):
+    if is_resource_modified(request.environ, etag=version.etag(name), last_modified=version.modified):
+        return None
+    return _headers(Response(status=304), campaign, version, name, attachment=False)
+
+
+def _file_state(campaign, version):
+    return geo.geopackage_status(campaign, version)
+
+
+@bp.get("/")
+def index():
+    public = rows.public_campaigns()
+    listed = [(c, rows.data_version(c)) for c in public]
+    mine = [(c, rows.data_version(c)) for c in rows.own_unpublished(current_user)]
+    return render_template("data/index.html", campaigns=listed, unpublished=mine, files=methodology.FILES,
+                           licences=methodology.LICENCES)
+
+
+@bp.get("/<slug>/")
+def campaign_page(slug):
+    campaign = rows.data_campaign(slug)
+    version = rows.data_version(campaign)
+    note = methodology.readme(campaign, version, _base_url())
+    return render_template("data/campaign.html", campaign=campaign, version=version, files=methodology.FILES,
+                           gpkg=_file_state(campaign, version), methodology=methodology.as_html(note),
+                           licence=methodology.licence(campaign.licence),
+                           can_manage=campaigns.can_manage(current_user, campaign))
+
+
+@bp.get("/<slug>/<any('results.csv', 'results.geojson', 'answers.csv'):name>")
+def stream(slug, name):
+    campaign = rows.data_campaign(slug)
+    version = rows.data_version(campaign)
+    cached = _not_modified(campaign, version, name)
+    if cached is not None:
+        return cached
+    make = STREAMS[name]
+    chunks = make(campaign, version) if name == "answers.csv" else make(campaign)
+    response = Response(stream_with_context(chunks), content_type=TYPES[name])
+    response.headers["X-Accel-Buffering"] = "no"  # a proxy must pass the rows on as they come
+    _headers(response, campaign, version, name)
+    # End the request's read transaction before the download starts: on SQLite it holds the write
+    # lock, and a download lasts as long as the client takes. The rows are read batch by batch.
+    rows.end_read()
+    return response
+
+
+@bp.get("/<slug>/results.gpkg")
+def geopackage(slug):
+    campaign = rows.data_campaign(slug)
+    version = rows.data_version(campaign)
+    cached = _not_modified(campaign, version, "results.gpkg")
+    if cached is not None:
+        return cached
+    state, what = geo.geopackage(campaign, version)
+    if state == "ready":
+        response = send_file(what, mimetype=TYPES["results.gpkg"], as_attachment=True,
+                             download_name=f"{campaign.slug}-results.gpkg", etag=version.etag("results.gpkg"),
+                             last_modified=version.modified, conditional=True)
+        return _headers(response, campaign, version, "results.gpkg")
+    job = what.as_json()
+    body = {"status": "building", "job": job["status"], "done": job["done"], "total": job["total"],
+            "percent": job["percent"], "retry_after": RETRY_AFTER, "status_url": url_for("exports.geopackage_progress", slug=slug),
+            "message": what.message or "The GeoPackage is being built; try again in a few seconds."}
+    response = Response(json.dumps(body), status=202, mimetype="application/json")
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    response.cache_control.no_store = True
+    return response
+
+
+@bp.get("/<slug>/results.gpkg/status")
+def geopackage_progress(slug):
+    """The GeoPackage's state for the data page's progress bar (starts nothing)."""
+    campaign = rows.data_campaign(slug)
+    state = _file_state(campaign, rows.data_version(campaign))
+    state.pop("result", None)
+    return state
+
+
+@bp.get("/<slug>/datapackage.json")
+def data_package(slug):
+    campaign = rows.data_campaign(slug)
+    version = rows.data_version(campaign)
+    cached = _not_modified(campaign, version, "datapackage.json")
+    if cached is not None:
+        return cached
+    body = json.dumps(datapackage.descriptor(campaign, version, _base_url()), ensure_ascii=False, indent=2)
+    return _headers(Response(body, content_type=TYPES["datapackage.json"]), campaign, version, "datapackage.json",
+                    attachment=False)
+
+
+@bp.get("/<slug>/README.md")
+def readme(slug):
+    campaign = rows.data_campaign(slug)
+    version = rows.data_version(campaign)
+    cached = _not_modified(campaign, version, "README.md")
+    if cached is not None:
+        return cached
+    text = methodology.readme(campaign, version, _base_url())
+    return _headers(Response(text, content_type=TYPES["README.md"]), campaign, version, "README.md",
+                    attachment=False)
+
+
+# --- flask --app citizen exports build <slug> ---------------------------------------------------
+@bp.cli.command("build")
+@click.argument("slug")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Also write every file (CSV, GeoJSON, GeoPackage, datapackage.json, README.md) into this folder.")
+@click.option("--base-url", default="", help="The site's address, for the links in README.md and datapackage.json.")
+@click.option("--no-influence", is_flag=True,
+              help="Skip the influence report (one consensus run per active volunteer: minutes for a million answers).")
+def build_command(slug, out, base_url, no_influence):
+    """Build the GeoPackage and the influence report of campaign SLUG (cached for the web), with a
+    progress bar; with --out, write every file of the campaign into a folder."""
+    from citizen.campaigns.models import Campaign
+    campaign = db.session.execute(db.select(Campaign).where(Campaign.slug == slug)).scalar_one_or_none()
+    if campaign is None:
+        raise click.ClickException(f"No campaign {slug!r}.")
+    version = rows.data_version(campaign)
+    with click.progressbar(length=max(campaign.tasks_total, 1), label="GeoPackage", show_pos=True) as bar:
+        def progress(done, total, message=""):
+            bar.update(min(done, bar.length) - bar.pos)
+        path = geo.build_current(campaign, progress)
+    click.echo(f"GeoPackage: {path} ({os.path.getsize(path):,} bytes)")
+    if not no_influence:
+        click.echo("Influence report (leave-one-out over the most active volunteers)...")
+        methodology.influence_summary(campaign, version, compute=True)
+    if out:
+        _write_all(campaign, version, out, base_url, path)
+        click.echo(f"Files written to {out}")
+    db.session.commit()
+
+
+def _write_all(campaign, version, out, base_url, gpkg):
+    import shutil
+    os.makedirs(out, exist_ok=True)
+    steps = [("results.csv", lambda: csv_export.results_csv(campaign)),
+             ("results.geojson", lambda: geo.results_geojson(campaign)),
+             ("answers.csv", lambda: csv_export.answers_csv(campaign, version))]
+    total = campaign.tasks_total * 2 + version.answers
+    with click.progressbar(length=max(total, 1), label="Files", show_pos=True) as bar:
+        for name, make in steps:
+            with open(os.path.join(out, name), "wb") as fh:
+                for chunk in make():
+                    fh.write(chunk)
+                    bar.update(chunk.count(b"\n"))
+    shutil.copyfile(gpkg, os.path.join(out, "results.gpkg"))
+    with open(os.path.join(out, "datapackage.json"), "w") as fh:
+        json.dump(datapackage.descriptor(campaign, version, base_url), fh, ensure_ascii=False, indent=2)
+    with open(os.path.join(out, "README.md"), "w") as fh:
+        fh.write(methodology.readme(campaign, version, base_url))
+    current_app.logger.info("exported %s to %s", campaign.slug, out)

@@ -1,0 +1,116 @@
+"""What a moderator sees of a page of queue items: the image (shielded by their own content settings, as a
+volunteer would see it) or the map, every answer with its marks, the consensus, and the evidence against a
+contributor. Loaded for one page at a time, in a few queries for the whole page."""
+from sqlalchemy import select
+
+from citizen.campaigns.kinds import get_kind
+from citizen.campaigns.models import Answer, Campaign, Task
+from citizen.extensions import db
+from citizen.moderation.escalations import location
+from citizen.moderation.models import OPEN, ContentReport
+from citizen.moderation.queue import my_contributor_id
+from citizen.quality import consensus as tally
+from citizen.quality.report import pseudonym
+from citizen.wellbeing import serving as wellbeing_serving
+from citizen.wellbeing import services as wellbeing
+
+MAX_ANSWERS = 30  # answers drawn per item
+
+
+def _viewer(task, campaign, kind, me):
+    """The JSON moderation.js draws: photo (pixel CRS), map cell (lon/lat over the campaign's tiles), an image
+    or a text; and what the moderator's content settings say about it."""
+    shown = kind.task_json(task.payload, campaign.settings)
+    view = {"mode": shown.get("mode") or ("image" if shown.get("image_url") else "text"),
+            "image_url": shown.get("image_url"), "text": shown.get("text"), "alt": shown.get("alt") or ""}
+    if view["mode"] == "photo":
+        view.update(width=shown["width"], height=shown["height"])
+    elif view["mode"] == "map":
+        view.update(geometry=shown["geometry"], bbox=shown["bbox"], tiles=shown.get("tiles") or {},
+                    attribution=shown.get("attribution", ""))
+    if view["image_url"] and wellbeing.is_active(campaign.settings):
+        shield = wellbeing_serving.shielded_image(task, me)
+        view.update(image_url=shield["image_url"], shield=shield["action"], warning=shield["warning"] or "",
+                    reveal_url=shield["reveal_url"])
+    return view
+
+
+def _answer_json(kind, campaign_id, row, critical):
+    value = row.value
+    label = kind.label_of(value)
+    out = {"who": pseudonym(campaign_id, row.contributor_id), "label": label, "counted": row.weight > 0,
+           "critical": bool(label is not None and label in critical)}
+    if isinstance(value, dict) and "marks" in value:
+        out.update(marks=value["marks"], crs=value.get("crs", "lonlat"))
+    elif isinstance(value, dict) and "fields" in value:  # transcription: the values typed
+        out["label"] = "; ".join(f"{k}: {v}" for k, v in list(value["fields"].items())[:6])
+    return out
+
+
+def _result_json(kind, campaign, state):
+    marked = state.get("marks")
+    if marked is not None and len(marked) < int((campaign.settings or {}).get("min_support") or 2):
+        # Map kinds: fewer answers with marks than a consensus mark needs, so none can be agreed; the
+        # spatial clustering (tens of ms even for one point) is not worth running for every queue item.
+        res = {**tally.majority(state), "features": {"type": "FeatureCollection", "features": []}}
+    else:
+        res = kind.result(state, campaign.settings)
+    out = {"answer": res.get("answer"), "share": res.get("share"), "tied": res.get("tied", False),
+           "count": res.get("answers", state.get("n", 0)), "override": state.get("override"),
+           "counts": state.get("counts") or {}}
+    if "features" in res:
+        out["features"] = res["features"]
+    if "fields" in res:
+        out.update(status=res.get("status"), needs_review=res.get("needs_review"),
+                   fields={name: {k: f.get(k) for k in ("value", "status", "agreement")} for name, f in res["fields"].items()}
+                   if isinstance(res["fields"], dict) else res["fields"])
+    if kind.answer_labels(campaign.settings):
+        out["options"] = kind.answer_labels(campaign.settings)
+        out["majority"] = tally.majority(state)
+    return out
+
+
+def hydrate(items, user):
+    """Add to each item of a page what the moderator needs to judge it (in place; returns items)."""
+    me = my_contributor_id(user)
+    task_ids = [i["task_id"] for i in items if i.get("task_id")]
+    camp_ids = {i["campaign_id"] for i in items}
+    campaigns = {c.id: c for c in db.session.execute(select(Campaign).where(Campaign.id.in_(camp_ids))).scalars()} \
+        if camp_ids else {}
+    tasks = {t.id: t for t in db.session.execute(select(Task).where(Task.id.in_(task_ids))).scalars()} \
+        if task_ids else {}
+    answers = {}
+    if task_ids:
+        for row in db.session.execute(select(Answer.id, Answer.task_id, Answer.contributor_id, Answer.value,
+                                             Answer.weight).where(Answer.task_id.in_(task_ids)).order_by(Answer.id)):
+            answers.setdefault(row.task_id, []).append(row)
+    reports = {}
+    if task_ids:
+        for r in db.session.execute(select(ContentReport).where(ContentReport.task_id.in_(task_ids),
+                                                                ContentReport.status == OPEN)).scalars():
+            reports.setdefault(r.task_id, []).append({"reason": r.reason, "note": r.note})
+    for item in items:
+        campaign = campaigns[item["campaign_id"]]
+        item["campaign"] = {"id": campaign.id, "slug": campaign.slug, "title": campaign.title, "kind": campaign.kind}
+        task = tasks.get(item.get("task_id"))
+        if task is None:
+            continue
+        kind = get_kind(campaign.kind)
+        critical = kind.critical(campaign.settings)
+        state = task.consensus or {}
+        item["task"] = {"id": task.id, "external_id": task.external_id, "answers": task.answer_count,
+                        "redundancy": task.redundancy}
+        rows = answers.get(task.id, [])
+        item["answers"] = [_answer_json(kind, campaign.id, r, critical) for r in rows[:MAX_ANSWERS]]
+        item["result"] = _result_json(kind, campaign, state)
+        item["viewer"] = _viewer(task, campaign, kind, me)
+        if kind.answer_labels(campaign.settings):
+            item["options"] = kind.answer_labels(campaign.settings)
+        item["report_notes"] = reports.get(task.id, [])
+        if item["reason"] == "flag":
+            state_now = wellbeing.load_item_state(campaign.settings, task.id, task.payload)
+            item["rating"] = state_now.rating.level.label
+        if item["reason"] == "escalation":
+            first = next((r for r in rows if r.contributor_id in item.get("contributor_ids", ())), None)
+            item["location"] = location(task.payload, first.value if first else None)
+    return items

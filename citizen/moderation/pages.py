@@ -1,0 +1,189 @@
+"""What each moderation page shows, built from the services (the views only render it)."""
+import csv
+import io
+import json
+import math
+import re
+
+from flask import current_app, flash, redirect
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from citizen.accounts.models import Organisation, User, utcnow
+from citizen.campaigns.kinds import get_kind
+from citizen.campaigns.models import Campaign, Participation
+from citizen.extensions import db
+from citizen.moderation import display, escalations, queue, services
+from citizen.moderation.models import AlertSettings, AuditLog, DeliveryAttempt, Suspension
+from citizen.quality.report import pseudonym
+
+PAGE_SIZE = 20
+KEYS = [("j", _("next")), ("k", _("previous")), ("c", _("confirm")), ("d", _("dismiss")), ("a", _("accept")),
+        ("o", _("override")), ("h", _("hide")), ("r", _("re-rate")), ("s", _("suspend"))]
+
+
+def back_to(url, message):
+    flash(message)
+    return redirect(url)
+
+
+def org_slug(organisation_id):
+    return db.session.get(Organisation, organisation_id).slug
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def queue_page(user, args):
+    org = services.organisation_for(user, args.get("org"))
+    campaigns = queue.campaigns_of(org.id)
+    campaign_id = _int(args.get("campaign"))
+    campaign_id = campaign_id if campaign_id in campaigns else None
+    reason = args.get("reason") if args.get("reason") in dict(queue.REASONS) else None
+    items, counts = queue.open_items(user, org.id, campaign_id, reason)
+    pages = max(1, math.ceil(len(items) / PAGE_SIZE))
+    page = min(max(_int(args.get("page")) or 1, 1), pages)
+    shown = display.hydrate(items[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], user)
+    last = max([i["escalation_id"] for i in items if i["reason"] == "escalation"] or [0])
+    return {"org": org, "orgs": services.organisations(user), "campaigns": list(campaigns.values()),
+            "campaign_id": campaign_id, "reason": reason, "reasons": queue.REASONS, "counts": counts,
+            "total": len(items), "items": shown, "page": page, "pages": pages, "keys": KEYS,
+            "last_escalation": last, "poll_seconds": current_app.config.get("MODERATION_POLL_SECONDS", 3),
+            "is_organiser": user.can_organise(org.id)}
+
+
+def new_escalations(user, args):
+    """Open escalations newer than args["after"] in the queue's filters, hydrated; and the newest id."""
+    org = services.organisation_for(user, args.get("org"))
+    if args.get("reason") not in (None, "", "escalation"):
+        return [], _int(args.get("after")) or 0
+    campaigns = queue.campaigns_of(org.id, _int(args.get("campaign")))
+    items = queue.escalations(org.id, campaigns, after=_int(args.get("after")) or 0)
+    mine = queue.own_task_ids(queue.my_contributor_id(user), list(campaigns))
+    last = max([i["escalation_id"] for i in items] or [_int(args.get("after")) or 0])
+    return display.hydrate([i for i in items if i["task_id"] not in mine], user), last
+
+
+def _dms(value, positive, negative):
+    sign = positive if value >= 0 else negative
+    value = abs(value)
+    degrees = int(value)
+    minutes = int((value - degrees) * 60)
+    seconds = (value - degrees - minutes / 60) * 3600
+    return f"{degrees}°{minutes:02d}′{seconds:04.1f}″{sign}"
+
+
+def escalation_page(user, escalation_id):
+    esc = services.get_escalation(user, escalation_id)
+    task, campaign, _value, place = escalations.details(esc)
+    item = {"key": f"escalation:{esc.id}", "reason": "escalation", "campaign_id": campaign.id, "task_id": task.id,
+            "escalation_id": esc.id, "label": esc.label, "created_at": esc.created_at,
+            "contributor_ids": [esc.contributor_id] if esc.contributor_id else []}
+    display.hydrate([item], user)
+    if place:
+        place = {**place, "dms": f"{_dms(place['lat'], 'N', 'S')} {_dms(place['lon'], 'E', 'W')}"}
+    decided_by = db.session.get(User, esc.decided_by_id) if esc.decided_by_id else None
+    tiles = (campaign.settings or {}).get("tiles_after") or ""
+    return {"esc": esc, "item": item, "campaign": campaign, "task": task, "place": place,
+            "decided_by": decided_by.name if decided_by else None, "tiles": tiles,
+            "attribution": (campaign.settings or {}).get("attribution", ""),
+            "kind": get_kind(campaign.kind), "org": db.session.get(Organisation, esc.organisation_id)}
+
+
+def suspensions_page(user, args):
+    org = services.organisation_for(user, args.get("org"))
+    rows = db.session.execute(select(Suspension, Campaign.title).outerjoin(Campaign, Campaign.id == Suspension.campaign_id)
+                              .where(Suspension.organisation_id == org.id)
+                              .order_by(Suspension.lifted_at.is_not(None), Suspension.id.desc()).limit(200)).all()
+    out = []
+    for s, title in rows:
+        if s.campaign_id:
+            names = [pseudonym(s.campaign_id, s.contributor_id)]
+        else:  # organisation-wide: as they appear in the campaigns they answered
+            camps = db.session.execute(select(Participation.campaign_id).where(
+                Participation.contributor_id == s.contributor_id).limit(3)).scalars()
+            names = [pseudonym(c, s.contributor_id) for c in camps]
+        out.append({"s": s, "campaign": title, "names": names})
+    return {"org": org, "orgs": services.organisations(user), "rows": out}
+
+
+_URL = re.compile(r"^https?://[^\s\"'<>]+$")
+
+
+def settings_page(user, slug, form=None):
+    org = services.organisation_for(user, slug)
+    services.require_organiser(user, org.id)
+    row = db.session.get(AlertSettings, org.id)
+    errors = {}
+    if form is not None:
+        url, secret = form.get("webhook_url", "").strip(), form.get("webhook_secret", "").strip()
+        emails = ", ".join(a.strip() for a in re.split(r"[,;\s]+", form.get("emails", "")) if a.strip())
+        if url and not _URL.match(url):
+            errors["webhook_url"] = _("A webhook address starts with https:// (or http://).")
+        if url and not (secret or (row and row.webhook_secret)):
+            errors["webhook_secret"] = _("Give a secret: the receiver checks each delivery's signature with it.")
+        if any("@" not in a for a in emails.split(", ") if a):
+            errors["emails"] = _("Give e-mail addresses separated by commas.")
+        if not errors:
+            if row is None:
+                row = AlertSettings(organisation_id=org.id)
+                db.session.add(row)
+            row.webhook_url, row.emails, row.updated_at = url, emails, utcnow()
+            if secret:
+                row.webhook_secret = secret
+            services.audit(user, org.id, "alert_settings", "organisation", org.slug, "", None,
+                           {"webhook_url": url, "emails": emails, "secret_changed": bool(secret)})
+            db.session.flush()
+            return {"org": org, "saved": True}
+    log = db.session.execute(select(DeliveryAttempt).where(DeliveryAttempt.organisation_id == org.id)
+                             .order_by(DeliveryAttempt.id.desc()).limit(50)).scalars().all()
+    return {"org": org, "orgs": services.organisations(user), "row": row, "errors": errors, "form": form or {},
+            "log": log, "mail": bool(current_app.config.get("MAIL_SERVER"))}
+
+
+def audit_page(user, args):
+    org = services.organisation_for(user, args.get("org"))
+    services.require_organiser(user, org.id)
+    before = _int(args.get("before"))
+    query = select(AuditLog).where(AuditLog.organisation_id == org.id)
+    if before:
+        query = query.where(AuditLog.id < before)
+    rows = db.session.execute(query.order_by(AuditLog.id.desc()).limit(100)).scalars().all()
+    titles = dict(db.session.execute(select(Campaign.id, Campaign.slug).where(Campaign.organisation_id == org.id)).all())
+    return {"org": org, "orgs": services.organisations(user), "rows": rows, "titles": titles,
+            "older": rows[-1].id if len(rows) == 100 else None}
+
+
+AUDIT_COLUMNS = ["id", "created_at", "user_id", "user_name", "action", "target_type", "target_id", "campaign",
+                 "reason", "before", "after"]
+
+
+def _cell(value):
+    """A CSV cell that a spreadsheet shows as text (never runs a formula typed into a reason)."""
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        value = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    value = str(value)
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def audit_csv(user, slug):
+    """(organisation, CSV text chunks) of the organisation's whole audit log, oldest first."""
+    org = services.organisation_for(user, slug)
+    services.require_organiser(user, org.id)
+    slugs = dict(db.session.execute(select(Campaign.id, Campaign.slug).where(Campaign.organisation_id == org.id)).all())
+    rows = db.session.execute(select(AuditLog).where(AuditLog.organisation_id == org.id)
+                              .order_by(AuditLog.id)).scalars().all()
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(AUDIT_COLUMNS)
+    for r in rows:
+        writer.writerow([_cell(v) for v in (r.id, r.created_at.isoformat(timespec="seconds") + "Z", r.user_id,
+                                            r.user_name, r.action, r.target_type, r.target_id,
+                                            slugs.get(r.campaign_id, ""), r.reason, r.before, r.after)])
+    return org, [buf.getvalue()]

@@ -1,0 +1,33 @@
+"""The organiser's escalation rule: which answers put a task at the top of the moderators' queue at once.
+
+Stored in Campaign.settings["escalate_on"] as a list of answer values (a question's "yes" for "Is a person
+visible?", the damage kind's "destroyed"). No database here: campaigns.services calls it while it validates.
+"""
+import re
+
+from flask_babel import gettext as _
+
+from citizen.errors import InvalidInput
+
+_SPLIT = re.compile(r"[,;\n]")
+
+
+def clean_escalate_on(raw, labels):
+    """A list of answer values from a list or a "yes, maybe" string; each must be one of the kind's `labels`
+    (None for kinds whose answers are not categorical: then no rule can be set). Raises InvalidInput."""
+    if raw in (None, "", []):
+        return []
+    values = [v.strip() for v in _SPLIT.split(raw)] if isinstance(raw, str) else raw
+    if not isinstance(values, (list, tuple)) or not all(isinstance(v, str) for v in values):
+        message = _("Escalate on: give the answer values as a list.")
+        raise InvalidInput(message, details=[{"field": "escalate_on", "message": message}])
+    values = list(dict.fromkeys(v for v in values if v))
+    if values and not labels:
+        message = _("This kind of campaign has no fixed answers to escalate on.")
+        raise InvalidInput(message, details=[{"field": "escalate_on", "message": message}])
+    unknown = [v for v in values if v not in labels]
+    if unknown:
+        message = _("Escalate on: %(values)s is not one of the answers (%(labels)s).",
+                    values=", ".join(unknown), labels=", ".join(labels))
+        raise InvalidInput(message, details=[{"field": "escalate_on", "message": message}])
+    return values

@@ -1,0 +1,386 @@
+"""The moderator's actions. Each checks who may act (a moderator or organiser of the item's organisation who
+gave none of its answers), changes state, writes one AuditLog row (who, when, what, on what, why, before and
+after) and flushes; the request commits.
+
+Items are named by their queue key: escalation:<id>, flag:<task id>, disagreement:<task id>,
+contributor:<campaign id>:<pseudonym>, cluster:<campaign id>:<hash of the members' pseudonyms>.
+"""
+import hashlib
+import hmac
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from citizen.accounts.models import Organisation, utcnow
+from citizen.campaigns.kinds import get_kind
+from citizen.campaigns.models import LEASED, EXPIRED, Assignment, Campaign, Participation, Task
+from citizen.errors import Conflict, Forbidden, InvalidInput, NotFound
+from citizen.exports.rows import note_change
+from citizen.extensions import db
+from citizen.moderation import hot
+from citizen.moderation.models import (CONFIRMED, DISMISSED, OPEN, REPORT_REASONS, RESOLVED, AuditLog,
+                                       ContentReport, Escalation, QueueDismissal)
+from citizen.moderation.queue import HIDDEN_RAND, cluster_key, my_contributor_id, own_task_ids, pseudonyms
+from citizen.wellbeing import services as wellbeing
+from citizen.wellbeing.models import WITHHELD, ContentFlag
+
+MAX_REASON = 1000
+
+
+# --- who may act -----------------------------------------------------------------------------------------
+
+def organisations(user):
+    """The organisations whose queue this user works (moderator or organiser; an admin sees all)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    if user.is_admin:
+        return db.session.execute(select(Organisation).order_by(Organisation.name)).scalars().all()
+    seen = {}
+    for m in user.memberships:
+        if m.role in ("moderator", "organiser"):
+            seen.setdefault(m.organisation_id, m.organisation)
+    return sorted(seen.values(), key=lambda o: o.name)
+
+
+def can_moderate(user, organisation_id):
+    return bool(user is not None and getattr(user, "is_authenticated", False) and (
+        user.is_admin or user.role_in(organisation_id) & {"moderator", "organiser"}))
+
+
+def require_moderator(user, organisation_id):
+    if not can_moderate(user, organisation_id):
+        raise Forbidden(_("Only this organisation's moderators and organisers can do that."))
+
+
+def require_organiser(user, organisation_id):
+    if not (user is not None and getattr(user, "is_authenticated", False) and user.can_organise(organisation_id)):
+        raise Forbidden(_("Only this organisation's organisers can see its audit log."))
+
+
+def organisation_for(user, slug=None):
+    """The organisation a page is about: the one named (if this user moderates it), else their first."""
+    orgs = organisations(user)
+    if not orgs:
+        raise Forbidden(_("Only moderators and organisers can see the moderation queue."))
+    if slug:
+        for org in orgs:
+            if org.slug == slug:
+                return org
+        raise Forbidden(_("You do not moderate this organisation."))
+    return orgs[0]
+
+
+def _not_own(user, task_id, campaign_id):
+    if task_id in own_task_ids(my_contributor_id(user), [campaign_id]):
+        raise Forbidden(_("You answered this task yourself: another moderator must review it."))
+
+
+def moderator_tag(user, organisation_id):
+    """How a moderator is named on a result (exports show it): a stable pseudonym, never an account id."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return "m-" + hmac.new(key, f"moderator:{organisation_id}:{user.id}".encode(), hashlib.sha256).hexdigest()[:8]
+
+
+def audit(user, organisation_id, action, target_type, target_id, reason="", before=None, after=None,
+          campaign_id=None):
+    row = AuditLog(organisation_id=organisation_id, campaign_id=campaign_id, user_id=user.id,
+                   user_name=(user.name or "")[:120], action=action, target_type=target_type,
+                   target_id=str(target_id)[:80], reason=(reason or "")[:MAX_REASON], before=before, after=after,
+                   created_at=utcnow())
+    db.session.add(row)
+    return row
+
+
+def _reason(data, required=False):
+    reason = str(data.get("reason") or "").strip()[:MAX_REASON]
+    if required and not reason:
+        message = _("Say why, in a few words: the audit log keeps it.")
+        raise InvalidInput(message, details=[{"field": "reason", "message": message}])
+    return reason
+
+
+def _task(user, task_id):
+    """The task (row locked, as the hot path locks it: answers wait) and its campaign, for a moderator of its
+    organisation who did not answer it."""
+    row = db.session.execute(select(Task, Campaign).join(Campaign, Campaign.id == Task.campaign_id)
+                             .where(Task.id == task_id).with_for_update(of=Task)).first()
+    if row is None:
+        raise NotFound(_("There is no such task."))
+    task, campaign = row
+    require_moderator(user, campaign.organisation_id)
+    _not_own(user, task.id, campaign.id)
+    return task, campaign
+
+
+# --- escalations -----------------------------------------------------------------------------------------
+
+def _escalation(user, escalation_id):
+    esc = db.session.get(Escalation, escalation_id)
+    if esc is None:
+        raise NotFound(_("There is no such escalation."))
+    require_moderator(user, esc.organisation_id)
+    _not_own(user, esc.task_id, esc.campaign_id)
+    return esc
+
+
+def get_escalation(user, escalation_id):
+    """An escalation for the experts' view (moderators and organisers of its organisation)."""
+    esc = db.session.get(Escalation, escalation_id)
+    if esc is None:
+        raise NotFound(_("There is no such escalation."))
+    require_moderator(user, esc.organisation_id)
+    return esc
+
+
+def decide_escalation(user, escalation_id, status, reason=""):
+    """Confirm (experts are told, with the place and the image) or dismiss an open escalation."""
+    esc = _escalation(user, escalation_id)
+    if esc.status != OPEN:
+        raise Conflict(_("This escalation was already %(status)s.", status=esc.status), code="already_decided")
+    before = {"status": esc.status}
+    esc.status, esc.reason, esc.decided_by_id, esc.decided_at = status, reason, user.id, utcnow()
+    audit(user, esc.organisation_id, "confirm" if status == CONFIRMED else "dismiss", "escalation", esc.id, reason,
+          before, {"status": status}, esc.campaign_id)
+    db.session.flush()
+    if status == CONFIRMED:
+        hot.notify(esc.id, esc.campaign_id, "escalation.confirmed")
+    return esc
+
+
+# --- results ---------------------------------------------------------------------------------------------
+
+def _set_override(user, task, campaign, answer, reason, action):
+    state = dict(task.consensus or {})
+    before = state.get("override")
+    state["override"] = {"answer": answer, "by": moderator_tag(user, campaign.organisation_id), "reason": reason,
+                         "at": utcnow().isoformat(timespec="seconds") + "Z", "action": action}
+    task.consensus = state
+    audit(user, campaign.organisation_id, action, "task", task.id, reason,
+          {"override": before, "answer": get_kind(campaign.kind).result(task.consensus, campaign.settings)["answer"]},
+          {"override": state["override"]}, campaign.id)
+    note_change(campaign)  # exports: a new version although no answer arrived
+    db.session.flush()
+    return state["override"]
+
+
+def accept_result(user, task_id, reason=""):
+    """Settle a task on its leading answer: it stays the result whatever answers still arrive."""
+    task, campaign = _task(user, task_id)
+    answer = get_kind(campaign.kind).result(task.consensus or {}, campaign.settings)["answer"]
+    if answer in (None, {}):
+        raise Conflict(_("There is no leading answer to accept (a tie, or no answers): override it instead."),
+                       code="nothing_to_accept")
+    return _set_override(user, task, campaign, answer, reason, "accept")
+
+
+def override_result(user, task_id, answer, reason):
+    """Replace a task's result by a moderator's answer (one of the answers offered; for kinds without fixed
+    answers, an answer as a volunteer would give it). The override wins in results and exports."""
+    task, campaign = _task(user, task_id)
+    kind = get_kind(campaign.kind)
+    labels = kind.answer_labels(campaign.settings)
+    if labels:
+        if answer not in labels:
+            message = _("Choose one of the answers: %(labels)s", labels=", ".join(labels))
+            raise InvalidInput(message, details=[{"field": "answer", "message": message}])
+    else:
+        answer = kind.clean_answer(answer, task.payload, campaign.settings)
+    _reason({"reason": reason}, required=True)
+    return _set_override(user, task, campaign, answer, reason, "override")
+
+
+# --- content ---------------------------------------------------------------------------------------------
+
+def _resolve_reports(user, task_id):
+    return db.session.execute(update(ContentReport).where(ContentReport.task_id == task_id,
+                                                          ContentReport.status == OPEN)
+                              .values(status=RESOLVED, resolved_by_id=user.id, resolved_at=utcnow())).rowcount
+
+
+def hide_task(user, task_id, reason):
+    """Take a task out of the campaign for good: never handed out again (its place in the scheduling order is
+    below every cursor, and it is unavailable), live leases given back, reports resolved."""
+    task, campaign = _task(user, task_id)
+    if (task.consensus or {}).get("hidden"):
+        raise Conflict(_("This task is already hidden."), code="already_hidden")
+    before = {"available": task.available, "redundancy": task.redundancy, "lease_count": task.lease_count}
+    live = db.session.execute(select(Assignment.contributor_id).where(
+        Assignment.task_id == task.id, Assignment.state == LEASED)).scalars().all()
+    if live:
+        db.session.execute(update(Assignment).where(Assignment.task_id == task.id, Assignment.state == LEASED)
+                           .values(state=EXPIRED))
+        db.session.execute(update(Participation).where(Participation.campaign_id == campaign.id,
+                                                       Participation.contributor_id.in_(live))
+                           .values(leases=Participation.leases - 1))
+    was_complete = task.answer_count >= task.redundancy
+    task.lease_count, task.available, task.rand = 0, False, HIDDEN_RAND
+    if not was_complete:  # nothing more will come: it no longer holds the campaign's progress back
+        task.redundancy = task.answer_count
+        db.session.execute(update(Campaign).where(Campaign.id == campaign.id)
+                           .values(tasks_done=Campaign.tasks_done + 1))
+    task.consensus = {**(task.consensus or {}), "hidden": {
+        "by": moderator_tag(user, campaign.organisation_id), "reason": reason,
+        "at": utcnow().isoformat(timespec="seconds") + "Z"}}
+    db.session.execute(update(Escalation).where(Escalation.task_id == task.id, Escalation.status == OPEN)
+                       .values(status=DISMISSED, reason=reason, decided_by_id=user.id, decided_at=utcnow()))
+    _resolve_reports(user, task.id)
+    audit(user, campaign.organisation_id, "hide", "task", task.id, reason, before,
+          {"available": False, "hidden": True, "redundancy": task.redundancy}, campaign.id)
+    note_change(campaign)
+    db.session.flush()
+    return task
+
+
+def rerate(user, task_id, level, categories=None, reason=""):
+    """A new content rating for a task (the wellbeing service applies it: blurring, consent, review)."""
+    task, campaign = _task(user, task_id)
+    before = wellbeing.load_item_state(campaign.settings, task.id, task.payload).rating.to_dict()
+    out = wellbeing.rate_task(task.id, user, {"level": level, "categories": categories or []})
+    audit(user, campaign.organisation_id, "rerate", "task", task.id, reason, {"rating": before},
+          {"rating": out["rating"]}, campaign.id)
+    db.session.flush()
+    return out
+
+
+def dismiss_reports(user, task_id, reason=""):
+    """The reports on a task need nothing: open reports are resolved, and graphic-content flags are settled at
+    the task's current rating (the wellbeing service then counts only later flags)."""
+    task, campaign = _task(user, task_id)
+    resolved = _resolve_reports(user, task.id)
+    state = wellbeing.load_item_state(campaign.settings, task.id, task.payload)
+    flagged = state.review_level is not None or db.session.execute(
+        select(ContentFlag.id).where(ContentFlag.task_id == task.id).limit(1)).first()
+    if flagged:
+        rating = state.rating.to_dict()
+        wellbeing.rate_task(task.id, user, {"level": rating["level"], "categories": rating.get("categories") or [],
+                                            "custom_label": rating.get("custom_label")})
+    audit(user, campaign.organisation_id, "dismiss", "reports", task.id, reason,
+          {"open_reports": resolved, "under_review": state.review_level is not None}, {"open_reports": 0},
+          campaign.id)
+    db.session.flush()
+
+
+def report_task(task_id, contributor_id, data):
+    """A volunteer reports an item as abusive or showing personal data (for graphic content, the wellbeing
+    flags). One report per reason per volunteer and task; only items they were shown."""
+    reason = str(data.get("reason") or "")
+    if reason not in REPORT_REASONS:
+        message = _("Say what is wrong: abusive or personal_data (for upsetting content, use flags).")
+        raise InvalidInput(message, details=[{"field": "reason", "message": message}])
+    task = db.session.get(Task, task_id)
+    if task is None:
+        raise NotFound(_("There is no such task."))
+    handed = db.session.execute(select(Assignment.state).where(Assignment.contributor_id == contributor_id,
+                                                               Assignment.task_id == task.id)).scalar()
+    if handed in (None, WITHHELD):
+        raise Forbidden(_("You can report items you were shown."), code="not_assigned")
+    if db.session.execute(select(ContentReport.id).where(
+            ContentReport.task_id == task.id, ContentReport.contributor_id == contributor_id,
+            ContentReport.reason == reason)).first():
+        raise Conflict(_("You have already reported this item. Thank you."), code="already_reported")
+    report = ContentReport(task_id=task.id, campaign_id=task.campaign_id, contributor_id=contributor_id,
+                           reason=reason, note=str(data.get("note") or "")[:500], created_at=utcnow())
+    db.session.add(report)
+    db.session.flush()
+    return {"task_id": task.id, "reason": reason, "id": report.id}
+
+
+# --- items in general ------------------------------------------------------------------------------------
+
+def dismiss_item(user, organisation_id, key, campaign_id, reason=""):
+    """Leave a disagreement, a flagged contributor or a cluster as it is: it stays out of the queue."""
+    require_moderator(user, organisation_id)
+    if db.session.execute(select(QueueDismissal.id).where(QueueDismissal.organisation_id == organisation_id,
+                                                          QueueDismissal.item_key == key)).first():
+        raise Conflict(_("This item was already dismissed."), code="already_dismissed")
+    db.session.add(QueueDismissal(organisation_id=organisation_id, item_key=key[:120], user_id=user.id,
+                                  created_at=utcnow()))
+    audit(user, organisation_id, "dismiss", key.split(":", 1)[0], key.split(":", 1)[1], reason, None,
+          {"dismissed": True}, campaign_id)
+    db.session.flush()
+
+
+def _campaign(user, campaign_id):
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound(_("There is no such campaign."))
+    require_moderator(user, campaign.organisation_id)
+    return campaign
+
+
+def contributors_of(user, campaign, names):
+    """Contributor ids behind pseudonyms of a campaign; a moderator may not act on themselves."""
+    known = pseudonyms(campaign.id)
+    ids = [known[n] for n in names if n in known]
+    if len(ids) != len(names) or not ids:
+        raise NotFound(_("There is no such contributor in this campaign."))
+    if my_contributor_id(user) in ids:
+        raise Forbidden(_("You cannot moderate your own answers."))
+    return ids
+
+
+def _item_id(text):
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        raise NotFound(_("There is no such item.")) from None
+
+
+def act(user, data):
+    """One action on one queue item, from the queue page: {"item": key, "action": ..., "reason": ..., and
+    "answer" (override), "level"/"categories" (re-rate), "scope" (suspend: campaign or organisation),
+    "members" (a cluster's pseudonyms)}. Returns {"done": action} (and the experts' view of a confirmation)."""
+    from citizen.moderation import suspensions
+    key, action = str(data.get("item") or ""), str(data.get("action") or "")
+    kind, _sep, rest = key.partition(":")
+    reason = _reason(data, required=action in ("override", "suspend", "hide"))
+    scope_all = data.get("scope") == "organisation"
+    if kind == "escalation":
+        esc_id = _item_id(rest)
+        if action in ("confirm", "dismiss"):
+            decide_escalation(user, esc_id, CONFIRMED if action == "confirm" else DISMISSED, reason)
+            return {"done": action, "escalation_url": f"/moderation/escalations/{esc_id}"}
+        esc = _escalation(user, esc_id)
+        if action == "hide":
+            hide_task(user, esc.task_id, reason)
+            return {"done": action}
+        if action == "suspend" and esc.contributor_id:
+            suspensions.suspend(user, esc.organisation_id, [esc.contributor_id],
+                                None if scope_all else esc.campaign_id, reason)
+            esc.status, esc.reason, esc.decided_by_id, esc.decided_at = DISMISSED, reason, user.id, utcnow()
+            return {"done": action}
+    elif kind in ("flag", "disagreement"):
+        task_id = _item_id(rest)
+        if action == "dismiss" and kind == "flag":
+            dismiss_reports(user, task_id, reason)
+        elif action == "dismiss":
+            _task_row, campaign = _task(user, task_id)
+            dismiss_item(user, campaign.organisation_id, key, campaign.id, reason)
+        elif action == "hide":
+            hide_task(user, task_id, reason)
+        elif action == "rerate":
+            rerate(user, task_id, data.get("level"), data.get("categories"), reason)
+        elif action == "accept":
+            accept_result(user, task_id, reason)
+        elif action == "override":
+            override_result(user, task_id, data.get("answer"), reason)
+        else:
+            action = None
+        if action:
+            return {"done": action}
+    elif kind in ("contributor", "cluster"):
+        camp_id, _sep, name = rest.partition(":")
+        campaign = _campaign(user, _item_id(camp_id))
+        names = [name] if kind == "contributor" else [str(m) for m in data.get("members") or []]
+        if kind == "cluster" and cluster_key(campaign.id, names) != key:
+            raise InvalidInput(_("The members do not match this cluster; reload the queue."))
+        ids = contributors_of(user, campaign, names)
+        if action == "suspend":
+            suspensions.suspend(user, campaign.organisation_id, ids, None if scope_all else campaign.id, reason)
+            return {"done": action}
+        if action == "dismiss":
+            dismiss_item(user, campaign.organisation_id, key, campaign.id, reason)
+            return {"done": action}
+    raise InvalidInput(_("That action is not possible on this item."),
+                       details=[{"field": "action", "message": action}])

@@ -1,0 +1,160 @@
+"""Telling an organisation about an escalation, off the request: the "moderation.notify" job.
+
+Webhook: a POST of the event's JSON to the organisation's URL, signed with HMAC-SHA256 of the exact body bytes
+under the organisation's secret, in `X-Citizen-Signature: sha256=<hex>` (receivers compute the same over the
+raw body and compare in constant time; `X-Citizen-Delivery` is stable across retries, for de-duplication).
+Any answer but a 2xx (a redirect included: it is not followed) is a failure; a failure is tried again after
+MODERATION_WEBHOOK_BACKOFF, then twice, four times... as long, up to MODERATION_WEBHOOK_ATTEMPTS tries. Every
+attempt is a DeliveryAttempt row, committed at once, so the delivery log shows it while the job still runs.
+
+E-mail: to the organisation's alert addresses (else its organisers) through MAIL_SERVER with smtplib; when no
+MAIL_SERVER is configured nothing is sent and a log line says so.
+"""
+import hashlib
+import hmac
+import json
+import logging
+import smtplib
+import time
+import urllib.error
+import urllib.request
+from email.message import EmailMessage
+
+from flask import current_app
+from sqlalchemy import select
+
+from citizen.accounts.models import Membership, User, utcnow
+from citizen.extensions import db
+from citizen.jobs import services as jobs
+from citizen.moderation.escalations import event_json
+from citizen.moderation.hot import NOTIFY_JOB
+from citizen.moderation.models import AlertSettings, DeliveryAttempt, Escalation
+
+log = logging.getLogger(__name__)
+SIGNATURE_HEADER = "X-Citizen-Signature"
+
+
+class DeliveryFailed(Exception):
+    """Every attempt of a webhook failed (the job is marked failed; the log has each attempt)."""
+
+
+def sign(secret, body):
+    """The signature header's value for these body bytes."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify(secret, body, header):
+    """What a receiver does: True when `header` is the signature of `body` under `secret`."""
+    return hmac.compare_digest(sign(secret, body), header or "")
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a redirect is answered as a failure, never followed with the signed body
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
+def _record(escalation, channel, event, target, attempt, started, status=None, ok=False, error=""):
+    db.session.add(DeliveryAttempt(organisation_id=escalation.organisation_id, escalation_id=escalation.id,
+                                   channel=channel, event=event, target=target[:1000], attempt=attempt,
+                                   status_code=status, ok=ok, error=str(error)[:500],
+                                   duration_ms=int((time.monotonic() - started) * 1000), created_at=utcnow()))
+    db.session.commit()
+
+
+def deliver_webhook(escalation, settings, payload):
+    """POST `payload` to the organisation's webhook until it answers 2xx; True when it did."""
+    cfg = current_app.config
+    attempts = max(1, int(cfg.get("MODERATION_WEBHOOK_ATTEMPTS", 5)))
+    backoff = float(cfg.get("MODERATION_WEBHOOK_BACKOFF", 2.0))
+    body = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+    headers = {"Content-Type": "application/json", "User-Agent": "citizen-webhooks/1",
+               "X-Citizen-Event": payload["event"], "X-Citizen-Delivery": payload["delivery"],
+               SIGNATURE_HEADER: sign(settings.webhook_secret or "", body)}
+    url = settings.webhook_url
+    for attempt in range(1, attempts + 1):
+        started = time.monotonic()
+        try:
+            request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+            with _opener.open(request, timeout=float(cfg.get("MODERATION_WEBHOOK_TIMEOUT", 10))) as response:
+                status = response.status
+            ok = 200 <= status < 300
+            _record(escalation, "webhook", payload["event"], url, attempt, started, status, ok,
+                    "" if ok else f"HTTP {status}")
+        except urllib.error.HTTPError as exc:
+            ok = False
+            _record(escalation, "webhook", payload["event"], url, attempt, started, exc.code, False, f"HTTP {exc.code}")
+        except Exception as exc:  # refused, timed out, bad address: all are a failed attempt
+            ok = False
+            _record(escalation, "webhook", payload["event"], url, attempt, started, None, False,
+                    f"{type(exc).__name__}: {exc}")
+        if ok:
+            return True
+        if attempt < attempts:
+            time.sleep(backoff * 2 ** (attempt - 1))
+    return False
+
+
+def _recipients(settings, organisation_id):
+    listed = [a.strip() for a in (settings.emails if settings else "").replace(";", ",").replace("\n", ",").split(",")]
+    listed = [a for a in listed if "@" in a]
+    if listed:
+        return listed
+    return list(db.session.execute(select(User.email).join(Membership, Membership.user_id == User.id).where(
+        Membership.organisation_id == organisation_id, Membership.role == "organiser")).scalars())
+
+
+def send_email(escalation, settings, payload):
+    """E-mail the event when MAIL_SERVER is configured. Returns "sent", "failed", "skipped" or "nobody"."""
+    cfg = current_app.config
+    if not cfg.get("MAIL_SERVER"):
+        log.info("escalation %s not e-mailed: MAIL_SERVER is not configured", escalation.id)
+        return "skipped"
+    to = _recipients(settings, escalation.organisation_id)
+    if not to:
+        return "nobody"
+    esc = payload["escalation"]
+    msg = EmailMessage()
+    msg["From"], msg["To"] = cfg.get("MAIL_FROM") or "citizen@localhost", ", ".join(to)
+    verb = "confirmed" if payload["event"].endswith("confirmed") else "needs a moderator"
+    msg["Subject"] = f"[citizen] Escalation {esc['id']} {verb}: {esc['answer']} in {esc['campaign']['title']}"
+    place = esc["location"]
+    msg.set_content("\n".join([
+        f"A volunteer answered \"{esc['answer']}\" on task {esc['task']['id']} of \"{esc['campaign']['title']}\".",
+        f"Status: {esc['status']}." + (f" Reason: {esc['reason']}" if esc["reason"] else ""),
+        f"Location: {place['lat']:.6f}, {place['lon']:.6f} ({place['source']})" if place else "Location: unknown",
+        f"Review it: {esc['url']}", ""]))
+    started = time.monotonic()
+    try:
+        with smtplib.SMTP(cfg["MAIL_SERVER"], int(cfg.get("MAIL_PORT") or 25), timeout=10) as smtp:
+            if cfg.get("MAIL_USE_TLS"):
+                smtp.starttls()
+            if cfg.get("MAIL_USERNAME"):
+                smtp.login(cfg["MAIL_USERNAME"], cfg.get("MAIL_PASSWORD") or "")
+            smtp.send_message(msg)
+    except Exception as exc:
+        log.warning("escalation %s: e-mail failed: %s", escalation.id, exc)
+        _record(escalation, "email", payload["event"], ", ".join(to), 1, started, None, False,
+                f"{type(exc).__name__}: {exc}")
+        return "failed"
+    _record(escalation, "email", payload["event"], ", ".join(to), 1, started, None, True)
+    return "sent"
+
+
+@jobs.handler(NOTIFY_JOB)
+def notify_job(job, progress):
+    """Webhook and e-mail for one escalation event (params: escalation_id, event, base_url)."""
+    escalation = db.session.get(Escalation, job.params["escalation_id"])
+    if escalation is None:
+        return {"skipped": "the escalation is gone"}
+    settings = db.session.get(AlertSettings, escalation.organisation_id)
+    payload = event_json(escalation, job.params["event"], job.params.get("base_url", ""))
+    out = {"email": send_email(escalation, settings, payload)}
+    if settings is not None and settings.webhook_url:
+        out["webhook"] = deliver_webhook(escalation, settings, payload)
+        if not out["webhook"]:
+            raise DeliveryFailed(f"the webhook did not accept escalation {escalation.id} "
+                                 f"({job.params['event']}); see the delivery log")
+    return out

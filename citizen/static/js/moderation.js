@@ -1,0 +1,262 @@
+/* The moderation queue: keyboard-first review (j/k to move, one key per action, shown on the buttons), each
+   item's photo or map drawn with every answer's marks (Leaflet; photos in pixel coordinates, y downwards),
+   one request per action, and new escalations polled for and put at the top without a reload. */
+(function () {
+  "use strict";
+  var list = document.getElementById("mod-queue");
+  var csrf = document.querySelector('meta[name="csrf-token"]').content;
+  var statusEl = document.getElementById("mod-status");
+  var emptyEl = document.getElementById("mod-empty");
+  var current = null, pending = null, busy = false;
+  var KEYS = { c: "confirm", d: "dismiss", a: "accept", o: "override", h: "hide", r: "rerate", s: "suspend" };
+  var NEEDS_FORM = { override: "override", rerate: "rerate", hide: null, suspend: "suspend" };
+  var REASON_REQUIRED = { override: 1, hide: 1, suspend: 1 };
+  var PALETTE = ["#1f78b4", "#33a02c", "#6a3d9a", "#ff7f00", "#b15928", "#a6cee3", "#fb9a99", "#cab2d6"];
+  var CRITICAL = "#d7191c", CONSENSUS = "#ffd23f";
+
+  // The experts' view of one escalation: the photo with the marks, and where it is.
+  var esc = document.getElementById("esc-view");
+  if (esc) {
+    esc = esc.closest("section");
+    draw(esc);
+    paintSwatches(esc);
+    var where = document.getElementById("esc-location-map");
+    if (where && window.L) {
+      var place = json(where, "place"), tiles = where.dataset.tiles;
+      var locMap = L.map(where, { zoomSnap: 0.25 }).setView([place.lat, place.lon], tiles ? 16 : 12);
+      if (tiles) L.tileLayer(tiles, { maxZoom: 19, attribution: where.dataset.attribution || "" }).addTo(locMap);
+      L.circleMarker([place.lat, place.lon], { radius: 10, color: "#fff", weight: 3, fillColor: CRITICAL, fillOpacity: 1 })
+        .addTo(locMap);
+    }
+    esc.addEventListener("click", function (e) {
+      var reveal = e.target.closest(".mod-reveal");
+      if (reveal) showOriginal(esc, reveal);
+    });
+  }
+  if (!list) return;
+
+  function say(text, tone) {
+    if (!statusEl) return;
+    statusEl.textContent = text || "";
+    statusEl.className = "message " + (tone || "");
+  }
+  function items() { return Array.prototype.slice.call(list.querySelectorAll(".mod-item")); }
+  function json(el, name) { try { return JSON.parse(el.dataset[name] || "null"); } catch (e) { return null; } }
+
+  function post(url, body) {
+    return fetch(url, { method: "POST", credentials: "same-origin",
+                        headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf },
+                        body: JSON.stringify(body || {}) })
+      .then(function (r) { return r.json().catch(function () { return {}; }).then(function (b) { return { ok: r.ok, body: b }; }); });
+  }
+
+  // --- drawing ------------------------------------------------------------------------------------------
+  function colour(a, i) { return a.critical ? CRITICAL : PALETTE[i % PALETTE.length]; }
+
+  function marksLayer(fc, style, pixel) {
+    return L.geoJSON(fc, {
+      coordsToLatLng: pixel ? function (c) { return L.latLng(-c[1], c[0]); } : L.GeoJSON.coordsToLatLng,
+      pointToLayer: function (_f, ll) { return L.circleMarker(ll, { radius: style.radius || 7, color: "#fff", weight: 2,
+                                                                    fillColor: style.color, fillOpacity: 0.95 }); },
+      style: function () { return { color: style.color, weight: style.weight || 3, dashArray: style.dash || null,
+                                    fillOpacity: 0.1 }; },
+      interactive: false
+    });
+  }
+
+  function draw(item) {
+    var fig = item.querySelector(".mod-view");
+    var box = fig && fig.querySelector(".mod-map");
+    if (!box || fig.map || !window.L) return;
+    var v = json(fig, "viewer"), answers = json(fig, "answers") || [], features = json(fig, "features");
+    var pixel = v.mode === "photo", map, bounds;
+    if (pixel) {
+      map = L.map(box, { crs: L.CRS.Simple, minZoom: -6, maxZoom: 3, zoomSnap: 0.25, attributionControl: false });
+      bounds = L.latLngBounds([[-v.height, 0], [0, v.width]]);
+      fig.overlay = v.image_url ? L.imageOverlay(v.image_url, bounds, { alt: v.alt || "" }).addTo(map) : null;
+    } else {
+      map = L.map(box, { zoomSnap: 0.25 });
+      if (v.tiles && v.tiles.after) L.tileLayer(v.tiles.after, { maxZoom: 19, attribution: v.attribution || "" }).addTo(map);
+      var outline = L.geoJSON(v.geometry, { interactive: false, style: { color: CONSENSUS, weight: 2, dashArray: "6 4", fill: false } }).addTo(map);
+      bounds = outline.getBounds();
+    }
+    answers.forEach(function (a, i) {
+      if (a.marks && a.marks.features && a.marks.features.length) {
+        marksLayer(a.marks, { color: colour(a, i), radius: a.critical ? 9 : 6, weight: a.critical ? 4 : 2 }, pixel).addTo(map);
+      }
+    });
+    if (features && features.features && features.features.length) {
+      marksLayer(features, { color: CONSENSUS, radius: 12, weight: 3, dash: "4 4" }, pixel).addTo(map);
+    }
+    map.fitBounds(bounds, { padding: [8, 8] });
+    fig.map = map;
+    setTimeout(function () { map.invalidateSize(); }, 0);
+  }
+
+  function paintSwatches(item) {
+    var fig = item.querySelector(".mod-view");
+    var answers = (fig && json(fig, "answers")) || [];
+    item.querySelectorAll(".mod-answers .swatch").forEach(function (s) {
+      var a = answers[+s.dataset.index];
+      if (a) s.style.background = colour(a, +s.dataset.index);
+    });
+  }
+
+  var seen = "IntersectionObserver" in window ? new IntersectionObserver(function (entries) {
+    entries.forEach(function (e) { if (e.isIntersecting) { draw(e.target); seen.unobserve(e.target); } });
+  }, { rootMargin: "200px" }) : null;
+
+  function prepare(item) {
+    paintSwatches(item);
+    if (seen) seen.observe(item); else draw(item);
+  }
+
+  // --- moving -------------------------------------------------------------------------------------------
+  function select(item, focus) {
+    if (!item) return;
+    if (current) current.classList.remove("current");
+    current = item;
+    item.classList.add("current");
+    if (focus) { item.focus({ preventScroll: true }); item.scrollIntoView({ block: "nearest" }); }
+    draw(item);
+  }
+
+  function move(step) {
+    var all = items();
+    var i = all.indexOf(current);
+    select(all[Math.max(0, Math.min(all.length - 1, i + step))], true);
+  }
+
+  function counted(reason, by) {
+    var el = document.getElementById("count-" + reason);
+    if (el) el.textContent = Math.max(0, (+el.textContent || 0) + by);
+  }
+
+  function removeItem(item) {
+    var all = items(), i = all.indexOf(item);
+    var next = all[i + 1] || all[i - 1] || null;
+    if (item.querySelector(".mod-view") && item.querySelector(".mod-view").map) item.querySelector(".mod-view").map.remove();
+    item.remove();
+    counted(item.dataset.reason, -1);
+    if (next) { select(next, true); return; }
+    current = null;
+    if (document.querySelector(".mod-pager")) { window.location.reload(); return; }  // the next items move up
+    emptyEl.hidden = false;
+  }
+
+  // --- acting -------------------------------------------------------------------------------------------
+  function panel(item) { return item.querySelector(".mod-more"); }
+
+  function closePanel(item) {
+    var p = panel(item);
+    if (p) p.hidden = true;
+    pending = null;
+  }
+
+  function send(item, action) {
+    if (busy) return;
+    var form = item.querySelector(".mod-actions");
+    var body = { item: item.dataset.key, action: action, reason: form.elements.reason ? form.elements.reason.value.trim() : "" };
+    if (REASON_REQUIRED[action] && !body.reason) { say(list.dataset.reasonNeeded, "error"); form.elements.reason.focus(); return; }
+    if (action === "override" && form.elements.answer) body.answer = form.elements.answer.value;
+    if (action === "rerate" && form.elements.level) body.level = form.elements.level.value;
+    if (action === "suspend" && form.elements.scope && form.elements.scope.checked) body.scope = "organisation";
+    if (item.dataset.members) body.members = JSON.parse(item.dataset.members);
+    busy = true;
+    item.setAttribute("aria-busy", "true");
+    post(list.dataset.actUrl, body).then(function (r) {
+      busy = false;
+      item.removeAttribute("aria-busy");
+      if (!r.ok) { say(r.body.message || "Error", "error"); return; }
+      say(list.dataset.done.replace("%s", action));
+      pending = null;
+      removeItem(item);
+    }, function () { busy = false; item.removeAttribute("aria-busy"); say("Network error: try again.", "error"); });
+  }
+
+  function start(item, action) {
+    if (!item.querySelector('[data-action="' + action + '"]')) return;
+    select(item, false);
+    if (!(action in NEEDS_FORM)) { send(item, action); return; }
+    var p = panel(item);
+    pending = action;
+    p.hidden = false;
+    p.querySelectorAll("label[class^='mod-more-']").forEach(function (l) {
+      l.hidden = l.className.indexOf("mod-more-" + NEEDS_FORM[action]) < 0;
+    });
+    var first = p.querySelector("label:not([hidden]) select, label:not([hidden]) input[type=checkbox]") || p.querySelector("input[name=reason]");
+    first.focus();
+  }
+
+  list.addEventListener("click", function (e) {
+    var item = e.target.closest(".mod-item");
+    if (!item) return;
+    var button = e.target.closest("[data-action]");
+    if (button) { start(item, button.dataset.action); return; }
+    if (e.target.closest(".mod-cancel")) { closePanel(item); item.focus(); return; }
+    var reveal = e.target.closest(".mod-reveal");
+    if (reveal) { showOriginal(item, reveal); return; }
+    if (item !== current) select(item, false);
+  });
+
+  list.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var item = e.target.closest(".mod-item");
+    if (item && pending) send(item, pending);
+  });
+
+  document.addEventListener("keydown", function (e) {
+    if (e.altKey || e.ctrlKey || e.metaKey) return;
+    var typing = /^(INPUT|SELECT|TEXTAREA)$/.test(e.target.tagName);
+    if (e.key === "Escape" && current) { closePanel(current); current.focus(); return; }
+    if (typing) return;
+    var key = e.key.toLowerCase();
+    if (key === "j") { e.preventDefault(); move(current ? 1 : 0); return; }
+    if (key === "k") { e.preventDefault(); move(-1); return; }
+    if (KEYS[key] && current) { e.preventDefault(); start(current, KEYS[key]); }
+  });
+
+  function showOriginal(item, button) {
+    post(button.dataset.url).then(function (r) {
+      if (!r.ok) { say(r.body.message || "Error", "error"); return; }
+      var fig = item.querySelector(".mod-view");
+      if (fig.overlay) fig.overlay.setUrl(r.body.image_url);
+      var img = fig.querySelector("img:not(.leaflet-image-layer)");
+      if (img) img.src = r.body.image_url;
+      button.closest(".content-notice").hidden = true;
+    });
+  }
+
+  // --- new escalations ----------------------------------------------------------------------------------
+  function poll() {
+    var url = list.dataset.pollUrl + (list.dataset.pollUrl.indexOf("?") < 0 ? "?" : "&") + "after=" + list.dataset.last;
+    fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (body) {
+        if (!body) return;
+        list.dataset.last = body.last;
+        body.items.forEach(function (it) {
+          if (document.querySelector('.mod-item[data-key="' + it.key + '"]')) return;
+          var holder = document.createElement("div");
+          holder.innerHTML = it.html.trim();
+          var item = holder.firstElementChild;
+          var escalations = list.querySelectorAll('.mod-item[data-reason="escalation"]');
+          var after = escalations[escalations.length - 1];
+          if (after) after.after(item); else list.prepend(item);
+          emptyEl.hidden = true;
+          counted("escalation", 1);
+          prepare(item);
+          say(list.dataset["new"]);
+          if (!current || current.dataset.reason !== "escalation") select(item, true);
+        });
+      })
+      .catch(function () { /* offline for a moment: the next poll catches up */ });
+  }
+  setInterval(poll, Math.max(1, +list.dataset.pollSeconds || 3) * 1000);
+
+  var campaignSelect = document.getElementById("mod-campaign");
+  if (campaignSelect) campaignSelect.addEventListener("change", function () { campaignSelect.form.submit(); });
+
+  items().forEach(prepare);
+  select(items()[0], false);
+})();

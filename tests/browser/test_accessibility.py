@@ -1,0 +1,129 @@
+"""Accessibility in real Chromium: axe-core (WCAG 2.1 A and AA rules) finds no violation on any public page, at
+desktop size and on a 390 px phone, where nothing scrolls sideways and buttons are at least 44 px tall.
+
+axe-core is vendored for the tests only (tests/browser/vendor/axe.min.js, MPL-2.0) and injected by Playwright;
+the site never serves it. The pages come from the `make run` demo (one campaign of every kind, with history)."""
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import PHONE
+
+pytestmark = pytest.mark.browser
+
+AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text()
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": PHONE}
+
+PAGES = {
+    "home": "/",
+    "campaign-question": "/campaigns/red-roofs",
+    "campaign-deforestation": "/campaigns/forest-clearings",
+    "campaign-damage": "/campaigns/quake-damage",
+    "campaign-transcription": "/campaigns/expense-reports",
+    "campaign-search": "/campaigns/missing-hiker",
+    "campaign-graphic": "/campaigns/graphic-damage-demo",
+    "campaign-finished": "/campaigns/winter-shelters",
+    "profile-public": "/volunteers/demo-amina",
+    "certificate": "/volunteers/demo-amina/certificate",
+    "profile-empty": "/me",
+    "login": "/account/login",
+    "register": "/account/register",
+    "content-settings": "/wellbeing/preferences",
+    "open-data": "/data/",
+    "open-data-campaign": "/data/red-roofs/",
+    "not-found": "/campaigns/no-such-campaign",
+}
+# Work pages: ready once a task is on screen with its answers.
+WORK = {
+    "work-question": ("/campaigns/red-roofs/work", "#q-options button.answer"),
+    "work-text": ("/campaigns/read-the-field-notes/work", "#q-options button.answer"),
+    "work-deforestation": ("/campaigns/forest-clearings/work", "#m-options button.answer"),
+    "work-damage": ("/campaigns/quake-damage/work", "#m-options button.answer"),
+    "work-search": ("/campaigns/missing-hiker/work", "#m-options button.answer"),
+    "work-graphic": ("/campaigns/graphic-damage-demo/work", "#m-options button.answer"),
+    "work-transcription": ("/campaigns/expense-reports/work", "#tx-fields input, #tx-fields select"),
+}
+
+
+def axe_violations(page):
+    """Run axe-core on the page; returns its violations as short readable lines (empty when none)."""
+    page.add_script_tag(content=AXE)
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
+                           TAGS)
+    return [f"{v['id']} ({v['impact']}): {v['help']} -> " + "; ".join(
+        " ".join(n["target"]) + " " + n["failureSummary"].replace("\n", " ")[:200] for n in v["nodes"][:5])
+        for v in result["violations"]]
+
+
+def phone_problems(page):
+    """Sideways scrolling, and visible buttons shorter than 44 px (a finger's width)."""
+    problems = []
+    width = page.evaluate("document.documentElement.scrollWidth")
+    if width > PHONE["width"]:
+        problems.append(f"the page is {width} px wide: it scrolls sideways")
+    small = page.evaluate("""() => [...document.querySelectorAll('.button, button:not(.link), input[type=submit]')]
+        .filter(b => b.offsetParent !== null && !b.closest('.leaflet-container'))
+        .map(b => [b.textContent.trim().slice(0, 40), Math.round(b.getBoundingClientRect().height)])
+        .filter(([_, h]) => h < 44)""")
+    problems += [f"button {label!r} is {h} px tall" for label, h in small]
+    return problems
+
+
+def check(page, size):
+    page.wait_for_load_state("networkidle")
+    problems = axe_violations(page)
+    if size == "phone":
+        problems += phone_problems(page)
+    assert problems == [], "\n".join(problems)
+
+
+@pytest.fixture(params=list(SIZES))
+def sized_page(request, demo_context):
+    page = demo_context.new_page()
+    page.set_viewport_size(SIZES[request.param])
+    return page, request.param
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_axe_finds_nothing_on_public_pages(sized_page, name):
+    page, size = sized_page
+    response = page.goto(PAGES[name])
+    assert response.status == (404 if name == "not-found" else 200)
+    check(page, size)
+
+
+@pytest.mark.parametrize("name", list(WORK))
+def test_axe_finds_nothing_on_work_pages_with_a_task_shown(sized_page, name):
+    page, size = sized_page
+    path, ready = WORK[name]
+    page.goto(path)
+    page.locator(ready).first.wait_for()
+    check(page, size)
+
+
+def test_axe_finds_nothing_on_a_volunteers_own_profile_and_certificate(sized_page):
+    page, size = sized_page
+    page.goto("/campaigns/red-roofs/work")
+    page.locator("#q-options button.answer").first.click()
+    page.locator("#done-count", has_text="1").wait_for()
+    page.goto("/me")
+    page.get_by_label("Display name", exact=True).fill("Axe Tester")
+    page.get_by_label("Make my profile public").check()
+    page.get_by_role("button", name="Save my settings").click()
+    page.get_by_text("Your profile settings are saved.").wait_for()
+    check(page, size)
+    page.goto("/me/certificate")
+    check(page, size)
+
+
+def test_axe_finds_nothing_on_form_errors_and_other_languages(sized_page):
+    page, size = sized_page
+    page.goto("/account/register")
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_load_state("networkidle")
+    check(page, size)
+    for lang in ("es", "fr"):
+        page.goto(f"/campaigns/red-roofs?lang={lang}")
+        assert page.evaluate("document.documentElement.lang") == lang
+        check(page, size)
