@@ -51,7 +51,7 @@ class Defaults:
     MODERATION_WEBHOOK_TIMEOUT = 10
     MODERATION_SUSPENSION_REFRESH = 2.0
     MODERATION_POLL_SECONDS = 3
-    # E-mail of escalations (smtplib): nothing is sent while MAIL_SERVER is empty.
+    # E-mail of escalations and of campaign updates (smtplib): nothing is sent while MAIL_SERVER is empty.
     MAIL_SERVER = ""
     MAIL_PORT = 25
     MAIL_USE_TLS = False

@@ -279,9 +279,12 @@ def test_results_geojson_reads_with_geopandas(client, forest):
     assert frame.total_bounds[0] >= 9.99 and frame.total_bounds[2] <= 10.04
 
 
-def test_results_gpkg_has_one_layer_per_geometry_type(client, forest, tmp_path):
+def test_results_gpkg_has_one_layer_per_geometry_type(client, forest, tmp_path, monkeypatch):
     import geopandas as gpd
     import pyogrio
+
+    from citizen.exports import geo
+    monkeypatch.setattr(geo, "CHUNK", 5)  # written in chunks: 5 + 5 + 2 cells
     r = download(client, forest.slug, "results.gpkg")
     assert r.headers["Content-Type"] == "application/geopackage+sqlite3"
     assert r.headers["Content-Disposition"].startswith("attachment") and r.get_data()[:16] == b"SQLite format 3\x00"

@@ -4,6 +4,7 @@ and the notification job (signed webhook with retries and a delivery log; e-mail
 import csv
 import io
 import json
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -88,7 +89,6 @@ def queue_keys(client, **params):
     r = client.get("/moderation/", query_string=params)
     assert r.status_code == 200, r.data[:300]
     text = r.get_data(as_text=True)
-    import re
     return re.findall(r'data-key="([^"]+)" data-reason', text)
 
 
@@ -346,7 +346,6 @@ def test_linked_accounts_are_listed_and_suspended_together(app, client, guest, m
             answer(client, c.slug, h, "yes")
     mod = login(app, "mod@example.org")
     page = mod.get("/moderation/", query_string={"reason": "cluster"}).get_data(as_text=True)
-    import re
     [(key, members)] = re.findall(r'data-key="(cluster:[^"]+)" data-reason="cluster"[^>]*data-members="([^"]+)"', page)
     members = json.loads(members.replace("&#34;", '"'))
     assert len(members) == 2 and "Same device" in page
@@ -389,7 +388,7 @@ def test_suspension_stops_a_contributors_answers_counting_and_lifting_restores_t
     assert db.session.execute(select(Answer.weight).where(Answer.task_id == other)).scalar_one() == 1.0
     assert [a.action for a in audit_rows()] == ["suspend", "suspend", "lift"]
     assert audit_rows()[0].after["tasks_recomputed"] == 1
-    assert "Appeal accepted" in mod.get("/moderation/audit.csv").get_data(as_text=True) or True
+    assert audit_rows()[-1].reason == "Appeal accepted"
 
 
 def test_an_organisation_wide_suspension_covers_every_campaign(app, client, guest, moderator, make_campaign,
@@ -436,8 +435,11 @@ def test_only_the_organisations_moderators_and_organisers_see_and_act(app, clien
     esc = db.session.execute(select(Escalation)).scalar_one()
     anonymous = app.test_client()
     r = anonymous.get("/moderation/")
-    assert r.status_code == 302 and "/account/login" in r.headers["Location"]
-    assert anonymous.post("/moderation/act", json={"item": f"escalation:{esc.id}", "action": "confirm"}).status_code == 302
+    assert r.status_code == 401 and "/account/login?next=/moderation/" in r.get_data(as_text=True)
+    r = anonymous.post("/moderation/act", json={"item": f"escalation:{esc.id}", "action": "confirm"})
+    assert r.status_code == 401 and r.get_json()["code"] == "unauthorized"
+    for path in ("/moderation/poll", f"/moderation/escalations/{esc.id}", "/moderation/audit.csv"):
+        assert anonymous.get(path).status_code == 401
     make_user("volunteer@example.org")
     volunteer = login(app, "volunteer@example.org")
     assert volunteer.get("/moderation/").status_code == 403

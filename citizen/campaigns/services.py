@@ -28,6 +28,7 @@ LICENCES = {
     "ODbL-1.0": "ODbL 1.0 (Open Database Licence)",
 }
 MAX_REDUNDANCY = 100
+KEPT_SETTINGS = ("gold_count",)
 INSERT_CHUNK = 5000
 
 
@@ -130,6 +131,9 @@ def create_campaign(organisation_id, user, data):
 def update_campaign(campaign, data):
     """Edit a campaign. A new redundancy applies to its tasks at once."""
     fields = _clean_fields(data, campaign.kind)
+    # Settings the app keeps for itself (not from the form) survive an edit.
+    fields["settings"] = {**{k: v for k, v in (campaign.settings or {}).items() if k in KEPT_SETTINGS},
+                          **fields["settings"]}
     old_redundancy = campaign.redundancy
     _apply(campaign, fields)
     if campaign.redundancy != old_redundancy:

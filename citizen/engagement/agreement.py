@@ -4,27 +4,38 @@ A result is the batch consensus (citizen.quality.batch: Dawid-Skene over linked-
 moderator's override. Recognition counts only decided results, so an open question never counts for or
 against anyone; a volunteer's own profile also compares with complete tasks' leading answers. Answers that
 carry no weight (faster than the minimum time, or from a suspended contributor) never count as agreeing.
-Kinds whose answers are not categorical (transcription) have no such comparison: None."""
+Kinds whose answers are not categorical (transcription) have no such comparison: None.
+
+The batch consensus reads every answer of the campaign, so pages use a snapshot of it that follows new
+answers at most every STALE_SECONDS (a change of the campaign's quality settings takes effect at once)."""
 import json
-import threading
-from collections import OrderedDict
 
 from sqlalchemy import select
 
 from citizen.campaigns.kinds import get_kind
 from citizen.campaigns.models import Answer, Task
+from citizen.engagement import stats
 from citizen.extensions import db
 from citizen.quality import batch
 
-_cache = OrderedDict()
-_lock = threading.Lock()
-CACHE_SIZE = 32
+STALE_SECONDS = 300
+
+
+def _key(campaign, name):
+    settings = campaign.settings or {}
+    return (str(db.engine.url), "agreement-" + name, campaign.id, campaign.created_at,
+            repr(sorted((settings.get("quality") or {}).items())), settings.get("data_revision"))
+
+
+def consensus(campaign):
+    """batch.consensus(campaign), from a snapshot at most STALE_SECONDS behind the latest answers."""
+    return stats.cached(_key(campaign, "consensus"), campaign, lambda: batch.consensus(campaign), STALE_SECONDS)
 
 
 def decided_results(campaign):
     """{task_id: answer label} of decided tasks (moderators' overrides win), or None for kinds without
     categorical answers."""
-    agg = batch.consensus(campaign)
+    agg = consensus(campaign)
     if agg is None:
         return None
     out = {tid: r["answer"] for tid, r in agg["results"].items() if r["decided"] and r["answer"] is not None}
@@ -39,7 +50,7 @@ def decided_results(campaign):
 
 def voter_weights(campaign):
     """{contributor_id: weight} from the batch consensus (members of a linked cluster share theirs)."""
-    agg = batch.consensus(campaign)
+    agg = consensus(campaign)
     if agg is None:
         return {}
     return {cid: w for members, w in agg["voter_weight"].items() for cid in members}
@@ -49,7 +60,7 @@ def contributor_agreement(campaign, contributor_id):
     """{"compared", "agreeing"} for one contributor, or None (not categorical). Compared are their answers to
     tasks whose result is decided, or complete (all the answers they were meant to get) with a leading answer:
     a volunteer of a young campaign sees how they compare before results are confidently decided."""
-    agg = batch.consensus(campaign)
+    agg = consensus(campaign)
     if agg is None:
         return None
     results = agg["results"]
@@ -72,25 +83,18 @@ def contributor_agreement(campaign, contributor_id):
 
 
 def agreeing_counts(campaign):
-    """{contributor_id: answers agreeing with a decided result} for a whole campaign, read in batches and
-    cached until a new answer arrives; None for kinds without categorical answers."""
-    results = decided_results(campaign)
-    if results is None:
-        return None
-    key = batch._key(campaign)
-    with _lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
-    kind = get_kind(campaign.kind)
-    counts = {}
-    query = (select(Answer.task_id, Answer.contributor_id, Answer.value).where(
-        Answer.campaign_id == campaign.id, Answer.weight > 0).execution_options(yield_per=batch.BATCH))
-    for task_id, contributor_id, value in db.session.execute(query):
-        if task_id in results and kind.label_of(value) == results[task_id]:
-            counts[contributor_id] = counts.get(contributor_id, 0) + 1
-    with _lock:
-        _cache[key] = counts
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
-    return counts
+    """{contributor_id: answers agreeing with a decided result} for a whole campaign, read in batches, from the
+    same snapshot as the results; None for kinds without categorical answers."""
+    def count():
+        results = decided_results(campaign)
+        if results is None:
+            return None
+        kind = get_kind(campaign.kind)
+        counts = {}
+        query = (select(Answer.task_id, Answer.contributor_id, Answer.value).where(
+            Answer.campaign_id == campaign.id, Answer.weight > 0).execution_options(yield_per=batch.BATCH))
+        for task_id, contributor_id, value in db.session.execute(query):
+            if task_id in results and kind.label_of(value) == results[task_id]:
+                counts[contributor_id] = counts.get(contributor_id, 0) + 1
+        return counts
+    return stats.cached(_key(campaign, "counts"), campaign, count, STALE_SECONDS)

@@ -52,7 +52,7 @@ def bar_chart(points, chart_id, title, description, every=None):
             parts.append(Markup('<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" fill="{c}">'
                                 '<title>{label}: {v}</title></rect>')
                          .format(x=x, y=TOP + plot_h - h, w=bar_w, h=max(h, 1.0), c=BAR, label=long, v=_fmt(value)))
-        if i % every == 0 or i == len(points) - 1 and (len(points) - 1) % every >= every / 2:
+        if i % every == 0:
             parts.append(Markup('<text x="{x:.1f}" y="{y}" text-anchor="middle" font-size="11" fill="{ink}">{t}</text>')
                          .format(x=LEFT + i * band + band / 2, y=HEIGHT - 8, ink=INK, t=short))
     parts.append(Markup('<line x1="{x1}" x2="{x2}" y1="{y}" y2="{y}" stroke="{ink}" stroke-width="1"/></svg>')

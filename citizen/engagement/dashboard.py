@@ -6,37 +6,44 @@ from citizen.campaigns.kinds import get_kind
 from citizen.campaigns.models import Task
 from citizen.engagement import agreement, stats, updates
 from citizen.extensions import db
-from citizen.quality import batch, controls
 
 STUCK_LIMIT = 20
+CHUNK = 900
 
 
 def stuck_tasks(campaign, limit=STUCK_LIMIT):
-    """{"count", "tasks": [{"id", "external_id", "answers", "leading", "confidence"}]}: tasks with as many
-    answers as their redundancy whose answers are split so that no result is decided, and which no moderator
-    settled."""
+    """{"count", "tasks": [{"id", "external_id", "answers", "leading", "agreement"}]}: tasks that got as many answers
+    as their redundancy, whose volunteers gave different answers so that no result is decided, and which no
+    moderator settled. (A unanimous task waiting for its volunteers to earn weight is not stuck.)"""
     complete = select(Task.id, Task.external_id, Task.answer_count).where(
         Task.campaign_id == campaign.id, Task.gold.is_(None), Task.answer_count >= Task.redundancy,
         Task.consensus["override"].as_string().is_(None)).order_by(Task.id)
-    agg = batch.consensus(campaign)
+    agg = agreement.consensus(campaign)
     stuck = []
     if agg is not None:
-        results, threshold = agg["results"], controls.of(campaign.settings)["confidence"]
-        names = answer_names(campaign)
-        for tid, ref, answers in db.session.execute(complete):
-            r = results.get(tid)
-            # Not decided, and the answers are split (not merely too little evidence yet on a unanimous task).
-            if r is not None and not r["decided"] and r["confidence"] < threshold:
-                stuck.append({"id": tid, "external_id": ref, "answers": answers, "confidence": r["confidence"],
-                              "leading": None if r["answer"] is None else names.get(r["answer"], r["answer"])})
+        results, names = agg["results"], answer_names(campaign)
+        candidates = [(tid, ref, n) for tid, ref, n in db.session.execute(complete)
+                      if tid in results and not results[tid]["decided"]]
+        for i in range(0, len(candidates), CHUNK):
+            part = candidates[i:i + CHUNK]
+            counts = dict(db.session.execute(select(Task.id, Task.consensus["counts"]).where(
+                Task.id.in_([c[0] for c in part]))).all())
+            for tid, ref, answers in part:
+                votes = {k: v for k, v in (counts.get(tid) or {}).items() if v > 0}
+                if len(votes) < 2:
+                    continue
+                top = max(votes.values())
+                leaders = [k for k, v in votes.items() if v == top]
+                stuck.append({"id": tid, "external_id": ref, "answers": answers,
+                              "leading": names.get(leaders[0], leaders[0]) if len(leaders) == 1 else None,
+                              "agreement": top / sum(votes.values())})
     else:  # kinds with their own notion of agreement (transcription: a field still disputed)
         kind = get_kind(campaign.kind)
-        rows = db.session.execute(complete.add_columns(Task.consensus)).all()
-        for tid, ref, answers, state in rows:
+        for tid, ref, answers, state in db.session.execute(complete.add_columns(Task.consensus)):
             r = kind.result(state or {}, campaign.settings)
-            if r.get("status", "verified" if not r.get("tied") else "disputed") != "verified":
+            if r.get("status", "disputed" if r.get("tied") else "verified") == "disputed":
                 stuck.append({"id": tid, "external_id": ref, "answers": answers, "leading": None,
-                              "confidence": r.get("share")})
+                              "agreement": r.get("share")})
     return {"count": len(stuck), "tasks": stuck[:limit]}
 
 

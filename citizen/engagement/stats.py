@@ -2,9 +2,11 @@
 
 Counters kept on rows (Campaign.tasks_done, Participation.answer_count) are read as they are; answers
 per day and per hour are grouped in SQL over the (campaign_id, created_at) index. A campaign page is hit
-by every volunteer who follows a link, so its numbers are cached per process and recomputed when a new
-answer arrives (the campaign's highest answer id, one index look-up) or the minute changes."""
+by every volunteer who follows a link, so its numbers are cached per process: kept while no answer
+arrives (the campaign's highest answer id, one index look-up), and otherwise recomputed at most every
+STALE_SECONDS, so a campaign taking answers by the second does not regroup them on every page view."""
 import threading
+import time
 from collections import OrderedDict
 from datetime import datetime, timedelta
 
@@ -16,6 +18,7 @@ from citizen.extensions import db
 
 CHART_DAYS_MIN, CHART_DAYS_MAX = 14, 60
 ACTIVE_MINUTES = 10
+STALE_SECONDS = 30
 _cache = OrderedDict()
 _lock = threading.Lock()
 CACHE_SIZE = 128
@@ -32,20 +35,28 @@ def last_answer_id(campaign):
     return db.session.execute(select(func.max(Answer.id)).where(Answer.campaign_id == campaign.id)).scalar()
 
 
-def _cached(name, campaign, compute):
-    now = utcnow()
-    key = (str(db.engine.url), name, campaign.id, campaign.created_at, campaign.status, last_answer_id(campaign),
-           now.replace(second=0, microsecond=0))
+def cached(key, campaign, compute, stale_seconds):
+    """compute() once per `key`, again when an answer arrived and the value is older than stale_seconds.
+    The key should name whatever else the value depends on (the database, the campaign, its settings)."""
+    last, now = last_answer_id(campaign), time.monotonic()
     with _lock:
-        if key in _cache:
+        hit = _cache.get(key)
+        if hit is not None and (hit[2] == last or now - hit[1] < stale_seconds):
             _cache.move_to_end(key)
-            return _cache[key]
-    value = compute(now)
+            return hit[0]
+    value = compute()
     with _lock:
-        _cache[key] = value
+        _cache[key] = (value, now, last)
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
     return value
+
+
+def _cached(name, campaign, compute):
+    now = utcnow()
+    key = (str(db.engine.url), name, campaign.id, campaign.created_at, campaign.status, campaign.tasks_done,
+           now.replace(minute=0, second=0, microsecond=0))  # the windows (this week, 24 hours) move hourly
+    return cached(key, campaign, lambda: compute(utcnow()), STALE_SECONDS)
 
 
 def volunteers(campaign):

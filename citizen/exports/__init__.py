@@ -3,7 +3,7 @@
 - rows: which campaigns' data a person may read, the data version (ETag / Last-Modified), and the
   rows of every file read from the database in batches (keyset pagination: constant memory).
 - csv_export: results.csv and answers.csv, streamed.
-- geo: results.geojson (streamed) and results.gpkg (built whole in a job, cached on disk).
+- geo: results.geojson (streamed) and results.gpkg (built in a job, cached on disk until the data changes).
 - datapackage: datapackage.json (Frictionless Data Package) describing every file.
 - methodology: README.md, generated from the campaign's settings and quality report.
 - views: /data/ and /data/<slug>/..., and the `flask exports build` command.

@@ -1,4 +1,4 @@
-"""results.geojson (streamed) and results.gpkg (a GeoPackage built whole, off the request).
+"""results.geojson (streamed) and results.gpkg (a GeoPackage file, built off the request).
 
 GeoJSON: one Feature per task, in task id order, as RFC 7946 says (WGS84 longitude/latitude, no
 "crs" member). The geometry is the map cell, or the photo's position; null for tasks that have no
@@ -11,10 +11,12 @@ are in pixels, not on the map: one feature per task keeps the file one row per t
 results.csv. The GeoPackage has the map-cell marks as layers of their own.
 
 GeoPackage: one layer per geometry type, because a GeoPackage layer holds one type:
-`tasks_polygons` (map cells, always MultiPolygon: a cell trimmed to the area can be in pieces), `tasks_points` (photos placed by GPS), `tasks` (no geometry: tasks
-without a place, as an attribute table), and for map cells `marks_points` and `marks_polygons`
+`tasks_polygons` (map cells; MultiPolygon, as a cell trimmed to the area can be in pieces),
+`tasks_points` (photos placed by GPS), `tasks` (no geometry: tasks without a place, as an
+attribute table), and for map cells `marks_points` and `marks_polygons`
 (one feature per consensus mark with its task_id, support and agreement). Empty layers are left
-out. It is built by the "exports.geopackage" job, with progress, into
+out. GDAL writes a GeoPackage as a file, not as a stream, so it is built (CHUNK features at a time,
+memory stays flat) by the "exports.geopackage" job, with progress, into
 EXPORTS_FOLDER/<campaign id>/results-<data version>.gpkg and served from there until the data
 changes; small campaigns (up to EXPORTS_GPKG_SYNC_TASKS tasks) are built on the request.
 """
@@ -28,7 +30,7 @@ from flask import current_app
 
 from citizen.accounts.models import utcnow
 from citizen.campaigns.models import Campaign
-from citizen.exports.rows import Results, as_text, data_version, infer_type
+from citizen.exports.rows import Column, Results, as_text, data_version
 from citizen.extensions import db
 from citizen.jobs import services as jobs
 from citizen.jobs.models import PENDING, RUNNING
@@ -38,6 +40,7 @@ INFLUENCE_JOB = "exports.influence"
 DEFAULTS = {"EXPORTS_GPKG_SYNC_TASKS": 2000, "EXPORTS_INFLUENCE_SYNC_ANSWERS": 10_000}
 STALE_JOB = timedelta(hours=1)  # a job "running" longer than this died with its process: start another
 PROGRESS_EVERY = 1000
+CHUNK = 10_000  # features per write
 
 
 def setting(name):
@@ -87,80 +90,104 @@ def _family(geometry):
     return "points" if "Point" in kind else "polygons" if "Polygon" in kind else "lines" if "Line" in kind else None
 
 
+def _number(v):
+    try:
+        return float(v)
+    except (TypeError, ValueError):  # a kind's column typed from its first rows, then a text: left empty
+        return None
+
+
 def _frame(rows, columns, geometries=None):
-    """A (Geo)DataFrame of `rows` ({column: value}) with typed columns (see rows.infer_type)."""
+    """A (Geo)DataFrame of `rows` ({column: value}) with the columns' types (rows.Column)."""
     import geopandas as gpd
     import pandas as pd
     from shapely.geometry import shape
 
     data = {}
-    for name in columns:
-        values = [r.get(name) for r in rows]
-        kind = infer_type(values)
-        if kind == "boolean":
-            data[name] = pd.array(values, dtype="boolean")
-        elif kind == "integer":
-            data[name] = pd.array(values, dtype="Int64")
-        elif kind == "number":
-            data[name] = pd.array([None if v is None or v == "" else float(v) for v in values], dtype="Float64")
+    for column in columns:
+        values = [None if r.get(column.name) in (None, "") else r.get(column.name) for r in rows]
+        if column.type == "boolean":
+            data[column.name] = pd.array([None if v is None else bool(v) for v in values], dtype="boolean")
+        elif column.type == "integer":
+            data[column.name] = pd.array([None if v is None else int(v) for v in values], dtype="Int64")
+        elif column.type == "number":
+            data[column.name] = pd.array([None if v is None else _number(v) for v in values], dtype="Float64")
         else:
-            data[name] = [None if v is None or v == "" else str(as_text(v)) for v in values]
+            data[column.name] = pd.Series([None if v is None else str(as_text(v)) for v in values], dtype=object)
     if geometries is None:
         return pd.DataFrame(data)
     return gpd.GeoDataFrame(data, geometry=[shape(g) for g in geometries], crs="EPSG:4326")
 
 
-def build_geopackage(campaign, path, progress=None):
-    """Write the campaign's results as a GeoPackage at `path` (atomically: a half-written file is
-    never served). Returns {"layers": {name: features}}."""
-    import pyogrio
+class _Layer:
+    """One layer of the GeoPackage, written CHUNK features at a time."""
 
+    def __init__(self, name, columns, spatial=True, multi=None):
+        self.name, self.columns, self.spatial, self.multi = name, columns, spatial, multi
+        self.rows, self.geoms, self.count = [], [], 0
+
+    def add(self, row, geometry, path):
+        self.rows.append(row)
+        if self.spatial:
+            self.geoms.append(geometry)
+        if len(self.rows) >= CHUNK:
+            self.flush(path)
+
+    def flush(self, path, empty=False):
+        import pyogrio
+        if not self.rows and not empty:
+            return
+        frame = _frame(self.rows, self.columns, self.geoms if self.spatial else None)
+        pyogrio.write_dataframe(frame, path, layer=self.name, driver="GPKG", append=os.path.exists(path),
+                                promote_to_multi=self.multi)
+        self.count += len(self.rows)
+        self.rows, self.geoms = [], []
+
+
+MARK_COLUMNS = [Column("task_id", "integer", ""), Column("kind", "string", ""), Column("support", "integer", ""),
+                Column("agreement", "number", ""), Column("contributors", "integer", "")]
+
+
+def build_geopackage(campaign, path, progress=None):
+    """Write the campaign's results as a GeoPackage at `path`, layer by layer in chunks (memory stays
+    flat), atomically: a half-written file is never served. Returns {"layers": {name: features}}."""
     results = Results(campaign)
     total = campaign.tasks_total or 0
-    names = [c.name for c in results.columns]
-    tasks = {"points": ([], []), "polygons": ([], []), "lines": ([], []), None: ([], None)}
-    marks = {"points": ([], []), "polygons": ([], [])}
-    for done, (values, geometry, fc, crs) in enumerate(results.rows(), start=1):
-        row = dict(values)
-        if results.spatial:
-            row["marks"] = fc or {"type": "FeatureCollection", "features": []}
-            row["marks_crs"] = crs
-        family = _family(geometry)
-        tasks[family][0].append(row)
-        if family:
-            tasks[family][1].append(geometry)
-        if crs == "lonlat" and fc:
-            for mark in fc.get("features", []):
-                mfam = _family(mark.get("geometry"))
-                if mfam in marks:
-                    marks[mfam][0].append({"task_id": values["task_id"], **mark.get("properties", {})})
-                    marks[mfam][1].append(mark["geometry"])
-        if progress and done % PROGRESS_EVERY == 0:
-            progress(done, max(total, done))
-    columns = names + (["marks", "marks_crs"] if results.spatial else [])
-    layers = [(f"tasks_{fam}", _frame(rows, columns, geoms)) for fam, (rows, geoms) in tasks.items()
-              if fam and rows]
-    if tasks[None][0] or not layers:
-        layers.append(("tasks", _frame(tasks[None][0], columns)))
-    for fam, (rows, geoms) in marks.items():
-        if rows:
-            layers.append((f"marks_{fam}", _frame(rows, ["task_id", "kind", "support", "agreement", "contributors"],
-                                                  geoms)))
+    columns = results.typed_columns() + ([Column("marks", "string", ""), Column("marks_crs", "string", "")]
+                                         if results.spatial else [])
+    tasks = {"points": _Layer("tasks_points", columns), "polygons": _Layer("tasks_polygons", columns, multi=True),
+             "lines": _Layer("tasks_lines", columns, multi=True), None: _Layer("tasks", columns, spatial=False)}
+    marks = {"points": _Layer("marks_points", MARK_COLUMNS), "polygons": _Layer("marks_polygons", MARK_COLUMNS, multi=True)}
     os.makedirs(os.path.dirname(path), exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".gpkg", dir=os.path.dirname(path))
     os.close(fd)
     os.unlink(tmp)  # GDAL creates the file itself
     try:
-        for name, frame in layers:
-            pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", append=os.path.exists(tmp),
-                                    promote_to_multi=name == "tasks_polygons" or None)
+        for done, (values, geometry, fc, crs) in enumerate(results.rows(), start=1):
+            row = dict(values)
+            if results.spatial:
+                row["marks"] = fc or {"type": "FeatureCollection", "features": []}
+                row["marks_crs"] = crs
+            tasks[_family(geometry)].add(row, geometry, tmp)
+            if crs == "lonlat" and fc:
+                for mark in fc.get("features", []):
+                    layer = marks.get(_family(mark.get("geometry")))
+                    if layer is not None:
+                        layer.add({"task_id": values["task_id"], **mark.get("properties", {})}, mark["geometry"], tmp)
+            if progress and done % PROGRESS_EVERY == 0:
+                progress(done, max(total, done))
+        layers = list(tasks.values()) + list(marks.values())
+        for layer in layers:
+            layer.flush(tmp)
+        if not os.path.exists(tmp):  # no task at all: an empty attribute table
+            tasks[None].flush(tmp, empty=True)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     if progress:
         progress(total, total)
-    return {"layers": {name: len(frame) for name, frame in layers}}
+    return {"layers": {layer.name: layer.count for layer in layers if layer.count}}
 
 
 def _forget_older(campaign_id, keep):

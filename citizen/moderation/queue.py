@@ -12,7 +12,9 @@ page shows a slice of them, and `hydrate` loads what a slice needs to be judged 
 answer with its marks, the consensus). Contributors are named by their per-campaign pseudonym only.
 """
 import hashlib
+import time
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
@@ -32,6 +34,7 @@ REASONS = [("escalation", _l("Escalations")), ("flag", _l("Reported content")),
 HIDDEN_RAND = -2.0      # a hidden task's place in the scheduling order: below every cursor, so never picked
 REVIEW_BELOW = 0.6      # share of the votes the leading answer of a complete task needs (2 of 3 passes)
 LOW_RELIABILITY = 0.5   # gold reliability below which a contributor is listed (with enough gold answers)
+QUALITY_TTL = 60.0      # seconds a campaign's quality report is reused by the queue
 
 
 def my_contributor_id(user):
@@ -155,14 +158,25 @@ def suspended_ids(organisation_id, campaign_id):
         or_(Suspension.campaign_id.is_(None), Suspension.campaign_id == campaign_id))).scalars())
 
 
+def _report(campaign):
+    """The campaign's quality report and its {pseudonym: contributor id}, kept QUALITY_TTL seconds per process:
+    the influence report runs the aggregation again per heavy voter, and its cache is invalidated by every
+    new answer, so an active campaign would otherwise pay for it on every page of the queue."""
+    cache = current_app.extensions.setdefault("citizen.moderation_reports", {})
+    key = (campaign.id, campaign.created_at)
+    hit = cache.get(key)
+    if hit is None or time.monotonic() - hit[0] > QUALITY_TTL:
+        hit = cache[key] = (time.monotonic(), campaign_report(campaign), pseudonyms(campaign.id))
+    return hit[1], hit[2]
+
+
 def quality(campaigns, dismissed):
     """Contributors and clusters the quality report flags, per campaign with answers."""
     out = []
     for campaign in campaigns.values():
         if not db.session.execute(select(Answer.id).where(Answer.campaign_id == campaign.id).limit(1)).first():
             continue
-        report = campaign_report(campaign)
-        names = pseudonyms(campaign.id)
+        report, names = _report(campaign)
         suspended = suspended_ids(campaign.organisation_id, campaign.id)
         people = {}
 

@@ -2,10 +2,10 @@
 and POST /api/v1/tasks/<id>/reports for volunteers. Views parse, call a service, render or return JSON."""
 from flask import Blueprint, Response, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from citizen.api import auth
-from citizen.errors import InvalidInput
+from citizen.errors import InvalidInput, Unauthorized
 from citizen.extensions import db
 from citizen.moderation import pages, services, suspensions
 from citizen.moderation import webhooks  # noqa: F401  (registers the notification job)
@@ -15,9 +15,13 @@ api_bp = Blueprint("moderation_api", __name__, url_prefix="/api/v1")
 
 
 @bp.before_request
-@login_required
 def _staff_only():
-    """Signed-in moderators and organisers only (anonymous visitors are sent to sign in)."""
+    """Signed-in moderators and organisers only. Anonymous visitors get a 401 page with a way to sign in (not a
+    redirect: the queue is closed, and says so); scripts asking for JSON get a JSON 401."""
+    if not current_user.is_authenticated:
+        if request.accept_mimetypes.best == "application/json" or request.is_json:
+            return Unauthorized(_("Sign in as a moderator or organiser.")).to_json(), 401
+        return render_template("moderation/sign_in.html"), 401
     services.organisation_for(current_user, request.args.get("org"))
 
 

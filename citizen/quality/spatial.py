@@ -19,8 +19,8 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial.distance import pdist
 from shapely.geometry import shape as to_shape
 from shapely.geometry.base import BaseGeometry
-from sklearn.cluster import DBSCAN, AgglomerativeClustering
-from sklearn.neighbors import radius_neighbors_graph
+from scipy.spatial import cKDTree
+from sklearn.cluster import AgglomerativeClustering
 
 Key = str | int
 Marks = list[tuple[Key, dict]]
@@ -109,7 +109,7 @@ def point_clusters(marks: Marks, *, metric: str = "lonlat", eps_m: float = 10.0,
                    min_support: int = 2) -> list[Cluster]:
     """Cluster the Point marks of one task; keep clusters marked by at least ``min_support`` distinct contributors.
 
-    DBSCAN (min_samples=1, so every point is a core point) runs on a neighbour graph in which points of the SAME
+    DBSCAN (min_samples=1, so every point is a core point; computed as connected components) runs on a neighbour graph in which points of the SAME
     contributor are never linked: a volunteer's own clicks join a cluster only through other volunteers, so one
     person clicking all the way between two buildings cannot merge them. Density can still chain through several
     contributors (A-B-C-D each eps apart), so a cluster whose diameter exceeds ``SPREAD_FACTOR * eps`` is split
@@ -126,10 +126,12 @@ def point_clusters(marks: Marks, *, metric: str = "lonlat", eps_m: float = 10.0,
     owner = np.array([o for o, _ in points])
     xy = np.array([p for _, p in points])
     n = len(points)
-    near = radius_neighbors_graph(xy, eps, mode="distance", include_self=False).tocoo()
-    other = owner[near.row] != owner[near.col]
-    graph = csr_matrix((near.data[other], (near.row[other], near.col[other])), shape=(n, n))
-    labels = DBSCAN(eps=eps, min_samples=1, metric="precomputed").fit_predict(graph)
+    # DBSCAN with min_samples=1 is exactly the connected components of the eps-neighbour graph; scipy does
+    # that directly, without scikit-learn's per-call thread start-up (~50 ms for a task's handful of points).
+    pairs = cKDTree(xy).query_pairs(eps, output_type="ndarray")
+    pairs = pairs[owner[pairs[:, 0]] != owner[pairs[:, 1]]] if len(pairs) else pairs.reshape(0, 2)
+    graph = csr_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _count, labels = connected_components(graph, directed=False)
 
     clusters = []
     for label in np.unique(labels):

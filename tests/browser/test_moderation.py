@@ -97,6 +97,7 @@ def test_a_person_spotted_reaches_the_moderator_at_once_and_is_confirmed_from_th
     expect(item.locator("path.leaflet-interactive")).to_have_count(1)    # the volunteer's pin, drawn over it
     expect(item.get_by_role("button", name="Confirm C")).to_be_visible()
     expect(mod.locator("#count-escalation")).to_have_text("1")
+    expect(mod.locator("#count-all")).to_have_text("1")
     shoot(mod, output_path, "moderation-escalation-desktop")
 
     mod.keyboard.press("c")

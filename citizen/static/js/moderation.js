@@ -128,8 +128,10 @@
   }
 
   function counted(reason, by) {
-    var el = document.getElementById("count-" + reason);
-    if (el) el.textContent = Math.max(0, (+el.textContent || 0) + by);
+    [reason, "all"].forEach(function (name) {
+      var el = document.getElementById("count-" + name);
+      if (el) el.textContent = Math.max(0, (+el.textContent || 0) + by);
+    });
   }
 
   function removeItem(item) {
