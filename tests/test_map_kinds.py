@@ -94,7 +94,7 @@ def test_map_task_json_and_a_polygon_answer_are_stored_as_geojson(client, guest,
      "marks"),
     ({"answer": "burnt"}, "answer"),
     ({"answer": "cleared", "marks": fc({"type": "LineString", "coordinates": [[10.0, 0.0], [10.001, 0.001]]})}, "marks"),
-    ("cleared", "value"),
+    (["cleared"], "value"),
 ])
 def test_bad_answers_are_refused_with_a_message_and_store_nothing(client, guest, map_campaign, value, field):
     c = map_campaign()
@@ -208,3 +208,12 @@ def test_demo_tiles_are_served(client):
     r = client.get("/tiles/demo/forest-after/14/5357/7740.png")
     assert r.status_code == 200 and r.headers["Content-Type"] == "image/png"
     assert client.get("/tiles/demo/nope/1/0/0.png").status_code == 404
+
+
+def test_a_bare_option_is_a_grade_with_nothing_marked(client, guest, map_campaign):
+    c = map_campaign()
+    h = guest()
+    task = take(client, c.slug, h)
+    assert send(client, task["id"], h, task["options"][1]).status_code == 201
+    stored = db.session.execute(select(Answer.value).where(Answer.task_id == task["id"])).scalar_one()
+    assert stored["answer"] == "not_cleared" and stored["marks"]["features"] == []

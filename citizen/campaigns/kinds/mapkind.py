@@ -195,6 +195,8 @@ class MapKind(Kind):
         return (west - dx, south - dy, east + dx, north + dy), "lonlat"
 
     def clean_answer(self, value, payload, settings):
+        if isinstance(value, str):  # one of the task's `options` alone: that grade, nothing marked
+            value = {"answer": value}
         if not isinstance(value, dict):
             raise invalid(_('Send {"answer": ..., "marks": ...}: the grade and what you marked.'), "value")
         errors = []

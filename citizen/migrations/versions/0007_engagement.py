@@ -1,4 +1,5 @@
-"""engagement
+"""engagement: volunteer profiles, campaign updates; indexes for answers by campaign and time and
+participations by campaign (charts, volunteer counts)
 
 Revision ID: 0007
 Revises: 0006
