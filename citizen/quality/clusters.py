@@ -20,24 +20,35 @@ def agreement_links(t, w, l, n_workers, k, min_shared=20, min_agreement=0.95, mi
     """Boolean (n_workers, n_workers) sparse matrix of pairs linked by agreement."""
     t, w, l = (np.asarray(a, dtype=np.int64) for a in (t, w, l))
     n_tasks = int(t.max()) + 1 if len(t) else 0
+    counts = np.bincount(w, minlength=n_workers)
+    # Only contributors with min_shared answers can be linked: the pair matrices are built for them
+    # alone (most volunteers give a few answers), against everyone for the "rest" rates.
+    cand = np.flatnonzero(counts >= min_shared)
+    if len(cand) < 2:
+        return sparse.csr_matrix((n_workers, n_workers), dtype=bool)
     ones = np.ones(len(t))
     answered = sparse.csr_matrix((ones, (w, t)), shape=(n_workers, n_tasks))
-    shared = (answered @ answered.T).toarray()
-    agree = np.zeros((n_workers, n_workers))
+    shared_all = answered[cand] @ answered.T
+    agree_all = sparse.csr_matrix((len(cand), n_workers))
     for label in range(k):
         m = l == label
         x = sparse.csr_matrix((ones[m], (w[m], t[m])), shape=(n_workers, n_tasks))
-        agree += (x @ x.T).toarray()
+        agree_all = agree_all + x[cand] @ x.T
+    own = counts[cand].astype(float)
+    tot_shared = np.asarray(shared_all.sum(1)).ravel() - own  # leave each one's agreement with themself out
+    tot_agree = np.asarray(agree_all.sum(1)).ravel() - own
+    shared = shared_all[:, cand].toarray()
+    agree = agree_all[:, cand].toarray()
     np.fill_diagonal(shared, 0)
     np.fill_diagonal(agree, 0)
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(shared > 0, agree / shared, 0.0)
         # How often each agrees with everyone else, leaving the pair's own shared tasks out.
-        tot_agree, tot_shared = agree.sum(1), shared.sum(1)
         rest_i = (tot_agree[:, None] - agree) / np.maximum(tot_shared[:, None] - shared, 1)
         rest_j = rest_i.T
     linked = (shared >= min_shared) & (rate >= min_agreement) & (rate - np.maximum(rest_i, rest_j) >= min_excess)
-    return sparse.csr_matrix(linked)
+    rows, cols = np.nonzero(linked)
+    return sparse.csr_matrix((np.ones(len(rows), bool), (cand[rows], cand[cols])), shape=(n_workers, n_workers))
 
 
 def signature_links(signature_of):
