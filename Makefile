@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 export FLASK_APP := citizen
 
-.PHONY: run test bench chromium clean translations
+.PHONY: run serve-prod test bench chromium clean translations
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,15 @@ run: $(BIN)/.installed
 	$(BIN)/flask init-db
 	$(BIN)/flask demo
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+# Production mode: gunicorn workers on PostgreSQL, rate limits in Redis (see README, "Production mode").
+serve-prod: export CITIZEN_PRODUCTION := true
+serve-prod: export CITIZEN_RATELIMIT_STORAGE_URI ?= redis://127.0.0.1:6379/0
+serve-prod: $(BIN)/.installed
+	@test -n "$$CITIZEN_DATABASE_URL" || { echo "Set CITIZEN_DATABASE_URL (postgresql+psycopg://...) first"; exit 2; }
+	$(BIN)/pybabel -q compile -d citizen/translations
+	$(BIN)/flask init-db
+	$(BIN)/gunicorn -c deploy/gunicorn.conf.py citizen.wsgi:app
 
 test: $(BIN)/.installed-dev chromium
 	$(BIN)/pybabel -q compile -d citizen/translations

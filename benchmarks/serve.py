@@ -45,33 +45,10 @@ GOLD_SHARE = 0.05
 
 
 def build(tasks, preloaded, redundancy, controls=True):
-    """A migrated SQLite database with one published campaign, bulk-loaded (loading is not timed).
-    With `controls`, the anti-skew controls are on as a new campaign has them (caps per contributor
-    and per device signature, minimum time, gold tasks mixed in: 5 % of the tasks are gold)."""
+    """A migrated SQLite database with one published campaign, bulk-loaded (loading is not timed)."""
     app, _folder = fresh_app("bench")
     with app.app_context():
-        org = accounts.get_or_create_organisation("bench", "Bench")
-        c = campaigns.create_campaign(org.id, None, {
-            "title": "Bench", "kind": "question", "redundancy": redundancy,
-            "settings": {"question": "Is there a red roof?", "options": OPTIONS},
-            "quality": {} if controls else QUALITY_OFF})
-        rnd = random.Random(1)
-        gold_every = int(1 / GOLD_SHARE) if controls else 0
-        for start in range(0, tasks, CHUNK):
-            db.session.execute(insert(Task), [
-                {"campaign_id": c.id, "payload": {"text": f"task {i}"}, "rand": rnd.random(),
-                 "redundancy": redundancy, "answer_count": 0, "lease_count": 0,
-                 "available": not (gold_every and i % gold_every == 0),
-                 "gold": "yes" if gold_every and i % gold_every == 0 else None,
-                 "consensus": {}} for i in range(start, min(tasks, start + CHUNK))])
-        c.tasks_total = tasks
-        if gold_every:
-            c.settings = {**c.settings, "gold_count": len(range(0, tasks, gold_every))}
-        if preloaded:
-            _preload(c.id, tasks, preloaded)
-        campaigns.publish(c)
-        db.session.commit()
-        slug = c.slug
+        slug = populate(tasks, preloaded, redundancy, controls)
         # Loading is not part of the measurement: fold the WAL into the database and let the OS
         # write it all out now, rather than during the timed loop.
         db.session.remove()
@@ -81,6 +58,34 @@ def build(tasks, preloaded, redundancy, controls=True):
     os.sync()
     gc.collect()
     return app, slug
+
+
+def populate(tasks, preloaded, redundancy, controls=True):
+    """One published campaign of `tasks` question tasks, bulk-loaded into the app's database; its slug.
+    With `controls`, the anti-skew controls are on as a new campaign has them (caps per contributor
+    and per device signature, minimum time, gold tasks mixed in: 5 % of the tasks are gold)."""
+    org = accounts.get_or_create_organisation("bench", "Bench")
+    c = campaigns.create_campaign(org.id, None, {
+        "title": "Bench", "kind": "question", "redundancy": redundancy,
+        "settings": {"question": "Is there a red roof?", "options": OPTIONS},
+        "quality": {} if controls else QUALITY_OFF})
+    rnd = random.Random(1)
+    gold_every = int(1 / GOLD_SHARE) if controls else 0
+    for start in range(0, tasks, CHUNK):
+        db.session.execute(insert(Task), [
+            {"campaign_id": c.id, "payload": {"text": f"task {i}"}, "rand": rnd.random(),
+             "redundancy": redundancy, "answer_count": 0, "lease_count": 0,
+             "available": not (gold_every and i % gold_every == 0),
+             "gold": "yes" if gold_every and i % gold_every == 0 else None,
+             "consensus": {}} for i in range(start, min(tasks, start + CHUNK))])
+    c.tasks_total = tasks
+    if gold_every:
+        c.settings = {**c.settings, "gold_count": len(range(0, tasks, gold_every))}
+    if preloaded:
+        _preload(c.id, tasks, preloaded)
+    campaigns.publish(c)
+    db.session.commit()
+    return c.slug
 
 
 def _preload(campaign_id, tasks, answers):

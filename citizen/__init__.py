@@ -4,6 +4,7 @@ import secrets
 
 from flask import Flask
 
+from citizen import security
 from citizen.config import Defaults, from_environment
 from citizen.extensions import babel, csrf, db, limiter, login, migrate, tune_sqlite
 
@@ -12,8 +13,17 @@ def _secret_key(app):
     """A random key kept in the instance folder, so a self-hosted install is never left on the default."""
     path = os.path.join(app.instance_path, "secret_key")
     if not os.path.exists(path):
-        with open(path, "w") as fh:
+        # Written aside, then linked into place: processes starting together all read the same whole key.
+        tmp = f"{path}.{os.getpid()}"
+        with open(tmp, "w") as fh:
             fh.write(secrets.token_hex(32))
+        os.chmod(tmp, 0o600)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
     with open(path) as fh:
         return fh.read().strip()
 
@@ -25,6 +35,7 @@ def create_app(test_config=None):
     app.config.update(from_environment())
     if test_config:
         app.config.update(test_config)
+    security.check_production(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "citizen.db")
@@ -73,5 +84,6 @@ def create_app(test_config=None):
     from citizen.engagement.views import bp as engagement_bp
     app.register_blueprint(engagement_bp)
     handlers.register(app)
+    security.register(app)
     register_cli(app)
     return app

@@ -4,6 +4,15 @@ import os
 
 class Defaults:
     SECRET_KEY = "dev-only-change-me"
+    # Production mode (CITIZEN_PRODUCTION=true, set by `make serve-prod`): refuses a default SECRET_KEY and
+    # per-process rate limits, sends cookies only over HTTPS, reconnects to a restarted database by itself.
+    PRODUCTION = False
+    # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust (0: none).
+    PROXY_FIX = 0
+    # Content-Security-Policy on every response (pages: scripts from /static/ or with the request's nonce).
+    CSP_ENABLED = True
+    SESSION_COOKIE_SECURE = None  # None: True in production mode, False otherwise
+    REMEMBER_COOKIE_SECURE = None
     SQLALCHEMY_DATABASE_URI = None  # set by create_app: sqlite in the instance folder
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     WTF_CSRF_TIME_LIMIT = None
@@ -15,7 +24,9 @@ class Defaults:
     LANGUAGES = ["en", "es", "fr"]  # citizen/translations/<code>/LC_MESSAGES/messages.po (and .mo)
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
-    GUEST_RATE_LIMIT = "30 per hour"
+    # New guests per address (POST /api/v1/guests and first visits without a cookie share it): room for a
+    # training session on one Wi-Fi, not for a script minting accounts. Sign-in and sign-up have their own.
+    GUEST_RATE_LIMIT = "100 per hour"
     # Campaign kinds, as "module:Class"; create_app registers exactly these.
     KINDS = ["citizen.campaigns.kinds.question:QuestionKind",
              "citizen.campaigns.kinds.deforestation:DeforestationKind",

@@ -78,3 +78,9 @@ class Capped(CitizenError):
     code = "capped"
     default_message = _l("You have given this campaign as many answers as one person may: thank you! "
                          "Other campaigns would love your help.")
+
+
+class RateLimited(CitizenError):
+    status = 429
+    code = "rate_limited"
+    default_message = _l("Too many requests. Please wait a little and try again.")

@@ -1,15 +1,16 @@
 """Errors mapped once: JSON bodies under /api/, designed HTML pages elsewhere; never a stack trace."""
-from flask import g, render_template, request
+from flask import g, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from citizen.errors import AlreadyAnswered, CitizenError
 from citizen.extensions import db, login
 
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-              405: "method_not_allowed", 413: "too_large", 429: "rate_limited", 500: "server_error"}
+              405: "method_not_allowed", 413: "too_large", 429: "rate_limited", 500: "server_error",
+              503: "unavailable"}
 
 
 def _wants_json():
@@ -37,6 +38,25 @@ def register(app):
         db.session.rollback()
         return citizen_error(AlreadyAnswered(_("That was already stored (a duplicate).")))
 
+    @app.errorhandler(DBAPIError)
+    def database_error(exc):
+        # A lost or refused connection (database restarting, failover) is temporary: 503 tells clients to
+        # retry (a submission repeated with its Idempotency-Key is stored once); the pool reconnects by itself.
+        if not (exc.connection_invalidated or isinstance(exc, OperationalError)):
+            return server_error(exc)
+        app.logger.warning("Database unavailable: %s", exc.orig)
+        db.session.rollback()
+        response = make_response(_respond(503, "unavailable",
+                                          _("The service is briefly unavailable. Please try again in a moment.")))
+        response.headers["Retry-After"] = "1"
+        return response
+
+    @app.errorhandler(RecursionError)
+    def too_deep(exc):
+        # json.loads of a body nested thousands deep: the sender's mistake (or attack), not ours.
+        db.session.rollback()
+        return _respond(400, "bad_request", _("What was sent is nested too deeply to read."))
+
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
         return _respond(400, "csrf", _("This form has expired. Go back, reload the page and try again."))
@@ -46,7 +66,9 @@ def register(app):
         messages = {
             404: _("We could not find that page."),
             405: _("That action is not possible here."),
-            413: _("That file is too large."),
+            413: _("That upload is too large: the limit is %(mb)s MB in all.",
+                   mb=round(app.config["MAX_CONTENT_LENGTH"] / 2**20)) if app.config.get("MAX_CONTENT_LENGTH")
+                 else _("That file is too large."),
             429: _("Too many requests. Please wait a little and try again."),
         }
         code = exc.code or 500

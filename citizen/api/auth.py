@@ -1,11 +1,13 @@
 """Who is calling the API: a bearer token, or (for the site's own pages) the signed session cookie."""
-from flask import current_app, g, request, session
+from flask import after_this_request, current_app, g, request, session
+from flask_limiter.util import get_remote_address
+from limits import parse_many
 from flask_login import current_user
 
 from citizen.accounts import services as accounts
-from citizen.errors import Forbidden, Unauthorized
+from citizen.errors import Forbidden, RateLimited, Unauthorized
 from citizen.quality.signatures import signatures
-from citizen.extensions import csrf
+from citizen.extensions import csrf, limiter
 from flask_babel import gettext as _
 
 GUEST_SESSION_KEY = "guest_id"
@@ -35,11 +37,31 @@ def caller(create_guest=False):
     else:
         guest = session.get(GUEST_SESSION_KEY)
         if guest is None and create_guest:
+            spend_guest_allowance()
             contributor, _token = accounts.create_guest(*request_signatures())
             session[GUEST_SESSION_KEY] = guest = contributor.id
             session.permanent = True
+            after_this_request(_forget_guest_on_error)
         g.caller = (None, guest)
     return g.caller
+
+
+def spend_guest_allowance():
+    """Count one new guest against this address (GUEST_RATE_LIMIT): POST /guests and a first visit
+    without a cookie share the count, so a script cannot mint guests by dropping its cookies."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return
+    for item in parse_many(current_app.config["GUEST_RATE_LIMIT"]):
+        if not limiter.limiter.hit(item, "guests", get_remote_address()):
+            raise RateLimited(_("Too many new volunteers from this address. Please wait a little and try again."))
+
+
+def _forget_guest_on_error(response):
+    """A request that fails rolls back the guest it made: the cookie must not keep that id (SQLite hands it out
+    again, to the next visitor, who would then share one identity with this one)."""
+    if response.status_code >= 400:
+        session.pop(GUEST_SESSION_KEY, None)
+    return response
 
 
 def request_signatures():

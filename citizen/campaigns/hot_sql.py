@@ -75,9 +75,13 @@ LEASE_GOLD = (
 PARTICIPATION_LEASED = update(P).where(P.c.contributor_id == B("cid"), P.c.campaign_id == B("camp")).values(
     cursor=B("cursor"), leases=P.c.leases + 1, last_at=B("now"))
 
+# With the answering contributor's device signature (for the caps), read in the same round trip.
+CONTRIBUTOR_SIGNATURE = (select(Contributor.__table__.c.device_sig)
+                         .where(Contributor.__table__.c.id == B("cid")).scalar_subquery())
 LOCKED_TASK = (
     select(T.c.id, T.c.campaign_id, T.c.payload, T.c.answer_count, T.c.lease_count, T.c.redundancy,
-           T.c.consensus, T.c.gold, C.c.kind, C.c.settings, C.c.status, C.c.tasks_total)
+           T.c.consensus, T.c.gold, C.c.kind, C.c.settings, C.c.status, C.c.tasks_total,
+           CONTRIBUTOR_SIGNATURE.label("device_sig"))
     .join(C, C.c.id == T.c.campaign_id).where(T.c.id == B("tid")).with_for_update(of=T))
 
 # The same, with the response stored for this Idempotency-Key if there is one. On PostgreSQL a
@@ -118,8 +122,6 @@ PARTICIPATION_ANSWERED = (
             fast_count=P.c.fast_count + B("fast"), gold_total=P.c.gold_total + B("gold"),
             gold_correct=P.c.gold_correct + B("gold_correct"))
     .returning(P.c.answer_count, P.c.fast_count, P.c.gold_total, P.c.gold_correct))
-
-CONTRIBUTOR_SIGNATURE = select(Contributor.__table__.c.device_sig).where(Contributor.__table__.c.id == B("cid"))
 
 # Linked accounts (one device signature) share one count per campaign, for the caps.
 SIGNATURE_COUNTED = text(

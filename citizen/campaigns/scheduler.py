@@ -135,7 +135,7 @@ def _locked_task(conn, task_id, contributor_id=None, key=None):
     if key:
         row = conn.execute(q.LOCKED_TASK_AND_RESPONSE, {"tid": task_id, "cid": contributor_id, "key": key}).first()
     else:
-        row = conn.execute(q.LOCKED_TASK, {"tid": task_id}).first()
+        row = conn.execute(q.LOCKED_TASK, {"tid": task_id, "cid": contributor_id}).first()
     if row is None:
         raise NotFound(_("There is no such task."))
     return row
@@ -251,10 +251,8 @@ def _check_caps(conn, quality, task, contributor_id, answered, now):
                                           "since": since}).scalar() > quality["cap_per_day"]:
             raise Capped(_("That is as many answers as one person may give here today: thank you! "
                            "Come back tomorrow, or help another campaign."))
-    if cap is not None:
-        signature = conn.execute(q.CONTRIBUTOR_SIGNATURE, {"cid": contributor_id}).scalar()
-        if signature and conn.execute(q.SIGNATURE_COUNTED, {"camp": task.campaign_id,
-                                                            "sig": signature}).scalar() > cap:
+    if cap is not None and task.device_sig:
+        if conn.execute(q.SIGNATURE_COUNTED, {"camp": task.campaign_id, "sig": task.device_sig}).scalar() > cap:
             raise Capped()
 
 
