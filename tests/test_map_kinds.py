@@ -193,7 +193,7 @@ def test_unreadable_area_gets_a_clear_message(client, organiser, org):
     db.session.commit()
     client.post("/account/login", data={"email": organiser.email, "password": "password123"})
     r = client.post(f"/organise/{c.slug}/", data={"action": "preview", "area": '{"type": "Point", "coordinates": [1, 2]}'})
-    assert r.status_code == 200 and "polygon" in r.get_data(as_text=True).lower()
+    assert r.status_code == 422 and "polygon" in r.get_data(as_text=True).lower()
 
 
 def test_settings_refuse_a_tile_address_without_placeholders(org, organiser):

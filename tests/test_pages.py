@@ -163,7 +163,7 @@ def upload(client, slug, text):
 def test_import_on_the_manage_page_is_all_or_nothing(client, organiser, make_campaign):
     c = make_campaign(tasks=0, publish=False)
     sign_in(client, organiser.email)
-    page = html(upload(client, c.slug, "external_id,text,image_url\na,Fine,\nb,,ftp://example.org/x.jpg\n"))
+    page = html(upload(client, c.slug, "external_id,text,image_url\na,Fine,\nb,,ftp://example.org/x.jpg\n"), 422)
     assert "Nothing was imported" in page and "Line 3" in page and "image_url" in page
     assert campaign(c.slug).tasks_total == 0 and count(Task) == 0
     r = upload(client, c.slug, "external_id,text\na,One\nb,Two\n")

@@ -1,9 +1,37 @@
-"""The OpenAPI 3.1 document of API v1 (hand-written: the API is small and this is its contract)."""
+"""The OpenAPI 3.1 document of API v1 (hand-written: the API is small and this is its contract).
+
+Every status an operation can answer is listed, each error with the one Error body `{"code", "message",
+"details"?}`; tests/test_api_fuzz.py holds the API to this document with schemathesis."""
+
+from citizen.campaigns.models import MAX_INT as MAX_ID
+from citizen.campaigns.services import MAX_REDUNDANCY
+
+# Ids are PostgreSQL `integer` columns: a path id beyond int4 can name nothing (404, never an overflow).
+TASK_ROUTE_ID = f"<int(max={MAX_ID}):task_id>"  # the route converter of every /tasks/<task_id>/... view
+
+ERRORS = {
+    400: "Malformed request: a write from a signed-in browser session without a valid CSRF token (code csrf)",
+    401: "The bearer token is not valid (or no identity was sent where one is needed)",
+    403: "This caller may not do that",
+    404: "No such campaign or task (code not_found)",
+    409: "Conflicts with what is stored",
+    413: "The request body is larger than the server accepts (code too_large)",
+    422: "Invalid input; the fields at fault are listed in details",
+    429: "Too many requests",
+    500: "A fault on the server's side, logged (code server_error)",
+    503: "The database is briefly unavailable: retry after Retry-After seconds (code unavailable)",
+}
 
 
 def _error(description):
     return {"description": description,
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _errors(*statuses, **descriptions):
+    """Error responses: each status with its default description, or the one given as s409="..."."""
+    assert {f"s{s}" for s in statuses} >= set(descriptions), "a description for a status not listed"
+    return {str(s): _error(descriptions.get(f"s{s}", ERRORS[s])) for s in statuses}
 
 
 def _ok(description, schema=None):
@@ -17,178 +45,256 @@ def _body(schema):
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
-SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
-TASK_ID = {"name": "task_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-ORGANISER = [{"bearer": []}]
+def _object(properties, required=()):
+    out = {"type": "object", "properties": properties}
+    if required:
+        out["required"] = list(required)
+    return out
+
+
+INTEGER = {"type": "integer"}
+STRING = {"type": "string"}
+BOOLEAN = {"type": "boolean"}
+NULLABLE_STRING = {"type": ["string", "null"]}
+SLUG = {"name": "slug", "in": "path", "required": True, "schema": STRING}
+TASK_ID = {"name": "task_id", "in": "path", "required": True,
+           "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
+ORGANISER = [{"bearer": []}]  # an organiser's (or moderator's) API token
+CONTRIBUTOR = [{"bearer": []}]  # any contributor: a guest token, or an account's API token
+OPTIONAL = [{}, {"bearer": []}]  # anyone; without a token a browser becomes a guest kept in its cookie
+PUBLIC = []
+TASK_ERRORS = (400, 401, 403, 404)  # every operation on /tasks/{task_id}/...
 
 PATHS = {
-    "/openapi.json": {"get": {"summary": "This document", "security": [],
+    "/openapi.json": {"get": {"summary": "This document", "security": PUBLIC,
                               "responses": {"200": _ok("The OpenAPI 3.1 document", {"type": "object"})}}},
     "/guests": {"post": {
         "summary": "Create an anonymous contributor and return its bearer token (rate limited)",
-        "security": [], "responses": {
-            "201": _ok("A token", {"type": "object", "properties": {"token": {"type": "string"}}}),
-            "429": _error("Too many guests from this address")}}},
+        "security": PUBLIC, "responses": {
+            "201": _ok("A token", _object({"token": STRING}, ["token"])),
+            **_errors(429, s429="Too many guests from this address (code rate_limited)")}}},
     "/campaigns": {
-        "get": {"summary": "Published campaigns", "security": [], "responses": {
-            "200": _ok("Campaigns", {"type": "object", "properties": {
-                "campaigns": {"type": "array", "items": {"$ref": "#/components/schemas/Campaign"}}}})}},
+        "get": {"summary": "Published campaigns", "security": PUBLIC, "responses": {
+            "200": _ok("Campaigns", _object({"campaigns": {"type": "array",
+                                                           "items": {"$ref": "#/components/schemas/Campaign"}}}))}},
         "post": {"summary": "Create a draft campaign (organiser)", "security": ORGANISER,
                  "requestBody": _body({"$ref": "#/components/schemas/CampaignInput"}),
-                 "responses": {"201": _ok("Created", {"type": "object", "properties": {"slug": {"type": "string"}}}),
-                               "401": _error("No token"), "403": _error("Not an organiser"),
-                               "422": _error("Invalid fields, listed in details")}}},
-    "/campaigns/{slug}": {"get": {"summary": "One campaign", "parameters": [SLUG], "responses": {
-        "200": _ok("Campaign", {"$ref": "#/components/schemas/Campaign"}), "404": _error("No such campaign")}}},
+                 "responses": {"201": _ok("Created", _object({"slug": STRING, "status": STRING}, ["slug"])),
+                               **_errors(400, 401, 403, 409, 413, 422, s403="Not an organiser (of that organisation)",
+                                         s409="The address was taken by a concurrent request; send it again")}}},
+    "/campaigns/{slug}": {"get": {
+        "summary": "One campaign (drafts only for their organisers)", "security": OPTIONAL, "parameters": [SLUG],
+        "responses": {"200": _ok("Campaign", {"$ref": "#/components/schemas/Campaign"}),
+                      **_errors(401, 404, s404="No such campaign")}}},
     "/campaigns/{slug}/tasks": {"post": {
         "summary": "Import tasks: a JSON list (or {\"tasks\": [...]}) or a multipart CSV/JSON file (or what the "
                    "kind reads: an area, photos, PDFs); all or nothing. Parts a kind leaves out while the rest "
                    "imports (a damaged PDF in a ZIP) are listed in warnings",
         "security": ORGANISER, "parameters": [SLUG],
         "requestBody": {"required": True, "content": {
-            "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
-            "multipart/form-data": {"schema": {"type": "object", "properties": {
-                "file": {"type": "string", "format": "binary"}}}}}},
-        "responses": {"201": _ok("Imported", {"type": "object", "properties": {
-            "imported": {"type": "integer"}, "tasks_total": {"type": "integer"},
-            "warnings": {"type": "array", "items": {"type": "object", "properties": {
-                "line": {"type": "integer"}, "message": {"type": "string"}}}}}}),
-            "422": _error("Bad lines, each with its line number in details")}}},
-    "/campaigns/{slug}/publish": {"post": {"summary": "Publish a campaign", "security": ORGANISER,
-                                           "parameters": [SLUG], "responses": {
-        "200": _ok("Published", {"$ref": "#/components/schemas/Campaign"}), "409": _error("No tasks yet")}}},
+            "application/json": {"schema": {"oneOf": [
+                {"type": "array", "items": {"type": "object"}},
+                _object({"tasks": {"type": "array", "items": {"type": "object"}}}, ["tasks"])]}},
+            "multipart/form-data": {"schema": _object({"file": {"type": "string", "format": "binary"}},
+                                                      ["file"])}}},
+        "responses": {"201": _ok("Imported", _object({
+            "imported": INTEGER, "tasks_total": INTEGER,
+            "warnings": {"type": "array", "items": _object({"line": INTEGER, "message": STRING})}})),
+            **_errors(400, 401, 403, 404, 413, 422, s403="Not an organiser of this campaign",
+                      s422="Bad lines, each with its line number in details")}}},
+    "/campaigns/{slug}/publish": {"post": {
+        "summary": "Publish a campaign", "security": ORGANISER, "parameters": [SLUG], "responses": {
+            "200": _ok("Published", {"$ref": "#/components/schemas/Campaign"}),
+            **_errors(400, 401, 403, 404, 409, s403="Not an organiser of this campaign", s409="No tasks yet")}}},
     "/campaigns/{slug}/tasks/next": {"get": {
-        "summary": "Lease the next task for the caller", "parameters": [SLUG, {
+        "summary": "Lease the next task for the caller", "security": OPTIONAL, "parameters": [SLUG, {
             "name": "exclude", "in": "query", "description": "comma-separated task ids already on screen",
-            "schema": {"type": "string"}}],
+            "schema": STRING}],
         "responses": {"200": _ok("A task", {"$ref": "#/components/schemas/Task"}),
                       "204": _ok("Nothing is left for this contributor"),
-                      "409": _error("The campaign is not open")}}},
+                      **_errors(401, 404, 409, 429, s409="The campaign is not open (code campaign_not_open)",
+                                s429="The caller gave this campaign as many answers as one person may (code "
+                                     "capped), or too many new guests from this address (code rate_limited)")}}},
     "/tasks/{task_id}/answers": {"post": {
-        "summary": "Answer a task that was handed to the caller",
-        "parameters": [TASK_ID, {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"},
+        "summary": "Answer a task that was handed to the caller", "security": CONTRIBUTOR,
+        "parameters": [TASK_ID, {"name": "Idempotency-Key", "in": "header", "schema": STRING,
                                  "description": "a retry with the same key returns the first response"}],
-        "requestBody": _body({"type": "object", "required": ["value"], "properties": {
+        "requestBody": _body(_object({
             "value": {"description": "the answer; for a question task one of its options"},
-            "duration_ms": {"type": "integer", "minimum": 0}}}),
+            "duration_ms": {"type": "integer", "minimum": 0, "maximum": MAX_ID}}, ["value"])),
         "responses": {"201": _ok("Stored", {"$ref": "#/components/schemas/AnswerResult"}),
-                      "403": _error("The task was not handed to this contributor"),
-                      "409": _error("Already answered, or the task is complete"),
-                      "422": _error("Invalid answer"), "429": _error("Capped")}}},
-    "/tasks/{task_id}/skip": {"post": {"summary": "Give a leased task back", "parameters": [TASK_ID],
-                                       "responses": {"200": _ok("Skipped"), "403": _error("Not handed out")}}},
+                      **_errors(*TASK_ERRORS, 409, 413, 422, 429,
+                                s403="The task was not handed to this contributor (code not_assigned)",
+                                s409="Already answered, the task is complete, the campaign is closed, or the "
+                                     "Idempotency-Key was used for another answer",
+                                s422="Invalid answer", s429="Capped (code capped)")}}},
+    "/tasks/{task_id}/skip": {"post": {
+        "summary": "Give a leased task back", "security": CONTRIBUTOR, "parameters": [TASK_ID],
+        "responses": {"200": _ok("Skipped", _object({"skipped": INTEGER}, ["skipped"])),
+                      **_errors(*TASK_ERRORS, 409, s403="Not handed out (code not_assigned)",
+                                s409="Already answered (code already_answered)")}}},
     "/campaigns/{slug}/answers/import": {"post": {
         "summary": "Import answers collected elsewhere (organiser); all or nothing",
         "security": ORGANISER, "parameters": [SLUG],
-        "requestBody": _body({"type": "object", "properties": {"answers": {"type": "array", "items": {
-            "type": "object", "required": ["contributor", "value"], "properties": {
-                "task_id": {"type": "integer"}, "external_id": {"type": "string"},
-                "contributor": {"type": "string"}, "value": {}, "duration_ms": {"type": "integer"}}}}}}),
-        "responses": {"201": _ok("Imported"), "422": _error("Bad answers, listed in details")}}},
+        "requestBody": _body(_object({"answers": {"type": "array", "items": _object({
+            "task_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "external_id": STRING,
+            "contributor": STRING, "value": {}, "duration_ms": {"type": "integer", "minimum": 0, "maximum": MAX_ID}},
+            ["contributor", "value"])}}, ["answers"])),
+        "responses": {"201": _ok("Imported", _object({"imported": INTEGER}, ["imported"])),
+                      **_errors(400, 401, 403, 404, 409, 413, 422, s403="Not an organiser of this campaign",
+                                s409="One of the answers was stored by a concurrent request (code already_answered)",
+                                s422="Bad answers, listed in details")}}},
     "/campaigns/{slug}/results": {"get": {
-        "summary": "Consensus per task, in task id order, paged with ?after=<task_id>",
-        "parameters": [SLUG, {"name": "after", "in": "query", "schema": {"type": "integer"}},
-                       {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 5000}}],
-        "responses": {"200": _ok("Results", {"type": "object", "properties": {
-            "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}},
-            "next_after": {"type": ["integer", "null"]}}})}}},
+        "summary": "Consensus per task, in task id order, paged with ?after=<task_id>", "security": OPTIONAL,
+        "parameters": [SLUG, {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0,
+                                                                         "maximum": MAX_ID}},
+                       {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                                   "maximum": 5000}}],
+        "responses": {"200": _ok("Results", _object({
+            "campaign": STRING, "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}},
+            "next_after": {"type": ["integer", "null"]}}, ["results", "next_after"])),
+            **_errors(401, 404, 422, s422="after or limit is not a whole number in range")}}},
     "/campaigns/{slug}/quality": {"get": {
         "summary": "Anti-skew report (organisers and moderators): linked-account clusters with evidence, "
                    "leave-one-out influence, contributors flagged for fast answers, gold reliability",
         "security": ORGANISER, "parameters": [SLUG],
-        "responses": {"200": _ok("Report", {"type": "object"}), "403": _error("Not staff of this campaign")}}},
+        "responses": {"200": _ok("Report", {"type": "object"}),
+                      **_errors(401, 403, 404, s403="Not staff of this campaign")}}},
     # Wellbeing (citizen.wellbeing.views): consent, reveal, reports, ratings.
     "/me/preferences": {
-        "get": {"summary": "The caller's content settings (defaults when never chosen)",
-                "responses": {"200": _ok("Preferences", {"$ref": "#/components/schemas/Preferences"})}},
+        "get": {"summary": "The caller's content settings (defaults when never chosen)", "security": OPTIONAL,
+                "responses": {"200": _ok("Preferences", {"$ref": "#/components/schemas/PreferencesOut"}),
+                              **_errors(401)}},
         "put": {"summary": "Replace the caller's content settings (a category left out: blur with a reveal)",
-                "requestBody": _body({"$ref": "#/components/schemas/Preferences"}),
-                "responses": {"200": _ok("Saved", {"$ref": "#/components/schemas/Preferences"}),
-                              "422": _error("Unknown category or choice")}}},
-    "/me/wellbeing": {"get": {"summary": "The caller's exposure budget: break suggested, sensitive items paused",
-                              "responses": {"200": _ok("Budget", {"type": "object", "properties": {
-                                  "budget": {"$ref": "#/components/schemas/Budget"}}})}}},
+                "security": OPTIONAL, "requestBody": _body({"$ref": "#/components/schemas/Preferences"}),
+                "responses": {"200": _ok("Saved", {"$ref": "#/components/schemas/PreferencesOut"}),
+                              **_errors(400, 401, 409, 413, 422, 429, s422="Unknown category or choice",
+                                        s409="Saved by a concurrent request of the same caller; send it again",
+                                        s429="Too many new guests from this address (a caller without a token "
+                                             "or cookie becomes one; code rate_limited)")}}},
+    "/me/wellbeing": {"get": {
+        "summary": "The caller's exposure budget: break suggested, sensitive items paused", "security": OPTIONAL,
+        "responses": {"200": _ok("Budget (null without an identity)", _object({
+            "budget": {"oneOf": [{"$ref": "#/components/schemas/Budget"}, {"type": "null"}]}}, ["budget"])),
+            **_errors(401)}}},
     "/tasks/{task_id}/reveal": {"post": {
         "summary": "The original of a blurred task (its image_url, text or pages); counts as a view for the budget",
-        "parameters": [TASK_ID],
-        "responses": {"200": _ok("The original", {"type": "object", "properties": {
-            "image_url": {"type": ["string", "null"]}, "reveal": {"type": "object"},
-            "budget": {"$ref": "#/components/schemas/Budget"}}}),
-            "403": _error("Not handed to the caller, or withheld by their settings"),
-            "409": _error("Sensitive items are paused for the caller (code paused)")}}},
+        "security": CONTRIBUTOR, "parameters": [TASK_ID],
+        "responses": {"200": _ok("The original", _object({
+            "task_id": INTEGER, "image_url": {"type": ["string", "null"]}, "reveal": {"type": "object"},
+            "budget": {"$ref": "#/components/schemas/Budget"}})),
+            **_errors(*TASK_ERRORS, 409, s403="Not handed to the caller, or withheld by their settings",
+                      s409="Sensitive items are paused for the caller (code paused)")}}},
     "/tasks/{task_id}/flags": {"post": {
         "summary": "Report a task shown to the caller as more upsetting than rated (once per task)",
-        "parameters": [TASK_ID],
-        "requestBody": _body({"type": "object", "required": ["level"], "properties": {
-            "level": {"type": "string", "enum": ["mild", "graphic", "extreme"]}, "note": {"type": "string"}}}),
-        "responses": {"201": _ok("Reported", {"type": "object", "properties": {
-            "re_rated": {"type": "boolean"}, "under_review": {"type": "boolean"}, "rating": {"type": "object"}}}),
-            "403": _error("Not shown to the caller"), "409": _error("Already reported (code already_flagged)"),
-            "422": _error("Not above the current rating")}}},
+        "security": CONTRIBUTOR, "parameters": [TASK_ID],
+        "requestBody": _body(_object({"level": {"type": "string", "enum": ["mild", "graphic", "extreme"]},
+                                      "note": NULLABLE_STRING}, ["level"])),
+        "responses": {"201": _ok("Reported", _object({
+            "task_id": INTEGER, "flagged": STRING, "re_rated": BOOLEAN, "under_review": BOOLEAN,
+            "rating": {"type": "object"}, "review_level": {"type": ["string", "null"]}})),
+            **_errors(*TASK_ERRORS, 409, 413, 422, s403="Not shown to the caller (code not_assigned)",
+                      s409="Already reported (code already_flagged)", s422="Not above the current rating")}}},
     "/tasks/{task_id}/rating": {"post": {
         "summary": "Rate a task (organisers and moderators of its campaign); settles a review",
         "security": ORGANISER, "parameters": [TASK_ID],
-        "requestBody": _body({"type": "object", "required": ["level"], "properties": {
+        "requestBody": _body(_object({
             "level": {"type": "string", "enum": ["none", "mild", "graphic", "extreme"]},
-            "categories": {"type": "array", "items": {"type": "string"},
-                           "description": "injury, death, violence, distress_text; other names become other"},
-            "custom_label": {"type": "string"}}}),
-        "responses": {"200": _ok("Rated"), "401": _error("No identity"), "403": _error("Not staff of this campaign"),
-                      "422": _error("Unknown level")}}},
+            "categories": {"oneOf": [{"type": "array", "items": STRING}, STRING],
+                           "description": "injury, death, violence, distress_text (a list, or names separated "
+                                          "by ;); other names become other"},
+            "custom_label": STRING}, ["level"])),
+        "responses": {"200": _ok("Rated", _object({"task_id": INTEGER, "rating": {"type": "object"},
+                                                   "source": STRING, "under_review": BOOLEAN})),
+                      **_errors(*TASK_ERRORS, 413, 422, s403="Not staff of this campaign", s422="Unknown level")}}},
+    # Moderation (citizen.moderation.views): a volunteer's report of abuse or personal data.
+    "/tasks/{task_id}/reports": {"post": {
+        "summary": "Report a task shown to the caller as abusive or showing personal data (once per reason; "
+                   "for upsetting content use flags)",
+        "security": CONTRIBUTOR, "parameters": [TASK_ID],
+        "requestBody": _body(_object({"reason": {"type": "string", "enum": ["abusive", "personal_data"]},
+                                      "note": NULLABLE_STRING}, ["reason"])),
+        "responses": {"201": _ok("Reported", _object({"id": INTEGER, "task_id": INTEGER, "reason": STRING})),
+                      **_errors(*TASK_ERRORS, 409, 413, 422, s403="Not shown to the caller (code not_assigned)",
+                                s409="Already reported for this reason (code already_reported)",
+                                s422="Unknown reason")}}},
 }
+
+# Any operation can fail on the server's side, and any that reads the database can find it away.
+for _item in PATHS.values():
+    for _operation in _item.values():
+        _operation["responses"].update(_errors(500, 503))
 
 SCHEMAS = {
-    "Error": {"type": "object", "required": ["code", "message"], "properties": {
+    "Error": _object({
         "code": {"type": "string", "description": "stable, for programs"},
         "message": {"type": "string", "description": "plain language, for people"},
-        "details": {"type": "array", "items": {"type": "object"}}}},
-    "Campaign": {"type": "object", "properties": {
-        "slug": {"type": "string"}, "kind": {"type": "string"}, "title": {"type": "string"},
-        "summary": {"type": "string"}, "status": {"type": "string"}, "licence": {"type": "string"},
-        "redundancy": {"type": "integer"}, "tasks_total": {"type": "integer"}, "tasks_done": {"type": "integer"},
-        "progress": {"type": "number"}, "url": {"type": "string"}}},
-    "CampaignInput": {"type": "object", "required": ["title", "kind"], "properties": {
-        "title": {"type": "string"}, "kind": {"type": "string", "enum": ["question"]},
-        "summary": {"type": "string"}, "description": {"type": "string", "description": "Markdown"},
+        "details": {"type": "array", "items": {"type": "object"}}}, ["code", "message"]),
+    "Campaign": _object({
+        "slug": STRING, "kind": STRING, "title": STRING, "summary": STRING, "status": STRING, "licence": STRING,
+        "redundancy": INTEGER, "tasks_total": INTEGER, "tasks_done": INTEGER, "progress": {"type": "number"},
+        "url": STRING}),
+    "CampaignInput": _object({
+        "title": {"type": "string", "minLength": 1, "maxLength": 200},
+        "kind": {"type": "string", "enum": ["question"], "description": "one of the kinds this server runs"},
+        "summary": {"type": "string", "maxLength": 500}, "description": {"type": "string", "description": "Markdown"},
         "tutorial": {"type": "string", "description": "Markdown"},
-        "redundancy": {"type": "integer", "minimum": 1, "maximum": 50},
+        "redundancy": {"type": "integer", "minimum": 1, "maximum": MAX_REDUNDANCY},
         "licence": {"type": "string", "enum": ["CC0-1.0", "CC-BY-4.0", "CC-BY-SA-4.0", "ODbL-1.0"]},
-        "organisation_id": {"type": "integer"},
-        "settings": {"type": "object", "description": "the kind's settings; question: {question, options}"}}},
-    "Task": {"type": "object", "required": ["id", "kind"], "properties": {
-        "id": {"type": "integer"}, "kind": {"type": "string"}, "campaign": {"type": "string"},
-        "question": {"type": "string"}, "options": {"type": "array", "items": {"type": "string"},
-                                                    "description": "the allowed answer values"},
-        "labels": {"type": "array", "items": {"type": "string"}}, "image_url": {"type": "string"},
-        "text": {"type": "string"}, "done": {"type": "integer", "description": "answers given by the caller"},
+        "organisation_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+        "slug": {"type": "string", "description": "wanted address (made from the title when left out)"},
+        "settings": {"type": "object", "description": "the kind's settings; question: {question, options}"},
+        "escalate_on": {"description": "answers that alert the moderators at once (also settings.escalate_on)"},
+        "quality": {"type": "object", "description": "quality controls (also settings.quality)"},
+        "wellbeing": {"type": "object", "description": "expected content rating (also settings.wellbeing)"},
+        "outcome": {"description": "what happens with the results (also settings.outcome)"}},
+        ["title", "kind"]),
+    "Task": _object({
+        "id": INTEGER, "kind": STRING, "campaign": STRING,
+        "question": STRING, "options": {"type": "array", "items": STRING, "description": "the allowed answer values"},
+        "labels": {"type": "array", "items": STRING}, "image_url": STRING,
+        "text": STRING, "done": {"type": "integer", "description": "answers given by the caller"},
         "warning": {"type": "string", "description": "content warning, for rated tasks"},
         "blurred": {"type": "boolean", "description": "image_url is a blurred copy; POST reveal_url for the original"},
-        "blurred_url": {"type": "string"}, "reveal_url": {"type": "string"},
+        "blurred_url": STRING, "reveal_url": STRING,
         "content": {"type": "object", "description": "the rating: level, categories, custom_label, under_review"},
-        "budget": {"$ref": "#/components/schemas/Budget"}}},
-    "Preferences": {"type": "object", "properties": {
+        "budget": {"$ref": "#/components/schemas/Budget"}}, ["id", "kind"]),
+    "Preferences": _object({
         "choices": {"type": "object", "additionalProperties": {"type": "string", "enum": ["show", "blur", "withhold"]},
+                    "propertyNames": {"enum": ["injury", "death", "violence", "distress_text", "other"]},
                     "description": "per category: injury, death, violence, distress_text, other"},
-        "extreme_opt_in": {"type": "boolean"}}},
-    "Budget": {"type": "object", "properties": {
-        "load": {"type": "number"}, "suggest_break": {"type": "boolean"}, "paused": {"type": "boolean"},
-        "until": {"type": ["string", "null"]}, "message": {"type": "string"}}},
-    "AnswerResult": {"type": "object", "properties": {
-        "answer": {"type": "object"}, "done": {"type": "integer"}, "task_complete": {"type": "boolean"}}},
-    "Result": {"type": "object", "properties": {
-        "task_id": {"type": "integer"}, "external_id": {"type": ["string", "null"]}, "answer": {},
-        "count": {"type": "number"}, "share": {"type": "number"}, "answers": {"type": "integer"},
-        "redundancy": {"type": "integer"}, "complete": {"type": "boolean"}, "tied": {"type": "boolean"}}},
+        "extreme_opt_in": BOOLEAN}),
+    "PreferencesOut": _object({
+        "choices": {"type": "object", "additionalProperties": {"type": "string", "enum": ["show", "blur", "withhold"]}},
+        "extreme_opt_in": BOOLEAN,
+        "categories": {"type": "array", "items": _object({"value": STRING, "label": STRING})}},
+        ["choices", "extreme_opt_in"]),
+    "Budget": _object({
+        "load": {"type": "number"}, "suggest_break": BOOLEAN, "paused": BOOLEAN,
+        "until": {"type": ["string", "null"]}, "message": STRING}),
+    "AnswerResult": _object({"answer": {"type": "object"}, "done": INTEGER, "task_complete": BOOLEAN}),
+    "Result": _object({
+        "task_id": INTEGER, "external_id": {"type": ["string", "null"]}, "answer": {},
+        "count": {"type": "number"}, "share": {"type": "number"}, "answers": INTEGER,
+        "redundancy": INTEGER, "complete": BOOLEAN, "tied": BOOLEAN}),
 }
 
 
-def spec():
+def spec(kinds=None):
+    """The document; `kinds` (the ids this server registered) fills CampaignInput's kind enum."""
+    schemas = SCHEMAS
+    if kinds:
+        campaign_input = {**SCHEMAS["CampaignInput"], "properties": {
+            **SCHEMAS["CampaignInput"]["properties"], "kind": {**SCHEMAS["CampaignInput"]["properties"]["kind"],
+                                                               "enum": list(kinds)}}}
+        schemas = {**SCHEMAS, "CampaignInput": campaign_input}
     return {
         "openapi": "3.1.0",
         "info": {"title": "citizen API", "version": "1.0.0",
-                 "description": "Volunteer microtasking campaigns. Errors are JSON with a stable `code`."},
+                 "description": "Volunteer microtasking campaigns. Errors are JSON with a stable `code`: "
+                                "`{\"code\", \"message\", \"details\"?}`."},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": SCHEMAS},
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": schemas},
         "paths": PATHS,
     }

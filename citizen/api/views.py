@@ -3,25 +3,38 @@ from flask import Blueprint, current_app, request, url_for
 
 from citizen.accounts import services as accounts
 from citizen.api import auth
-from citizen.api.openapi import spec
+from citizen.api.body import json_object
+from citizen.api.openapi import MAX_ID, TASK_ROUTE_ID, spec
 from citizen.campaigns import results as results_svc
 from citizen.campaigns import scheduler
 from citizen.campaigns import services as campaigns
 from citizen.campaigns.kinds import get_kind
-from citizen.errors import InvalidInput, Unauthorized
+from citizen.errors import InvalidInput, NotFound, NotOpen, Unauthorized
 from citizen.quality import report
-from citizen.extensions import db, limiter
+from citizen.extensions import db
+from citizen.storable import unstorable
 from citizen.wellbeing import serving as wellbeing
 from flask_babel import gettext as _
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
-def _json_body():
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidInput(_("Send a JSON object in the request body (Content-Type: application/json)."))
-    return body
+@bp.url_value_preprocessor
+def no_such_slug(_endpoint, values):
+    # A NUL (%00) can be in no slug, and PostgreSQL refuses it even in a lookup: 404 here, not a 500 there.
+    if values and any(isinstance(v, str) and unstorable(v) is not None for v in values.values()):
+        raise NotFound(_("There is no campaign at this address."))
+
+
+def _int_arg(name, default, low, high):
+    """A whole-number query argument in [low, high]; anything else is a 422 naming it (not a silent default)."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        message = _("%(name)s must be a whole number from %(low)d to %(high)d.", name=name, low=low, high=high)
+        raise InvalidInput(message, details=[{"field": name, "message": message}])
+    return int(raw)
 
 
 def campaign_json(c):
@@ -39,12 +52,12 @@ def task_json(campaign, task_id, payload, done):
 
 @bp.get("/openapi.json")
 def openapi():
-    return spec()
+    return spec(current_app.extensions["citizen.kinds"].keys())
 
 
 @bp.post("/guests")
-@limiter.limit(lambda: current_app.config["GUEST_RATE_LIMIT"])
 def create_guest():
+    auth.spend_guest_allowance()
     token = accounts.create_guest(*auth.request_signatures())[1]
     db.session.commit()
     return {"token": token}, 201
@@ -58,12 +71,17 @@ def list_campaigns():
 @bp.post("/campaigns")
 def create_campaign():
     user = auth.organiser()
-    body = _json_body()
+    body = json_object()
     org_ids = user.organisation_ids
-    org_id = body.get("organisation_id") or (org_ids[0] if len(org_ids) == 1 else None)
+    org_id = body["organisation_id"] if body.get("organisation_id") is not None else (
+        org_ids[0] if len(org_ids) == 1 else None)
     if org_id is None:
-        raise InvalidInput(_("Name the organisation_id: this account organises several."))
-    campaign = campaigns.create_campaign(int(org_id), user, body)
+        raise InvalidInput(_("Name the organisation_id: this account organises several."),
+                           details=[{"field": "organisation_id", "message": _("missing")}])
+    if not isinstance(org_id, int) or isinstance(org_id, bool) or not 1 <= org_id <= MAX_ID:
+        raise InvalidInput(_("organisation_id must be the id of an organisation."),
+                           details=[{"field": "organisation_id", "message": _("not an id")}])
+    campaign = campaigns.create_campaign(org_id, user, body)
     db.session.commit()
     return {"slug": campaign.slug, "status": campaign.status}, 201
 
@@ -98,8 +116,15 @@ def publish(slug):
 @bp.get("/campaigns/<slug>/tasks/next")
 def next_task(slug):
     cid = auth.contributor_id(create_guest=True)
-    exclude = [int(x) for x in request.args.get("exclude", "").split(",") if x.strip().isdigit()]
-    campaign, task = scheduler.next_task(slug, cid, exclude)
+    # Ids as ASCII digits within int4; anything else cannot be a task on screen and is ignored.
+    exclude = [int(x) for x in (x.strip() for x in request.args.get("exclude", "").split(","))
+               if x.isascii() and x.isdigit() and int(x) <= MAX_ID]
+    try:
+        campaign, task = scheduler.next_task(slug, cid, exclude)
+    except NotOpen:
+        # A draft exists only for its organisers (they hear it takes no answers yet); others find nothing.
+        campaigns.get_campaign(slug, auth.caller()[0])
+        raise
     # Blurred copy instead of the original, warning, reveal URL (unchanged when nothing is rated).
     body = task and wellbeing.shield_task(campaign, cid, task_json(campaign, *task))
     db.session.commit()
@@ -108,23 +133,27 @@ def next_task(slug):
     return body
 
 
-@bp.post("/tasks/<int:task_id>/answers")
+@bp.post(f"/tasks/{TASK_ROUTE_ID}/answers")
 def submit_answer(task_id):
     cid = auth.contributor_id()
-    body = _json_body()
+    body = json_object()
     if "value" not in body:
         raise InvalidInput(_('Send the answer as {"value": ...}.'), details=[{"field": "value", "message": _("missing")}])
     duration = body.get("duration_ms")
-    if duration is not None and (not isinstance(duration, int) or isinstance(duration, bool) or duration < 0):
+    if duration is not None and (not isinstance(duration, int) or isinstance(duration, bool)
+                                 or not 0 <= duration <= MAX_ID):
         raise InvalidInput(_("duration_ms must be a whole number of milliseconds."))
     key = request.headers.get("Idempotency-Key", "").strip()[:200] or None
+    if key is not None and unstorable(key) is not None:
+        raise InvalidInput(_("The Idempotency-Key may not contain NUL characters."),
+                           details=[{"field": "Idempotency-Key", "message": _("NUL character")}])
     status, out = scheduler.submit_answer(task_id, cid, body["value"], duration, key,
                                           source="api" if auth._bearer() else "web")
     db.session.commit()
     return out, status
 
 
-@bp.post("/tasks/<int:task_id>/skip")
+@bp.post(f"/tasks/{TASK_ROUTE_ID}/skip")
 def skip_task(task_id):
     scheduler.skip_task(task_id, auth.contributor_id())
     db.session.commit()
@@ -134,7 +163,7 @@ def skip_task(task_id):
 @bp.post("/campaigns/<slug>/answers/import")
 def import_answers(slug):
     campaign = campaigns.managed_campaign(slug, auth.organiser())
-    n = results_svc.import_answers(campaign, _json_body().get("answers"))
+    n = results_svc.import_answers(campaign, json_object().get("answers"))
     db.session.commit()
     return {"imported": n}, 201
 
@@ -151,8 +180,8 @@ def quality_report(slug):
 @bp.get("/campaigns/<slug>/results")
 def results(slug):
     campaign = campaigns.get_campaign(slug, auth.caller()[0])
-    after = request.args.get("after", 0, type=int)
-    limit = max(1, min(request.args.get("limit", 500, type=int), 5000))
+    after = _int_arg("after", 0, 0, MAX_ID)
+    limit = _int_arg("limit", 500, 1, 5000)
     rows = results_svc.results_page(campaign, after, limit)
     return {"campaign": campaign.slug, "results": rows,
             "next_after": rows[-1]["task_id"] if len(rows) == limit else None}

@@ -14,6 +14,8 @@ from citizen.extensions import JSONType, NullableJSON, db
 
 DRAFT, PUBLISHED, CLOSED = "draft", "published", "closed"
 LEASED, ANSWERED, SKIPPED, EXPIRED = "leased", "answered", "skipped", "expired"
+# Ids and counts are `integer` columns (int4 on PostgreSQL): input beyond this can name or store nothing.
+MAX_INT = 2**31 - 1
 
 
 class Campaign(db.Model):

@@ -156,10 +156,12 @@ def manage(slug):
             return redirect(url_for(".manage", slug=slug))
     kind = get_kind(campaign.kind)
     samples = [{"id": t.id, **kind.task_json(t.payload, campaign.settings)} for t in services.sample_tasks(campaign)]
+    # A refused upload answers 422 (the page again, with what was wrong), not 200 as if it had worked.
     return render_template("organise/manage.html", campaign=campaign, form=form, import_errors=import_errors,
                            previews=samples, kind=kind, preview=preview,
                            overview=previews.overview_map(campaign) if campaign.tasks_total else None,
-                           extra=transcripts.manage_context(campaign) if kind.id == "transcription" else None)
+                           extra=transcripts.manage_context(campaign) if kind.id == "transcription" else None
+                           ), 422 if import_errors else 200
 
 
 @bp.get("/<slug>/render.json")

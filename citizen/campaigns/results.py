@@ -4,7 +4,7 @@ from sqlalchemy import select, tuple_, update
 from citizen.accounts.models import utcnow
 from citizen.accounts.services import external_contributors
 from citizen.campaigns.kinds import get_kind
-from citizen.campaigns.models import Answer, Campaign, Participation, Task
+from citizen.campaigns.models import MAX_INT, Answer, Campaign, Participation, Task
 from citizen.campaigns.hot_sql import insert_ignoring
 from citizen.errors import CitizenError, InvalidInput
 from citizen.moderation import hot as moderation
@@ -47,7 +47,7 @@ def results_page(campaign, after=0, limit=500):
 
 
 def _resolve_tasks(campaign, items):
-    ids = {int(i["task_id"]) for i in items if isinstance(i.get("task_id"), int)}
+    ids = {i["task_id"] for i in items if _whole(i.get("task_id"))}
     refs = {str(i["external_id"]) for i in items if i.get("external_id") not in (None, "")}
     found = {}
     if ids:
@@ -59,6 +59,11 @@ def _resolve_tasks(campaign, items):
                 Task.campaign_id == campaign.id, Task.external_id.in_(refs))):
             found[("ref", r.external_id)] = (r.id, r.payload)
     return found
+
+
+def _whole(value, low=1):
+    """A whole number from `low` that fits the database's integer columns (JSON may carry any size, or true)."""
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= MAX_INT
 
 
 def import_answers(campaign, items):
@@ -79,10 +84,14 @@ def import_answers(campaign, items):
         if not isinstance(item, dict):
             errors.append({"line": n, "message": _("each answer must be an object")})
             continue
-        key = ("id", item["task_id"]) if isinstance(item.get("task_id"), int) else ("ref", str(item.get("external_id")))
+        key = ("id", item["task_id"]) if _whole(item.get("task_id")) else ("ref", str(item.get("external_id")))
         task_id, payload = tasks.get(key, (None, None))
-        ref = str(item.get("contributor") or "").strip()[:120]
-        if task_id is None:
+        ref = item.get("contributor")
+        ref = ref.strip()[:120] if isinstance(ref, str) else ""
+        duration = item.get("duration_ms")
+        if duration is not None and not _whole(duration, 0):
+            errors.append({"line": n, "message": _("duration_ms must be a whole number of milliseconds")})
+        elif task_id is None:
             errors.append({"line": n, "message": _("no task with this task_id or external_id in this campaign")})
         elif not ref:
             errors.append({"line": n, "message": _("name the contributor (any stable reference, e.g. a sheet initial)")})
@@ -95,7 +104,7 @@ def import_answers(campaign, items):
                 errors.append({"line": n, "message": exc.message})
                 continue
             pairs[(task_id, ref)] = n
-            good.append((n, task_id, ref, value, item.get("duration_ms")))
+            good.append((n, task_id, ref, value, duration))
     contributors = external_contributors(campaign.organisation_id, {g[2] for g in good}) if good else {}
     if good:
         existing = set(db.session.execute(select(Answer.task_id, Answer.contributor_id).where(

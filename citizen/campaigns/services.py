@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import case, func, insert, select, update
 
 from citizen.accounts.models import utcnow
-from citizen.campaigns.kinds import GOLD_KEY, RowError, get_kind
+from citizen.campaigns.kinds import GOLD_KEY, RowError, all_kinds, get_kind
 from citizen.campaigns.media import campaign_store
 from citizen.campaigns.models import CLOSED, DRAFT, PUBLISHED, Campaign, Task
 from citizen.campaigns.text import render_markdown
@@ -19,6 +19,7 @@ from citizen.wellbeing import ratings as wellbeing_ratings
 from citizen.wellbeing import services as wellbeing
 from citizen.errors import Conflict, Forbidden, InvalidInput, NotFound
 from citizen.extensions import db
+from citizen.storable import unstorable
 from flask_babel import gettext as _
 
 LICENCES = {
@@ -47,6 +48,14 @@ def _unique_slug(base):
 def _clean_fields(data, kind_id):
     """Validate the common campaign fields; collect every problem before raising."""
     errors = []
+    for name in ("title", "summary", "description", "tutorial", "slug"):
+        if data.get(name) is not None and not isinstance(data[name], str):  # JSON from the API: not a form
+            errors.append({"field": name, "message": _("Write %(field)s as text.", field=name)})
+    raw_settings = data.get("settings")
+    if raw_settings is not None and not isinstance(raw_settings, dict):
+        errors.append({"field": "settings", "message": _("settings must be an object of the kind's settings.")})
+        raw_settings = None
+    raw_settings = raw_settings or {}
     title = str(data.get("title") or "").strip()
     if not title:
         errors.append({"field": "title", "message": _("Give the campaign a title.")})
@@ -62,8 +71,8 @@ def _clean_fields(data, kind_id):
     except (TypeError, ValueError):
         errors.append({"field": "redundancy", "message": _("Answers per task must be a whole number from 1 to %(max)d.", max=MAX_REDUNDANCY)})
         redundancy = 3
-    licence = data.get("licence") or "CC-BY-4.0"
-    if licence not in LICENCES:
+    licence = "CC-BY-4.0" if data.get("licence") is None else data["licence"]
+    if not isinstance(licence, str) or licence not in LICENCES:
         errors.append({"field": "licence", "message": _("Choose one of the offered licences.")})
     summary = str(data.get("summary") or "").strip()
     if len(summary) > 500:
@@ -71,29 +80,28 @@ def _clean_fields(data, kind_id):
     kind = get_kind(kind_id)
     settings = {}
     try:
-        settings = kind.clean_settings(data.get("settings"))
+        settings = kind.clean_settings(raw_settings)
     except InvalidInput as exc:
         errors.extend(exc.details or [{"field": "settings", "message": exc.message}])
     try:
-        raw_quality = data.get("quality") or (data.get("settings") or {}).get("quality")
+        raw_quality = data.get("quality") or raw_settings.get("quality")
         settings["quality"] = controls.clean(raw_quality)
     except InvalidInput as exc:
         errors.extend(exc.details)
     try:
-        raw_wellbeing = data.get("wellbeing") or (data.get("settings") or {}).get("wellbeing")
+        raw_wellbeing = data.get("wellbeing") or raw_settings.get("wellbeing")
         settings["wellbeing"] = wellbeing_ratings.clean_campaign_rating(raw_wellbeing)
     except InvalidInput as exc:
         errors.extend(exc.details)
     try:  # answers that escalate a task to the moderators at once (citizen.moderation)
-        rule = escalation_rules.clean_escalate_on(data.get("escalate_on", (data.get("settings") or {}).get(
-            "escalate_on")), kind.answer_labels(settings))
+        rule = escalation_rules.clean_escalate_on(data.get("escalate_on", raw_settings.get("escalate_on")),
+                                                  kind.answer_labels(settings))
         if rule:
             settings["escalate_on"] = rule
     except InvalidInput as exc:
         errors.extend(exc.details)
     try:  # what happens with the results, shown on the campaign page (citizen.engagement)
-        settings.update(engagement_settings.clean_outcome(data.get("outcome", (data.get("settings") or {}).get(
-            "outcome"))))
+        settings.update(engagement_settings.clean_outcome(data.get("outcome", raw_settings.get("outcome"))))
     except InvalidInput as exc:
         errors.extend(exc.details)
     if errors:
@@ -117,7 +125,9 @@ def create_campaign(organisation_id, user, data):
     if user is not None and not user.can_organise(organisation_id):
         raise Forbidden(_("Only organisers of this organisation can create campaigns."))
     kind_id = data.get("kind") or "question"
-    get_kind(kind_id)
+    if not isinstance(kind_id, str) or kind_id not in all_kinds():
+        message = _("Choose one of the campaign kinds: %(kinds)s.", kinds=", ".join(all_kinds()))
+        raise InvalidInput(message, details=[{"field": "kind", "message": message}])
     fields = _clean_fields(data, kind_id)
     campaign = Campaign(organisation_id=organisation_id, kind=kind_id, status=DRAFT,
                         slug=_unique_slug(_slugify(data.get("slug") or fields["title"])),
@@ -172,14 +182,21 @@ def prepare_tasks(campaign, filename, data, media, max_rows=None, max_errors=20,
         raise InvalidInput(_("The file has no tasks in it."))
     if max_rows and len(rows) > max_rows:
         raise InvalidInput(_("The file has %(n)d tasks; at most %(max)d can be imported at once.", n=len(rows), max=max_rows))
+    bad = set()
+    for line, ref, payload in rows:  # PostgreSQL refuses these (SQLite would take them): name the line instead
+        where = unstorable(payload) if ref is None or unstorable(ref) is None else "external_id"
+        if where is not None:
+            bad.add(line)
+            errors.append({"line": line, "message": _("%(field)s holds a NUL character or a number that is not "
+                                                      "finite", field=where or "the row")})
     seen = {}
-    refs = [row[1] for row in rows if row[1]]
+    refs = [row[1] for row in rows if row[1] and row[0] not in bad]
     existing = set()
     for i in range(0, len(refs), 900):
         existing.update(db.session.execute(select(Task.external_id).where(
             Task.campaign_id == campaign.id, Task.external_id.in_(refs[i:i + 900]))).scalars())
     for line, ref, _payload in rows:
-        if not ref:
+        if not ref or line in bad:
             continue
         if ref in existing:
             errors.append({"line": line, "message": _("a task with id %(ref)r is already in this campaign", ref=ref)})
@@ -264,11 +281,13 @@ def campaigns_of(organisation_ids):
 
 
 def get_campaign(slug, user=None):
-    """A campaign by slug. Drafts are visible only to their organisers (others get NotFound)."""
+    """A campaign by slug. Campaigns never published (drafts, and drafts closed before they went out) are visible
+    only to their organisers (others get NotFound)."""
     campaign = db.session.execute(select(Campaign).where(Campaign.slug == slug)).scalar_one_or_none()
     if campaign is None:
         raise NotFound(_("There is no campaign at this address."))
-    if campaign.status == DRAFT and not can_manage(user, campaign):
+    never_published = campaign.status == DRAFT or (campaign.status == CLOSED and campaign.published_at is None)
+    if never_published and not can_manage(user, campaign):
         raise NotFound(_("There is no campaign at this address."))
     return campaign
 

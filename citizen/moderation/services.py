@@ -268,6 +268,8 @@ def report_task(task_id, contributor_id, data):
     if reason not in REPORT_REASONS:
         message = _("Say what is wrong: abusive or personal_data (for upsetting content, use flags).")
         raise InvalidInput(message, details=[{"field": "reason", "message": message}])
+    if data.get("note") is not None and not isinstance(data["note"], str):
+        raise InvalidInput(_("Write the note as text."), details=[{"field": "note", "message": _("not text")}])
     task = db.session.get(Task, task_id)
     if task is None:
         raise NotFound(_("There is no such task."))

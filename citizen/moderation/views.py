@@ -5,7 +5,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from citizen.api import auth
-from citizen.errors import InvalidInput, Unauthorized
+from citizen.api.body import json_object
+from citizen.api.openapi import TASK_ROUTE_ID
+from citizen.errors import Unauthorized
 from citizen.extensions import db
 from citizen.moderation import pages, services, suspensions
 from citizen.moderation import webhooks  # noqa: F401  (registers the notification job)
@@ -23,13 +25,6 @@ def _staff_only():
             return Unauthorized(_("Sign in as a moderator or organiser.")).to_json(), 401
         return render_template("moderation/sign_in.html"), 401
     services.organisation_for(current_user, request.args.get("org"))
-
-
-def _json_body():
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidInput(_("Send a JSON object in the request body (Content-Type: application/json)."))
-    return body
 
 
 @bp.get("/")
@@ -50,7 +45,7 @@ def poll():
 
 @bp.post("/act")
 def act():
-    out = services.act(current_user, _json_body())
+    out = services.act(current_user, json_object())
     db.session.commit()
     return out
 
@@ -96,9 +91,9 @@ def audit_csv():
         "Content-Disposition": f'attachment; filename="audit-{org.slug}.csv"'})
 
 
-@api_bp.post("/tasks/<int:task_id>/reports")
+@api_bp.post(f"/tasks/{TASK_ROUTE_ID}/reports")
 def report(task_id):
     """A volunteer reports an item: {"reason": "abusive" | "personal_data", "note": "..."}."""
-    out = services.report_task(task_id, auth.contributor_id(), _json_body())
+    out = services.report_task(task_id, auth.contributor_id(), json_object())
     db.session.commit()
     return out, 201

@@ -50,6 +50,9 @@ def clean(raw):
     """Validate the quality settings; missing values take their defaults. Raises InvalidInput
     with one detail per bad field."""
     raw = raw or {}
+    if not isinstance(raw, dict):
+        raise InvalidInput(_("The quality settings must be an object of named values."),
+                           details=[{"field": "quality", "message": _("not an object")}])
     out, errors = {}, []
     for name, (default, low, high, integer, label, _help) in FIELDS.items():
         value = raw.get(name)
@@ -63,7 +66,7 @@ def clean(raw):
             number = int(number) if integer else number
             if not low <= number <= high or isinstance(value, bool):
                 raise ValueError
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: "inf" or "1e999" read as a whole number
             errors.append({"field": "quality." + name,
                            "message": _("%(label)s: give a number from %(low)s to %(high)s.", label=label, low=low, high=high)})
             continue

@@ -71,13 +71,24 @@ def clean_campaign_rating(raw):
     resources shown with break prompts (Markdown, sanitised like the description) and how many flags re-rate
     an item. Missing values take their defaults. Raises InvalidInput with one detail per bad field."""
     raw = raw or {}
+    if not isinstance(raw, dict):
+        raise InvalidInput(_("The wellbeing settings must be an object of named values."),
+                           details=[{"field": "wellbeing", "message": _("not an object")}])
     errors = []
     rating = NOT_RATED
+    label = raw.get("custom_label")
+    if label is not None and not isinstance(label, str):
+        errors.append({"field": "wellbeing.custom_label", "message": _("Write the label of other content as text.")})
+        label = None
     try:
-        rating = parse_rating(raw.get("level"), raw.get("categories"), raw.get("custom_label"))
+        rating = parse_rating(raw.get("level"), raw.get("categories"), label)
     except ValueError as exc:
         errors.append({"field": "wellbeing.level", "message": str(exc)})
-    resources = str(raw.get("resources") or raw.get("resources_md") or "").strip()
+    resources = raw.get("resources") or raw.get("resources_md") or ""
+    if not isinstance(resources, str):
+        errors.append({"field": "wellbeing.resources", "message": _("Write the wellbeing resources as text.")})
+        resources = ""
+    resources = resources.strip()
     if len(resources) > MAX_RESOURCES:
         errors.append({"field": "wellbeing.resources",
                        "message": _("Keep the wellbeing resources under %(n)d characters.", n=MAX_RESOURCES)})
@@ -86,7 +97,7 @@ def clean_campaign_rating(raw):
         threshold = DEFAULT_FLAG_THRESHOLD if threshold in (None, "") else int(threshold)
         if isinstance(raw.get("flag_threshold"), bool) or not 1 <= threshold <= MAX_FLAG_THRESHOLD:
             raise ValueError
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: int(1e999)
         errors.append({"field": "wellbeing.flag_threshold",
                        "message": _("Reports that re-rate an item: a whole number from 1 to %(max)d.",
                                     max=MAX_FLAG_THRESHOLD)})

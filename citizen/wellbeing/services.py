@@ -17,7 +17,7 @@ from citizen.errors import Conflict, Forbidden, InvalidInput, NotAssigned, NotFo
 from citizen.extensions import db
 from citizen.wellbeing import bits
 from citizen.wellbeing.models import WITHHELD, ContentFlag, ContentPreference, ContentRating, ContentView
-from citizen.wellbeing.ratings import (CATEGORY_CHOICES, DEFAULT_FLAG_THRESHOLD, RATING_KEY, SETTINGS_KEY,
+from citizen.wellbeing.ratings import (CATEGORY_CHOICES, DEFAULT_FLAG_THRESHOLD, MAX_LABEL, RATING_KEY, SETTINGS_KEY,
                                        campaign_rating, clean_campaign_rating, parse_rating)
 from content_warnings import (Action, BudgetPolicy, Category, FlagPolicy, Preferences, Rating, Rerating,
                               Sensitivity, assess, break_text, rerate)
@@ -171,10 +171,21 @@ def rate_task(task_id, user, data):
     if data.get("level") in (None, ""):
         raise InvalidInput(_("Give the level: none, mild, graphic or extreme."),
                            details=[{"field": "level", "message": _("missing")}])
+    categories, label = data.get("categories") or [], data.get("custom_label")
+    if not (isinstance(categories, str)
+            or isinstance(categories, list) and all(isinstance(c, str) for c in categories)):
+        message = _("categories must be a list of category names.")
+        raise InvalidInput(message, details=[{"field": "categories", "message": message}])
+    if label is not None and not isinstance(label, str):
+        message = _("Write custom_label as text.")
+        raise InvalidInput(message, details=[{"field": "custom_label", "message": message}])
     try:
-        rating = parse_rating(data.get("level"), data.get("categories"), data.get("custom_label"))
+        rating = parse_rating(data.get("level"), categories, label)
     except ValueError as exc:
         raise InvalidInput(str(exc), details=[{"field": "level", "message": str(exc)}]) from None
+    if rating.custom_label and len(rating.custom_label) > MAX_LABEL:  # the column's width
+        message = _("Keep the label of other content under %(n)d characters.", n=MAX_LABEL)
+        raise InvalidInput(message, details=[{"field": "custom_label", "message": message}])
     now = utcnow()
     row = rating_row(task.id, campaign.id)
     row.level, row.categories, row.custom_label = int(rating.level), rating.to_dict()["categories"], rating.custom_label
@@ -195,6 +206,8 @@ def flag_task(task_id, contributor_id, data):
     if level == Sensitivity.NONE:
         message = _("Say how upsetting it is: mild, graphic or extreme.")
         raise InvalidInput(message, details=[{"field": "level", "message": message}])
+    if data.get("note") is not None and not isinstance(data["note"], str):
+        raise InvalidInput(_("Write the note as text."), details=[{"field": "note", "message": _("not text")}])
     task, campaign = _task_and_campaign(task_id)
     handed = db.session.execute(select(Assignment.state).where(
         Assignment.contributor_id == contributor_id, Assignment.task_id == task.id)).scalar()
@@ -262,7 +275,7 @@ def clean_preferences(data):
     takes the default (blur with a reveal). Raises InvalidInput naming every bad field."""
     data = data if isinstance(data, dict) else {}
     choices, errors = {}, []
-    raw = data.get("choices") or {}
+    raw = {} if data.get("choices") is None else data["choices"]
     if not isinstance(raw, dict):
         raw, errors = {}, [{"field": "choices", "message": _("choices must map each category to show, blur or withhold")}]
     for name, action in raw.items():

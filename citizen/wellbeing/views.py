@@ -9,7 +9,9 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_babel import gettext as _
 
 from citizen.api import auth
-from citizen.errors import Forbidden, InvalidInput
+from citizen.api.body import json_object
+from citizen.api.openapi import TASK_ROUTE_ID
+from citizen.errors import Forbidden
 from citizen.extensions import db
 from citizen.wellbeing import ratings, serving, services
 from content_warnings import Action, Category, Sensitivity, warning_text
@@ -78,12 +80,6 @@ def campaign_notice(campaign):
 
 # --- API -------------------------------------------------------------------------------------------------
 
-def _json_body():
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidInput(_("Send a JSON object in the request body (Content-Type: application/json)."))
-    return body
-
 
 @api_bp.get("/me/preferences")
 def get_preferences():
@@ -93,7 +89,7 @@ def get_preferences():
 @api_bp.put("/me/preferences")
 def put_preferences():
     cid = auth.contributor_id(create_guest=True)
-    prefs = services.save_preferences(cid, _json_body())
+    prefs = services.save_preferences(cid, json_object())
     db.session.commit()
     return services.preferences_json(prefs)
 
@@ -105,7 +101,7 @@ def my_budget():
     return {"budget": services.budget_json(state) if state else None}
 
 
-@api_bp.post("/tasks/<int:task_id>/reveal")
+@api_bp.post(f"/tasks/{TASK_ROUTE_ID}/reveal")
 def reveal(task_id):
     user, cid = auth.caller()
     if cid is None:
@@ -115,19 +111,19 @@ def reveal(task_id):
     return out
 
 
-@api_bp.post("/tasks/<int:task_id>/flags")
+@api_bp.post(f"/tasks/{TASK_ROUTE_ID}/flags")
 def flag(task_id):
     cid = auth.contributor_id()
-    out = services.flag_task(task_id, cid, _json_body())
+    out = services.flag_task(task_id, cid, json_object())
     db.session.commit()
     return out, 201
 
 
-@api_bp.post("/tasks/<int:task_id>/rating")
+@api_bp.post(f"/tasks/{TASK_ROUTE_ID}/rating")
 def rate(task_id):
     user, cid = auth.caller()
     if user is None and cid is not None:
         raise Forbidden(_("Guests cannot rate items: sign in as a moderator or organiser of this campaign."))
-    out = services.rate_task(task_id, user, _json_body())
+    out = services.rate_task(task_id, user, json_object())
     db.session.commit()
     return out

@@ -183,6 +183,9 @@ def clean_image_url(url):
     raise ValueError(_("image_url must start with https://, http://, /media/ or /static/"))
 
 
+CSV_FIELD_LIMIT = 128 * 1024
+
+
 def parse_rows(filename, data):
     """Parse CSV (header row) or JSON (a list, or {"tasks": [...]}) into [(line, dict)]."""
     name = (filename or "").lower()
@@ -190,22 +193,31 @@ def parse_rows(filename, data):
     if name.endswith(".json") or text.lstrip().startswith(("[", "{")):
         try:
             doc = json.loads(text)
-        except ValueError as exc:
-            raise RowError(getattr(exc, "lineno", 1), _("this is not valid JSON (%(error)s)", error=exc.msg)) from None
+        except RecursionError:  # "[[[[..." a hundred thousand deep
+            raise RowError(1, _("this JSON is nested too deeply to be a list of tasks")) from None
+        except ValueError as exc:  # JSONDecodeError, or an integer of more than 4300 digits (no .msg)
+            raise RowError(getattr(exc, "lineno", 1), _("this is not valid JSON (%(error)s)", error=getattr(
+                exc, "msg", None) or _("a number with too many digits"))) from None
         items = doc.get("tasks") if isinstance(doc, dict) else doc
         if not isinstance(items, list):
             raise RowError(1, _('JSON must be a list of tasks, or an object with a "tasks" list'))
         return [(i + 1, item) for i, item in enumerate(items)]
     reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames:
-        raise RowError(1, _("the file is empty; the first line must name the columns"))
     rows = []
-    for row in reader:
-        if None in row:
-            raise RowError(reader.line_num, _("this line has more values than the header has columns"))
-        clean = {k.strip(): (v or "").strip() for k, v in row.items() if k and (v or "").strip()}
-        if clean:
-            rows.append((reader.line_num, clean))
+    try:
+        if not reader.fieldnames:
+            raise RowError(1, _("the file is empty; the first line must name the columns"))
+        for row in reader:
+            if None in row:
+                raise RowError(reader.line_num, _("this line has more values than the header has columns"))
+            clean = {k.strip(): (v or "").strip() for k, v in row.items() if k and (v or "").strip()}
+            # Our own limit: csv.field_size_limit() is process-wide, and libraries raise it on import.
+            if any(len(v) > CSV_FIELD_LIMIT for v in clean.values()):
+                raise csv.Error(_("a value longer than %(n)d characters", n=CSV_FIELD_LIMIT))
+            if clean:
+                rows.append((reader.line_num, clean))
+    except csv.Error as exc:  # a field over csv.field_size_limit() (128 KB), an unclosed quote at the end
+        raise RowError(reader.line_num or 1, _("this line cannot be read as CSV (%(error)s)", error=str(exc))) from None
     return rows
 
 

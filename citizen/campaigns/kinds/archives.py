@@ -7,6 +7,8 @@ reported per member and left out; an archive that cannot be used at all raises A
 import io
 import os
 import re
+import stat
+import struct
 import zipfile
 import zlib
 
@@ -14,6 +16,13 @@ from flask_babel import gettext as _
 
 MAX_RATIO = 100  # documents and photos barely compress; a member expanding 100-fold is a zip bomb
 RATIO_FROM = 1_000_000  # ...but tiny members may compress well for honest reasons
+# ...and many tiny members together (thousands of 1 MB members of zeros) are a zip bomb all the same.
+TOTAL_RATIO_FROM = 10_000_000
+# What zipfile raises for a hostile or broken archive: besides BadZipFile, a corrupt deflate stream
+# (zlib.error), a forged offset ("negative seek", ValueError), a forged version (NotImplementedError),
+# a name that is not UTF-8 (UnicodeDecodeError, a ValueError), a member encrypted (RuntimeError).
+BROKEN = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, struct.error, EOFError, OSError, ValueError,
+          RuntimeError, NotImplementedError)
 
 
 class ArchiveError(ValueError):
@@ -33,7 +42,18 @@ def error(line, name, message):
 
 
 def mb(n):
-    return f"{n / 1_000_000:,.0f}"
+    return f"{n / 1_000_000:,.0f}" if n >= 10_000_000 else f"{n / 1_000_000:.3g}"
+
+
+def is_link(member):
+    """A symbolic link stored in the zip (Unix mode in the high bytes of external_attr)."""
+    return member.create_system == 3 and stat.S_ISLNK(member.external_attr >> 16)
+
+
+def unsafe(path):
+    """An absolute path, a drive letter or a ".." part: never to be trusted as a place to write."""
+    path = path.replace("\\", "/")
+    return path.startswith("/") or bool(re.match(r"^[A-Za-z]:", path)) or ".." in path.split("/")
 
 
 def read_members(filename, data, max_files, max_bytes, max_total, bomb_message=None):
@@ -47,14 +67,16 @@ def read_members(filename, data, max_files, max_bytes, max_total, bomb_message=N
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
+    except BROKEN as exc:
         raise ArchiveError(_("%(name)s is not a valid zip file.", name=name)) from exc
     out, errors, wanted = [], [], []
     for line, member in enumerate(members, start=1):
         path = member.filename.replace("\\", "/")
         parts = path.split("/")
-        if path.startswith("/") or re.match(r"^[A-Za-z]:", path) or ".." in parts:
+        if unsafe(path):
             errors.append(error(line, path, _("unsafe path (absolute or with ..): not extracted.")))
+        elif is_link(member):
+            errors.append(error(line, path, _("a link to another file (unsafe): not extracted.")))
         elif not (member.is_dir() or any(p.startswith(".") or p == "__MACOSX" for p in parts if p)):
             wanted.append((line, member))
     if len(wanted) > max_files:
@@ -74,7 +96,7 @@ def read_members(filename, data, max_files, max_bytes, max_total, bomb_message=N
         try:
             with archive.open(member) as src:
                 blob = src.read(max_bytes + 1)  # never trust the declared size
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError):
+        except BROKEN:
             errors.append(error(line, shown, _("cannot be unzipped (damaged or encrypted).")))
             continue
         if len(blob) > max_bytes:
@@ -83,6 +105,9 @@ def read_members(filename, data, max_files, max_bytes, max_total, bomb_message=N
         total += len(blob)
         if total > max_total:
             raise ArchiveError(_("%(name)s is larger than %(max)s MB once unzipped.", name=name, max=mb(max_total)))
+        if total > TOTAL_RATIO_FROM and total > MAX_RATIO * len(data):
+            raise ArchiveError(_("%(name)s expands more than %(ratio)d-fold once unzipped: a zip bomb? Photos "
+                                 "and documents barely compress.", name=name, ratio=MAX_RATIO))
         out.append((line, member.filename, blob))
     return out, errors
 

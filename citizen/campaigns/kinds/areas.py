@@ -18,12 +18,15 @@ import shapely
 from flask_babel import gettext as _
 from pyproj import CRS, Geod, Transformer
 
+from citizen.campaigns.kinds import archives
+
 MAX_AREA_KM2 = 50_000
 MIN_CELL_KM, MAX_CELL_KM = 0.1, 50
 SLIVER = 0.01  # trimmed cells smaller than this share of a full cell are dropped
 PRECISION = 7  # ~1 cm at the equator
 _SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 _MAX_UNZIPPED = 200_000_000
+_MAX_PARTS = 500  # files of Shapefile layers in one zip (each .shp is opened with GDAL)
 _GEOD = Geod(ellps="WGS84")
 _WGS84 = CRS.from_epsg(4326)
 
@@ -76,6 +79,13 @@ def _unzip_shapefiles(name, data, folder):
         members = [m for m in archive.infolist() if not m.is_dir()
                    and os.path.splitext(m.filename)[1].lower() in _SHAPEFILE_PARTS
                    and not os.path.basename(m.filename).startswith(".") and "__MACOSX" not in m.filename]
+        for m in members:  # names are flattened below anyway, but such a zip was made to attack
+            if archives.unsafe(m.filename) or archives.is_link(m):
+                raise AreaError(_("%(name)s: %(file)s has an unsafe path (absolute, with .. or a link): "
+                                  "nothing was extracted.", name=name, file=m.filename[:200]))
+        if len(members) > _MAX_PARTS:
+            raise AreaError(_("%(name)s holds %(count)d Shapefile parts: at most %(max)d.", name=name,
+                              count=len(members), max=_MAX_PARTS))
         if sum(m.file_size for m in members) > _MAX_UNZIPPED:
             raise AreaError(_("%(name)s is too large once unzipped.", name=name))
         shps, folders = [], {}
@@ -91,7 +101,9 @@ def _unzip_shapefiles(name, data, folder):
             path = _write(folder, stem + part.lower(), blob)
             if part.lower() == ".shp":
                 shps.append(path)
-    except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as exc:
+    except archives.BROKEN as exc:
+        if isinstance(exc, AreaError):
+            raise
         raise AreaError(_("Could not read %(name)s: it is not a valid zip file.", name=name)) from exc
     if not shps:
         raise AreaError(_("%(name)s holds no Shapefile (.shp with its .shx, .dbf and .prj).", name=name))

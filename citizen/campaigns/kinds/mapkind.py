@@ -17,8 +17,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from citizen.campaigns.kinds import Kind, RowError, clean_image_url, invalid
-from citizen.campaigns.kinds import areas, marks as marks_mod, photos
-from citizen.campaigns.text import render_markdown
+from citizen.campaigns.kinds import archives, areas, marks as marks_mod, photos
+from citizen.campaigns.text import clean_attribution, render_markdown
 from citizen.errors import InvalidInput
 from citizen.quality import consensus, spatial
 
@@ -96,7 +96,8 @@ class MapKind(Kind):
                                         _("Cell size must be a number of kilometres from 0.1 to 50.")))
         check("min_support", lambda: int(_float(raw.get("min_support"), "min_support", 1, 50, 2,
                                                 _("Volunteers needed to agree on a mark: a whole number from 1 to 50."))))
-        out["attribution"] = str(raw.get("attribution") or "").strip()[:300]
+        # Shown as HTML on every map of the campaign (Leaflet's attribution control): sanitised once, here.
+        out["attribution"] = clean_attribution(str(raw.get("attribution") or "").strip()[:300])
         out["guidance"] = str(raw.get("guidance") or "").strip()[:5000]
         out["guidance_html"] = render_markdown(out["guidance"])
         out["question"] = str(raw.get("question") or "").strip()[:300] or str(self.question)
@@ -131,8 +132,12 @@ class MapKind(Kind):
             raise RowError(1, str(exc)) from None
         rows = []
         for i, (name, blob) in enumerate(files):
-            info = photos.read_photo(blob)
-            clean, width, height = photos.clean_copy(blob)
+            try:
+                info = photos.read_photo(blob)
+                clean, width, height = photos.clean_copy(blob)
+            except photos.PhotoError as exc:  # decoded once, yet cannot be re-encoded (damaged EXIF...)
+                errors.append({"line": i + 1, "file": name, "message": str(exc)})
+                continue
             payload = {"image_url": media.save(name.rsplit(".", 1)[0] + ".jpg", clean), "width": width,
                        "height": height, "name": name}
             if info.get("lat") is not None:
@@ -279,5 +284,5 @@ def _has_shapefile(data):
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             return any(n.lower().endswith(".shp") for n in zf.namelist())
-    except zipfile.BadZipFile:
+    except archives.BROKEN:  # the photo reader then says the zip is broken
         return False

@@ -39,6 +39,8 @@ def page_count(data, max_pages):
             raise PdfProblem(_("the PDF is damaged and cannot be read.")) from None
         try:
             pages = len(doc)
+            if 0 < pages <= max_pages:
+                _load_every_page(doc)
         finally:
             doc.close()
     if pages == 0:
@@ -46,6 +48,17 @@ def page_count(data, max_pages):
     if pages > max_pages:
         raise PdfProblem(_("the PDF has %(n)d pages: at most %(max)d per document.", n=pages, max=max_pages))
     return pages
+
+
+def _load_every_page(doc):
+    """A damaged PDF may open and count its pages, then fail on one of them: found here (a fraction
+    of a millisecond a page) rather than when rendering it, on the request or in a job."""
+    for index in range(len(doc)):
+        try:
+            page = doc[index]
+        except pdfium.PdfiumError:
+            raise PdfProblem(_("the PDF is damaged and cannot be read (page %(n)d).", n=index + 1)) from None
+        page.close()
 
 
 def documents_from_upload(filename, data, max_files=500, max_bytes=50_000_000, max_pages=500,

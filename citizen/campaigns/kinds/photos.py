@@ -106,12 +106,16 @@ def read_photo(data):
     """
     img = _open(data)
     with img:
-        exif = img.getexif()
         width, height = img.size
-        if exif.get(_ORIENTATION) in (5, 6, 7, 8):  # rotated a quarter turn: exif_transpose swaps the sides
+        try:  # a damaged EXIF block (Pillow raises SyntaxError, struct.error...) is as good as none
+            exif = img.getexif()
+            orientation = exif.get(_ORIENTATION)
+        except Exception:
+            exif, orientation = None, None
+        if orientation in (5, 6, 7, 8):  # rotated a quarter turn: exif_transpose swaps the sides
             width, height = height, width
         try:
-            gps = exif.get_ifd(_GPS)
+            gps = exif.get_ifd(_GPS) if exif is not None else {}
         except Exception:
             gps = {}
     lat = _degrees(gps.get(ExifTags.GPS.GPSLatitude), gps.get(ExifTags.GPS.GPSLatitudeRef), "N", "S", 90)
@@ -124,7 +128,9 @@ def read_photo(data):
 def _degrees(dms, ref, positive, negative, limit):
     if isinstance(ref, bytes):
         ref = ref.decode("ascii", "replace")
-    ref = (ref or "").strip("\x00 ").upper()
+    if not isinstance(ref, str):  # a forged tag of another type
+        return None
+    ref = ref.strip("\x00 ").upper()
     if ref not in (positive, negative):
         return None
     try:

@@ -1,0 +1,502 @@
+"""The authorisation matrix: every route x every role gets exactly what it should (issue 10).
+
+Roles: an anonymous visitor; a guest contributor (API token from POST /api/v1/guests, or the guest kept in the
+session cookie on the site's pages); a volunteer (an account without any membership); a moderator and an organiser of
+organisation A, which runs the campaigns under test; an organiser of another organisation B; an admin.
+
+Every rule of app.url_map must be listed in MATRIX (test_the_matrix_lists_every_route fails on a new route, or a
+new method of a route, until someone decides who may use it). Each case sends one request per role and compares the
+status with the expected outcome:
+
+    200, 201, 202 ...  allowed (exact status)
+    REDIRECT           allowed: a 302 that is the route's normal answer (not to the sign-in page)
+    LOGIN              needs login: 302 to /account/login (pages)
+    401                needs login or a token (API; the moderation pages say so with a 401 page on purpose)
+    403                signed in but not allowed
+    404                hidden (a draft, or a campaign of another organisation that is not public)
+    409, 422           allowed past authorisation, then refused (a conflict, invalid input), where marked
+
+Writes would change what the next role sees, so every (case, role) request runs on its own copy of a database
+prepared once per module (a SQLite file, copied in a fraction of a millisecond; the matrix runs on SQLite even when
+the suite runs on PostgreSQL: access decisions do not depend on the database). API routes are checked twice: with
+the bearer token (scripts) and with the session cookie (the site's own pages call the API). Pages are signed in
+through the session cookie, as Flask-Login keeps it.
+
+On top of the status, every response is checked for leaks: the title of a campaign never published appears only
+to the staff of its organisation and admins, and nobody's e-mail address appears to anyone but its owner.
+"""
+import io
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+
+import pytest
+from flask import url_for
+
+from citizen import create_app
+from citizen.accounts import services as accounts
+from citizen.campaigns import services as campaigns
+from citizen.engagement import profiles, updates
+from citizen.extensions import db
+from citizen.moderation import suspensions
+from citizen.moderation.models import Escalation, Suspension
+from citizen.quality.report import pseudonym
+from tests.conftest import PG_URL, QUESTION, _migrate, base_config
+
+ROLES = ("anonymous", "guest", "volunteer", "moderator", "organiser", "other_organiser", "admin")
+STAFF_OF_A = ("moderator", "organiser", "admin")  # may know the titles of A's unpublished campaigns
+DRAFT_TITLE = "Zq secret draft survey"
+SHELVED_TITLE = "Zq shelved survey"
+LOGIN, REDIRECT = "login", "redirect"
+
+
+def row(anonymous, guest, volunteer, moderator, organiser, other_organiser, admin):
+    """One line of the matrix, in the order of ROLES."""
+    return dict(zip(ROLES, (anonymous, guest, volunteer, moderator, organiser, other_organiser, admin)))
+
+
+def everyone(outcome):
+    return row(*[outcome] * len(ROLES))
+
+
+#                              anonymous guest  volunteer moderator organiser other_org admin
+PUBLIC = everyone(200)
+DRAFT_PAGE = row(                 404,   404,   404,      404,      200,      404,      200)
+# Pages under /organise/ (organisers only; a draft of organisation A does not exist for B's organiser).
+ORGANISE = row(                   LOGIN, LOGIN, 403,      403,      200,      403,      200)
+ORGANISE_DRAFT = row(             LOGIN, LOGIN, 403,      403,      200,      404,      200)
+ORGANISE_ACT = row(               LOGIN, LOGIN, 403,      403,      REDIRECT, 403,      REDIRECT)
+ORGANISE_ACT_DRAFT = row(         LOGIN, LOGIN, 403,      403,      REDIRECT, 404,      REDIRECT)
+# Task actions of the API: any contributor the task was handed to (anonymous has no identity: 401).
+ANY_CONTRIBUTOR = row(            401,   200,   200,      200,      200,      200,      200)
+# /moderation/?org=<A>: moderators and organisers of A, admins. Anonymous visitors and guests get a 401 page
+# with a sign-in link, not a redirect (deliberate, see citizen.moderation.views._staff_only).
+MODERATION = row(                 401,   401,   403,      200,      200,      403,      200)
+MODERATION_ORGANISERS = row(      401,   401,   403,      403,      200,      403,      200)
+# The same pages without ?org=: each member of staff gets their own organisation's (B's organiser, B's).
+STAFF_OWN = row(                  401,   401,   403,      200,      200,      200,      200)
+ORGANISERS_OWN = row(             401,   401,   403,      403,      200,      200,      200)
+
+MATRIX = {
+    # --- public pages ---------------------------------------------------------------------------------------
+    "campaigns.home": {"GET": PUBLIC},
+    "campaigns.show": {"GET": PUBLIC, "GET draft": DRAFT_PAGE, "GET shelved": DRAFT_PAGE},
+    "campaigns.work": {"GET": PUBLIC, "GET draft": DRAFT_PAGE, "GET shelved": DRAFT_PAGE},
+    # Media names are unguessable (citizen.campaigns.media): the URL is the capability, drafts' files included.
+    "campaigns.media": {"GET": PUBLIC},
+    "campaigns.demo_tile": {"GET": PUBLIC},
+    "accounts.login": {"GET": PUBLIC, "POST": PUBLIC},  # a wrong password shows the form again (200)
+    "accounts.register": {"GET": PUBLIC, "POST": PUBLIC},  # an empty form is shown again with its errors (200)
+    # A guest's cookie is not an account: there is nothing to sign out of, so the sign-in page.
+    "accounts.logout": {"POST": row(LOGIN, LOGIN, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT)},
+    # --- open data --------------------------------------------------------------------------------------------
+    "exports.index": {"GET": PUBLIC},
+    "exports.campaign_page": {"GET": PUBLIC, "GET draft": DRAFT_PAGE, "GET shelved": DRAFT_PAGE},
+    "exports.stream": {"GET": PUBLIC, "GET answers": PUBLIC, "GET geojson": PUBLIC, "GET draft": DRAFT_PAGE,
+                       "GET draft-answers": DRAFT_PAGE, "GET shelved": DRAFT_PAGE},
+    "exports.readme": {"GET": PUBLIC, "GET draft": DRAFT_PAGE},
+    "exports.data_package": {"GET": PUBLIC, "GET draft": DRAFT_PAGE},
+    "exports.geopackage": {"GET": PUBLIC, "GET draft": DRAFT_PAGE},
+    "exports.geopackage_progress": {"GET": PUBLIC, "GET draft": DRAFT_PAGE},
+    # --- engagement: profiles are the visitor's own (a guest's too); public profiles are public ----------------
+    "engagement.me": {"GET": PUBLIC},  # anonymous: an empty profile that invites them to start
+    "engagement.my_certificate": {"GET": PUBLIC},
+    # Saving one's profile makes an anonymous visitor a guest (no account needed to start), as answering does.
+    "engagement.save_me": {"POST": everyone(REDIRECT)},
+    "engagement.volunteer": {"GET": PUBLIC, "GET private": everyone(404)},
+    "engagement.volunteer_certificate": {"GET": PUBLIC, "GET private": everyone(404)},
+    # Not behind /organise/'s gate (organisers of any organisation), so for a draft only its organisers see more
+    # than "not found", as on the campaign page.
+    "engagement.dashboard": {"GET": ORGANISE, "GET draft": row(LOGIN, LOGIN, 404, 404, 200, 404, 200),
+                             "GET b": row(LOGIN, LOGIN, 403, 403, 403, 200, 200)},
+    "engagement.post_update": {"POST": ORGANISE_ACT},
+    # The update of A's campaign, deleted through a campaign of B: B's organiser must not reach it (404).
+    "engagement.delete_update": {"POST": ORGANISE_ACT,
+                                 "POST b": row(LOGIN, LOGIN, 403, 403, 403, 404, 404)},
+    "wellbeing.preferences": {"GET": PUBLIC, "POST": everyone(REDIRECT)},  # anonymous becomes a guest
+    # --- organisers' pages ------------------------------------------------------------------------------------
+    "organise.index": {"GET": row(LOGIN, LOGIN, 403, 403, 200, 200, 200)},
+    "organise.new": {"GET": row(LOGIN, LOGIN, 403, 403, 200, 200, 200),
+                     "POST": row(LOGIN, LOGIN, 403, 403, REDIRECT, REDIRECT, REDIRECT)},  # into their own org
+    "organise.manage": {"GET": ORGANISE, "GET draft": ORGANISE_DRAFT,
+                        "GET b": row(LOGIN, LOGIN, 403, 403, 403, 200, 200),
+                        "POST": ORGANISE_ACT, "POST draft": ORGANISE_ACT_DRAFT},
+    "organise.edit": {"GET": ORGANISE, "GET draft": ORGANISE_DRAFT, "POST": ORGANISE_ACT},
+    "organise.quality": {"GET": ORGANISE},  # moderators read the same report through the API
+    "organise.publish": {"POST draft": ORGANISE_ACT_DRAFT},
+    "organise.close": {"POST": ORGANISE_ACT},
+    "organise.more_answers": {"POST": ORGANISE_ACT},
+    "organise.render_again": {"POST": ORGANISE_ACT},
+    "organise.render_status": {"GET": ORGANISE, "GET draft": ORGANISE_DRAFT},
+    # --- moderation ------------------------------------------------------------------------------------------
+    "moderation.queue": {"GET": MODERATION, "GET own": STAFF_OWN},
+    "moderation.poll": {"GET": MODERATION, "GET own": STAFF_OWN},
+    "moderation.suspension_list": {"GET": MODERATION, "GET own": STAFF_OWN},
+    "moderation.alert_settings": {"GET": MODERATION_ORGANISERS, "GET own": ORGANISERS_OWN,
+                                  "POST": row(401, 401, 403, 403, REDIRECT, 403, REDIRECT)},
+    "moderation.audit_log": {"GET": MODERATION_ORGANISERS, "GET own": ORGANISERS_OWN},
+    "moderation.audit_csv": {"GET": MODERATION_ORGANISERS, "GET own": ORGANISERS_OWN},
+    # An escalation, a suspension and the queue's items belong to A whatever the URL says (MODERATION_ITEMS):
+    # B's organiser passes the gate (staff of B) and is refused by the item's own check.
+    "moderation.act": {"POST": MODERATION, "POST task": MODERATION, "POST contributor": MODERATION},
+    "moderation.escalation": {"GET": MODERATION},
+    "moderation.lift": {"POST": row(401, 401, 403, REDIRECT, REDIRECT, 403, REDIRECT)},
+    # --- API ---------------------------------------------------------------------------------------------------
+    "api.openapi": {"GET": PUBLIC},
+    "api.create_guest": {"POST": everyone(201)},
+    "api.list_campaigns": {"GET": PUBLIC},
+    "api.show_campaign": {"GET": PUBLIC, "GET draft": DRAFT_PAGE, "GET shelved": DRAFT_PAGE},
+    "api.results": {"GET": PUBLIC, "GET draft": DRAFT_PAGE, "GET shelved": DRAFT_PAGE},
+    # Volunteers need no account: asking for a task makes an anonymous visitor a guest (kept in the cookie).
+    "api.next_task": {"GET": PUBLIC,
+                      # a draft takes no answers: its organisers are told so (409), everyone else finds nothing
+                      "GET draft": row(404, 404, 404, 404, 409, 404, 409),
+                      "GET shelved": row(404, 404, 404, 404, 409, 404, 409)},
+    # The organiser API: a guest's token is known but not allowed (403), no token at all is 401. The body names
+    # organisation A, where B's organiser may not create campaigns. An empty body is let past the access check
+    # and refused as invalid (B's organiser has one organisation, so the campaign would go there).
+    "api.create_campaign": {"POST": row(401, 403, 403, 403, 201, 403, 201),
+                            "POST invalid": row(401, 403, 403, 403, 422, 422, 422)},
+    "api.import_tasks": {"POST": row(401, 403, 403, 403, 201, 403, 201),
+                         "POST b": row(401, 403, 403, 403, 403, 201, 201),
+                         "POST draft": row(401, 403, 403, 403, 201, 404, 201)},
+    "api.import_answers": {"POST": row(401, 403, 403, 403, 201, 403, 201)},
+    "api.publish": {"POST draft": row(401, 403, 403, 403, 200, 404, 200)},
+    "api.quality_report": {"GET": row(401, 403, 403, 200, 200, 403, 200)},
+    "api.submit_answer": {"POST": row(401, 201, 201, 201, 201, 201, 201)},
+    "api.skip_task": {"POST": ANY_CONTRIBUTOR},
+    "moderation_api.report": {"POST": row(401, 201, 201, 201, 201, 201, 201)},
+    "wellbeing_api.flag": {"POST": row(401, 201, 201, 201, 201, 201, 201)},
+    "wellbeing_api.reveal": {"POST": ANY_CONTRIBUTOR},
+    "wellbeing_api.rate": {"POST": row(401, 403, 403, 200, 200, 403, 200)},
+    # Content settings belong to whoever asks (a visitor's defaults; saving makes them a guest).
+    "wellbeing_api.get_preferences": {"GET": PUBLIC},
+    "wellbeing_api.put_preferences": {"PUT": PUBLIC},
+    "wellbeing_api.my_budget": {"GET": PUBLIC},
+}
+UNLISTED = {"static"}  # files of the site itself
+MODERATION_ITEMS = {"moderation.act", "moderation.escalation", "moderation.lift"}
+
+# Variants: which objects fill the URL (see World.params) or the query string.
+VARIANTS = {
+    "draft": {"slug": "draft"},
+    "shelved": {"slug": "shelved"},
+    "b": {"slug": "b"},
+    "answers": {"name": "answers.csv"},
+    "geojson": {"name": "results.geojson"},
+    "draft-answers": {"slug": "draft", "name": "answers.csv"},
+    "private": {"public_id": "private"},
+    "own": {"org": None},
+    "task": {}, "contributor": {}, "invalid": {},  # the same URL, another body (BODIES)
+}
+
+QUESTION_FORM = {"summary": "Boats after the storm", "kind": "question", "redundancy": "2", "licence": "CC0-1.0",
+                 "question": "Is there a boat?", "options": "Yes\nNo\n"}
+
+
+def _tasks_file():
+    return (io.BytesIO(json.dumps([{"external_id": "new-1", "text": "One more"}]).encode()), "more.json")
+
+
+# What each case sends besides its URL: {"json": ...} or {"data": ...}; a callable gets the World.
+BODIES = {
+    ("accounts.login", "POST"): {"data": {"email": "nobody@example.org", "password": "not-the-password"}},
+    ("accounts.register", "POST"): {"data": {}},
+    ("engagement.save_me", "POST"): {"data": {"display_name": "Kim"}},
+    ("engagement.post_update", "POST"): {"data": {"title": "Halfway there", "body": "Thank you all."}},
+    ("wellbeing.preferences", "POST"): {"data": {"extreme_opt_in": ""}},
+    ("organise.new", "POST"): lambda w: {"data": {**QUESTION_FORM, "title": "Count the boats",
+                                                  "organisation_id": str(w.org_a)}},
+    ("organise.edit", "POST"): {"data": {**QUESTION_FORM, "title": "Find red roofs again"}},
+    ("organise.manage", "POST"): lambda w: {"data": {"action": "import", "file": _tasks_file()}},
+    # The queue's items, each checked by its own path: an escalation, a task, a contributor of the campaign.
+    ("moderation.act", "POST"): lambda w: {"json": {"item": f"escalation:{w.escalation}", "action": "confirm"}},
+    ("moderation.act", "POST task"): lambda w: {"json": {"item": f"flag:{w.handed['first']}", "action": "hide",
+                                                         "reason": "Shows a face"}},
+    ("moderation.act", "POST contributor"): lambda w: {"json": {"item": w.contributor_item, "action": "suspend",
+                                                                "reason": "Answers at random"}},
+    ("moderation.lift", "POST"): {"data": {"reason": "A mistake"}},
+    ("moderation.alert_settings", "POST"): {"data": {"emails": "alerts@example.org"}},
+    ("api.create_campaign", "POST"): lambda w: {"json": {"title": "Count the boats", "kind": "question",
+                                                         "settings": QUESTION, "organisation_id": w.org_a}},
+    ("api.create_campaign", "POST invalid"): {"json": {}},
+    ("api.import_tasks", "POST"): {"json": [{"external_id": "new-1", "text": "One more"}]},
+    ("api.import_answers", "POST"): {"json": {"answers": [{"external_id": "t7", "contributor": "paper-1",
+                                                           "value": "no"}]}},
+    ("api.submit_answer", "POST"): {"json": {"value": "no", "duration_ms": 5000}},
+    ("moderation_api.report", "POST"): {"json": {"reason": "abusive", "note": "Rude words"}},
+    ("wellbeing_api.flag", "POST"): {"json": {"level": "graphic"}},
+    ("wellbeing_api.rate", "POST"): {"json": {"level": "mild"}},
+    ("wellbeing_api.put_preferences", "PUT"): {"json": {"extreme_opt_in": False}},
+}
+
+
+@dataclass
+class World:
+    """What the prepared database holds, by id (the objects live in the database file)."""
+    path: str
+    media: str
+    root: object = None
+    org_a: int = 0
+    published: str = ""
+    draft: str = ""
+    shelved: str = ""
+    campaign_b: str = ""
+    update: int = 0
+    escalation: int = 0
+    suspension: int = 0
+    public_id: str = ""
+    contributor_item: str = ""
+    private_id: str = ""
+    media_name: str = ""
+    users: dict = field(default_factory=dict)      # role -> user id
+    emails: dict = field(default_factory=dict)     # role -> e-mail address
+    tokens: dict = field(default_factory=dict)     # role -> bearer token
+    guest_id: int = 0
+    handed: dict = field(default_factory=dict)     # role -> a task of the published campaign handed to them
+
+    def params(self, rule, role, variant):
+        """Values for the rule's URL arguments (and query string) for this role and variant."""
+        # Pages about an organisation name A (?org=test-org); actions on an item do not: the item's organisation
+        # decides, past the gate that lets any member of staff in.
+        org = None if rule.endpoint in MODERATION_ITEMS else "test-org"
+        chosen = {**{"slug": "published", "name": None, "public_id": "public", "org": org},
+                  **VARIANTS.get(variant, {})}
+        slugs = {"published": self.published, "draft": self.draft, "shelved": self.shelved, "b": self.campaign_b}
+        values = {}
+        for arg in rule.arguments:
+            if arg == "slug":
+                values[arg] = slugs[chosen["slug"]]
+            elif arg == "task_id":
+                values[arg] = self.handed.get(role, self.handed["first"])
+            elif arg == "escalation_id":
+                values[arg] = self.escalation
+            elif arg == "suspension_id":
+                values[arg] = self.suspension
+            elif arg == "update_id":
+                values[arg] = self.update
+            elif arg == "public_id":
+                values[arg] = self.public_id if chosen["public_id"] == "public" else self.private_id
+            elif arg == "name" and rule.endpoint == "campaigns.media":
+                values[arg] = self.media_name
+            elif arg == "name":
+                values[arg] = chosen["name"] or "results.csv"
+            elif arg == "layer":
+                values.update(layer="forest-before", z=0, x=0, y=0)
+            elif arg not in ("z", "x", "y"):
+                raise AssertionError(f"{rule.endpoint}: nothing fills <{arg}>; add it to World.params")
+        query = {"org": chosen["org"]} if rule.endpoint.startswith("moderation.") and chosen["org"] else {}
+        return values, query
+
+
+def _config(root, tmp, uri):
+    return {**base_config(tmp, uri), "MEDIA_FOLDER": str(root / "media"), "EXPORTS_FOLDER": str(tmp / "exports")}
+
+
+def _bearer(token):
+    return {"Authorization": "Bearer " + token}
+
+
+def _build(world, app):
+    """Two organisations, the people of every role, and campaigns with answers, an escalation, a suspension, an
+    update, a public and a private profile, a media file; each role holds a task of the published campaign."""
+    client = app.test_client()
+    org_a = accounts.get_or_create_organisation("test-org", "Test Org")
+    org_b = accounts.get_or_create_organisation("other-org", "Other Org")
+    people = {"volunteer": (None, None), "moderator": (org_a, "moderator"), "organiser": (org_a, "organiser"),
+              "other_organiser": (org_b, "organiser"), "admin": (None, None)}
+    users = {}
+    for role, (org, grant) in people.items():
+        user = accounts.register_user(f"{role.replace('_', '-')}@example.org", role.title(), "password123")
+        if grant:
+            accounts.grant(user, org, grant)
+        user.is_admin = role == "admin"
+        users[role] = user
+    db.session.flush()
+    world.org_a = org_a.id
+    world.users = {role: u.id for role, u in users.items()}
+    world.emails = {role: u.email for role, u in users.items()}
+    world.tokens = {role: accounts.create_api_token(u) for role, u in users.items()}
+
+    organiser = users["organiser"]
+    tasks = [{"external_id": f"t{i}", "text": f"Task number {i}"} for i in range(12)]
+    published = campaigns.create_campaign(org_a.id, organiser, {
+        "title": "Find red roofs", "kind": "question", "redundancy": 3, "settings": QUESTION, "escalate_on": ["yes"]})
+    campaigns.import_tasks(published, "tasks.json", json.dumps(tasks))
+    campaigns.publish(published)
+    draft = campaigns.create_campaign(org_a.id, organiser, {"title": DRAFT_TITLE, "kind": "question",
+                                                            "settings": QUESTION})
+    campaigns.import_tasks(draft, "tasks.json", json.dumps(tasks[:3]))
+    shelved = campaigns.create_campaign(org_a.id, organiser, {"title": SHELVED_TITLE, "kind": "question",
+                                                              "settings": QUESTION})
+    campaigns.import_tasks(shelved, "tasks.json", json.dumps(tasks[:3]))
+    campaigns.close(shelved)  # closed before it was ever published: as private as a draft
+    theirs = campaigns.create_campaign(org_b.id, users["other_organiser"], {"title": "Count the cows",
+                                                                            "kind": "question", "settings": QUESTION})
+    campaigns.import_tasks(theirs, "tasks.json", json.dumps(tasks[:3]))
+    campaigns.publish(theirs)
+    db.session.commit()
+    world.published, world.draft, world.shelved, world.campaign_b = published.slug, draft.slug, shelved.slug, theirs.slug
+
+    # Two guests answer (one "yes": an escalation); one of them is then suspended, the other shows a public profile.
+    answerers = []
+    for value in ("yes", "no"):
+        token = client.post("/api/v1/guests").get_json()["token"]
+        for _ in range(2):
+            task = client.get(f"/api/v1/campaigns/{published.slug}/tasks/next", headers=_bearer(token)).get_json()
+            r = client.post(f"/api/v1/tasks/{task['id']}/answers", headers=_bearer(token),
+                            json={"value": value, "duration_ms": 5000})
+            assert r.status_code == 201, r.get_json()
+        answerers.append(accounts.guest_id_from_token(token))
+    world.escalation = db.session.execute(db.select(Escalation.id)).scalars().first()
+    assert world.escalation
+    suspensions.suspend(organiser, org_a.id, [answerers[1]], published.id, "Copy-paste answers")
+    world.suspension = db.session.execute(db.select(Suspension.id)).scalar_one()
+    profiles.save_preferences(answerers[0], {"display_name": "Ana", "public": True})
+    profiles.save_preferences(answerers[1], {"display_name": "Bo", "public": False})
+    world.contributor_item = f"contributor:{published.id}:{pseudonym(published.id, answerers[0])}"
+    world.public_id = profiles.get_profile(answerers[0]).public_id
+    world.private_id = profiles.get_profile(answerers[1]).public_id
+    update = updates.post_update(published, organiser, "We started", "Thank you for coming.")
+    db.session.commit()
+    world.update = update.id
+
+    guest_token = client.post("/api/v1/guests").get_json()["token"]
+    world.tokens["guest"] = guest_token
+    world.guest_id = accounts.guest_id_from_token(guest_token)
+    world.handed["first"] = db.session.execute(db.select(db.func.min(Escalation.task_id))).scalar()
+    for role, token in world.tokens.items():
+        r = client.get(f"/api/v1/campaigns/{published.slug}/tasks/next", headers=_bearer(token))
+        assert r.status_code == 200, (role, r.get_json())
+        world.handed[role] = r.get_json()["id"]
+
+    folder = os.path.join(world.media, "campaigns", str(published.id))
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "0a1b2c3d4e5f-roof.png"), "wb") as fh:
+        fh.write(b"\x89PNG\r\n\x1a\n")
+    world.media_name = f"campaigns/{published.id}/0a1b2c3d4e5f-roof.png"
+
+
+@pytest.fixture(scope="module")
+def world(request, tmp_path_factory):
+    root = tmp_path_factory.mktemp("authz")
+    path = root / "world.db"
+    if PG_URL:  # the access decisions do not depend on the database: this matrix always runs on SQLite
+        _migrate("sqlite:///" + str(path), root)
+    else:
+        shutil.copy(request.getfixturevalue("database_template"), path)
+    w = World(path=str(path), media=str(root / "media"), root=root)
+    app = create_app(_config(root, root, "sqlite:///" + str(path)))
+    with app.app_context():
+        _build(w, app)
+        db.session.remove()
+        db.engine.dispose()
+    return w
+
+
+def _cases():
+    for endpoint, methods in MATRIX.items():
+        for key in methods:
+            yield pytest.param(endpoint, key, id=f"{endpoint}-{key.replace(' ', '-')}")
+
+
+def _outcome(response):
+    if response.status_code in (301, 302, 303):
+        return LOGIN if "/account/login" in response.headers.get("Location", "") else REDIRECT
+    return response.status_code
+
+
+def _fresh_database(app, world, tmp):
+    """Put the prepared world back (the previous role may have changed it): a new copy of the file."""
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    shutil.copy(world.path, tmp / "test.db")
+    shutil.rmtree(tmp / "exports", ignore_errors=True)
+
+
+def _request(app, world, endpoint, key, role, transport):
+    """One request as `role`; returns (outcome, response text)."""
+    method, _sep, variant = key.partition(" ")
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint and method in r.methods)
+    values, query = world.params(rule, role, variant)
+    with app.test_request_context():
+        url = url_for(endpoint, **values)
+    client = app.test_client()
+    headers = {}
+    if transport == "bearer":
+        if role != "anonymous":
+            headers = _bearer(world.tokens[role])
+    else:
+        with client.session_transaction() as session:
+            if role == "guest":
+                session["guest_id"] = world.guest_id
+            elif role != "anonymous":
+                session["_user_id"] = str(world.users[role])  # signed in (as Flask-Login keeps it)
+                session["_fresh"] = True
+    body = BODIES.get((endpoint, key), BODIES.get((endpoint, method), {}))
+    body = body(world) if callable(body) else body
+    with app.app_context():
+        response = client.open(url, method=method, query_string=query, headers=headers, **body)
+        return _outcome(response), response.get_data().decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize(("endpoint", "key"), list(_cases()))
+def test_route_gives_each_role_what_it_should(world, tmp_path, endpoint, key):
+    expected = MATRIX[endpoint][key]
+    app = create_app(_config(world.root, tmp_path, "sqlite:///" + str(tmp_path / "test.db")))
+    transports = ("bearer", "cookie") if endpoint.split(".")[0].endswith("api") else ("cookie",)
+    wrong = []
+    for transport in transports:
+        for role in ROLES:
+            _fresh_database(app, world, tmp_path)
+            outcome, text = _request(app, world, endpoint, key, role, transport)
+            if outcome != expected[role]:
+                wrong.append(f"{role} ({transport}): expected {expected[role]}, got {outcome} {text[:160]!r}")
+            for title in (DRAFT_TITLE, SHELVED_TITLE):
+                if role not in STAFF_OF_A and title in text:
+                    wrong.append(f"{role} ({transport}): {title!r}, never published, leaks")
+            for owner, email in world.emails.items():
+                if owner != role and email in text:
+                    wrong.append(f"{role} ({transport}): {owner}'s e-mail address leaks")
+    _fresh_database(app, world, tmp_path)
+    assert not wrong, f"{endpoint} {key}:\n  " + "\n  ".join(wrong)
+
+
+def test_the_matrix_lists_every_route(tmp_path):
+    app = create_app(base_config(tmp_path, "sqlite://"))
+    routes = {}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint not in UNLISTED:
+            routes.setdefault(rule.endpoint, set()).update(rule.methods - {"HEAD", "OPTIONS"})
+    missing = sorted(set(routes) - set(MATRIX))
+    stale = sorted(set(MATRIX) - set(routes))
+    assert not missing, f"routes without a line in the authorisation matrix: {missing}"
+    assert not stale, f"matrix lines for routes that no longer exist: {stale}"
+    for endpoint, methods in routes.items():
+        listed = {key.split()[0] for key in MATRIX[endpoint]}
+        assert listed == methods, f"{endpoint}: the matrix checks {sorted(listed)}, the route takes {sorted(methods)}"
+    for endpoint, cases in MATRIX.items():
+        for key, expected in cases.items():
+            assert set(expected) == set(ROLES), (endpoint, key)
+            assert key.partition(" ")[2] in ("", *VARIANTS), (endpoint, key)
+
+
+def test_a_guest_made_by_a_failed_request_is_not_kept_in_the_cookie(app, make_campaign):
+    """The error rolls the new guest back; a cookie keeping its id would share one identity with whoever gets that
+    id next (SQLite hands it out again)."""
+    draft = make_campaign(publish=False)
+    first, second = app.test_client(), app.test_client()
+    assert first.get(f"/api/v1/campaigns/{draft.slug}/tasks/next").status_code == 404
+    assert second.post("/me", data={"display_name": "x" * 500}).status_code == 422
+    for client in (first, second):
+        with client.session_transaction() as session:
+            assert "guest_id" not in session
+    published = make_campaign()
+    ids = set()
+    for client in (first, second, app.test_client()):
+        assert client.get(f"/api/v1/campaigns/{published.slug}/tasks/next").status_code == 200
+        with client.session_transaction() as session:
+            ids.add(session["guest_id"])
+    assert len(ids) == 3
