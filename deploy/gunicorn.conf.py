@@ -4,6 +4,7 @@ The app is loaded once in the master and forked: a worker killed by the OOM kill
 replaced in milliseconds, and all workers share one SECRET_KEY and configuration. Each worker opens its own
 database connections after the fork.
 """
+import gc
 import multiprocessing
 import os
 
@@ -24,7 +25,10 @@ loglevel = os.environ.get("LOG_LEVEL", "info")
 
 
 def post_fork(server, worker):
-    """Connections opened while the master loaded the app must not be shared between processes."""
+    """Connections opened while the master loaded the app must not be shared between processes. The loaded
+    app's objects are moved out of the garbage collector's sight (gc.freeze): its full collections then
+    walk only what requests create, and pages shared with the master stay shared."""
+    gc.freeze()
     app = server.app.wsgi()
     sqlalchemy = app.extensions.get("sqlalchemy")
     if sqlalchemy is not None:

@@ -120,6 +120,11 @@ def _hold(conn, campaign_id, contributor_id, row, now, cfg, cursor):
     False (and the slot given back) if the same contributor, in another tab, got it first."""
     lease = {"contributor_id": contributor_id, "task_id": row.id, "campaign_id": campaign_id,
              "state": LEASED, "leased_at": now, "expires_at": now + timedelta(seconds=cfg["LEASE_SECONDS"])}
+    if conn.dialect.name == "postgresql":  # the lease and the count in one round trip
+        if conn.execute(q.HOLD_PG, {**lease, "cursor": cursor}).rowcount:
+            return True
+        conn.execute(q.RELEASE, {"tid": row.id})
+        return False
     if not conn.execute(q.insert_ignoring(q.AS, lease), lease).rowcount:
         conn.execute(q.RELEASE, {"tid": row.id})
         return False
@@ -153,6 +158,16 @@ def _claim_assignment(conn, params):
     raise NotAssigned()
 
 
+def _claim_live_and_count(conn, counts, task_id):
+    """On PostgreSQL, claim this contributor's live lease of the task and count the answer in their
+    participation in one statement: the row (participation values None if they have none), or None
+    when there was no live lease (nothing changed; the caller takes the general path)."""
+    if conn.dialect.name != "postgresql":
+        return None
+    row = conn.execute(q.CLAIM_AND_COUNT_PG, {**counts, "tid": task_id}).one()
+    return row if row.claimed else None
+
+
 def _replay(stored, fingerprint):
     if stored.stored_fingerprint != fingerprint:
         raise Conflict(_("This Idempotency-Key was already used for a different answer."), code="idempotency_key_reused")
@@ -173,49 +188,68 @@ def submit_answer(task_id, contributor_id, value, duration_ms=None, idempotency_
         raise NotOpen()
     kind = get_kind(task.kind)
     clean = kind.clean_answer(value, task.payload, task.settings)
-    params = {"cid": contributor_id, "tid": task_id}
-    try:
-        had_lease = _claim_assignment(conn, params)
-    except AlreadyAnswered:
-        stored = idempotency_key and conn.execute(q.STORED_RESPONSE, {"cid": contributor_id,
-                                                                      "key": idempotency_key}).first()
-        if stored:  # a concurrent retry of this very request committed first
-            return _replay(stored, fingerprint)
-        raise
     gold = task.gold is not None
-    if not had_lease and not gold and task.answer_count + task.lease_count >= task.redundancy:
-        raise TaskComplete()
     quality = controls.of(task.settings)
     weight = 0.0 if controls.is_fast(quality, duration_ms) else 1.0
     correct = gold and kind.label_of(clean) == task.gold
     now = utcnow()
-    part = conn.execute(q.PARTICIPATION_ANSWERED, {
-        "cid": contributor_id, "camp": task.campaign_id, "lease_used": int(had_lease), "now": now,
-        "fast": int(weight == 0), "gold": int(gold), "gold_correct": int(correct)}).first()
+    counts = {"cid": contributor_id, "camp": task.campaign_id, "now": now, "fast": int(weight == 0),
+              "gold": int(gold), "gold_correct": int(correct)}
+    claimed = _claim_live_and_count(conn, counts, task_id)
+    if claimed is not None:  # the usual case on PostgreSQL: a live lease, claimed and counted in one round trip
+        had_lease, part = True, (claimed if claimed.answer_count is not None else None)
+    else:
+        try:
+            had_lease = _claim_assignment(conn, {"cid": contributor_id, "tid": task_id})
+        except AlreadyAnswered:
+            stored = idempotency_key and conn.execute(q.STORED_RESPONSE, {"cid": contributor_id,
+                                                                          "key": idempotency_key}).first()
+            if stored:  # a concurrent retry of this very request committed first
+                return _replay(stored, fingerprint)
+            raise
+        if not had_lease and not gold and task.answer_count + task.lease_count >= task.redundancy:
+            raise TaskComplete()
+        part = conn.execute(q.PARTICIPATION_ANSWERED, {**counts, "lease_used": int(had_lease)}).first()
     _check_caps(conn, quality, task, contributor_id, part.answer_count if part else 0, now)
     suspended = contributor_id in moderation.suspended(conn, task.campaign_id)  # a set lookup, mostly empty
     if suspended:  # kept, but it never counts
         weight = 0.0
     leases = task.lease_count - had_lease
     answers, redundancy, state = _tally(task, kind, clean, weight, quality, part, leases)
-    conn.execute(q.TASK_ANSWERED, {"tid": task_id, "answers": answers, "leases": leases, "redundancy": redundancy,
-                                   "available": not gold and answers + leases < redundancy, "consensus": state})
-    answer_id = conn.execute(q.INSERT_ANSWER, {
-        "task_id": task_id, "campaign_id": task.campaign_id, "contributor_id": contributor_id, "value": clean,
-        "duration_ms": duration_ms, "source": source, "created_at": now, "weight": weight}).scalar_one()
+    body = {"answer": {"id": None, "task_id": task_id, "value": clean, "created_at": now.isoformat() + "Z"},
+            "done": part.answer_count if part else 0, "task_complete": answers >= redundancy}
+    if gold:
+        body["gold"] = {"correct": bool(correct), "expected": task.gold}
+    row = {"tid": task_id, "answers": answers, "leases": leases, "redundancy": redundancy, "consensus": state,
+           "available": not gold and answers + leases < redundancy, "campaign_id": task.campaign_id,
+           "contributor_id": contributor_id, "value": clean, "duration_ms": duration_ms, "source": source,
+           "weight": weight, "created_at": now}
+    answer_id = body["answer"]["id"] = _store(conn, row, body, idempotency_key and {
+        "key": idempotency_key, "fingerprint": fingerprint})
     critical = kind.critical(task.settings)  # answers that escalate at once (a person spotted); mostly none
     if critical and not gold and not suspended and kind.label_of(clean) in critical:
         moderation.escalate(conn, task_id, task.campaign_id, answer_id, contributor_id, kind.label_of(clean), now)
     if answers == redundancy and not gold:
         conn.execute(q.CAMPAIGN_TASK_DONE, {"camp": task.campaign_id})
-    body = {"answer": {"id": answer_id, "task_id": task_id, "value": clean, "created_at": now.isoformat() + "Z"},
-            "done": part.answer_count if part else 0, "task_complete": answers >= redundancy}
-    if gold:
-        body["gold"] = {"correct": bool(correct), "expected": task.gold}
-    if idempotency_key:
-        conn.execute(q.INSERT_RESPONSE, {"contributor_id": contributor_id, "key": idempotency_key,
-                                         "fingerprint": fingerprint, "status": 201, "body": body, "created_at": now})
     return 201, body
+
+
+def _store(conn, row, body, response):
+    """Write the task's new counters, the answer and (given an Idempotency-Key) the response `body`, which
+    gets the new answer's id; returns that id. One round trip on PostgreSQL, three elsewhere."""
+    if conn.dialect.name == "postgresql":
+        if response:
+            return conn.execute(q.STORE_ANSWER_AND_RESPONSE_PG, {**row, **response, "body": body}).scalar_one()
+        return conn.execute(q.STORE_ANSWER_PG, row).scalar_one()
+    conn.execute(q.TASK_ANSWERED, {k: row[k] for k in ("tid", "answers", "leases", "redundancy", "consensus",
+                                                       "available")})
+    answer = {k: row[k] for k in ("campaign_id", "contributor_id", "value", "duration_ms", "source", "weight",
+                                  "created_at")}
+    body["answer"]["id"] = answer_id = conn.execute(q.INSERT_ANSWER, {**answer, "task_id": row["tid"]}).scalar_one()
+    if response:
+        conn.execute(q.INSERT_RESPONSE, {"contributor_id": row["contributor_id"], "status": 201, "body": body,
+                                         "created_at": row["created_at"], **response})
+    return answer_id
 
 
 def _tally(task, kind, clean, weight, quality, part, leases):
