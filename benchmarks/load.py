@@ -43,6 +43,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VOLUNTEERS = 50
 OPEN_INTERVAL = 0.010
 OPTIONS = ["yes", "no", "unsure"]
+REDIS = "redis://127.0.0.1:6379/0"
 
 
 def log(*args):
@@ -403,7 +404,7 @@ def main(argv=None):
                                 os.path.join(logs, "floor.log")))
         servers.append(Gunicorn("citizen.wsgi:app", {
             "CITIZEN_PRODUCTION": "true", "CITIZEN_SECRET_KEY": secret, "CITIZEN_DATABASE_URL": pg.url("citizen"),
-            "CITIZEN_RATELIMIT_STORAGE_URI": os.environ.get("CITIZEN_RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0"),
+            "CITIZEN_RATELIMIT_STORAGE_URI": os.environ.get("CITIZEN_RATELIMIT_STORAGE_URI", REDIS),
             "CITIZEN_MEDIA_FOLDER": os.path.join(logs, "media")}, os.path.join(logs, "citizen.log")))
         floor, citizen = servers
         ledger = Ledger()

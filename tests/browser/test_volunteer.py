@@ -120,3 +120,30 @@ def test_answer_buttons_fit_a_phone(phone, captioned_photos):
         assert box["y"] >= 0 and box["y"] + box["height"] <= height, f"button {i} is below the fold: {box}"
         assert box["height"] >= 44, f"button {i} is too small to tap: {box}"
     assert phone.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_an_answer_is_sent_again_with_its_key_after_a_503_and_a_dropped_connection(page, campaign):
+    """The database restarting (503) or a connection cut: the page sends the same answer again with the
+    same Idempotency-Key, and it is stored once."""
+    slug, _title = campaign
+    keys, faults = [], ["503", "abort"]
+
+    def flaky(route):
+        keys.append(route.request.headers.get("idempotency-key"))
+        fault = faults.pop(0) if faults else None
+        if fault == "503":
+            route.fulfill(status=503, content_type="application/json", headers={"Retry-After": "1"},
+                          body=json.dumps({"code": "unavailable", "message": "briefly unavailable"}))
+        elif fault == "abort":
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"/api/v1/tasks/\d+/answers$"), flaky)
+    page.goto(f"/campaigns/{slug}/work")
+    first = next_task(page)
+    page.get_by_role("button", name="Yes").click()
+    next_task(page, first)
+    expect(page.locator("#done-count")).to_have_text("1")
+    assert len(keys) == 3 and keys[0] and len(set(keys)) == 1, keys
+    assert [value for _, value in answers_in_database()] == ["yes"]

@@ -76,15 +76,21 @@
     });
   }
 
+  // A lost connection, a reply that is not ours (a proxy's error page) or a 503 (the database restarting)
+  // is tried again with the same key, so the answer is stored once.
   function send(task, value, key, attempt) {
     var body = { value: value, duration_ms: Math.round(performance.now() - shownAt) };
-    return request("POST", url("answerUrl", task.id), body, key).then(function (r) {
-      return r.json().then(function (out) { return { status: r.status, body: out }; });
-    }).catch(function (err) {
+    function again(err) {
       if (attempt >= 4) throw err;
       return new Promise(function (ok) { setTimeout(ok, 500 * Math.pow(2, attempt)); })
         .then(function () { return send(task, value, key, attempt + 1); });
-    });
+    }
+    return request("POST", url("answerUrl", task.id), body, key).then(function (r) {
+      return r.json().then(function (out) {
+        if (r.status === 503) throw new Error(out.message);
+        return { status: r.status, body: out };
+      });
+    }).catch(again);
   }
 
   // Known-answer (gold) tasks: a short, kind word, and the expert answer when it differs.
