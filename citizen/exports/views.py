@@ -52,6 +52,22 @@ def _not_modified(campaign, version, name):
     return _headers(Response(status=304), campaign, version, name, attachment=False)
 
 
+def _opened(slug, name):
+    """The published campaign, its data version, and a 304 answer when the client's copy of `name` is current."""
+    campaign = rows.data_campaign(slug)
+    version = rows.data_version(campaign)
+    return campaign, version, _not_modified(campaign, version, name)
+
+
+def _document(slug, name, render):
+    """A small file made on request (render(campaign, version) -> text), shown inline."""
+    campaign, version, cached = _opened(slug, name)
+    if cached is not None:
+        return cached
+    response = Response(render(campaign, version), content_type=TYPES[name])
+    return _headers(response, campaign, version, name, attachment=False)
+
+
 def _file_state(campaign, version):
     return geo.geopackage_status(campaign, version)
 
@@ -78,9 +94,7 @@ def campaign_page(slug):
 
 @bp.get("/<slug>/<any('results.csv', 'results.geojson', 'answers.csv'):name>")
 def stream(slug, name):
-    campaign = rows.data_campaign(slug)
-    version = rows.data_version(campaign)
-    cached = _not_modified(campaign, version, name)
+    campaign, version, cached = _opened(slug, name)
     if cached is not None:
         return cached
     make = STREAMS[name]
@@ -96,9 +110,7 @@ def stream(slug, name):
 
 @bp.get("/<slug>/results.gpkg")
 def geopackage(slug):
-    campaign = rows.data_campaign(slug)
-    version = rows.data_version(campaign)
-    cached = _not_modified(campaign, version, "results.gpkg")
+    campaign, version, cached = _opened(slug, "results.gpkg")
     if cached is not None:
         return cached
     state, what = geo.geopackage(campaign, version)
@@ -128,26 +140,14 @@ def geopackage_progress(slug):
 
 @bp.get("/<slug>/datapackage.json")
 def data_package(slug):
-    campaign = rows.data_campaign(slug)
-    version = rows.data_version(campaign)
-    cached = _not_modified(campaign, version, "datapackage.json")
-    if cached is not None:
-        return cached
-    body = json.dumps(datapackage.descriptor(campaign, version, _base_url()), ensure_ascii=False, indent=2)
-    return _headers(Response(body, content_type=TYPES["datapackage.json"]), campaign, version, "datapackage.json",
-                    attachment=False)
+    return _document(slug, "datapackage.json", lambda campaign, version: json.dumps(
+        datapackage.descriptor(campaign, version, _base_url()), ensure_ascii=False, indent=2))
 
 
 @bp.get("/<slug>/README.md")
 def readme(slug):
-    campaign = rows.data_campaign(slug)
-    version = rows.data_version(campaign)
-    cached = _not_modified(campaign, version, "README.md")
-    if cached is not None:
-        return cached
-    text = methodology.readme(campaign, version, _base_url())
-    return _headers(Response(text, content_type=TYPES["README.md"]), campaign, version, "README.md",
-                    attachment=False)
+    return _document(slug, "README.md",
+                     lambda campaign, version: methodology.readme(campaign, version, _base_url()))
 
 
 # --- flask --app citizen exports build <slug> ---------------------------------------------------

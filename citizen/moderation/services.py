@@ -116,10 +116,8 @@ def _task(user, task_id):
 # --- escalations -----------------------------------------------------------------------------------------
 
 def _escalation(user, escalation_id):
-    esc = db.session.get(Escalation, escalation_id)
-    if esc is None:
-        raise NotFound(_("There is no such escalation."))
-    require_moderator(user, esc.organisation_id)
+    """An escalation to act on: as get_escalation, and not one on a task this moderator answered."""
+    esc = get_escalation(user, escalation_id)
     _not_own(user, esc.task_id, esc.campaign_id)
     return esc
 
