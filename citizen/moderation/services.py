@@ -122,13 +122,18 @@ def _escalation(user, escalation_id):
     return esc
 
 
+def moderated(user, model, ident, missing):
+    """The row `ident` of `model` (anything with an organisation_id), if `user` moderates its organisation."""
+    row = db.session.get(model, ident)
+    if row is None:
+        raise NotFound(missing)
+    require_moderator(user, row.organisation_id)
+    return row
+
+
 def get_escalation(user, escalation_id):
     """An escalation for the experts' view (moderators and organisers of its organisation)."""
-    esc = db.session.get(Escalation, escalation_id)
-    if esc is None:
-        raise NotFound(_("There is no such escalation."))
-    require_moderator(user, esc.organisation_id)
-    return esc
+    return moderated(user, Escalation, escalation_id, _("There is no such escalation."))
 
 
 def decide_escalation(user, escalation_id, status, reason=""):
@@ -302,11 +307,7 @@ def dismiss_item(user, organisation_id, key, campaign_id, reason=""):
 
 
 def _campaign(user, campaign_id):
-    campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise NotFound(_("There is no such campaign."))
-    require_moderator(user, campaign.organisation_id)
-    return campaign
+    return moderated(user, Campaign, campaign_id, _("There is no such campaign."))
 
 
 def contributors_of(user, campaign, names):

@@ -74,11 +74,8 @@ def suspend(user, organisation_id, contributor_ids, campaign_id, reason):
 
 def lift(user, suspension_id, reason=""):
     """End a suspension: the answers count again (unless another suspension covers them), results rebuilt."""
-    from citizen.moderation.services import audit, require_moderator
-    s = db.session.get(Suspension, suspension_id)
-    if s is None:
-        raise NotFound(_("There is no such suspension."))
-    require_moderator(user, s.organisation_id)
+    from citizen.moderation.services import audit, moderated
+    s = moderated(user, Suspension, suspension_id, _("There is no such suspension."))
     if s.lifted_at is not None:
         raise Conflict(_("This suspension was already lifted."), code="already_lifted")
     if my_contributor_id(user) == s.contributor_id:
