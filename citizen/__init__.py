@@ -7,6 +7,7 @@ from flask import Flask
 from citizen import security
 from citizen.config import Defaults, from_environment
 from citizen.extensions import babel, csrf, db, limiter, login, migrate, tune_sqlite
+from citizen.numbers import BoundedIntConverter
 
 
 def _secret_key(app):
@@ -30,6 +31,8 @@ def _secret_key(app):
 
 def create_app(test_config=None):
     app = Flask(__name__, instance_relative_config=True)
+    # Every <int:...> in a route is bounded (ids are int4 columns): set before any blueprint adds its rules.
+    app.url_map.converters["int"] = BoundedIntConverter
     app.config.from_object(Defaults)
     app.config.from_pyfile("config.py", silent=True)
     app.config.update(from_environment())

@@ -8,6 +8,7 @@ from citizen.campaigns import previews, services, transcripts, uploads
 from citizen.campaigns.forms import CampaignForm, ImportForm
 from citizen.campaigns.kinds import all_kinds, get_kind
 from citizen.errors import CitizenError, InvalidInput
+from citizen.numbers import int_arg
 from citizen.quality import controls, report
 from citizen.wellbeing import ratings as wellbeing_ratings
 from citizen.extensions import db
@@ -70,7 +71,7 @@ def new():
     if form.validate_on_submit():
         try:
             campaign = services.create_campaign(current_user.organisation_ids[0] if current_user.organisation_ids
-                                                else int(request.form.get("organisation_id", 0)),
+                                                else int_arg(request.form, "organisation_id", 0),
                                                 current_user, _data(form, kind))
         except InvalidInput as exc:
             errors = _show_errors(form, exc)

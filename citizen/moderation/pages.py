@@ -14,6 +14,7 @@ from citizen.campaigns.kinds import get_kind
 from citizen.campaigns.models import Campaign, Participation
 from citizen.extensions import db
 from citizen.moderation import display, escalations, queue, services
+from citizen.numbers import int_arg, parse_int
 from citizen.moderation.models import AlertSettings, AuditLog, DeliveryAttempt, Suspension
 from citizen.quality.report import pseudonym
 
@@ -32,10 +33,7 @@ def org_slug(organisation_id):
 
 
 def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return parse_int(value)  # None for anything that is not an id (letters, -1, 2**31)
 
 
 def queue_page(user, args):
@@ -60,11 +58,12 @@ def new_escalations(user, args):
     """Open escalations newer than args["after"] in the queue's filters, hydrated; and the newest id."""
     org = services.organisation_for(user, args.get("org"))
     if args.get("reason") not in (None, "", "escalation"):
-        return [], _int(args.get("after")) or 0
+        return [], int_arg(args, "after", 0)
+    after = int_arg(args, "after", 0)
     campaigns = queue.campaigns_of(org.id, _int(args.get("campaign")))
-    items = queue.escalations(org.id, campaigns, after=_int(args.get("after")) or 0)
+    items = queue.escalations(org.id, campaigns, after=after)
     mine = queue.own_task_ids(queue.my_contributor_id(user), list(campaigns))
-    last = max([i["escalation_id"] for i in items] or [_int(args.get("after")) or 0])
+    last = max([i["escalation_id"] for i in items] or [after])
     return display.hydrate([i for i in items if i["task_id"] not in mine], user), last
 
 
@@ -148,7 +147,7 @@ def settings_page(user, slug, form=None):
 def audit_page(user, args):
     org = services.organisation_for(user, args.get("org"))
     services.require_organiser(user, org.id)
-    before = _int(args.get("before"))
+    before = int_arg(args, "before")
     query = select(AuditLog).where(AuditLog.organisation_id == org.id)
     if before:
         query = query.where(AuditLog.id < before)

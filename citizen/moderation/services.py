@@ -18,6 +18,7 @@ from citizen.campaigns.models import LEASED, EXPIRED, Assignment, Campaign, Part
 from citizen.errors import Conflict, Forbidden, InvalidInput, NotFound
 from citizen.exports.rows import note_change
 from citizen.extensions import db
+from citizen.numbers import parse_int
 from citizen.moderation import hot
 from citizen.moderation.models import (CONFIRMED, DISMISSED, OPEN, REPORT_REASONS, RESOLVED, AuditLog,
                                        ContentReport, Escalation, QueueDismissal)
@@ -322,10 +323,10 @@ def contributors_of(user, campaign, names):
 
 
 def _item_id(text):
-    try:
-        return int(text)
-    except (TypeError, ValueError):
-        raise NotFound(_("There is no such item.")) from None
+    value = parse_int(text)  # an id: 0..2**31-1 (a larger one names nothing, and overflows an int4 query)
+    if value is None:
+        raise NotFound(_("There is no such item."))
+    return value
 
 
 def act(user, data):
