@@ -24,9 +24,11 @@ class Defaults:
     LANGUAGES = ["en", "es", "fr"]  # citizen/translations/<code>/LC_MESSAGES/messages.po (and .mo)
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
-    # New guests per address (POST /api/v1/guests and first visits without a cookie share it): room for a
-    # training session on one Wi-Fi, not for a script minting accounts. Sign-in and sign-up have their own.
-    GUEST_RATE_LIMIT = "100 per hour"
+    # New guests per address (an IPv4 address or an IPv6 /64; POST /api/v1/guests and first visits without a cookie
+    # share it): a class or a small training session on one Wi-Fi at once (the burst), a slow refill over the day
+    # for carrier NAT, not a script minting accounts. Bigger events use a campaign's event code (accounts.events),
+    # which lifts this limit for the guests it makes. Sign-in and sign-up have their own limits.
+    GUEST_RATE_LIMIT = "300 per hour;1000 per day"
     # Campaign kinds, as "module:Class"; create_app registers exactly these.
     KINDS = ["citizen.campaigns.kinds.question:QuestionKind",
              "citizen.campaigns.kinds.deforestation:DeforestationKind",

@@ -84,3 +84,7 @@ class RateLimited(CitizenError):
     status = 429
     code = "rate_limited"
     default_message = _l("Too many requests. Please wait a little and try again.")
+
+    def __init__(self, message=None, details=None, code=None, retry_after=None):
+        super().__init__(message, details, code)
+        self.retry_after = retry_after  # seconds, sent as the Retry-After header

@@ -32,7 +32,10 @@ def register(app):
     @app.errorhandler(CitizenError)
     def citizen_error(exc):
         db.session.rollback()
-        return _respond(exc.status, exc.code, exc.message, exc.details)
+        response = make_response(_respond(exc.status, exc.code, exc.message, exc.details))
+        if getattr(exc, "retry_after", None):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.errorhandler(IntegrityError)
     def integrity_error(exc):
@@ -97,8 +100,8 @@ def register(app):
 
     @login.user_loader
     def load_user(user_id):
-        from citizen.accounts.models import User
-        return db.session.get(User, int(user_id))
+        from citizen.accounts.services import user_for_session
+        return user_for_session(user_id)
 
     @app.before_request
     def forget_previous_caller():

@@ -66,15 +66,36 @@ def test_drafts_and_unknown_paths_are_html_404s_but_api_404s_are_json(client, ma
     assert r.status_code == 404 and r.is_json and r.get_json()["code"] == "not_found" and r.get_json()["message"]
 
 
-def test_register_creates_the_user_and_signs_in(client):
+def test_register_creates_the_user_then_they_sign_in(client):
     r = client.post("/account/register", data={"name": "Vera", "email": "Vera@Example.org", "password": "long enough"})
-    assert r.status_code == 302
+    assert r.status_code == 302 and "/account/login" in r.headers["Location"]
     assert count(User, User.email == "vera@example.org") == 1
+    page = html(client.get(r.headers["Location"]))
+    assert "If this address is new, your account is ready" in page and "Sign out" not in page
+    sign_in(client, "vera@example.org", "long enough")
     assert "Sign out" in html(client.get("/"))
-    client.post("/account/logout")
-    again = html(client.post("/account/register", data={"name": "V", "email": "vera@example.org",
-                                                         "password": "long enough"}))
-    assert "already exists" in again and count(User) == 1
+
+
+def test_registration_does_not_say_which_e_mails_have_accounts(make_app, make_user):
+    """A taken e-mail gets exactly the answer a new one gets (status, location, message, no session): and the
+    existing account is untouched (its password still works, the new one does not)."""
+    make_user("taken@example.org", password="original-pass")
+    db.session.remove()
+    answers = []
+    for email in ("taken@example.org", "fresh@example.org"):
+        client = make_app().test_client()
+        r = client.post("/account/register?next=/data/", data={"name": "Ann", "email": email, "password": "chosen-pass"})
+        with client.session_transaction() as s:
+            keys = sorted(k for k in s.keys() if k not in ("_flashes", "csrf_token"))
+        answers.append((r.status_code, r.headers["Location"], keys,
+                        re.sub(r'content="[^"]{40,}"|value="[^"]{40,}"', "CSRF",  # random per session
+                               html(client.get(r.headers["Location"])))))
+    assert answers[0] == answers[1]
+    assert count(User) == 2
+    client = make_app().test_client()
+    r = client.post("/account/login", data={"email": "taken@example.org", "password": "chosen-pass"})
+    assert r.status_code == 200
+    sign_in(client, "taken@example.org", "original-pass")
 
 
 def test_login_with_a_wrong_password_shows_an_error(client, make_user):
@@ -95,6 +116,7 @@ def test_a_guest_who_registers_keeps_their_answers(client, make_campaign):
     assert client.post(f"/api/v1/tasks/{first}/answers", json={"value": "yes"}).status_code == 201
     r = client.post("/account/register", data={"name": "Gus", "email": "gus@example.org", "password": "password123"})
     assert r.status_code == 302
+    sign_in(client, "gus@example.org")
     user = db.session.execute(select(User).where(User.email == "gus@example.org")).scalar_one()
     assert db.session.get(Contributor, guest_id).user_id == user.id
     assert count(Answer, Answer.contributor_id == guest_id, Answer.source == "web") == 1

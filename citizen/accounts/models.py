@@ -1,5 +1,6 @@
 """Accounts: people who sign in (User), the organisations they work for, and Contributors,
 the identity answers are stored under (a guest, a signed-in user, or an imported reference)."""
+import secrets
 from datetime import datetime, timezone
 
 from flask_login import UserMixin
@@ -13,6 +14,10 @@ ROLES = ("organiser", "moderator")
 
 def utcnow():
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def new_session_token():
+    return secrets.token_urlsafe(24)
 
 
 class Organisation(db.Model):
@@ -29,7 +34,13 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(256))
     is_admin: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Part of the id every session and remember-me cookie carries (get_id): a new one (sign out, sign out
+    # everywhere, a new password) makes every cookie issued before it name nobody.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     memberships: Mapped[list["Membership"]] = relationship(back_populates="user", lazy="selectin")
+
+    def get_id(self):
+        return f"{self.id}:{self.session_token}"
 
     def role_in(self, organisation_id):
         return {m.role for m in self.memberships if m.organisation_id == organisation_id}
@@ -69,11 +80,29 @@ class Contributor(db.Model):
 
 
 class ApiToken(db.Model):
-    """A revocable bearer token for a signed-in user (organisers' scripts). Only its hash is kept."""
+    """A revocable bearer token for a signed-in user (organisers' scripts). Only its hash is kept.
+    It works until expires_at, or until revoked (the row stays, so a script is told why it was refused)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     label: Mapped[str] = mapped_column(String(120), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]  # to the hour: kept without a write on every request
+    revoked_at: Mapped[datetime | None]
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class EventCode(db.Model):
+    """A campaign's event code (a mapathon, a class): guests made with it, until it expires and up to max_guests,
+    are counted against the code instead of their address's limit (many people behind one Wi-Fi or carrier NAT)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    max_guests: Mapped[int]
+    guests_made: Mapped[int] = mapped_column(default=0)
+    expires_at: Mapped[datetime]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

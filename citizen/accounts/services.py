@@ -1,7 +1,9 @@
 """Account services: users, organisations, guest contributors and bearer tokens."""
 import hashlib
+import hmac
 import re
 import secrets
+from datetime import timedelta
 from functools import lru_cache
 
 from flask import current_app
@@ -9,13 +11,18 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from citizen.accounts.models import ApiToken, Contributor, Membership, Organisation, User
-from citizen.errors import InvalidInput, Unauthorized
+from citizen.accounts.models import ApiToken, Contributor, Membership, Organisation, User, new_session_token, utcnow
+from citizen.errors import InvalidInput, NotFound, Unauthorized
 from citizen.extensions import db
+from citizen.numbers import parse_int
 from flask_babel import gettext as _
 
 GUEST_PREFIX, USER_PREFIX = "g.", "ctz_"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_EMAIL, MAX_NAME, MIN_PASSWORD, MAX_PASSWORD = 254, 120, 8, 1024
+# API tokens: lifetime in days chosen at creation (default, most), and how stale "last used" may get.
+TOKEN_DAYS, TOKEN_MAX_DAYS, TOKEN_LABEL_MAX = 90, 365, 120
+TOKEN_USE_RESOLUTION = timedelta(hours=1)
 
 
 def _guest_signer():
@@ -39,6 +46,14 @@ def guest_id_from_token(token):
     return _verified(_guest_signer(), token[len(GUEST_PREFIX):])
 
 
+def guest_is_current(contributor_id):
+    """Whether a guest id (from a guest token or cookie) still names a guest: once its person registered or
+    signed in, the guest's history is the account's, and the old cookie or token must not act as that account."""
+    row = db.session.execute(select(Contributor.user_id, Contributor.external_ref)
+                             .where(Contributor.id == contributor_id)).first()
+    return row is not None and row.user_id is None and row.external_ref is None
+
+
 @lru_cache(maxsize=20_000)
 def _verified(signer, payload):
     """Guests present the same token on every request; verify each one once."""
@@ -53,17 +68,65 @@ def _hash(token):
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_api_token(user, label=""):
-    """Returns the token once; only its hash is stored."""
+def create_api_token(user, label="", days=TOKEN_DAYS):
+    """Returns the token once; only its hash is stored. It expires after `days` (1 to TOKEN_MAX_DAYS)."""
+    label = str(label or "").strip()
+    errors = []
+    if len(label) > TOKEN_LABEL_MAX or "\x00" in label:
+        errors.append({"field": "label", "message": _("Use at most %(n)d characters for the name.", n=TOKEN_LABEL_MAX)})
+    days = parse_int(days, 1, TOKEN_MAX_DAYS)
+    if days is None:
+        errors.append({"field": "days", "message": _("A token lasts from 1 to %(n)d days.", n=TOKEN_MAX_DAYS)})
+    if errors:
+        raise InvalidInput(errors[0]["message"], details=errors)
     token = USER_PREFIX + secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user_id=user.id, token_hash=_hash(token), label=label))
+    db.session.add(ApiToken(user_id=user.id, token_hash=_hash(token), label=label,
+                            expires_at=utcnow() + timedelta(days=days)))
     db.session.flush()
     return token
 
 
+def api_tokens(user):
+    """The user's tokens, newest first (never their secret: only its hash is kept)."""
+    return db.session.execute(select(ApiToken).where(ApiToken.user_id == user.id)
+                              .order_by(ApiToken.id.desc())).scalars().all()
+
+
+def revoke_api_token(token_id, user=None):
+    """Revoke one token (of `user` when given: someone else's is not found). Revoking twice is harmless."""
+    row = db.session.get(ApiToken, token_id) if parse_int(token_id) is not None else None
+    if row is None or (user is not None and row.user_id != user.id):
+        raise NotFound(_("There is no such token."))
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        db.session.flush()
+    return row
+
+
+def token_state(row, now=None):
+    now = now or utcnow()
+    return "revoked" if row.revoked_at else "expired" if row.expires_at <= now else "active"
+
+
 def user_for_api_token(token):
+    """The user behind a valid API token; Unauthorized (saying why) for an unknown, expired or revoked one.
+    The token's last use is kept to the hour (db.session.info["api_token_used"] asks the caller to keep it)."""
+    if len(token) > 100:
+        return None
     row = db.session.execute(select(ApiToken).where(ApiToken.token_hash == _hash(token))).scalar_one_or_none()
-    return row.user if row else None
+    if row is None:
+        return None
+    now = utcnow()
+    if row.revoked_at is not None:
+        raise Unauthorized(_("This API token was revoked. Make a new one on your account page."), code="token_revoked")
+    if row.expires_at <= now:
+        raise Unauthorized(_("This API token expired on %(date)s. Make a new one on your account page.",
+                             date=row.expires_at.strftime("%Y-%m-%d")), code="token_expired")
+    if row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_RESOLUTION:
+        row.last_used_at = now
+        db.session.flush()
+        db.session.info["api_token_used"] = True
+    return row.user
 
 
 def resolve_bearer(token):
@@ -71,6 +134,9 @@ def resolve_bearer(token):
     if token.startswith(GUEST_PREFIX):
         cid = guest_id_from_token(token)
         if cid is not None:
+            if not guest_is_current(cid):
+                raise Unauthorized(_("This guest token now belongs to an account: sign in, or ask for a new "
+                                     "guest token (POST /api/v1/guests)."), code="token_revoked")
             return None, cid
     elif token.startswith(USER_PREFIX):
         user = user_for_api_token(token)
@@ -104,30 +170,113 @@ def adopt_guest(user, guest_id):
         db.session.execute(update(Contributor).where(Contributor.id == guest.id).values(user_id=user.id))
 
 
-def register_user(email, name, password):
+def _check_new_account(email, name, password):
     email = (email or "").strip().lower()
     errors = []
-    if not _EMAIL.match(email):
+    # The length first: the pattern then runs on at most MAX_EMAIL characters.
+    if len(email) > MAX_EMAIL or not _EMAIL.match(email):
         errors.append({"field": "email", "message": _("Enter a valid e-mail address.")})
     if not (name or "").strip():
         errors.append({"field": "name", "message": _("Tell us what to call you.")})
-    if len(password or "") < 8:
-        errors.append({"field": "password", "message": _("Use at least 8 characters for the password.")})
-    if not errors and db.session.execute(select(User.id).where(User.email == email)).first():
-        errors.append({"field": "email", "message": _("An account with this e-mail already exists. Sign in instead.")})
+    elif len(name.strip()) > MAX_NAME:
+        errors.append({"field": "name", "message": _("Use at most %(n)d characters for your name.", n=MAX_NAME)})
+    errors.extend(password_problems(password))
     if errors:
         raise InvalidInput(errors[0]["message"], details=errors)
-    user = User(email=email, name=name.strip()[:120], password_hash=generate_password_hash(password))
+    return email
+
+
+def password_problems(password, field="password"):
+    if len(password or "") < MIN_PASSWORD:
+        return [{"field": field, "message": _("Use at least 8 characters for the password.")}]
+    if len(password) > MAX_PASSWORD:
+        return [{"field": field, "message": _("Use at most %(n)d characters for the password.", n=MAX_PASSWORD)}]
+    return []
+
+
+def register_user(email, name, password):
+    """A new account (administrators, the CLI, tests): says so when the e-mail is taken. The public form uses
+    sign_up, which does not."""
+    email = _check_new_account(email, name, password)
+    if db.session.execute(select(User.id).where(User.email == email)).first():
+        raise InvalidInput(_("An account with this e-mail already exists."),
+                           details=[{"field": "email", "message": _("An account with this e-mail already exists.")}])
+    user = User(email=email, name=name.strip(), password_hash=generate_password_hash(password))
     db.session.add(user)
     db.session.flush()
     return user
 
 
+def sign_up(email, name, password):
+    """The public registration: the new user, or None when the e-mail already has an account. The caller answers
+    both the same way (nobody learns which addresses have accounts); the password is hashed either way, so the
+    two take the same time. Nothing of an existing account changes."""
+    email = _check_new_account(email, name, password)
+    password_hash = generate_password_hash(password)
+    if db.session.execute(select(User.id).where(User.email == email)).first():
+        return None
+    user = User(email=email, name=name.strip(), password_hash=password_hash)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash():
+    """A hash of a random password made like real ones: an unknown e-mail costs the same check as a known one."""
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
 def authenticate(email, password):
-    user = db.session.execute(select(User).where(User.email == (email or "").strip().lower())).scalar_one_or_none()
-    if user is None or not check_password_hash(user.password_hash, password or ""):
+    """The user with this e-mail and password, else None. The password is checked against a hash in every case
+    (a dummy one for an unknown e-mail), so the answer takes the same time whether the e-mail has an account."""
+    email, password = (email or "").strip().lower(), password or ""
+    user = None
+    if len(email) <= MAX_EMAIL:
+        user = db.session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+    ok = check_password_hash(user.password_hash if user else _dummy_hash(), password[:MAX_PASSWORD])
+    return user if user is not None and ok and len(password) <= MAX_PASSWORD else None
+
+
+def user_for_session(user_id):
+    """Flask-Login's user loader: the id in a session or remember-me cookie is "<user id>:<session token>"
+    (User.get_id); a cookie issued before the user's last sign-out or password change names nobody."""
+    uid, sep, token = str(user_id or "")[:200].partition(":")
+    uid = parse_int(uid, 1)
+    if uid is None or not sep or not token:
+        return None
+    user = db.session.get(User, uid)
+    if user is None or not hmac.compare_digest(user.session_token.encode(), token.encode()):
         return None
     return user
+
+
+def end_sessions(user):
+    """Sign the user out everywhere: every session and remember-me cookie issued so far stops working."""
+    user.session_token = new_session_token()
+    db.session.flush()
+
+
+def change_password(user, current, new):
+    """Set a new password after checking the current one; ends every other session (the caller signs the
+    current one in again with the new session token)."""
+    if not check_password_hash(user.password_hash, (current or "")[:MAX_PASSWORD]):
+        message = _("That is not your current password.")
+        raise InvalidInput(message, details=[{"field": "current", "message": message}])
+    problems = password_problems(new, "new")
+    if problems:
+        raise InvalidInput(problems[0]["message"], details=problems)
+    user.password_hash = generate_password_hash(new)
+    end_sessions(user)
+
+
+def set_password(user, new):
+    """An administrator sets a password (flask users set-password): every session of the user ends."""
+    problems = password_problems(new)
+    if problems:
+        raise InvalidInput(problems[0]["message"], details=problems)
+    user.password_hash = generate_password_hash(new)
+    end_sessions(user)
 
 
 def get_or_create_organisation(slug, name):

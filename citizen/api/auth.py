@@ -1,16 +1,17 @@
 """Who is calling the API: a bearer token, or (for the site's own pages) the signed session cookie."""
 from flask import after_this_request, current_app, g, request, session
 from flask_limiter.util import get_remote_address
-from limits import parse_many
 from flask_login import current_user
 
+from citizen.accounts import events
 from citizen.accounts import services as accounts
 from citizen.errors import Forbidden, RateLimited, Unauthorized
 from citizen.quality.signatures import signatures
-from citizen.extensions import csrf, limiter
+from citizen.extensions import csrf, db, limiter
 from flask_babel import gettext as _
 
 GUEST_SESSION_KEY = "guest_id"
+EVENT_SESSION_KEY = "event_code"  # a campaign's event code, from a link ?event=CODE (see accounts.events)
 
 
 def _bearer():
@@ -26,6 +27,8 @@ def caller(create_guest=False):
     token = _bearer()
     if token:
         g.caller = accounts.resolve_bearer(token)
+        if db.session.info.pop("api_token_used", False):
+            after_this_request(_keep_token_use)
         return g.caller
     # csrf.protect() ignores WTF_CSRF_ENABLED, so honour it here; and only a cookie that carries an
     # identity needs the check (without one the answer is 401, not a confusing "form expired").
@@ -36,6 +39,9 @@ def caller(create_guest=False):
         g.caller = (current_user, accounts.contributor_for_user(current_user).id)
     else:
         guest = session.get(GUEST_SESSION_KEY)
+        if guest is not None and not (isinstance(guest, int) and accounts.guest_is_current(guest)):
+            session.pop(GUEST_SESSION_KEY, None)  # its person registered or signed in: it is theirs now
+            guest = None
         if guest is None and create_guest:
             spend_guest_allowance()
             contributor, _token = accounts.create_guest(*request_signatures())
@@ -46,14 +52,23 @@ def caller(create_guest=False):
     return g.caller
 
 
-def spend_guest_allowance():
-    """Count one new guest against this address (GUEST_RATE_LIMIT): POST /guests and a first visit
-    without a cookie share the count, so a script cannot mint guests by dropping its cookies."""
+def spend_guest_allowance(event_code=None):
+    """Count one new guest: against the event code named here or kept in the session (from a campaign link
+    ?event=CODE) while it is valid and not full; else against this address (GUEST_RATE_LIMIT, IPv4 address or IPv6
+    /64). POST /guests and a first visit without a cookie share the count, so a script cannot mint guests by
+    dropping its cookies. Refused: RateLimited with Retry-After."""
+    if events.spend_code(event_code or session.get(EVENT_SESSION_KEY)):
+        return
     if not current_app.config.get("RATELIMIT_ENABLED", True):
         return
-    for item in parse_many(current_app.config["GUEST_RATE_LIMIT"]):
-        if not limiter.limiter.hit(item, "guests", get_remote_address()):
-            raise RateLimited(_("Too many new volunteers from this address. Please wait a little and try again."))
+    events.spend_address(limiter.limiter, current_app.config["GUEST_RATE_LIMIT"], get_remote_address())
+
+
+def _keep_token_use(response):
+    """An API token's last use (kept to the hour) is stored even by a request that stores nothing else."""
+    if response.status_code < 400:
+        db.session.commit()
+    return response
 
 
 def _forget_guest_on_error(response):

@@ -57,7 +57,7 @@ def openapi():
 
 @bp.post("/guests")
 def create_guest():
-    auth.spend_guest_allowance()
+    auth.spend_guest_allowance(request.args.get("event"))  # ?event=CODE: a campaign's event code
     token = accounts.create_guest(*auth.request_signatures())[1]
     db.session.commit()
     return {"token": token}, 201
