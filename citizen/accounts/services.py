@@ -110,7 +110,8 @@ def token_state(row, now=None):
 
 def user_for_api_token(token):
     """The user behind a valid API token; Unauthorized (saying why) for an unknown, expired or revoked one.
-    The token's last use is kept to the hour (db.session.info["api_token_used"] asks the caller to keep it)."""
+    The token's last use is kept to the hour: db.session.info["api_token_used"] names a token whose last use
+    the caller should store (note_token_use), once the request is over."""
     if len(token) > 100:
         return None
     row = db.session.execute(select(ApiToken).where(ApiToken.token_hash == _hash(token))).scalar_one_or_none()
@@ -123,10 +124,13 @@ def user_for_api_token(token):
         raise Unauthorized(_("This API token expired on %(date)s. Make a new one on your account page.",
                              date=row.expires_at.strftime("%Y-%m-%d")), code="token_expired")
     if row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_RESOLUTION:
-        row.last_used_at = now
-        db.session.flush()
-        db.session.info["api_token_used"] = True
+        db.session.info["api_token_used"] = row.id
     return row.user
+
+
+def note_token_use(token_id):
+    db.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))
+    db.session.flush()
 
 
 def resolve_bearer(token):

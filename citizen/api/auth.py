@@ -2,6 +2,7 @@
 from flask import after_this_request, current_app, g, request, session
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from citizen.accounts import events
 from citizen.accounts import services as accounts
@@ -27,8 +28,9 @@ def caller(create_guest=False):
     token = _bearer()
     if token:
         g.caller = accounts.resolve_bearer(token)
-        if db.session.info.pop("api_token_used", False):
-            after_this_request(_keep_token_use)
+        token_id = db.session.info.pop("api_token_used", None)
+        if token_id is not None:
+            after_this_request(lambda response: _keep_token_use(response, token_id))
         return g.caller
     # csrf.protect() ignores WTF_CSRF_ENABLED, so honour it here; and only a cookie that carries an
     # identity needs the check (without one the answer is 401, not a confusing "form expired").
@@ -64,10 +66,15 @@ def spend_guest_allowance(event_code=None):
     events.spend_address(limiter.limiter, current_app.config["GUEST_RATE_LIMIT"], get_remote_address())
 
 
-def _keep_token_use(response):
-    """An API token's last use (kept to the hour) is stored even by a request that stores nothing else."""
-    if response.status_code < 400:
+def _keep_token_use(response, token_id):
+    """An API token's last use (kept to the hour), stored once the request is over, whatever its outcome, in a
+    transaction of its own (what the view meant to keep it committed already)."""
+    try:
+        db.session.rollback()
+        accounts.note_token_use(token_id)
         db.session.commit()
+    except SQLAlchemyError:  # the database is away: the last use is not worth an error
+        db.session.rollback()
     return response
 
 

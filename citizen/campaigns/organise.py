@@ -4,6 +4,8 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
+from citizen.accounts import events
+from citizen.accounts.models import utcnow
 from citizen.campaigns import previews, services, transcripts, uploads
 from citizen.campaigns.forms import CampaignForm, ImportForm
 from citizen.campaigns.kinds import all_kinds, get_kind
@@ -208,6 +210,35 @@ def publish(slug):
         db.session.commit()
         flash(_("Published. Volunteers can now find it on the home page."))
     return redirect(url_for(".manage", slug=slug))
+
+
+@bp.app_context_processor
+def _event_code_helpers():
+    return {"event_codes_of": events.codes, "event_now": utcnow,
+            "event_limits": {"max_guests": events.MAX_GUESTS, "max_hours": events.MAX_HOURS,
+                             "default_guests": events.DEFAULT_GUESTS, "default_hours": events.DEFAULT_HOURS}}
+
+
+@bp.post("/<slug>/event-codes")
+def create_event_code(slug):
+    """A new event code: guests made from its link count against it, not against their shared address."""
+    campaign = services.managed_campaign(slug, current_user)
+    try:
+        events.create_code(campaign, current_user, request.form.get("max_guests", ""), request.form.get("hours", ""))
+    except InvalidInput as exc:
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Event code made: share its link below."))
+    return redirect(url_for(".manage", slug=slug) + "#event-codes-h")
+
+
+@bp.post("/<slug>/event-codes/<int:code_id>/end")
+def end_event_code(slug, code_id):
+    events.end_code(services.managed_campaign(slug, current_user), code_id)
+    db.session.commit()
+    flash(_("Event code ended: its link now works like the ordinary campaign link."))
+    return redirect(url_for(".manage", slug=slug) + "#event-codes-h")
 
 
 @bp.post("/<slug>/close")
