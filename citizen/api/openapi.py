@@ -11,7 +11,8 @@ TASK_ROUTE_ID = f"<int(max={MAX_ID}):task_id>"  # the route converter of every /
 
 ERRORS = {
     400: "Malformed request: a write from a signed-in browser session without a valid CSRF token (code csrf)",
-    401: "The bearer token is not valid (or no identity was sent where one is needed)",
+    401: "The bearer token is not valid (code unauthorized), expired (code token_expired) or revoked (code "
+         "token_revoked), or no identity was sent where one is needed",
     403: "This caller may not do that",
     404: "No such campaign or task (code not_found)",
     409: "Conflicts with what is stored",
@@ -69,10 +70,16 @@ PATHS = {
     "/openapi.json": {"get": {"summary": "This document", "security": PUBLIC,
                               "responses": {"200": _ok("The OpenAPI 3.1 document", {"type": "object"})}}},
     "/guests": {"post": {
-        "summary": "Create an anonymous contributor and return its bearer token (rate limited)",
-        "security": PUBLIC, "responses": {
+        "summary": "Create an anonymous contributor and return its bearer token (rate limited per IPv4 address or "
+                   "IPv6 /64; a campaign's event code counts the guest against the code instead)",
+        "security": PUBLIC,
+        "parameters": [{"name": "event", "in": "query", "required": False,
+                        "schema": {"type": "string", "pattern": "^[A-Za-z0-9]{4,16}$", "maxLength": 16},
+                        "description": "an event code an organiser made for a campaign"}],
+        "responses": {
             "201": _ok("A token", _object({"token": STRING}, ["token"])),
-            **_errors(429, s429="Too many guests from this address (code rate_limited)")}}},
+            **_errors(429, s429="Too many guests from this address (code rate_limited); the Retry-After header "
+                                "says when to try again")}}},
     "/campaigns": {
         "get": {"summary": "Published campaigns", "security": PUBLIC, "responses": {
             "200": _ok("Campaigns", _object({"campaigns": {"type": "array",

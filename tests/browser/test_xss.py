@@ -461,8 +461,11 @@ def test_xss_forms_reflect_hostile_input_safely(site, browser):
         page.locator("#password").fill("password123")
         page.get_by_role("button", name="Create account").click()
         v.settle()
-        v.check("the page after registering, welcoming the new volunteer by name")
-        v.shows("p.flash", f"Welcome, {text[23]}! Your answers so far are kept in your account.")
+        v.check("the page after registering, thanking the new volunteer by name")
+        v.shows("p.flash", f"Thank you, {text[23]}. If this address is new, your account is ready: sign in below "
+                "with the password you just chose, and your answers so far stay yours. If you already had an account "
+                "with this address, nothing was changed: sign in with your existing password (an administrator of "
+                "this site can set a new one if you have forgotten it).")
         v.visit("/me")
 
 
