@@ -2,7 +2,6 @@
 from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -10,6 +9,8 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import JSON, MetaData, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase
+
+from citizen.network import remote_network
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -28,7 +29,8 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login = LoginManager()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Every limit counts per network (an IPv4 address or an IPv6 /64: the rest of an IPv6 address is free to rotate).
+limiter = Limiter(key_func=remote_network, default_limits=[])
 
 
 @limiter.request_filter

@@ -243,6 +243,7 @@ def test_sign_in_checks_a_password_hash_for_unknown_e_mails_too(client, make_use
 # --- 5. The guest limit: per IPv4 address or IPv6 /64, Retry-After, event codes -------------------------------------
 
 def test_address_keys():
+    """What every limit counts (network.address_key, also the key of Flask-Limiter's limits)."""
     assert events.address_key("203.0.113.7") == "203.0.113.7"
     assert events.address_key("2001:db8:1:2:aaaa::1") == events.address_key("2001:db8:1:2:ffff:ffff:ffff:ffff")
     assert events.address_key("2001:db8:1:2::1") != events.address_key("2001:db8:1:3::1")
@@ -347,3 +348,14 @@ def test_only_the_campaigns_organisers_make_or_end_its_codes(client, make_campai
     sign_in(client, "vol@example.org")
     assert client.post(f"/organise/{slug}/event-codes", data={"max_guests": "5", "hours": "1"}).status_code == 403
     assert count(EventCode) == 0
+
+
+def test_every_limit_counts_an_ipv6_64_once(make_app):
+    """Flask-Limiter's limits (sign-in here) use the same key: rotating inside one /64 does not reset them."""
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
+    codes = [_from(app, f"2001:db8:5:6::{i:x}").post("/account/login", data={"email": "who@example.org",
+                                                                             "password": "guess"}).status_code
+             for i in range(21)]
+    assert codes[:20] == [200] * 20 and codes[20] == 429
+    assert _from(app, "2001:db8:5:7::1").post("/account/login", data={"email": "who@example.org",
+                                                                      "password": "guess"}).status_code == 200

@@ -5,7 +5,6 @@ shares it: Redis in production). The address is an IPv4 address, or an IPv6 /64 
 rest of an IPv6 address is free to rotate). A school, a mapathon on one Wi-Fi or phones behind carrier NAT share
 one address: for them an organiser makes an event code for a campaign (an expiry and a maximum number of guests);
 guests made with it count against the code instead of the address."""
-import ipaddress
 import math
 import re
 import secrets
@@ -19,26 +18,13 @@ from sqlalchemy import select, update
 from citizen.accounts.models import EventCode, utcnow
 from citizen.errors import InvalidInput, NotFound, RateLimited
 from citizen.extensions import db
+from citizen.network import address_key  # noqa: F401  (what the limit counts)
 from citizen.numbers import parse_int
 
 CODE_LENGTH, CODE_MAX = 10, 16
 MAX_GUESTS, MAX_HOURS, DEFAULT_GUESTS, DEFAULT_HOURS = 5000, 24 * 14, 300, 8
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or typed from a slide
 _CODE = re.compile(r"^[A-Za-z0-9]{4,16}$")
-
-
-def address_key(address):
-    """What the address limit counts: an IPv4 address, or the /64 of an IPv6 one (an IPv4-mapped IPv6 address is
-    its IPv4 address). Anything else (no address, a unix socket) is counted as itself, cut short."""
-    try:
-        ip = ipaddress.ip_address((address or "").split("%", 1)[0])
-    except ValueError:
-        return (address or "unknown")[:64]
-    if ip.version == 6:
-        if ip.ipv4_mapped:
-            return str(ip.ipv4_mapped)
-        return f"{ipaddress.IPv6Address(int(ip) >> 64 << 64)}/64"
-    return str(ip)
 
 
 def clean_code(raw):
@@ -61,9 +47,9 @@ def spend_code(code):
     return result.rowcount == 1
 
 
-def spend_address(limiter, limits_text, address):
-    """Count one new guest against the address's limits, or RateLimited saying when to try again."""
-    key = address_key(address)
+def spend_address(limiter, limits_text, key):
+    """Count one new guest against the limits of this network (network.address_key), or RateLimited saying when
+    to try again."""
     for item in parse_many(limits_text):
         if not limiter.hit(item, "guests", key):
             reset = limiter.get_window_stats(item, "guests", key).reset_time

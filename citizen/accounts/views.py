@@ -21,7 +21,7 @@ def _remember_event_code():
     visitor becomes counts against the code, not against the address everyone at the event shares."""
     if request.method == "GET" and not request.path.startswith(("/api/", "/static/")):
         code = events.clean_code(request.args.get("event"))
-        if code is not None:
+        if code is not None and session.get(EVENT_SESSION_KEY) != code:
             session[EVENT_SESSION_KEY] = code
 
 

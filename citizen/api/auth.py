@@ -1,6 +1,5 @@
 """Who is calling the API: a bearer token, or (for the site's own pages) the signed session cookie."""
 from flask import after_this_request, current_app, g, request, session
-from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -9,6 +8,7 @@ from citizen.accounts import services as accounts
 from citizen.errors import Forbidden, RateLimited, Unauthorized
 from citizen.quality.signatures import signatures
 from citizen.extensions import csrf, db, limiter
+from citizen.network import remote_network
 from flask_babel import gettext as _
 
 GUEST_SESSION_KEY = "guest_id"
@@ -63,7 +63,7 @@ def spend_guest_allowance(event_code=None):
         return
     if not current_app.config.get("RATELIMIT_ENABLED", True):
         return
-    events.spend_address(limiter.limiter, current_app.config["GUEST_RATE_LIMIT"], get_remote_address())
+    events.spend_address(limiter.limiter, current_app.config["GUEST_RATE_LIMIT"], remote_network())
 
 
 def _keep_token_use(response, token_id):
