@@ -173,6 +173,8 @@ def test_the_guest_cookie_of_someone_who_registered_is_no_longer_theirs(app, cli
     slug = make_campaign(tasks=3).slug
     first = client.get(f"/api/v1/campaigns/{slug}/tasks/next").get_json()["id"]
     assert client.post(f"/api/v1/tasks/{first}/answers", json={"value": "yes"}).status_code == 201
+    assert client.post("/me", data={"display_name": "Gus the guest"}).status_code == 302
+    assert "Gus the guest" in html(client.get("/me"))
     guest_cookie = _cookie(client, "session")
     with client.session_transaction() as s:
         guest_id = s["guest_id"]
@@ -184,6 +186,7 @@ def test_the_guest_cookie_of_someone_who_registered_is_no_longer_theirs(app, cli
 
     replay = app.test_client()
     replay.set_cookie("session", guest_cookie)
+    assert "Gus the guest" not in html(replay.get("/me")), "the old cookie shows nothing of the account"
     second = replay.get(f"/api/v1/campaigns/{slug}/tasks/next")
     with replay.session_transaction() as s:
         assert s.get("guest_id") != guest_id, "the old cookie does not carry the account's contributor"

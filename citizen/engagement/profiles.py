@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy import case, func, select
 
 from citizen.accounts.models import Contributor, User, utcnow
+from citizen.accounts.services import guest_is_current
 from citizen.api.auth import GUEST_SESSION_KEY
 from citizen.campaigns.models import DRAFT, Answer, Campaign, Participation
 from citizen.engagement import agreement
@@ -29,7 +30,9 @@ def current_contributor_id():
     """The contributor id of whoever is on the page (account or guest in the session), without creating one."""
     if current_user.is_authenticated:
         return db.session.execute(select(Contributor.id).where(Contributor.user_id == current_user.id)).scalar()
-    return session.get(GUEST_SESSION_KEY)
+    guest = session.get(GUEST_SESSION_KEY)
+    # A guest whose person registered or signed in is the account's now: its old cookie shows nothing of it.
+    return guest if isinstance(guest, int) and guest_is_current(guest) else None
 
 
 def get_profile(contributor_id):
