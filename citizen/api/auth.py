@@ -5,7 +5,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from citizen.accounts import events
 from citizen.accounts import services as accounts
-from citizen.errors import Forbidden, RateLimited, Unauthorized
+from citizen.errors import Forbidden, Unauthorized
 from citizen.quality.signatures import signatures
 from citizen.extensions import csrf, db, limiter
 from citizen.network import remote_network
