@@ -21,7 +21,7 @@ from citizen.extensions import db
 from citizen.network import address_key  # noqa: F401  (what the limit counts)
 from citizen.numbers import parse_int
 
-CODE_LENGTH, CODE_MAX = 10, 16
+CODE_LENGTH = 10
 MAX_GUESTS, MAX_HOURS, DEFAULT_GUESTS, DEFAULT_HOURS = 5000, 24 * 14, 300, 8
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or typed from a slide
 _CODE = re.compile(r"^[A-Za-z0-9]{4,16}$")
