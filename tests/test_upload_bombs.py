@@ -13,6 +13,7 @@ import html
 import io
 import json
 import os
+import re
 import struct
 import tempfile
 import uuid
@@ -438,7 +439,9 @@ def test_mixed_zip_imports_the_good_pdf_and_reports_every_bad_one(app, site, api
         assert {t.payload["document"] for t in tasks} == {"good.pdf"} and len(tasks) == 2
         new = stored_now["media"] - before["media"]
         pdf_files = [n for n in new if n.endswith(".pdf")]
-        assert len(pdf_files) == 1 and pdf_files[0].endswith("-good.pdf"), new
+        # stored under a name the server chose (never the uploader's), shown by the tasks
+        assert len(pdf_files) == 1 and re.fullmatch(r"campaigns/\d+/[0-9a-f]{32}\.pdf", pdf_files[0]), new
+        assert {t.payload["pdf_url"] for t in tasks} == {"/media/" + pdf_files[0]}
         with open(os.path.join(app.config["MEDIA_FOLDER"], pdf_files[0]), "rb") as fh:
             assert fh.read() == good
         assert len([n for n in new if n.endswith(".jpg")]) == 2  # its two rendered pages, nothing else
