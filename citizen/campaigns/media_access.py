@@ -31,8 +31,8 @@ def _hidden_rand():
 
 
 def _staff(user, campaign):
-    from citizen.wellbeing.services import can_moderate
-    return can_moderate(user, campaign.organisation_id)
+    from citizen.campaigns.services import is_staff
+    return is_staff(user, campaign)
 
 
 def _tasks_showing(campaign_id, filename):
