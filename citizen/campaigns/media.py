@@ -4,7 +4,7 @@ An import either stores all its tasks or none; the store remembers what it wrote
 import can take its files back, and a dry run (the organiser's preview) writes nothing.
 
 What a file is, and so its name and the type it is served as, is decided here from its content and
-never from the name it was uploaded under: an image Pillow identifies as JPEG, PNG, WebP or GIF, or
+never from the name it was uploaded under: an image Pillow identifies as JPEG, PNG or WebP, or
 a PDF that starts with the `%PDF-` header and that PDFium opens. Anything else is refused. The
 stored name is random (`<32 hex>.<ext>`, optionally with a label the server chose, e.g. `-blurred`).
 A file that is also an HTML page or a script (a polyglot) is therefore only ever stored as `.pdf` or
@@ -24,6 +24,8 @@ import warnings
 # The only types /media/ serves, with the extension the server gives each.
 TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif",
          "application/pdf": ".pdf"}
+# ...and those a MediaStore writes: nothing citizen makes is a GIF (a favourite of image/script polyglots).
+STORED = ("image/jpeg", "image/png", "image/webp", "application/pdf")
 # Extensions of files already stored (older names kept the uploader's name: served only if listed here).
 EXTENSIONS = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp",
               ".gif": "image/gif", ".pdf": "application/pdf"}
@@ -110,7 +112,10 @@ class MediaStore:
         `name` (the uploader's, kept for older callers) plays no part in the stored name or type.
         `label` is a short word the server chose ("blurred"), appended to the random part.
         Raises MediaRefused for content that is not an allowed image or a PDF."""
-        ext = TYPES[content_type(data)]
+        found = content_type(data)
+        if found not in STORED:
+            raise MediaRefused(f"{found} is not stored")
+        ext = TYPES[found]
         suffix = f"-{label}" if label and _LABEL.match(label) else ""
         stored = f"{secrets.token_hex(16)}{suffix}{ext}"
         if not self.dry_run:
