@@ -13,7 +13,7 @@ import os
 import re
 
 from flask import current_app
-from sqlalchemy import Text, cast, select
+from sqlalchemy import Text, cast, or_, select
 from werkzeug.security import safe_join
 
 from citizen.campaigns.media import campaign_of, stored_type
@@ -22,6 +22,8 @@ from citizen.errors import NotFound
 from citizen.extensions import db
 
 _STORED_NAME = re.compile(r"^[A-Za-z0-9._-]{1,200}$")
+# A blurred copy as citizen names them now: never a task's own media (older names could be an uploader's).
+_BLURRED = re.compile(r"^[0-9a-f]{32}-blurred\.jpg$")
 MAX_NAME = 400
 
 
@@ -35,11 +37,17 @@ def _staff(user, campaign):
     return is_staff(user, campaign)
 
 
-def _tasks_showing(campaign_id, filename):
-    """Tasks of the campaign whose payload names this stored file (its random name makes it unique)."""
+def _tasks_showing(campaign_id, filename, hidden_only):
+    """Tasks of the campaign whose payload names this stored file (its random name makes it unique); only the
+    hidden ones (an index range) when that is all that matters."""
     pattern = "%/" + filename.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + '"%'
-    return db.session.execute(select(Task.id, Task.payload, Task.rand, Task.consensus).where(
-        Task.campaign_id == campaign_id, cast(Task.payload, Text).like(pattern, escape="\\"))).all()
+    query = select(Task.id, Task.payload, Task.rand, Task.consensus).where(
+        Task.campaign_id == campaign_id, cast(Task.payload, Text).like(pattern, escape="\\"))
+    if hidden_only:
+        query = query.where(Task.available == False, Task.rand == _hidden_rand())  # noqa: E712
+    else:  # only a rated task (its bits say so, review included) or a hidden one can withhold a file
+        query = query.where(or_(Task.content_bits != 0, Task.rand == _hidden_rand()))
+    return db.session.execute(query).all()
 
 
 def _may_see(campaign, filename, user, contributor_id):
@@ -52,9 +60,11 @@ def _may_see(campaign, filename, user, contributor_id):
         .limit(1)).first() is not None
     if not rated and not any_hidden:
         return True
+    if _BLURRED.match(filename):
+        return True
     if not _STORED_NAME.match(filename):
         return False
-    tasks = _tasks_showing(campaign.id, filename)
+    tasks = _tasks_showing(campaign.id, filename, hidden_only=not rated)
     if not tasks:
         return True  # a blurred copy, or a file no task shows any more
     staff = None
