@@ -243,7 +243,10 @@ def readme(campaign, version, base_url="", summary=...):
         "- No e-mail address, IP address, account number or device fingerprint is in any file.",
         "- Photos uploaded by organisers are re-encoded when imported: the copies linked here carry no EXIF data "
         "(no camera details, no GPS tag). A photo's position, where the organiser's file had one, is given only as "
-        "the task's point on the map.", "",
+        "the task's point on the map.",
+        "- A task a moderator hid (personal data, for instance) is left out of every file, with its answers, and its "
+        "media are no longer served to the public. A picture rated sensitive is linked only as its blurred copy, "
+        "or not at all: `media_note` says which.", "",
         "## Columns of results.csv (and the properties of results.geojson)", "",
         _table(results.typed_columns()), "",
     ]
