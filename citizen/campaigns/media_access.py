@@ -50,7 +50,7 @@ def _tasks_showing(campaign_id, filename, hidden_only):
     return db.session.execute(query).all()
 
 
-def _may_see(campaign, filename, user, contributor_id):
+def _may_see(campaign, filename, user, viewer):
     from citizen.wellbeing import services as wellbeing
     from content_warnings import Sensitivity
     hidden_rand = _hidden_rand()
@@ -77,14 +77,17 @@ def _may_see(campaign, filename, user, contributor_id):
             state = wellbeing.load_item_state(campaign.settings, task_id, payload)
             if state.shown_level > Sensitivity.NONE:
                 staff = _staff(user, campaign) if staff is None else staff
-                if not staff and not (contributor_id is not None and wellbeing.has_viewed(contributor_id, task_id)):
-                    return False
+                if not staff:
+                    contributor_id = viewer() if callable(viewer) else viewer
+                    if contributor_id is None or not wellbeing.has_viewed(contributor_id, task_id):
+                        return False
     return True
 
 
-def media_file(name, user, contributor_id):
+def media_file(name, user, viewer):
     """(absolute path, MIME type) of the file /media/<name> for this visitor; NotFound when it is not
-    served (not an image or PDF, not there, or not theirs to see)."""
+    served (not an image or PDF, not there, or not theirs to see). `viewer` is the visitor's contributor id,
+    or a function that finds it (called only for a file that is not public)."""
     if len(name) > MAX_NAME:
         raise NotFound()
     path = safe_join(current_app.config["MEDIA_FOLDER"], name)
@@ -96,6 +99,6 @@ def media_file(name, user, contributor_id):
     campaign_id = campaign_of(name)
     if campaign_id is not None:
         campaign = db.session.get(Campaign, campaign_id)
-        if campaign is not None and not _may_see(campaign, os.path.basename(path), user, contributor_id):
+        if campaign is not None and not _may_see(campaign, os.path.basename(path), user, viewer):
             raise NotFound()
     return path, mimetype

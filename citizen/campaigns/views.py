@@ -2,15 +2,18 @@
 import os
 from functools import lru_cache
 
-from flask import Blueprint, abort, make_response, render_template, send_file
+from flask import Blueprint, abort, make_response, render_template, request, send_file, session
 from flask_login import current_user
+from sqlalchemy import select
 
 from citizen import demo_imagery
-from citizen.api.auth import caller
+from citizen.accounts.models import Contributor
+from citizen.api.auth import GUEST_SESSION_KEY, caller
 from citizen.campaigns import media_access, previews, services
 from citizen.campaigns.kinds import get_kind
 from citizen.engagement import cards as engagement_cards
 from citizen.engagement import pages as engagement_pages
+from citizen.extensions import db
 
 bp = Blueprint("campaigns", __name__)
 
@@ -39,11 +42,21 @@ def work(slug):
 MEDIA_POLICY = "default-src 'none'; frame-ancestors 'none'; sandbox"
 
 
+def _viewer():
+    """The contributor asking for a file (bearer token, signed-in user or guest cookie), or None; asked only for
+    a file that is not public, and never creating anything (a GET makes no contributor)."""
+    if request.headers.get("Authorization"):
+        return caller()[1]
+    if current_user.is_authenticated:
+        return db.session.execute(select(Contributor.id).where(Contributor.user_id == current_user.id)).scalar()
+    return session.get(GUEST_SESSION_KEY)
+
+
 @bp.get("/media/<path:name>")
 def media(name):
     """A stored image or PDF, served only as the type its content is (see citizen.campaigns.media_access):
     images inline, PDFs as a download (a browser renders a PDF as a document)."""
-    path, mimetype = media_access.media_file(name, current_user, caller()[1])
+    path, mimetype = media_access.media_file(name, current_user, _viewer)
     pdf = mimetype == "application/pdf"
     response = send_file(path, mimetype=mimetype, as_attachment=pdf, download_name=os.path.basename(path),
                          conditional=True, etag=True, max_age=86400)
