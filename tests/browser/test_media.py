@@ -54,3 +54,49 @@ def test_opening_polyglot_media_urls_runs_no_script(page, tmp_path):
     assert not dialogs, dialogs
     assert not [u for u in requests if "/organise/" in u or "pwned" in u], requests
     assert page.title() != "pwned"
+
+
+def test_a_graphic_original_loads_for_the_volunteer_who_revealed_it_and_no_one_else(page, app, make_campaign):
+    """The original of a sensitive picture stored by citizen (campaigns/<id>/) is withheld from the public and
+    served to the volunteer (a guest cookie) once they revealed it."""
+    import io
+    import json
+
+    from PIL import Image
+    from playwright.sync_api import expect
+
+    from citizen.campaigns import services as campaigns
+    from citizen.campaigns.media import campaign_store
+    from citizen.extensions import db
+
+    c = make_campaign(tasks=0, publish=False, title="Find people who need help",
+                      wellbeing={"level": "graphic", "categories": ["injury"]})
+    store = campaign_store(app.config["MEDIA_FOLDER"], c.id)
+    rows = []
+    for i in range(2):
+        buf = io.BytesIO()
+        Image.new("RGB", (320, 240), (120 + 40 * i, 40, 40)).save(buf, "PNG")
+        rows.append({"external_id": f"p{i}", "image_url": store.save("ignored.png", buf.getvalue()), "alt": "x"})
+    campaigns.import_tasks(c, "tasks.json", json.dumps(rows))
+    campaigns.publish(c)
+    db.session.commit()
+    slug, originals = c.slug, [r["image_url"] for r in rows]
+    db.session.close()
+    anyone = app.test_client()
+    assert all(anyone.get(url).status_code == 404 for url in originals)
+
+    page.goto(f"/campaigns/{slug}")
+    page.get_by_role("link", name="Start").click()
+    page.get_by_role("button", name="Show the image").click()
+    image = page.locator("#q-image")
+    expect(image).to_have_attribute("src", re_any(originals))
+    loaded = page.wait_for_function("() => { const i = document.querySelector('#q-image');"
+                                    " return i.complete && i.naturalWidth; }").json_value()
+    assert loaded == 320  # the original, served to the volunteer who revealed it
+    shown = image.get_attribute("src")
+    assert anyone.get(shown).status_code == 404  # still no one else's
+
+
+def re_any(urls):
+    import re
+    return re.compile("(" + "|".join(re.escape(u) for u in urls) + ")$")
