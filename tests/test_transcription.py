@@ -189,7 +189,7 @@ def test_large_upload_is_rendered_in_a_job_and_tasks_wait_for_it(app, org, organ
     tasks = db.session.execute(select(Task).where(Task.campaign_id == c.id)).scalars().all()
     assert all(not t.available and t.payload["pending"] and not t.payload["pages"] for t in tasks)
     [(name, cid, params)] = started
-    assert name == "transcription.render" and cid == c.id and params["pdf_urls"][0].endswith("long.pdf")
+    assert name == "transcription.render" and cid == c.id and params["pdf_urls"] == [tasks[0].payload["pdf_url"]] and params["pdf_urls"][0].endswith(".pdf")
     assert client.get(f"{API}/campaigns/{c.slug}/tasks/next", headers=guest()).status_code == 204
 
     job = transcripts.jobs.start("transcription.render", cid, params)

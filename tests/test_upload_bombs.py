@@ -13,6 +13,7 @@ import html
 import io
 import json
 import os
+import re
 import struct
 import tempfile
 import uuid
@@ -438,7 +439,9 @@ def test_mixed_zip_imports_the_good_pdf_and_reports_every_bad_one(app, site, api
         assert {t.payload["document"] for t in tasks} == {"good.pdf"} and len(tasks) == 2
         new = stored_now["media"] - before["media"]
         pdf_files = [n for n in new if n.endswith(".pdf")]
-        assert len(pdf_files) == 1 and pdf_files[0].endswith("-good.pdf"), new
+        # stored under a name the server chose (never the uploader's), shown by the tasks
+        assert len(pdf_files) == 1 and re.fullmatch(r"campaigns/\d+/[0-9a-f]{32}\.pdf", pdf_files[0]), new
+        assert {t.payload["pdf_url"] for t in tasks} == {"/media/" + pdf_files[0]}
         with open(os.path.join(app.config["MEDIA_FOLDER"], pdf_files[0]), "rb") as fh:
             assert fh.read() == good
         assert len([n for n in new if n.endswith(".jpg")]) == 2  # its two rendered pages, nothing else
@@ -644,3 +647,114 @@ def test_answer_import_nested_too_deeply_is_a_4xx(app, api, campaign):
                  content_type="application/json")
     assert r.status_code in (400, 422) and ("JSON" in message_of(r) or "nested too deeply" in message_of(r)), (r.status_code, message_of(r)[:300])
     assert stored(app) == before
+
+
+# --- polyglots: a file that is a PDF or an image and also a page or a script (issue 15) -------------
+
+SCRIPT = b"<html><body><script>document.title='pwned';fetch('/organise/')</script></body></html>"
+
+
+def pdf_html_after_eof():
+    """A valid one-page PDF followed by an HTML page: served as text/html, the script would run."""
+    return make_pdf(1) + b"\n" + SCRIPT
+
+
+def pdf_html_in_a_comment():
+    """A valid PDF whose second line is a PDF comment holding an HTML page (PDFium repairs the offsets)."""
+    return make_pdf(1).replace(b"\n", b"\n%" + SCRIPT + b"\n", 1)
+
+
+def pdf_js():
+    """A PDF carrying a script after its end, to be named .js."""
+    return make_pdf(1) + b"\n;alert(document.domain);//"
+
+
+def js_then_pdf():
+    """A script whose comment hides a PDF (`%PDF-` within the first KB, not at its start)."""
+    return b"/*" + make_pdf(1) + b"*/alert(document.domain);"
+
+
+def gif_js():
+    """GIF89a/*...*/=1;alert(1); -- a GIF Pillow opens (width 10799) that is also valid JavaScript."""
+    buf = io.BytesIO()
+    Image.new("P", (1, 1)).save(buf, "GIF")
+    data = buf.getvalue()
+    return b"GIF89a" + b"/*" + data[8:] + b"*/=1;alert(document.domain);"
+
+
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(document.domain)"><script>alert(1)</script></svg>'
+
+
+def media_files(app):
+    return {n for n in files_under(app.config["MEDIA_FOLDER"])}
+
+
+@pytest.mark.parametrize("name,make", [("invoice.html", pdf_html_after_eof), ("invoice.htm", pdf_html_in_a_comment),
+                                       ("payload.js", pdf_js), ("page.svg", pdf_html_after_eof)])
+def test_pdf_polyglot_is_stored_as_a_pdf_under_a_name_of_the_servers_choosing(app, site, api, campaign, name, make):
+    c = campaign("transcription")
+    before = media_files(app)
+    r = send_api(api, c.slug, name, make())
+    assert r.status_code == 201, r.get_data(as_text=True)
+    new = media_files(app) - before
+    assert new and all(re.fullmatch(r"campaigns/\d+/[0-9a-f]{32}\.(pdf|jpg)", n) for n in new), new
+    assert not [n for n in new if os.path.splitext(n)[0].endswith(tuple(name.rsplit(".", 1)))]
+    task = db.session.execute(select(Task).where(Task.campaign_id == c.id)).scalars().first()
+    pdf_url = task.payload["pdf_url"]
+    assert pdf_url.endswith(".pdf") and name.rsplit(".", 1)[0] not in pdf_url
+    anyone = app.test_client()
+    served = anyone.get(pdf_url)
+    assert served.status_code == 200 and served.mimetype == "application/pdf"
+    assert served.headers["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in served.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in served.headers["Content-Security-Policy"]
+    assert served.headers["Content-Disposition"].startswith("attachment")  # a browser would render it
+    page = anyone.get(task.payload["pages"][0]["image_url"])
+    assert page.status_code == 200 and page.mimetype == "image/jpeg"
+    assert page.headers["Content-Disposition"].startswith("inline") and "sandbox" in page.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("name", ["run.js", "doc.pdf", "doc.html"])
+def test_script_hiding_a_pdf_is_not_a_pdf(app, site, api, campaign, name):
+    refused_everywhere(app, site, api, campaign("transcription").slug, name, js_then_pdf(), "not a PDF file")
+
+
+POLYGLOT_PHOTOS = {
+    "gif/js named .jpg": ("anim.jpg", gif_js, "a GIF picture"),
+    "gif/js named .png": ("anim.png", gif_js, "a GIF picture"),
+    "svg named .jpg": ("vector.jpg", lambda: SVG, "not a photo"),
+    "svg named .png": ("vector.png", lambda: SVG, "not a photo"),
+    "pdf/html named .jpg": ("scan.jpg", pdf_html_after_eof, "not a photo"),
+}
+
+
+@pytest.mark.parametrize("case", POLYGLOT_PHOTOS, ids=list(POLYGLOT_PHOTOS))
+def test_polyglot_photo_is_refused_and_nothing_stored(app, site, api, campaign, case):
+    name, data, expected = POLYGLOT_PHOTOS[case]
+    refused_everywhere(app, site, api, campaign("damage").slug, name, data(), expected)
+    upload = zip_of([("good.jpg", jpeg()), (f"flight/{name}", data())])
+    refused_everywhere(app, site, api, campaign("damage").slug, "drone.zip", upload,
+                       ["Nothing was imported", expected])
+
+
+@pytest.mark.parametrize("name,make", [("anim.gif", gif_js), ("run.js", gif_js), ("vector.svg", lambda: SVG),
+                                       ("page.html", lambda: SCRIPT)])
+def test_files_the_photo_kinds_do_not_take_are_refused(app, site, api, campaign, name, make):
+    before = stored(app)
+    for kind in ("damage", "transcription"):
+        r = send_api(api, campaign(kind).slug, name, make())
+        assert r.status_code == 422, (kind, name, r.get_data(as_text=True))
+    assert stored(app) == before
+
+
+def test_media_store_refuses_what_is_not_an_image_or_a_pdf(app, tmp_path):
+    from citizen.campaigns.media import MediaRefused, MediaStore
+    store = MediaStore(str(tmp_path / "m"), "/media/x")
+    for data in (gif_js(), SVG, SCRIPT, js_then_pdf(), b"", b"%PDF-1.4 not really", png_with_bad_crc()[:40]):
+        with pytest.raises(MediaRefused):
+            store.save("evil.html", data)
+    assert not os.path.exists(tmp_path / "m")
+    url = store.save("evil.html", pdf_html_after_eof())
+    assert re.fullmatch(r"/media/x/[0-9a-f]{32}\.pdf", url)
+    assert re.fullmatch(r"/media/x/[0-9a-f]{32}-blurred\.jpg", store.save("x.js", jpeg(), label="blurred"))
+    assert re.fullmatch(r"/media/x/[0-9a-f]{32}\.png", store.save("x.svg", image("PNG"), label="../../etc"))

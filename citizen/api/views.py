@@ -179,9 +179,10 @@ def quality_report(slug):
 
 @bp.get("/campaigns/<slug>/results")
 def results(slug):
-    campaign = campaigns.get_campaign(slug, auth.caller()[0])
+    user = auth.caller()[0]
+    campaign = campaigns.get_campaign(slug, user)
     after = _int_arg("after", 0, 0, MAX_ID)
     limit = _int_arg("limit", 500, 1, 5000)
-    rows = results_svc.results_page(campaign, after, limit)
+    rows = results_svc.results_page(campaign, after, limit, include_hidden=campaigns.is_staff(user, campaign))
     return {"campaign": campaign.slug, "results": rows,
             "next_after": rows[-1]["task_id"] if len(rows) == limit else None}

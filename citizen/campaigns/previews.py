@@ -5,6 +5,7 @@ from sqlalchemy import select
 from citizen import maps
 from citizen.campaigns.kinds import get_kind
 from citizen.campaigns.models import Task
+from citizen.moderation.queue import HIDDEN_RAND
 from citizen.extensions import db
 
 MAP_LIMIT = 5000  # features drawn on one map; beyond this the page would be too heavy for a phone
@@ -44,7 +45,8 @@ def overview_map(campaign):
     if not hasattr(kind, "map_geometry"):
         return None
     rows = db.session.execute(select(Task.external_id, Task.payload, Task.answer_count, Task.lease_count,
-                                     Task.redundancy).where(Task.campaign_id == campaign.id)
+                                     Task.redundancy).where(Task.campaign_id == campaign.id,
+                                                            Task.rand > HIDDEN_RAND)  # a hidden task: gone
                               .order_by(Task.id).limit(MAP_LIMIT)).all()
     features = [{"type": "Feature", "geometry": kind.map_geometry(r.payload),
                  "properties": {"state": _state(r), "label": r.external_id or ""}}
@@ -61,7 +63,8 @@ def results_map(campaign):
     if not hasattr(kind, "map_geometry"):
         return None
     rows = db.session.execute(select(Task.id, Task.payload, Task.consensus).where(
-        Task.campaign_id == campaign.id, Task.answer_count > 0).order_by(Task.id).limit(MAP_LIMIT)).all()
+        Task.campaign_id == campaign.id, Task.answer_count > 0, Task.rand > HIDDEN_RAND)
+        .order_by(Task.id).limit(MAP_LIMIT)).all()
     features = []
     for r in rows:
         found = kind.result(r.consensus or {}, campaign.settings)["features"]["features"]

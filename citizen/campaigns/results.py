@@ -8,6 +8,7 @@ from citizen.campaigns.models import MAX_INT, Answer, Campaign, Participation, T
 from citizen.campaigns.hot_sql import insert_ignoring
 from citizen.errors import CitizenError, InvalidInput
 from citizen.moderation import hot as moderation
+from citizen.moderation.queue import HIDDEN_RAND
 from citizen.quality import batch, controls
 from citizen.extensions import db
 from flask_babel import gettext as _
@@ -15,14 +16,17 @@ from flask_babel import gettext as _
 MAX_IMPORT = 10_000
 
 
-def results_page(campaign, after=0, limit=500):
+def results_page(campaign, after=0, limit=500, include_hidden=False):
     """One page of results in task id order: [{task_id, external_id, answer, count, share, answers,
-    redundancy, complete, tied}]; pass the last task_id as `after` for the next page."""
+    redundancy, complete, tied}]; pass the last task_id as `after` for the next page. Tasks a moderator
+    hid are left out unless `include_hidden` (the campaign's staff), where they are marked `hidden`."""
     kind = get_kind(campaign.kind)
     batch_results = (batch.consensus(campaign) or {}).get("results", {})
-    rows = db.session.execute(
-        select(Task.id, Task.external_id, Task.answer_count, Task.redundancy, Task.consensus, Task.gold)
-        .where(Task.campaign_id == campaign.id, Task.id > after).order_by(Task.id).limit(limit)).all()
+    query = (select(Task.id, Task.external_id, Task.answer_count, Task.redundancy, Task.consensus, Task.gold)
+             .where(Task.campaign_id == campaign.id, Task.id > after))
+    if not include_hidden:
+        query = query.where(Task.rand > HIDDEN_RAND)
+    rows = db.session.execute(query.order_by(Task.id).limit(limit)).all()
     out = []
     for r in rows:
         res = kind.result(r.consensus or {}, campaign.settings)

@@ -297,6 +297,13 @@ def can_manage(user, campaign):
                 and user.can_organise(campaign.organisation_id))
 
 
+def is_staff(user, campaign):
+    """The campaign's organisers and its organisation's moderators (who may see what a moderator hid)."""
+    return can_manage(user, campaign) or bool(
+        user is not None and getattr(user, "is_authenticated", False)
+        and "moderator" in user.role_in(campaign.organisation_id))
+
+
 def managed_campaign(slug, user):
     campaign = get_campaign(slug, user)
     if not can_manage(user, campaign):

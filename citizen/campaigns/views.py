@@ -1,14 +1,19 @@
 """Public pages: home, a campaign's page, and the work page where volunteers answer tasks."""
+import os
 from functools import lru_cache
 
-from flask import Blueprint, abort, current_app, make_response, render_template, send_from_directory
+from flask import Blueprint, abort, make_response, render_template, request, send_file, session
 from flask_login import current_user
+from sqlalchemy import select
 
 from citizen import demo_imagery
-from citizen.campaigns import previews, services
+from citizen.accounts.models import Contributor
+from citizen.api.auth import GUEST_SESSION_KEY, caller
+from citizen.campaigns import media_access, previews, services
 from citizen.campaigns.kinds import get_kind
 from citizen.engagement import cards as engagement_cards
 from citizen.engagement import pages as engagement_pages
+from citizen.extensions import db
 
 bp = Blueprint("campaigns", __name__)
 
@@ -33,9 +38,35 @@ def work(slug):
     return render_template("campaigns/work.html", campaign=campaign, kind=get_kind(campaign.kind))
 
 
+# What a stored file may do if someone opens it as a page: nothing (no script, no plugin, no framing).
+MEDIA_POLICY = "default-src 'none'; frame-ancestors 'none'; sandbox"
+
+
+def _viewer():
+    """The contributor asking for a file (bearer token, signed-in user or guest cookie), or None; asked only for
+    a file that is not public, and never creating anything (a GET makes no contributor)."""
+    if request.headers.get("Authorization"):
+        return caller()[1]
+    if current_user.is_authenticated:
+        return db.session.execute(select(Contributor.id).where(Contributor.user_id == current_user.id)).scalar()
+    return session.get(GUEST_SESSION_KEY)
+
+
 @bp.get("/media/<path:name>")
 def media(name):
-    return send_from_directory(current_app.config["MEDIA_FOLDER"], name, max_age=86400)
+    """A stored image or PDF, served only as the type its content is (see citizen.campaigns.media_access):
+    images inline, PDFs as a download (a browser renders a PDF as a document)."""
+    path, mimetype = media_access.media_file(name, current_user, _viewer)
+    pdf = mimetype == "application/pdf"
+    response = send_file(path, mimetype=mimetype, as_attachment=pdf, download_name=os.path.basename(path),
+                         conditional=True, etag=True, max_age=86400)
+    if media_access.campaign_of(name) is not None:  # may be withheld later (a moderator hides its task)
+        response.cache_control.public = False
+        response.cache_control.private = True
+        response.cache_control.max_age = 3600
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = MEDIA_POLICY
+    return response
 
 
 @lru_cache(maxsize=4096)

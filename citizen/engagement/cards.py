@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from citizen.campaigns.models import CLOSED, PUBLISHED, Campaign, Task
 from citizen.extensions import db
+from citizen.moderation.queue import HIDDEN_RAND
 from citizen.wellbeing.ratings import SETTINGS_KEY as WELLBEING_KEY
 
 ICONS = {"question", "deforestation", "damage", "transcription", "search"}
@@ -37,7 +38,7 @@ def picture(campaign):
     if ((campaign.settings or {}).get(WELLBEING_KEY) or {}).get("active"):
         return {"src": None, "icon": icon}
     payload = db.session.execute(select(Task.payload).where(Task.campaign_id == campaign.id, Task.content_bits == 0,
-                                                            Task.gold.is_(None)).order_by(Task.id).limit(1)).scalar()
+                                                            Task.gold.is_(None), Task.rand > HIDDEN_RAND).order_by(Task.id).limit(1)).scalar()
     payload = payload or {}
     src = payload.get("image_url") or ((payload.get("pages") or [{}])[0] or {}).get("image_url")
     tiles = (campaign.settings or {}).get("tiles_after")

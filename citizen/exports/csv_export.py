@@ -3,11 +3,15 @@
 UTF-8 without a byte-order mark, comma-separated, a header row, RFC 4180 quoting, `\\r\\n` line ends
 (Python's csv module): pandas, R, LibreOffice and Excel's "From Text/CSV" read them as they are.
 Empty cells mean "no value"; booleans are `true`/`false`; structured values are JSON.
+Text cells that a spreadsheet would run as a formula (starting with = + - @, tab or carriage return) get a
+leading apostrophe; numbers, and text that is exactly a plain number, are written as they are
+(citizen.spreadsheet).
 """
 import csv
 import io
 
 from citizen.exports.rows import Answers, Results, as_text
+from citizen.spreadsheet import safe_row
 
 FLUSH_BYTES = 256 * 1024  # hand the web server a chunk about this big
 
@@ -20,7 +24,7 @@ def _stream(header, rows):
     buf.seek(0)
     buf.truncate()
     for row in rows:
-        writer.writerow(row)
+        writer.writerow(safe_row(row))
         if buf.tell() >= FLUSH_BYTES:
             yield buf.getvalue().encode()
             buf.seek(0)

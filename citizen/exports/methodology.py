@@ -29,13 +29,19 @@ LICENCES = {
                      "https://creativecommons.org/licenses/by-sa/4.0/"),
     "ODbL-1.0": ("Open Data Commons Open Database License 1.0", "https://opendatacommons.org/licenses/odbl/1-0/"),
 }
+CSV_FORMULAS = ("Text typed by volunteers never becomes a spreadsheet formula: a text cell that starts with `=`, `+`, "
+                "`-`, `@`, a tab or a carriage return (other than a plain number such as `-12.5`) is written with "
+                "a leading apostrophe (`'=HYPERLINK(...)`); remove it to get the text as typed. Number columns "
+                "are written as plain numbers and are not changed.")
 FILES = [
     ("results.csv", "One row per task: the consensus answer, its confidence, the number of answers, the agreement, "
-                    "a moderator's override if any, and the columns of this kind of campaign."),
+                    "a moderator's override if any, and the columns of this kind of campaign. Text that a "
+                    "spreadsheet would run as a formula starts with an apostrophe."),
     ("results.geojson", "The same rows as map features (WGS84): the map cell or the photo's position, with the "
                         "consensus marks of map campaigns. Tasks without a place have no geometry."),
     ("results.gpkg", "The results as a GeoPackage for QGIS or ArcGIS, one layer per geometry type."),
-    ("answers.csv", "Every answer: task, volunteer pseudonym, answer, time, duration and the weight it carried."),
+    ("answers.csv", "Every answer: task, volunteer pseudonym, answer, time, duration and the weight it carried. "
+                    "Text that a spreadsheet would run as a formula starts with an apostrophe."),
     ("datapackage.json", "A Frictionless Data Package describing every file, its columns and types, and the licence."),
     ("README.md", "This note."),
 ]
@@ -222,6 +228,7 @@ def readme(campaign, version, base_url="", summary=...):
         *[f"| [{name}]({name}) | {text} |" for name, text in FILES], "",
         "CSV files are UTF-8 (no byte-order mark), comma-separated, with a header row; empty cells mean no value; "
         "booleans are `true`/`false`; structured values are JSON. In Excel use Data > From Text/CSV.", "",
+        CSV_FORMULAS, "",
         "## How the data was collected", "",
         *_collection(campaign, kind, quality), "",
         "## Quality controls in force", "",
@@ -236,7 +243,10 @@ def readme(campaign, version, base_url="", summary=...):
         "- No e-mail address, IP address, account number or device fingerprint is in any file.",
         "- Photos uploaded by organisers are re-encoded when imported: the copies linked here carry no EXIF data "
         "(no camera details, no GPS tag). A photo's position, where the organiser's file had one, is given only as "
-        "the task's point on the map.", "",
+        "the task's point on the map.",
+        "- A task a moderator hid (personal data, for instance) is left out of every file, with its answers, and its "
+        "media are no longer served to the public. A picture rated sensitive is linked only as its blurred copy, "
+        "or not at all: `media_note` says which.", "",
         "## Columns of results.csv (and the properties of results.geojson)", "",
         _table(results.typed_columns()), "",
     ]

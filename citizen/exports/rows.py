@@ -25,10 +25,12 @@ from citizen.campaigns.kinds import get_kind
 from citizen.campaigns.models import CLOSED, DRAFT, PUBLISHED, Answer, Campaign, Task
 from citizen.errors import NotFound
 from citizen.extensions import db
+from citizen.moderation.queue import HIDDEN_RAND
 from citizen.quality import batch
 from citizen.quality.report import pseudonym
+from citizen.wellbeing import public
 
-FORMAT = 1          # bump when a file's layout changes: ETags and cached files then change too
+FORMAT = 2          # bump when a file's layout changes: ETags and cached files then change too
 BATCH = 5000        # rows per query
 PUBLIC = (PUBLISHED, CLOSED)
 
@@ -64,6 +66,7 @@ RESULT_COLUMNS = [
     Column("override", "string", "The answer a moderator decided on (accepting the consensus or replacing it); "
                                  "empty when there is none."),
 ]
+MEDIA_NOTE = "media_note"
 MARKS_COLUMN = Column("consensus_marks", "integer", "Number of marks (points, areas) that enough volunteers agreed "
                                                     "on; the marks themselves are in results.geojson and results.gpkg.")
 
@@ -236,6 +239,12 @@ class Results:
             taken.add(out)
             self.kind_columns.append((name, Column(out, "string", description)))
         self.columns = RESULT_COLUMNS + ([MARKS_COLUMN] if self.spatial else []) + [c for _n, c in self.kind_columns]
+        # Links to a task's media are what the consent rules let anyone see (citizen.wellbeing.public).
+        self.media = any(n in public.MEDIA_COLUMNS for n, _c in self.kind_columns)
+        if self.media:
+            taken.add(MEDIA_NOTE)
+            self.columns = self.columns + [Column(MEDIA_NOTE, "string", public.NOTE_DESCRIPTION)]
+        self._ratings = None
         self._batch = None
         self._batch_loaded = False
 
@@ -243,7 +252,7 @@ class Results:
         """The columns with the kind's own ones typed from their values in the first `sample` tasks
         (transcribed fields, coordinates): boolean, number or string. Whole numbers are typed
         `number`, not `integer`: a later row with a decimal must not break a schema."""
-        fixed = {c.name for c in RESULT_COLUMNS} | {MARKS_COLUMN.name}
+        fixed = {c.name for c in RESULT_COLUMNS} | {MARKS_COLUMN.name, MEDIA_NOTE}
         if all(c.name in fixed for c in self.columns):
             return list(self.columns)
         rows = [values for values, *_rest in self.rows(limit=sample, batch_consensus=False)]
@@ -272,9 +281,12 @@ class Results:
         query = lambda after: (  # noqa: E731
             select(Task.id, Task.external_id, Task.payload, Task.consensus, Task.answer_count, Task.redundancy,
                    Task.gold.is_not(None).label("is_gold"))
-            .where(Task.campaign_id == self.campaign_id, Task.id > after).order_by(Task.id)
-            .limit(BATCH if limit is None else min(BATCH, limit)))
+            .where(Task.campaign_id == self.campaign_id, Task.id > after, Task.rand > HIDDEN_RAND)  # hidden: gone
+            .order_by(Task.id).limit(BATCH if limit is None else min(BATCH, limit)))
         for rows in _batches(query):
+            if self.media:
+                self._ratings = public.ratings(self.campaign_id, self.settings, [r.id for r in rows])
+                end_read()
             with _one_thread():
                 done = [self._row(r, by_task.get(r.id)) for r in rows]
             for row in done:
@@ -311,6 +323,11 @@ class Results:
         if self.spatial:
             values["consensus_marks"] = len((marks or {}).get("features", []))
         kind_values = self.kind.export_row(self.settings, r.payload, res)
+        if self.media:
+            if self._ratings is not None:
+                values[MEDIA_NOTE] = public.public_media(self.settings, r.payload, self._ratings.get(r.id), kind_values)
+            else:
+                values[MEDIA_NOTE] = ""
         for name, column in self.kind_columns:
             values[column.name] = kind_values.get(name)
         geometry = self.kind.map_geometry(r.payload) if self.spatial else None
@@ -376,7 +393,8 @@ class Answers:
                    cast(Answer.value, Text).label("value"), type_coerce(Answer.created_at, Text).label("at"),
                    Answer.duration_ms, Answer.source, Answer.weight)
             .join(Task, Task.id == Answer.task_id)
-            .where(Answer.campaign_id == self.campaign_id, Answer.id > after, Answer.id <= self.upto)
+            .where(Answer.campaign_id == self.campaign_id, Answer.id > after, Answer.id <= self.upto,
+                   Task.rand > HIDDEN_RAND)  # the answers to a task a moderator hid are gone with it
             .order_by(Answer.id).limit(BATCH))
         for rows in _batches(query):
             for r in rows:

@@ -17,6 +17,7 @@ from citizen.moderation import display, escalations, queue, services
 from citizen.numbers import int_arg, parse_int
 from citizen.moderation.models import AlertSettings, AuditLog, DeliveryAttempt, Suspension
 from citizen.quality.report import pseudonym
+from citizen.spreadsheet import safe_cell
 
 PAGE_SIZE = 20
 KEYS = [("j", _("next")), ("k", _("previous")), ("c", _("confirm")), ("d", _("dismiss")), ("a", _("accept")),
@@ -167,8 +168,7 @@ def _cell(value):
         return ""
     if isinstance(value, (dict, list)):
         value = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    value = str(value)
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    return safe_cell(str(value))
 
 
 def audit_csv(user, slug):

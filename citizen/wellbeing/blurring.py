@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from werkzeug.security import safe_join
 
-from citizen.campaigns.media import campaign_store
+from citizen.campaigns.media import MediaRefused, campaign_store
 from citizen.campaigns.models import Task
 from citizen.extensions import db
 from citizen.jobs import services as jobs
@@ -54,7 +54,11 @@ def _make(url, campaign_id):
     except BlurError:
         log.warning("cannot blur %s (campaign %s): not an image", url, campaign_id)
         return PLACEHOLDER
-    return campaign_store(current_app.config["MEDIA_FOLDER"], campaign_id).save("blurred.jpg", copy)
+    try:
+        return campaign_store(current_app.config["MEDIA_FOLDER"], campaign_id).save("blurred.jpg", copy, label="blurred")
+    except MediaRefused:
+        log.warning("cannot store the blurred copy of %s (campaign %s)", url, campaign_id)
+        return PLACEHOLDER
 
 
 def ensure_blurred(task_id, campaign_id, urls, known=None):

@@ -27,7 +27,7 @@ class PdfProblem(ValueError):
 
 def page_count(data, max_pages):
     """How many pages the PDF `data` has; raises PdfProblem saying why it cannot be used."""
-    if b"%PDF-" not in data[:1024]:
+    if not data.startswith(b"%PDF-"):  # at byte 0: a PDF behind an HTML page or a script is refused
         raise PdfProblem(_("not a PDF file."))
     with _LOCK:
         try:

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from citizen.campaigns import transcripts  # noqa: F401  (registers the render job)
+from citizen.campaigns.media import MediaRefused
 from citizen.campaigns.kinds import Kind, RowError, agreement, archives, clean_image_url, fields, pdfs
 from citizen.campaigns.kinds import result_column
 from citizen.errors import InvalidInput
@@ -119,7 +120,11 @@ class TranscriptionKind(Kind):
         render_now = sum(p for _n, _b, p in documents) <= limit("PDF_RENDER_SYNC_PAGES")
         rows = []
         for name, blob, pages in documents:
-            pdf_url = media.save(name, blob)
+            try:  # stored as .pdf under a name of the server's choosing, whatever the upload was called
+                pdf_url = media.save(name, blob)
+            except MediaRefused:  # page_count already checks what the store checks: a second line of defence
+                messages.append({"line": 1, "message": f"{name}: {_('not a PDF file.')}"})
+                continue
             rendered = {}
             if render_now and not media.dry_run:
                 stem = name.rsplit(".", 1)[0]

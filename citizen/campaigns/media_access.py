@@ -1,0 +1,104 @@
+"""Who may fetch a file under /media/, and as what.
+
+- Only stored images and PDFs are served (citizen.campaigns.media.stored_type): by an allowed extension
+  and, inside, the magic number of an allowed type. Anything else (an `.html` left by an older version,
+  an SVG, a script) is a 404, whatever its content.
+- A campaign's files (`campaigns/<id>/...`) follow the campaign's tasks: the media of a task a moderator
+  hid is served to the campaign's staff and moderators only; the original of a sensitive (rated) task is
+  served to them and to a contributor who was shown it or revealed it (the work page records that view
+  before the picture is fetched, see citizen.wellbeing.serving). Blurred copies are not task media: public.
+  Campaigns with neither hidden tasks nor rated content cost one primary-key and one index look-up.
+"""
+import os
+import re
+
+from flask import current_app
+from sqlalchemy import Text, cast, or_, select
+from werkzeug.security import safe_join
+
+from citizen.campaigns.media import campaign_of, stored_type
+from citizen.campaigns.models import Campaign, Task
+from citizen.errors import NotFound
+from citizen.extensions import db
+
+_STORED_NAME = re.compile(r"^[A-Za-z0-9._-]{1,200}$")
+# A blurred copy as citizen names them now: never a task's own media (older names could be an uploader's).
+_BLURRED = re.compile(r"^[0-9a-f]{32}-blurred\.jpg$")
+MAX_NAME = 400
+
+
+def _hidden_rand():
+    from citizen.moderation.queue import HIDDEN_RAND
+    return HIDDEN_RAND
+
+
+def _staff(user, campaign):
+    from citizen.campaigns.services import is_staff
+    return is_staff(user, campaign)
+
+
+def _tasks_showing(campaign_id, filename, hidden_only):
+    """Tasks of the campaign whose payload names this stored file (its random name makes it unique); only the
+    hidden ones (an index range) when that is all that matters."""
+    pattern = "%/" + filename.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + '"%'
+    query = select(Task.id, Task.payload, Task.rand, Task.consensus).where(
+        Task.campaign_id == campaign_id, cast(Task.payload, Text).like(pattern, escape="\\"))
+    if hidden_only:
+        query = query.where(Task.available == False, Task.rand == _hidden_rand())  # noqa: E712
+    else:  # only a rated task (its bits say so, review included) or a hidden one can withhold a file
+        query = query.where(or_(Task.content_bits != 0, Task.rand == _hidden_rand()))
+    return db.session.execute(query).all()
+
+
+def _may_see(campaign, filename, user, viewer):
+    from citizen.wellbeing import services as wellbeing
+    from content_warnings import Sensitivity
+    hidden_rand = _hidden_rand()
+    rated = wellbeing.is_active(campaign.settings)
+    any_hidden = db.session.execute(select(Task.id).where(
+        Task.campaign_id == campaign.id, Task.available == False, Task.rand == hidden_rand)  # noqa: E712
+        .limit(1)).first() is not None
+    if not rated and not any_hidden:
+        return True
+    if _BLURRED.match(filename):
+        return True
+    if not _STORED_NAME.match(filename):
+        return False
+    tasks = _tasks_showing(campaign.id, filename, hidden_only=not rated)
+    if not tasks:
+        return True  # a blurred copy, or a file no task shows any more
+    staff = None
+    for task_id, payload, rand, consensus in tasks:
+        if rand == hidden_rand or (consensus or {}).get("hidden"):
+            staff = _staff(user, campaign) if staff is None else staff
+            if not staff:
+                return False
+        if rated:
+            state = wellbeing.load_item_state(campaign.settings, task_id, payload)
+            if state.shown_level > Sensitivity.NONE:
+                staff = _staff(user, campaign) if staff is None else staff
+                if not staff:
+                    contributor_id = viewer() if callable(viewer) else viewer
+                    if contributor_id is None or not wellbeing.has_viewed(contributor_id, task_id):
+                        return False
+    return True
+
+
+def media_file(name, user, viewer):
+    """(absolute path, MIME type) of the file /media/<name> for this visitor; NotFound when it is not
+    served (not an image or PDF, not there, or not theirs to see). `viewer` is the visitor's contributor id,
+    or a function that finds it (called only for a file that is not public)."""
+    if len(name) > MAX_NAME:
+        raise NotFound()
+    path = safe_join(current_app.config["MEDIA_FOLDER"], name)
+    if path is None or not os.path.isfile(path):
+        raise NotFound()
+    mimetype = stored_type(path)
+    if mimetype is None:
+        raise NotFound()
+    campaign_id = campaign_of(name)
+    if campaign_id is not None:
+        campaign = db.session.get(Campaign, campaign_id)
+        if campaign is not None and not _may_see(campaign, os.path.basename(path), user, viewer):
+            raise NotFound()
+    return path, mimetype
