@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 MAX_TEXT = 500
 MAX_TEXT_SENT = 2 * MAX_TEXT
 MAX_TYPED = 64
+MAX_NUMBER = 10 ** 15  # numbers and amounts are below this in size (a JSON number too)
 
 _SPACES = re.compile(r"\s+")
 # Currency signs and codes people copy with amounts; they are not part of the number. Stripped by plain
@@ -80,7 +81,7 @@ def clean_number(raw, decimal_mark="auto", money=False):
         value = _parse_number(raw, decimal_mark, money)
     else:
         raise ValueError(_("write a number."))
-    if not value.is_finite() or abs(value) >= Decimal("1e15"):
+    if not value.is_finite() or abs(value) >= MAX_NUMBER:
         raise ValueError(_("write a number."))
     value = value.quantize(Decimal("0.01")) if money else value.normalize()
     return int(value) if value == value.to_integral_value() else float(value)
