@@ -3,6 +3,7 @@ import json
 
 from flask import request
 from flask_babel import gettext as _
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from citizen.errors import InvalidInput
 from citizen.storable import unstorable
@@ -30,7 +31,7 @@ def json_object():
     body = None
     if request.is_json:
         try:
-            body = json.loads(request.get_data(cache=True), parse_constant=_refuse_constant)
+            body = json.loads(_body_bytes(), parse_constant=_refuse_constant)
         except NonFinite:
             raise InvalidInput(_("Numbers must be finite: NaN and Infinity are not JSON.")) from None
         except RecursionError:
@@ -47,6 +48,26 @@ def json_object():
         message = _("Text may not contain NUL characters, and numbers must be finite.")
         raise InvalidInput(message, details=[{"field": where or "body", "message": message}])
     return body
+
+
+def _body_bytes():
+    """The request's body, read up to its route's limit (request.max_content_length: citizen.body_limits) and
+    no further: past it, with or without a Content-Length (a chunked body), a 413."""
+    cached = getattr(request, "_cached_data", None)
+    if cached is not None:
+        return cached
+    limit, stream = request.max_content_length, request.stream
+    chunks, size = [], 0
+    while True:
+        chunk = stream.read(64 * 1024)  # Werkzeug's stream raises the 413 itself when it knows the limit
+        if not chunk:
+            break
+        size += len(chunk)
+        if limit is not None and size > limit:
+            raise RequestEntityTooLarge()
+        chunks.append(chunk)
+    request._cached_data = data = b"".join(chunks)  # as request.get_data(cache=True) keeps it
+    return data
 
 
 def _too_large(body):

@@ -204,6 +204,6 @@ CLAIM_AND_COUNT_PG = _typed(
     ("cid", P.c.contributor_id), ("tid", AS.c.task_id), ("camp", P.c.campaign_id), ("now", P.c.last_at),
     ("fast", P.c.fast_count), ("gold", P.c.gold_total), ("gold_correct", P.c.gold_correct))
 
-# The kind of a task's campaign, read without a lock: an answer's size is checked against its kind's limits
-# (Kind.check_limits) before the task row is locked.
-TASK_KIND = select(C.c.kind).select_from(T.join(C, C.c.id == T.c.campaign_id)).where(T.c.id == B("tid"))
+# The kind and settings of a task's campaign, read without a lock: an answer's size is checked against its
+# kind's limits (Kind.check_limits) before the task row is locked.
+TASK_KIND = select(C.c.kind, C.c.settings).select_from(T.join(C, C.c.id == T.c.campaign_id)).where(T.c.id == B("tid"))

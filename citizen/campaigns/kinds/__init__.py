@@ -122,9 +122,9 @@ class Kind:
     MAX_ANSWER_STRING = 1000
     MAX_ANSWER_ITEMS = 500
 
-    def check_limits(self, value):
-        """Refuse (InvalidInput) an answer value larger than any this kind accepts, by cheap checks that need
-        neither the task nor the campaign's settings: the answer services call it before any lock is taken
+    def check_limits(self, value, settings):
+        """Refuse (InvalidInput) an answer value larger than this campaign's answers can be, by cheap checks
+        that need no task (its payload, its consensus): the answer services call it before any lock is taken
         (the submit path, the answer import), so clean_answer only ever sees values of bounded size. The
         limits are those of answer_schema."""
         if _oversized(value, self.MAX_ANSWER_STRING, [self.MAX_ANSWER_ITEMS]):

@@ -131,6 +131,8 @@ def _ring(n, rings, frame, precision, max_vertices):
         raise MarkError(_("Mark %(n)d: the polygon's coordinates are not in the expected format.", n=n), n)
     if len(rings) > 1:
         raise MarkError(_("Mark %(n)d has a hole; holes are not supported: draw the outer outline only.", n=n), n)
+    if len(rings[0]) > max_vertices + 1:  # + 1: the closing position repeats the first corner
+        raise MarkError(_("Mark %(n)d has more than %(max)d corners: draw it more simply.", n=n, max=max_vertices), n)
     ring = _positions(n, rings[0], frame, precision, max_vertices + 1)
     if ring[0] != ring[-1]:
         ring.append(list(ring[0]))

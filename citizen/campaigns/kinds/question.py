@@ -105,7 +105,7 @@ class QuestionKind(Kind):
             raise invalid(_l("Choose one of the offered answers: %(options)s", options=", ".join(allowed)), "value")
         return value
 
-    def check_limits(self, value):
+    def check_limits(self, value, settings):
         if not isinstance(value, str) or len(value) > MAX_VALUE:
             raise invalid(_l("Choose one of the offered answers."), "value")
 

@@ -191,19 +191,25 @@ class TranscriptionKind(Kind):
             raise InvalidInput(errors[0]["message"], details=errors) from None
         return {"fields": values, **({"typed": typed} if typed else {})}
 
-    def check_limits(self, value):
+    def check_limits(self, value, settings):
         given = value.get("fields") if isinstance(value, dict) else None
         if not isinstance(given, dict):
             raise invalid(_('Send {"fields": {"<name>": "<value>" or null}}, one entry per field of the form.'),
                           "fields")
         if len(given) > fields.MAX_FIELDS:
             raise invalid(_("At most %(max)d fields per page.", max=fields.MAX_FIELDS), "fields")
+        form = {f["name"]: f for f in (settings or {}).get("fields") or [] if isinstance(f, dict)}
         for name, raw in given.items():
             if len(name) > fields.MAX_NAME:
                 raise invalid(_("%(name)s is not a field of this form.", name=name[:60]), "fields")
-            if isinstance(raw, str) and len(raw) > normalise.MAX_TEXT_SENT:
-                raise invalid(_("%(name)s: keep it under %(n)d characters.", name=name,
-                                n=normalise.MAX_TEXT), name)
+            field = form.get(name) or {"label": name, "type": "text"}
+            typed = field["type"] in ("number", "money", "date")
+            if isinstance(raw, str) and len(raw) > (normalise.MAX_TYPED if typed else normalise.MAX_TEXT_SENT):
+                message = (_("write a date of at most %(n)d characters.", n=normalise.MAX_TYPED)
+                           if field["type"] == "date" else
+                           _("write a number of at most %(n)d characters.", n=normalise.MAX_TYPED) if typed else
+                           _("keep it under %(n)d characters.", n=normalise.MAX_TEXT))
+                raise invalid(f"{field['label']}: {message}", name)
 
     def answer_schema(self, settings=None):
         text = {"type": "string", "maxLength": normalise.MAX_TEXT_SENT,
@@ -219,7 +225,8 @@ class TranscriptionKind(Kind):
             properties = {}
             for f in settings["fields"]:
                 options = {"text": [text], "number": [typed, number], "money": [typed, number], "date": [typed],
-                           "choice": [{"type": "string", "enum": f.get("choices") or []}]}[f["type"]]
+                           "choice": [{**text, "description": "one of: " + ", ".join(f.get("choices") or [])
+                                       + " (case and spacing do not count)"}]}[f["type"]]
                 properties[f["name"]] = {"anyOf": options + ([{"type": "null"}] if f.get("optional") else [])}
             field_map = {"type": "object", "properties": properties, "additionalProperties": False}
         return {"type": "object", "required": ["fields"], "properties": {"fields": field_map},
