@@ -15,7 +15,7 @@ import bleach
 import markdown as md
 from sqlalchemy import func, select
 
-from citizen.campaigns.kinds import get_kind
+from citizen.campaigns.kinds import agreement, get_kind, marks
 from citizen.campaigns.models import Participation
 from citizen.exports import geo
 from citizen.exports.rows import ANSWER_COLUMNS, Results, iso
@@ -105,8 +105,9 @@ def _collection(campaign, kind, quality):
     out = [f"- **Kind of campaign**: {kind.label}."]
     if "fields" in s:
         out.append(f"- Each task asks for **{campaign.redundancy}** answers from different volunteers. A field's value "
-                   f"is accepted when **{s.get('agree', 2)}** answers agree on it (short texts may differ by a "
-                   f"typo); while volunteers disagree the task asks for more answers, up to "
+                   f"is accepted when **{s.get('agree', 2)}** answers agree on it (texts may differ by a typo, two "
+                   f"beyond 12 characters; typos are looked for among a field's {agreement.MAX_FUZZY_GROUPS} most "
+                   f"given values); while volunteers disagree the task asks for more answers, up to "
                    f"**{s.get('max_answers', 5)}**. Fields: "
                    + ", ".join(f"`{f['name']}` ({f['type']})" for f in s.get("fields") or []) + ".")
     else:
@@ -174,7 +175,12 @@ def _consensus(campaign, kind):
                     f"points never linking each other), areas are grouped by overlap (intersection over union of at "
                     f"least 0.3); a mark is kept when at least {s.get('min_support', 2)} volunteers agree on it. "
                     f"Each kept mark has `support` (volunteers behind it) and `agreement` (their share, or the mean "
-                    f"overlap of the areas)."]
+                    f"overlap of the areas).",
+                "", f"Limits: an answer holds at most {marks.MAX_MARKS} marks, {marks.MAX_VERTICES_PER_POLYGON} corners "
+                    f"per area and {marks.MAX_VERTICES_PER_ANSWER} corners in all. A task keeps the marks of its answers "
+                    f"up to {marks.MAX_VERTICES_PER_TASK} corners ({marks.MAX_MARKS_PER_TASK} marks) in all; the marks "
+                    f"of answers beyond that are not kept and take no part in the spatial consensus (neither for nor "
+                    f"against a mark), while their grade counts like any other."]
     return out
 
 
