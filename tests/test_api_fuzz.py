@@ -395,8 +395,8 @@ def test_fuzz_longest_valid_answers_are_stored(world):
     assert r.get_json()["answer"]["value"]["fields"] == {"name": "n" * 500, "amount": 1234.5}
 
     def polygon(cx):
-        pts = [[round(cx + 30 * math.cos(2 * math.pi * i / 100), 1), round(150 + 30 * math.sin(2 * math.pi * i / 100), 1)]
-               for i in range(100)]
+        angles = [2 * math.pi * i / 100 for i in range(100)]
+        pts = [[round(cx + 30 * math.cos(a), 1), round(150 + 30 * math.sin(a), 1)] for a in angles]
         return {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [pts + [pts[0]]]}}
 
     marks = {"type": "FeatureCollection", "features": [polygon(40 + 75 * i) for i in range(5)]}

@@ -176,10 +176,10 @@ def _consensus(campaign, kind):
                     f"least 0.3); a mark is kept when at least {s.get('min_support', 2)} volunteers agree on it. "
                     f"Each kept mark has `support` (volunteers behind it) and `agreement` (their share, or the mean "
                     f"overlap of the areas).",
-                "", f"Limits: an answer holds at most {marks.MAX_MARKS} marks, {marks.MAX_VERTICES_PER_POLYGON} corners "
-                    f"per area and {marks.MAX_VERTICES_PER_ANSWER} corners in all. A task keeps the marks of its answers "
-                    f"up to {marks.MAX_VERTICES_PER_TASK} corners ({marks.MAX_MARKS_PER_TASK} marks) in all; the marks "
-                    f"of answers beyond that are not kept and take no part in the spatial consensus (neither for nor "
+                "", f"Limits: an answer holds at most {marks.MAX_MARKS} marks, "
+                    f"{marks.MAX_VERTICES_PER_POLYGON} corners per area and {marks.MAX_VERTICES_PER_ANSWER} corners "
+                    f"in all. A task keeps the marks of its answers up to {marks.MAX_VERTICES_PER_TASK} corners "
+                    f"({marks.MAX_MARKS_PER_TASK} marks) in all; the marks of answers beyond that are not kept and take no part in the spatial consensus (neither for nor "
                     f"against a mark), while their grade counts like any other."]
     return out
 

@@ -79,7 +79,8 @@ def clean_marks(marks, frame, allowed=("Point", "Polygon"), max_features=MAX_MAR
     `frame` is (minx, miny, maxx, maxy): every position must lie inside it (a map cell's lon/lat bbox
     plus a margin, or a photo's pixel box 0..width, 0..height). `allowed` lists the geometry types
     accepted (from Point, LineString, Polygon). At most `max_features` marks, `max_vertices` corners
-    per polygon or line and `max_corners` in all, counted before any geometry is built. Polygons must have one ring (no holes), at least three
+    per polygon or line and `max_corners` in all, counted before any geometry is built.
+    Polygons must have one ring (no holes), at least three
     distinct corners, an area and edges that do not cross; an unclosed ring is closed. Coordinates are
     rounded to `precision` decimals (7 for lon/lat, 1 for pixels) and properties are dropped.
     Returns {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},
