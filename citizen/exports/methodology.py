@@ -179,8 +179,9 @@ def _consensus(campaign, kind):
                 "", f"Limits: an answer holds at most {marks.MAX_MARKS} marks, "
                     f"{marks.MAX_VERTICES_PER_POLYGON} corners per area and {marks.MAX_VERTICES_PER_ANSWER} corners "
                     f"in all. A task keeps the marks of its answers up to {marks.MAX_VERTICES_PER_TASK} corners "
-                    f"({marks.MAX_MARKS_PER_TASK} marks) in all; the marks of answers beyond that are not kept and take no part in the spatial consensus (neither for nor "
-                    f"against a mark), while their grade counts like any other."]
+                    f"({marks.MAX_MARKS_PER_TASK} marks) in all; the marks of answers beyond that are not kept and "
+                    f"take no part in the spatial consensus (neither for nor against a mark), while their grade "
+                    f"counts like any other."]
     return out
 
 
