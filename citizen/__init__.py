@@ -5,6 +5,7 @@ import secrets
 from flask import Flask
 
 from citizen import security
+from citizen.body_limits import LimitedRequest
 from citizen.config import Defaults, from_environment
 from citizen.extensions import babel, csrf, db, limiter, login, migrate, tune_sqlite
 from citizen.numbers import BoundedIntConverter
@@ -33,6 +34,7 @@ def create_app(test_config=None):
     app = Flask(__name__, instance_relative_config=True)
     # Every <int:...> in a route is bounded (ids are int4 columns): set before any blueprint adds its rules.
     app.url_map.converters["int"] = BoundedIntConverter
+    app.request_class = LimitedRequest  # a body limit per route (citizen.body_limits)
     app.config.from_object(Defaults)
     app.config.from_pyfile("config.py", silent=True)
     app.config.update(from_environment())

@@ -19,7 +19,10 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    MAX_CONTENT_LENGTH = 256 * 1024 * 1024  # a ZIP of drone photos
+    MAX_CONTENT_LENGTH = 256 * 1024 * 1024  # a ZIP of drone photos: file uploads only (citizen.body_limits)
+    API_MAX_BODY = 1024 * 1024  # a JSON request of the API
+    FORM_MAX_BODY = 1024 * 1024  # an HTML form post without a file
+    IMPORT_MAX_BODY = 32 * 1024 * 1024  # a bulk task import (JSON or CSV body) or answer import
     BABEL_DEFAULT_LOCALE = "en"
     LANGUAGES = ["en", "es", "fr"]  # citizen/translations/<code>/LC_MESSAGES/messages.po (and .mo)
     RATELIMIT_STORAGE_URI = "memory://"

@@ -7,6 +7,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from citizen.body_limits import in_words
 from citizen.errors import AlreadyAnswered, CitizenError
 from citizen.extensions import db, login
 
@@ -26,6 +27,18 @@ def _respond(status, code, message, details=None):
             body["details"] = details
         return body, status
     return render_template("error.html", status=status, message=message, details=details or []), status
+
+
+def _too_large_message():
+    """The 413's message, naming the limit that was passed: the body's (citizen.body_limits), or one field's of
+    a form whose body was within it (Werkzeug's MAX_FORM_MEMORY_SIZE)."""
+    limit, sent = request.max_content_length, request.content_length
+    if limit and sent is not None and sent <= limit and request.max_form_memory_size:
+        return _("One field of this form is too large: at most %(size)s.",
+                 size=in_words(request.max_form_memory_size))
+    if limit:
+        return _("That is too large to send here: at most %(size)s.", size=in_words(limit))
+    return _("That file is too large.")
 
 
 def register(app):
@@ -84,9 +97,7 @@ def register(app):
         messages = {
             404: _("We could not find that page."),
             405: _("That action is not possible here."),
-            413: _("That upload is too large: the limit is %(mb)s MB in all.",
-                   mb=round(app.config["MAX_CONTENT_LENGTH"] / 2**20)) if app.config.get("MAX_CONTENT_LENGTH")
-                 else _("That file is too large."),
+            413: _too_large_message(),
             429: _("Too many requests. Please wait a little and try again."),
         }
         code = exc.code or 500

@@ -15,6 +15,7 @@ Bounded and reproducible: a fixed number of examples per run, derandomized, no e
 CITIZEN_FUZZ_SCALE=10 explores ten times as far (when hunting bugs, not in CI).
 """
 import json
+import math
 import os
 import re
 import shutil
@@ -332,13 +333,31 @@ HOSTILE = [
     ("rating-categories-number", "organiser", "POST", "/tasks/{task_id}/rating", {"task_id": "{task}"},
      {"level": "mild", "categories": 7}, {}, {}),
     ("preferences-nul", "guest", "PUT", "/me/preferences", {}, {"choices": {"injury": NUL}}, {}, {}),
+    # Long but plausible (issue 15): each past a stated limit, refused before the task is locked.
+    ("answer-money-spaces", "guest", "POST", "/tasks/{task_id}/answers", {"task_id": "{transcription}"},
+     {"value": {"fields": {**TX_FIELDS, "amount": "1" + " " * 15_000 + "1"}}}, {}, {}),
+    ("answer-text-long", "guest", "POST", "/tasks/{task_id}/answers", {"task_id": "{transcription}"},
+     {"value": {"fields": {**TX_FIELDS, "name": "n" * 1001}}}, {}, {}),
+    ("answer-marks-many", "guest", "POST", "/tasks/{task_id}/answers", {"task_id": "{damage}"},
+     {"value": {"answer": "major", "marks": {"type": "FeatureCollection", "features": [
+         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [10, 10]}}] * 51}}}, {}, {}),
+    ("answer-polygon-corners", "guest", "POST", "/tasks/{task_id}/answers", {"task_id": "{damage}"},
+     {"value": {"answer": "major", "marks": {"type": "FeatureCollection", "features": [
+         {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [
+             [[10 + i % 2, 10 + i] for i in range(5000)]]}}]}}}, {}, {}),
+    ("answer-over-1mb", "guest", "POST", "/tasks/{task_id}/answers", {"task_id": "{question}"},
+     {"value": "yes", "padding": "x" * (1 << 20)}, {}, {}),
+    ("import-marks-many", "organiser", "POST", "/campaigns/{slug}/answers/import", {"slug": "fuzz-damage"},
+     {"answers": [{"task_id": "{damage}", "contributor": "paper-1", "value": {"answer": "major", "marks": {
+         "type": "FeatureCollection", "features": [
+             {"type": "Feature", "geometry": {"type": "Point", "coordinates": [10, 10]}}] * 51}}}]}, {}, {}),
 ]
 
 
 def _fill(value, data, role):
     """Put the seeded task ids in for the placeholders of a HOSTILE entry."""
-    held = {"question": data["leases"][role][0][0], "transcription": data["leases"][role][6][0],
-            "task": data["questions"][0]}
+    held = {"question": data["leases"][role][0][0], "damage": data["leases"][role][4][0],
+            "transcription": data["leases"][role][6][0], "task": data["questions"][0]}
     if isinstance(value, str) and value.startswith("{") and value.endswith("}") and value[1:-1] in held:
         return held[value[1:-1]]
     if isinstance(value, dict):
@@ -361,3 +380,27 @@ def test_fuzz_hostile_input(world, name, role, method, path, params, body, heade
                                       headers={"Authorization": f"Bearer {data['tokens'][role]}", **headers})
     assert 400 <= response.status_code < 500, response.get_data(as_text=True)
     case.validate_response(response, checks=CHECKS)
+
+
+def test_fuzz_longest_valid_answers_are_stored(world):
+    """The longest answers the limits allow are taken (issue 15): a 500-character text with a 64-character
+    amount, and the densest marks (5 polygons of 100 corners) on a photo."""
+    app, data = world
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {data['tokens']['guest']}"}
+    money = "EUR" + " " * 53 + "1.234,50"
+    r = client.post(f"{API}/tasks/{data['leases']['guest'][6][0]}/answers", headers=auth,
+                    json={"value": {"fields": {"name": "n" * 500, "amount": money}}})
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["answer"]["value"]["fields"] == {"name": "n" * 500, "amount": 1234.5}
+
+    def polygon(cx):
+        angles = [2 * math.pi * i / 100 for i in range(100)]
+        pts = [[round(cx + 30 * math.cos(a), 1), round(150 + 30 * math.sin(a), 1)] for a in angles]
+        return {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [pts + [pts[0]]]}}
+
+    marks = {"type": "FeatureCollection", "features": [polygon(40 + 75 * i) for i in range(5)]}
+    r = client.post(f"{API}/tasks/{data['leases']['guest'][4][0]}/answers", headers=auth,
+                    json={"value": {"answer": "major", "marks": marks}})
+    assert r.status_code == 201, r.get_json()
+    assert len(r.get_json()["answer"]["value"]["marks"]["features"]) == 5

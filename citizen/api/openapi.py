@@ -287,14 +287,43 @@ SCHEMAS = {
 }
 
 
+def _answer_value(kinds):
+    """The schemas of an answer value, one per kind (named <kind>Answer, with the kind's limits:
+    Kind.answer_schema), and the `value` of an answer body: any of them."""
+    named = {f"{kind_id}Answer": kind.answer_schema() for kind_id, kind in kinds.items()}
+    value = {"description": "the answer, as the task's kind takes it (each kind's schema states its limits)",
+             "anyOf": [{"$ref": f"#/components/schemas/{name}"} for name in named]}
+    return named, value
+
+
+def _with_answer_value(paths, value):
+    """PATHS with `value` as the answer value of the answer and answer-import bodies."""
+    answer = paths["/tasks/{task_id}/answers"]["post"]
+    body = answer["requestBody"]["content"]["application/json"]["schema"]
+    answer = {**answer, "requestBody": _body({**body, "properties": {**body["properties"], "value": value}})}
+    imported = paths["/campaigns/{slug}/answers/import"]["post"]
+    body = imported["requestBody"]["content"]["application/json"]["schema"]
+    items = body["properties"]["answers"]["items"]
+    answers = {**body["properties"]["answers"], "items": {**items, "properties": {**items["properties"],
+                                                                                     "value": value}}}
+    imported = {**imported, "requestBody": _body({**body, "properties": {**body["properties"], "answers": answers}})}
+    return {**paths, "/tasks/{task_id}/answers": {"post": answer},
+            "/campaigns/{slug}/answers/import": {"post": imported}}
+
+
 def spec(kinds=None):
-    """The document; `kinds` (the ids this server registered) fills CampaignInput's kind enum."""
-    schemas = SCHEMAS
+    """The document; `kinds` (the ids this server registered, or {id: Kind}) fills CampaignInput's kind enum,
+    and given as {id: Kind} the schema of answer values, one per kind with its limits."""
+    schemas, paths = SCHEMAS, PATHS
     if kinds:
         campaign_input = {**SCHEMAS["CampaignInput"], "properties": {
             **SCHEMAS["CampaignInput"]["properties"], "kind": {**SCHEMAS["CampaignInput"]["properties"]["kind"],
                                                                "enum": list(kinds)}}}
         schemas = {**SCHEMAS, "CampaignInput": campaign_input}
+    if hasattr(kinds, "items"):
+        named, value = _answer_value(kinds)
+        schemas = {**schemas, **named}
+        paths = _with_answer_value(paths, value)
     return {
         "openapi": "3.1.0",
         "info": {"title": "citizen API", "version": "1.0.0",
@@ -303,5 +332,5 @@ def spec(kinds=None):
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": schemas},
-        "paths": PATHS,
+        "paths": paths,
     }

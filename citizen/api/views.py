@@ -52,7 +52,7 @@ def task_json(campaign, task_id, payload, done):
 
 @bp.get("/openapi.json")
 def openapi():
-    return spec(current_app.extensions["citizen.kinds"].keys())
+    return spec(current_app.extensions["citizen.kinds"])
 
 
 @bp.post("/guests")

@@ -203,3 +203,7 @@ CLAIM_AND_COUNT_PG = _typed(
     "SELECT (SELECT count(*) FROM claimed) AS claimed, part.* FROM (SELECT 1) AS one LEFT JOIN part ON true",
     ("cid", P.c.contributor_id), ("tid", AS.c.task_id), ("camp", P.c.campaign_id), ("now", P.c.last_at),
     ("fast", P.c.fast_count), ("gold", P.c.gold_total), ("gold_correct", P.c.gold_correct))
+
+# The kind and settings of a task's campaign, read without a lock: an answer's size is checked against its
+# kind's limits (Kind.check_limits) before the task row is locked.
+TASK_KIND = select(C.c.kind, C.c.settings).select_from(T.join(C, C.c.id == T.c.campaign_id)).where(T.c.id == B("tid"))

@@ -103,6 +103,7 @@ def import_answers(campaign, items):
             errors.append({"line": n, "message": _("same task and contributor as answer %(n)d", n=pairs[(task_id, ref)])})
         else:
             try:
+                kind.check_limits(item.get("value"), campaign.settings)
                 value = kind.clean_answer(item.get("value"), payload, campaign.settings)
             except CitizenError as exc:
                 errors.append({"line": n, "message": exc.message})

@@ -179,6 +179,12 @@ def submit_answer(task_id, contributor_id, value, duration_ms=None, idempotency_
     earlier request with the same Idempotency-Key. Raises NotFound, NotOpen, NotAssigned,
     AlreadyAnswered, TaskComplete or InvalidInput; in every such case nothing is stored."""
     conn = _conn()
+    # The answer's size is checked against its kind's limits before the lock, so that what runs under the
+    # lock (clean_answer, the consensus) only ever sees values of bounded size.
+    campaign = conn.execute(q.TASK_KIND, {"tid": task_id}).first()
+    if campaign is None:
+        raise NotFound(_("There is no such task."))
+    get_kind(campaign.kind).check_limits(value, campaign.settings)
     # The row lock serialises answers to one task on PostgreSQL (SQLite serialises all writers).
     task = _locked_task(conn, task_id, contributor_id, idempotency_key)
     fingerprint = _fingerprint(task_id, value)

@@ -15,7 +15,7 @@ import bleach
 import markdown as md
 from sqlalchemy import func, select
 
-from citizen.campaigns.kinds import get_kind
+from citizen.campaigns.kinds import agreement, get_kind, marks
 from citizen.campaigns.models import Participation
 from citizen.exports import geo
 from citizen.exports.rows import ANSWER_COLUMNS, Results, iso
@@ -111,8 +111,9 @@ def _collection(campaign, kind, quality):
     out = [f"- **Kind of campaign**: {kind.label}."]
     if "fields" in s:
         out.append(f"- Each task asks for **{campaign.redundancy}** answers from different volunteers. A field's value "
-                   f"is accepted when **{s.get('agree', 2)}** answers agree on it (short texts may differ by a "
-                   f"typo); while volunteers disagree the task asks for more answers, up to "
+                   f"is accepted when **{s.get('agree', 2)}** answers agree on it (texts may differ by a typo, two "
+                   f"beyond 12 characters; typos are looked for among a field's {agreement.MAX_FUZZY_GROUPS} most "
+                   f"given values); while volunteers disagree the task asks for more answers, up to "
                    f"**{s.get('max_answers', 5)}**. Fields: "
                    + ", ".join(f"`{f['name']}` ({f['type']})" for f in s.get("fields") or []) + ".")
     else:
@@ -180,7 +181,13 @@ def _consensus(campaign, kind):
                     f"points never linking each other), areas are grouped by overlap (intersection over union of at "
                     f"least 0.3); a mark is kept when at least {s.get('min_support', 2)} volunteers agree on it. "
                     f"Each kept mark has `support` (volunteers behind it) and `agreement` (their share, or the mean "
-                    f"overlap of the areas)."]
+                    f"overlap of the areas).",
+                "", f"Limits: an answer holds at most {marks.MAX_MARKS} marks, "
+                    f"{marks.MAX_VERTICES_PER_POLYGON} corners per area and {marks.MAX_VERTICES_PER_ANSWER} corners "
+                    f"in all. A task keeps the marks of its answers up to {marks.MAX_VERTICES_PER_TASK} corners "
+                    f"({marks.MAX_MARKS_PER_TASK} marks) in all; the marks of answers beyond that are not kept and "
+                    f"take no part in the spatial consensus (neither for nor against a mark), while their grade "
+                    f"counts like any other."]
     return out
 
 

@@ -113,8 +113,29 @@ class Kind:
         return {k: v for k, v in payload.items() if not k.startswith("_")}
 
     def clean_answer(self, value, payload, settings):
-        """Validate an answer value; return what is stored or raise InvalidInput."""
+        """Validate an answer value; return what is stored or raise InvalidInput. It runs under the task's
+        lock, on a value check_limits has already passed."""
         raise NotImplementedError
+
+    # Limits of an answer value when a kind states none of its own (check_limits): text as long as a
+    # transcribed text may be sent, and a few hundred values in all.
+    MAX_ANSWER_STRING = 1000
+    MAX_ANSWER_ITEMS = 500
+
+    def check_limits(self, value, settings):
+        """Refuse (InvalidInput) an answer value larger than this campaign's answers can be, by cheap checks
+        that need no task (its payload, its consensus): the answer services call it before any lock is taken
+        (the submit path, the answer import), so clean_answer only ever sees values of bounded size. The
+        limits are those of answer_schema."""
+        if _oversized(value, self.MAX_ANSWER_STRING, [self.MAX_ANSWER_ITEMS]):
+            raise invalid(_("This answer is larger than any answer here can be."), "value")
+
+    def answer_schema(self, settings=None):
+        """The JSON Schema of an answer value, with its limits (maxLength, maxItems, maximum...), as the
+        OpenAPI document states it; with a campaign's settings, the schema of that campaign's answers.
+        clean_answer (after check_limits) is what enforces it."""
+        return {"description": "an answer value", "maxLength": self.MAX_ANSWER_STRING,
+                "maxItems": self.MAX_ANSWER_ITEMS, "maxProperties": self.MAX_ANSWER_ITEMS}
 
     # --- categorical answers (Dawid-Skene, gold) -----------------------------------------------
     def answer_labels(self, settings):
@@ -166,6 +187,26 @@ class Kind:
         """{column: value} of export_columns for one task."""
         return {name: (fn(payload, result) if getattr(fn, "needs_result", False) else fn(payload))
                 for name, _description, fn in self.export_columns(settings)}
+
+
+def _oversized(value, max_string, budget):
+    """Whether value holds a string longer than max_string, or more than budget[0] values in all
+    (keys count as values; read without recursion, whatever the nesting)."""
+    stack, left = [value], budget[0]
+    while stack:
+        item = stack.pop()
+        left -= 1
+        if left < 0:
+            return True
+        if isinstance(item, str):
+            if len(item) > max_string:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def result_column(fn):

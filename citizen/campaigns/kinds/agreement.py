@@ -20,6 +20,11 @@ import json
 from citizen.campaigns.kinds import normalise
 
 NONE = "none"
+# Typos are looked for between the MAX_FUZZY_GROUPS most given spellings of a field only (the others
+# count as they are written): comparing every pair of groups costs the square of their number, and an
+# import may bring any number of answers to one task. A field whose answers hold more than a dozen
+# different values is disputed long before a typo could decide it.
+MAX_FUZZY_GROUPS = 12
 
 
 def value_key(value):
@@ -58,9 +63,16 @@ def field_result(groups, k, typos=False):
     total = sum(g["w"] for g in groups.values())
     none = groups.get(NONE, {}).get("w", 0.0)
     keys = sorted(key for key in groups if key != NONE)
+    fuzzy = sorted(keys, key=lambda m: (-groups[m]["w"], m))[:MAX_FUZZY_GROUPS] if typos else []
+    close = {key: [key] for key in keys}
+    for i, key in enumerate(fuzzy):  # each pair once: closeness is symmetric
+        for other in fuzzy[i + 1:]:
+            if _close(key, other, typos):
+                close[key].append(other)
+                close[other].append(key)
     ranked = []
     for key in keys:
-        members = [m for m in keys if _close(key, m, typos)]
+        members = sorted(close[key])
         ranked.append((sum(groups[m]["w"] for m in members), groups[key]["w"], key, members))
     ranked.sort(key=lambda r: (-r[0], -r[1], r[2]))
     out = {"value": None, "status": "pending", "support": 0.0, "agreement": 0.0, "answers": round(total, 6)}

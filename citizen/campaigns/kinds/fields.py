@@ -18,6 +18,7 @@ from citizen.campaigns.kinds import normalise
 
 TYPES = ("text", "number", "money", "date", "choice")
 MAX_FIELDS = 30
+MAX_NAME = 40  # characters of a field's name
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 EXAMPLE = ("vendor | Vendor | text | optional region=0,0,0.6,0.2 | The company that issued the invoice\n"
            "total | Total amount | money | region=0.5,0.7,1,1 | Including tax\n"

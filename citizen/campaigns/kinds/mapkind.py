@@ -11,7 +11,6 @@ where pixel coordinates are [x, y] from the photo's top-left corner, y downwards
 grades is kept incrementally on the task; the marks are kept beside it and clustered into
 consensus features (citizen.quality.spatial) when results are read.
 """
-import re
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -22,9 +21,10 @@ from citizen.campaigns.text import clean_attribution, render_markdown
 from citizen.errors import InvalidInput
 from citizen.quality import consensus, spatial
 
-TILE_URL = re.compile(r"^(https?://|/)[^\s\"'<>]*\{z\}[^\s\"'<>]*\{x\}[^\s\"'<>]*\{y\}[^\s\"'<>]*$")
+MAX_TILE_URL = 500  # characters of a tile address
 AREA_SUFFIXES = (".geojson", ".json", ".gpkg")
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+MAX_GRADE = 40  # characters of a grade's value
 CELL_MARGIN = 0.25  # marks may reach a quarter of a cell beyond its edge (a clearing across the border)
 MIN_CELL_KM, MAX_CELL_KM = 0.1, 50.0
 
@@ -35,10 +35,23 @@ def _tile_template(raw, field, required):
         if required:
             raise ValueError(_("Give the address of the imagery tiles, with {z}, {x} and {y} in it."))
         return ""
-    if not TILE_URL.match(url):
+    if not _tile_url(url):
         raise ValueError(_("A tile address starts with https:// or / and contains {z}, {x} and {y}, "
                            "for example https://tiles.example.org/{z}/{x}/{y}.png"))
     return url
+
+
+def _tile_url(url):
+    """Whether url is a tile address: http(s):// or / first, {z}, {x} and {y} in that order, no space, quote
+    or angle bracket, at most MAX_TILE_URL characters. Plain string tests: a regular expression for this
+    ([^...]*{z}[^...]*{x}...) backtracks for a time that grows with a power of the length."""
+    if len(url) > MAX_TILE_URL or not url.startswith(("https://", "http://", "/")):
+        return False
+    if any(c.isspace() or c in "\"'<>" for c in url):
+        return False
+    z = url.find("{z}")
+    x = url.find("{x}", z + 3) if z >= 0 else -1
+    return x >= 0 and url.find("{y}", x + 3) >= 0
 
 
 def _float(raw, field, low, high, default, message):
@@ -219,6 +232,42 @@ class MapKind(Kind):
             raise InvalidInput(errors[0]["message"], details=errors)
         return {"answer": value["answer"], "marks": clean_marks, "crs": crs}
 
+    def check_limits(self, value, settings):
+        grade = value.get("answer") if isinstance(value, dict) else value
+        if isinstance(grade, str) and len(grade) > MAX_GRADE:
+            raise invalid(_("Choose one of the offered answers: %(options)s",
+                            options=", ".join(v for v, _label in self.grades)), "answer")
+        if not isinstance(value, dict):
+            return  # anything else is refused by clean_answer, cheaply
+        try:
+            marks_mod.check_size(value.get("marks"))
+        except marks_mod.MarkError as exc:
+            raise invalid(exc.message, "marks") from None
+
+    def answer_schema(self, settings=None):
+        grades = [v for v, _label in self.grades]
+        position = {"type": "array", "minItems": 2, "maxItems": 3, "items": {"type": "number"},
+                    "description": "[longitude, latitude] on a map cell, [x, y] pixels from a photo's top-left"}
+        point = {"type": "object", "required": ["type", "coordinates"],
+                 "properties": {"type": {"const": "Point"}, "coordinates": position}}
+        polygon = {"type": "object", "required": ["type", "coordinates"], "properties": {
+            "type": {"const": "Polygon"},
+            "coordinates": {"type": "array", "minItems": 1, "maxItems": 1, "description": "one ring, no holes",
+                            "items": {"type": "array", "minItems": 3,
+                                      "maxItems": marks_mod.MAX_VERTICES_PER_POLYGON + 1, "items": position}}}}
+        marks = {"type": "object", "required": ["type"], "description": (
+            f"GeoJSON FeatureCollection: at most {marks_mod.MAX_MARKS} marks, "
+            f"{marks_mod.MAX_VERTICES_PER_POLYGON} corners per polygon and "
+            f"{marks_mod.MAX_VERTICES_PER_ANSWER} corners in all (a point counts as one)"),
+            "properties": {"type": {"const": "FeatureCollection"}, "features": {
+                "type": "array", "maxItems": marks_mod.MAX_MARKS, "items": {
+                    "type": "object", "required": ["type", "geometry"], "properties": {
+                        "type": {"const": "Feature"}, "geometry": {"anyOf": [point, polygon]}}}}}}
+        grade = {"type": "string", "enum": grades}
+        return {"description": f"{self.id}: the grade, alone or with what was marked", "anyOf": [
+            grade, {"type": "object", "required": ["answer"], "properties": {
+                "answer": grade, "marks": {"anyOf": [{"type": "null"}, marks]}}}]}
+
     def answer_labels(self, settings):
         return [v for v, _label in self.grades]
 
@@ -228,11 +277,24 @@ class MapKind(Kind):
     # --- aggregation --------------------------------------------------------------------------
     def add_to_consensus(self, state, value, weight=1.0):
         """Tally the grade; keep each answer's marks (numbered by arrival: one answer is one
-        contributor) for the spatial consensus."""
+        contributor) for the spatial consensus, within the task's budget (marks.MAX_VERTICES_PER_TASK,
+        MAX_MARKS_PER_TASK): the marks of an answer that would go past it are not kept and the answer
+        is counted in "unkept", so that the consensus of the marks neither counts it for nor against a
+        mark; its grade counts as any other."""
         new = consensus.add_vote(state, value["answer"], weight)
         kept = list(state.get("marks", []))
         if value["marks"]["features"]:
-            kept.append([new["n"], value["marks"]])
+            marks_now, corners_now = state.get("kept_size") or _kept_size(kept)
+            added, corners = marks_mod.count(value["marks"])
+            if marks_now + added <= marks_mod.MAX_MARKS_PER_TASK and \
+                    corners_now + corners <= marks_mod.MAX_VERTICES_PER_TASK:
+                kept.append([new["n"], value["marks"]])
+                new["kept_size"] = [marks_now + added, corners_now + corners]
+            else:
+                new["unkept"] = state.get("unkept", 0) + 1
+        for key in ("kept_size", "unkept"):
+            if key in state and key not in new:
+                new[key] = state[key]
         new["marks"] = kept
         new["crs"] = value.get("crs", state.get("crs", "lonlat"))
         return new
@@ -241,8 +303,9 @@ class MapKind(Kind):
         out = consensus.majority(state)
         marks = [(who, fc) for who, fc in state.get("marks", [])]
         # Contributors who marked nothing still count towards agreement: pad with empty sets.
+        # Answers whose marks went past the task's budget (add_to_consensus) take no part.
         marks += [(f"none-{i}", {"type": "FeatureCollection", "features": []})
-                  for i in range(state.get("n", 0) - len(marks))]
+                  for i in range(state.get("n", 0) - len(marks) - state.get("unkept", 0))]
         out["features"] = spatial.consensus_features(
             marks, metric="pixel" if state.get("crs") == "pixel" else "lonlat",
             min_support=int((settings or {}).get("min_support") or 2))
@@ -266,6 +329,12 @@ class MapKind(Kind):
             ("latitude", "Centre or photo position, latitude (WGS84)",
              lambda p: p["center"][1] if "center" in p else p.get("lat", "")),
         ]
+
+
+def _kept_size(kept):
+    """(marks, corners) of the marks a task keeps (states stored before kept_size was recorded)."""
+    sizes = [marks_mod.count(fc) for _who, fc in kept]
+    return sum(m for m, _c in sizes), sum(c for _m, c in sizes)
 
 
 def _json_bytes(value):

@@ -10,6 +10,18 @@ from flask_babel import gettext as _
 
 SUPPORTED = ("Point", "LineString", "Polygon")
 
+# Limits of what one volunteer may draw, far above what a person draws by hand (a damaged building is an
+# outline of four to a few tens of corners, a clearing a few dozen; a search pin is one position) and low
+# enough that checking, storing and clustering the worst answer they allow stays cheap. Nine answers of 50
+# polygons of 500 corners each once made the public campaign page take 15 s.
+MAX_VERTICES_PER_POLYGON = 100  # corners of one polygon (positions of one line)
+MAX_MARKS = 50                  # marks in one answer
+MAX_VERTICES_PER_ANSWER = 500   # corners of all the marks of one answer (a point counts as one)
+# What a task keeps of its answers' marks for the spatial consensus (citizen.campaigns.kinds.mapkind): the
+# marks of an answer that would take the task past either budget are not kept; its grade still counts.
+MAX_VERTICES_PER_TASK = 2500
+MAX_MARKS_PER_TASK = 250
+
 
 class MarkError(ValueError):
     """A mark that cannot be stored; `mark` is its 1-based number (None for the collection as a whole)."""
@@ -25,12 +37,50 @@ def empty_marks():
     return {"type": "FeatureCollection", "features": []}
 
 
-def clean_marks(marks, frame, allowed=("Point", "Polygon"), max_features=50, max_vertices=500, precision=7):
+def count(marks):
+    """(marks, corners) of a FeatureCollection as sent, without looking at any coordinate: a polygon's
+    closing position is not a corner, a point is one. Whatever is not in the expected format counts as
+    nothing here (clean_marks says what is wrong with it)."""
+    features = marks.get("features") if isinstance(marks, dict) else None
+    if not isinstance(features, list):
+        return 0, 0
+    corners = 0
+    for feature in features:
+        geometry = feature.get("geometry") if isinstance(feature, dict) else None
+        coordinates = geometry.get("coordinates") if isinstance(geometry, dict) else None
+        if not isinstance(coordinates, list):
+            continue
+        if geometry.get("type") == "Point":
+            corners += 1
+        elif geometry.get("type") == "Polygon":
+            for ring in coordinates:
+                if isinstance(ring, list) and ring:
+                    corners += len(ring) - (len(ring) > 1 and ring[0] == ring[-1])
+        else:
+            corners += len(coordinates)
+    return len(features), corners
+
+
+def check_size(marks, max_features=MAX_MARKS, max_corners=MAX_VERTICES_PER_ANSWER):
+    """Refuse (MarkError) an answer with more marks or corners than one answer may hold; cheap (it counts,
+    it does not read coordinates), so it runs before any lock is taken."""
+    features, corners = count(marks)
+    if features > max_features:
+        raise MarkError(_("There are %(count)d marks: draw at most %(max)d.", count=features, max=max_features))
+    if corners > max_corners:
+        raise MarkError(_("The marks have %(count)d corners in all: draw them more simply (at most %(max)d).",
+                          count=corners, max=max_corners))
+
+
+def clean_marks(marks, frame, allowed=("Point", "Polygon"), max_features=MAX_MARKS,
+                max_vertices=MAX_VERTICES_PER_POLYGON, precision=7, max_corners=MAX_VERTICES_PER_ANSWER):
     """Check the marks sent by a client and return them as a normalised FeatureCollection.
 
     `frame` is (minx, miny, maxx, maxy): every position must lie inside it (a map cell's lon/lat bbox
     plus a margin, or a photo's pixel box 0..width, 0..height). `allowed` lists the geometry types
-    accepted (from Point, LineString, Polygon). Polygons must have one ring (no holes), at least three
+    accepted (from Point, LineString, Polygon). At most `max_features` marks, `max_vertices` corners
+    per polygon or line and `max_corners` in all, counted before any geometry is built.
+    Polygons must have one ring (no holes), at least three
     distinct corners, an area and edges that do not cross; an unclosed ring is closed. Coordinates are
     rounded to `precision` decimals (7 for lon/lat, 1 for pixels) and properties are dropped.
     Returns {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},
@@ -46,8 +96,7 @@ def clean_marks(marks, frame, allowed=("Point", "Polygon"), max_features=50, max
     features = marks.get("features", [])
     if not isinstance(features, list):
         raise MarkError(_("The marks are not in the expected format (a GeoJSON FeatureCollection)."))
-    if len(features) > max_features:
-        raise MarkError(_("There are %(count)d marks: draw at most %(max)d.", count=len(features), max=max_features))
+    check_size(marks, max_features, max_corners)
     out = []
     for number, feature in enumerate(features, start=1):
         geometry = _clean_feature(number, feature, frame, allowed, max_vertices, precision)
@@ -83,6 +132,8 @@ def _ring(n, rings, frame, precision, max_vertices):
         raise MarkError(_("Mark %(n)d: the polygon's coordinates are not in the expected format.", n=n), n)
     if len(rings) > 1:
         raise MarkError(_("Mark %(n)d has a hole; holes are not supported: draw the outer outline only.", n=n), n)
+    if len(rings[0]) > max_vertices + 1:  # + 1: the closing position repeats the first corner
+        raise MarkError(_("Mark %(n)d has more than %(max)d corners: draw it more simply.", n=n, max=max_vertices), n)
     ring = _positions(n, rings[0], frame, precision, max_vertices + 1)
     if ring[0] != ring[-1]:
         ring.append(list(ring[0]))

@@ -11,10 +11,25 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 
+# Limits of what a volunteer may type, checked before anything else looks at the value (and before any
+# lock is taken: citizen.campaigns.kinds.Kind.check_limits). A transcribed text keeps MAX_TEXT characters
+# once runs of spaces are collapsed; as sent it may hold at most MAX_TEXT_SENT (a pasted text with double
+# spaces and line breaks). A number, an amount of money or a date is at most MAX_TYPED characters as sent:
+# the longest real one ("USD 999,999,999,999,999.99-" or "Wednesday 31 December 2025") is about 30.
+MAX_TEXT = 500
+MAX_TEXT_SENT = 2 * MAX_TEXT
+MAX_TYPED = 64
+MAX_NUMBER = 10 ** 15  # numbers and amounts are below this in size (a JSON number too)
+
 _SPACES = re.compile(r"\s+")
-# Currency signs and codes people copy with amounts; they are not part of the number.
-_CURRENCY = re.compile(r"(?i)^(?:[a-z]{3}|[$€£¥₹₽₩₦₱₴₪]|r\$|us\$|fr\.?|kr\.?)\s*|\s*(?:[a-z]{3}|[$€£¥₹₽₩₦₱₴₪]|kr\.?|fr\.?|,-|\.-)$")
+# Currency signs and codes people copy with amounts; they are not part of the number. Stripped by plain
+# string tests at both ends (no regular expression: "1", 15,000 spaces and "1" once cost tens of seconds).
+_SIGNS = "$€£¥₹₽₩₦₱₴₪"
+_CURRENCY_BEFORE = ("us$", "r$", "fr.", "kr.", "fr", "kr")
+_CURRENCY_AFTER = ("kr.", "fr.", "kr", "fr", ",-", ".-")
 _GROUP = "'’\u00a0\u202f\u2009 _"  # apostrophes (Swiss), spaces of every width, underscore
+_GROUPS = re.compile("[" + re.escape(_GROUP) + "]+")
+_BY_THREE = {mark: re.compile(r"\d{1,3}(?:" + re.escape(mark) + r"\d{3})+") for mark in ".,"}
 MONTHS = {name: i for i, names in enumerate([
     ("january", "jan", "enero", "ene", "janvier", "janv", "januar", "janeiro", "gennaio", "gen"),
     ("february", "feb", "febrero", "février", "fevrier", "févr", "fevr", "februar", "fevereiro", "fev", "febbraio"),
@@ -37,9 +52,11 @@ def text_key(value):
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", value)).strip().casefold()
 
 
-def clean_text(raw, max_length=500):
+def clean_text(raw, max_length=MAX_TEXT):
     if not isinstance(raw, str):
         raise ValueError(_("write it as text."))
+    if len(raw) > max(MAX_TEXT_SENT, 2 * max_length):
+        raise ValueError(_("keep it under %(n)d characters.", n=max_length))
     value = _SPACES.sub(" ", raw).strip()
     if not value:
         raise ValueError(_("this is empty."))
@@ -59,10 +76,12 @@ def clean_number(raw, decimal_mark="auto", money=False):
     if isinstance(raw, (int, float)):
         value = Decimal(str(raw))
     elif isinstance(raw, str):
+        if len(raw) > MAX_TYPED:
+            raise ValueError(_("write a number of at most %(n)d characters.", n=MAX_TYPED))
         value = _parse_number(raw, decimal_mark, money)
     else:
         raise ValueError(_("write a number."))
-    if not value.is_finite() or abs(value) >= Decimal("1e15"):
+    if not value.is_finite() or abs(value) >= MAX_NUMBER:
         raise ValueError(_("write a number."))
     value = value.quantize(Decimal("0.01")) if money else value.normalize()
     return int(value) if value == value.to_integral_value() else float(value)
@@ -75,14 +94,14 @@ def _parse_number(raw, decimal_mark, money):
         negative, text = True, text[1:-1].strip()
     if money:
         for _i in range(2):
-            text = _CURRENCY.sub("", text).strip()
+            text = _strip_currency(text)
     if text.startswith(("-", "−")):
         negative, text = not negative, text[1:].strip()
     elif text.endswith("-"):  # "12.50-" in some ledgers
         negative, text = not negative, text[:-1].strip()
     if text.startswith("+"):
         text = text[1:].strip()
-    segments = re.split("[" + re.escape(_GROUP) + "]+", text)
+    segments = _GROUPS.split(text)
     if len(segments) > 1 and not (re.fullmatch(r"\d{1,3}", segments[0]) and all(
             re.fullmatch(r"\d{3}", seg) for seg in segments[1:-1]) and re.fullmatch(r"\d{3}(?:[.,]\d*)?", segments[-1])):
         raise ValueError(_("the thousands are not grouped by three: check the number."))
@@ -96,13 +115,34 @@ def _parse_number(raw, decimal_mark, money):
     whole, _sep, fraction = text.partition(mark) if mark else (text, "", "")
     if group in fraction:
         raise ValueError(_("write a number, like 1234.50 or 1.234,50."))
-    if group in whole and not re.fullmatch(r"\d{1,3}(?:" + re.escape(group) + r"\d{3})+", whole):
+    if group in whole and not _BY_THREE[group].fullmatch(whole):
         raise ValueError(_("the thousands are not grouped by three: check the number."))
     try:
         value = Decimal(whole.replace(group, "") + "." + fraction if fraction else whole.replace(group, "") or "0")
     except InvalidOperation:
         raise ValueError(_("write a number, like 1234.50 or 1.234,50.")) from None
     return -value if negative else value
+
+
+def _strip_currency(text):
+    """text without one currency sign or code at its start and one at its end ("€ 12", "12 EUR",
+    "R$ 12", "12 kr.", "12,-"), then without the spaces around what is left."""
+    head = text[:3]
+    if len(head) == 3 and head.isascii() and head.isalpha():
+        text = text[3:]
+    elif text[:1] and text[0] in _SIGNS:
+        text = text[1:]
+    else:
+        text = text[len(next((p for p in _CURRENCY_BEFORE if head.lower().startswith(p)), "")):]
+    text = text.strip()
+    tail = text[-3:]
+    if len(tail) == 3 and tail.isascii() and tail.isalpha():
+        text = text[:-3]
+    elif text[-1:] and text[-1] in _SIGNS:
+        text = text[:-1]
+    else:
+        text = text[:len(text) - len(next((p for p in _CURRENCY_AFTER if tail.lower().endswith(p)), ""))]
+    return text.strip()
 
 
 def _guess_mark(text):
@@ -126,6 +166,8 @@ def clean_date(raw, order="dmy"):
     month first ("mdy") unless only one reading is possible (a day above 12)."""
     if not isinstance(raw, str) or not raw.strip():
         raise ValueError(_("write a date."))
+    if len(raw) > MAX_TYPED:
+        raise ValueError(_("write a date of at most %(n)d characters.", n=MAX_TYPED))
     text = unicodedata.normalize("NFKC", raw).strip().casefold()
     text = re.sub(r"(\d)(st|nd|rd|th|er|º|°)\b", r"\1", text)
     text = re.sub(r"\b(de|del|of|the)\b", " ", text)
@@ -169,22 +211,65 @@ def _iso(year, month, day):
 
 
 def edit_distance(a, b, limit=None):
-    """Levenshtein distance between a and b; stops early (returning limit + 1) past `limit`."""
+    """Levenshtein distance between a and b; past `limit` it stops early and returns limit + 1.
+
+    With a limit only the diagonal band of width 2 * limit + 1 is computed (Ukkonen): a path through
+    the table that leaves the band costs more than `limit` edits, so cells outside it never decide an
+    answer within the limit. The work is O(len * limit), not O(len * len), and a common start and end
+    are skipped first (transcriptions that differ in their last characters cost next to nothing).
+    Without a limit the distance is computed in full (O(len * len)): callers on untrusted text pass one."""
     if a == b:
         return 0
     if limit is not None and abs(len(a) - len(b)) > limit:
         return limit + 1
+    start = 0
+    while start < len(a) and start < len(b) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < len(a) - start and end < len(b) - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    a, b = a[start:len(a) - end], b[start:len(b) - end]
     if len(a) < len(b):
         a, b = b, a
+    if not b:
+        return len(a) if limit is None or len(a) <= limit else limit + 1
+    if limit is None:
+        return _full_distance(a, b)
+    return _banded_distance(a, b, limit)
+
+
+def _full_distance(a, b):
     previous = list(range(len(b) + 1))
     for i, ca in enumerate(a, start=1):
         current = [i]
         for j, cb in enumerate(b, start=1):
             current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        if limit is not None and min(current) > limit:
-            return limit + 1
         previous = current
     return previous[-1]
+
+
+def _banded_distance(a, b, limit):
+    """Row i of the table holds only columns max(0, i - limit) .. min(len(b), i + limit); cells outside
+    the band count as limit + 1 (more than the limit: their true value is at least |i - j|)."""
+    over = limit + 1
+    n, m = len(a), len(b)
+    previous = {j: j for j in range(0, min(m, limit) + 1)}
+    for i in range(1, n + 1):
+        low, high = max(0, i - limit), min(m, i + limit)
+        current = {}
+        ca = a[i - 1]
+        for j in range(low, high + 1):
+            if j == 0:
+                value = i
+            else:
+                value = min(previous.get(j, over) + 1, current.get(j - 1, over) + 1,
+                            previous.get(j - 1, over) + (ca != b[j - 1]))
+            current[j] = value if value < over else over
+        if min(current.values()) > limit:
+            return over
+        previous = current
+    result = previous.get(m, over)
+    return result if result <= limit else over
 
 
 def typo_allowance(key):

@@ -8,6 +8,7 @@ from citizen.campaigns.kinds import Kind, clean_image_url, invalid
 from citizen.errors import InvalidInput
 
 MIN_OPTIONS, MAX_OPTIONS = 2, 10
+MAX_VALUE = 40  # characters of an option's value, so of an answer
 _VALUE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
 
@@ -103,6 +104,17 @@ class QuestionKind(Kind):
         if not isinstance(value, str) or value not in allowed:
             raise invalid(_l("Choose one of the offered answers: %(options)s", options=", ".join(allowed)), "value")
         return value
+
+    def check_limits(self, value, settings):
+        if not isinstance(value, str) or len(value) > MAX_VALUE:
+            raise invalid(_l("Choose one of the offered answers."), "value")
+
+    def answer_schema(self, settings=None):
+        schema = {"type": "string", "minLength": 1, "maxLength": MAX_VALUE,
+                  "description": "question: one of the task's options (its value, not its label)"}
+        if settings and settings.get("options"):
+            schema["enum"] = [o["value"] for o in settings["options"]]
+        return schema
 
     def answer_labels(self, settings):
         return [o["value"] for o in settings.get("options", [])]

@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from citizen.campaigns import transcripts  # noqa: F401  (registers the render job)
 from citizen.campaigns.media import MediaRefused
 from citizen.campaigns.kinds import Kind, RowError, agreement, archives, clean_image_url, fields, pdfs
-from citizen.campaigns.kinds import result_column
+from citizen.campaigns.kinds import invalid, normalise, result_column
 from citizen.errors import InvalidInput
 
 UNITS = ("page", "document")
@@ -195,6 +195,47 @@ class TranscriptionKind(Kind):
             errors = exc.args[0]
             raise InvalidInput(errors[0]["message"], details=errors) from None
         return {"fields": values, **({"typed": typed} if typed else {})}
+
+    def check_limits(self, value, settings):
+        given = value.get("fields") if isinstance(value, dict) else None
+        if not isinstance(given, dict):
+            raise invalid(_('Send {"fields": {"<name>": "<value>" or null}}, one entry per field of the form.'),
+                          "fields")
+        if len(given) > fields.MAX_FIELDS:
+            raise invalid(_("At most %(max)d fields per page.", max=fields.MAX_FIELDS), "fields")
+        form = {f["name"]: f for f in (settings or {}).get("fields") or [] if isinstance(f, dict)}
+        for name, raw in given.items():
+            if len(name) > fields.MAX_NAME:
+                raise invalid(_("%(name)s is not a field of this form.", name=name[:60]), "fields")
+            field = form.get(name) or {"label": name, "type": "text"}
+            typed = field["type"] in ("number", "money", "date")
+            if isinstance(raw, str) and len(raw) > (normalise.MAX_TYPED if typed else normalise.MAX_TEXT_SENT):
+                message = (_("write a date of at most %(n)d characters.", n=normalise.MAX_TYPED)
+                           if field["type"] == "date" else
+                           _("write a number of at most %(n)d characters.", n=normalise.MAX_TYPED) if typed else
+                           _("keep it under %(n)d characters.", n=normalise.MAX_TEXT))
+                raise invalid(f"{field['label']}: {message}", name)
+
+    def answer_schema(self, settings=None):
+        text = {"type": "string", "maxLength": normalise.MAX_TEXT_SENT,
+                "description": f"text: at most {normalise.MAX_TEXT} characters once runs of spaces are collapsed"}
+        typed = {"type": "string", "maxLength": normalise.MAX_TYPED,
+                 "description": "a number, an amount of money or a date as written on the page"}
+        number = {"type": "number", "exclusiveMinimum": -normalise.MAX_NUMBER,
+                  "exclusiveMaximum": normalise.MAX_NUMBER}
+        value = {"anyOf": [text, number, {"type": "null"}], "description": "null: not on this page"}
+        field_map = {"type": "object", "maxProperties": fields.MAX_FIELDS,
+                     "propertyNames": {"maxLength": fields.MAX_NAME}, "additionalProperties": value}
+        if settings and isinstance(settings.get("fields"), list):
+            properties = {}
+            for f in settings["fields"]:
+                options = {"text": [text], "number": [typed, number], "money": [typed, number], "date": [typed],
+                           "choice": [{**text, "description": "one of: " + ", ".join(f.get("choices") or [])
+                                       + " (case and spacing do not count)"}]}[f["type"]]
+                properties[f["name"]] = {"anyOf": options + ([{"type": "null"}] if f.get("optional") else [])}
+            field_map = {"type": "object", "properties": properties, "additionalProperties": False}
+        return {"type": "object", "required": ["fields"], "properties": {"fields": field_map},
+                "description": "transcription: {\"fields\": {name: value or null}}, one entry per field of the form"}
 
     # --- aggregation --------------------------------------------------------------------------
     def add_to_consensus(self, state, value, weight=1.0):
