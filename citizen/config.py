@@ -33,8 +33,13 @@ class Defaults:
              "citizen.campaigns.kinds.damage:DamageKind",
              "citizen.campaigns.kinds.transcription:TranscriptionKind",
              "citizen.campaigns.kinds.search:SearchKind"]
-    # A task handed to a volunteer is held for them this long before its slot is offered to others.
-    LEASE_SECONDS = 15 * 60
+    # A task handed to a volunteer is held for them this long before its slot is offered to others. Short, so
+    # visitors who open the work page and leave do not lock a small campaign: the page says "still here" while
+    # the volunteer is active (each time the lease lasts LEASE_SECONDS more, up to LEASE_MAX_SECONDS after it
+    # was taken) and gives its tasks back when it is hidden or closed. An answer sent after the lease ran out
+    # is still taken while the task has room.
+    LEASE_SECONDS = 120
+    LEASE_MAX_SECONDS = 15 * 60
     # How many tasks one contributor may hold at once in a campaign (the one shown and one prefetched).
     MAX_LEASES = 2
     IMPORT_MAX_ROWS = 200_000

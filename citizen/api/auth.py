@@ -20,7 +20,8 @@ def _bearer():
 
 def caller(create_guest=False):
     """(user or None, contributor id or None). Cookie callers must pass the CSRF check on writes.
-    With create_guest, a visitor without any identity becomes a guest kept in the session cookie."""
+    With create_guest, a visitor without any identity becomes a guest kept in the session cookie (on a
+    POST, PUT, PATCH or DELETE that passed the CSRF check; never on a GET)."""
     if "caller" in g:
         return g.caller
     token = _bearer()
@@ -28,15 +29,18 @@ def caller(create_guest=False):
         g.caller = accounts.resolve_bearer(token)
         return g.caller
     # csrf.protect() ignores WTF_CSRF_ENABLED, so honour it here; and only a cookie that carries an
-    # identity needs the check (without one the answer is 401, not a confusing "form expired").
-    if (request.method not in ("GET", "HEAD", "OPTIONS") and current_app.config["WTF_CSRF_ENABLED"]
-            and (current_user.is_authenticated or session.get(GUEST_SESSION_KEY) is not None)):
+    # identity, or a request that would make one, needs the check (otherwise the answer is 401, not a
+    # confusing "form expired").
+    safe = request.method in ("GET", "HEAD", "OPTIONS")
+    if (not safe and current_app.config["WTF_CSRF_ENABLED"]
+            and (create_guest or current_user.is_authenticated or session.get(GUEST_SESSION_KEY) is not None)):
         csrf.protect()
     if current_user.is_authenticated:
         g.caller = (current_user, accounts.contributor_for_user(current_user).id)
     else:
         guest = session.get(GUEST_SESSION_KEY)
-        if guest is None and create_guest:
+        # Never on a GET: a page of another site can make a browser send one (an <img>), cookie and all.
+        if guest is None and create_guest and not safe:
             spend_guest_allowance()
             contributor, _token = accounts.create_guest(*request_signatures())
             session[GUEST_SESSION_KEY] = guest = contributor.id
@@ -66,8 +70,7 @@ def _forget_guest_on_error(response):
 
 def request_signatures():
     """(device, network) signatures of this request (keyed hashes; see quality.signatures)."""
-    return signatures(current_app.config["SECRET_KEY"], request.remote_addr, request.user_agent.string,
-                      request.headers.get("Accept-Language", ""))
+    return signatures(current_app.config["SECRET_KEY"], request.remote_addr)
 
 
 def contributor_id(create_guest=False):
