@@ -57,6 +57,13 @@ class Defaults:
     # Exposure budget for sensitive items (citizen.wellbeing): break_after, hard_limit (weighted views: graphic
     # 1, extreme 3), window_minutes, cooldown_minutes; empty takes content_warnings' defaults (5, 10, 30, 20).
     WELLBEING_BUDGET = {}
+    # Content flags ("more upsetting than rated"): per contributor at most FLAG_LIMIT per FLAG_LIMIT_SECONDS and
+    # FLAG_DAILY_PER_CAMPAIGN per campaign and day. A flag alone withholds nothing: the campaign's flag_threshold
+    # (3 by default) of independent flaggers (distinct device signatures) re-rates an item; moderators see each
+    # flag at once.
+    FLAG_LIMIT = 10
+    FLAG_LIMIT_SECONDS = 600
+    FLAG_DAILY_PER_CAMPAIGN = 50
     # Blurred copies for up to this many rated tasks are made during the import; more, in a job.
     WELLBEING_BLUR_SYNC = 20
     # Moderation (citizen.moderation): escalation webhooks are tried this many times, waiting BACKOFF, 2x, 4x...

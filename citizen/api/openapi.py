@@ -215,15 +215,19 @@ PATHS = {
             **_errors(*TASK_ERRORS, 409, s403="Not handed to the caller, or withheld by their settings",
                       s409="Sensitive items are paused for the caller (code paused)")}}},
     "/tasks/{task_id}/flags": {"post": {
-        "summary": "Report a task shown to the caller as more upsetting than rated (once per task)",
+        "summary": "Report a task shown to the caller as more upsetting than rated (once per task; at most 10 "
+                   "per 10 minutes and 50 per campaign and day). Moderators see it at once; the item is re-rated "
+                   "only when the campaign's threshold of independent flaggers (distinct devices) is reached",
         "security": CONTRIBUTOR, "parameters": [TASK_ID],
         "requestBody": _body(_object({"level": {"type": "string", "enum": ["mild", "graphic", "extreme"]},
                                       "note": NULLABLE_STRING}, ["level"])),
         "responses": {"201": _ok("Reported", _object({
             "task_id": INTEGER, "flagged": STRING, "re_rated": BOOLEAN, "under_review": BOOLEAN,
-            "rating": {"type": "object"}, "review_level": {"type": ["string", "null"]}})),
-            **_errors(*TASK_ERRORS, 409, 413, 422, s403="Not shown to the caller (code not_assigned)",
-                      s409="Already reported (code already_flagged)", s422="Not above the current rating")}}},
+            "rating": {"type": "object"}, "review_level": {"type": ["string", "null"]},
+            "flaggers": INTEGER, "needed": INTEGER})),
+            **_errors(*TASK_ERRORS, 409, 413, 422, 429, s403="Not shown to the caller (code not_assigned)",
+                      s409="Already reported (code already_flagged)", s422="Not above the current rating",
+                      s429="Too many reports from the caller for now (code too_many_flags)")}}},
     "/tasks/{task_id}/rating": {"post": {
         "summary": "Rate a task (organisers and moderators of its campaign); settles a review",
         "security": ORGANISER, "parameters": [TASK_ID],
