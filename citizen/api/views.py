@@ -120,8 +120,9 @@ MAX_EXCLUDE_CHARS = 120  # ten int4 ids with their commas fit
 def _task_ids(raw, field):
     """A comma-separated list of at most MAX_EXCLUDE task ids (ASCII digits within int4), checked before any
     lock; anything else is a 422 naming the field."""
-    parts = [x.strip() for x in raw.split(",", MAX_EXCLUDE)] if isinstance(raw, str) and raw else []
-    if not isinstance(raw, str) or len(raw) > MAX_EXCLUDE_CHARS or len(parts) > MAX_EXCLUDE or not all(
+    short = isinstance(raw, str) and len(raw) <= MAX_EXCLUDE_CHARS
+    parts = [x.strip() for x in raw.split(",", MAX_EXCLUDE)] if short and raw else []
+    if not short or len(parts) > MAX_EXCLUDE or not all(
             x.isascii() and x.isdigit() and int(x) <= MAX_ID for x in parts if x):
         message = _("%(field)s must list at most %(n)d task ids, separated by commas.", field=field, n=MAX_EXCLUDE)
         raise InvalidInput(message, details=[{"field": field, "message": message}])
