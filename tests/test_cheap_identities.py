@@ -294,7 +294,7 @@ def test_release_gives_back_only_the_callers_own_leases(app, client, make_campai
     b = next_task(client, c.slug, theirs)["id"]
     headers, env = mine
     r = client.post(f"{API}/campaigns/{c.slug}/leases/release", headers=headers, environ_base=env,
-                    json={"tasks": [a, b]})
+                    query_string={"tasks": f"{a},{b}"})
     assert r.status_code == 200 and r.get_json() == {"released": 1}
     assert db.session.execute(select(Task.available).where(Task.id == b)).scalar() is False
     assert db.session.execute(select(Task.available).where(Task.id == a)).scalar() is True
@@ -302,7 +302,7 @@ def test_release_gives_back_only_the_callers_own_leases(app, client, make_campai
     assert client.post(f"{API}/tasks/{a}/answers", headers=headers, environ_base=env,
                        json={"value": "yes", "duration_ms": 4000}).status_code == 201
     r = client.post(f"{API}/campaigns/{c.slug}/leases/release", headers=headers, environ_base=env,
-                    data={"tasks": ",".join(["1"] * 11)})
+                    query_string={"tasks": ",".join(["1"] * 11)})
     assert r.status_code == 422
 
 

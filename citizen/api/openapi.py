@@ -137,11 +137,9 @@ PATHS = {
                       **_errors(400, 401, 404)}}},
     "/campaigns/{slug}/leases/release": {"post": {
         "summary": "The caller left: give back its live leases in the campaign (those named in tasks, or all)",
-        "security": CONTRIBUTOR, "parameters": [SLUG],
-        "requestBody": {"required": False, "content": {
-            "application/x-www-form-urlencoded": {"schema": _object({"tasks": TASK_LIST})},
-            "multipart/form-data": {"schema": _object({"tasks": TASK_LIST})},
-            "application/json": {"schema": _object({"tasks": TASK_LIST})}}},
+        "security": CONTRIBUTOR, "parameters": [SLUG, {
+            "name": "tasks", "in": "query", "description": "comma-separated ids of the tasks to give back (at most "
+            "10); none: every task the caller holds in the campaign", "schema": TASK_LIST}],
         "responses": {"200": _ok("Released", _object({"released": INTEGER}, ["released"])),
                       **_errors(400, 401, 404, 422, s422="tasks is not a list of at most 10 task ids")}}},
     "/tasks/{task_id}/answers": {"post": {

@@ -179,14 +179,10 @@ def extend_leases(slug):
 
 @bp.post("/campaigns/<slug>/leases/release")
 def release_leases(slug):
-    """The work page was hidden or closed (navigator.sendBeacon, a form with its csrf_token): the tasks it
-    held go back to others at once. `tasks` (form or JSON) names them, at most MAX_EXCLUDE; none named
-    releases every live lease the caller holds in the campaign."""
-    raw = request.form.get("tasks", "")
-    if not raw and request.is_json:
-        raw = json_object().get("tasks") or ""
-        raw = ",".join(str(x) for x in raw[:MAX_EXCLUDE + 1]) if isinstance(raw, list) else raw
-    ids = _task_ids(raw, "tasks")
+    """The work page was hidden or closed (navigator.sendBeacon, its body a form with the csrf_token): the tasks
+    it held go back to others at once. ?tasks= names them (at most MAX_EXCLUDE); none named releases every live
+    lease the caller holds in the campaign."""
+    ids = _task_ids(request.args.get("tasks", ""), "tasks")
     n = scheduler.release_leases(slug, auth.contributor_id(), ids or None)
     db.session.commit()
     return {"released": n}
