@@ -136,12 +136,10 @@ PATHS = {
         "responses": {"200": _ok("Extended", _object({"extended": INTEGER}, ["extended"])),
                       **_errors(400, 401, 404)}}},
     "/campaigns/{slug}/leases/release": {"post": {
-        "summary": "The caller left: give back its live leases in the campaign (those named in tasks, or all)",
-        "security": CONTRIBUTOR, "parameters": [SLUG, {
-            "name": "tasks", "in": "query", "description": "comma-separated ids of the tasks to give back (at most "
-            "10); none: every task the caller holds in the campaign", "schema": TASK_LIST}],
+        "summary": "The caller left: give back every live lease it holds in the campaign",
+        "security": CONTRIBUTOR, "parameters": [SLUG],
         "responses": {"200": _ok("Released", _object({"released": INTEGER}, ["released"])),
-                      **_errors(400, 401, 404, 422, s422="tasks is not a list of at most 10 task ids")}}},
+                      **_errors(400, 401, 404)}}},
     "/tasks/{task_id}/answers": {"post": {
         "summary": "Answer a task that was handed to the caller", "security": CONTRIBUTOR,
         "parameters": [TASK_ID, {"name": "Idempotency-Key", "in": "header", "schema": STRING,

@@ -179,11 +179,9 @@ def extend_leases(slug):
 
 @bp.post("/campaigns/<slug>/leases/release")
 def release_leases(slug):
-    """The work page was hidden or closed (navigator.sendBeacon, its body a form with the csrf_token): the tasks
-    it held go back to others at once. ?tasks= names them (at most MAX_EXCLUDE); none named releases every live
-    lease the caller holds in the campaign."""
-    ids = _task_ids(request.args.get("tasks", ""), "tasks")
-    n = scheduler.release_leases(slug, auth.contributor_id(), ids or None)
+    """The work page was hidden or closed (navigator.sendBeacon, its body a form with the csrf_token): every
+    task the caller holds in the campaign (the one on screen, the one fetched ahead) goes back at once."""
+    n = scheduler.release_leases(slug, auth.contributor_id())
     db.session.commit()
     return {"released": n}
 
