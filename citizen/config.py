@@ -38,8 +38,13 @@ class Defaults:
              "citizen.campaigns.kinds.damage:DamageKind",
              "citizen.campaigns.kinds.transcription:TranscriptionKind",
              "citizen.campaigns.kinds.search:SearchKind"]
-    # A task handed to a volunteer is held for them this long before its slot is offered to others.
-    LEASE_SECONDS = 15 * 60
+    # A task handed to a volunteer is held for them this long before its slot is offered to others. Short, so
+    # visitors who open the work page and leave do not lock a small campaign: the page says "still here" while
+    # the volunteer is active (each time the lease lasts LEASE_SECONDS more, up to LEASE_MAX_SECONDS after it
+    # was taken) and gives its tasks back when it is hidden or closed. An answer sent after the lease ran out
+    # is still taken while the task has room.
+    LEASE_SECONDS = 120
+    LEASE_MAX_SECONDS = 15 * 60
     # How many tasks one contributor may hold at once in a campaign (the one shown and one prefetched).
     MAX_LEASES = 2
     IMPORT_MAX_ROWS = 200_000
@@ -57,6 +62,13 @@ class Defaults:
     # Exposure budget for sensitive items (citizen.wellbeing): break_after, hard_limit (weighted views: graphic
     # 1, extreme 3), window_minutes, cooldown_minutes; empty takes content_warnings' defaults (5, 10, 30, 20).
     WELLBEING_BUDGET = {}
+    # Content flags ("more upsetting than rated"): per contributor at most FLAG_LIMIT per FLAG_LIMIT_SECONDS and
+    # FLAG_DAILY_PER_CAMPAIGN per campaign and day. A flag alone withholds nothing: the campaign's flag_threshold
+    # (3 by default) of independent flaggers (distinct device signatures) re-rates an item; moderators see each
+    # flag at once.
+    FLAG_LIMIT = 10
+    FLAG_LIMIT_SECONDS = 600
+    FLAG_DAILY_PER_CAMPAIGN = 50
     # Blurred copies for up to this many rated tasks are made during the import; more, in a job.
     WELLBEING_BLUR_SYNC = 20
     # Moderation (citizen.moderation): escalation webhooks are tried this many times, waiting BACKOFF, 2x, 4x...

@@ -52,6 +52,12 @@ class NotAssigned(Forbidden):
     default_message = _l("This task was not handed to you, so it cannot take your answer.")
 
 
+class MethodNotAllowed(CitizenError):
+    status = 405
+    code = "method_not_allowed"
+    default_message = _l("This address does not take that kind of request.")
+
+
 class Conflict(CitizenError):
     status = 409
     code = "conflict"

@@ -84,7 +84,8 @@ def register(app):
         if "\x00" in request.path:
             abort(404)
         fields = [*request.args.lists(), *(request.form.lists() if request.mimetype in FORM_TYPES else ())]
-        if any("\x00" in key or any("\x00" in v for v in values) for key, values in fields):
+        # (a multipart part without a name has the key None)
+        if any("\x00" in (key or "") or any("\x00" in (v or "") for v in values) for key, values in fields):
             abort(400, description=_("Part of what was sent contains a NUL character, which cannot be stored."))
 
     @app.after_request

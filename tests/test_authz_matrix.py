@@ -160,10 +160,16 @@ MATRIX = {
     "api.show_campaign": {"GET": PUBLIC, "GET draft": DRAFT_PAGE, "GET shelved": DRAFT_PAGE},
     "api.results": {"GET": PUBLIC, "GET draft": DRAFT_PAGE, "GET shelved": DRAFT_PAGE},
     # Volunteers need no account: asking for a task makes an anonymous visitor a guest (kept in the cookie).
-    "api.next_task": {"GET": PUBLIC,
+    "api.next_task": {"POST": PUBLIC,
                       # a draft takes no answers: its organisers are told so (409), everyone else finds nothing
-                      "GET draft": row(404, 404, 404, 404, 409, 404, 409),
-                      "GET shelved": row(404, 404, 404, 404, 409, 404, 409)},
+                      "POST draft": row(404, 404, 404, 404, 409, 404, 409),
+                      "POST shelved": row(404, 404, 404, 404, 409, 404, 409)},
+    # The GET is the API's contract for a Bearer token; a cookie (another site's <img>) never leases: 405.
+    "api.next_task_get": {"GET": {"bearer": row(405, 200, 200, 200, 200, 200, 200), "cookie": everyone(405)},
+                          "GET draft": {"bearer": row(405, 404, 404, 404, 409, 404, 409), "cookie": everyone(405)}},
+    # The work page's "still here" and "I left" (a contributor's own leases only).
+    "api.extend_leases": {"POST": ANY_CONTRIBUTOR},
+    "api.release_leases": {"POST": ANY_CONTRIBUTOR},
     # The organiser API: a guest's token is known but not allowed (403), no token at all is 401. The body names
     # organisation A, where B's organiser may not create campaigns. An empty body is let past the access check
     # and refused as invalid (B's organiser has one organisation, so the campaign would go there).
@@ -469,11 +475,12 @@ def _request(app, world, endpoint, key, role, transport):
 
 @pytest.mark.parametrize(("endpoint", "key"), list(_cases()))
 def test_route_gives_each_role_what_it_should(world, tmp_path, endpoint, key):
-    expected = MATRIX[endpoint][key]
+    cases = MATRIX[endpoint][key]
     app = create_app(_config(world.root, tmp_path, "sqlite:///" + str(tmp_path / "test.db")))
     transports = ("bearer", "cookie") if endpoint.split(".")[0].endswith("api") else ("cookie",)
     wrong = []
     for transport in transports:
+        expected = cases.get(transport, cases) if isinstance(cases.get(transport), dict) else cases
         for role in ROLES:
             _fresh_database(app, world, tmp_path)
             outcome, text = _request(app, world, endpoint, key, role, transport)
@@ -505,7 +512,8 @@ def test_the_matrix_lists_every_route(tmp_path):
         assert listed == methods, f"{endpoint}: the matrix checks {sorted(listed)}, the route takes {sorted(methods)}"
     for endpoint, cases in MATRIX.items():
         for key, expected in cases.items():
-            assert set(expected) == set(ROLES), (endpoint, key)
+            for by_role in ([expected[t] for t in ("bearer", "cookie")] if "bearer" in expected else [expected]):
+                assert set(by_role) == set(ROLES), (endpoint, key)
             assert key.partition(" ")[2] in ("", *VARIANTS), (endpoint, key)
 
 
@@ -514,7 +522,7 @@ def test_a_guest_made_by_a_failed_request_is_not_kept_in_the_cookie(app, make_ca
     id next (SQLite hands it out again)."""
     draft = make_campaign(publish=False)
     first, second = app.test_client(), app.test_client()
-    assert first.get(f"/api/v1/campaigns/{draft.slug}/tasks/next").status_code == 404
+    assert first.post(f"/api/v1/campaigns/{draft.slug}/tasks/next").status_code == 404
     assert second.post("/me", data={"display_name": "x" * 500}).status_code == 422
     for client in (first, second):
         with client.session_transaction() as session:
@@ -522,7 +530,7 @@ def test_a_guest_made_by_a_failed_request_is_not_kept_in_the_cookie(app, make_ca
     published = make_campaign()
     ids = set()
     for client in (first, second, app.test_client()):
-        assert client.get(f"/api/v1/campaigns/{published.slug}/tasks/next").status_code == 200
+        assert client.post(f"/api/v1/campaigns/{published.slug}/tasks/next").status_code == 200
         with client.session_transaction() as session:
             ids.add(session["guest_id"])
     assert len(ids) == 3

@@ -36,7 +36,7 @@ def work(client, slug, n, headers=None, wrong=False, duration=4000):
     """Answer n tasks of the campaign as the client's guest (or the bearer in headers); returns the task ids."""
     done = []
     for _ in range(n):
-        r = client.get(f"/api/v1/campaigns/{slug}/tasks/next", headers=headers or {})
+        r = client.post(f"/api/v1/campaigns/{slug}/tasks/next", headers=headers or {})
         if r.status_code == 204:
             break
         task = r.get_json()
@@ -292,9 +292,11 @@ def test_profile_is_private_until_the_volunteer_makes_it_public(app, make_campai
 
 
 def test_profile_settings_need_the_csrf_token(make_app, make_campaign):
-    c = make_campaign(tasks=2)
+    slug = make_campaign(tasks=2).slug
+    db.session.rollback()  # the second app below needs SQLite's write lock
     client = make_app(WTF_CSRF_ENABLED=True).test_client()
-    client.get(f"/api/v1/campaigns/{c.slug}/tasks/next")
+    token = re.search(r'name="csrf-token" content="([^"]+)"', client.get(f"/campaigns/{slug}/work").get_data(as_text=True))
+    assert client.post(f"/api/v1/campaigns/{slug}/tasks/next", headers={"X-CSRFToken": token.group(1)}).status_code == 200
     assert client.post("/me", data={"display_name": "X", "public": "on"}).status_code == 400
     assert db.session.execute(select(func.count()).select_from(VolunteerProfile)).scalar() == 0
 

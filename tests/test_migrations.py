@@ -51,6 +51,6 @@ def test_init_db_and_demo_can_run_twice(app):
     assert all(n for _kind, n in published) and sum(n for _kind, n in published) + sum(finished) == after_first[1]
     client = app.test_client()
     assert "red-roofs" in [c["slug"] for c in client.get("/api/v1/campaigns").get_json()["campaigns"]]
-    task = client.get("/api/v1/campaigns/red-roofs/tasks/next").get_json()
+    task = client.post("/api/v1/campaigns/red-roofs/tasks/next").get_json()
     assert task["options"] == ["yes", "no", "unsure"] and task["image_url"].startswith("/media/demo/")
     assert client.get(task["image_url"]).status_code == 200

@@ -108,7 +108,7 @@ def test_login_with_a_wrong_password_shows_an_error(client, make_user):
 
 def test_a_guest_who_registers_keeps_their_answers(client, make_campaign):
     c = make_campaign(tasks=2)
-    r = client.get(f"/api/v1/campaigns/{c.slug}/tasks/next")
+    r = client.post(f"/api/v1/campaigns/{c.slug}/tasks/next")
     assert r.status_code == 200
     with client.session_transaction() as session:
         guest_id = session["guest_id"]
@@ -120,7 +120,7 @@ def test_a_guest_who_registers_keeps_their_answers(client, make_campaign):
     user = db.session.execute(select(User).where(User.email == "gus@example.org")).scalar_one()
     assert db.session.get(Contributor, guest_id).user_id == user.id
     assert count(Answer, Answer.contributor_id == guest_id, Answer.source == "web") == 1
-    r = client.get(f"/api/v1/campaigns/{c.slug}/tasks/next")
+    r = client.post(f"/api/v1/campaigns/{c.slug}/tasks/next")
     assert r.status_code == 200 and r.get_json()["id"] != first and r.get_json()["done"] == 1
 
 
@@ -129,7 +129,7 @@ def test_cookie_posts_need_the_csrf_token_but_bearer_posts_do_not(make_app, make
     db.session.rollback()  # the second app below needs SQLite's write lock
     client = make_app(WTF_CSRF_ENABLED=True).test_client()
     token = re.search(r'name="csrf-token" content="([^"]+)"', html(client.get(f"/campaigns/{slug}/work"))).group(1)
-    tid = client.get(f"/api/v1/campaigns/{slug}/tasks/next").get_json()["id"]
+    tid = client.post(f"/api/v1/campaigns/{slug}/tasks/next", headers={"X-CSRFToken": token}).get_json()["id"]
     r = client.post(f"/api/v1/tasks/{tid}/answers", json={"value": "yes"})
     assert r.status_code == 400 and r.get_json()["code"] == "csrf" and r.get_json()["message"]
     assert count(Answer) == 0

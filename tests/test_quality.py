@@ -120,12 +120,21 @@ def test_shared_device_signature_links_accounts():
     assert [g.tolist() for g in groups] == [[0, 2]]
 
 
-def test_signatures_name_a_network_never_loopback():
+def test_signatures_name_an_address_and_a_network_never_loopback():
     a = signatures("k", "203.0.113.7", "UA", "en")
-    assert a == signatures("k", "203.0.113.200", "UA", "en")  # same /24, same browser
-    assert a[0] != signatures("k", "203.0.113.7", "Other", "en")[0] and a[1] == signatures("k", "203.0.113.7", "Other", "en")[1]
-    assert signatures("k", "127.0.0.1", "UA", "en") == (None, None)
-    assert "203.0.113" not in (a[0] + a[1])
+    # What a client changes for free makes no new device: the browser's name, its languages, a new guest.
+    assert a == signatures("k", "203.0.113.7", "Other/2.0", "fr") == signatures("k", "203.0.113.7")
+    b = signatures("k", "203.0.113.200", "UA", "en")  # another address of the same /24: another device, one network
+    assert b[0] != a[0] and b[1] == a[1]
+    assert signatures("k", "198.51.100.7")[1] != a[1]
+    six = signatures("k", "2001:db8:1:2:aaaa::1")  # any address inside one /64 is one device
+    assert six == signatures("k", "2001:db8:1:2:ffff:1234:5678:9abc", "Rotated UA")
+    other64 = signatures("k", "2001:db8:1:3::1")  # the next /64: another device, in the same /48 network
+    assert other64[0] != six[0] and other64[1] == six[1]
+    assert signatures("k", "::ffff:203.0.113.7") == a  # the IPv4 client seen through an IPv6 socket
+    assert signatures("k", "127.0.0.1", "UA", "en") == (None, None) == signatures("k", "::1")
+    assert signatures("k", "not an address") == (None, None) == signatures("k", None)
+    assert "203.0.113" not in (a[0] + a[1]) and signatures("other key", "203.0.113.7")[0] != a[0]
 
 
 def test_influence_report_finds_no_honest_volunteer_flipping_more_than_one_percent():

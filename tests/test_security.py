@@ -96,13 +96,13 @@ def test_guest_creation_is_rate_limited_whichever_way_a_guest_is_made(make_app, 
     with app.app_context():
         client = app.test_client()
         assert client.post("/api/v1/guests").status_code == 201
-        assert client.get(f"/api/v1/campaigns/{slug}/tasks/next").status_code == 200  # cookie guest
+        assert client.post(f"/api/v1/campaigns/{slug}/tasks/next").status_code == 200  # cookie guest
         before = db.session.query(Contributor).count()
-        refused = app.test_client().get(f"/api/v1/campaigns/{slug}/tasks/next")
+        refused = app.test_client().post(f"/api/v1/campaigns/{slug}/tasks/next")
         assert refused.status_code == 429 and refused.get_json()["code"] == "rate_limited"
         assert client.post("/api/v1/guests").status_code == 429
         assert db.session.query(Contributor).count() == before, "nothing made when refused"
-        assert client.get(f"/api/v1/campaigns/{slug}/tasks/next").status_code == 200, \
+        assert client.post(f"/api/v1/campaigns/{slug}/tasks/next").status_code == 200, \
             "a volunteer who already has a guest identity is not affected"
 
 

@@ -22,7 +22,8 @@ def _bearer():
 
 def caller(create_guest=False):
     """(user or None, contributor id or None). Cookie callers must pass the CSRF check on writes.
-    With create_guest, a visitor without any identity becomes a guest kept in the session cookie."""
+    With create_guest, a visitor without any identity becomes a guest kept in the session cookie (on a
+    POST, PUT, PATCH or DELETE that passed the CSRF check; never on a GET)."""
     if "caller" in g:
         return g.caller
     token = _bearer()
@@ -33,9 +34,11 @@ def caller(create_guest=False):
             after_this_request(lambda response: _keep_token_use(response, token_id))
         return g.caller
     # csrf.protect() ignores WTF_CSRF_ENABLED, so honour it here; and only a cookie that carries an
-    # identity needs the check (without one the answer is 401, not a confusing "form expired").
-    if (request.method not in ("GET", "HEAD", "OPTIONS") and current_app.config["WTF_CSRF_ENABLED"]
-            and (current_user.is_authenticated or session.get(GUEST_SESSION_KEY) is not None)):
+    # identity, or a request that would make one, needs the check (otherwise the answer is 401, not a
+    # confusing "form expired").
+    safe = request.method in ("GET", "HEAD", "OPTIONS")
+    if (not safe and current_app.config["WTF_CSRF_ENABLED"]
+            and (create_guest or current_user.is_authenticated or session.get(GUEST_SESSION_KEY) is not None)):
         csrf.protect()
     if current_user.is_authenticated:
         g.caller = (current_user, accounts.contributor_for_user(current_user).id)
@@ -44,7 +47,8 @@ def caller(create_guest=False):
         if guest is not None and not (isinstance(guest, int) and accounts.guest_is_current(guest)):
             session.pop(GUEST_SESSION_KEY, None)  # its person registered or signed in: it is theirs now
             guest = None
-        if guest is None and create_guest:
+        # Never on a GET: a page of another site can make a browser send one (an <img>), cookie and all.
+        if guest is None and create_guest and not safe:
             spend_guest_allowance()
             contributor, _token = accounts.create_guest(*request_signatures())
             session[GUEST_SESSION_KEY] = guest = contributor.id
@@ -88,8 +92,7 @@ def _forget_guest_on_error(response):
 
 def request_signatures():
     """(device, network) signatures of this request (keyed hashes; see quality.signatures)."""
-    return signatures(current_app.config["SECRET_KEY"], request.remote_addr, request.user_agent.string,
-                      request.headers.get("Accept-Language", ""))
+    return signatures(current_app.config["SECRET_KEY"], request.remote_addr)
 
 
 def contributor_id(create_guest=False):

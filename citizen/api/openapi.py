@@ -18,6 +18,7 @@ ERRORS = {
     409: "Conflicts with what is stored",
     413: "The request body is larger than the server accepts (code too_large)",
     422: "Invalid input; the fields at fault are listed in details",
+    405: "Not taken with this method",
     429: "Too many requests",
     500: "A fault on the server's side, logged (code server_error)",
     503: "The database is briefly unavailable: retry after Retry-After seconds (code unavailable)",
@@ -66,6 +67,18 @@ OPTIONAL = [{}, {"bearer": []}]  # anyone; without a token a browser becomes a g
 PUBLIC = []
 TASK_ERRORS = (400, 401, 403, 404)  # every operation on /tasks/{task_id}/...
 
+# At most 10 task ids, comma-separated (api.views.MAX_EXCLUDE).
+TASK_LIST = {"type": "string", "maxLength": 120, "pattern": "^[0-9]{1,10}(,[0-9]{1,10}){0,9}$"}
+EXCLUDE = {"name": "exclude", "in": "query", "description": "comma-separated ids of the tasks already on screen "
+           "(at most 10): passed by, never a way to hold more than two tasks", "schema": TASK_LIST}
+NEXT_RESPONSES = {
+    "200": _ok("A task", {"$ref": "#/components/schemas/Task"}),
+    "204": _ok("Nothing is left for this contributor (or they hold as many tasks as they may)"),
+    **_errors(400, 401, 404, 409, 422, 429, s409="The campaign is not open (code campaign_not_open)",
+              s422="exclude is not a list of at most 10 task ids",
+              s429="The caller gave this campaign as many answers as one person may (code "
+                   "capped), or too many new guests from this address (code rate_limited)")}
+
 PATHS = {
     "/openapi.json": {"get": {"summary": "This document", "security": PUBLIC,
                               "responses": {"200": _ok("The OpenAPI 3.1 document", {"type": "object"})}}},
@@ -113,15 +126,27 @@ PATHS = {
         "summary": "Publish a campaign", "security": ORGANISER, "parameters": [SLUG], "responses": {
             "200": _ok("Published", {"$ref": "#/components/schemas/Campaign"}),
             **_errors(400, 401, 403, 404, 409, s403="Not an organiser of this campaign", s409="No tasks yet")}}},
-    "/campaigns/{slug}/tasks/next": {"get": {
-        "summary": "Lease the next task for the caller", "security": OPTIONAL, "parameters": [SLUG, {
-            "name": "exclude", "in": "query", "description": "comma-separated task ids already on screen",
-            "schema": STRING}],
-        "responses": {"200": _ok("A task", {"$ref": "#/components/schemas/Task"}),
-                      "204": _ok("Nothing is left for this contributor"),
-                      **_errors(401, 404, 409, 429, s409="The campaign is not open (code campaign_not_open)",
-                                s429="The caller gave this campaign as many answers as one person may (code "
-                                     "capped), or too many new guests from this address (code rate_limited)")}}},
+    "/campaigns/{slug}/tasks/next": {
+        "get": {
+            "summary": "Lease the next task for the caller (Bearer token only: a GET never makes a guest or takes a "
+                       "lease for a browser's cookie, which another site could make it send)",
+            "security": CONTRIBUTOR, "parameters": [SLUG, EXCLUDE],
+            "responses": {**NEXT_RESPONSES, **_errors(405, s405="No Bearer token: a browser asks with POST "
+                                                               "(code use_post)")}},
+        "post": {
+            "summary": "Lease the next task for the caller; without a token a browser becomes a guest kept in its "
+                       "cookie (with the page's CSRF token)",
+            "security": OPTIONAL, "parameters": [SLUG, EXCLUDE], "responses": NEXT_RESPONSES}},
+    "/campaigns/{slug}/leases/extend": {"post": {
+        "summary": "Still here: the caller's live leases in the campaign last the lease time again (up to a limit)",
+        "security": CONTRIBUTOR, "parameters": [SLUG],
+        "responses": {"200": _ok("Extended", _object({"extended": INTEGER}, ["extended"])),
+                      **_errors(400, 401, 404)}}},
+    "/campaigns/{slug}/leases/release": {"post": {
+        "summary": "The caller left: give back every live lease it holds in the campaign",
+        "security": CONTRIBUTOR, "parameters": [SLUG],
+        "responses": {"200": _ok("Released", _object({"released": INTEGER}, ["released"])),
+                      **_errors(400, 401, 404)}}},
     "/tasks/{task_id}/answers": {"post": {
         "summary": "Answer a task that was handed to the caller", "security": CONTRIBUTOR,
         "parameters": [TASK_ID, {"name": "Idempotency-Key", "in": "header", "schema": STRING,
@@ -193,15 +218,19 @@ PATHS = {
             **_errors(*TASK_ERRORS, 409, s403="Not handed to the caller, or withheld by their settings",
                       s409="Sensitive items are paused for the caller (code paused)")}}},
     "/tasks/{task_id}/flags": {"post": {
-        "summary": "Report a task shown to the caller as more upsetting than rated (once per task)",
+        "summary": "Report a task shown to the caller as more upsetting than rated (once per task; at most 10 "
+                   "per 10 minutes and 50 per campaign and day). Moderators see it at once; the item is re-rated "
+                   "only when the campaign's threshold of independent flaggers (distinct devices) is reached",
         "security": CONTRIBUTOR, "parameters": [TASK_ID],
         "requestBody": _body(_object({"level": {"type": "string", "enum": ["mild", "graphic", "extreme"]},
                                       "note": NULLABLE_STRING}, ["level"])),
         "responses": {"201": _ok("Reported", _object({
             "task_id": INTEGER, "flagged": STRING, "re_rated": BOOLEAN, "under_review": BOOLEAN,
-            "rating": {"type": "object"}, "review_level": {"type": ["string", "null"]}})),
-            **_errors(*TASK_ERRORS, 409, 413, 422, s403="Not shown to the caller (code not_assigned)",
-                      s409="Already reported (code already_flagged)", s422="Not above the current rating")}}},
+            "rating": {"type": "object"}, "review_level": {"type": ["string", "null"]},
+            "flaggers": INTEGER, "needed": INTEGER})),
+            **_errors(*TASK_ERRORS, 409, 413, 422, 429, s403="Not shown to the caller (code not_assigned)",
+                      s409="Already reported (code already_flagged)", s422="Not above the current rating",
+                      s429="Too many reports from the caller for now (code too_many_flags)")}}},
     "/tasks/{task_id}/rating": {"post": {
         "summary": "Rate a task (organisers and moderators of its campaign); settles a review",
         "security": ORGANISER, "parameters": [TASK_ID],

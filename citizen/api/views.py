@@ -9,7 +9,7 @@ from citizen.campaigns import results as results_svc
 from citizen.campaigns import scheduler
 from citizen.campaigns import services as campaigns
 from citizen.campaigns.kinds import get_kind
-from citizen.errors import InvalidInput, NotFound, NotOpen, Unauthorized
+from citizen.errors import InvalidInput, MethodNotAllowed, NotFound, NotOpen, Unauthorized
 from citizen.quality import report
 from citizen.extensions import db
 from citizen.storable import unstorable
@@ -113,12 +113,47 @@ def publish(slug):
     return campaign_json(campaign)
 
 
+MAX_EXCLUDE = 10          # task ids a caller may name in ?exclude= (the work page names one: the task on screen)
+MAX_EXCLUDE_CHARS = 120  # ten int4 ids with their commas fit
+
+
+def _task_ids(raw, field):
+    """A comma-separated list of at most MAX_EXCLUDE task ids (ASCII digits within int4), checked before any
+    lock; anything else is a 422 naming the field."""
+    short = isinstance(raw, str) and len(raw) <= MAX_EXCLUDE_CHARS
+    parts = [x.strip() for x in raw.split(",", MAX_EXCLUDE)] if short and raw else []
+    if not short or len(parts) > MAX_EXCLUDE or not all(
+            x.isascii() and x.isdigit() and int(x) <= MAX_ID for x in parts if x):
+        message = _("%(field)s must list at most %(n)d task ids, separated by commas.", field=field, n=MAX_EXCLUDE)
+        raise InvalidInput(message, details=[{"field": field, "message": message}])
+    return [int(x) for x in parts if x]
+
+
+def _exclude():
+    """?exclude=: ids of tasks already on the caller's screen, to be skipped. It only ever skips tasks: it
+    never lets anyone hold more than MAX_LEASES (see scheduler.next_task)."""
+    return _task_ids(request.args.get("exclude", ""), "exclude")
+
+
 @bp.get("/campaigns/<slug>/tasks/next")
+def next_task_get(slug):
+    """The API's contract for scripts and apps: a GET with a Bearer token (which a page of another site
+    cannot send). A browser's cookie never takes a lease or makes a guest on a GET: a cross-site <img>
+    would hand out tasks; the work page asks with a POST carrying its CSRF token."""
+    if not auth._bearer():
+        raise MethodNotAllowed(_("Ask for the next task with POST (the work page does), or send a Bearer token."),
+                               code="use_post")
+    return _next_task(slug, create_guest=False)
+
+
+@bp.post("/campaigns/<slug>/tasks/next")
 def next_task(slug):
-    cid = auth.contributor_id(create_guest=True)
-    # Ids as ASCII digits within int4; anything else cannot be a task on screen and is ignored.
-    exclude = [int(x) for x in (x.strip() for x in request.args.get("exclude", "").split(","))
-               if x.isascii() and x.isdigit() and int(x) <= MAX_ID]
+    return _next_task(slug, create_guest=True)
+
+
+def _next_task(slug, create_guest):
+    exclude = _exclude()
+    cid = auth.contributor_id(create_guest=create_guest)
     try:
         campaign, task = scheduler.next_task(slug, cid, exclude)
     except NotOpen:
@@ -131,6 +166,24 @@ def next_task(slug):
     if task is None:
         return "", 204
     return body
+
+
+@bp.post("/campaigns/<slug>/leases/extend")
+def extend_leases(slug):
+    """The work page says "still here" (at most about once a minute while the volunteer is active): the
+    caller's live leases in the campaign last LEASE_SECONDS more (up to LEASE_MAX_SECONDS in all)."""
+    n = scheduler.extend_leases(slug, auth.contributor_id())
+    db.session.commit()
+    return {"extended": n}
+
+
+@bp.post("/campaigns/<slug>/leases/release")
+def release_leases(slug):
+    """The work page was hidden or closed (navigator.sendBeacon, its body a form with the csrf_token): every
+    task the caller holds in the campaign (the one on screen, the one fetched ahead) goes back at once."""
+    n = scheduler.release_leases(slug, auth.contributor_id())
+    db.session.commit()
+    return {"released": n}
 
 
 @bp.post(f"/tasks/{TASK_ROUTE_ID}/answers")

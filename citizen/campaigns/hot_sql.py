@@ -50,11 +50,11 @@ LEASE_NEXT_EXCLUDING = _lease_next(excluding=True)
 LEASE_NEXT_CONTENT = _lease_next(excluding=False, content=True)  # citizen.wellbeing.bits
 LEASE_NEXT_CONTENT_EXCLUDING = _lease_next(excluding=True, content=True)
 
-HELD_LEASE = (
+# A contributor's live leases in a campaign, oldest first (read only when they are at MAX_LEASES).
+HELD_LEASES = (
     select(AS.c.task_id).where(AS.c.contributor_id == B("cid"), AS.c.campaign_id == B("camp"),
-                               AS.c.state == LEASED, AS.c.expires_at > B("now"),
-                               AS.c.task_id.not_in(B("exclude", expanding=True)))
-    .order_by(AS.c.leased_at).limit(1))
+                               AS.c.state == LEASED, AS.c.expires_at > B("now"))
+    .order_by(AS.c.leased_at, AS.c.task_id).limit(20))
 
 TASK_PAYLOAD = select(T.c.payload).where(T.c.id == B("tid"))
 

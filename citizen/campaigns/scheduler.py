@@ -26,7 +26,7 @@ from sqlalchemy import select, update
 from citizen.accounts.models import utcnow
 from citizen.campaigns import hot_sql as q
 from citizen.campaigns.kinds import get_kind
-from citizen.campaigns.models import LEASED, PUBLISHED, ANSWERED, EXPIRED, Assignment, Participation, Task
+from citizen.campaigns.models import LEASED, PUBLISHED, ANSWERED, EXPIRED, Assignment, Campaign, Participation, Task
 from citizen.moderation import hot as moderation
 from citizen.errors import AlreadyAnswered, Capped, Conflict, NotAssigned, NotFound, NotOpen, TaskComplete
 from citizen.quality import controls
@@ -35,6 +35,7 @@ from citizen.wellbeing import serving as wellbeing
 from flask_babel import gettext as _
 
 RECLAIM_EVERY = 30.0
+LIVE_LEASES_READ = 20  # a contributor holds at most MAX_LEASES; older data or a race may leave a few more
 _last_reclaim = [0.0]
 
 
@@ -73,12 +74,19 @@ def _lease_next(conn, campaign, contributor_id, exclude):
     part = campaign if campaign.cursor is not None else _join(conn, contributor_id, campaign.id)
     gate = wellbeing.gate(conn, campaign, contributor_id, now)  # None unless the campaign has rated content
     if part.leases >= cfg["MAX_LEASES"]:
-        held = conn.execute(q.HELD_LEASE, {"cid": contributor_id, "camp": campaign.id, "now": now,
-                                           "exclude": exclude}).scalar()
-        if held is not None:
+        # At the limit (or it counts leases that expired and are not reclaimed yet): give back the oldest
+        # live lease that is not on screen. Tasks named in `exclude` are only passed by: a contributor
+        # whose live leases are all excluded gets nothing new (204), never an extra lease.
+        still_held = 0
+        for held in conn.execute(q.HELD_LEASES, {"cid": contributor_id, "camp": campaign.id, "now": now}).scalars():
+            if held in exclude:
+                still_held += 1
+                continue
             payload = conn.execute(q.TASK_PAYLOAD, {"tid": held}).scalar_one()
             if gate is None or not gate.turns_away(conn, held, payload, held=True):
                 return held, payload, part.answer_count
+        if still_held >= cfg["MAX_LEASES"]:
+            return None
     if gate is not None and gate.nothing_to_serve:
         return None
     quality = controls.of(campaign.settings)
@@ -92,7 +100,7 @@ def _lease_next(conn, campaign, contributor_id, exclude):
         if row is not None and (gate is None or not gate.turns_away(conn, row.id, row.payload)) \
                 and _hold(conn, campaign.id, contributor_id, row, now, cfg, cursor=part.cursor):
             return row.id, row.payload, part.answer_count
-    after, wrapped = part.cursor, False
+    after, wrapped, reclaimed = part.cursor, False, False
     while True:
         params = {"camp": campaign.id, "cid": contributor_id, "after": after}
         if gate is not None:
@@ -103,7 +111,11 @@ def _lease_next(conn, campaign, contributor_id, exclude):
             row = conn.execute(q.LEASE_NEXT, params).first()
         if row is None:
             if wrapped:
-                return None
+                # Nothing open: before saying so, give this campaign's expired leases back now (not only
+                # every RECLAIM_EVERY seconds), so visitors who left never hide open work from a newcomer.
+                if reclaimed or not release_expired_leases(now, campaign_id=campaign.id):
+                    return None
+                reclaimed = True
             after, wrapped = -1.0, True  # start again from the beginning of the order, once
             continue
         if gate is not None and gate.turns_away(conn, row.id, row.payload):
@@ -312,22 +324,31 @@ def skip_task(task_id, contributor_id):
     raise NotAssigned()
 
 
-def release_expired_leases(now=None, limit=500):
-    """Give the slots of expired leases back to their tasks. Returns how many were released.
-    Runs from next_task at most every RECLAIM_EVERY seconds per process, and from the CLI."""
+def release_expired_leases(now=None, limit=500, campaign_id=None):
+    """Give the slots of expired leases back to their tasks (of one campaign, given campaign_id). Returns
+    how many were released. Runs from next_task at most every RECLAIM_EVERY seconds per process, when a
+    campaign seems to have nothing left, and from the CLI."""
     now = now or utcnow()
+    query = select(Assignment.task_id, Assignment.contributor_id, Assignment.campaign_id).where(
+        Assignment.state == LEASED, Assignment.expires_at <= now)
+    if campaign_id is not None:
+        query = query.where(Assignment.campaign_id == campaign_id)
     conn = _conn()
-    rows = conn.execute(select(Assignment.task_id, Assignment.contributor_id, Assignment.campaign_id)
-                        .where(Assignment.state == LEASED, Assignment.expires_at <= now)
-                        .order_by(Assignment.task_id).limit(limit)).all()
+    return _release(conn, now, conn.execute(query.order_by(Assignment.task_id).limit(limit)).all(), expired_only=True)
+
+
+def _release(conn, now, rows, expired_only):
+    """Mark these live leases expired and give their slots back (tasks locked first, in id order)."""
     if not rows:
         return 0
     conn.execute(select(Task.id).where(Task.id.in_({r.task_id for r in rows})).order_by(Task.id).with_for_update())
     released = 0
     for r in rows:
-        moved = conn.execute(update(Assignment).where(
-            Assignment.contributor_id == r.contributor_id, Assignment.task_id == r.task_id,
-            Assignment.state == LEASED, Assignment.expires_at <= now).values(state=EXPIRED)).rowcount
+        live = [Assignment.contributor_id == r.contributor_id, Assignment.task_id == r.task_id,
+                Assignment.state == LEASED]
+        if expired_only:
+            live.append(Assignment.expires_at <= now)
+        moved = conn.execute(update(Assignment).where(*live).values(state=EXPIRED)).rowcount
         if moved:
             conn.execute(q.RELEASE, {"tid": r.task_id})
             conn.execute(update(Participation).where(
@@ -335,6 +356,49 @@ def release_expired_leases(now=None, limit=500):
                 .values(leases=Participation.leases - 1))
             released += 1
     return released
+
+
+def _campaign_id(conn, slug):
+    camp = conn.execute(select(Campaign.id).where(Campaign.slug == slug)).scalar()
+    if camp is None:
+        raise NotFound(_("There is no campaign at this address."))
+    return camp
+
+
+def _live_leases(conn, contributor_id, campaign_id, now, task_ids=None):
+    query = select(Assignment.task_id, Assignment.contributor_id, Assignment.campaign_id, Assignment.leased_at).where(
+        Assignment.contributor_id == contributor_id, Assignment.campaign_id == campaign_id,
+        Assignment.state == LEASED, Assignment.expires_at > now)
+    if task_ids is not None:
+        query = query.where(Assignment.task_id.in_(task_ids))
+    return conn.execute(query.order_by(Assignment.task_id).limit(LIVE_LEASES_READ)).all()
+
+
+def extend_leases(slug, contributor_id):
+    """The volunteer is still there: their live leases in campaign `slug` last LEASE_SECONDS from now, but
+    never beyond LEASE_MAX_SECONDS after they were taken (a page left open is not a reservation forever; an
+    answer sent after that is still taken while the task has room). Returns how many were extended."""
+    conn = _conn()
+    cfg = current_app.config
+    now = utcnow()
+    extended = 0
+    for r in _live_leases(conn, contributor_id, _campaign_id(conn, slug), now):
+        until = min(now + timedelta(seconds=cfg["LEASE_SECONDS"]),
+                    r.leased_at + timedelta(seconds=cfg["LEASE_MAX_SECONDS"]))
+        extended += conn.execute(update(Assignment).where(
+            Assignment.contributor_id == contributor_id, Assignment.task_id == r.task_id,
+            Assignment.state == LEASED, Assignment.expires_at < until).values(expires_at=until)).rowcount
+    return extended
+
+
+def release_leases(slug, contributor_id, task_ids=None):
+    """The volunteer left (the work page was hidden or closed): give back their live leases in campaign
+    `slug` (those of `task_ids`, or all) at once. Like an expired lease, they may still answer such a task
+    while it has room. Returns how many were released."""
+    conn = _conn()
+    now = utcnow()
+    rows = _live_leases(conn, contributor_id, _campaign_id(conn, slug), now, task_ids)
+    return _release(conn, now, rows, expired_only=False)
 
 
 def _maybe_reclaim():

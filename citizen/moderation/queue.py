@@ -26,6 +26,7 @@ from citizen.moderation.models import OPEN, ContentReport, Escalation, QueueDism
 from citizen.quality import consensus as tally
 from citizen.quality import controls
 from citizen.quality.report import campaign_report, pseudonym
+from citizen.wellbeing import services as wellbeing
 from citizen.wellbeing.models import ContentFlag, ContentRating
 
 REASONS = [("escalation", _l("Escalations")), ("flag", _l("Reported content")),
@@ -94,16 +95,27 @@ def flags(campaigns):
     ids = list(campaigns)
     by_task = {}
     flagged = db.session.execute(
-        select(ContentFlag.task_id, ContentFlag.campaign_id, ContentFlag.level, ContentFlag.created_at)
+        select(ContentFlag.task_id, ContentFlag.campaign_id, ContentFlag.level, ContentFlag.created_at,
+               ContentFlag.contributor_id, Contributor.device_sig)
         .join(Task, Task.id == ContentFlag.task_id)
+        .join(Contributor, Contributor.id == ContentFlag.contributor_id)
         .outerjoin(ContentRating, ContentRating.task_id == ContentFlag.task_id)
         .where(ContentFlag.campaign_id.in_(ids), Task.rand > HIDDEN_RAND,
                or_(ContentRating.flags_after.is_(None), ContentFlag.created_at > ContentRating.flags_after))).all()
-    for task_id, camp, level, at in flagged:
+    flaggers = {}
+    for task_id, camp, level, at, cid, sig in flagged:
         item = by_task.setdefault(task_id, _flag_item(task_id, camp, at))
         item["graphic"] = max(item["graphic"], level)
         item["reports"] += 1
         item["created_at"] = min(item["created_at"], at)
+        flaggers.setdefault(task_id, set()).add(("device", sig) if sig else ("contributor", cid))
+    # Flags are listed as soon as they are made, before they change anything: how many independent flaggers
+    # (distinct devices, as wellbeing.services.independent_flags counts them) and how many re-rate the item.
+    for task_id, who in flaggers.items():
+        item = by_task[task_id]
+        item["flaggers"] = len(who)
+        item["flag_threshold"] = wellbeing.flag_threshold(campaigns[item["campaign_id"]].settings)
+        item["pending"] = item["flaggers"] < item["flag_threshold"]
     reported = db.session.execute(
         select(ContentReport.task_id, ContentReport.campaign_id, ContentReport.reason, ContentReport.created_at)
         .join(Task, Task.id == ContentReport.task_id)

@@ -39,7 +39,8 @@ class ContentFlag(db.Model):
     """A volunteer says an item is more upsetting than rated: one flag per contributor per task."""
 
     __table_args__ = (UniqueConstraint("task_id", "contributor_id"),
-                      Index("ix_content_flag_campaign", "campaign_id", "created_at"))
+                      Index("ix_content_flag_campaign", "campaign_id", "created_at"),
+                      Index("ix_content_flag_contributor", "contributor_id", "created_at"))  # the flag allowance
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"))
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))

@@ -8,12 +8,12 @@ from typing import NamedTuple
 
 from flask import current_app, g
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, delete, exists, select, update
+from sqlalchemy import bindparam, delete, exists, func, select, update
 
-from citizen.accounts.models import utcnow
+from citizen.accounts.models import Contributor, utcnow
 from citizen.campaigns.hot_sql import insert_ignoring
 from citizen.campaigns.models import Assignment, Campaign, Task
-from citizen.errors import Conflict, Forbidden, InvalidInput, NotAssigned, NotFound, Unauthorized
+from citizen.errors import Conflict, Forbidden, InvalidInput, NotAssigned, NotFound, RateLimited, Unauthorized
 from citizen.extensions import db
 from citizen.wellbeing import bits
 from citizen.wellbeing.models import WITHHELD, ContentFlag, ContentPreference, ContentRating, ContentView
@@ -195,10 +195,50 @@ def rate_task(task_id, user, data):
     return {"task_id": task.id, "rating": rating.to_dict(), "source": "moderator", "under_review": False}
 
 
+def independent_flags(task_id, flags_after=None):
+    """The task's flags as (flagger, level) for content_warnings.rerate, newer than `flags_after`. A flagger is
+    a device signature (quality.signatures: one address, however many guests or browsers), or the contributor
+    when there is none: five guests on one device are one flagger."""
+    query = (select(ContentFlag.contributor_id, Contributor.device_sig, ContentFlag.level)
+             .join(Contributor, Contributor.id == ContentFlag.contributor_id).where(ContentFlag.task_id == task_id))
+    if flags_after is not None:
+        query = query.where(ContentFlag.created_at > flags_after)
+    return [(("device", sig) if sig else ("contributor", cid), level)
+            for cid, sig, level in db.session.execute(query).all()]
+
+
+def flag_threshold(settings):
+    return int(((settings or {}).get(SETTINGS_KEY) or {}).get("flag_threshold", DEFAULT_FLAG_THRESHOLD))
+
+
+FLAGS_SINCE = select(func.count()).select_from(ContentFlag).where(
+    ContentFlag.contributor_id == bindparam("cid"), ContentFlag.created_at >= bindparam("since"))
+
+
+def _check_flag_allowance(contributor_id, campaign_id, now):
+    """At most FLAG_LIMIT flags per FLAG_LIMIT_SECONDS from one contributor, and FLAG_DAILY_PER_CAMPAIGN in one
+    campaign per day (429, saying when to try again): a script flagging everything in a second is refused."""
+    cfg = current_app.config
+    window = timedelta(seconds=cfg["FLAG_LIMIT_SECONDS"])
+    if db.session.execute(FLAGS_SINCE, {"cid": contributor_id, "since": now - window}).scalar() >= cfg["FLAG_LIMIT"]:
+        raise RateLimited(_("You have sent %(n)d reports in the last %(minutes)d minutes: thank you. Please wait a few "
+                            "minutes before sending more; moderators are looking at the ones you sent.",
+                            n=cfg["FLAG_LIMIT"], minutes=max(1, cfg["FLAG_LIMIT_SECONDS"] // 60)),
+                          code="too_many_flags")
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if db.session.execute(FLAGS_SINCE.where(ContentFlag.campaign_id == bindparam("camp")),
+                          {"cid": contributor_id, "since": day, "camp": campaign_id}).scalar() \
+            >= cfg["FLAG_DAILY_PER_CAMPAIGN"]:
+        raise RateLimited(_("You have sent as many reports for this campaign as one person may in a day: thank you. "
+                            "You can send more tomorrow (from midnight UTC)."), code="too_many_flags")
+
+
 def flag_task(task_id, contributor_id, data):
-    """A volunteer says an item is more upsetting than rated. One flag per contributor and task. The item is
-    withheld, pending review, from volunteers who did not consent to the suggested level; enough flags (the
-    campaign's threshold) re-rate it (content_warnings.rerate)."""
+    """A volunteer says an item is more upsetting than rated. One flag per contributor and task, a few per
+    contributor in a while (_check_flag_allowance). A flag alone changes nothing for anyone: moderators see it
+    at once in their queue, and only when the campaign's threshold of independent flaggers (distinct devices,
+    independent_flags) suggest a higher level is the item re-rated to the level they all reached
+    (content_warnings.rerate) and then withheld or blurred as each volunteer's consent says."""
     try:
         level = Sensitivity.parse(data.get("level"))
     except ValueError:
@@ -208,7 +248,9 @@ def flag_task(task_id, contributor_id, data):
         raise InvalidInput(message, details=[{"field": "level", "message": message}])
     if data.get("note") is not None and not isinstance(data["note"], str):
         raise InvalidInput(_("Write the note as text."), details=[{"field": "note", "message": _("not text")}])
+    now = utcnow()
     task, campaign = _task_and_campaign(task_id)
+    _check_flag_allowance(contributor_id, campaign.id, now)
     handed = db.session.execute(select(Assignment.state).where(
         Assignment.contributor_id == contributor_id, Assignment.task_id == task.id)).scalar()
     if handed in (None, WITHHELD):
@@ -222,25 +264,27 @@ def flag_task(task_id, contributor_id, data):
     if db.session.execute(select(ContentFlag.id).where(ContentFlag.task_id == task.id,
                                                        ContentFlag.contributor_id == contributor_id)).first():
         raise Conflict(_("You have already reported this item. Thank you."), code="already_flagged")
-    now = utcnow()
     db.session.add(ContentFlag(task_id=task.id, campaign_id=campaign.id, contributor_id=contributor_id,
                                level=int(level), note=str(data.get("note") or "")[:500], created_at=now))
     db.session.flush()
     row = rating_row(task.id, campaign.id)
-    query = select(ContentFlag.contributor_id, ContentFlag.level).where(ContentFlag.task_id == task.id)
-    if row.flags_after is not None:
-        query = query.where(ContentFlag.created_at > row.flags_after)
-    threshold = ((campaign.settings or {}).get(SETTINGS_KEY) or {}).get("flag_threshold", DEFAULT_FLAG_THRESHOLD)
-    outcome = rerate(state.rating, db.session.execute(query).all(), FlagPolicy(int(threshold)))
-    if outcome.new_rating is not None:
-        new = outcome.new_rating
-        row.level, row.categories, row.custom_label = int(new.level), new.to_dict()["categories"], new.custom_label
-        row.source, row.rated_at = "flags", now
-    row.review_level = int(outcome.review_level) if outcome.withheld else None
+    threshold = flag_threshold(campaign.settings)
+    outcome = rerate(state.rating, independent_flags(task.id, row.flags_after), FlagPolicy(threshold))
+    # Below the threshold nothing is withheld: rerate's "under review" (one flag withholds the item from whoever
+    # did not consent to the level it suggests) let one person empty a campaign. Above it, the item takes the
+    # level `threshold` independent flaggers reached; a higher level fewer of them suggest waits for a moderator.
+    if outcome.new_rating is None:
+        if row.review_level is not None:  # withheld by a single flag before flags needed independent flaggers
+            row.review_level = None
+            _after_rating_change(task, campaign, row)
+        return {"task_id": task.id, "flagged": level.label, "rating": state.rating.to_dict(), "re_rated": False,
+                "under_review": False, "review_level": None, "flaggers": outcome.flaggers, "needed": threshold}
+    new = outcome.new_rating
+    row.level, row.categories, row.custom_label = int(new.level), new.to_dict()["categories"], new.custom_label
+    row.source, row.rated_at, row.review_level = "flags", now, None
     _after_rating_change(task, campaign, row)
-    return {"task_id": task.id, "flagged": level.label, "rating": outcome.rating.to_dict(),
-            "re_rated": outcome.new_rating is not None, "under_review": outcome.withheld,
-            "review_level": outcome.review_level.label if outcome.withheld else None}
+    return {"task_id": task.id, "flagged": level.label, "rating": new.to_dict(), "re_rated": True,
+            "under_review": False, "review_level": None, "flaggers": outcome.flaggers, "needed": threshold}
 
 
 def under_review(campaign_id, limit=100):

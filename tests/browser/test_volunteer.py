@@ -2,6 +2,7 @@
 import json
 import os
 import re
+import time
 
 import pytest
 from PIL import Image
@@ -9,7 +10,8 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from citizen.campaigns import services as campaigns
-from citizen.campaigns.models import Answer
+from citizen.accounts.models import utcnow
+from citizen.campaigns.models import LEASED, Answer, Assignment, Task
 from citizen.extensions import db
 
 pytestmark = pytest.mark.browser
@@ -147,3 +149,32 @@ def test_an_answer_is_sent_again_with_its_key_after_a_503_and_a_dropped_connecti
     expect(page.locator("#done-count")).to_have_text("1")
     assert len(keys) == 3 and keys[0] and len(set(keys)) == 1, keys
     assert [value for _, value in answers_in_database()] == ["yes"]
+
+
+def live_leases():
+    leases = db.session.execute(select(Assignment.task_id).where(Assignment.state == LEASED,
+                                                                 Assignment.expires_at > utcnow())).scalars().all()
+    slots = db.session.execute(select(db.func.sum(Task.lease_count))).scalar()
+    db.session.close()
+    return sorted(leases), slots
+
+
+def test_closing_the_work_page_gives_its_tasks_back(context, campaign):
+    """A visitor who opens the work page and leaves: its tasks (the one shown and the one fetched ahead) are
+    released at once (pagehide -> sendBeacon with the page's CSRF token), not after the lease runs out."""
+    slug, _title = campaign
+    page = context.new_page()
+    page.goto(f"/campaigns/{slug}/work")
+    next_task(page)
+    deadline = time.monotonic() + 10
+    while len(live_leases()[0]) < 2 and time.monotonic() < deadline:  # the prefetch is under way
+        time.sleep(0.1)
+    assert len(live_leases()[0]) == 2
+    page.close(run_before_unload=True)
+    deadline = time.monotonic() + 10
+    while live_leases() != ([], 0) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert live_leases() == ([], 0)
+    # Every task is open for a newcomer again.
+    assert db.session.execute(select(db.func.count()).where(Task.available == True)).scalar() == 5  # noqa: E712
+    db.session.close()

@@ -365,7 +365,7 @@ def test_xss_moderator_pages(site, browser):
         before = page.locator(".mod-item").count()
         guest = Agent(site.app, bearer=Agent(site.app).api("POST", "/api/v1/guests", status=201).get_json()["token"])
         spotted = ",".join(map(str, site.spotted))  # a cell nobody escalated yet
-        task = guest.api("GET", f"/api/v1/campaigns/{site.search}/tasks/next?exclude={spotted}", status=200).get_json()
+        task = guest.api("POST", f"/api/v1/campaigns/{site.search}/tasks/next?exclude={spotted}", status=200).get_json()
         x0, y0, x1, y1 = task["bbox"]
         mark = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": {
             "type": "Point", "coordinates": [(x0 + x1) / 2, (y0 + y1) / 2]}}]}

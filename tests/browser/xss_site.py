@@ -347,7 +347,7 @@ def seed(app, payloads):
         # Public, listed among the volunteers thanked, and told about updates (posted below).
         v.form("/me", {"display_name": name, "public": "on", "show_in_recognition": "on", "notify_updates": "on"})
         for _ in range(6):
-            task = v.api("GET", f"/api/v1/campaigns/{site.rec}/tasks/next", status=200).get_json()
+            task = v.api("POST", f"/api/v1/campaigns/{site.rec}/tasks/next", status=200).get_json()
             v.api("POST", f"/api/v1/tasks/{task['id']}/answers", {"value": "yes", "duration_ms": 4000},
                   headers={"Idempotency-Key": str(uuid.uuid4())}, status=201)
         volunteers.append(v)
@@ -357,7 +357,7 @@ def seed(app, payloads):
     # The volunteer with an account answers a few tasks of the main campaign.
     answered = []
     for _ in range(2):
-        task = account.api("GET", f"/api/v1/campaigns/{site.main}/tasks/next", status=200).get_json()
+        task = account.api("POST", f"/api/v1/campaigns/{site.main}/tasks/next", status=200).get_json()
         answered.append(task["id"])
         value = task["options"][0]
         account.api("POST", f"/api/v1/tasks/{task['id']}/answers", {"value": value, "duration_ms": 4000},
@@ -383,7 +383,7 @@ def seed(app, payloads):
         token = Agent(app).api("POST", "/api/v1/guests", status=201).get_json()["token"]
         guest = Agent(app, bearer=token)
         for n in range(3):
-            task = guest.api("GET", f"/api/v1/campaigns/{site.main}/tasks/next", status=200).get_json()
+            task = guest.api("POST", f"/api/v1/campaigns/{site.main}/tasks/next", status=200).get_json()
             guest.api("POST", f"/api/v1/tasks/{task['id']}/reports", {
                 "reason": ("abusive", "personal_data")[n % 2], "note": P.take("report note", 500)}, status=201)
             guest.api("POST", f"/api/v1/tasks/{task['id']}/flags", {
@@ -404,7 +404,7 @@ def seed(app, payloads):
         token = Agent(app).api("POST", "/api/v1/guests", status=201).get_json()["token"]
         guest = Agent(app, bearer=token)
         exclude = ",".join(map(str, spotted))  # a task escalates once: each guest spots someone elsewhere
-        task = guest.api("GET", f"/api/v1/campaigns/{site.search}/tasks/next?exclude={exclude}",
+        task = guest.api("POST", f"/api/v1/campaigns/{site.search}/tasks/next?exclude={exclude}",
                          status=200).get_json()
         spotted.append(task["id"])
         x0, y0, x1, y1 = task["bbox"]

@@ -31,9 +31,10 @@
                            body: body ? JSON.stringify(body) : undefined });
   }
 
+  // A POST with the CSRF token: a GET never hands out a task (another site's <img> could send one).
   function fetchNext(exclude) {
     var target = root.dataset.nextUrl + (exclude.length ? "?exclude=" + exclude.join(",") : "");
-    return request("GET", target).then(function (r) {
+    return request("POST", target).then(function (r) {
       if (r.status === 204) return null;
       return r.json().then(function (body) {
         if (!r.ok) throw new Error(body.message || r.statusText);
@@ -131,6 +132,33 @@
     busy = true;
     request("POST", url("skipUrl", current.id)).finally(function () { say("", ""); advance(); });
   }
+
+  // Leases are short: while the volunteer is active the page says "still here" (at most once every
+  // STILL_HERE_MS), and when it is hidden or closed it gives its tasks back at once, so visitors who
+  // open the page and leave never lock a campaign for others.
+  var STILL_HERE_MS = 45000, lastSaid = Date.now();
+  function stillHere() {
+    if (document.visibilityState === "hidden" || Date.now() - lastSaid < STILL_HERE_MS || !current) return;
+    lastSaid = Date.now();
+    request("POST", root.dataset.extendUrl).catch(function () {});
+  }
+  ["pointerdown", "keydown", "input", "wheel", "touchstart"].forEach(function (name) {
+    document.addEventListener(name, stillHere, { passive: true, capture: true });
+  });
+  function leave() {
+    upcoming = null;  // the prefetched task's lease goes back too: ask again when the volunteer returns
+    var form = new FormData();
+    form.append("csrf_token", csrf);  // no list of tasks: every task held in this campaign goes back
+    if (!(navigator.sendBeacon && navigator.sendBeacon(root.dataset.releaseUrl, form))) {
+      fetch(root.dataset.releaseUrl, { method: "POST", body: form, credentials: "same-origin", keepalive: true })
+        .catch(function () {});
+    }
+  }
+  window.addEventListener("pagehide", leave);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") leave();
+    else lastSaid = 0;  // back: the next touch says "still here" at once
+  });
 
   skipBtn.addEventListener("click", skip);
   document.addEventListener("keydown", function (e) {
