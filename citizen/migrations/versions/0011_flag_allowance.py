@@ -1,7 +1,7 @@
 """content flags by contributor and time (the flag allowance: a few flags per contributor in a while)
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0010
 Create Date: 2026-12-06 20:30:00
 
 """
