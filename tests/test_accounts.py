@@ -171,7 +171,7 @@ def test_cli_makes_lists_and_revokes_tokens(app, organiser):
 
 def test_the_guest_cookie_of_someone_who_registered_is_no_longer_theirs(app, client, make_campaign):
     slug = make_campaign(tasks=3).slug
-    first = client.get(f"/api/v1/campaigns/{slug}/tasks/next").get_json()["id"]
+    first = client.post(f"/api/v1/campaigns/{slug}/tasks/next").get_json()["id"]
     assert client.post(f"/api/v1/tasks/{first}/answers", json={"value": "yes"}).status_code == 201
     assert client.post("/me", data={"display_name": "Gus the guest"}).status_code == 302
     assert "Gus the guest" in html(client.get("/me"))
@@ -187,7 +187,7 @@ def test_the_guest_cookie_of_someone_who_registered_is_no_longer_theirs(app, cli
     replay = app.test_client()
     replay.set_cookie("session", guest_cookie)
     assert "Gus the guest" not in html(replay.get("/me")), "the old cookie shows nothing of the account"
-    second = replay.get(f"/api/v1/campaigns/{slug}/tasks/next")
+    second = replay.post(f"/api/v1/campaigns/{slug}/tasks/next")
     with replay.session_transaction() as s:
         assert s.get("guest_id") != guest_id, "the old cookie does not carry the account's contributor"
     replay2 = app.test_client()
@@ -304,12 +304,12 @@ def test_an_event_code_lets_a_room_behind_one_address_in_up_to_its_maximum(limit
         for _i in range(2):
             phone = _from(app, "198.51.100.1")
             assert phone.get(f"/campaigns/{slug}?event={code}").status_code == 200
-            assert phone.get(f"/api/v1/campaigns/{slug}/tasks/next").status_code == 200
+            assert phone.post(f"/api/v1/campaigns/{slug}/tasks/next").status_code == 200
         assert _from(app, "198.51.100.1").post(f"/api/v1/guests?event={code.lower()}").status_code == 201
         # Full: the fourth falls back to the address limit, which is spent.
         late = _from(app, "198.51.100.1")
         late.get(f"/campaigns/{slug}?event={code}")
-        assert late.get(f"/api/v1/campaigns/{slug}/tasks/next").status_code == 429
+        assert late.post(f"/api/v1/campaigns/{slug}/tasks/next").status_code == 429
         db.session.expire_all()
         assert db.session.execute(select(EventCode.guests_made)).scalar_one() == 3
         db.session.rollback()

@@ -114,7 +114,7 @@ def test_a_busy_sqlite_database_is_a_503_with_retry_after(make_app, make_campaig
         db.engine.dispose()
         path = db.engine.url.database
     client = app.test_client()
-    tid = client.get(f"/api/v1/campaigns/{slug}/tasks/next")
+    tid = client.post(f"/api/v1/campaigns/{slug}/tasks/next")
     assert tid.status_code == 200
     tid = tid.get_json()["id"]
     holder = sqlite3.connect(path, isolation_level=None)
