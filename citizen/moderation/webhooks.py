@@ -72,6 +72,7 @@ def deliver_webhook(escalation, settings, payload, attempt=1):
                "X-Citizen-Event": payload["event"], "X-Citizen-Delivery": payload["delivery"],
                SIGNATURE_HEADER: sign(settings.webhook_secret or "", body)}
     url = settings.webhook_url
+    db.session.commit()  # no transaction (on SQLite: no write lock) held while the network is waited on
     started = time.monotonic()
     try:
         status = outbound.post(url, body, headers, timeout=float(cfg.get("MODERATION_WEBHOOK_TIMEOUT", 5)))
@@ -116,6 +117,7 @@ def send_email(escalation, settings, payload):
         f"Status: {esc['status']}." + (f" Reason: {esc['reason']}" if esc["reason"] else ""),
         f"Location: {place['lat']:.6f}, {place['lon']:.6f} ({place['source']})" if place else "Location: unknown",
         f"Review it: {esc['url']}", ""]))
+    db.session.commit()  # no transaction held while the mail server is waited on
     started = time.monotonic()
     try:
         with smtplib.SMTP(cfg["MAIL_SERVER"], int(cfg.get("MAIL_PORT") or 25), timeout=10) as smtp:
