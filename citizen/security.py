@@ -57,6 +57,16 @@ def check_production(config):
     database pool, TRUSTED_HOSTS from PUBLIC_URL)."""
     if not config.get("PRODUCTION"):
         return
+    key = config.get("SECRET_KEY") or ""
+    if key in KNOWN_SECRETS or len(key) < MIN_SECRET_LENGTH:
+        raise ProductionSettingsError(
+            "Production mode needs a secret key of its own: set CITIZEN_SECRET_KEY to at least "
+            f"{MIN_SECRET_LENGTH} random characters, e.g. the output of "
+            "python -c 'import secrets; print(secrets.token_hex(32))'.")
+    if str(config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory://"):
+        raise ProductionSettingsError(
+            "Production mode runs several workers, and in-memory rate limits would count per worker: set "
+            "CITIZEN_RATELIMIT_STORAGE_URI to redis://127.0.0.1:6379/0 (or your Redis).")
     if config.get("WEBHOOK_ALLOW_PRIVATE"):
         raise ProductionSettingsError(
             "WEBHOOK_ALLOW_PRIVATE is for tests: with it organisers' webhooks could reach inside your network. "
@@ -73,16 +83,6 @@ def check_production(config):
     extra = [h.strip() for h in (extra.split(",") if isinstance(extra, str) else extra) if h.strip()]
     if config.get("TRUSTED_HOSTS") is None:
         config["TRUSTED_HOSTS"] = [host] + extra  # any other Host header: 400 (Flask 3.1)
-    key = config.get("SECRET_KEY") or ""
-    if key in KNOWN_SECRETS or len(key) < MIN_SECRET_LENGTH:
-        raise ProductionSettingsError(
-            "Production mode needs a secret key of its own: set CITIZEN_SECRET_KEY to at least "
-            f"{MIN_SECRET_LENGTH} random characters, e.g. the output of "
-            "python -c 'import secrets; print(secrets.token_hex(32))'.")
-    if str(config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory://"):
-        raise ProductionSettingsError(
-            "Production mode runs several workers, and in-memory rate limits would count per worker: set "
-            "CITIZEN_RATELIMIT_STORAGE_URI to redis://127.0.0.1:6379/0 (or your Redis).")
     if str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
         log.warning("Production mode on SQLite: writers queue one at a time; use PostgreSQL for real load.")
     for name in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
