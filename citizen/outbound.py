@@ -77,6 +77,8 @@ def parse(url):
         port = parts.port
     except ValueError:
         raise Refused(_("This webhook address is not a valid URL.")) from None
+    if not (parts.path + parts.query + parts.fragment).isascii():
+        raise Refused(_("A webhook address is written in ASCII characters only (escape the others)."))
     if parts.scheme not in ("http", "https"):
         raise Refused(_("A webhook address starts with https:// (or http://)."))
     if "@" in parts.netloc:
@@ -181,9 +183,7 @@ def post(url, body, headers, timeout):
                 conn.putheader(name, value)
             conn.putheader("Content-Length", str(len(body)))
             conn.endheaders(body)
-            response = conn.getresponse()
-            response.read(64 * 1024)  # never stored nor shown
-            return response.status
+            return conn.getresponse().status  # the body is neither read, stored nor shown
         except (ConnectionRefusedError, socket.gaierror) as exc:
             last = exc
             continue
