@@ -343,3 +343,45 @@ def test_a_hanging_webhook_holds_only_its_own_organisation(make_app, db_uri):
         deadline = time.monotonic() + 20
         while jobs._lanes and time.monotonic() < deadline:  # let A's lane finish before the database goes
             time.sleep(0.05)
+
+
+@jobs.handler("test.flaky")
+def _flaky(job, progress):
+    if job.attempt == 1:
+        raise jobs.Retry(3600, "first attempt failed")
+    return {"attempt": job.attempt}
+
+
+def test_a_retry_is_a_new_attempt_due_later_not_a_sleeping_worker(make_app, monkeypatch):
+    """The handler does one attempt; "due at" is data: the shared pool is free at once, a timer (not a worker)
+    waits, and `flask jobs resume` leaves a retry alone until it is due."""
+    timers = []
+
+    class Timer:
+        def __init__(self, seconds, fn, args):
+            timers.append((seconds, fn, args))
+            self.daemon = True
+
+        def start(self):
+            pass
+    monkeypatch.setattr(jobs.threading, "Timer", Timer)
+    app = make_app(JOBS_SYNC=False)
+    with app.app_context():
+        job_id = jobs.start("test.flaky", lane="test:one").id
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            job = db.session.get(Job, job_id)
+            seen = (job.status, job.attempt, job.message, job.due_at is not None)
+            db.session.rollback()  # on SQLite every transaction holds the write lock: end it while waiting
+            if seen[1] == 2:
+                break
+            time.sleep(0.02)
+        assert seen == ("pending", 2, "first attempt failed", True) and [t[0] for t in timers] == [3600]
+        job = db.session.get(Job, job_id)
+        assert jobs.resume() == 0  # not due yet
+        job.due_at = job.created_at  # the hour has passed
+        db.session.commit()
+        assert jobs.resume() == 1
+        db.session.expire_all()
+        job = db.session.get(Job, job_id)
+        assert (job.status, job.result) == ("done", {"attempt": 2})
