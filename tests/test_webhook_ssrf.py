@@ -252,10 +252,9 @@ def test_open_data_and_share_links_come_from_public_url(app, client, make_campai
 
 def test_production_mode_needs_public_url_and_refuses_unknown_hosts(make_app, tmp_path, db_uri):
     prod = {"PRODUCTION": True, "SECRET_KEY": GOOD_SECRET, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"}
-    with pytest.raises(ProductionSettingsError, match="PUBLIC_URL"):
-        create_app({**base_config(tmp_path, db_uri), **prod})
-    with pytest.raises(ProductionSettingsError, match="PUBLIC_URL"):
-        create_app({**base_config(tmp_path, db_uri), **prod, "PUBLIC_URL": "citizen.example.org/path"})
+    for missing in ("", "http://127.0.0.1:5000", "citizen.example.org", "https://citizen.example.org/path"):
+        with pytest.raises(ProductionSettingsError, match="PUBLIC_URL"):
+            create_app({**base_config(tmp_path, db_uri), **prod, "PUBLIC_URL": missing})
     app = make_app(**prod, PUBLIC_URL="https://citizen.example.org", TRUSTED_HOSTS_EXTRA="www.example.org")
     assert app.config["TRUSTED_HOSTS"] == ["citizen.example.org", "www.example.org"]
     web = app.test_client()
