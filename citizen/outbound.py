@@ -66,8 +66,8 @@ def address_allowed(ip):
 
 
 def parse(url):
-    """Split a webhook address into (scheme, host, port, path) after the spelling rules; raises Refused.
-    `host` is lower case, IDNA-encoded, without brackets or a trailing dot's absence changed."""
+    """Check a webhook address's spelling; returns (scheme, host, port, ip) where `host` is lower case and
+    IDNA-encoded (IPv6 without brackets) and `ip` the address when the host is one, else None. Raises Refused."""
     if not isinstance(url, str) or not url or len(url) > MAX_URL_LENGTH:
         raise Refused(_("A webhook address has at most %(n)d characters.", n=MAX_URL_LENGTH))
     if any(c.isspace() or ord(c) < 0x21 or ord(c) == 0x7F or c in "\\<>\"'{}|^`" for c in url):
@@ -84,8 +84,10 @@ def parse(url):
     if "@" in parts.netloc:
         raise Refused(_("A webhook address cannot contain a user name or password."))
     host = parts.hostname or ""
-    if not host or "%" in host:
+    if not host:
         raise Refused(_("This webhook address has no host name."))
+    if "%" in host:  # an IPv6 zone or a %-escaped name
+        raise Refused(_("This webhook address is not a valid URL."))
     if port is None:
         port = 443 if parts.scheme == "https" else 80
     if port not in ALLOWED_PORTS and not _allow_private():
