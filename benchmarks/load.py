@@ -404,6 +404,7 @@ def main(argv=None):
                                 os.path.join(logs, "floor.log")))
         servers.append(Gunicorn("citizen.wsgi:app", {
             "CITIZEN_PRODUCTION": "true", "CITIZEN_SECRET_KEY": secret, "CITIZEN_DATABASE_URL": pg.url("citizen"),
+            "CITIZEN_PUBLIC_URL": "http://127.0.0.1",  # production mode needs it; the port is not part of the host check
             "CITIZEN_RATELIMIT_STORAGE_URI": os.environ.get("CITIZEN_RATELIMIT_STORAGE_URI", REDIS),
             "CITIZEN_MEDIA_FOLDER": os.path.join(logs, "media")}, os.path.join(logs, "citizen.log")))
         floor, citizen = servers

@@ -7,6 +7,15 @@ class Defaults:
     # Production mode (CITIZEN_PRODUCTION=true, set by `make serve-prod`): refuses a default SECRET_KEY and
     # per-process rate limits, sends cookies only over HTTPS, reconnects to a restarted database by itself.
     PRODUCTION = False
+    # Where people reach this site (scheme://host[:port], no path). Every link that leaves a page response (webhook
+    # payloads, e-mails, datapackage.json and README links, share tags) is built from it, never from the request's
+    # Host header. Production mode requires it and answers 400 to any other Host (Flask's TRUSTED_HOSTS, set from
+    # it plus TRUSTED_HOSTS_EXTRA: more names, comma-separated, e.g. CITIZEN_TRUSTED_HOSTS="www.example.org").
+    PUBLIC_URL = "http://127.0.0.1:5000"
+    TRUSTED_HOSTS_EXTRA = ""
+    # Tests only (production mode refuses it): webhooks may go to private addresses and any port (a receiver on
+    # 127.0.0.1). Never set it on a server: organisers could make it reach inside the network.
+    WEBHOOK_ALLOW_PRIVATE = False
     # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust (0: none).
     PROXY_FIX = 0
     # Content-Security-Policy on every response (pages: scripts from /static/ or with the request's nonce).
@@ -72,11 +81,11 @@ class Defaults:
     # Blurred copies for up to this many rated tasks are made during the import; more, in a job.
     WELLBEING_BLUR_SYNC = 20
     # Moderation (citizen.moderation): escalation webhooks are tried this many times, waiting BACKOFF, 2x, 4x...
-    # seconds between tries; new suspensions reach other processes' hot path within SUSPENSION_REFRESH seconds;
+    # seconds between tries (each try a new attempt of the job, one at a time per organisation); new suspensions reach other processes' hot path within SUSPENSION_REFRESH seconds;
     # the queue page asks for new escalations every POLL_SECONDS.
     MODERATION_WEBHOOK_ATTEMPTS = 5
     MODERATION_WEBHOOK_BACKOFF = 2.0
-    MODERATION_WEBHOOK_TIMEOUT = 10
+    MODERATION_WEBHOOK_TIMEOUT = 5  # seconds to connect, and again to read
     MODERATION_SUSPENSION_REFRESH = 2.0
     MODERATION_POLL_SECONDS = 3
     # E-mail of escalations and of campaign updates (smtplib): nothing is sent while MAIL_SERVER is empty.
@@ -101,6 +110,8 @@ def from_environment(prefix="CITIZEN_"):
             out[name] = int(value)
         else:
             out[name] = value
+    if "TRUSTED_HOSTS" in out:  # CITIZEN_TRUSTED_HOSTS: extra names; Flask's TRUSTED_HOSTS is built from them
+        out["TRUSTED_HOSTS_EXTRA"] = str(out.pop("TRUSTED_HOSTS"))
     if "DATABASE_URL" in out:
         out["SQLALCHEMY_DATABASE_URI"] = out.pop("DATABASE_URL")
     return out

@@ -10,6 +10,7 @@ import secrets
 from flask import abort, g, request
 from flask_babel import gettext as _
 from werkzeug.middleware.proxy_fix import ProxyFix
+from urllib.parse import urlsplit
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +39,22 @@ def csp_nonce():
     return g.csp_nonce
 
 
+DEV_PUBLIC_URL = "http://127.0.0.1:5000"
+
+
+def public_origin(value):
+    """(scheme, host, port-or-None) of a PUBLIC_URL; raises ValueError when it is not scheme://host[:port]."""
+    parts = urlsplit(str(value or "").strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc \
+            or parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(value)
+    return parts.scheme, parts.hostname, parts.port
+
+
 def check_production(config):
-    """Refuse to start production mode on a default secret or on per-process rate-limit counters;
-    switch on what production needs (secure cookies, reconnecting database pool)."""
+    """Refuse to start production mode on a default secret or on per-process rate-limit counters, on a missing
+    PUBLIC_URL or with WEBHOOK_ALLOW_PRIVATE; switch on what production needs (secure cookies, reconnecting
+    database pool, TRUSTED_HOSTS from PUBLIC_URL)."""
     if not config.get("PRODUCTION"):
         return
     key = config.get("SECRET_KEY") or ""
@@ -53,6 +67,22 @@ def check_production(config):
         raise ProductionSettingsError(
             "Production mode runs several workers, and in-memory rate limits would count per worker: set "
             "CITIZEN_RATELIMIT_STORAGE_URI to redis://127.0.0.1:6379/0 (or your Redis).")
+    if config.get("WEBHOOK_ALLOW_PRIVATE"):
+        raise ProductionSettingsError(
+            "WEBHOOK_ALLOW_PRIVATE is for tests: with it organisers' webhooks could reach inside your network. "
+            "Remove it (CITIZEN_WEBHOOK_ALLOW_PRIVATE) in production mode.")
+    try:
+        _scheme, host, _port = public_origin(config.get("PUBLIC_URL"))
+    except ValueError:
+        host = None
+    if not host or str(config.get("PUBLIC_URL")).rstrip("/") == DEV_PUBLIC_URL:
+        raise ProductionSettingsError(
+            "Production mode needs the address people reach this site at, for the links in e-mails, webhooks "
+            "and open data: set CITIZEN_PUBLIC_URL, e.g. https://citizen.example.org (scheme and host, no path).")
+    extra = config.get("TRUSTED_HOSTS_EXTRA") or ""
+    extra = [h.strip() for h in (extra.split(",") if isinstance(extra, str) else extra) if h.strip()]
+    if config.get("TRUSTED_HOSTS") is None:
+        config["TRUSTED_HOSTS"] = [host] + extra  # any other Host header: 400 (Flask 3.1)
     if str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
         log.warning("Production mode on SQLite: writers queue one at a time; use PostgreSQL for real load.")
     for name in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
@@ -65,6 +95,8 @@ def check_production(config):
 
 def register(app):
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+    from citizen.urls import external_url
+    app.jinja_env.globals["external_url"] = external_url  # links meant to leave the page (PUBLIC_URL)
     proxies = int(app.config.get("PROXY_FIX") or 0)
     if proxies:
         # Behind a reverse proxy: the client's address (device signatures, rate limits) and scheme come

@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import re
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -500,7 +501,8 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver():
+def receiver(app):
+    app.config["WEBHOOK_ALLOW_PRIVATE"] = True  # the receiver listens on 127.0.0.1 (tests only)
     made = []
 
     def factory(statuses=()):
@@ -597,7 +599,9 @@ def test_email_is_skipped_without_a_mail_server_and_sent_with_one(app, client, g
     assert (attempt.channel, attempt.ok) == ("email", True)
 
 
-def test_alert_settings_are_for_organisers_and_validated(app, organiser, moderator, org):
+def test_alert_settings_are_for_organisers_and_validated(app, organiser, moderator, org, monkeypatch):
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, port, *a, **k: [
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", port))])  # no network in tests
     boss = login(app, "organiser@example.org")
     r = boss.post("/moderation/settings", data={"webhook_url": "ftp://x", "webhook_secret": "", "emails": ""})
     assert r.status_code == 200 and "starts with https://" in r.get_data(as_text=True)

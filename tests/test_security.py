@@ -71,7 +71,8 @@ def test_production_mode_refuses_per_process_rate_limits(tmp_path, db_uri):
 
 
 def test_production_mode_secures_cookies_and_reconnects(make_app):
-    app = make_app(PRODUCTION=True, SECRET_KEY=GOOD_SECRET, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0")
+    app = make_app(PRODUCTION=True, SECRET_KEY=GOOD_SECRET, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0",
+                   PUBLIC_URL="https://citizen.example.org")
     assert app.config["SESSION_COOKIE_SECURE"] is True and app.config["REMEMBER_COOKIE_SECURE"] is True
     assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
     r = app.test_client().get("/api/v1/campaigns", base_url="https://citizen.example.org")

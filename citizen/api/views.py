@@ -1,5 +1,5 @@
 """API v1 views: parse, call one service, return JSON. Errors are mapped in citizen.handlers."""
-from flask import Blueprint, current_app, request, url_for
+from flask import Blueprint, current_app, request
 
 from citizen.accounts import services as accounts
 from citizen.api import auth
@@ -13,6 +13,7 @@ from citizen.errors import InvalidInput, MethodNotAllowed, NotFound, NotOpen, Un
 from citizen.quality import report
 from citizen.extensions import db
 from citizen.storable import unstorable
+from citizen.urls import external_url
 from citizen.wellbeing import serving as wellbeing
 from flask_babel import gettext as _
 
@@ -41,7 +42,7 @@ def campaign_json(c):
     return {"slug": c.slug, "kind": c.kind, "title": c.title, "summary": c.summary, "status": c.status,
             "licence": c.licence, "redundancy": c.redundancy, "tasks_total": c.tasks_total,
             "tasks_done": c.tasks_done, "progress": c.progress,
-            "url": url_for("campaigns.show", slug=c.slug, _external=True)}
+            "url": external_url("campaigns.show", slug=c.slug)}
 
 
 def task_json(campaign, task_id, payload, done):

@@ -5,12 +5,12 @@ cell, or the kind's icon. Campaigns with a content warning always get the icon: 
 show a graphic image to someone who did not choose to see it."""
 import math
 
-from flask import request, url_for
 from sqlalchemy import select
 
 from citizen.campaigns.models import CLOSED, PUBLISHED, Campaign, Task
 from citizen.extensions import db
 from citizen.moderation.queue import HIDDEN_RAND
+from citizen.urls import external_url, public_url
 from citizen.wellbeing.ratings import SETTINGS_KEY as WELLBEING_KEY
 
 ICONS = {"question", "deforestation", "damage", "transcription", "search"}
@@ -51,10 +51,10 @@ def picture(campaign):
 def absolute(src):
     """An absolute URL for a picture (share previews need one)."""
     if not src:
-        return url_for("static", filename="img/share.png", _external=True)
+        return external_url("static", filename="img/share.png")
     if src.startswith(("http://", "https://")):
         return src
-    return request.url_root.rstrip("/") + src
+    return public_url() + src
 
 
 def home():

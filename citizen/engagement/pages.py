@@ -1,11 +1,11 @@
 """What the public campaign page, the home page and the dashboard show, put together for their templates."""
-from flask import url_for
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from citizen.campaigns.models import CLOSED
 from citizen.engagement import cards, charts, dashboard, recognition, stats, updates
+from citizen.urls import external_url
 
 
 def day_chart(per_day, chart_id="answers-per-day"):
@@ -40,7 +40,7 @@ def campaign_page(campaign):
             "share": {"title": campaign.title, "description": campaign.summary or _(
                 "A volunteer campaign by %(org)s.", org=campaign.organisation.name),
                 "image": cards.absolute(picture["src"]),
-                "url": url_for("campaigns.show", slug=campaign.slug, _external=True)}}
+                "url": external_url("campaigns.show", slug=campaign.slug)}}
 
 
 def dashboard_page(campaign):

@@ -11,6 +11,7 @@ from citizen.campaigns import services as campaigns
 from citizen.engagement import languages, pages, profiles, updates
 from citizen.errors import InvalidInput
 from citizen.extensions import db
+from citizen.urls import public_url
 
 bp = Blueprint("engagement", __name__)
 
@@ -127,7 +128,7 @@ def post_update(slug):
     campaign = campaigns.managed_campaign(slug, current_user)
     title, body = request.form.get("title", ""), request.form.get("body", "")
     try:
-        updates.post_update(campaign, current_user, title, body, base_url=request.url_root)
+        updates.post_update(campaign, current_user, title, body, base_url=public_url())
     except InvalidInput as exc:
         db.session.rollback()
         return render_template("engagement/dashboard.html", campaign=campaign, **pages.dashboard_page(campaign),

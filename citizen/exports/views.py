@@ -17,6 +17,7 @@ from werkzeug.http import is_resource_modified
 from citizen.campaigns import services as campaigns
 from citizen.exports import csv_export, datapackage, geo, methodology, rows
 from citizen.extensions import db
+from citizen.urls import public_url
 
 bp = Blueprint("exports", __name__, url_prefix="/data", cli_group="exports")
 
@@ -29,7 +30,7 @@ RETRY_AFTER = 3
 
 
 def _base_url():
-    return request.url_root.rstrip("/")
+    return public_url()  # the configured address, not the request's Host header
 
 
 def _headers(response, campaign, version, name, attachment=True):

@@ -22,6 +22,11 @@ class Job(db.Model):
     message: Mapped[str] = mapped_column(Text, default="")
     result: Mapped[dict] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # One run is one attempt: a handler that raises jobs.services.Retry is run again, as attempt + 1, once
+    # due_at has passed. Jobs sharing a lane (e.g. one organisation's webhook deliveries) run one at a time.
+    attempt: Mapped[int] = mapped_column(default=1, server_default="1")
+    due_at: Mapped[datetime | None]
+    lane: Mapped[str | None] = mapped_column(String(80))
     finished_at: Mapped[datetime | None]
 
     def as_json(self):

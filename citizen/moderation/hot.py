@@ -11,7 +11,7 @@
 import math
 import time
 
-from flask import current_app, has_request_context, request
+from flask import current_app
 from sqlalchemy import DateTime, Integer, String, bindparam, text
 
 SUSPENDED = text(
@@ -68,6 +68,13 @@ def notify(escalation_id, campaign_id, event):
     """Start the notification job (webhook and e-mail) for an escalation once the transaction commits."""
     from citizen.jobs import services as jobs
     from citizen.moderation import webhooks  # noqa: F401  (registers the job handler)
-    base_url = request.host_url if has_request_context() else current_app.config.get("PUBLIC_URL", "")
+    from sqlalchemy import select
+
+    from citizen.campaigns.models import Campaign
+    from citizen.extensions import db
+    from citizen.urls import public_url
+    # Links in the event come from PUBLIC_URL, never from the Host header of the volunteer who answered. The job
+    # runs on its organisation's lane: one organisation's dead webhook never delays another's deliveries.
+    org_id = db.session.execute(select(Campaign.organisation_id).where(Campaign.id == campaign_id)).scalar()
     jobs.start_after_commit(NOTIFY_JOB, campaign_id, {"escalation_id": escalation_id, "event": event,
-                                                      "base_url": base_url or ""})
+                                                      "base_url": public_url()}, lane=f"notify:org:{org_id}")

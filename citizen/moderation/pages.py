@@ -9,6 +9,7 @@ from flask import current_app, flash, redirect
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from citizen import outbound
 from citizen.accounts.models import Organisation, User, utcnow
 from citizen.campaigns.kinds import get_kind
 from citizen.campaigns.models import Campaign, Participation
@@ -111,9 +112,6 @@ def suspensions_page(user, args):
     return {"org": org, "orgs": services.organisations(user), "rows": out}
 
 
-_URL = re.compile(r"^https?://[^\s\"'<>]+$")
-
-
 def settings_page(user, slug, form=None):
     org = services.organisation_for(user, slug)
     services.require_organiser(user, org.id)
@@ -122,8 +120,11 @@ def settings_page(user, slug, form=None):
     if form is not None:
         url, secret = form.get("webhook_url", "").strip(), form.get("webhook_secret", "").strip()
         emails = ", ".join(a.strip() for a in re.split(r"[,;\s]+", form.get("emails", "")) if a.strip())
-        if url and not _URL.match(url):
-            errors["webhook_url"] = _("A webhook address starts with https:// (or http://).")
+        if url:
+            try:  # spelling, port, user name, and every address the host resolves to (citizen.outbound)
+                outbound.check_url(url)
+            except outbound.Refused as refused:
+                errors["webhook_url"] = refused.reason
         if url and not (secret or (row and row.webhook_secret)):
             errors["webhook_secret"] = _("Give a secret: the receiver checks each delivery's signature with it.")
         if any("@" not in a for a in emails.split(", ") if a):

@@ -4,8 +4,10 @@ Webhook: a POST of the event's JSON to the organisation's URL, signed with HMAC-
 under the organisation's secret, in `X-Citizen-Signature: sha256=<hex>` (receivers compute the same over the
 raw body and compare in constant time; `X-Citizen-Delivery` is stable across retries, for de-duplication).
 Any answer but a 2xx (a redirect included: it is not followed) is a failure; a failure is tried again after
-MODERATION_WEBHOOK_BACKOFF, then twice, four times... as long, up to MODERATION_WEBHOOK_ATTEMPTS tries. Every
-attempt is a DeliveryAttempt row, committed at once, so the delivery log shows it while the job still runs.
+MODERATION_WEBHOOK_BACKOFF, then twice, four times... as long, up to MODERATION_WEBHOOK_ATTEMPTS tries, each try
+a new attempt of the job (nothing sleeps in a shared worker). The address must be public (citizen.outbound checks
+it again at each try, connecting only to the address it checked). Every attempt is a DeliveryAttempt row,
+committed at once, so the delivery log shows it while the job still runs.
 
 E-mail: to the organisation's alert addresses (else its organisers) through MAIL_SERVER with smtplib; when no
 MAIL_SERVER is configured nothing is sent and a log line says so.
@@ -16,13 +18,12 @@ import json
 import logging
 import smtplib
 import time
-import urllib.error
-import urllib.request
 from email.message import EmailMessage
 
 from flask import current_app
 from sqlalchemy import select
 
+from citizen import outbound
 from citizen.accounts.models import Membership, User, utcnow
 from citizen.extensions import db
 from citizen.jobs import services as jobs
@@ -48,14 +49,6 @@ def verify(secret, body, header):
     return hmac.compare_digest(sign(secret, body), header or "")
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None  # a redirect is answered as a failure, never followed with the signed body
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
-
-
 def _record(escalation, channel, event, target, attempt, started, status=None, ok=False, error=""):
     db.session.add(DeliveryAttempt(organisation_id=escalation.organisation_id, escalation_id=escalation.id,
                                    channel=channel, event=event, target=target[:1000], attempt=attempt,
@@ -64,37 +57,35 @@ def _record(escalation, channel, event, target, attempt, started, status=None, o
     db.session.commit()
 
 
-def deliver_webhook(escalation, settings, payload):
-    """POST `payload` to the organisation's webhook until it answers 2xx; True when it did."""
+REFUSED = "refused: address not allowed"
+UNDELIVERED = "could not deliver"
+
+
+def deliver_webhook(escalation, settings, payload, attempt=1):
+    """One POST of `payload` to the organisation's webhook (through citizen.outbound: public addresses, ports
+    80/443, no redirects). Returns "ok", "retry" (a failure worth trying again) or "refused" (the address is
+    not allowed: trying again would not help). The delivery log says only the status code, "could not
+    deliver" or "refused: address not allowed": never which port was closed nor what the receiver answered."""
     cfg = current_app.config
-    attempts = max(1, int(cfg.get("MODERATION_WEBHOOK_ATTEMPTS", 5)))
-    backoff = float(cfg.get("MODERATION_WEBHOOK_BACKOFF", 2.0))
     body = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
     headers = {"Content-Type": "application/json", "User-Agent": "citizen-webhooks/1",
                "X-Citizen-Event": payload["event"], "X-Citizen-Delivery": payload["delivery"],
                SIGNATURE_HEADER: sign(settings.webhook_secret or "", body)}
     url = settings.webhook_url
-    for attempt in range(1, attempts + 1):
-        started = time.monotonic()
-        try:
-            request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-            with _opener.open(request, timeout=float(cfg.get("MODERATION_WEBHOOK_TIMEOUT", 10))) as response:
-                status = response.status
-            ok = 200 <= status < 300
-            _record(escalation, "webhook", payload["event"], url, attempt, started, status, ok,
-                    "" if ok else f"HTTP {status}")
-        except urllib.error.HTTPError as exc:
-            ok = False
-            _record(escalation, "webhook", payload["event"], url, attempt, started, exc.code, False, f"HTTP {exc.code}")
-        except Exception as exc:  # refused, timed out, bad address: all are a failed attempt
-            ok = False
-            _record(escalation, "webhook", payload["event"], url, attempt, started, None, False,
-                    f"{type(exc).__name__}: {exc}")
-        if ok:
-            return True
-        if attempt < attempts:
-            time.sleep(backoff * 2 ** (attempt - 1))
-    return False
+    db.session.commit()  # no transaction (on SQLite: no write lock) held while the network is waited on
+    started = time.monotonic()
+    try:
+        status = outbound.post(url, body, headers, timeout=float(cfg.get("MODERATION_WEBHOOK_TIMEOUT", 5)))
+    except outbound.Refused:
+        _record(escalation, "webhook", payload["event"], url, attempt, started, None, False, REFUSED)
+        return "refused"
+    except Exception as exc:  # refused, timed out, reset, bad certificate: all are one failed attempt
+        log.info("webhook of escalation %s, attempt %s: %s", escalation.id, attempt, type(exc).__name__)
+        _record(escalation, "webhook", payload["event"], url, attempt, started, None, False, UNDELIVERED)
+        return "retry"
+    ok = 200 <= status < 300
+    _record(escalation, "webhook", payload["event"], url, attempt, started, status, ok, "" if ok else f"HTTP {status}")
+    return "ok" if ok else "retry"
 
 
 def _recipients(settings, organisation_id):
@@ -126,6 +117,7 @@ def send_email(escalation, settings, payload):
         f"Status: {esc['status']}." + (f" Reason: {esc['reason']}" if esc["reason"] else ""),
         f"Location: {place['lat']:.6f}, {place['lon']:.6f} ({place['source']})" if place else "Location: unknown",
         f"Review it: {esc['url']}", ""]))
+    db.session.commit()  # no transaction held while the mail server is waited on
     started = time.monotonic()
     try:
         with smtplib.SMTP(cfg["MAIL_SERVER"], int(cfg.get("MAIL_PORT") or 25), timeout=10) as smtp:
@@ -145,16 +137,32 @@ def send_email(escalation, settings, payload):
 
 @jobs.handler(NOTIFY_JOB)
 def notify_job(job, progress):
-    """Webhook and e-mail for one escalation event (params: escalation_id, event, base_url)."""
+    """Webhook and e-mail for one escalation event (params: escalation_id, event, base_url). One run is one
+    attempt: the e-mail goes with the first; a failed webhook delivery is tried again as a new attempt after
+    MODERATION_WEBHOOK_BACKOFF, 2x, 4x... seconds (jobs.Retry: no worker sleeps), up to
+    MODERATION_WEBHOOK_ATTEMPTS attempts. The job runs on its organisation's lane (see hot.notify)."""
     escalation = db.session.get(Escalation, job.params["escalation_id"])
     if escalation is None:
         return {"skipped": "the escalation is gone"}
+    cfg = current_app.config
     settings = db.session.get(AlertSettings, escalation.organisation_id)
-    payload = event_json(escalation, job.params["event"], job.params.get("base_url", ""))
-    out = {"email": send_email(escalation, settings, payload)}
+    if job.attempt == 1 or "payload" not in job.params:
+        payload = event_json(escalation, job.params["event"], job.params.get("base_url", ""))
+        email = send_email(escalation, settings, payload)
+        # Later attempts send these same bytes (same signature, same sent_at) and report this e-mail outcome.
+        job.params = {**job.params, "email": email, "payload": payload}
+        db.session.commit()
+    payload = job.params["payload"]
+    out = {"email": job.params.get("email")}
     if settings is not None and settings.webhook_url:
-        out["webhook"] = deliver_webhook(escalation, settings, payload)
-        if not out["webhook"]:
+        outcome = deliver_webhook(escalation, settings, payload, job.attempt)
+        out["webhook"] = outcome == "ok"
+        attempts = max(1, int(cfg.get("MODERATION_WEBHOOK_ATTEMPTS", 5)))
+        if outcome == "retry" and job.attempt < attempts:
+            backoff = float(cfg.get("MODERATION_WEBHOOK_BACKOFF", 2.0))
+            raise jobs.Retry(backoff * 2 ** (job.attempt - 1),
+                             f"attempt {job.attempt} of {attempts} failed; see the delivery log")
+        if outcome != "ok":
             raise DeliveryFailed(f"the webhook did not accept escalation {escalation.id} "
                                  f"({job.params['event']}); see the delivery log")
     return out

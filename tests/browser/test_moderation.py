@@ -25,7 +25,9 @@ PHOTO_READY = """() => !!document.querySelector('#m-options button.answer:not([d
 
 @pytest.fixture
 def live_server(make_app):
-    with serve(make_app(WTF_CSRF_ENABLED=True, MODERATION_POLL_SECONDS=1, MODERATION_WEBHOOK_BACKOFF=0.01)) as url:
+    # WEBHOOK_ALLOW_PRIVATE: the receiver listens on 127.0.0.1 (tests only; production refuses it)
+    with serve(make_app(WTF_CSRF_ENABLED=True, MODERATION_POLL_SECONDS=1, MODERATION_WEBHOOK_BACKOFF=0.01,
+                        WEBHOOK_ALLOW_PRIVATE=True)) as url:
         yield url
 
 

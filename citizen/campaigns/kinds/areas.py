@@ -2,12 +2,21 @@
 
 An organiser uploads or draws an area; `split_grid` lays square cells of a chosen size over it (like
 the HOT Tasking Manager) and trims them to the area, so each cell becomes one task.
+
+No uploaded file may make the server fetch anything. GeoJSON (uploads and task rows' geometries) never reaches
+GDAL: it is parsed here with json and shapely, and a "crs" member is accepted only as an EPSG name (a "link"
+CRS, a URL, any other kind is refused). GDAL opens only GeoPackages (checked by their SQLite header and
+application id, so an XML/VRT/KML file named .gpkg is refused before GDAL guesses its driver) and Shapefiles
+(.shp header checked; a .prj naming a URL or a /vsi path is refused), from files this module wrote itself.
+And GDAL's network is off for the whole process (`no_network`): no /vsicurl/, no HTTP fetch of a CRS, no PROJ
+grid downloads.
 """
 import io
 import json
 import math
 import numbers
 import os
+import re
 import tempfile
 import warnings
 import zipfile
@@ -35,6 +44,45 @@ class AreaError(ValueError):
     """An area file or grid request that cannot be used; the message is meant for the organiser."""
 
 
+# GDAL's HTTP client (CPLHTTPFetch, /vsicurl/ and friends) goes through a proxy of a scheme curl does not know,
+# so it fails before connecting; /vsicurl/ refuses every file name; no retries, short timeouts; PROJ never
+# downloads grids. (A NO_PROXY environment variable would make curl skip the proxy: the other layers above,
+# GeoJSON parsed without GDAL and only checked GeoPackage and Shapefile files opened, do not depend on it.)
+GDAL_NO_NETWORK = {
+    "GDAL_HTTP_PROXY": "citizen-no-network://0.0.0.0:1",
+    "GDAL_HTTPS_PROXY": "citizen-no-network://0.0.0.0:1",
+    "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".citizen-no-network",
+    "CPL_VSIL_CURL_ALLOWED_FILENAME": "/citizen-no-network",
+    "GDAL_HTTP_MAX_RETRY": "0",
+    "GDAL_HTTP_TIMEOUT": "1",
+    "GDAL_HTTP_CONNECTTIMEOUT": "1",
+    "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
+    "GDAL_ALLOW_REMOTE_RESOURCE_TO_ACCESS_LOCAL_FILE": "NO",
+    "PROJ_NETWORK": "OFF",
+}
+
+
+def no_network():
+    """Switch GDAL's and PROJ's network access off for this process (idempotent; run at import)."""
+    pyogrio.set_gdal_config_options(GDAL_NO_NETWORK)
+    try:
+        from pyproj import network
+        network.set_network_enabled(False)
+    except ImportError:  # pragma: no cover  (pyproj without network support)
+        pass
+
+
+no_network()
+_REMOTE = re.compile(r"(?i)(?:[a-z][a-z0-9+.-]{0,20}://|/vsi[a-z0-9_]{0,20}/|\\\\)")  # a URL, a GDAL virtual path, a UNC path
+_GPKG_HEADER = b"SQLite format 3\x00"
+_GPKG_IDS = (b"GPKG", b"GP10", b"GP11")
+_SHP_HEADER = b"\x00\x00\x27\x0a"
+# GeoJSON "crs" names taken as longitude/latitude; other EPSG codes are reprojected by pyproj (offline).
+_LONLAT_NAMES = {"urn:ogc:def:crs:ogc:1.3:crs84", "urn:ogc:def:crs:ogc::crs84", "epsg:4326", "urn:ogc:def:crs:epsg::4326",
+                 "urn:ogc:def:crs:epsg:4326", "crs84", "ogc:crs84"}
+_EPSG_NAME = re.compile(r"^(?:epsg:|urn:ogc:def:crs:epsg:[0-9.]{0,10}:)([0-9]{1,6})$")
+
+
 def read_area(filename, data, max_km2=MAX_AREA_KM2):
     """Read an uploaded area (GeoJSON, GeoPackage or zipped Shapefile) as one polygon in EPSG:4326.
 
@@ -46,11 +94,20 @@ def read_area(filename, data, max_km2=MAX_AREA_KM2):
     if ext not in (".geojson", ".json", ".gpkg", ".zip"):
         raise AreaError(_("%(name)s: upload the area as GeoJSON (.geojson), GeoPackage (.gpkg) or a zipped "
                           "Shapefile (.zip).", name=name))
-    with tempfile.TemporaryDirectory(prefix="citizen-area-") as tmp:
-        paths = _unzip_shapefiles(name, data, tmp) if ext == ".zip" else [_write(tmp, "area" + ext, data)]
-        parts = []
-        for path in paths:
-            parts.extend(_read_polygons(name, path))
+    if ext in (".geojson", ".json"):
+        parts = _geojson_polygons(name, data)
+    else:
+        with tempfile.TemporaryDirectory(prefix="citizen-area-") as tmp:
+            if ext == ".gpkg":
+                if data[:16] != _GPKG_HEADER or data[68:72] not in _GPKG_IDS:
+                    raise AreaError(_("Could not read %(name)s: it is not a valid GeoJSON, GeoPackage or "
+                                      "Shapefile.", name=name))
+                paths = [_write(tmp, "area.gpkg", data)]
+            else:
+                paths = _unzip_shapefiles(name, data, tmp)
+            parts = []
+            for path in paths:
+                parts.extend(_read_polygons(name, path, tmp))
     if not parts:
         raise AreaError(_("The file has no polygon: draw or upload the area as a polygon."))
     geom = shapely.union_all(parts)
@@ -98,6 +155,13 @@ def _unzip_shapefiles(name, data, folder):
                 blob = src.read(_MAX_UNZIPPED + 1)
             if len(blob) > _MAX_UNZIPPED:
                 raise AreaError(_("%(name)s is too large once unzipped.", name=name))
+            if part.lower() == ".shp" and blob[:4] != _SHP_HEADER:
+                raise AreaError(_("Could not read %(name)s: it is not a valid GeoJSON, GeoPackage or Shapefile.",
+                                  name=name))
+            if part.lower() in (".prj", ".cpg") and _REMOTE.search(blob.decode("latin-1")):
+                raise AreaError(_("%(name)s: %(file)s names a web address or another file; give the coordinate "
+                                  "system itself (WKT, as GIS software writes it).", name=name,
+                                  file=os.path.basename(member.filename)[:200]))
             path = _write(folder, stem + part.lower(), blob)
             if part.lower() == ".shp":
                 shps.append(path)
@@ -114,8 +178,11 @@ def _safe(text):
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)[:60] or "layer"
 
 
-def _read_polygons(name, path):
-    """Polygons of every layer of one data source, in EPSG:4326."""
+def _read_polygons(name, path, folder):
+    """Polygons of every layer of one data source (a file this module wrote in `folder`), in EPSG:4326."""
+    real = os.path.realpath(path)
+    if not real.startswith(os.path.realpath(folder) + os.sep) or _REMOTE.search(path):
+        raise AreaError(_("Could not read %(name)s.", name=name))  # never a /vsicurl/, URL or outside path
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -128,24 +195,91 @@ def _read_polygons(name, path):
     for frame in frames:
         if "geometry" not in frame or frame.empty:
             continue
-        geoms = np.asarray(frame.geometry.values, dtype=object)
-        geoms = geoms[~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)]
-        polys = [p for g in geoms for p in _polygon_parts(g)]
-        if not polys:
+        parts.extend(_lonlat_polygons(name, np.asarray(frame.geometry.values, dtype=object), frame.crs))
+    return parts
+
+
+def _geojson_crs(name, crs):
+    """None (longitude/latitude) or the pyproj CRS a GeoJSON "crs" member names; refuses links and URLs."""
+    if crs is None:
+        return None
+    props = crs.get("properties") if isinstance(crs, dict) else None
+    value = props.get("name") if isinstance(props, dict) else None
+    if not isinstance(crs, dict) or crs.get("type") != "name" or not isinstance(value, str) or len(value) > 80:
+        raise AreaError(_("%(name)s: its \"crs\" must name an EPSG code (links to coordinate systems are not "
+                          "followed); better, remove it and give longitude and latitude.", name=name))
+    value = value.strip().lower()
+    if value in _LONLAT_NAMES:
+        return None
+    match = _EPSG_NAME.match(value)
+    if not match:
+        raise AreaError(_("%(name)s: its \"crs\" must name an EPSG code (links to coordinate systems are not "
+                          "followed); better, remove it and give longitude and latitude.", name=name))
+    try:
+        return CRS.from_epsg(int(match.group(1)))
+    except Exception as exc:  # pyproj.exceptions.CRSError: an unknown code
+        raise AreaError(_("%(name)s: unknown coordinate system %(crs)s.", name=name, crs=value)) from exc
+
+
+def _geojson_polygons(name, data):
+    """Polygons of a GeoJSON document (FeatureCollection, Feature or bare geometry), parsed without GDAL."""
+    from shapely.geometry import shape
+    unreadable = _("Could not read %(name)s: it is not a valid GeoJSON, GeoPackage or Shapefile.", name=name)
+    try:
+        doc = json.loads(data)
+    except (ValueError, RecursionError, UnicodeDecodeError):
+        raise AreaError(unreadable) from None
+    if not isinstance(doc, dict):
+        raise AreaError(unreadable)
+    crs = _geojson_crs(name, doc.get("crs"))
+    if doc.get("type") == "FeatureCollection":
+        features = doc.get("features")
+        if not isinstance(features, list):
+            raise AreaError(unreadable)
+    else:
+        features = [doc]
+    geoms = []
+    for feature in features:
+        if not isinstance(feature, dict):
+            raise AreaError(unreadable)
+        if "crs" in feature:
+            _geojson_crs(name, feature["crs"])  # refused when it is a link; else the collection's one applies
+        geometry = feature.get("geometry") if feature.get("type") == "Feature" else feature
+        if geometry is None:
             continue
-        if frame.crs is None:
-            minx, miny, maxx, maxy = shapely.total_bounds(polys)
-            if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-                raise AreaError(_("%(name)s has no coordinate system and its coordinates are not longitude and "
-                                  "latitude: add a .prj file or export it in EPSG:4326.", name=name))
-        elif not CRS(frame.crs).equals(_WGS84, ignore_axis_order=True):
-            tr = Transformer.from_crs(frame.crs, _WGS84, always_xy=True)
-            polys = list(shapely.transform(np.asarray(polys, dtype=object), lambda c: np.column_stack(
-                tr.transform(c[:, 0], c[:, 1]))))
-        for poly in polys:
-            if not poly.is_valid:
-                poly = _polygonal(shapely.make_valid(poly))
-            parts.append(poly)
+        if not isinstance(geometry, dict):
+            raise AreaError(unreadable)
+        if "crs" in geometry:
+            _geojson_crs(name, geometry["crs"])
+        try:
+            geoms.append(shape(geometry))
+        except Exception:  # shapely raises several kinds for a malformed geometry
+            raise AreaError(unreadable) from None
+    return _lonlat_polygons(name, np.asarray(geoms, dtype=object), crs)
+
+
+def _lonlat_polygons(name, geoms, crs):
+    """The polygons among `geoms` (in `crs`, None when unknown), in EPSG:4326 and repaired."""
+    if not len(geoms):
+        return []
+    geoms = geoms[~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)]
+    polys = [p for g in geoms for p in _polygon_parts(g)]
+    if not polys:
+        return []
+    if crs is None:
+        minx, miny, maxx, maxy = shapely.total_bounds(polys)
+        if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+            raise AreaError(_("%(name)s has no coordinate system and its coordinates are not longitude and "
+                              "latitude: add a .prj file or export it in EPSG:4326.", name=name))
+    elif not CRS(crs).equals(_WGS84, ignore_axis_order=True):
+        tr = Transformer.from_crs(crs, _WGS84, always_xy=True)
+        polys = list(shapely.transform(np.asarray(polys, dtype=object), lambda c: np.column_stack(
+            tr.transform(c[:, 0], c[:, 1]))))
+    parts = []
+    for poly in polys:
+        if not poly.is_valid:
+            poly = _polygonal(shapely.make_valid(poly))
+        parts.append(poly)
     return parts
 
 
