@@ -243,9 +243,12 @@ def test_fuzz_operation(world, method, path, role, mode):
     @settings(max_examples=MAX_EXAMPLES[mode], deadline=None, derandomize=True, database=None,
               phases=[Phase.explicit, Phase.generate, Phase.shrink], suppress_health_check=list(HealthCheck))
     def fuzz(case):
+        sent = headers
         if role == "anonymous":
             case.headers.pop("Authorization", None)
-        statuses.add(case.call_and_validate(headers=headers, checks=checks).status_code)
+        elif mode is GenerationMode.NEGATIVE and "Authorization" not in (case.headers or {}):
+            sent = {}  # invalid by leaving the required token out: the token must not be put back
+        statuses.add(case.call_and_validate(headers=sent, checks=checks).status_code)
 
     statuses = set()
     fuzz()

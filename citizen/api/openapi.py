@@ -10,7 +10,8 @@ from citizen.campaigns.services import MAX_REDUNDANCY
 TASK_ROUTE_ID = f"<int(max={MAX_ID}):task_id>"  # the route converter of every /tasks/<task_id>/... view
 
 ERRORS = {
-    400: "Malformed request: a write from a signed-in browser session without a valid CSRF token (code csrf)",
+    400: "Malformed request: a NUL character or a malformed integer anywhere in the request (code bad_request), "
+         "or a write from a signed-in browser session without a valid CSRF token (code csrf)",
     401: "The bearer token is not valid (code unauthorized), expired (code token_expired) or revoked (code "
          "token_revoked), or no identity was sent where one is needed",
     403: "This caller may not do that",
@@ -236,7 +237,7 @@ PATHS = {
         "security": ORGANISER, "parameters": [TASK_ID],
         "requestBody": _body(_object({
             "level": {"type": "string", "enum": ["none", "mild", "graphic", "extreme"]},
-            "categories": {"oneOf": [{"type": "array", "items": STRING}, STRING],
+            "categories": {"oneOf": [{"type": "array", "items": STRING}, STRING, {"type": "null"}],
                            "description": "injury, death, violence, distress_text (a list, or names separated "
                                           "by ;); other names become other"},
             "custom_label": STRING}, ["level"])),
@@ -361,5 +362,11 @@ def spec(kinds=None):
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": schemas},
-        "paths": paths,
+        "paths": _every_operation_refuses_malformed(paths),
     }
+
+
+def _every_operation_refuses_malformed(paths):
+    """400 belongs to every operation: the NUL guard (citizen.security) answers it before any view runs."""
+    return {path: {method: {**op, "responses": {"400": _error(ERRORS[400]), **op["responses"]}}
+                   for method, op in item.items()} for path, item in paths.items()}
