@@ -90,6 +90,7 @@ def measure(crowd, honest, gold, targets, scenario, profile, order, seed):
     for row in read_results(site).values():
         answers[row["external_id"]] = crowd.label_of.get(row["answer"]) if row["answer"] is not None else None
     quality = read_quality(site)
+    site.close()
     scored = [t for t in crowd.tasks if t not in gold]
     attacked = sorted(targets) if scenario != "clean" and attacks.SCENARIOS[scenario][2] in attacks.TARGETED \
         else scored

@@ -5,10 +5,14 @@ API with the Flask test client (setup through the services, as an organiser woul
 when the results or quality documents change.
 """
 import json
+import os
+import shutil
+import tempfile
 import time
 import uuid
 
 from benchmarks.common import fresh_app
+from citizen import create_app
 from citizen.accounts import services as accounts
 from citizen.campaigns import services as campaigns
 from citizen.extensions import db
@@ -18,6 +22,21 @@ IMPORT_CHUNK = 5000
 REDUNDANCY = 100  # room for attackers in both orders (honest answers first or last)
 PREPARING = {"preparing", "pending", "queued", "running", "building"}
 WAIT_S = 120.0
+_template = []  # path of one migrated, empty SQLite database, copied for every run (migrating takes seconds)
+
+
+def _fresh_app(**config):
+    """A citizen app on a copy of a freshly migrated empty database (same settings as common.fresh_app)."""
+    if not _template:
+        app, folder = fresh_app("skew-template", **config)
+        with app.app_context():
+            from citizen.extensions import db as _db
+            _db.engine.dispose()
+        _template.append(os.path.join(folder, "bench.db"))
+    folder = tempfile.mkdtemp(prefix="citizen-skew-")
+    shutil.copyfile(_template[0], os.path.join(folder, "bench.db"))
+    return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.db", "SECRET_KEY": "bench",
+                       "RATELIMIT_ENABLED": False, "MEDIA_FOLDER": folder, "WTF_CSRF_ENABLED": False, **config}), folder
 
 
 class Site:
@@ -26,7 +45,7 @@ class Site:
     def __init__(self, crowd, gold):
         # PROXY_FIX=1: the client address is the last X-Forwarded-For entry, as behind one proxy; the
         # attackers set it (one device: one address; spread: one per account). JOBS_SYNC: jobs run at once.
-        self.app, _folder = fresh_app("skew", PROXY_FIX=1, JOBS_SYNC=True)
+        self.app, self.folder = _fresh_app(PROXY_FIX=1, JOBS_SYNC=True)
         self.crowd, self.client = crowd, self.app.test_client()
         with self.app.app_context():
             org = accounts.get_or_create_organisation("crowd", "Crowd bench")
@@ -47,6 +66,12 @@ class Site:
         self.ref = {tid: row["external_id"] for tid, row in read_results(self).items()}  # task id -> external id
         spec = json.dumps(self.client.get(f"{API}/openapi.json").get_json() or {})
         self.takes_duration = "duration_ms" in spec
+
+    def close(self):
+        """Drop the run's database (a full run makes hundreds)."""
+        with self.app.app_context():
+            db.engine.dispose()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def import_answers(self, answers):
         """Import [(worker, task, label)] as the organiser, in chunks; returns how many were stored."""
