@@ -40,9 +40,23 @@ class CrowdSet:
 
 def from_rows(name, answers, truth):
     """A set from in-memory rows (tests): answers [(worker, task, label)], truth {task: label}.
-    Answers on tasks without a truth are dropped (they cannot be scored)."""
-    return CrowdSet(name, [(str(w), str(t), str(lab)) for w, t, lab in answers if str(t) in truth],
-                    {str(t): str(lab) for t, lab in truth.items()})
+    Answers on tasks without a truth are dropped (they cannot be scored), and so is a worker's second
+    answer to the same task (the app keeps one answer per contributor and task; zencrowd-us has 116)."""
+    truth = {str(t): str(lab) for t, lab in truth.items()}
+    kept, seen, repeats = [], set(), 0
+    for w, t, lab in answers:
+        w, t, lab = str(w), str(t), str(lab)
+        if t not in truth:
+            continue
+        if (w, t) in seen:
+            repeats += 1
+            continue
+        seen.add((w, t))
+        kept.append((w, t, lab))
+    if repeats:
+        print(f"# {name}: {repeats} repeated answers (same worker and task) left out, the first kept",
+              file=sys.stderr, flush=True)
+    return CrowdSet(name, kept, truth)
 
 
 def load(name):

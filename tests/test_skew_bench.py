@@ -96,3 +96,8 @@ def test_majority_ties_count_their_expected_share(crowd):
     stored = [("a", "t01", "yes"), ("b", "t01", "No way"), ("a", "t02", "yes")]
     mv, _ds = skew.majority_and_ds(crowd, stored, ["t01", "t02"])
     assert mv == pytest.approx((0.5 + 1.0) / 2)
+
+
+def test_a_workers_repeated_answer_is_left_out():
+    crowd = from_rows("dup", [("a", "t1", "x"), ("a", "t1", "y"), ("b", "t1", "y"), ("a", "t9", "x")], {"t1": "x"})
+    assert crowd.answers == [("a", "t1", "x"), ("b", "t1", "y")]
