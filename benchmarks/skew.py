@@ -142,36 +142,58 @@ def worst(rows):
     return out
 
 
-def run_set(crowd, names, profiles, orders, draws, detail):
-    """Every draw of one set; returns {scenario: {variant: worst row}}."""
-    n_draws = draws or DRAWS.get(crowd.name, DEFAULT_DRAWS)
-    by = {}
-    takes_duration = None
-    for d in range(n_draws):
-        rnd = random.Random(attacks.seed_of(crowd.name, "gold", d))
-        gold = set(rnd.sample(crowd.tasks, max(1, round(GOLD_SHARE * len(crowd.tasks)))))
-        targets = attacks.plan(crowd, gold, attacks.seed_of(crowd.name, "targets", d))
-        honest = list(crowd.answers)
-        random.Random(attacks.seed_of(crowd.name, "order", d)).shuffle(honest)
-        clean, takes_duration = measure(crowd, honest, gold, targets, "clean", "-", "honest-first",
-                                        attacks.seed_of(crowd.name, "clean", d))
-        detail.append({"set": crowd.name, "draw": d, "scenario": "clean", "variant": "honest", **judge(clean, clean)})
-        by.setdefault("clean", {}).setdefault("honest", []).append(clean)
-        print(f"# {crowd.name} draw {d} clean: {_short(clean)}", file=sys.stderr, flush=True)
-        for name in names:
-            if name == "clean":
-                continue
-            for profile in profiles:
-                for order in orders:
-                    row, _ = measure(crowd, honest, gold, targets, name, profile, order,
-                                     attacks.seed_of(crowd.name, name, profile, order, d))
-                    judge(row, clean, attacks.SCENARIOS[name][2] in attacks.TARGETED)
-                    variant = f"{profile}/{order}"
-                    detail.append({"set": crowd.name, "draw": d, "scenario": name, "variant": variant, **row})
-                    by.setdefault(name, {}).setdefault(variant, []).append(row)
-                    print(f"# {crowd.name} draw {d} {name} {variant}: {_short(row)}", file=sys.stderr, flush=True)
-    out = {name: {variant: worst(rows) for variant, rows in variants.items()} for name, variants in by.items()}
-    return out, takes_duration, n_draws
+_loaded = {}
+
+
+def _crowd(name):
+    if name not in _loaded:
+        _loaded[name] = skew_data.load(name)
+    return _loaded[name]
+
+
+def run_draw(set_name, d, names, profiles, orders):
+    """One draw of one set: its gold, targets and honest order, the clean run, then every attack in
+    every profile and order. Returns (rows with set/draw/scenario/variant, does the API take durations)."""
+    crowd = _crowd(set_name)
+    rnd = random.Random(attacks.seed_of(crowd.name, "gold", d))
+    gold = set(rnd.sample(crowd.tasks, max(1, round(GOLD_SHARE * len(crowd.tasks)))))
+    targets = attacks.plan(crowd, gold, attacks.seed_of(crowd.name, "targets", d))
+    honest = list(crowd.answers)
+    random.Random(attacks.seed_of(crowd.name, "order", d)).shuffle(honest)
+    clean, takes_duration = measure(crowd, honest, gold, targets, "clean", "-", "honest-first",
+                                    attacks.seed_of(crowd.name, "clean", d))
+    rows = [{"set": crowd.name, "draw": d, "scenario": "clean", "variant": "honest", **judge(clean, clean)}]
+    print(f"# {crowd.name} draw {d} clean: {_short(clean)}", file=sys.stderr, flush=True)
+    for name in names:
+        if name == "clean":
+            continue
+        for profile in profiles:
+            for order in orders:
+                row, _ = measure(crowd, honest, gold, targets, name, profile, order,
+                                 attacks.seed_of(crowd.name, name, profile, order, d))
+                judge(row, clean, attacks.SCENARIOS[name][2] in attacks.TARGETED)
+                variant = f"{profile}/{order}"
+                rows.append({"set": crowd.name, "draw": d, "scenario": name, "variant": variant, **row})
+                print(f"# {crowd.name} draw {d} {name} {variant}: {_short(row)}", file=sys.stderr, flush=True)
+    return rows, takes_duration
+
+
+def run_all(sets, names, profiles, orders, draws, jobs):
+    """Every draw of every set (in `jobs` processes, the largest sets first); returns (rows, takes_duration)."""
+    units = [(name, d) for name in sets for d in range(draws or DRAWS.get(name, DEFAULT_DRAWS))]
+    units.sort(key=lambda u: -len(_crowd(u[0]).answers))
+    detail, takes = [], None
+    if jobs <= 1:
+        for name, d in units:
+            rows, takes = run_draw(name, d, names, profiles, orders)
+            detail += rows
+        return detail, takes
+    from concurrent.futures import ProcessPoolExecutor
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        for rows, t in pool.map(run_draw, *zip(*[(n, d, names, profiles, orders) for n, d in units])):
+            detail += rows
+            takes = t
+    return detail, takes
 
 
 def _short(row):
@@ -189,12 +211,14 @@ def main(argv=None):
     parser.add_argument("--draws", type=int, default=None, help="draws per set (default: 3, sentiment 2)")
     parser.add_argument("--profiles", default=",".join(attacks.PROFILES))
     parser.add_argument("--orders", default=",".join(attacks.ORDERS))
+    parser.add_argument("--jobs", type=int, default=2, help="processes (draws run in parallel; default 2)")
     parser.add_argument("--out", help="write every draw's figures to this JSON file")
     args = parser.parse_args(argv)
     sets, names = args.sets.split(","), args.scenarios.split(",")
     profiles, orders, draws = args.profiles.split(","), args.orders.split(","), args.draws
     if args.quick:
         sets, names, profiles, orders, draws = ["bluebirds"], QUICK, ["one-device"], ["honest-first"], 1
+        args.jobs = 1
     for value, known in ((names, ALL_SCENARIOS), (profiles, attacks.PROFILES), (orders, attacks.ORDERS),
                          (sets, skew_data.SETS)):
         bad = [v for v in value if v not in known]
@@ -202,17 +226,22 @@ def main(argv=None):
             parser.error(f"unknown {bad}: choose from {list(known)}")
     if "clean" not in names:
         names = ["clean", *names]  # every ratio needs the draw's clean figure
-    detail, result, meta = [], {"sets": {}}, {}
+    sets = [name for name in sets if _crowd(name) is not None]
+    started = time.monotonic()
+    detail, takes_duration = run_all(sets, names, profiles, orders, draws, args.jobs)
+    result = {"sets": {}, "duration_ms": (
+        "declared by the client (the API takes duration_ms; the server does not measure it)" if takes_duration
+        else "not taken by the API (measured by the server)")}
+    grouped = {}
+    for row in detail:
+        grouped.setdefault(row["set"], {}).setdefault(row["scenario"], {}).setdefault(row["variant"], []).append(
+            {k: v for k, v in row.items() if k not in ("set", "draw", "scenario", "variant")})
     for name in sets:
-        crowd = skew_data.load(name)
-        if crowd is None:
-            continue
-        started = time.monotonic()
-        result["sets"][name], takes_duration, n_draws = run_set(crowd, names, profiles, orders, draws, detail)
-        meta[name] = {"tasks": len(crowd.tasks), "answers": len(crowd.answers), "labels": len(crowd.labels),
-                      "draws": n_draws, "seconds": round(time.monotonic() - started)}
-        result["duration_ms"] = ("declared by the client (the API takes duration_ms; the server does not measure it)"
-                                 if takes_duration else "not taken by the API (measured by the server)")
+        result["sets"][name] = {n: {v: worst(rs) for v, rs in vs.items()} for n, vs in grouped.get(name, {}).items()}
+    meta = {name: {"tasks": len(_crowd(name).tasks), "answers": len(_crowd(name).answers),
+                   "labels": len(_crowd(name).labels), "draws": len({r["draw"] for r in detail if r["set"] == name})}
+            for name in sets}
+    meta["seconds"] = round(time.monotonic() - started)
     rows = [(s, n, v, r) for s, by in result["sets"].items() for n, vs in by.items() for v, r in vs.items()]
     failed = [(s, n, v, r) for s, n, v, r in rows if not r["pass"]]
 
