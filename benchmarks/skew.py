@@ -54,6 +54,9 @@ DRAWS = {"sentiment": 2}  # others: DEFAULT_DRAWS
 DEFAULT_DRAWS = 3
 ALL_SCENARIOS = ["clean", *attacks.SCENARIOS]
 QUICK = ["clean", "spam30", "camouflage10"]
+# Each profile and each order once (the check reads one-device/honest-first); the full cross product
+# (--profiles one-device,spread --orders honest-first,attack-first) takes twice as long.
+DEFAULT_VARIANTS = [("one-device", "honest-first"), ("spread", "attack-first")]
 LIMITS = {"attacked": 0.90, "overall": 0.95, "flip": 0.01}
 
 
@@ -83,7 +86,7 @@ def accuracy(crowd, answers, tasks):
 
 def measure(crowd, honest, gold, targets, scenario, profile, order, seed):
     """One run and its figures (ratios are filled in against the draw's clean row by the caller)."""
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     got = attacks.run(crowd, honest, gold, targets, scenario, profile, order, seed)
     site = got["site"]
     answers = {}
@@ -102,7 +105,8 @@ def measure(crowd, honest, gold, targets, scenario, profile, order, seed):
            **quality, "max_flip_share": max(quality["max_flip_single"], quality["max_flip_group"]),
            "honest_answers_stored": got.get("honest_stored"), "attack_answers_stored": got["attack_stored"],
            "attack_answers_wanted": got["attack_wanted"], "attack_refused": got["refused"], "skips": got["skips"],
-           "accounts": got["accounts"], "seconds": round(time.monotonic() - started, 1)}
+           "accounts": got["accounts"], "seconds": round(time.monotonic() - started, 1),
+           "cpu_seconds": round(time.process_time() - cpu, 1)}
     if got["gold_known"] is not None:
         row["gold_learnt"] = f"{got['gold_known']}/{len(gold)}"
     return row, site.takes_duration
@@ -133,7 +137,8 @@ def worst(rows):
             continue
         if key.endswith(("accuracy", "ratio")):
             out[key] = min(values)
-        elif key.startswith("max_flip") or key in ("skips", "seconds", "largest_cluster", "attack_refused"):
+        elif key.startswith("max_flip") or key in ("skips", "seconds", "cpu_seconds", "largest_cluster",
+                                                     "attack_refused"):
             out[key] = max(values)
         elif key == "attack_answers_stored":
             out[key] = min(values)
@@ -143,6 +148,15 @@ def worst(rows):
 
 
 _loaded = {}
+_progress = []  # with --out: a file that gets each run's row as it is made (a long run can be read halfway)
+
+
+def _note(row):
+    print(f"# {row['set']} draw {row['draw']} {row['scenario']} {row['variant']}: {_short(row)}", file=sys.stderr,
+          flush=True)
+    if _progress:
+        with open(_progress[0], "a") as f:
+            f.write(json.dumps(row, default=str) + "\n")
 
 
 def _crowd(name):
@@ -151,9 +165,9 @@ def _crowd(name):
     return _loaded[name]
 
 
-def run_draw(set_name, d, names, profiles, orders):
+def run_draw(set_name, d, names, variants):
     """One draw of one set: its gold, targets and honest order, the clean run, then every attack in
-    every profile and order. Returns (rows with set/draw/scenario/variant, does the API take durations)."""
+    variant (profile, order). Returns (rows with set/draw/scenario/variant, does the API take durations)."""
     crowd = _crowd(set_name)
     rnd = random.Random(attacks.seed_of(crowd.name, "gold", d))
     gold = set(rnd.sample(crowd.tasks, max(1, round(GOLD_SHARE * len(crowd.tasks)))))
@@ -163,34 +177,32 @@ def run_draw(set_name, d, names, profiles, orders):
     clean, takes_duration = measure(crowd, honest, gold, targets, "clean", "-", "honest-first",
                                     attacks.seed_of(crowd.name, "clean", d))
     rows = [{"set": crowd.name, "draw": d, "scenario": "clean", "variant": "honest", **judge(clean, clean)}]
-    print(f"# {crowd.name} draw {d} clean: {_short(clean)}", file=sys.stderr, flush=True)
+    _note(rows[-1])
     for name in names:
         if name == "clean":
             continue
-        for profile in profiles:
-            for order in orders:
-                row, _ = measure(crowd, honest, gold, targets, name, profile, order,
-                                 attacks.seed_of(crowd.name, name, profile, order, d))
-                judge(row, clean, attacks.SCENARIOS[name][2] in attacks.TARGETED)
-                variant = f"{profile}/{order}"
-                rows.append({"set": crowd.name, "draw": d, "scenario": name, "variant": variant, **row})
-                print(f"# {crowd.name} draw {d} {name} {variant}: {_short(row)}", file=sys.stderr, flush=True)
+        for profile, order in variants:
+            row, _ = measure(crowd, honest, gold, targets, name, profile, order,
+                             attacks.seed_of(crowd.name, name, profile, order, d))
+            judge(row, clean, attacks.SCENARIOS[name][2] in attacks.TARGETED)
+            rows.append({"set": crowd.name, "draw": d, "scenario": name, "variant": f"{profile}/{order}", **row})
+            _note(rows[-1])
     return rows, takes_duration
 
 
-def run_all(sets, names, profiles, orders, draws, jobs):
+def run_all(sets, names, variants, draws, jobs):
     """Every draw of every set (in `jobs` processes, the largest sets first); returns (rows, takes_duration)."""
     units = [(name, d) for name in sets for d in range(draws or DRAWS.get(name, DEFAULT_DRAWS))]
     units.sort(key=lambda u: -len(_crowd(u[0]).answers))
     detail, takes = [], None
     if jobs <= 1:
         for name, d in units:
-            rows, takes = run_draw(name, d, names, profiles, orders)
+            rows, takes = run_draw(name, d, names, variants)
             detail += rows
         return detail, takes
     from concurrent.futures import ProcessPoolExecutor
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        for rows, t in pool.map(run_draw, *zip(*[(n, d, names, profiles, orders) for n, d in units])):
+        for rows, t in pool.map(run_draw, *zip(*[(n, d, names, variants) for n, d in units])):
             detail += rows
             takes = t
     return detail, takes
@@ -199,7 +211,7 @@ def run_all(sets, names, profiles, orders, draws, jobs):
 def _short(row):
     keys = ("citizen_accuracy", "attacked_ratio", "overall_ratio", "majority_accuracy", "ds_accuracy",
             "max_flip_single", "max_flip_group", "attack_answers_stored", "attack_answers_wanted", "skips",
-            "pass", "seconds")
+            "pass", "seconds", "cpu_seconds")
     return " ".join(f"{k}={row[k]}" for k in keys if k in row)
 
 
@@ -209,15 +221,19 @@ def main(argv=None):
     parser.add_argument("--sets", default=",".join(skew_data.SETS))
     parser.add_argument("--scenarios", default=",".join(ALL_SCENARIOS))
     parser.add_argument("--draws", type=int, default=None, help="draws per set (default: 3, sentiment 2)")
-    parser.add_argument("--profiles", default=",".join(attacks.PROFILES))
-    parser.add_argument("--orders", default=",".join(attacks.ORDERS))
+    parser.add_argument("--profiles", help="one-device,spread: with --orders, every combination of the two "
+                        "(default without either: one-device/honest-first and spread/attack-first)")
+    parser.add_argument("--orders", help="honest-first,attack-first")
     parser.add_argument("--jobs", type=int, default=2, help="processes (draws run in parallel; default 2)")
     parser.add_argument("--out", help="write every draw's figures to this JSON file")
     args = parser.parse_args(argv)
     sets, names = args.sets.split(","), args.scenarios.split(",")
-    profiles, orders, draws = args.profiles.split(","), args.orders.split(","), args.draws
+    draws = args.draws
+    profiles = args.profiles.split(",") if args.profiles else list(attacks.PROFILES)
+    orders = args.orders.split(",") if args.orders else list(attacks.ORDERS)
+    variants = [(p, o) for p in profiles for o in orders] if args.profiles or args.orders else DEFAULT_VARIANTS
     if args.quick:
-        sets, names, profiles, orders, draws = ["bluebirds"], QUICK, ["one-device"], ["honest-first"], 1
+        sets, names, variants, draws = ["bluebirds"], QUICK, [("one-device", "honest-first")], 1
         args.jobs = 1
     for value, known in ((names, ALL_SCENARIOS), (profiles, attacks.PROFILES), (orders, attacks.ORDERS),
                          (sets, skew_data.SETS)):
@@ -227,8 +243,10 @@ def main(argv=None):
     if "clean" not in names:
         names = ["clean", *names]  # every ratio needs the draw's clean figure
     sets = [name for name in sets if _crowd(name) is not None]
+    if args.out:
+        _progress.append(args.out + ".rows.jsonl")
     started = time.monotonic()
-    detail, takes_duration = run_all(sets, names, profiles, orders, draws, args.jobs)
+    detail, takes_duration = run_all(sets, names, variants, draws, args.jobs)
     result = {"sets": {}, "duration_ms": (
         "declared by the client (the API takes duration_ms; the server does not measure it)" if takes_duration
         else "not taken by the API (measured by the server)")}
@@ -242,6 +260,7 @@ def main(argv=None):
                    "labels": len(_crowd(name).labels), "draws": len({r["draw"] for r in detail if r["set"] == name})}
             for name in sets}
     meta["seconds"] = round(time.monotonic() - started)
+    meta["cpu_seconds"] = round(sum(r.get("cpu_seconds", 0) for r in detail))  # the runs' own CPU (all processes)
     rows = [(s, n, v, r) for s, by in result["sets"].items() for n, vs in by.items() for v, r in vs.items()]
     failed = [(s, n, v, r) for s, n, v, r in rows if not r["pass"]]
 
