@@ -30,9 +30,15 @@ largest flip share of a single account and of a group in the quality report; att
 stored/wanted; skips. Goal (issue 16): clean >= max(MV, DS); attacked >= 0.90 and overall >= 0.95 of
 clean; max flip <= 1 %. Every figure is the worst over the draws (all draws in --out).
 
-Draws: 3 per set, 2 for sentiment (its 27,746 answers make it the slowest); --draws N overrides.
-Time (2 shared cores, today's code): bluebirds ~8 min for 3 draws of the whole matrix, zencrowd-us
-and sentiment much longer; see the closing report of issue 16 for measured figures.
+Draws: 3 per set, 2 for sentiment (--draws N overrides); variants by default one-device/honest-first
+and spread/attack-first (each profile and each order once), all four with --profiles/--orders.
+Time: the app's volunteer loop costs ~8.5 ms of CPU per attack answer (next-task + submit through the
+test client, SQLite) and ~6 ms per skip; a run adds ~3 s (bluebirds) to ~18 s (sentiment) for the
+import and the quality report. Per draw and variant that is ~1.5 CPU-min for bluebirds and
+music-genre, ~5.5 for zencrowd-us and ~14 for sentiment (whose skip-hunters alone skip ~31,000
+times), so the default run is ~110 CPU-min: ~55 min with --jobs 2 on an idle 2-core machine, over
+the 45 min aimed at; the full cross product is twice that. Measured on a shared machine (December
+2026) and extrapolated: see the closing report of issue 16. --quick takes ~40 s.
 The last stdout line is one JSON object: `scenarios` (bluebirds, one-device, honest-first, worst
 draw: what checks read), `sets` {set: {scenario: {profile/order: row}}}, and `goal`.
 """
