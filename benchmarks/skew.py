@@ -33,8 +33,8 @@ clean; max flip <= 1 %. Every figure is the worst over the draws (all draws in -
 Draws: 3 per set, 2 for sentiment (--draws N overrides); variants by default one-device/honest-first
 and spread/attack-first (each profile and each order once), all four with --profiles/--orders.
 Time: the app's volunteer loop costs ~8.5 ms of CPU per attack answer (next-task + submit through the
-test client, SQLite) and ~6 ms per skip; a run adds ~3 s (bluebirds) to ~18 s (sentiment) for the
-import and the quality report. Per draw and variant that is ~1.5 CPU-min for bluebirds and
+test client, SQLite) and ~3.5 ms per skip; a run adds ~3 s (bluebirds) to ~18 s (sentiment) for the
+import and the quality report. Per draw and variant that is ~2 CPU-min for bluebirds and
 music-genre, ~5.5 for zencrowd-us and ~14 for sentiment (whose skip-hunters alone skip ~31,000
 times), so the default run is ~110 CPU-min: ~55 min with --jobs 2 on an idle 2-core machine, over
 the 45 min aimed at; the full cross product is twice that. Measured on a shared machine (December
