@@ -101,3 +101,16 @@ def test_majority_ties_count_their_expected_share(crowd):
 def test_a_workers_repeated_answer_is_left_out():
     crowd = from_rows("dup", [("a", "t1", "x"), ("a", "t1", "y"), ("b", "t1", "y"), ("a", "t9", "x")], {"t1": "x"})
     assert crowd.answers == [("a", "t1", "x"), ("b", "t1", "y")]
+
+
+def test_last_line_keeps_what_the_check_reads(crowd, monkeypatch, capsys):
+    import json
+    monkeypatch.setitem(skew._loaded, "bluebirds", from_rows("bluebirds", HONEST, TRUTH))  # the tiny set under that name
+    skew.main(["--sets", "bluebirds", "--scenarios", "ring10", "--draws", "1", "--jobs", "1"])
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert set(out["scenarios"]) == {"clean", "ring10"}  # bluebirds, one-device/honest-first
+    assert set(out["sets"]["bluebirds"]["ring10"]) == {"one-device/honest-first", "spread/attack-first"}
+    for row in out["scenarios"].values():
+        assert {"citizen_accuracy", "max_flip_share", "pass"} <= set(row)
+    assert out["goal"]["passed"] + out["goal"]["failed"] == 3
+    assert out["sets"]["bluebirds"]["ring10"]["spread/attack-first"]["attack_answers_stored"] == 5
