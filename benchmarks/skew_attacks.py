@@ -61,9 +61,11 @@ def plan(crowd, gold, seed):
 
 
 def wrong(crowd, ext):
-    """The one wrong label colluders agree on for a task."""
-    i = crowd.labels.index(crowd.truth[ext])
-    return crowd.labels[(i + 1) % len(crowd.labels)]
+    """The one wrong label colluders agree on for a task: drawn per task from the other labels, so that
+    with more than two labels it tells nothing about the truth (a fixed "next label" would be a
+    permutation a confusion matrix learns to undo)."""
+    others = [lab for lab in crowd.labels if lab != crowd.truth[ext]]
+    return others[zlib.crc32(ext.encode()) % len(others)]
 
 
 class Pool:

@@ -114,3 +114,12 @@ def test_last_line_keeps_what_the_check_reads(crowd, monkeypatch, capsys):
         assert {"citizen_accuracy", "max_flip_share", "pass"} <= set(row)
     assert out["goal"]["passed"] + out["goal"]["failed"] == 3
     assert out["sets"]["bluebirds"]["ring10"]["spread/attack-first"]["attack_answers_stored"] == 5
+
+
+def test_colluders_wrong_label_is_no_permutation_of_the_truth():
+    labels = [f"g{i}" for i in range(10)]
+    truth = {f"t{i}": labels[i % 10] for i in range(400)}
+    crowd = from_rows("many", [("a", t, lab) for t, lab in truth.items()], truth)
+    pairs = {(truth[t], attacks.wrong(crowd, t)) for t in truth}
+    assert all(w != t for t, w in pairs)
+    assert all(len({w for t, w in pairs if t == lab}) > 1 for lab in labels)  # one truth, several wrong labels
