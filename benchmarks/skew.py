@@ -1,197 +1,295 @@
-"""Anti-skew benchmark: real crowd answers (bluebirds) replayed through the app, under attacks.
+"""Anti-skew benchmark: real crowd answers replayed through the app's HTTP API, under attacks.
 
-Every scenario runs in a fresh SQLite database through the app's own services and HTTP API (the
-Flask test client): a `question` campaign with the 108 bird photos as tasks, 5 of them (5 %) gold
-with their known answer, redundancy 100 so attackers find room. The 39 volunteers' 4,212 honest
-answers come in through the organiser's answer import (`POST .../answers/import`). Attackers work
-as real attackers must: `POST /api/v1/guests` for tokens, then next-task and submit until the app
-says 204 (nothing left) or 429 (capped). They cannot choose their tasks; they send plausible
-durations; a ring shares what a ring really shares (one network and one browser, so one device
-signature), while colluders who know the truth use separate networks and browsers.
+Sets: bluebirds, sentiment, zencrowd-us, music-genre from ../shared/data/crowd (see skew_data; a
+missing set is skipped with a note on stderr). Each run is a fresh SQLite database with one
+`question` campaign over the set's tasks, 5 % of them gold (drawn per draw), redundancy 100 so
+attackers find room in either order. Honest answers come in through the organiser's answer import
+(`POST .../answers/import`, chunks of 5,000); attackers are guests (`POST /api/v1/guests`, next-task,
+submit, skip) who cannot choose their tasks, with plausible durations (2.5-9 s) when the API takes
+`duration_ms` (the output says whether it does: today the client declares it, the server does not
+measure it). Results are read only through `GET .../results` and the organiser's `GET .../quality`.
 
-Scenarios (attack volumes are shares of all answers once the attack is in):
-- clean: the honest answers only.
-- spam30: random answers, 30 % of all answers (17 accounts).
-- same20: "always the same answer", 20 % (10 accounts always answering 1).
-- ring10: 10 linked accounts (one device) answering the wrong label on every task.
-- colluders33: truth-aware colluders holding a third of all answers (20 accounts, separate
-  devices): right on the gold tasks (they know them), wrong everywhere else.
-- single30: one person trying to hold 30 % of all answers with guest token after guest token from
-  one device (one answer per task per account is a database rule, so this is the only way).
+Profiles: one-device (all accounts of an attack on one address and browser) and spread (each account
+its own /24 in varied public ranges and its own User-Agent), through X-Forwarded-For with PROXY_FIX=1.
+single30 is one person: one device in the one-device profile, a new proxy address and browser per
+guest in the spread profile. Orders: honest-first (import, then attack) and attack-first.
 
-Per scenario: accuracy of plain majority vote over all stored answers and of citizen's consensus
-(Dawid-Skene over linked-account clusters, bounded weights, gold clamped), both on the 103
-non-gold tasks; and the largest leave-one-out flip share over every voter (contributor or
-cluster): decided results (confidence >= 0.95) that come out differently without them, over the
-tasks. The last line is one JSON object.
+Scenarios (volumes are shares of all answers once the attack is in; see skew_attacks.SCENARIOS):
+clean; spam30 (random); same20 (always one label); ring10 (wrong everywhere, together); colluders33
+(truth-aware: right on gold, wrong elsewhere); camouflage10 (truthful everywhere, wrong together on a
+fixed 10 % of the non-gold tasks, the targets); skiphunt (10 %: skip every non-target until each
+account has answered every target; skips counted); goldshare (1/3: pool the gold learnt from answer
+feedback and the public results' `"gold": true` rows; known gold right, targets wrong, elsewhere copy
+the public consensus); single30 (one person, guest after guest, wrong everywhere).
+
+Figures (non-gold tasks): clean accuracy of citizen's consensus, majority vote and plain Dawid-Skene
+(citizen.quality.aggregate.dawid_skene over the stored answers: no clusters, weights or gold); under
+attack: overall accuracy and accuracy on the attacked tasks (the targets for camouflage10, skiphunt
+and goldshare; every non-gold task otherwise), each as a ratio to the same draw's clean figure; the
+largest flip share of a single account and of a group in the quality report; attack answers
+stored/wanted; skips. Goal (issue 16): clean >= max(MV, DS); attacked >= 0.90 and overall >= 0.95 of
+clean; max flip <= 1 %. Every figure is the worst over the draws (all draws in --out).
+
+Draws: 3 per set, 2 for sentiment (--draws N overrides); variants by default one-device/honest-first
+and spread/attack-first (each profile and each order once), all four with --profiles/--orders.
+Time: the app's volunteer loop costs ~8.5 ms of CPU per attack answer (next-task + submit through the
+test client, SQLite) and ~3.5 ms per skip; a run adds ~3 s (bluebirds) to ~18 s (sentiment) for the
+import and the quality report. Per draw and variant that is ~2 CPU-min for bluebirds and
+music-genre, ~5.5 for zencrowd-us and ~14 for sentiment (whose skip-hunters alone skip ~31,000
+times), so the default run is ~110 CPU-min: ~55 min with --jobs 2 on an idle 2-core machine, over
+the 45 min aimed at; the full cross product is twice that. Measured on a shared machine (December
+2026) and extrapolated: see the closing report of issue 16. --quick takes ~40 s.
+The last stdout line is one JSON object: `scenarios` (bluebirds, one-device, honest-first, worst
+draw: what checks read), `sets` {set: {scenario: {profile/order: row}}}, and `goal`.
 """
 import argparse
-import csv
 import json
-import os
 import random
 import sys
-import uuid
-import zlib
+import time
 
 import numpy as np
 
-from benchmarks.common import fresh_app
-from citizen.accounts import services as accounts
-from citizen.campaigns import services as campaigns
-from citizen.campaigns.models import Answer, Campaign, Task
-from citizen.extensions import db
-from citizen.quality import batch
+from benchmarks import skew_attacks as attacks
+from benchmarks import skew_data
+from benchmarks.skew_http import read_quality, read_results
+from citizen.quality.aggregate import dawid_skene
 
-DATA = os.path.join(os.path.dirname(__file__), "..", "tests", "data", "crowd", "bluebirds")
-API = "/api/v1"
 GOLD_SHARE = 0.05
+DRAWS = {"sentiment": 2}  # others: DEFAULT_DRAWS
+DEFAULT_DRAWS = 3
+ALL_SCENARIOS = ["clean", *attacks.SCENARIOS]
+QUICK = ["clean", "spam30", "camouflage10"]
+# Each profile and each order once (the check reads one-device/honest-first); the full cross product
+# (--profiles one-device,spread --orders honest-first,attack-first) takes twice as long.
+DEFAULT_VARIANTS = [("one-device", "honest-first"), ("spread", "attack-first")]
+LIMITS = {"attacked": 0.90, "overall": 0.95, "flip": 0.01}
 
 
-def load():
-    answers = list(csv.DictReader(open(os.path.join(DATA, "answers.csv"))))
-    truth = {r["task"]: r["label"] for r in csv.DictReader(open(os.path.join(DATA, "truth.csv")))}
-    return answers, truth
+def majority_and_ds(crowd, stored, scored):
+    """Accuracy of majority vote (ties count their expected share) and plain Dawid-Skene on `scored`."""
+    tasks, workers = {t: i for i, t in enumerate(crowd.tasks)}, {}
+    index = {lab: i for i, lab in enumerate(crowd.labels)}
+    t = np.array([tasks[x] for _w, x, _l in stored], dtype=np.int64)
+    w = np.array([workers.setdefault(x, len(workers)) for x, _t, _l in stored], dtype=np.int64)
+    lab = np.array([index[x] for _w, _t, x in stored], dtype=np.int64)
+    k = len(crowd.labels)
+    votes = np.zeros((len(tasks), k))
+    np.add.at(votes, (t, lab), 1.0)
+    agg = dawid_skene(t, w, lab, len(tasks), len(workers), k)
+    mv = ds = 0.0
+    for ext in scored:
+        i, truth = tasks[ext], index[crowd.truth[ext]]
+        top = np.flatnonzero(votes[i] == votes[i].max()) if votes[i].sum() else np.arange(k)
+        mv += (truth in top) / len(top)
+        ds += int(agg.labels[i] == truth)
+    return mv / len(scored), ds / len(scored)
 
 
-def build(truth, gold):
-    app, _folder = fresh_app("skew")
-    with app.app_context():
-        org = accounts.get_or_create_organisation("birds", "Bird watchers")
-        user = accounts.register_user("organiser@example.org", "Organiser", "password123")
-        accounts.grant(user, org, "organiser")
-        c = campaigns.create_campaign(org.id, user, {
-            "title": "Indigo Bunting or Blue Grosbeak?", "kind": "question", "redundancy": 100,
-            "settings": {"question": "Is this an Indigo Bunting?", "options": [
-                {"value": "0", "label": "Blue Grosbeak"}, {"value": "1", "label": "Indigo Bunting"}]}})
-        rows = [{"external_id": t, "text": f"Bird photo {t}", **({"gold": truth[t]} if t in gold else {})}
-                for t in sorted(truth)]
-        campaigns.import_tasks(c, "birds.json", json.dumps(rows))
-        campaigns.publish(c)
-        token = accounts.create_api_token(user, "bench")
-        db.session.commit()
-        return app, c.slug, token
+def accuracy(crowd, answers, tasks):
+    return sum(answers.get(t) == crowd.truth[t] for t in tasks) / len(tasks) if tasks else None
 
 
-class Attacker:
-    """One guest account on a given network and browser; answers with `choose(external_id)`."""
-
-    def __init__(self, client, address, agent, choose, rnd):
-        self.client, self.choose, self.rnd = client, choose, rnd
-        self.environ = {"REMOTE_ADDR": address}
-        self.headers = {"User-Agent": agent, "Accept-Language": "en"}
-        r = client.post(f"{API}/guests", environ_base=self.environ, headers=self.headers)
-        self.headers["Authorization"] = "Bearer " + r.get_json()["token"]
-        self.done = False
-
-    def step(self, refs):
-        r = self.client.get(f"{API}/campaigns/{self.slug}/tasks/next", environ_base=self.environ, headers=self.headers)
-        if r.status_code != 200:
-            self.done = True
-            return 0
-        task = r.get_json()
-        value = self.choose(refs[task["id"]])
-        r = self.client.post(f"{API}/tasks/{task['id']}/answers", environ_base=self.environ,
-                             headers={**self.headers, "Idempotency-Key": str(uuid.uuid4())},
-                             json={"value": value, "duration_ms": self.rnd.randint(2500, 9000)})
-        if r.status_code == 429:
-            self.done = True
-        return int(r.status_code == 201)
-
-
-def attack(client, slug, refs, attackers, budget):
-    """Round-robin the attackers until `budget` answers are stored or all are stopped."""
-    for a in attackers:
-        a.slug = slug
-    stored = 0
-    while stored < budget and not all(a.done for a in attackers):
-        for a in attackers:
-            if not a.done and stored < budget:
-                stored += a.step(refs)
-    return stored
+def measure(crowd, honest, gold, targets, scenario, profile, order, seed):
+    """One run and its figures (ratios are filled in against the draw's clean row by the caller)."""
+    started, cpu = time.monotonic(), time.process_time()
+    got = attacks.run(crowd, honest, gold, targets, scenario, profile, order, seed)
+    site = got["site"]
+    answers = {}
+    for row in read_results(site).values():
+        answers[row["external_id"]] = crowd.label_of.get(row["answer"]) if row["answer"] is not None else None
+    quality = read_quality(site)
+    site.close()
+    scored = [t for t in crowd.tasks if t not in gold]
+    attacked = sorted(targets) if scenario != "clean" and attacks.SCENARIOS[scenario][2] in attacks.TARGETED \
+        else scored
+    mv, ds = majority_and_ds(crowd, got["stored"], scored)
+    row = {"citizen_accuracy": round(accuracy(crowd, answers, scored), 4),
+           "attacked_accuracy": round(accuracy(crowd, answers, attacked), 4), "attacked_tasks": len(attacked),
+           "targets_accuracy": round(accuracy(crowd, answers, sorted(targets)), 4),
+           "majority_accuracy": round(mv, 4), "ds_accuracy": round(ds, 4),
+           **quality, "max_flip_share": max(quality["max_flip_single"], quality["max_flip_group"]),
+           "honest_answers_stored": got.get("honest_stored"), "attack_answers_stored": got["attack_stored"],
+           "attack_answers_wanted": got["attack_wanted"], "attack_refused": got["refused"], "skips": got["skips"],
+           "accounts": got["accounts"], "seconds": round(time.monotonic() - started, 1),
+           "cpu_seconds": round(time.process_time() - cpu, 1)}
+    if got["gold_known"] is not None:
+        row["gold_learnt"] = f"{got['gold_known']}/{len(gold)}"
+    return row, site.takes_duration
 
 
-def scenario(name, honest, truth, gold, rnd):
-    random.seed(zlib.crc32(name.encode()))  # task order and cursors too: the run is reproducible
-    app, slug, token = build(truth, gold)
-    client = app.test_client()
-    n_honest = len(honest)
-    wrong = lambda ref: "0" if truth[ref] == "1" else "1"  # noqa: E731
-    with app.app_context():
-        refs = dict(db.session.execute(db.select(Task.id, Task.external_id)).all())
-    r = client.post(f"{API}/campaigns/{slug}/answers/import", headers={"Authorization": "Bearer " + token},
-                    json={"answers": [{"external_id": a["task"], "contributor": "w" + a["worker"], "value": a["label"]}
-                                      for a in honest]})
-    assert r.status_code == 201, r.get_data(as_text=True)
-
-    def crowd(n, choose, shared=None):
-        out = []
-        for i in range(n):
-            net, agent = shared or (f"198.51.{rnd.randrange(256)}.{rnd.randrange(1, 255)}",
-                                    f"Mozilla/5.0 (X11; Linux) Chrome/{100 + i}.0")
-            out.append(Attacker(client, net, agent, choose, rnd))
-        return out
-
-    share = {"spam30": 0.30, "same20": 0.20, "ring10": None, "colluders33": 1 / 3, "single30": 0.30}.get(name)
-    budget = int(n_honest * share / (1 - share)) if share else 10 * len(truth)
-    if name == "spam30":
-        stored = attack(client, slug, refs, crowd(17, lambda ref: rnd.choice("01")), budget)
-    elif name == "same20":
-        stored = attack(client, slug, refs, crowd(10, lambda ref: "1"), budget)
-    elif name == "ring10":
-        stored = attack(client, slug, refs, crowd(10, wrong, shared=("203.0.113.7", "Mozilla/5.0 Ring")), budget)
-    elif name == "colluders33":
-        stored = attack(client, slug, refs, crowd(20, lambda ref: truth[ref] if ref in gold else wrong(ref)), budget)
-    elif name == "single30":
-        one_device = ("203.0.113.99", "Mozilla/5.0 (Windows NT 10.0) Firefox/128.0")
-        stored = 0
-        while stored < budget:  # a new guest account whenever the last one is stopped
-            got = attack(client, slug, refs, crowd(1, wrong, shared=one_device), budget - stored)
-            stored += got
-            if got == 0:
-                break
-    else:
-        stored = 0
-    with app.app_context():
-        campaign = db.session.execute(db.select(Campaign).where(Campaign.slug == slug)).scalar_one()
-        report = batch.consensus(campaign, influence=True)
-        rows = db.session.execute(db.select(Answer.task_id, Answer.value)).all()
-        attempted = budget if name != "clean" else 0
-    by_task = {}
-    for tid, value in rows:
-        by_task.setdefault(tid, []).append(value)
-    scored = [tid for tid, ref in refs.items() if ref not in gold]
-    majority = np.mean([_majority(by_task.get(tid, [])) == truth[refs[tid]] for tid in scored])
-    citizen = np.mean([report["results"].get(tid, {}).get("answer") == truth[refs[tid]] for tid in scored])
-    flip = max((r["share"] for r in report["influence"]), default=0.0)
-    top = report["influence"][0] if report["influence"] else {}
-    return {"majority_accuracy": round(float(majority), 4), "citizen_accuracy": round(float(citizen), 4),
-            "max_flip_share": round(flip, 4), "attack_answers_stored": stored, "attack_answers_wanted": attempted,
-            "clusters": len(report["clusters"]), "largest_cluster": max((len(c) for c in report["clusters"]), default=0),
-            "most_influential": {"contributors": len(top.get("contributors", [])), "flips": top.get("flips", 0),
-                                 "moved": top.get("moved", 0)}}
+def judge(row, clean, targeted=False):
+    """Fill in the ratios to the clean run of the same draw (on the same attacked tasks) and whether
+    the row meets the goal."""
+    if clean is row:
+        row["pass"] = row["citizen_accuracy"] >= max(row["majority_accuracy"], row["ds_accuracy"]) \
+            and row["max_flip_share"] <= LIMITS["flip"]
+        return row
+    base = clean["targets_accuracy"] if targeted else clean["citizen_accuracy"]
+    row["clean_attacked_accuracy"] = base
+    row["overall_ratio"] = round(row["citizen_accuracy"] / clean["citizen_accuracy"], 4) if clean["citizen_accuracy"] else 0.0
+    row["attacked_ratio"] = round(row["attacked_accuracy"] / base, 4) if base else 0.0
+    row["pass"] = row["attacked_ratio"] >= LIMITS["attacked"] and row["overall_ratio"] >= LIMITS["overall"] \
+        and row["max_flip_share"] <= LIMITS["flip"]
+    return row
 
 
-def _majority(values):
-    if not values:
-        return None
-    ones = sum(1 for v in values if v == "1")
-    return "1" if ones * 2 > len(values) else "0" if ones * 2 < len(values) else None
+def worst(rows):
+    """Per figure, the worst over the draws (lowest accuracy and ratio, highest flip); pass only if all do."""
+    out = dict(rows[0])
+    for key in rows[0]:
+        values = [r[key] for r in rows if isinstance(r.get(key), (int, float)) and not isinstance(r.get(key), bool)]
+        if not values or len(values) != len(rows):
+            continue
+        if key.endswith(("accuracy", "ratio")):
+            out[key] = min(values)
+        elif key.startswith("max_flip") or key in ("skips", "seconds", "cpu_seconds", "largest_cluster",
+                                                     "attack_refused"):
+            out[key] = max(values)
+        elif key == "attack_answers_stored":
+            out[key] = min(values)
+    out["pass"] = all(r["pass"] for r in rows)
+    out["draws"] = len(rows)
+    return out
+
+
+_loaded = {}
+_progress = []  # with --out: a file that gets each run's row as it is made (a long run can be read halfway)
+
+
+def _note(row):
+    print(f"# {row['set']} draw {row['draw']} {row['scenario']} {row['variant']}: {_short(row)}", file=sys.stderr,
+          flush=True)
+    if _progress:
+        with open(_progress[0], "a") as f:
+            f.write(json.dumps(row, default=str) + "\n")
+
+
+def _crowd(name):
+    if name not in _loaded:
+        _loaded[name] = skew_data.load(name)
+    return _loaded[name]
+
+
+def run_draw(set_name, d, names, variants):
+    """One draw of one set: its gold, targets and honest order, the clean run, then every attack in
+    variant (profile, order). Returns (rows with set/draw/scenario/variant, does the API take durations)."""
+    crowd = _crowd(set_name)
+    rnd = random.Random(attacks.seed_of(crowd.name, "gold", d))
+    gold = set(rnd.sample(crowd.tasks, max(1, round(GOLD_SHARE * len(crowd.tasks)))))
+    targets = attacks.plan(crowd, gold, attacks.seed_of(crowd.name, "targets", d))
+    honest = list(crowd.answers)
+    random.Random(attacks.seed_of(crowd.name, "order", d)).shuffle(honest)
+    clean, takes_duration = measure(crowd, honest, gold, targets, "clean", "-", "honest-first",
+                                    attacks.seed_of(crowd.name, "clean", d))
+    rows = [{"set": crowd.name, "draw": d, "scenario": "clean", "variant": "honest", **judge(clean, clean)}]
+    _note(rows[-1])
+    for name in names:
+        if name == "clean":
+            continue
+        for profile, order in variants:
+            row, _ = measure(crowd, honest, gold, targets, name, profile, order,
+                             attacks.seed_of(crowd.name, name, profile, order, d))
+            judge(row, clean, attacks.SCENARIOS[name][2] in attacks.TARGETED)
+            rows.append({"set": crowd.name, "draw": d, "scenario": name, "variant": f"{profile}/{order}", **row})
+            _note(rows[-1])
+    return rows, takes_duration
+
+
+def run_all(sets, names, variants, draws, jobs):
+    """Every draw of every set (in `jobs` processes, the largest sets first); returns (rows, takes_duration)."""
+    units = [(name, d) for name in sets for d in range(draws or DRAWS.get(name, DEFAULT_DRAWS))]
+    units.sort(key=lambda u: -len(_crowd(u[0]).answers))
+    detail, takes = [], None
+    if jobs <= 1:
+        for name, d in units:
+            rows, takes = run_draw(name, d, names, variants)
+            detail += rows
+        return detail, takes
+    from concurrent.futures import ProcessPoolExecutor
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        for rows, t in pool.map(run_draw, *zip(*[(n, d, names, variants) for n, d in units])):
+            detail += rows
+            takes = t
+    return detail, takes
+
+
+def _short(row):
+    keys = ("citizen_accuracy", "attacked_ratio", "overall_ratio", "majority_accuracy", "ds_accuracy",
+            "max_flip_single", "max_flip_group", "attack_answers_stored", "attack_answers_wanted", "skips",
+            "pass", "seconds", "cpu_seconds")
+    return " ".join(f"{k}={row[k]}" for k in keys if k in row)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="clean and one attack only")
+    parser.add_argument("--quick", action="store_true", help="bluebirds; clean, spam30 and camouflage10; 1 draw")
+    parser.add_argument("--sets", default=",".join(skew_data.SETS))
+    parser.add_argument("--scenarios", default=",".join(ALL_SCENARIOS))
+    parser.add_argument("--draws", type=int, default=None, help="draws per set (default: 3, sentiment 2)")
+    parser.add_argument("--profiles", help="one-device,spread: with --orders, every combination of the two "
+                        "(default without either: one-device/honest-first and spread/attack-first)")
+    parser.add_argument("--orders", help="honest-first,attack-first")
+    parser.add_argument("--jobs", type=int, default=2, help="processes (draws run in parallel; default 2)")
+    parser.add_argument("--out", help="write every draw's figures to this JSON file")
     args = parser.parse_args(argv)
-    honest, truth = load()
-    rnd = random.Random(42)
-    gold = set(rnd.sample(sorted(truth), round(GOLD_SHARE * len(truth))))
-    names = ["clean", "spam30"] if args.quick else ["clean", "spam30", "same20", "ring10", "colluders33", "single30"]
-    out = {}
-    for name in names:
-        out[name] = scenario(name, honest, truth, gold, random.Random(zlib.crc32(name.encode())))
-        print(f"# {name}: {out[name]}", file=sys.stderr, flush=True)
-    print(json.dumps({"dataset": "bluebirds", "tasks": len(truth), "gold_tasks": len(gold), "scenarios": out}))
+    sets, names = args.sets.split(","), args.scenarios.split(",")
+    draws = args.draws
+    profiles = args.profiles.split(",") if args.profiles else list(attacks.PROFILES)
+    orders = args.orders.split(",") if args.orders else list(attacks.ORDERS)
+    variants = [(p, o) for p in profiles for o in orders] if args.profiles or args.orders else DEFAULT_VARIANTS
+    if args.quick:
+        sets, names, variants, draws = ["bluebirds"], QUICK, [("one-device", "honest-first")], 1
+        args.jobs = 1
+    for value, known in ((names, ALL_SCENARIOS), (profiles, attacks.PROFILES), (orders, attacks.ORDERS),
+                         (sets, skew_data.SETS)):
+        bad = [v for v in value if v not in known]
+        if bad:
+            parser.error(f"unknown {bad}: choose from {list(known)}")
+    if "clean" not in names:
+        names = ["clean", *names]  # every ratio needs the draw's clean figure
+    sets = [name for name in sets if _crowd(name) is not None]
+    if args.out:
+        _progress.append(args.out + ".rows.jsonl")
+    started = time.monotonic()
+    detail, takes_duration = run_all(sets, names, variants, draws, args.jobs)
+    result = {"sets": {}, "duration_ms": (
+        "declared by the client (the API takes duration_ms; the server does not measure it)" if takes_duration
+        else "not taken by the API (measured by the server)")}
+    grouped = {}
+    for row in detail:
+        grouped.setdefault(row["set"], {}).setdefault(row["scenario"], {}).setdefault(row["variant"], []).append(
+            {k: v for k, v in row.items() if k not in ("set", "draw", "scenario", "variant")})
+    for name in sets:
+        result["sets"][name] = {n: {v: worst(rs) for v, rs in vs.items()} for n, vs in grouped.get(name, {}).items()}
+    meta = {name: {"tasks": len(_crowd(name).tasks), "answers": len(_crowd(name).answers),
+                   "labels": len(_crowd(name).labels), "draws": len({r["draw"] for r in detail if r["set"] == name})}
+            for name in sets}
+    meta["seconds"] = round(time.monotonic() - started)
+    meta["cpu_seconds"] = round(sum(r.get("cpu_seconds", 0) for r in detail))  # the runs' own CPU (all processes)
+    rows = [(s, n, v, r) for s, by in result["sets"].items() for n, vs in by.items() for v, r in vs.items()]
+    failed = [(s, n, v, r) for s, n, v, r in rows if not r["pass"]]
+
+    def badness(item):
+        r = item[3]
+        return min(r.get("attacked_ratio", 1.0), r.get("overall_ratio", 1.0), 1.0 - r["max_flip_share"])
+    w = min(failed or rows, key=badness) if rows else None
+    result["goal"] = {"passed": len(rows) - len(failed), "failed": len(failed), "limits": LIMITS,
+                      "worst": w and {"set": w[0], "scenario": w[1], "variant": w[2], **_pick(w[3])}}
+    blue = result["sets"].get("bluebirds", {})
+    result["scenarios"] = {n: vs.get("honest") or vs.get("one-device/honest-first") for n, vs in blue.items()
+                           if vs.get("honest") or vs.get("one-device/honest-first")}
+    result["meta"] = meta
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump({"draws": detail, **result}, f, indent=1, default=str)
+    print(json.dumps(result, default=str))
+
+
+def _pick(row):
+    keys = ("citizen_accuracy", "attacked_accuracy", "attacked_ratio", "overall_ratio", "max_flip_share",
+            "majority_accuracy", "ds_accuracy", "pass")
+    return {k: row[k] for k in keys if k in row}
 
 
 if __name__ == "__main__":
