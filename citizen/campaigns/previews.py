@@ -3,6 +3,7 @@ before it is created, progress per task, and the consensus marks."""
 from sqlalchemy import select
 
 from citizen import maps
+from citizen.campaigns import tally
 from citizen.campaigns.kinds import get_kind
 from citizen.campaigns.models import Task
 from citizen.extensions import db
@@ -60,11 +61,11 @@ def results_map(campaign):
     kind = get_kind(campaign.kind)
     if not hasattr(kind, "map_geometry"):
         return None
-    rows = db.session.execute(select(Task.id, Task.payload, Task.consensus).where(
+    rows = db.session.execute(select(Task.id, Task.payload, Task.consensus, Task.result).where(
         Task.campaign_id == campaign.id, Task.answer_count > 0).order_by(Task.id).limit(MAP_LIMIT)).all()
     features = []
     for r in rows:
-        found = kind.result(r.consensus or {}, campaign.settings)["features"]["features"]
+        found = (tally.stored(r.result).get("features") or {}).get("features") or []  # stored as answers came
         if not found:
             continue
         if (r.consensus or {}).get("crs") != "pixel":

@@ -3,6 +3,7 @@ from sqlalchemy import select, tuple_, update
 
 from citizen.accounts.models import utcnow
 from citizen.accounts.services import external_contributors
+from citizen.campaigns import tally
 from citizen.campaigns.kinds import get_kind
 from citizen.campaigns.models import MAX_INT, Answer, Campaign, Participation, Task
 from citizen.campaigns.hot_sql import insert_ignoring
@@ -18,14 +19,13 @@ MAX_IMPORT = 10_000
 def results_page(campaign, after=0, limit=500):
     """One page of results in task id order: [{task_id, external_id, answer, count, share, answers,
     redundancy, complete, tied}]; pass the last task_id as `after` for the next page."""
-    kind = get_kind(campaign.kind)
     batch_results = (batch.consensus(campaign) or {}).get("results", {})
     rows = db.session.execute(
-        select(Task.id, Task.external_id, Task.answer_count, Task.redundancy, Task.consensus, Task.gold)
+        select(Task.id, Task.external_id, Task.answer_count, Task.redundancy, Task.consensus, Task.result, Task.gold)
         .where(Task.campaign_id == campaign.id, Task.id > after).order_by(Task.id).limit(limit)).all()
     out = []
     for r in rows:
-        res = kind.result(r.consensus or {}, campaign.settings)
+        res = tally.stored(r.result)  # computed when the answers came, never on a read
         row = {"task_id": r.id, "external_id": r.external_id, "answer": res["answer"],
                "count": res["count"], "share": res["share"], "answers": r.answer_count,
                "redundancy": r.redundancy, "complete": r.answer_count >= r.redundancy,
@@ -121,33 +121,37 @@ def import_answers(campaign, items):
 
 
 def _store_imported(campaign, kind, good, contributors):
+    """Store the answers and fold each into its task's tally with the volunteer loop's rule (citizen.campaigns.tally):
+    tasks in id order under their row locks, each task's answers in the order they were sent."""
     now = utcnow()
-    by_task = {}
     quality = controls.of(campaign.settings)
-    suspended = moderation.suspended(db.session.connection(), campaign.id)
+    conn = db.session.connection()
+    suspended = moderation.suspended(conn, campaign.id)
     critical = kind.critical(campaign.settings)
-    for _n, task_id, ref, value, duration in good:
-        duration = duration if isinstance(duration, int) else None
-        weight = 0.0 if controls.is_fast(quality, duration) or contributors[ref] in suspended else 1.0
-        if critical and contributors[ref] not in suspended and kind.label_of(value) in critical:
-            moderation.escalate(db.session.connection(), task_id, campaign.id, None, contributors[ref],
-                                kind.label_of(value), now)
-        by_task.setdefault(task_id, []).append((value, weight))
-        db.session.execute(Answer.__table__.insert().values(
-            task_id=task_id, campaign_id=campaign.id, contributor_id=contributors[ref], value=value,
-            duration_ms=duration, source="import", created_at=now, weight=weight))
+    ids = set(contributors.values())
+    sigs, gold = tally.device_sigs(ids), tally.votes(campaign.id, ids)
+    by_task = {}
+    for item in good:
+        by_task.setdefault(item[1], []).append(item)
     newly_done = 0
     for task in db.session.execute(select(Task).where(Task.id.in_(by_task)).order_by(Task.id)
                                    .with_for_update()).scalars():
         state = task.consensus or {}
-        for value, weight in by_task[task.id]:
-            state = kind.add_to_consensus(state, value, weight)
-        if (task.consensus or {}).get("w"):  # the hot path's gold-weighted tally (dynamic overlap)
-            state = {**state, "w": task.consensus["w"]}
-        state.update({k: task.consensus[k] for k in moderation.KEPT if k in (task.consensus or {})})
+        for _n, task_id, ref, value, duration in by_task[task.id]:
+            cid = contributors[ref]
+            duration = duration if isinstance(duration, int) else None
+            weight = tally.weight_of(quality, duration, state, suspended=cid in suspended, device_sig=sigs.get(cid))
+            state, _result = tally.fold(state, kind, value, weight, campaign.settings,
+                                        tally.vote_of(weight, *gold.get(cid, (0, 0))), sigs.get(cid), with_result=False)
+            if critical and cid not in suspended and kind.label_of(value) in critical:
+                moderation.escalate(conn, task_id, campaign.id, None, cid, kind.label_of(value), now)
+            db.session.execute(Answer.__table__.insert().values(
+                task_id=task_id, campaign_id=campaign.id, contributor_id=cid, value=value,
+                duration_ms=duration, source="import", created_at=now, weight=weight))
         before = task.answer_count
         task.answer_count += len(by_task[task.id])
         task.consensus = state
+        task.result = tally.result_of(kind, state, campaign.settings)
         task.available = task.gold is None and task.answer_count + task.lease_count < task.redundancy
         newly_done += before < task.redundancy <= task.answer_count
     for ref, cid in contributors.items():

@@ -21,6 +21,7 @@ from flask_login import current_user
 from sqlalchemy import Text, cast, func, or_, select, type_coerce
 
 from citizen.campaigns import services as campaigns
+from citizen.campaigns import tally
 from citizen.campaigns.kinds import get_kind
 from citizen.campaigns.models import CLOSED, DRAFT, PUBLISHED, Answer, Campaign, Task
 from citizen.errors import NotFound
@@ -270,7 +271,7 @@ class Results:
         end_read()  # the batches below read on connections of their own
         seen = 0
         query = lambda after: (  # noqa: E731
-            select(Task.id, Task.external_id, Task.payload, Task.consensus, Task.answer_count, Task.redundancy,
+            select(Task.id, Task.external_id, Task.payload, Task.consensus, Task.result, Task.answer_count, Task.redundancy,
                    Task.gold.is_not(None).label("is_gold"))
             .where(Task.campaign_id == self.campaign_id, Task.id > after).order_by(Task.id)
             .limit(BATCH if limit is None else min(BATCH, limit)))
@@ -285,7 +286,7 @@ class Results:
 
     def _row(self, r, ds):
         state = r.consensus or {}
-        res = self.kind.result(state, self.settings)
+        res = tally.stored(r.result)  # computed when the answers came, never on a read
         complete = r.answer_count >= r.redundancy
         answered = r.answer_count > 0
         if ds is not None:  # Dawid-Skene (kinds with fixed answers)

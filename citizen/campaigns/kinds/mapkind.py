@@ -227,12 +227,16 @@ class MapKind(Kind):
 
     # --- aggregation --------------------------------------------------------------------------
     def add_to_consensus(self, state, value, weight=1.0):
-        """Tally the grade; keep each answer's marks (numbered by arrival: one answer is one
-        contributor) for the spatial consensus."""
+        """Tally the grade; keep each counted answer's marks (numbered by arrival: one answer is one
+        contributor) for the spatial consensus; "z" counts the answers that carry no weight."""
         new = consensus.add_vote(state, value["answer"], weight)
         kept = list(state.get("marks", []))
-        if value["marks"]["features"]:
+        if weight <= 0:  # kept with the answer, never counted: neither its marks nor its absence of marks
+            new["z"] = state.get("z", 0) + 1
+        elif value["marks"]["features"]:
             kept.append([new["n"], value["marks"]])
+        if state.get("z") and "z" not in new:
+            new["z"] = state["z"]
         new["marks"] = kept
         new["crs"] = value.get("crs", state.get("crs", "lonlat"))
         return new
@@ -242,7 +246,7 @@ class MapKind(Kind):
         marks = [(who, fc) for who, fc in state.get("marks", [])]
         # Contributors who marked nothing still count towards agreement: pad with empty sets.
         marks += [(f"none-{i}", {"type": "FeatureCollection", "features": []})
-                  for i in range(state.get("n", 0) - len(marks))]
+                  for i in range(state.get("n", 0) - state.get("z", 0) - len(marks))]
         out["features"] = spatial.consensus_features(
             marks, metric="pixel" if state.get("crs") == "pixel" else "lonlat",
             min_support=int((settings or {}).get("min_support") or 2))
