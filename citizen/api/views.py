@@ -182,6 +182,4 @@ def results(slug):
     campaign = campaigns.get_campaign(slug, auth.caller()[0])
     after = _int_arg("after", 0, 0, MAX_ID)
     limit = _int_arg("limit", 500, 1, 5000)
-    rows = results_svc.results_page(campaign, after, limit)
-    return {"campaign": campaign.slug, "results": rows,
-            "next_after": rows[-1]["task_id"] if len(rows) == limit else None}
+    return results_svc.results_body(campaign, after, limit)

@@ -9,7 +9,7 @@ from citizen.campaigns.models import MAX_INT, Answer, Campaign, Participation, T
 from citizen.campaigns.hot_sql import insert_ignoring
 from citizen.errors import CitizenError, InvalidInput
 from citizen.moderation import hot as moderation
-from citizen.quality import batch, controls
+from citizen.quality import builds, controls
 from citizen.extensions import db
 from flask_babel import gettext as _
 
@@ -19,7 +19,7 @@ MAX_IMPORT = 10_000
 def results_page(campaign, after=0, limit=500):
     """One page of results in task id order: [{task_id, external_id, answer, count, share, answers,
     redundancy, complete, tied}]; pass the last task_id as `after` for the next page."""
-    batch_results = (batch.consensus(campaign) or {}).get("results", {})
+    batch_results = (builds.consensus(campaign) or {}).get("results", {})  # the last complete build
     rows = db.session.execute(
         select(Task.id, Task.external_id, Task.answer_count, Task.redundancy, Task.consensus, Task.result, Task.gold)
         .where(Task.campaign_id == campaign.id, Task.id > after).order_by(Task.id).limit(limit)).all()
@@ -43,6 +43,17 @@ def results_page(campaign, after=0, limit=500):
         if "fields" in res:  # transcription: each field's value, status and agreement
             row.update(fields=res["fields"], status=res["status"], needs_review=res["needs_review"])
         out.append(row)
+    return out
+
+
+def results_body(campaign, after=0, limit=500):
+    """GET /api/v1/campaigns/<slug>/results: a page of results_page, and for kinds with a batch consensus
+    `consensus_build` (when the Dawid-Skene columns were built, whether a newer build is coming)."""
+    rows = results_page(campaign, after, limit)
+    out = {"campaign": campaign.slug, "results": rows, "next_after": rows[-1]["task_id"] if len(rows) == limit else None}
+    build = builds.status(campaign)
+    if build is not None:
+        out["consensus_build"] = build
     return out
 
 
@@ -117,6 +128,8 @@ def import_answers(campaign, items):
         raise InvalidInput(_("Nothing was imported. Answer %(n)d: %(message)s", n=errors[0]["line"], message=errors[0]["message"]),
                            details=errors[:20])
     _store_imported(campaign, kind, good, contributors)
+    if builds.has_builds(kind, campaign.settings):
+        builds.request(campaign.id)
     return len(good)
 
 

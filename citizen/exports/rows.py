@@ -26,7 +26,7 @@ from citizen.campaigns.kinds import get_kind
 from citizen.campaigns.models import CLOSED, DRAFT, PUBLISHED, Answer, Campaign, Task
 from citizen.errors import NotFound
 from citizen.extensions import db
-from citizen.quality import batch
+from citizen.quality import builds
 from citizen.quality.report import pseudonym
 
 FORMAT = 1          # bump when a file's layout changes: ETags and cached files then change too
@@ -130,9 +130,10 @@ class Version:
     tasks: int
     modified: datetime      # UTC, aware: the last answer (or the campaign's publication)
     tag: str                # changes whenever any file would change
+    built: str = ""         # the data version of the batch consensus build the files show (citizen.quality.builds)
 
     def etag(self, name):
-        return f"{self.tag}-{name}"
+        return f"{self.tag}-{self.built[:8]}-{name}" if self.built else f"{self.tag}-{name}"
 
 
 def data_version(campaign):
@@ -159,6 +160,8 @@ def note_change(campaign):
     settings["data_revision"] = int(settings.get("data_revision", 0)) + 1
     settings["data_changed_at"] = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
     campaign.settings = settings
+    if builds.has_builds(get_kind(campaign.kind), settings):
+        builds.request(campaign.id)  # the batch consensus and reports of the new version, once the caller commits
 
 
 # --- cells --------------------------------------------------------------------------------------
@@ -260,7 +263,7 @@ class Results:
         """Dawid-Skene over linked-account clusters (None for kinds without fixed answers)."""
         if not self._batch_loaded:
             campaign = db.session.get(Campaign, self.campaign_id)
-            self._batch = batch.consensus(campaign) if self.kind.answer_labels(self.settings) else None
+            self._batch = builds.consensus(campaign)  # the last complete build (None for other kinds)
             self._batch_loaded = True
         return self._batch
 
@@ -354,7 +357,7 @@ class Answers:
         if self._weights is None:
             self._weights = {}
             if self._categorical:
-                agg = batch.consensus(db.session.get(Campaign, self.campaign_id)) or {}
+                agg = builds.consensus(db.session.get(Campaign, self.campaign_id)) or {}
                 for members, weight in (agg.get("voter_weight") or {}).items():
                     for cid in members:
                         self._weights[cid] = round(weight, 4)
