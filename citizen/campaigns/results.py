@@ -8,6 +8,7 @@ from citizen.campaigns.kinds import get_kind
 from citizen.campaigns.models import MAX_INT, Answer, Campaign, Participation, Task
 from citizen.campaigns.hot_sql import insert_ignoring
 from citizen.errors import CitizenError, InvalidInput
+from citizen.jobs import services as jobs
 from citizen.moderation import hot as moderation
 from citizen.quality import builds, controls
 from citizen.extensions import db
@@ -179,3 +180,31 @@ def _store_imported(campaign, kind, good, contributors):
         db.session.execute(update(Campaign).where(Campaign.id == campaign.id)
                            .values(tasks_done=Campaign.tasks_done + newly_done))
     db.session.flush()
+
+
+RECOMPUTE_JOB = "results.recompute"
+
+
+def recompute_results(campaign, chunk=500):
+    """Compute the stored result of every answered task of a campaign again from its consensus (after its settings
+    changed: a transcription's agreement, a map's minimum support). Returns how many tasks. Commits per chunk."""
+    kind = get_kind(campaign.kind)
+    after, done = 0, 0
+    while True:
+        rows = db.session.execute(select(Task.id, Task.consensus).where(
+            Task.campaign_id == campaign.id, Task.answer_count > 0, Task.id > after)
+            .order_by(Task.id).limit(chunk)).all()
+        if not rows:
+            return done
+        for r in rows:
+            db.session.execute(update(Task).where(Task.id == r.id).values(
+                result=tally.result_of(kind, r.consensus or {}, campaign.settings)))
+        done += len(rows)
+        after = rows[-1].id
+        db.session.commit()
+
+
+@jobs.handler(RECOMPUTE_JOB)
+def recompute_job(job, progress):
+    campaign = db.session.get(Campaign, job.campaign_id)
+    return {"tasks": recompute_results(campaign) if campaign is not None else 0}

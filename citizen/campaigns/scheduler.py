@@ -30,7 +30,7 @@ from citizen.campaigns.kinds import get_kind
 from citizen.campaigns.models import LEASED, PUBLISHED, ANSWERED, EXPIRED, Assignment, Participation, Task
 from citizen.moderation import hot as moderation
 from citizen.errors import AlreadyAnswered, Capped, Conflict, NotAssigned, NotFound, NotOpen, TaskComplete
-from citizen.quality import controls
+from citizen.quality import builds, controls
 from citizen.extensions import db
 from citizen.wellbeing import serving as wellbeing
 from flask_babel import gettext as _
@@ -232,6 +232,8 @@ def submit_answer(task_id, contributor_id, value, duration_ms=None, idempotency_
         moderation.escalate(conn, task_id, task.campaign_id, answer_id, contributor_id, kind.label_of(clean), now)
     if answers == redundancy and not gold:
         conn.execute(q.CAMPAIGN_TASK_DONE, {"camp": task.campaign_id})
+    if kind.answer_labels(task.settings):  # the batch consensus: rebuilt off the request (a dict lookup mostly)
+        builds.request(task.campaign_id)
     return 201, body
 
 
