@@ -60,7 +60,8 @@ def _opened(slug, name):
     The ETag names the batch consensus build the file shows too (citizen.quality.builds): a file changes when it does."""
     campaign = rows.data_campaign(slug)
     version = rows.data_version(campaign)
-    version = dataclasses.replace(version, built=builds.tag(campaign, version.tag))
+    if name != "results.gpkg":  # a GeoPackage file is named by its data version alone (it is built by its own job)
+        version = dataclasses.replace(version, built=builds.tag(campaign, version.tag))
     return campaign, version, _not_modified(campaign, version, name)
 
 
