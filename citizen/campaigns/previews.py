@@ -39,6 +39,13 @@ def _state(t):
     return "in_progress" if t.answer_count or t.lease_count else "open"
 
 
+def campaign_maps(campaign):
+    """The public campaign page's maps (progress, consensus marks), as of the campaign's last build: made by a
+    job per data version (citizen.quality.builds), never on the request."""
+    from citizen.quality import builds
+    return builds.maps(campaign)
+
+
 def overview_map(campaign):
     """Tasks of a map campaign coloured by progress (None for kinds without a place on a map)."""
     kind = get_kind(campaign.kind)

@@ -50,8 +50,9 @@ def path(campaign_id):
 
 
 def has_builds(kind, settings):
-    """Whether a campaign of this kind has anything to build (kinds with categorical answers)."""
-    return bool(kind.answer_labels(settings or {}))
+    """Whether a campaign of this kind has anything to build: kinds with categorical answers (the batch
+    consensus) and kinds on a map (the campaign page's maps)."""
+    return bool(kind.answer_labels(settings or {})) or hasattr(kind, "map_geometry")
 
 
 # --- queueing -------------------------------------------------------------------------------------
@@ -116,8 +117,12 @@ def build(campaign):
         return current
     started = time.monotonic()
     out = {"tag": version.tag, "answers": version.answers, "last_answer_id": version.last_answer_id,
-           "consensus": None, "report": {}, "influence_summary": {}}
-    if has_builds(get_kind(campaign.kind), campaign.settings):
+           "consensus": None, "report": {}, "influence_summary": {}, "maps": None}
+    kind = get_kind(campaign.kind)
+    if hasattr(kind, "map_geometry"):  # the campaign page's maps: progress per task, consensus marks
+        from citizen.campaigns import previews
+        out["maps"] = [m for m in (previews.overview_map(campaign), previews.results_map(campaign)) if m]
+    if kind.answer_labels(campaign.settings or {}):
         agg = batch.consensus(campaign, influence=True)
         out["consensus"] = _dump(agg)
         out["report"] = report.aggregate_report(campaign, agg)
@@ -238,6 +243,12 @@ def report(campaign):
     """The aggregate part of the quality report (clusters, influence, decided) of the last build, or None."""
     built = served(campaign)
     return None if built is None else built.get("report")
+
+
+def maps(campaign):
+    """The campaign page's maps (HTML) as of the last build: [] before the first, or for kinds not on a map."""
+    built = served(campaign)
+    return (built.get("maps") if built else None) or []
 
 
 def influence_summary(campaign):
