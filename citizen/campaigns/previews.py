@@ -46,14 +46,17 @@ def campaign_maps(campaign):
     return builds.maps(campaign)
 
 
-def overview_map(campaign):
-    """Tasks of a map campaign coloured by progress (None for kinds without a place on a map)."""
+def overview_map(campaign, release=False):
+    """Tasks of a map campaign coloured by progress (None for kinds without a place on a map). With `release`
+    (a build job) the read transaction ends before the map is drawn."""
     kind = get_kind(campaign.kind)
     if not hasattr(kind, "map_geometry"):
         return None
     rows = db.session.execute(select(Task.external_id, Task.payload, Task.answer_count, Task.lease_count,
                                      Task.redundancy).where(Task.campaign_id == campaign.id)
                               .order_by(Task.id).limit(MAP_LIMIT)).all()
+    if release:
+        db.session.commit()
     features = [{"type": "Feature", "geometry": kind.map_geometry(r.payload),
                  "properties": {"state": _state(r), "label": r.external_id or ""}}
                 for r in rows if kind.map_geometry(r.payload)]
@@ -62,7 +65,7 @@ def overview_map(campaign):
     return maps.embed(maps.progress_map(_collection(features), *_tiles(campaign)))
 
 
-def results_map(campaign):
+def results_map(campaign, release=False):
     """Consensus marks with their support: map cells' marks where they are; a photo's marks as one
     point at the photo's position (with the strongest support among them)."""
     kind = get_kind(campaign.kind)
@@ -70,6 +73,8 @@ def results_map(campaign):
         return None
     rows = db.session.execute(select(Task.id, Task.payload, Task.consensus, Task.result).where(
         Task.campaign_id == campaign.id, Task.answer_count > 0).order_by(Task.id).limit(MAP_LIMIT)).all()
+    if release:
+        db.session.commit()
     features = []
     for r in rows:
         found = (tally.stored(r.result).get("features") or {}).get("features") or []  # stored as answers came

@@ -23,6 +23,7 @@ import os
 import threading
 import time
 from datetime import timedelta
+from types import SimpleNamespace
 
 from flask import current_app
 from sqlalchemy import select
@@ -116,23 +117,36 @@ def build(campaign):
     if current is not None and current.get("tag") == version.tag:
         return current
     started = time.monotonic()
+    # A plain copy of the campaign row: the build ends its read transactions before computing (on SQLite every
+    # transaction holds the write lock, and answers must not wait for a build), and an ORM row would be read again.
+    snap = SimpleNamespace(id=campaign.id, kind=campaign.kind, settings=dict(campaign.settings or {}),
+                           created_at=campaign.created_at, tasks_total=campaign.tasks_total,
+                           redundancy=campaign.redundancy)
     out = {"tag": version.tag, "answers": version.answers, "last_answer_id": version.last_answer_id,
            "consensus": None, "report": {}, "influence_summary": {}, "maps": None}
-    kind = get_kind(campaign.kind)
+    kind = get_kind(snap.kind)
     if hasattr(kind, "map_geometry"):  # the campaign page's maps: progress per task, consensus marks
         from citizen.campaigns import previews
-        out["maps"] = [m for m in (previews.overview_map(campaign), previews.results_map(campaign)) if m]
-    if kind.answer_labels(campaign.settings or {}):
-        agg = batch.consensus(campaign, influence=True)
+        out["maps"] = [m for m in (previews.overview_map(snap, release=True),
+                                   previews.results_map(snap, release=True)) if m]
+    if kind.answer_labels(snap.settings):
+        data = batch.CampaignAnswers(snap)
+        _end_read()
+        agg = batch.consensus(snap, influence=True, data=data)
         out["consensus"] = _dump(agg)
-        out["report"] = report.aggregate_report(campaign, agg)
-        out["influence_summary"] = _summary(campaign, agg)
+        out["report"] = report.aggregate_report(snap, agg, data=data)
+        out["influence_summary"] = _summary(snap, agg)
+    _end_read()
     out["built_at"] = utcnow().isoformat(timespec="seconds") + "Z"
     if out["influence_summary"]:
         out["influence_summary"].update(built_at=out["built_at"], data_version=version.tag)
     out["seconds"] = round(time.monotonic() - started, 3)
-    _write(path(campaign.id), out)
+    _write(path(snap.id), out)
     return out
+
+
+def _end_read():
+    db.session.commit()  # nothing is pending in a build: this ends the read transaction
 
 
 def _summary(campaign, agg):

@@ -31,11 +31,11 @@ def _cluster_evidence(data, members):
             "tasks_in_common": len(same), "agreement": round(float(np.mean(same)), 3) if same else None}
 
 
-def aggregate_report(campaign, agg, limit=50):
+def aggregate_report(campaign, agg, limit=50, data=None):
     """The part of the report that needs every answer (clusters with their evidence, influence, decided results),
     from batch.consensus(campaign, influence=True): built by a job (citizen.quality.builds), never on a request."""
     name = lambda cid: pseudonym(campaign.id, cid)  # noqa: E731
-    data = batch.CampaignAnswers(campaign)
+    data = data or batch.CampaignAnswers(campaign)
     results = agg["results"].values()
     return {"clusters": [{"members": [name(m) for m in members], "size": len(members),
                           **_cluster_evidence(data, members)} for members in agg["clusters"]],
