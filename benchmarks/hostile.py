@@ -87,6 +87,7 @@ class Bench:
         self.limits = limits()
         self.money = longest_money()
         self.n_guest = 0
+        self.dead = set()  # jobs given up on (see wait_for_jobs)
 
     # --- set-up ---------------------------------------------------------------------------------------
     def campaigns(self, label):
@@ -178,18 +179,30 @@ class Bench:
                     times.append(t)
         return times
 
-    def wait_for_jobs(self, timeout=600):
+    def wait_for_jobs(self, timeout=180):
+        """Until no job is pending or running (a job left "running" by a thread that died is not waited for)."""
         from citizen.extensions import db
         from citizen.jobs.models import Job
         end = time.monotonic() + timeout
         with self.app.app_context():
             while time.monotonic() < end:
                 busy = db.session.execute(db.select(db.func.count()).select_from(Job).where(
-                    Job.status.in_(("pending", "running")))).scalar()
+                    Job.status.in_(("pending", "running")), Job.id.not_in(self.dead))).scalar()
                 db.session.commit()
                 if not busy:
                     return
                 time.sleep(0.2)
+            self.dead |= set(db.session.execute(db.select(Job.id).where(
+                Job.status.in_(("pending", "running")))).scalars())
+            db.session.commit()
+
+    def job_counts(self):
+        from citizen.extensions import db
+        from citizen.jobs.models import Job
+        with self.app.app_context():
+            rows = db.session.execute(db.select(Job.status, db.func.count()).group_by(Job.status)).all()
+            db.session.commit()
+        return {status: n for status, n in rows}
 
     # --- measuring ------------------------------------------------------------------------------------
     def get(self, url):
@@ -256,6 +269,7 @@ def main():
     ratio = {k: round(summary["hostile"][k] / summary["clean"][k], 2)
              for k in ("page_p95_ms", "results_p95_ms", "export_p95_ms") if summary["clean"][k]}
     summary["hostile_over_clean"] = ratio
+    summary["jobs"] = bench.job_counts()  # builds that failed or were left running say so here
     print(json.dumps(summary))
 
 
