@@ -22,7 +22,9 @@ def results_page(campaign, after=0, limit=500):
     redundancy, complete, tied}]; pass the last task_id as `after` for the next page."""
     batch_results = (builds.consensus(campaign) or {}).get("results", {})  # the last complete build
     rows = db.session.execute(
-        select(Task.id, Task.external_id, Task.answer_count, Task.redundancy, Task.consensus, Task.result, Task.gold)
+        select(Task.id, Task.external_id, Task.answer_count, Task.redundancy, Task.result, Task.gold,
+               # only the moderator's keys of the tally: a map task's tally holds every answer's marks
+               Task.consensus["override"].label("override"), Task.consensus["hidden"].label("hidden"))
         .where(Task.campaign_id == campaign.id, Task.id > after).order_by(Task.id).limit(limit)).all()
     out = []
     for r in rows:
@@ -36,10 +38,10 @@ def results_page(campaign, after=0, limit=500):
         if r.id in batch_results:  # categorical kinds: Dawid-Skene over linked-account clusters
             row.update(batch_results[r.id], method="dawid-skene")
         row["gold"] = r.gold is not None
-        override = (r.consensus or {}).get("override")
+        override = r.override
         if override:  # a moderator's decision (citizen.moderation) wins over the consensus
             row.update(override=override, answer=override["answer"])
-        if (r.consensus or {}).get("hidden"):
+        if r.hidden:
             row["hidden"] = True
         if "fields" in res:  # transcription: each field's value, status and agreement
             row.update(fields=res["fields"], status=res["status"], needs_review=res["needs_review"])

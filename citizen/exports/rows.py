@@ -274,7 +274,9 @@ class Results:
         end_read()  # the batches below read on connections of their own
         seen = 0
         query = lambda after: (  # noqa: E731
-            select(Task.id, Task.external_id, Task.payload, Task.consensus, Task.result, Task.answer_count, Task.redundancy,
+            select(Task.id, Task.external_id, Task.payload, Task.result, Task.answer_count, Task.redundancy,
+                   # only these keys of the tally: a map task's tally holds every answer's marks
+                   Task.consensus["override"].label("override"), Task.consensus["crs"].label("crs"),
                    Task.gold.is_not(None).label("is_gold"))
             .where(Task.campaign_id == self.campaign_id, Task.id > after).order_by(Task.id)
             .limit(BATCH if limit is None else min(BATCH, limit)))
@@ -288,7 +290,7 @@ class Results:
                     return
 
     def _row(self, r, ds):
-        state = r.consensus or {}
+        state = {"override": r.override, "crs": r.crs}
         res = tally.stored(r.result)  # computed when the answers came, never on a read
         complete = r.answer_count >= r.redundancy
         answered = r.answer_count > 0
