@@ -59,6 +59,7 @@ def build(folder, tasks, per_task):
     from citizen.accounts.models import Contributor
     from citizen.campaigns import services as campaigns
     from citizen.campaigns.kinds import get_kind
+    from citizen.campaigns.tally import result_of
     from citizen.campaigns.models import Answer, Participation, Task
     from citizen.extensions import db
 
@@ -106,7 +107,7 @@ def build(folder, tasks, per_task):
                     db.session.execute(insert(Answer), rows)
                     rows = []
             db.session.execute(update(Task).where(Task.id == task_id).values(
-                answer_count=per_task, consensus=state, available=False))
+                answer_count=per_task, consensus=state, result=result_of(kind, state, c.settings), available=False))
         if rows:
             db.session.execute(insert(Answer), rows)
         db.session.execute(insert(Participation), [

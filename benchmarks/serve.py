@@ -31,6 +31,7 @@ from citizen.accounts.models import Contributor
 from citizen.campaigns import services as campaigns
 from citizen.campaigns.models import Answer, Participation, Task
 from citizen.extensions import db
+from citizen.quality.consensus import majority
 
 FULL = [(5_000, 0, 3), (50_000, 500_000, 30), (1_000_000, 0, 3)]
 QUICK = [(2_000, 0, 3), (5_000, 50_000, 30), (20_000, 0, 3)]
@@ -110,7 +111,8 @@ def _preload(campaign_id, tasks, answers):
                 db.session.execute(insert(Answer), rows)
                 rows = []
         db.session.execute(update(Task).where(Task.id == task_id).values(
-            answer_count=per_task, consensus={"counts": votes, "n": per_task}))
+            answer_count=per_task, consensus={"counts": votes, "n": per_task},
+            result=majority({"counts": votes, "n": per_task})))
     if rows:
         db.session.execute(insert(Answer), rows)
     db.session.execute(insert(Participation), [

@@ -20,6 +20,7 @@ def register_cli(app):
     app.cli.add_command(jobs_cli)
     app.cli.add_command(release_leases)
     app.cli.add_command(users_cli)
+    app.cli.add_command(results_cli)
 
 
 @click.command("init-db")
@@ -154,3 +155,22 @@ def set_password(email, password):
         raise click.ClickException(exc.message)
     db.session.commit()
     click.echo(f"New password set for {email}; every session of the account is ended.")
+
+
+results_cli = click.Group("results", help="Results stored on tasks and built per campaign.")
+
+
+@results_cli.command("rebuild")
+@click.argument("slug")
+def rebuild_results(slug):
+    """Compute again the stored result of every answered task of campaign SLUG, and its batch consensus build."""
+    from citizen.campaigns.models import Campaign
+    from citizen.campaigns.results import recompute_results
+    from citizen.quality import builds
+    campaign = db.session.execute(select(Campaign).where(Campaign.slug == slug)).scalar_one_or_none()
+    if campaign is None:
+        raise click.ClickException(f"No campaign {slug!r}.")
+    n = recompute_results(campaign)
+    builds.build(campaign)
+    db.session.commit()
+    click.echo(f"{n} task results stored; campaign build made.")

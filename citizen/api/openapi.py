@@ -185,7 +185,14 @@ PATHS = {
                                                                    "maximum": 5000}}],
         "responses": {"200": _ok("Results", _object({
             "campaign": STRING, "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}},
-            "next_after": {"type": ["integer", "null"]}}, ["results", "next_after"])),
+            "next_after": {"type": ["integer", "null"]},
+            "consensus_build": {"type": "object", "description": (
+                "Kinds with fixed answers: the Dawid-Skene columns come from the campaign's last complete build "
+                "(made off the request after answers arrive). state: current, behind (a newer build is coming "
+                "when pending is true) or preparing (none yet); built_at, data_version, answers."),
+                "properties": {"state": {"enum": ["current", "behind", "preparing"]}, "pending": {"type": "boolean"},
+                               "built_at": STRING, "data_version": STRING, "answers": INTEGER}}},
+            ["results", "next_after"])),
             **_errors(401, 404, 422, s422="after or limit is not a whole number in range")}}},
     "/campaigns/{slug}/quality": {"get": {
         "summary": "Anti-skew report (organisers and moderators): linked-account clusters with evidence, "

@@ -237,6 +237,4 @@ def results(slug):
     campaign = campaigns.get_campaign(slug, user)
     after = _int_arg("after", 0, 0, MAX_ID)
     limit = _int_arg("limit", 500, 1, 5000)
-    rows = results_svc.results_page(campaign, after, limit, include_hidden=campaigns.is_staff(user, campaign))
-    return {"campaign": campaign.slug, "results": rows,
-            "next_after": rows[-1]["task_id"] if len(rows) == limit else None}
+    return results_svc.results_body(campaign, after, limit, include_hidden=campaigns.is_staff(user, campaign))

@@ -112,7 +112,7 @@ ASSIGNMENT_STATE = select(AS.c.state).where(AS.c.contributor_id == B("cid"), AS.
 
 TASK_ANSWERED = update(T).where(T.c.id == B("tid")).values(
     answer_count=B("answers"), lease_count=B("leases"), available=B("available"), consensus=B("consensus"),
-    redundancy=B("redundancy"))
+    result=B("result"), redundancy=B("redundancy"))
 
 INSERT_ANSWER = A.insert().returning(A.c.id)
 
@@ -172,12 +172,12 @@ HOLD_PG = _typed(
     *_LEASE_VALUES, ("cursor", P.c.cursor))
 
 _TASK_ANSWERED_PG = ("UPDATE task SET answer_count = :answers, lease_count = :leases, available = :available, "
-                     "consensus = :consensus, redundancy = :redundancy WHERE id = :tid")
+                     "consensus = :consensus, result = :result, redundancy = :redundancy WHERE id = :tid")
 _INSERT_ANSWER_PG = ("INSERT INTO answer (task_id, campaign_id, contributor_id, value, duration_ms, source, weight, "
                      "created_at) VALUES (:tid, :campaign_id, :contributor_id, :value, :duration_ms, :source, "
                      ":weight, :created_at) RETURNING id")
 _ANSWER_TYPES = [("answers", T.c.answer_count), ("leases", T.c.lease_count), ("available", T.c.available),
-                 ("consensus", T.c.consensus), ("redundancy", T.c.redundancy), ("tid", T.c.id),
+                 ("consensus", T.c.consensus), ("result", T.c.result), ("redundancy", T.c.redundancy), ("tid", T.c.id),
                  ("campaign_id", A.c.campaign_id), ("contributor_id", A.c.contributor_id), ("value", A.c.value),
                  ("duration_ms", A.c.duration_ms), ("source", A.c.source), ("weight", A.c.weight),
                  ("created_at", A.c.created_at)]

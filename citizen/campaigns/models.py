@@ -70,6 +70,9 @@ class Task(db.Model):
     lease_count: Mapped[int] = mapped_column(default=0)
     available: Mapped[bool] = mapped_column(default=True)
     consensus: Mapped[dict] = mapped_column(JSONType, default=dict)
+    # The task's result as the kind computes it from `consensus`, stored whenever an answer is folded in
+    # (citizen.campaigns.tally) or a moderator changes it: readers never compute it. None before any answer.
+    result: Mapped[dict | None] = mapped_column(NullableJSON, nullable=True)
     # A gold task has a known answer (given in the import, or promoted from a verified result).
     gold: Mapped[dict | list | str | int | float | bool | None] = mapped_column(NullableJSON, nullable=True)
     # The task's content rating as bits (citizen.wellbeing.bits): the pick leaves out what a contributor

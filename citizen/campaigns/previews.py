@@ -3,6 +3,7 @@ before it is created, progress per task, and the consensus marks."""
 from sqlalchemy import select
 
 from citizen import maps
+from citizen.campaigns import tally
 from citizen.campaigns.kinds import get_kind
 from citizen.campaigns.models import Task
 from citizen.moderation.queue import HIDDEN_RAND
@@ -39,8 +40,16 @@ def _state(t):
     return "in_progress" if t.answer_count or t.lease_count else "open"
 
 
-def overview_map(campaign):
-    """Tasks of a map campaign coloured by progress (None for kinds without a place on a map)."""
+def campaign_maps(campaign):
+    """The public campaign page's maps (progress, consensus marks), as of the campaign's last build: made by a
+    job per data version (citizen.quality.builds), never on the request."""
+    from citizen.quality import builds
+    return builds.maps(campaign)
+
+
+def overview_map(campaign, release=False):
+    """Tasks of a map campaign coloured by progress (None for kinds without a place on a map). With `release`
+    (a build job) the read transaction ends before the map is drawn."""
     kind = get_kind(campaign.kind)
     if not hasattr(kind, "map_geometry"):
         return None
@@ -48,6 +57,8 @@ def overview_map(campaign):
                                      Task.redundancy).where(Task.campaign_id == campaign.id,
                                                             Task.rand > HIDDEN_RAND)  # a hidden task: gone
                               .order_by(Task.id).limit(MAP_LIMIT)).all()
+    if release:
+        db.session.commit()
     features = [{"type": "Feature", "geometry": kind.map_geometry(r.payload),
                  "properties": {"state": _state(r), "label": r.external_id or ""}}
                 for r in rows if kind.map_geometry(r.payload)]
@@ -56,18 +67,20 @@ def overview_map(campaign):
     return maps.embed(maps.progress_map(_collection(features), *_tiles(campaign)))
 
 
-def results_map(campaign):
+def results_map(campaign, release=False):
     """Consensus marks with their support: map cells' marks where they are; a photo's marks as one
     point at the photo's position (with the strongest support among them)."""
     kind = get_kind(campaign.kind)
     if not hasattr(kind, "map_geometry"):
         return None
-    rows = db.session.execute(select(Task.id, Task.payload, Task.consensus).where(
+    rows = db.session.execute(select(Task.id, Task.payload, Task.consensus, Task.result).where(
         Task.campaign_id == campaign.id, Task.answer_count > 0, Task.rand > HIDDEN_RAND)
         .order_by(Task.id).limit(MAP_LIMIT)).all()
+    if release:
+        db.session.commit()
     features = []
     for r in rows:
-        found = kind.result(r.consensus or {}, campaign.settings)["features"]["features"]
+        found = (tally.stored(r.result).get("features") or {}).get("features") or []  # stored as answers came
         if not found:
             continue
         if (r.consensus or {}).get("crs") != "pixel":

@@ -3,13 +3,15 @@ from sqlalchemy import select, tuple_, update
 
 from citizen.accounts.models import utcnow
 from citizen.accounts.services import external_contributors
+from citizen.campaigns import tally
 from citizen.campaigns.kinds import get_kind
 from citizen.campaigns.models import MAX_INT, Answer, Campaign, Participation, Task
 from citizen.campaigns.hot_sql import insert_ignoring
 from citizen.errors import CitizenError, InvalidInput
+from citizen.jobs import services as jobs
 from citizen.moderation import hot as moderation
 from citizen.moderation.queue import HIDDEN_RAND
-from citizen.quality import batch, controls
+from citizen.quality import builds, controls
 from citizen.extensions import db
 from flask_babel import gettext as _
 
@@ -20,16 +22,17 @@ def results_page(campaign, after=0, limit=500, include_hidden=False):
     """One page of results in task id order: [{task_id, external_id, answer, count, share, answers,
     redundancy, complete, tied}]; pass the last task_id as `after` for the next page. Tasks a moderator
     hid are left out unless `include_hidden` (the campaign's staff), where they are marked `hidden`."""
-    kind = get_kind(campaign.kind)
-    batch_results = (batch.consensus(campaign) or {}).get("results", {})
-    query = (select(Task.id, Task.external_id, Task.answer_count, Task.redundancy, Task.consensus, Task.gold)
+    batch_results = (builds.consensus(campaign) or {}).get("results", {})  # the last complete build
+    query = (select(Task.id, Task.external_id, Task.answer_count, Task.redundancy, Task.result, Task.gold,
+                    # only the moderator's keys of the tally: a map task's tally holds every answer's marks
+                    Task.consensus["override"].label("override"), Task.consensus["hidden"].label("hidden"))
              .where(Task.campaign_id == campaign.id, Task.id > after))
     if not include_hidden:
         query = query.where(Task.rand > HIDDEN_RAND)
     rows = db.session.execute(query.order_by(Task.id).limit(limit)).all()
     out = []
     for r in rows:
-        res = kind.result(r.consensus or {}, campaign.settings)
+        res = tally.stored(r.result)  # computed when the answers came, never on a read
         row = {"task_id": r.id, "external_id": r.external_id, "answer": res["answer"],
                "count": res["count"], "share": res["share"], "answers": r.answer_count,
                "redundancy": r.redundancy, "complete": r.answer_count >= r.redundancy,
@@ -39,14 +42,25 @@ def results_page(campaign, after=0, limit=500, include_hidden=False):
         if r.id in batch_results:  # categorical kinds: Dawid-Skene over linked-account clusters
             row.update(batch_results[r.id], method="dawid-skene")
         row["gold"] = r.gold is not None
-        override = (r.consensus or {}).get("override")
+        override = r.override
         if override:  # a moderator's decision (citizen.moderation) wins over the consensus
             row.update(override=override, answer=override["answer"])
-        if (r.consensus or {}).get("hidden"):
+        if r.hidden:
             row["hidden"] = True
         if "fields" in res:  # transcription: each field's value, status and agreement
             row.update(fields=res["fields"], status=res["status"], needs_review=res["needs_review"])
         out.append(row)
+    return out
+
+
+def results_body(campaign, after=0, limit=500, include_hidden=False):
+    """GET /api/v1/campaigns/<slug>/results: a page of results_page, and for kinds with a batch consensus
+    `consensus_build` (when the Dawid-Skene columns were built, whether a newer build is coming)."""
+    rows = results_page(campaign, after, limit, include_hidden)
+    out = {"campaign": campaign.slug, "results": rows, "next_after": rows[-1]["task_id"] if len(rows) == limit else None}
+    build = builds.status(campaign)
+    if build is not None:
+        out["consensus_build"] = build
     return out
 
 
@@ -122,37 +136,43 @@ def import_answers(campaign, items):
         raise InvalidInput(_("Nothing was imported. Answer %(n)d: %(message)s", n=errors[0]["line"], message=errors[0]["message"]),
                            details=errors[:20])
     _store_imported(campaign, kind, good, contributors)
+    if builds.has_builds(kind, campaign.settings):
+        builds.request(campaign.id)
     return len(good)
 
 
 def _store_imported(campaign, kind, good, contributors):
+    """Store the answers and fold each into its task's tally with the volunteer loop's rule (citizen.campaigns.tally):
+    tasks in id order under their row locks, each task's answers in the order they were sent."""
     now = utcnow()
-    by_task = {}
     quality = controls.of(campaign.settings)
-    suspended = moderation.suspended(db.session.connection(), campaign.id)
+    conn = db.session.connection()
+    suspended = moderation.suspended(conn, campaign.id)
     critical = kind.critical(campaign.settings)
-    for _n, task_id, ref, value, duration in good:
-        duration = duration if isinstance(duration, int) else None
-        weight = 0.0 if controls.is_fast(quality, duration) or contributors[ref] in suspended else 1.0
-        if critical and contributors[ref] not in suspended and kind.label_of(value) in critical:
-            moderation.escalate(db.session.connection(), task_id, campaign.id, None, contributors[ref],
-                                kind.label_of(value), now)
-        by_task.setdefault(task_id, []).append((value, weight))
-        db.session.execute(Answer.__table__.insert().values(
-            task_id=task_id, campaign_id=campaign.id, contributor_id=contributors[ref], value=value,
-            duration_ms=duration, source="import", created_at=now, weight=weight))
+    ids = set(contributors.values())
+    sigs, gold = tally.device_sigs(ids), tally.votes(campaign.id, ids)
+    by_task = {}
+    for item in good:
+        by_task.setdefault(item[1], []).append(item)
     newly_done = 0
     for task in db.session.execute(select(Task).where(Task.id.in_(by_task)).order_by(Task.id)
                                    .with_for_update()).scalars():
         state = task.consensus or {}
-        for value, weight in by_task[task.id]:
-            state = kind.add_to_consensus(state, value, weight)
-        if (task.consensus or {}).get("w"):  # the hot path's gold-weighted tally (dynamic overlap)
-            state = {**state, "w": task.consensus["w"]}
-        state.update({k: task.consensus[k] for k in moderation.KEPT if k in (task.consensus or {})})
+        for _n, task_id, ref, value, duration in by_task[task.id]:
+            cid = contributors[ref]
+            duration = duration if isinstance(duration, int) else None
+            weight = tally.weight_of(quality, duration, state, suspended=cid in suspended, device_sig=sigs.get(cid))
+            state, _result = tally.fold(state, kind, value, weight, campaign.settings,
+                                        tally.vote_of(weight, *gold.get(cid, (0, 0))), sigs.get(cid), with_result=False)
+            if critical and cid not in suspended and kind.label_of(value) in critical:
+                moderation.escalate(conn, task_id, campaign.id, None, cid, kind.label_of(value), now)
+            db.session.execute(Answer.__table__.insert().values(
+                task_id=task_id, campaign_id=campaign.id, contributor_id=cid, value=value,
+                duration_ms=duration, source="import", created_at=now, weight=weight))
         before = task.answer_count
         task.answer_count += len(by_task[task.id])
         task.consensus = state
+        task.result = tally.result_of(kind, state, campaign.settings)
         task.available = task.gold is None and task.answer_count + task.lease_count < task.redundancy
         newly_done += before < task.redundancy <= task.answer_count
     for ref, cid in contributors.items():
@@ -167,3 +187,31 @@ def _store_imported(campaign, kind, good, contributors):
         db.session.execute(update(Campaign).where(Campaign.id == campaign.id)
                            .values(tasks_done=Campaign.tasks_done + newly_done))
     db.session.flush()
+
+
+RECOMPUTE_JOB = "results.recompute"
+
+
+def recompute_results(campaign, chunk=500):
+    """Compute the stored result of every answered task of a campaign again from its consensus (after its settings
+    changed: a transcription's agreement, a map's minimum support). Returns how many tasks. Commits per chunk."""
+    kind = get_kind(campaign.kind)
+    after, done = 0, 0
+    while True:
+        rows = db.session.execute(select(Task.id, Task.consensus).where(
+            Task.campaign_id == campaign.id, Task.answer_count > 0, Task.id > after)
+            .order_by(Task.id).limit(chunk)).all()
+        if not rows:
+            return done
+        for r in rows:
+            db.session.execute(update(Task).where(Task.id == r.id).values(
+                result=tally.result_of(kind, r.consensus or {}, campaign.settings)))
+        done += len(rows)
+        after = rows[-1].id
+        db.session.commit()
+
+
+@jobs.handler(RECOMPUTE_JOB)
+def recompute_job(job, progress):
+    campaign = db.session.get(Campaign, job.campaign_id)
+    return {"tasks": recompute_results(campaign) if campaign is not None else 0}

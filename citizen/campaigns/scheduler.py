@@ -25,11 +25,12 @@ from sqlalchemy import select, update
 
 from citizen.accounts.models import utcnow
 from citizen.campaigns import hot_sql as q
+from citizen.campaigns import tally
 from citizen.campaigns.kinds import get_kind
 from citizen.campaigns.models import LEASED, PUBLISHED, ANSWERED, EXPIRED, Assignment, Campaign, Participation, Task
 from citizen.moderation import hot as moderation
 from citizen.errors import AlreadyAnswered, Capped, Conflict, NotAssigned, NotFound, NotOpen, TaskComplete
-from citizen.quality import controls
+from citizen.quality import builds, controls
 from citizen.extensions import db
 from citizen.wellbeing import serving as wellbeing
 from flask_babel import gettext as _
@@ -208,10 +209,10 @@ def submit_answer(task_id, contributor_id, value, duration_ms=None, idempotency_
     clean = kind.clean_answer(value, task.payload, task.settings)
     gold = task.gold is not None
     quality = controls.of(task.settings)
-    weight = 0.0 if controls.is_fast(quality, duration_ms) else 1.0
+    fast = controls.is_fast(quality, duration_ms)
     correct = gold and kind.label_of(clean) == task.gold
     now = utcnow()
-    counts = {"cid": contributor_id, "camp": task.campaign_id, "now": now, "fast": int(weight == 0),
+    counts = {"cid": contributor_id, "camp": task.campaign_id, "now": now, "fast": int(fast),
               "gold": int(gold), "gold_correct": int(correct)}
     claimed = _claim_live_and_count(conn, counts, task_id)
     if claimed is not None:  # the usual case on PostgreSQL: a live lease, claimed and counted in one round trip
@@ -230,16 +231,16 @@ def submit_answer(task_id, contributor_id, value, duration_ms=None, idempotency_
         part = conn.execute(q.PARTICIPATION_ANSWERED, {**counts, "lease_used": int(had_lease)}).first()
     _check_caps(conn, quality, task, contributor_id, part.answer_count if part else 0, now)
     suspended = contributor_id in moderation.suspended(conn, task.campaign_id)  # a set lookup, mostly empty
-    if suspended:  # kept, but it never counts
-        weight = 0.0
+    # Kept, but it never counts when too fast, suspended, or from a device that already counts on this task.
+    weight = tally.weight_of(quality, duration_ms, task.consensus, suspended=suspended, device_sig=task.device_sig)
     leases = task.lease_count - had_lease
-    answers, redundancy, state = _tally(task, kind, clean, weight, quality, part, leases)
+    answers, redundancy, state, result = _tally(task, kind, clean, weight, quality, part, leases)
     body = {"answer": {"id": None, "task_id": task_id, "value": clean, "created_at": now.isoformat() + "Z"},
             "done": part.answer_count if part else 0, "task_complete": answers >= redundancy}
     if gold:
         body["gold"] = {"correct": bool(correct), "expected": task.gold}
     row = {"tid": task_id, "answers": answers, "leases": leases, "redundancy": redundancy, "consensus": state,
-           "available": not gold and answers + leases < redundancy, "campaign_id": task.campaign_id,
+           "result": result, "available": not gold and answers + leases < redundancy, "campaign_id": task.campaign_id,
            "contributor_id": contributor_id, "value": clean, "duration_ms": duration_ms, "source": source,
            "weight": weight, "created_at": now}
     answer_id = body["answer"]["id"] = _store(conn, row, body, idempotency_key and {
@@ -249,6 +250,8 @@ def submit_answer(task_id, contributor_id, value, duration_ms=None, idempotency_
         moderation.escalate(conn, task_id, task.campaign_id, answer_id, contributor_id, kind.label_of(clean), now)
     if answers == redundancy and not gold:
         conn.execute(q.CAMPAIGN_TASK_DONE, {"camp": task.campaign_id})
+    if kind.answer_labels(task.settings):  # the batch consensus: rebuilt off the request (a dict lookup mostly)
+        builds.request(task.campaign_id)
     return 201, body
 
 
@@ -260,7 +263,7 @@ def _store(conn, row, body, response):
             return conn.execute(q.STORE_ANSWER_AND_RESPONSE_PG, {**row, **response, "body": body}).scalar_one()
         return conn.execute(q.STORE_ANSWER_PG, row).scalar_one()
     conn.execute(q.TASK_ANSWERED, {k: row[k] for k in ("tid", "answers", "leases", "redundancy", "consensus",
-                                                       "available")})
+                                                       "result", "available")})
     answer = {k: row[k] for k in ("campaign_id", "contributor_id", "value", "duration_ms", "source", "weight",
                                   "created_at")}
     body["answer"]["id"] = answer_id = conn.execute(q.INSERT_ANSWER, {**answer, "task_id": row["tid"]}).scalar_one()
@@ -271,23 +274,18 @@ def _store(conn, row, body, response):
 
 
 def _tally(task, kind, clean, weight, quality, part, leases):
-    """The task's new consensus state, answer count and redundancy. The kind keeps its own tally;
-    beside it a tally weighted by each voter's gold record decides dynamic overlap: a task whose
+    """The task's new answer count, redundancy, consensus state and stored result (citizen.campaigns.tally).
+    Beside the kind's tally a tally weighted by each voter's gold record decides dynamic overlap: a task whose
     weighted confidence passes the campaign's threshold after min_answers stops there (volunteers
     holding it right now may still answer: the redundancy becomes what is given plus in flight)."""
     answers = task.answer_count + 1
-    state = kind.add_to_consensus(task.consensus or {}, clean, weight)
-    state = {**state, "w": (task.consensus or {}).get("w", {})}  # kinds build their own state afresh
-    for key in moderation.KEPT:  # a moderator's override or hiding outlives later answers
-        if key in (task.consensus or {}):
-            state[key] = task.consensus[key]
-    vote = controls.vote_weight(part.gold_total, part.gold_correct) if weight and part else 0.0
-    state = controls.add_weighted(state, kind.label_of(clean), vote)
+    vote = tally.vote_of(weight, part.gold_total, part.gold_correct) if part else 0.0
+    state, result = tally.fold(task.consensus, kind, clean, weight, task.settings, vote, task.device_sig)
     # A kind may want more answers while volunteers disagree (transcription, up to its maximum).
     redundancy = kind.answers_wanted(state, task.settings, task.redundancy) if task.gold is None else task.redundancy
     if task.gold is None and answers + leases < redundancy and controls.retires(quality, answers, state):
         redundancy = answers + leases
-    return answers, redundancy, state
+    return answers, redundancy, state, result
 
 
 def _check_caps(conn, quality, task, contributor_id, answered, now):

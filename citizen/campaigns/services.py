@@ -12,6 +12,7 @@ from citizen.campaigns.kinds import GOLD_KEY, RowError, all_kinds, get_kind
 from citizen.campaigns.media import campaign_store
 from citizen.campaigns.models import CLOSED, DRAFT, PUBLISHED, Campaign, Task
 from citizen.campaigns.text import render_markdown
+from citizen.jobs import services as jobs
 from citizen.quality import controls
 from citizen.moderation import rules as escalation_rules
 from citizen.engagement import settings as engagement_settings
@@ -144,8 +145,11 @@ def update_campaign(campaign, data):
     # Settings the app keeps for itself (not from the form) survive an edit.
     fields["settings"] = {**{k: v for k, v in (campaign.settings or {}).items() if k in KEPT_SETTINGS},
                           **fields["settings"]}
-    old_redundancy = campaign.redundancy
+    old_redundancy, old_settings = campaign.redundancy, dict(campaign.settings or {})
     _apply(campaign, fields)
+    if (campaign.settings or {}) != old_settings and campaign.tasks_total:
+        from citizen.campaigns import results  # the stored results follow the new settings, off the request
+        jobs.start_after_commit(results.RECOMPUTE_JOB, campaign.id)
     if campaign.redundancy != old_redundancy:
         r = campaign.redundancy
         # Only tasks that are in the pool or full change: gold tasks and tasks still being prepared

@@ -12,6 +12,7 @@ from urllib.parse import unquote
 from flask import current_app
 from sqlalchemy import select, update
 
+from citizen.campaigns import tally
 from citizen.campaigns.kinds import get_kind, pdfs
 from citizen.campaigns.media import campaign_store
 from citizen.campaigns.models import Campaign, Task
@@ -125,17 +126,26 @@ def ask_for_more_answers(campaign, limit=None):
     return reopened
 
 
+def stored_result(kind, campaign, result):
+    """A task's stored result (citizen.campaigns.tally), or every field pending for a task without answers."""
+    if result:
+        return result
+    pending = {"value": None, "status": "pending", "support": 0.0, "agreement": 0.0, "answers": 0.0}
+    return {**tally.EMPTY, "status": "pending", "needs_review": False,
+            "fields": {f["name"]: dict(pending) for f in (campaign.settings or {}).get("fields") or []}}
+
+
 def results_table(campaign, after=0, limit=100):
     """Rows of the organiser's results table: [{task_id, document, page, image_url, answers,
     status (verified, disputed, or pending while answers are still wanted), needs_review,
     fields: {name: {value, status, agreement, support}}}] in import order."""
     kind = get_kind(campaign.kind)
-    rows = db.session.execute(select(Task.id, Task.payload, Task.answer_count, Task.redundancy, Task.consensus)
+    rows = db.session.execute(select(Task.id, Task.payload, Task.answer_count, Task.redundancy, Task.result)
                               .where(Task.campaign_id == campaign.id, Task.id > after)
                               .order_by(Task.id).limit(limit)).all()
     out = []
     for r in rows:
-        res = kind.result(r.consensus or {}, campaign.settings)
+        res = stored_result(kind, campaign, r.result)
         pages = r.payload.get("pages") or []
         out.append({"task_id": r.id, "document": r.payload.get("document"), "page": r.payload.get("page"),
                     "image_url": pages[0]["image_url"] if pages else None, "pending": r.payload.get("pending"),

@@ -26,7 +26,7 @@ def home():
 @bp.get("/campaigns/<slug>")
 def show(slug):
     campaign = services.get_campaign(slug, current_user)
-    maps = [m for m in (previews.overview_map(campaign), previews.results_map(campaign)) if m]
+    maps = previews.campaign_maps(campaign)
     return render_template("campaigns/show.html", campaign=campaign, maps=maps,
                            can_manage=services.can_manage(current_user, campaign),
                            page=engagement_pages.campaign_page(campaign))

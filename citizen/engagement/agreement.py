@@ -16,7 +16,7 @@ from citizen.campaigns.kinds import get_kind
 from citizen.campaigns.models import Answer, Task
 from citizen.engagement import stats
 from citizen.extensions import db
-from citizen.quality import batch
+from citizen.quality import batch, builds
 
 STALE_SECONDS = 300
 
@@ -28,8 +28,8 @@ def _key(campaign, name):
 
 
 def consensus(campaign):
-    """batch.consensus(campaign), from a snapshot at most STALE_SECONDS behind the latest answers."""
-    return stats.cached(_key(campaign, "consensus"), campaign, lambda: batch.consensus(campaign), STALE_SECONDS)
+    """batch.consensus(campaign) as of the campaign's last complete build (citizen.quality.builds)."""
+    return builds.consensus(campaign)
 
 
 def decided_results(campaign):

@@ -2,6 +2,7 @@
 disagreement (all the answers they were meant to get, and still no decided result)."""
 from sqlalchemy import select
 
+from citizen.campaigns import tally
 from citizen.campaigns.kinds import get_kind
 from citizen.campaigns.models import Task
 from citizen.engagement import agreement, stats, updates
@@ -39,8 +40,8 @@ def stuck_tasks(campaign, limit=STUCK_LIMIT):
                               "agreement": top / sum(votes.values())})
     else:  # kinds with their own notion of agreement (transcription: a field still disputed)
         kind = get_kind(campaign.kind)
-        for tid, ref, answers, state in db.session.execute(complete.add_columns(Task.consensus)):
-            r = kind.result(state or {}, campaign.settings)
+        for tid, ref, answers, stored in db.session.execute(complete.add_columns(Task.result)):
+            r = tally.stored(stored)  # computed when the answers came
             if r.get("status", "disputed" if r.get("tied") else "verified") == "disputed":
                 stuck.append({"id": tid, "external_id": ref, "answers": answers, "leading": None,
                               "agreement": r.get("share")})

@@ -211,58 +211,76 @@ def build_current(campaign, progress=None):
 
 @jobs.handler(GPKG_JOB)
 def geopackage_job(job, progress):
-    """Build the GeoPackage of the campaign's data as it is when the job runs (idempotent), then
-    start the influence report of the same data for the methodology note, in a job of its own."""
-    from citizen.exports import methodology  # it reads this module's folder and settings
-
+    """Build the GeoPackage of the campaign's data as it is when the job runs (idempotent)."""
     campaign = db.session.get(Campaign, job.campaign_id)
     if campaign is None:
         return {}
     path = build_current(campaign, progress)
-    if methodology.influence_summary(campaign, data_version(campaign), compute=False) is None:
-        jobs.start(INFLUENCE_JOB, campaign.id)
     return {"file": os.path.basename(path), "bytes": os.path.getsize(path)}
 
 
 @jobs.handler(INFLUENCE_JOB)
 def influence_job(job, progress):
-    """The influence report of the campaign's current data (leave-one-out: one consensus run per
-    active volunteer), kept on disk for the methodology note."""
-    from citizen.exports import methodology
+    """Jobs queued before citizen.quality.builds: the campaign's build (batch consensus and influence report)."""
+    from citizen.quality import builds
 
     campaign = db.session.get(Campaign, job.campaign_id)
     if campaign is not None:
-        progress(0, 1, "Computing the influence report")
-        methodology.influence_summary(campaign, data_version(campaign), compute=True)
+        builds.build(campaign)
     return {}
 
 
-def geopackage(campaign, version):
-    """Where the GeoPackage of this version stands: ("ready", path) or ("building", job).
+def last_built(campaign_id):
+    """The newest complete GeoPackage of a campaign, whatever its data version, or None."""
+    found = glob.glob(os.path.join(folder(campaign_id), "results-*.gpkg"))
+    return max(found, key=lambda p: (os.path.getmtime(p), p)) if found else None
 
-    A missing file is built now for a small campaign, else a job is started (one per campaign at a
-    time: while an older version builds, callers are told to wait for it)."""
+
+def file_tag(path):
+    """The data version a GeoPackage file was built from (its name: results-<tag>.gpkg)."""
+    return os.path.basename(path)[len("results-"):-len(".gpkg")]
+
+
+def _building(campaign_id):
+    job = jobs.latest(campaign_id, GPKG_JOB)
+    return job if job is not None and job.status in (PENDING, RUNNING) and utcnow() - job.created_at < STALE_JOB \
+        else None
+
+
+def geopackage(campaign, version):
+    """Where the GeoPackage stands: ("ready", path) or ("building", job). `path` is this version's file, or while
+    that one is being built the last complete one (never a wait for a file that existed a minute ago).
+
+    A missing file is built by a job (one per campaign at a time); only a campaign that never had one waits for
+    it, and a small one of those is built now."""
     path = gpkg_path(campaign.id, version)
     if os.path.exists(path):
         return "ready", path
-    job = jobs.latest(campaign.id, GPKG_JOB)
-    if job is not None and job.status in (PENDING, RUNNING) and utcnow() - job.created_at < STALE_JOB:
-        return "building", job
-    if (campaign.tasks_total or 0) <= setting("EXPORTS_GPKG_SYNC_TASKS"):
-        db.session.commit()  # end the read transaction: on SQLite it holds the write lock
-        return "ready", build_current(campaign)
-    job = jobs.start(GPKG_JOB, campaign.id, {"tag": version.tag})
-    if os.path.exists(path):  # JOBS_SYNC: already built
-        return "ready", path
+    older = last_built(campaign.id)
+    job = _building(campaign.id)
+    if job is None:
+        if older is None and (campaign.tasks_total or 0) <= setting("EXPORTS_GPKG_SYNC_TASKS"):
+            db.session.commit()  # end the read transaction: on SQLite it holds the write lock
+            return "ready", build_current(campaign)
+        job = jobs.start(GPKG_JOB, campaign.id, {"tag": version.tag})
+        if os.path.exists(path):  # JOBS_SYNC: already built
+            return "ready", path
+    if older is not None and os.path.exists(older):
+        return "ready", older
     return "building", job
 
 
 def geopackage_status(campaign, version):
-    """For the data page: {"state": "ready" | "building" | "not_built", ...} without starting anything."""
+    """For the data page: {"state": "ready" | "building" | "not_built", ...} without starting anything; "ready"
+    with `updating` while a file of older data is served and the current one builds."""
     path = gpkg_path(campaign.id, version)
     if os.path.exists(path):
         return {"state": "ready", "bytes": os.path.getsize(path)}
-    job = jobs.latest(campaign.id, GPKG_JOB)
-    if job is not None and job.status in (PENDING, RUNNING) and utcnow() - job.created_at < STALE_JOB:
+    job = _building(campaign.id)
+    older = last_built(campaign.id)
+    if older is not None:
+        return {"state": "ready", "bytes": os.path.getsize(older), "updating": job is not None}
+    if job is not None:
         return {"state": "building", **job.as_json()}
+    job = jobs.latest(campaign.id, GPKG_JOB)
     return {"state": "not_built", "failed": job.message if job is not None and job.status == "failed" else ""}

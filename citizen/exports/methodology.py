@@ -3,9 +3,8 @@
 It says how the data was collected (kind, redundancy, quality controls in force), how the
 consensus was computed, what the influence report found, what each column means, and what was
 done to protect volunteers. The influence report (leave-one-out over the most active volunteers)
-costs one Dawid-Skene run per volunteer checked: it is computed on the request for campaigns of up
-to EXPORTS_INFLUENCE_SYNC_ANSWERS answers, otherwise with the GeoPackage in the export job, and
-kept on disk beside it for the data version it describes.
+costs one Dawid-Skene run per volunteer checked: it is built by a job per data version with the batch
+consensus (citizen.quality.builds) and the note shows the last complete build, with its date.
 """
 import json
 import os
@@ -20,7 +19,7 @@ from citizen.campaigns.models import Participation
 from citizen.exports import geo
 from citizen.exports.rows import ANSWER_COLUMNS, Results, iso
 from citizen.extensions import db
-from citizen.quality import batch, controls
+from citizen.quality import builds, controls
 
 LICENCES = {
     "CC0-1.0": ("CC0 1.0 Universal (public domain dedication)", "https://creativecommons.org/publicdomain/zero/1.0/"),
@@ -57,46 +56,17 @@ def pct(x):
 
 
 # --- the influence report -----------------------------------------------------------------------
-def _report_path(campaign_id, version):
-    return os.path.join(geo.folder(campaign_id), f"influence-{version.tag}.json")
-
-
-def influence_summary(campaign, version, compute=None):
+def influence_summary(campaign, version=None, compute=None):
     """{"voters_checked", "largest_share", "flagged", "clusters", "linked_accounts", "decided",
-    "results", "limit"} for kinds with fixed answers; {} for the others; None when it is not computed
-    yet for this version (large campaign: the export job computes it). `compute` forces (True) or
-    forbids (False) computing it now; by default small campaigns compute it on the spot."""
+    "results", "limit", "built_at", "data_version"} for kinds with fixed answers, as of the campaign's last
+    complete build (citizen.quality.builds: a job per data version); {} for the other kinds; None before the
+    first build. compute=True builds it now for the current data (the CLI)."""
     kind = get_kind(campaign.kind)
     if not kind.answer_labels(campaign.settings or {}):
         return {}
-    path = _report_path(campaign.id, version)
-    if os.path.exists(path):
-        with open(path) as fh:
-            return json.load(fh)
-    if compute is None:
-        compute = version.answers <= int(geo.setting("EXPORTS_INFLUENCE_SYNC_ANSWERS"))
-    if not compute:
-        return None
-    quality = controls.of(campaign.settings)
-    agg = batch.consensus(campaign, influence=True)
-    influence = agg.get("influence") or []
-    out = {"voters_checked": len(influence), "largest_share": max((r["share"] for r in influence), default=0.0),
-           "flagged": sum(1 for r in influence if r["flagged"]), "limit": quality["influence_limit"],
-           "clusters": len(agg.get("clusters") or []),
-           "linked_accounts": sum(len(c) for c in agg.get("clusters") or []),
-           "decided": sum(1 for r in agg["results"].values() if r["decided"]), "results": len(agg["results"])}
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as fh:
-        json.dump(out, fh)
-    os.replace(tmp, path)
-    for name in os.listdir(os.path.dirname(path)):
-        if name.startswith("influence-") and os.path.join(os.path.dirname(path), name) != path:
-            try:
-                os.unlink(os.path.join(os.path.dirname(path), name))
-            except OSError:
-                pass
-    return out
+    if compute:
+        return builds.build(campaign).get("influence_summary")
+    return builds.influence_summary(campaign)
 
 
 # --- the note -----------------------------------------------------------------------------------
@@ -196,15 +166,16 @@ def _influence(summary):
         return []
     if summary is None:
         return ["## Influence report", "",
-                "Not computed yet for this version of the data: it is computed with the GeoPackage "
-                "(download results.gpkg, or `flask exports build`) and then appears here."]
+                "Being prepared: it is computed off the request after the first answers, and then appears here."]
     return ["## Influence report", "",
             f"For the {summary['voters_checked']} most active volunteers (or groups of linked accounts), the "
             f"consensus was computed again without their answers. The largest share of decided results that one of "
             f"them could change is **{pct(summary['largest_share'])}**; **{summary['flagged']}** went above the "
             f"campaign's limit of {pct(summary['limit'])} and were flagged to moderators. "
             f"{summary['clusters']} groups of linked accounts were found ({summary['linked_accounts']} accounts). "
-            f"{summary['decided']} of {summary['results']} results with answers are decided."]
+            f"{summary['decided']} of {summary['results']} results with answers are decided."
+            + (f" (Computed {summary['built_at']} from data version `{summary['data_version']}`.)"
+               if summary.get("built_at") else "")]
 
 
 def readme(campaign, version, base_url="", summary=...):

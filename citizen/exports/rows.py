@@ -21,12 +21,13 @@ from flask_login import current_user
 from sqlalchemy import Text, cast, func, or_, select, type_coerce
 
 from citizen.campaigns import services as campaigns
+from citizen.campaigns import tally
 from citizen.campaigns.kinds import get_kind
 from citizen.campaigns.models import CLOSED, DRAFT, PUBLISHED, Answer, Campaign, Task
 from citizen.errors import NotFound
 from citizen.extensions import db
 from citizen.moderation.queue import HIDDEN_RAND
-from citizen.quality import batch
+from citizen.quality import builds
 from citizen.quality.report import pseudonym
 from citizen.wellbeing import public
 
@@ -132,9 +133,10 @@ class Version:
     tasks: int
     modified: datetime      # UTC, aware: the last answer (or the campaign's publication)
     tag: str                # changes whenever any file would change
+    built: str = ""         # the data version of the batch consensus build the files show (citizen.quality.builds)
 
     def etag(self, name):
-        return f"{self.tag}-{name}"
+        return f"{self.tag}-{self.built[:8]}-{name}" if self.built else f"{self.tag}-{name}"
 
 
 def data_version(campaign):
@@ -161,6 +163,8 @@ def note_change(campaign):
     settings["data_revision"] = int(settings.get("data_revision", 0)) + 1
     settings["data_changed_at"] = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
     campaign.settings = settings
+    if builds.has_builds(get_kind(campaign.kind), settings):
+        builds.request(campaign.id)  # the batch consensus and reports of the new version, once the caller commits
 
 
 # --- cells --------------------------------------------------------------------------------------
@@ -268,7 +272,7 @@ class Results:
         """Dawid-Skene over linked-account clusters (None for kinds without fixed answers)."""
         if not self._batch_loaded:
             campaign = db.session.get(Campaign, self.campaign_id)
-            self._batch = batch.consensus(campaign) if self.kind.answer_labels(self.settings) else None
+            self._batch = builds.consensus(campaign)  # the last complete build (None for other kinds)
             self._batch_loaded = True
         return self._batch
 
@@ -279,7 +283,9 @@ class Results:
         end_read()  # the batches below read on connections of their own
         seen = 0
         query = lambda after: (  # noqa: E731
-            select(Task.id, Task.external_id, Task.payload, Task.consensus, Task.answer_count, Task.redundancy,
+            select(Task.id, Task.external_id, Task.payload, Task.result, Task.answer_count, Task.redundancy,
+                   # only these keys of the tally: a map task's tally holds every answer's marks
+                   Task.consensus["override"].label("override"), Task.consensus["crs"].label("crs"),
                    Task.gold.is_not(None).label("is_gold"))
             .where(Task.campaign_id == self.campaign_id, Task.id > after, Task.rand > HIDDEN_RAND)  # hidden: gone
             .order_by(Task.id).limit(BATCH if limit is None else min(BATCH, limit)))
@@ -296,8 +302,8 @@ class Results:
                     return
 
     def _row(self, r, ds):
-        state = r.consensus or {}
-        res = self.kind.result(state, self.settings)
+        state = {"override": r.override, "crs": r.crs}
+        res = tally.stored(r.result)  # computed when the answers came, never on a read
         complete = r.answer_count >= r.redundancy
         answered = r.answer_count > 0
         if ds is not None:  # Dawid-Skene (kinds with fixed answers)
@@ -370,7 +376,7 @@ class Answers:
         if self._weights is None:
             self._weights = {}
             if self._categorical:
-                agg = batch.consensus(db.session.get(Campaign, self.campaign_id)) or {}
+                agg = builds.consensus(db.session.get(Campaign, self.campaign_id)) or {}
                 for members, weight in (agg.get("voter_weight") or {}).items():
                     for cid in members:
                         self._weights[cid] = round(weight, 4)

@@ -6,8 +6,10 @@ Every file answers conditional requests: its ETag and Last-Modified come from th
 look-ups and a 304. CSV and GeoJSON are streamed; the GeoPackage is a cached file, or 202 with the
 build's progress while it is being made.
 """
+import dataclasses
 import json
 import os
+from datetime import datetime, timezone
 
 import click
 from flask import Blueprint, Response, current_app, render_template, request, send_file, stream_with_context, url_for
@@ -18,6 +20,7 @@ from citizen.campaigns import services as campaigns
 from citizen.exports import csv_export, datapackage, geo, methodology, rows
 from citizen.extensions import db
 from citizen.urls import public_url
+from citizen.quality import builds
 
 bp = Blueprint("exports", __name__, url_prefix="/data", cli_group="exports")
 
@@ -54,9 +57,12 @@ def _not_modified(campaign, version, name):
 
 
 def _opened(slug, name):
-    """The published campaign, its data version, and a 304 answer when the client's copy of `name` is current."""
+    """The published campaign, its data version, and a 304 answer when the client's copy of `name` is current.
+    The ETag names the batch consensus build the file shows too (citizen.quality.builds): a file changes when it does."""
     campaign = rows.data_campaign(slug)
     version = rows.data_version(campaign)
+    if name != "results.gpkg":  # a GeoPackage file is named by its data version alone (it is built by its own job)
+        version = dataclasses.replace(version, built=builds.tag(campaign, version.tag))
     return campaign, version, _not_modified(campaign, version, name)
 
 
@@ -116,6 +122,9 @@ def geopackage(slug):
         return cached
     state, what = geo.geopackage(campaign, version)
     if state == "ready":
+        if geo.file_tag(what) != version.tag:  # the last complete build, while this version's builds
+            version = dataclasses.replace(version, tag=geo.file_tag(what), built="", modified=datetime.fromtimestamp(
+                os.path.getmtime(what), timezone.utc))
         response = send_file(what, mimetype=TYPES["results.gpkg"], as_attachment=True,
                              download_name=f"{campaign.slug}-results.gpkg", etag=version.etag("results.gpkg"),
                              last_modified=version.modified, conditional=True)

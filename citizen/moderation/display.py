@@ -4,6 +4,7 @@ contributor. Loaded for one page at a time, in a few queries for the whole page.
 from sqlalchemy import select
 
 from citizen.campaigns.kinds import get_kind
+from citizen.campaigns.tally import stored
 from citizen.campaigns.models import Answer, Campaign, Task
 from citizen.extensions import db
 from citizen.moderation.escalations import location
@@ -47,14 +48,8 @@ def _answer_json(kind, campaign_id, row, critical):
     return out
 
 
-def _result_json(kind, campaign, state):
-    marked = state.get("marks")
-    if marked is not None and len(marked) < int((campaign.settings or {}).get("min_support") or 2):
-        # Map kinds: fewer answers with marks than a consensus mark needs, so none can be agreed; the
-        # spatial clustering (tens of ms even for one point) is not worth running for every queue item.
-        res = {**tally.majority(state), "features": {"type": "FeatureCollection", "features": []}}
-    else:
-        res = kind.result(state, campaign.settings)
+def _result_json(kind, campaign, state, result):
+    res = stored(result)  # computed when the answers came (citizen.campaigns.tally)
     out = {"answer": res.get("answer"), "share": res.get("share"), "tied": res.get("tied", False),
            "count": res.get("answers", state.get("n", 0)), "override": state.get("override"),
            "counts": state.get("counts") or {}}
@@ -102,7 +97,7 @@ def hydrate(items, user):
                         "redundancy": task.redundancy}
         rows = answers.get(task.id, [])
         item["answers"] = [_answer_json(kind, campaign.id, r, critical) for r in rows[:MAX_ANSWERS]]
-        item["result"] = _result_json(kind, campaign, state)
+        item["result"] = _result_json(kind, campaign, state, task.result)
         item["viewer"] = _viewer(task, campaign, kind, me)
         if kind.answer_labels(campaign.settings):
             item["options"] = kind.answer_labels(campaign.settings)

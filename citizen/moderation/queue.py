@@ -133,25 +133,25 @@ def _flag_item(task_id, campaign_id, at):
             "created_at": at, "graphic": 0, "reasons": {}, "reports": 0}
 
 
-def disagrees(kind, campaign, state):
-    """Whether a complete task's answers disagree past the campaign's limit."""
+def disagrees(kind, campaign, state, result=None):
+    """Whether a complete task's answers disagree past the campaign's limit (`result`: the task's stored result)."""
     if kind.answer_labels(campaign.settings):
         result = tally.majority(state)
         return result["tied"] or result["share"] < REVIEW_BELOW
-    return bool(kind.result(state, campaign.settings).get("needs_review"))
+    return bool((result or {}).get("needs_review"))
 
 
 def disagreements(campaigns, dismissed):
     out = []
     for campaign in campaigns.values():
         kind = get_kind(campaign.kind)
-        rows = db.session.execute(select(Task.id, Task.consensus).where(
+        rows = db.session.execute(select(Task.id, Task.consensus, Task.result).where(
             Task.campaign_id == campaign.id, Task.answer_count >= Task.redundancy, Task.answer_count > 0,
             Task.gold.is_(None), Task.rand > HIDDEN_RAND).order_by(Task.id)).all()
-        for task_id, state in rows:
+        for task_id, state, result in rows:
             state = state or {}
             key = f"disagreement:{task_id}"
-            if "override" in state or key in dismissed or not disagrees(kind, campaign, state):
+            if "override" in state or key in dismissed or not disagrees(kind, campaign, state, result):
                 continue
             out.append({"key": key, "reason": "disagreement", "campaign_id": campaign.id, "task_id": task_id})
     return out

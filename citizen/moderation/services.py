@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from citizen.accounts.models import Organisation, utcnow
+from citizen.campaigns import tally
 from citizen.campaigns.kinds import get_kind
 from citizen.campaigns.models import LEASED, EXPIRED, Assignment, Campaign, Participation, Task
 from citizen.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -161,7 +162,7 @@ def _set_override(user, task, campaign, answer, reason, action):
                          "at": utcnow().isoformat(timespec="seconds") + "Z", "action": action}
     task.consensus = state
     audit(user, campaign.organisation_id, action, "task", task.id, reason,
-          {"override": before, "answer": get_kind(campaign.kind).result(task.consensus, campaign.settings)["answer"]},
+          {"override": before, "answer": tally.stored(task.result)["answer"]},
           {"override": state["override"]}, campaign.id)
     note_change(campaign)  # exports: a new version although no answer arrived
     db.session.flush()
@@ -171,7 +172,7 @@ def _set_override(user, task, campaign, answer, reason, action):
 def accept_result(user, task_id, reason=""):
     """Settle a task on its leading answer: it stays the result whatever answers still arrive."""
     task, campaign = _task(user, task_id)
-    answer = get_kind(campaign.kind).result(task.consensus or {}, campaign.settings)["answer"]
+    answer = tally.stored(task.result)["answer"]
     if answer in (None, {}):
         raise Conflict(_("There is no leading answer to accept (a tie, or no answers): override it instead."),
                        code="nothing_to_accept")

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import case, or_, select, update
 
 from citizen.accounts.models import utcnow
+from citizen.campaigns import tally
 from citizen.campaigns.kinds import get_kind
 from citizen.campaigns.models import Answer, Campaign, Participation, Task
 from citizen.errors import Conflict, Forbidden, NotFound
@@ -114,33 +115,45 @@ def rebuild_for(contributor_id, campaign_ids):
 
 
 def rebuild(task_ids):
-    """The consensus of these tasks from all their answers, in the order they came, with their weights."""
+    """The consensus and stored result of these tasks from all their answers, in the order they came, each answer
+    weighed again by the one rule of citizen.campaigns.tally (too fast, suspended, a device that already counts)
+    and folded in as the volunteer loop folds it; answers whose weight changed get their new weight."""
     tasks = db.session.execute(select(Task).where(Task.id.in_(task_ids)).order_by(Task.id)
                                .with_for_update()).scalars().all()
     campaigns = {c.id: c for c in db.session.execute(select(Campaign).where(
         Campaign.id.in_({t.campaign_id for t in tasks}))).scalars()}
     answers = {}
-    for row in db.session.execute(select(Answer.task_id, Answer.contributor_id, Answer.campaign_id, Answer.value,
-                                         Answer.weight).where(Answer.task_id.in_(task_ids)).order_by(Answer.id)):
+    for row in db.session.execute(select(Answer.id, Answer.task_id, Answer.contributor_id, Answer.campaign_id,
+                                         Answer.value, Answer.duration_ms, Answer.weight)
+                                  .where(Answer.task_id.in_(task_ids)).order_by(Answer.id)):
         answers.setdefault(row.task_id, []).append(row)
     pairs = {(a.contributor_id, a.campaign_id) for rows in answers.values() for a in rows}
+    sigs = tally.device_sigs({cid for cid, _c in pairs})
     gold = {}
     for camp in {c for _cid, c in pairs}:
-        ids = [cid for cid, c in pairs if c == camp]
-        for p in db.session.execute(select(Participation.contributor_id, Participation.gold_total,
-                                           Participation.gold_correct).where(
-                Participation.campaign_id == camp, Participation.contributor_id.in_(ids))):
-            gold[(p.contributor_id, camp)] = controls.vote_weight(p.gold_total, p.gold_correct)
+        for cid, record in tally.votes(camp, [cid for cid, c in pairs if c == camp]).items():
+            gold[(cid, camp)] = record
+    hot.forget_suspensions()  # this transaction's suspensions and lifts count
+    conn = db.session.connection()
+    changed = {}
     for task in tasks:
         campaign = campaigns[task.campaign_id]
-        kind = get_kind(campaign.kind)
+        kind, settings = get_kind(campaign.kind), campaign.settings or {}
+        quality, suspended = controls.of(settings), hot.suspended(conn, campaign.id)
         state = {}
         for a in answers.get(task.id, []):
-            tally_w = state.get("w", {})
-            state = {**kind.add_to_consensus(state, a.value, a.weight), "w": tally_w}
-            vote = gold.get((a.contributor_id, a.campaign_id), 0.0) if a.weight else 0.0
-            state = controls.add_weighted(state, kind.label_of(a.value), vote)
+            sig = sigs.get(a.contributor_id)
+            weight = tally.weight_of(quality, a.duration_ms, state, suspended=a.contributor_id in suspended,
+                                     device_sig=sig)
+            vote = tally.vote_of(weight, *gold.get((a.contributor_id, a.campaign_id), (0, 0)))
+            state, _result = tally.fold(state, kind, a.value, weight, settings, vote, sig, with_result=False)
+            if weight != a.weight:
+                changed.setdefault(weight, []).append(a.id)
         old = task.consensus or {}
         state.update({k: old[k] for k in hot.KEPT if k in old})
         task.consensus = state
+        task.result = tally.result_of(kind, state, settings)
+    for weight, ids in changed.items():
+        for i in range(0, len(ids), CHUNK):
+            db.session.execute(update(Answer).where(Answer.id.in_(ids[i:i + CHUNK])).values(weight=weight))
     db.session.flush()

@@ -77,18 +77,21 @@ def _key(campaign):
             (campaign.settings or {}).get("data_revision"))
 
 
-def consensus(campaign, influence=False):
+def consensus(campaign, influence=False, data=None):
     """{task_id: {"answer", "confidence", "decided"}} by Dawid-Skene over linked-account clusters,
     plus the clusters and (with influence=True) the leave-one-out report. None for kinds whose
-    answers are not categorical."""
+    answers are not categorical. Given `data` (CampaignAnswers read by the caller, who may then end its
+    read transaction before this computes), nothing is read from the database and nothing is cached."""
     kind = get_kind(campaign.kind)
     if not kind.answer_labels(campaign.settings):
         return None
-    key = _key(campaign) + (influence,)
-    if key in _cache:
-        _cache.move_to_end(key)
-        return _cache[key]
-    data = CampaignAnswers(campaign)
+    key = None
+    if data is None:
+        key = _key(campaign) + (influence,)
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+        data = CampaignAnswers(campaign)
     quality = controls.of(campaign.settings)
     k, n_tasks = len(data.labels), len(data.task_ids)
     keep = data.weight > 0  # answers faster than the minimum time carry no weight
@@ -129,6 +132,8 @@ def consensus(campaign, influence=False):
            "influence": None if report is None else [
                {"contributors": members[r.voter], "answers": r.answers, "flips": r.flips, "moved": r.moved,
                 "share": round(r.share, 4), "flagged": r.share > quality["influence_limit"]} for r in report]}
+    if key is None:
+        return out
     _cache[key] = out
     while len(_cache) > CACHE_SIZE:
         _cache.popitem(last=False)

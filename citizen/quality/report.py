@@ -31,20 +31,34 @@ def _cluster_evidence(data, members):
             "tasks_in_common": len(same), "agreement": round(float(np.mean(same)), 3) if same else None}
 
 
+def aggregate_report(campaign, agg, limit=50, data=None):
+    """The part of the report that needs every answer (clusters with their evidence, influence, decided results),
+    from batch.consensus(campaign, influence=True): built by a job (citizen.quality.builds), never on a request."""
+    name = lambda cid: pseudonym(campaign.id, cid)  # noqa: E731
+    data = data or batch.CampaignAnswers(campaign)
+    results = agg["results"].values()
+    return {"clusters": [{"members": [name(m) for m in members], "size": len(members),
+                          **_cluster_evidence(data, members)} for members in agg["clusters"]],
+            "influence": [{**row, "contributors": [name(m) for m in row["contributors"]]}
+                          for row in (agg["influence"] or [])[:limit]],
+            "decided": sum(1 for r in results if r["decided"]), "results": len(agg["results"])}
+
+
 def campaign_report(campaign, limit=50):
+    """What the quality page, the moderation queue and GET /api/v1/campaigns/<slug>/quality show: the settings in
+    force and the contributors flagged for fast answers or gold accuracy (read now: a few rows per contributor),
+    and the aggregate part as of the last complete build, with `build` saying when it was made and whether a newer
+    one is coming (state "preparing" before the first)."""
+    from citizen.quality import builds
     quality = controls.of(campaign.settings)
     out = {"settings": quality, "answer_cap": controls.answer_cap(quality, campaign.tasks_total, campaign.redundancy)}
-    agg = batch.consensus(campaign, influence=True)
+    built = builds.report(campaign)
+    if built:
+        out.update(built)
+    state = builds.status(campaign)
+    if state is not None:
+        out["build"] = state
     name = lambda cid: pseudonym(campaign.id, cid)  # noqa: E731
-    if agg is not None:
-        data = batch.CampaignAnswers(campaign)
-        out["clusters"] = [{"members": [name(m) for m in members], "size": len(members),
-                            **_cluster_evidence(data, members)} for members in agg["clusters"]]
-        out["influence"] = [{**row, "contributors": [name(m) for m in row["contributors"]]}
-                            for row in agg["influence"][:limit]]
-        results = agg["results"].values()
-        out["decided"] = sum(1 for r in results if r["decided"])
-        out["results"] = len(agg["results"])
     parts = db.session.execute(select(Participation).where(Participation.campaign_id == campaign.id)).scalars().all()
     out["fast"] = [{"contributor": name(p.contributor_id), "fast_answers": p.fast_count, "answers": p.answer_count}
                    for p in parts if p.fast_count >= quality["fast_flag_after"]]

@@ -25,6 +25,7 @@ from sklearn.cluster import AgglomerativeClustering
 Key = str | int
 Marks = list[tuple[Key, dict]]
 METRICS = ("lonlat", "pixel")
+SIMPLIFY = 0.1  # metres (lon/lat) or pixels: outline detail below this is dropped before comparing shapes
 SPREAD_FACTOR = 2.0  # a point cluster wider than SPREAD_FACTOR * eps is split again (chaining guard)
 M_PER_DEG_LON_AT_EQUATOR = 111_320.0
 M_PER_DEG_LAT = 110_540.0
@@ -88,6 +89,12 @@ def _prepare(marks: Marks, metric: str):
                     xy = np.array(geometry["coordinates"][:2], dtype=float)
                     if xy.shape == (2,) and np.isfinite(xy).all():
                         raw_points.append((owner, xy))
+                elif geometry.get("type") == "Polygon" and len(geometry.get("coordinates") or ()) == 1:
+                    # One ring (what marks.clean_marks stores), built from an array: a tenth of shape()'s time.
+                    ring = np.asarray(geometry["coordinates"][0], dtype=float)
+                    if ring.ndim != 2 or ring.shape[0] < 4 or ring.shape[1] < 2:
+                        continue
+                    raw_polys.append((owner, shapely.polygons(ring[:, :2])))
                 elif geometry.get("type") in ("Polygon", "MultiPolygon"):
                     poly = shapely.force_2d(to_shape(geometry))
                     if np.isfinite(shapely.get_coordinates(poly)).all():
@@ -98,15 +105,21 @@ def _prepare(marks: Marks, metric: str):
     frame = _Frame(metric, np.array(coords).reshape(-1, 2))
     points = [(owner, frame.fwd(xy)) for owner, xy in raw_points]
     polys = []
-    for owner, poly in raw_polys:
-        planar = shapely.transform(poly, frame.fwd)
-        if not planar.is_empty and planar.is_valid and planar.area > 0:  # degenerate or self-crossing: skipped
-            polys.append((owner, planar))
+    planar = np.array([shapely.transform(poly, frame.fwd) for _, poly in raw_polys], dtype=object)
+    # Vertices closer than SIMPLIFY to the outline drawn change nothing a consensus could tell apart (a tenth of
+    # a metre or pixel): dropping them bounds the overlay work of dense outlines (hundreds of vertices a mark).
+    # Douglas-Peucker on the whole array at once; an outline it would make invalid keeps its vertices.
+    simple = shapely.simplify(planar, SIMPLIFY, preserve_topology=False) if len(planar) else planar
+    for (owner, _poly), full, light in zip(raw_polys, planar, simple):
+        if full.is_empty or not full.is_valid or full.area <= 0:  # degenerate or self-crossing: skipped
+            continue
+        polys.append((owner, light if light is not None and not light.is_empty and light.is_valid
+                      and light.area > 0 else full))
     return frame, list(keys), points, polys
 
 
 def point_clusters(marks: Marks, *, metric: str = "lonlat", eps_m: float = 10.0, eps_px: float = 25.0,
-                   min_support: int = 2) -> list[Cluster]:
+                   min_support: int = 2, prepared=None) -> list[Cluster]:
     """Cluster the Point marks of one task; keep clusters marked by at least ``min_support`` distinct contributors.
 
     DBSCAN (min_samples=1, so every point is a core point; computed as connected components) runs on a neighbour graph in which points of the SAME
@@ -117,7 +130,7 @@ def point_clusters(marks: Marks, *, metric: str = "lonlat", eps_m: float = 10.0,
     Position: each contributor's points in the cluster are averaged into one representative, and the consensus is
     the per-axis median of the representatives (robust to one sloppy click). Agreement = support / contributors on
     the task (everyone in ``marks``, including those who marked nothing)."""
-    frame, keys, points, _ = _prepare(marks, metric)
+    frame, keys, points, _ = prepared or _prepare(marks, metric)
     eps = eps_m if metric == "lonlat" else eps_px
     if eps <= 0:
         raise ValueError("eps must be positive")
@@ -181,7 +194,7 @@ def _majority_area(geoms: np.ndarray) -> BaseGeometry | None:
 
 
 def polygon_clusters(marks: Marks, *, metric: str = "lonlat", iou_threshold: float = 0.3,
-                     min_support: int = 2) -> list[Cluster]:
+                     min_support: int = 2, prepared=None) -> list[Cluster]:
     """Cluster the Polygon marks of one task by overlap; keep groups drawn by >= ``min_support`` contributors.
 
     Two polygons from DIFFERENT contributors are linked when their IoU (in the planar frame) is >= ``iou_threshold``
@@ -190,7 +203,7 @@ def polygon_clusters(marks: Marks, *, metric: str = "lonlat", iou_threshold: flo
     Consensus shape: the area covered by a strict majority of the kept polygons (for two members their intersection,
     for three the parts at least two agree on); if that is empty or in several pieces, the medoid (the member with
     the highest mean IoU to the others) is used instead. Agreement = mean pairwise IoU of the kept polygons."""
-    frame, keys, _, polys = _prepare(marks, metric)
+    frame, keys, _, polys = prepared or _prepare(marks, metric)
     if not polys:
         return []
     owner = np.array([o for o, _ in polys])
@@ -227,8 +240,11 @@ def consensus_features(marks: Marks, *, metric: str = "lonlat", eps_m: float = 1
     ``agreement`` (0..1: support share for points, mean pairwise IoU for polygons) and ``contributors`` (how many
     contributors answered the task, counting those who marked nothing). Contributor keys are deliberately not
     included, so the result can be published; use point_clusters / polygon_clusters for the members."""
-    clusters = (point_clusters(marks, metric=metric, eps_m=eps_m, eps_px=eps_px, min_support=min_support)
-                + polygon_clusters(marks, metric=metric, iou_threshold=iou_threshold, min_support=min_support))
+    prepared = _prepare(marks, metric)  # parsed once for both
+    clusters = (point_clusters(marks, metric=metric, eps_m=eps_m, eps_px=eps_px, min_support=min_support,
+                               prepared=prepared)
+                + polygon_clusters(marks, metric=metric, iou_threshold=iou_threshold, min_support=min_support,
+                                   prepared=prepared))
     contributors = len({key for key, _ in marks or []})
     return {"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": json.loads(shapely.to_geojson(c.geometry)),

@@ -276,14 +276,16 @@ class MapKind(Kind):
 
     # --- aggregation --------------------------------------------------------------------------
     def add_to_consensus(self, state, value, weight=1.0):
-        """Tally the grade; keep each answer's marks (numbered by arrival: one answer is one
+        """Tally the grade; keep each counted answer's marks (numbered by arrival: one answer is one
         contributor) for the spatial consensus, within the task's budget (marks.MAX_VERTICES_PER_TASK,
-        MAX_MARKS_PER_TASK): the marks of an answer that would go past it are not kept and the answer
-        is counted in "unkept", so that the consensus of the marks neither counts it for nor against a
-        mark; its grade counts as any other."""
+        MAX_MARKS_PER_TASK). "z" counts the answers that carry no weight and "unkept" those whose marks would
+        have gone past the budget: the consensus of the marks counts neither for nor against a mark; their
+        grade counts as any other (with its weight)."""
         new = consensus.add_vote(state, value["answer"], weight)
         kept = list(state.get("marks", []))
-        if value["marks"]["features"]:
+        if weight <= 0:  # kept with the answer, never counted: neither its marks nor its absence of marks
+            new["z"] = state.get("z", 0) + 1
+        elif value["marks"]["features"]:
             marks_now, corners_now = state.get("kept_size") or _kept_size(kept)
             added, corners = marks_mod.count(value["marks"])
             if marks_now + added <= marks_mod.MAX_MARKS_PER_TASK and \
@@ -292,7 +294,7 @@ class MapKind(Kind):
                 new["kept_size"] = [marks_now + added, corners_now + corners]
             else:
                 new["unkept"] = state.get("unkept", 0) + 1
-        for key in ("kept_size", "unkept"):
+        for key in ("kept_size", "unkept", "z"):
             if key in state and key not in new:
                 new[key] = state[key]
         new["marks"] = kept
@@ -305,7 +307,7 @@ class MapKind(Kind):
         # Contributors who marked nothing still count towards agreement: pad with empty sets.
         # Answers whose marks went past the task's budget (add_to_consensus) take no part.
         marks += [(f"none-{i}", {"type": "FeatureCollection", "features": []})
-                  for i in range(state.get("n", 0) - len(marks) - state.get("unkept", 0))]
+                  for i in range(state.get("n", 0) - state.get("z", 0) - state.get("unkept", 0) - len(marks))]
         out["features"] = spatial.consensus_features(
             marks, metric="pixel" if state.get("crs") == "pixel" else "lonlat",
             min_support=int((settings or {}).get("min_support") or 2))

@@ -260,9 +260,9 @@ class TranscriptionKind(Kind):
              lambda p: (p.get("pages") or [{}])[0].get("image_url", "")),
             ("document_url", "Link to the PDF as uploaded", lambda p: p.get("pdf_url") or ""),
             ("status", "verified (every field settled), disputed or pending", result_column(
-                lambda p, r: r["status"])),
+                lambda p, r: r.get("status", "pending"))),
             ("needs_review", "Still disputed after the most answers allowed: for moderators", result_column(
-                lambda p, r: r["needs_review"])),
+                lambda p, r: r.get("needs_review", False))),
         ]
         for f in settings.get("fields") or []:
             cols += [
@@ -279,7 +279,7 @@ class TranscriptionKind(Kind):
 def _field_column(name, key):
     @result_column
     def value(payload, result):
-        got = result["fields"].get(name, {}).get(key)
+        got = (result.get("fields") or {}).get(name, {}).get(key)
         return "" if got is None else got
     return value
 

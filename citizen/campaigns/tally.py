@@ -1,0 +1,110 @@
+"""The one place that folds an answer into a task's tally, and the one weight rule.
+
+Three callers fold answers: the volunteer loop (citizen.campaigns.scheduler, one answer under the task's row
+lock), the answer import (citizen.campaigns.results) and a suspension or its lift (citizen.moderation.suspensions
+rebuilds every task the contributor touched from all its answers, in the order they came). All three call
+`weight_of` then `fold`, so the same answers give the same stored state whichever way they arrived.
+
+The weight rule (`weight_of`): an answer carries weight 1, or 0 (kept, shown to moderators, never counted) when
+- it came faster than the campaign's minimum time,
+- its contributor is suspended in the campaign, or
+- its contributor's device signature already has a weighted answer on this task (two guests on one device
+  count once, for every kind: a categorical answer, a transcription, a map mark).
+Beside the kind's own tally, a counted answer adds its contributor's gold-earned weight (`vote`) to the weighted
+tally "w" that dynamic overlap reads (citizen.quality.controls).
+
+`fold` returns the new state and the task's result computed from it by the kind (`kind.result`), which is stored
+on the task (Task.result): readers (API, exports, pages, moderation) read it and never compute it. The work of one
+fold is bounded by the kind's answer limits (marks per answer and per task, text lengths).
+"""
+from citizen.moderation.hot import KEPT  # a moderator's keys of the state, which every fold carries over
+from citizen.quality import controls
+
+SIGS = "d"          # state key: device signatures (shortened) with a weighted answer on the task
+SIG_CHARS = 16      # 64 bits of the keyed hash: plenty to tell a task's few devices apart
+# What a task with no stored result reads as (no answers yet, or a row from before results were stored).
+EMPTY = {"answer": None, "count": 0, "share": 0.0, "answers": 0, "tied": False}
+
+
+def short_sig(device_sig):
+    return device_sig[:SIG_CHARS] if device_sig else None
+
+
+def weight_of(quality, duration_ms, state=None, *, suspended=False, device_sig=None):
+    """The weight an answer carries in its task's tally: 1.0, or 0.0 when it came too fast, its contributor is
+    suspended, or another answer from the same device already counts on the task (`state` is the task's tally
+    before this answer)."""
+    if suspended or controls.is_fast(quality, duration_ms):
+        return 0.0
+    sig = short_sig(device_sig)
+    if sig and sig in (state or {}).get(SIGS, ()):
+        return 0.0
+    return 1.0
+
+
+def vote_of(weight, gold_total, gold_correct):
+    """The gold-earned weight a counted answer adds to the weighted tally (0 for an answer that does not count)."""
+    return controls.vote_weight(gold_total or 0, gold_correct or 0) if weight > 0 else 0.0
+
+
+def fold(state, kind, value, weight, settings, vote=0.0, device_sig=None, with_result=True):
+    """Fold one answer (already cleaned by the kind) into a task's tally. Returns (new state, result); with
+    with_result=False the result is None (folding several answers: compute it once, with result_of)."""
+    old = state or {}
+    new = dict(kind.add_to_consensus(old, value, weight))  # kinds build their own state afresh
+    new["w"] = old.get("w", {})
+    sigs = old.get(SIGS)
+    sig = short_sig(device_sig)
+    if weight > 0 and sig and sig not in (sigs or ()):
+        sigs = [*(sigs or ()), sig]
+    if sigs:
+        new[SIGS] = sigs
+    for key in KEPT:  # a moderator's override or hiding outlives later answers
+        if key in old:
+            new[key] = old[key]
+    new = controls.add_weighted(new, kind.label_of(value), vote if weight > 0 else 0.0)
+    return new, result_of(kind, new, settings) if with_result else None
+
+
+def result_of(kind, state, settings):
+    """The task's result from its state, as stored on the task (None for a task without answers)."""
+    if not (state or {}).get("n"):
+        return None
+    if hasattr(kind, "map_geometry"):  # spatial consensus: scikit-learn on a handful of points
+        from citizen.exports.rows import _one_thread
+        with _one_thread():
+            return kind.result(state, settings)
+    return kind.result(state, settings)
+
+
+def stored(result):
+    """A task's stored result as readers use it (EMPTY when there is none)."""
+    return result if result else EMPTY
+
+
+def votes(campaign_id, contributor_ids):
+    """{contributor id: (gold_total, gold_correct)} for these contributors in a campaign."""
+    from sqlalchemy import select
+    from citizen.campaigns.models import Participation
+    from citizen.extensions import db
+    ids = list(set(contributor_ids))
+    out = {}
+    for i in range(0, len(ids), 500):
+        for p in db.session.execute(select(Participation.contributor_id, Participation.gold_total,
+                                           Participation.gold_correct).where(
+                Participation.campaign_id == campaign_id, Participation.contributor_id.in_(ids[i:i + 500]))):
+            out[p.contributor_id] = (p.gold_total, p.gold_correct)
+    return out
+
+
+def device_sigs(contributor_ids):
+    """{contributor id: device signature or None}."""
+    from sqlalchemy import select
+    from citizen.accounts.models import Contributor
+    from citizen.extensions import db
+    ids = list(set(contributor_ids))
+    out = {}
+    for i in range(0, len(ids), 500):
+        out.update(db.session.execute(select(Contributor.id, Contributor.device_sig).where(
+            Contributor.id.in_(ids[i:i + 500]))).all())
+    return out

@@ -1,0 +1,276 @@
+"""Campaign-wide results built by a job per data version, served from the last complete build.
+
+What one task's answers decide is stored on the task as they arrive (citizen.campaigns.tally). What needs every
+answer of a campaign is built here, off the request: the batch consensus (Dawid-Skene over linked-account
+clusters, citizen.quality.batch), the influence report (leave-one-out, citizen.quality.influence) and what the
+organiser's quality page, the moderation queue, the API, the exports and the methodology note show of them.
+
+- A build is one JSON file per campaign, EXPORTS_FOLDER/<campaign id>/quality.json, replaced atomically (written
+  beside it, then renamed): readers always see a complete build. It records the data version it was built from
+  (citizen.exports.rows.data_version) and when.
+- After an answer commits (and after an import, a suspension, a moderator's decision: anything that calls
+  `request`), a rebuild is queued unless one is pending for the campaign already: at most one pending build per
+  campaign; answers arriving while one builds queue the next. A process remembers the build it queued until that
+  build starts, so answers in between cost no query at all.
+- Readers (`consensus`, `report`, `influence_summary`) serve the last complete build whatever its version, and say
+  when it was built and whether a newer one is coming (`status`); they queue a build when theirs is behind and none
+  is pending. Only a campaign never built has nothing to show ("being prepared").
+- With JOBS_SYNC (tests, the CLI) jobs run at once in the caller's thread: readers then build when behind, so they
+  see fresh results, and the answer itself queues nothing (it would run inside the answer's request).
+"""
+import json
+import os
+import threading
+import time
+from datetime import timedelta
+from types import SimpleNamespace
+
+from flask import current_app
+from sqlalchemy import select
+
+from citizen.accounts.models import utcnow
+from citizen.campaigns.kinds import get_kind
+from citizen.campaigns.models import Campaign
+from citizen.extensions import db
+from citizen.jobs import services as jobs
+from citizen.jobs.models import DONE, FAILED, PENDING, RUNNING, Job
+
+JOB = "quality.build"
+FILE = "quality.json"
+STALE_JOB = timedelta(minutes=30)   # a build pending or running longer than this died with its process
+REMEMBER = 60.0                     # seconds a process trusts its memory of the build it queued
+KEEP_JOBS = 5                       # finished build jobs kept per campaign (the rest are deleted)
+_queued = {}                        # {(database, campaign id): monotonic time this process queued a build}
+_lock = threading.Lock()
+_read = {}                          # {path: ((mtime_ns, size), parsed build)}
+
+
+def path(campaign_id):
+    from citizen.exports.geo import folder
+    return os.path.join(folder(campaign_id), FILE)
+
+
+def has_builds(kind, settings):
+    """Whether a campaign of this kind has anything to build: kinds with categorical answers (the batch
+    consensus) and kinds on a map (the campaign page's maps)."""
+    return bool(kind.answer_labels(settings or {})) or hasattr(kind, "map_geometry")
+
+
+# --- queueing -------------------------------------------------------------------------------------
+def _memo_key(campaign_id):
+    return (str(db.engine.url), int(campaign_id))
+
+
+def _pending_job(campaign_id):
+    return db.session.execute(select(Job.id).where(
+        Job.campaign_id == campaign_id, Job.name == JOB, Job.status == PENDING,
+        Job.created_at > utcnow() - STALE_JOB).limit(1)).scalar()
+
+
+def request(campaign_id):
+    """Queue a rebuild of the campaign once the caller's transaction commits, unless one is pending (the hot path:
+    usually a dict lookup). Nothing with JOBS_SYNC: readers build when behind."""
+    app = current_app
+    if app.config.get("JOBS_SYNC"):
+        return
+    key, now = _memo_key(campaign_id), time.monotonic()
+    with _lock:
+        at = _queued.get(key)
+        if at is not None and now - at < REMEMBER:
+            return
+        _queued[key] = now
+    if _pending_job(campaign_id) is None:
+        jobs.start_after_commit(JOB, campaign_id)
+
+
+def _kick(campaign_id):
+    """Start a build now (a reader found its build behind, or none): in the thread pool, or at once with JOBS_SYNC.
+    Ends the caller's read transaction (jobs.start commits)."""
+    if _pending_job(campaign_id) is not None:
+        return
+    with _lock:
+        _queued[_memo_key(campaign_id)] = time.monotonic()
+    jobs.start(JOB, campaign_id)
+
+
+# --- building -------------------------------------------------------------------------------------
+@jobs.handler(JOB)
+def build_job(job, progress):
+    """Build the campaign's results from its data as it is now (idempotent: nothing to do when the last build is
+    of this version)."""
+    with _lock:
+        _queued.pop(_memo_key(job.campaign_id), None)  # answers from now on queue the next build
+    campaign = db.session.get(Campaign, job.campaign_id)
+    if campaign is None:
+        return {}
+    out = build(campaign)
+    _forget_old_jobs(campaign.id, job.id)
+    return {"tag": out["tag"]}
+
+
+def build(campaign):
+    """Build and store the campaign's results for its current data version; returns the build."""
+    from citizen.exports.rows import data_version
+    from citizen.quality import batch, report
+    version = data_version(campaign)
+    current = latest(campaign.id)
+    if current is not None and current.get("tag") == version.tag:
+        return current
+    started = time.monotonic()
+    # A plain copy of the campaign row: the build ends its read transactions before computing (on SQLite every
+    # transaction holds the write lock, and answers must not wait for a build), and an ORM row would be read again.
+    snap = SimpleNamespace(id=campaign.id, kind=campaign.kind, settings=dict(campaign.settings or {}),
+                           created_at=campaign.created_at, tasks_total=campaign.tasks_total,
+                           redundancy=campaign.redundancy)
+    out = {"tag": version.tag, "answers": version.answers, "last_answer_id": version.last_answer_id,
+           "consensus": None, "report": {}, "influence_summary": {}, "maps": None}
+    kind = get_kind(snap.kind)
+    if hasattr(kind, "map_geometry"):  # the campaign page's maps: progress per task, consensus marks
+        from citizen.campaigns import previews
+        out["maps"] = [m for m in (previews.overview_map(snap, release=True),
+                                   previews.results_map(snap, release=True)) if m]
+    if kind.answer_labels(snap.settings):
+        data = batch.CampaignAnswers(snap)
+        _end_read()
+        agg = batch.consensus(snap, influence=True, data=data)
+        out["consensus"] = _dump(agg)
+        out["report"] = report.aggregate_report(snap, agg, data=data)
+        out["influence_summary"] = _summary(snap, agg)
+    _end_read()
+    out["built_at"] = utcnow().isoformat(timespec="seconds") + "Z"
+    if out["influence_summary"]:
+        out["influence_summary"].update(built_at=out["built_at"], data_version=version.tag)
+    out["seconds"] = round(time.monotonic() - started, 3)
+    _write(path(snap.id), out)
+    return out
+
+
+def _end_read():
+    db.session.commit()  # nothing is pending in a build: this ends the read transaction
+
+
+def _summary(campaign, agg):
+    from citizen.quality import controls
+    quality = controls.of(campaign.settings)
+    influence = agg.get("influence") or []
+    return {"voters_checked": len(influence), "largest_share": max((r["share"] for r in influence), default=0.0),
+            "flagged": sum(1 for r in influence if r["flagged"]), "limit": quality["influence_limit"],
+            "clusters": len(agg.get("clusters") or []),
+            "linked_accounts": sum(len(c) for c in agg.get("clusters") or []),
+            "decided": sum(1 for r in agg["results"].values() if r["decided"]), "results": len(agg["results"])}
+
+
+def _dump(agg):
+    """batch.consensus's answer as JSON (its keys are task ids and tuples of contributor ids)."""
+    return {"results": [[tid, r] for tid, r in agg["results"].items()], "method": agg.get("method"),
+            "clusters": agg.get("clusters") or [],
+            "voter_weight": [[list(members), w] for members, w in (agg.get("voter_weight") or {}).items()],
+            "influence": agg.get("influence")}
+
+
+def _load(stored):
+    """The inverse of _dump: batch.consensus's form."""
+    if stored is None:
+        return None
+    return {"results": {int(tid): r for tid, r in stored["results"]}, "method": stored.get("method"),
+            "clusters": stored.get("clusters") or [],
+            "voter_weight": {tuple(members): w for members, w in stored.get("voter_weight") or []},
+            "influence": stored.get("influence")}
+
+
+def _write(target, out):
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    tmp = f"{target}.{os.getpid()}.{threading.get_ident()}.tmp"
+    with open(tmp, "w") as fh:
+        json.dump(out, fh, separators=(",", ":"))
+    os.replace(tmp, target)  # atomic: a reader sees the old build or the new one, never half of one
+
+
+def _forget_old_jobs(campaign_id, keep_id):
+    old = db.session.execute(select(Job.id).where(
+        Job.campaign_id == campaign_id, Job.name == JOB, Job.status.in_((DONE, FAILED)), Job.id != keep_id)
+        .order_by(Job.id.desc()).offset(KEEP_JOBS)).scalars().all()
+    if old:
+        db.session.execute(db.delete(Job).where(Job.id.in_(old)))
+        db.session.commit()
+
+
+# --- reading --------------------------------------------------------------------------------------
+def latest(campaign_id):
+    """The last complete build of a campaign (any data version), or None; parsed once per file in a process."""
+    target = path(campaign_id)
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        return None
+    ident = (st.st_mtime_ns, st.st_size, st.st_ino)
+    hit = _read.get(target)
+    if hit is not None and hit[0] == ident:
+        return hit[1]
+    with open(target) as fh:
+        parsed = json.load(fh)
+    parsed["_consensus"] = _load(parsed.get("consensus"))
+    if len(_read) > 64:
+        _read.clear()
+    _read[target] = (ident, parsed)
+    return parsed
+
+
+def served(campaign, version_tag=None):
+    """The build to serve for a campaign: the last complete one. A reader finding it behind the data (or none) and
+    no build pending starts one (with JOBS_SYNC at once, so tests read fresh results). `version_tag`: the
+    campaign's data version when the caller has it."""
+    from citizen.exports.rows import data_version
+    if not has_builds(get_kind(campaign.kind), campaign.settings):
+        return None
+    built = latest(campaign.id)
+    if built is None or built.get("tag") != (version_tag or data_version(campaign).tag):
+        _kick(campaign.id)
+        built = latest(campaign.id)
+    return built
+
+
+def status(campaign, built=...):
+    """{"built_at", "data_version", "current", "pending"}: what a reader is served and whether a newer build is
+    coming; {"state": "preparing"} before the first build; None for kinds without builds."""
+    from citizen.exports.rows import data_version
+    if not has_builds(get_kind(campaign.kind), campaign.settings):
+        return None
+    built = latest(campaign.id) if built is ... else built
+    pending = db.session.execute(select(Job.id).where(
+        Job.campaign_id == campaign.id, Job.name == JOB, Job.status.in_((PENDING, RUNNING)),
+        Job.created_at > utcnow() - STALE_JOB).limit(1)).scalar() is not None
+    if built is None:
+        return {"state": "preparing", "pending": pending}
+    current = built.get("tag") == data_version(campaign).tag
+    return {"state": "current" if current else "behind", "built_at": built.get("built_at"),
+            "data_version": built.get("tag"), "answers": built.get("answers"), "pending": pending and not current}
+
+
+def consensus(campaign):
+    """batch.consensus(campaign) as of the last complete build (None before the first, or for other kinds)."""
+    built = served(campaign)
+    return None if built is None else built["_consensus"]
+
+
+def report(campaign):
+    """The aggregate part of the quality report (clusters, influence, decided) of the last build, or None."""
+    built = served(campaign)
+    return None if built is None else built.get("report")
+
+
+def maps(campaign):
+    """The campaign page's maps (HTML) as of the last build: [] before the first, or for kinds not on a map."""
+    built = served(campaign)
+    return (built.get("maps") if built else None) or []
+
+
+def influence_summary(campaign):
+    built = served(campaign)
+    return None if built is None else built.get("influence_summary")
+
+
+def tag(campaign, version_tag=None):
+    """The data version of the build served (for ETags: a file changes when its build does), or ""."""
+    built = served(campaign, version_tag)
+    return built.get("tag", "") if built else ""
