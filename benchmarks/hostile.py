@@ -39,15 +39,14 @@ API = "/api/v1"
 
 
 def limits():
-    """The answer limits the kinds enforce: the marks module's constants when it has them."""
-    from citizen.campaigns.kinds import fields, marks
-    from citizen.campaigns.kinds import normalise
-    features = getattr(marks, "MAX_FEATURES", None) or getattr(marks, "MAX_MARKS", None) or 50
-    vertices = getattr(marks, "MAX_VERTICES", None) or 500
-    per_task = getattr(marks, "MAX_MARKS_PER_TASK", None) or getattr(marks, "MAX_TASK_MARKS", None)
-    text = getattr(normalise, "MAX_TEXT", None) or getattr(fields, "MAX_TEXT", None) or 500
-    return {"marks_per_answer": int(features), "vertices": int(vertices),
-            "marks_per_task": int(per_task) if per_task else None, "fields": int(fields.MAX_FIELDS), "text": int(text)}
+    """The answer limits the kinds enforce, read from their modules (citizen.campaigns.kinds.marks, normalise,
+    fields). The densest map answer is as many marks as an answer may carry, sharing its corner allowance
+    (many small polygons: every pair of them is compared, which costs more than a few large ones)."""
+    from citizen.campaigns.kinds import fields, marks, normalise
+    per_answer = marks.MAX_MARKS
+    vertices = min(marks.MAX_VERTICES_PER_POLYGON, marks.MAX_VERTICES_PER_ANSWER // per_answer)
+    return {"marks_per_answer": per_answer, "vertices": max(3, vertices),
+            "marks_per_task": marks.MAX_MARKS_PER_TASK, "fields": int(fields.MAX_FIELDS), "text": normalise.MAX_TEXT}
 
 
 def longest_money():
