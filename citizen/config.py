@@ -65,6 +65,9 @@ class Defaults:
     PDF_MAX_IMPORT_PAGES = 5000
     PDF_RENDER_SYNC_PAGES = 20
     MEDIA_FOLDER = None  # set by create_app: instance/media
+    # Campaign-wide results (citizen.quality.builds: batch consensus, influence report, maps) are built again at
+    # most this often while answers keep coming; public pages serve the last complete build meanwhile.
+    BUILD_MIN_SECONDS = 10
     # Long work (PDF rendering, exports) runs in a thread pool off the request; True runs it at once
     # in the caller's thread (tests, CLI).
     JOBS_SYNC = False

@@ -20,7 +20,7 @@ PG_URL = os.environ.get("CITIZEN_TEST_DATABASE_URL")
 
 def base_config(tmp_path, uri):
     return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "test-secret",
-            "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "JOBS_SYNC": True, "MEDIA_FOLDER": str(tmp_path / "media"),
+            "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "JOBS_SYNC": True, "BUILD_MIN_SECONDS": 0, "MEDIA_FOLDER": str(tmp_path / "media"),
             "SERVER_NAME": None, "PUBLIC_URL": "http://localhost"}  # the test client's host: links in pages match
 
 

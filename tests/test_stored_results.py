@@ -335,3 +335,29 @@ def test_the_geopackage_of_older_data_is_served_while_the_current_one_builds(app
     assert any(jobs.get(j).name == geo.GPKG_JOB for j in queued)
     status = client.get(f"/data/{c.slug}/results.gpkg/status").get_json()
     assert status["state"] == "ready" and status["updating"] is True
+
+
+def test_builds_follow_each_other_at_most_every_build_min_seconds(app, client, make_campaign, monkeypatch):
+    """Under a stream of answers a campaign is not rebuilt back to back: a build queued too soon after the last
+    one waits (still the one pending build), then runs."""
+    c = make_campaign(tasks=2, redundancy=3)
+    heads, _ids = new_guests(client, 3)
+    answer_next(client, c.slug, heads[0], "yes")
+    assert json.loads(get_ok(client, f"{API}/campaigns/{c.slug}/results"))["consensus_build"]["state"] == "current"
+    app.config.update(JOBS_SYNC=False, BUILD_MIN_SECONDS=3600)
+    queued, later = [], []
+    monkeypatch.setattr(jobs._pool, "submit", lambda fn, app_, job_id: queued.append(job_id))
+    monkeypatch.setattr(jobs, "_later", lambda app_, job_id, lane, seconds: later.append((job_id, seconds)))
+    answer_next(client, c.slug, heads[1], "no")
+    assert len(queued) == 1
+    jobs._run(queued[0])
+    job = jobs.get(queued[0])
+    assert job.status == "pending" and job.due_at is not None  # waits: the last build is seconds old
+    assert later and later[0][0] == queued[0] and 3000 < later[0][1] <= 3600
+    answer_next(client, c.slug, heads[2], "no")
+    assert len(queued) == 1  # still one pending build for the campaign
+    app.config["BUILD_MIN_SECONDS"] = 0
+    jobs._run(queued[0])
+    assert jobs.get(queued[0]).status == "done"
+    db.session.expire_all()
+    assert json.loads(get_ok(client, f"{API}/campaigns/{c.slug}/results"))["consensus_build"]["state"] == "current"

@@ -94,10 +94,27 @@ def _kick(campaign_id):
 
 
 # --- building -------------------------------------------------------------------------------------
+def _too_soon(campaign_id):
+    """Seconds to wait before the next build of this campaign may start (0: now). Under a steady stream of answers
+    builds follow each other at most every BUILD_MIN_SECONDS: a campaign's builds take at most a share of the
+    workers' time, however fast answers come (a build of a large campaign takes seconds)."""
+    gap = float(current_app.config.get("BUILD_MIN_SECONDS", 0) or 0)
+    if not gap or current_app.config.get("JOBS_SYNC"):
+        return 0.0
+    try:
+        age = time.time() - os.stat(path(campaign_id)).st_mtime
+    except FileNotFoundError:
+        return 0.0  # never built: the first build at once
+    return max(0.0, gap - age)
+
+
 @jobs.handler(JOB)
 def build_job(job, progress):
     """Build the campaign's results from its data as it is now (idempotent: nothing to do when the last build is
-    of this version)."""
+    of this version). Waits (a retry due later, still the one pending build) when the last build is too recent."""
+    wait = _too_soon(job.campaign_id)
+    if wait > 0:
+        raise jobs.Retry(wait, "waiting for the minimum time between two builds")
     with _lock:
         _queued.pop(_memo_key(job.campaign_id), None)  # answers from now on queue the next build
     campaign = db.session.get(Campaign, job.campaign_id)
