@@ -26,6 +26,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 from flask import current_app
+from markupsafe import Markup
 from sqlalchemy import select
 
 from citizen.accounts.models import utcnow
@@ -279,7 +280,8 @@ def report(campaign):
 def maps(campaign):
     """The campaign page's maps (HTML) as of the last build: [] before the first, or for kinds not on a map."""
     built = served(campaign)
-    return (built.get("maps") if built else None) or []
+    # Parts folium rendered at build time (citizen.maps.embed gave them as Markup); JSON keeps plain strings.
+    return [{part: Markup(text) for part, text in m.items()} for m in ((built.get("maps") if built else None) or [])]
 
 
 def influence_summary(campaign):

@@ -25,6 +25,7 @@ from sklearn.cluster import AgglomerativeClustering
 Key = str | int
 Marks = list[tuple[Key, dict]]
 METRICS = ("lonlat", "pixel")
+OUTLINE_DETAIL = {"lonlat": 0.5 / 111_320.0, "pixel": 0.5}  # about half a metre in degrees; half a pixel
 SIMPLIFY = 0.1  # metres (lon/lat) or pixels: outline detail below this is dropped before comparing shapes
 SPREAD_FACTOR = 2.0  # a point cluster wider than SPREAD_FACTOR * eps is split again (chaining guard)
 M_PER_DEG_LON_AT_EQUATOR = 111_320.0
@@ -246,7 +247,11 @@ def consensus_features(marks: Marks, *, metric: str = "lonlat", eps_m: float = 1
                 + polygon_clusters(marks, metric=metric, iou_threshold=iou_threshold, min_support=min_support,
                                    prepared=prepared))
     contributors = len({key for key, _ in marks or []})
+    # What is published is drawn at a precision people draw at: outline detail under OUTLINE_DETAIL (half a metre,
+    # or half a pixel) is dropped (coordinates keep their rounding), so that a task's result stays small whatever was drawn.
+    detail = OUTLINE_DETAIL[metric]
     return {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": json.loads(shapely.to_geojson(c.geometry)),
+        {"type": "Feature", "geometry": json.loads(shapely.to_geojson(
+            shapely.simplify(c.geometry, detail, preserve_topology=True))),  # keeps a subset of the vertices
          "properties": {"kind": c.kind, "support": c.support, "agreement": c.agreement, "contributors": contributors}}
         for c in clusters]}
