@@ -335,3 +335,33 @@ def test_the_work_page_asks_with_post_and_knows_where_to_release(client, make_ca
     assert f'data-extend-url="/api/v1/campaigns/{c.slug}/leases/extend"' in page
     script = client.get("/static/js/work.js").get_data(as_text=True)
     assert 'request("POST", target)' in script and "sendBeacon" in script and "pagehide" in script
+
+
+def test_accounts_made_from_one_address_are_one_device_like_guests(app, client, make_campaign, make_user):
+    """Registering costs no more than a new guest: accounts get the device signature of where they answer from,
+    so three accounts on one address are one flagger and one vote on a task, as three guests are."""
+    from citizen.accounts import services as accounts
+    c = _flag_campaign(make_campaign, 1)
+    c.settings = {**c.settings, "quality": {**(c.settings.get("quality") or {}), "cap_share": 0}}
+    db.session.commit()
+    task_id = db.session.execute(select(Task.id).where(Task.campaign_id == c.id)).scalar_one()
+    people = []
+    for i in range(3):
+        user = make_user(f"sock{i}@example.org")
+        token = accounts.create_api_token(user, "script")
+        db.session.commit()
+        people.append(({"Authorization": "Bearer " + token}, {"REMOTE_ADDR": "203.0.113.9"}))
+    flaggers = []
+    for who in people:
+        assert next_task(client, c.slug, who)["id"] == task_id
+        flaggers.append(_flag(client, task_id, who).get_json()["flaggers"])
+    assert flaggers == [1, 1, 1]
+    sigs = set(db.session.execute(select(Contributor.device_sig).where(Contributor.user_id.is_not(None))).scalars())
+    assert len(sigs) == 1 and None not in sigs
+    for who in people:
+        headers, env = who
+        r = client.post(f"{API}/tasks/{task_id}/answers", headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
+                        environ_base=env, json={"value": "yes", "duration_ms": 4000})
+        assert r.status_code in (201, 429), r.get_data(as_text=True)
+    weights = db.session.execute(select(Answer.weight).where(Answer.task_id == task_id)).scalars().all()
+    assert sum(1 for w in weights if w > 0) == 1  # one device, one counted vote

@@ -304,3 +304,21 @@ def test_every_csv_neutralises_formula_cells(app, client, org, organiser, tmp_pa
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:10]
     readme = (tmp_path / "README.md").read_text()
     assert "leading apostrophe" in readme
+
+
+def test_a_hidden_tasks_photo_is_not_served_under_another_spelling_of_its_path(app, client, hidden_setup, organiser):
+    """The campaign check reads the name: only the canonical one is served, or "campaigns//1/x.jpg" would skip it."""
+    c, tasks = hidden_setup
+    url = tasks[1].payload["image_url"]
+    moderation.hide_task(organiser, tasks[1].id, "Personal data")
+    db.session.commit()
+    assert client.get(url).status_code == 404
+    folder, file = url.rsplit("/", 1)
+    _media, _campaigns, cid = folder.strip("/").split("/")
+    for odd in (f"/media/campaigns//{cid}/{file}", f"/media/./campaigns/{cid}/{file}",
+                f"/media/campaigns/{cid}/./{file}", f"/media/campaigns/{cid}//{file}",
+                f"/media/campaigns/x/../{cid}/{file}"):
+        assert client.get(odd).status_code in (308, 404), odd
+    kept = tasks[0].payload["image_url"]
+    assert client.get(kept).status_code == 200
+    assert client.get(kept.replace("/campaigns/", "/campaigns/./")).status_code == 404

@@ -136,8 +136,9 @@ def note_token_use(token_id):
     db.session.flush()
 
 
-def resolve_bearer(token):
-    """(user or None, contributor id) for a bearer token, or Unauthorized."""
+def resolve_bearer(token, signatures=None):
+    """(user or None, contributor id) for a bearer token, or Unauthorized. `signatures` (device, network) of the
+    request are kept on an account's contributor (see contributor_for_user)."""
     if token.startswith(GUEST_PREFIX):
         cid = guest_id_from_token(token)
         if cid is not None:
@@ -148,16 +149,23 @@ def resolve_bearer(token):
     elif token.startswith(USER_PREFIX):
         user = user_for_api_token(token)
         if user is not None:
-            return user, contributor_for_user(user).id
+            return user, contributor_for_user(user, signatures).id
     raise Unauthorized(_("This token is not valid. Ask for a new one (POST /api/v1/guests)."))
 
 
-def contributor_for_user(user):
+def contributor_for_user(user, signatures=None):
+    """The contributor a signed-in user answers as. With the request's (device, network) signatures, they are
+    kept on it as a guest's are: accounts made in a row from one address are one device for the caps, the
+    independent-flagger count and the tally, like guests (registering costs no more than a new guest)."""
     contributor = db.session.execute(select(Contributor).where(Contributor.user_id == user.id)).scalar_one_or_none()
+    device, network = signatures or (None, None)
     if contributor is None:
-        contributor = Contributor(user_id=user.id)
+        contributor = Contributor(user_id=user.id, device_sig=device, network_sig=network)
         db.session.add(contributor)
         db.session.flush()
+    elif device and (contributor.device_sig, contributor.network_sig) != (device, network):
+        contributor.device_sig, contributor.network_sig = device, network
+        db.session.flush()  # before the hot path's Core statements read it
     return contributor
 
 

@@ -28,7 +28,7 @@ def caller(create_guest=False):
         return g.caller
     token = _bearer()
     if token:
-        g.caller = accounts.resolve_bearer(token)
+        g.caller = accounts.resolve_bearer(token, request_signatures())
         token_id = db.session.info.pop("api_token_used", None)
         if token_id is not None:
             after_this_request(lambda response: _keep_token_use(response, token_id))
@@ -41,7 +41,7 @@ def caller(create_guest=False):
             and (create_guest or current_user.is_authenticated or session.get(GUEST_SESSION_KEY) is not None)):
         csrf.protect()
     if current_user.is_authenticated:
-        g.caller = (current_user, accounts.contributor_for_user(current_user).id)
+        g.caller = (current_user, accounts.contributor_for_user(current_user, request_signatures()).id)
     else:
         guest = session.get(GUEST_SESSION_KEY)
         if guest is not None and not (isinstance(guest, int) and accounts.guest_is_current(guest)):

@@ -90,8 +90,11 @@ def media_file(name, user, viewer):
     or a function that finds it (called only for a file that is not public)."""
     if len(name) > MAX_NAME:
         raise NotFound()
-    path = safe_join(current_app.config["MEDIA_FOLDER"], name)
-    if path is None or not os.path.isfile(path):
+    folder = current_app.config["MEDIA_FOLDER"]
+    path = safe_join(folder, name)
+    # Only the file's one canonical name: "campaigns//1/x.jpg" or "campaigns/x/../1/x.jpg" reach the same file,
+    # and would escape the campaign check below, which reads the name.
+    if path is None or os.path.relpath(path, folder).replace(os.sep, "/") != name or not os.path.isfile(path):
         raise NotFound()
     mimetype = stored_type(path)
     if mimetype is None:
