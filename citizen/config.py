@@ -66,8 +66,10 @@ class Defaults:
     PDF_RENDER_SYNC_PAGES = 20
     MEDIA_FOLDER = None  # set by create_app: instance/media
     # Campaign-wide results (citizen.quality.builds: batch consensus, influence report, maps) are built again at
-    # most this often while answers keep coming; public pages serve the last complete build meanwhile.
-    BUILD_MIN_SECONDS = 10
+    # most this often while answers keep coming; public pages serve the last complete build meanwhile. A build of
+    # a campaign with tens of thousands of answers takes seconds of CPU in a web worker's job pool: once a minute
+    # keeps it to a few per cent of a core during a busy campaign.
+    BUILD_MIN_SECONDS = 60
     # Long work (PDF rendering, exports) runs in a thread pool off the request; True runs it at once
     # in the caller's thread (tests, CLI).
     JOBS_SYNC = False
