@@ -1,5 +1,6 @@
-"""Batch consensus of a whole campaign from the database: answers -> linked-account clusters ->
-Dawid-Skene (gold clamped, bounded weights) -> one result per task, and the influence report.
+"""Batch consensus of a whole campaign from the database: answers and each contributor's signals (device, network,
+arrival, import, skips) -> citizen.quality.pipeline (groups of accounts, the model the gold picks, the influence
+report over voters and groups) -> one result per task.
 
 Answers are read in id order in batches (constant memory per row: a few integers), mapped to
 array indices, and aggregated with numpy. Results are cached per campaign until a new answer
@@ -13,12 +14,9 @@ from sqlalchemy import Text, cast, func, select
 
 from citizen.accounts.models import Contributor
 from citizen.campaigns.kinds import get_kind
-from citizen.campaigns.models import Answer, Task
+from citizen.campaigns.models import Answer, Participation, Task
 from citizen.extensions import db
-from citizen.quality import controls
-from citizen.quality.aggregate import collapse_clusters, dawid_skene
-from citizen.quality.clusters import clusters
-from citizen.quality.influence import leave_one_out
+from citizen.quality import controls, pipeline
 
 BATCH = 20_000
 _cache = OrderedDict()
@@ -62,9 +60,30 @@ class CampaignAnswers:
         self.contributor_ids = list(workers)
         self.t, self.w, self.l = (np.array(a, dtype=np.int64) for a in (t, w, l))
         self.weight = np.array(weight, dtype=float)
-        sigs = dict(db.session.execute(select(Contributor.id, Contributor.device_sig).where(
-            Contributor.id.in_(self.contributor_ids))).all()) if self.contributor_ids else {}
-        self.signature_of = [sigs.get(cid) for cid in self.contributor_ids]
+        self._signals(campaign)
+
+    def _signals(self, campaign):
+        """Per contributor: device and network signatures, when they arrived on the campaign (seconds), whether
+        they came from the organiser's import (an external reference: vouched for), and their skips."""
+        rows = {r.id: r for r in db.session.execute(
+            select(Contributor.id, Contributor.device_sig, Contributor.network_sig, Contributor.external_ref,
+                   Contributor.created_at, Participation.first_at, Participation.skip_count)
+            .join(Participation, (Participation.contributor_id == Contributor.id)
+                  & (Participation.campaign_id == campaign.id), isouter=True)
+            .where(Contributor.id.in_(self.contributor_ids))).all()} if self.contributor_ids else {}
+        people = [rows.get(cid) for cid in self.contributor_ids]
+        self.signature_of = [r.device_sig if r else None for r in people]
+        self.network_of = [r.network_sig if r else None for r in people]
+        self.imported = np.array([bool(r and r.external_ref) for r in people], dtype=bool)
+        # Arrival: the later of the account's creation and its first answer here (an old account arriving in a
+        # burst with new ones still arrived with them).
+        self.arrived = np.array([_seconds(max(r.created_at, r.first_at or r.created_at)) if r else np.nan
+                                 for r in people], dtype=float)
+        self.skips = np.array([(r.skip_count or 0) if r else 0 for r in people], dtype=np.int64)
+
+
+def _seconds(moment):
+    return moment.timestamp() if moment is not None else np.nan
 
 
 def _key(campaign):
@@ -78,8 +97,9 @@ def _key(campaign):
 
 
 def consensus(campaign, influence=False, data=None):
-    """{task_id: {"answer", "confidence", "decided"}} by Dawid-Skene over linked-account clusters,
-    plus the clusters and (with influence=True) the leave-one-out report. None for kinds whose
+    """{task_id: {"answer", "confidence", "decided"}} by the model the campaign's gold picks over groups of
+    accounts (each one voter), plus the groups, the model's iterations and gold scores and (with influence=True)
+    the leave-one-out report over voters and groups. None for kinds whose
     answers are not categorical. Given `data` (CampaignAnswers read by the caller, who may then end its
     read transaction before this computes), nothing is read from the database and nothing is cached."""
     kind = get_kind(campaign.kind)
@@ -95,43 +115,26 @@ def consensus(campaign, influence=False, data=None):
     quality = controls.of(campaign.settings)
     k, n_tasks = len(data.labels), len(data.task_ids)
     keep = data.weight > 0  # answers faster than the minimum time carry no weight
-    t, w, l = data.t[keep], data.w[keep], data.l[keep]
-    cluster_of, groups = clusters(t, w, l, len(data.contributor_ids), k, data.signature_of)
-    ct, cv, cl, n_voters = collapse_clusters(t, w, l, cluster_of)
-    if influence:
-        agg, report = leave_one_out(ct, cv, cl, n_tasks, n_voters, k, gold=data.gold,
-                                    confidence=quality["confidence"], voters=_top_voters(cv, n_voters))
-    else:
-        agg, report = dawid_skene(ct, cv, cl, n_tasks, n_voters, k, gold=data.gold), None
-    answered = np.bincount(ct, minlength=n_tasks) > 0
-    # Until some voter on a task has earned weight (min_evidence), fall back to the plain vote
-    # share, never "decided": a new campaign still shows its leading answers.
-    evidence = np.bincount(ct, weights=agg.weight[cv], minlength=n_tasks)
-    votes = np.zeros((n_tasks, max(k, 1)))
-    np.add.at(votes, (ct, cl), 1.0)
-    results = {}
-    # agg.labels and agg.confidence are computed over every task on each access: read them once.
-    labels, confidences = agg.labels, agg.confidence
-    gold_tasks = set(data.gold[0].tolist()) if data.gold is not None else set()
-    for i, tid in enumerate(data.task_ids):
-        if not answered[i]:
-            continue
-        if evidence[i] > 0 or i in gold_tasks:
-            conf = float(confidences[i])
-            results[tid] = {"answer": data.labels[int(labels[i])], "confidence": round(conf, 4),
-                            "decided": conf >= quality["confidence"]}
-        else:
-            share = votes[i] / votes[i].sum()
-            top = np.flatnonzero(share == share.max())
-            results[tid] = {"answer": data.labels[int(top[0])] if len(top) == 1 else None,
-                            "confidence": round(float(share.max()), 4), "decided": False}
-    members = {c: [data.contributor_ids[m] for m in np.flatnonzero(cluster_of == c)] for c in range(n_voters)}
-    out = {"results": results, "method": "dawid-skene",
-           "clusters": [[data.contributor_ids[m] for m in g] for g in groups],
-           "voter_weight": {tuple(members[v]): float(agg.weight[v]) for v in range(n_voters) if members[v]},
-           "influence": None if report is None else [
-               {"contributors": members[r.voter], "answers": r.answers, "flips": r.flips, "moved": r.moved,
-                "share": round(r.share, 4), "flagged": r.share > quality["influence_limit"]} for r in report]}
+    got = pipeline.run(data.t[keep], data.w[keep], data.l[keep], n_tasks, len(data.contributor_ids), k,
+                       gold=data.gold, device=data.signature_of, network=data.network_of, arrived=data.arrived,
+                       imported=data.imported, skips=data.skips, influence=influence,
+                       confidence=quality["confidence"])
+    agg, ct, cv, cl = got.aggregate, got.t, got.v, got.l
+    results = _results(data, agg, ct, cv, cl, quality["confidence"])
+    members = {}
+    for worker, voter in enumerate(got.cluster_of.tolist()):
+        members.setdefault(voter, []).append(data.contributor_ids[worker])
+    ids = lambda voters: sorted(c for v in voters for c in members.get(v, []))  # noqa: E731
+    out = {"results": results, "method": agg.model, "iterations": agg.iterations, "converged": agg.converged,
+           "model_scores": {m: list(s) for m, s in agg.scores.items()},
+           "clusters": [[data.contributor_ids[m] for m in g.members] for g in got.groups],
+           "groups": [{"contributors": [data.contributor_ids[m] for m in g.members], "reason": g.reason,
+                       "evidence": g.evidence} for g in got.groups],
+           "voter_weight": {tuple(members[v]): float(agg.weight[v]) for v in range(got.n_voters) if v in members},
+           "influence": None if got.influence is None else [
+               {"contributors": ids(r.voters), "kind": r.kind, "answers": r.answers, "flips": r.flips,
+                "moved": r.moved, "share": round(r.share, 4), "flagged": r.share > quality["influence_limit"]}
+               for r in got.influence]}
     if key is None:
         return out
     _cache[key] = out
@@ -140,8 +143,35 @@ def consensus(campaign, influence=False, data=None):
     return out
 
 
-def _top_voters(voters, n_voters, limit=200):
-    """Leave-one-out for the voters with the most answers (the only ones who could flip much)."""
-    counts = np.bincount(voters, minlength=n_voters)
-    order = np.argsort(-counts)
-    return [int(v) for v in order[:limit] if counts[v] > 0]
+def _results(data, agg, ct, cv, cl, threshold):
+    """{task_id: {"answer", "confidence", "decided"}}, and for gold tasks also "public_answer" and
+    "public_confidence": the crowd's own posterior without the gold clamp (what may be shown while the campaign
+    is open without revealing which tasks are gold)."""
+    n_tasks, k = len(data.task_ids), max(len(data.labels), 1)
+    answered = np.bincount(ct, minlength=n_tasks) > 0
+    # Until some voter on a task has earned weight (min_evidence), fall back to the plain vote
+    # share, never "decided": a new campaign still shows its leading answers.
+    evidence = np.bincount(ct, weights=agg.weight[cv], minlength=n_tasks)
+    votes = np.zeros((n_tasks, k))
+    np.add.at(votes, (ct, cl), 1.0)
+    labels, confidences = agg.labels, agg.confidence  # computed over every task on each access: read once
+    public = agg.public if agg.public is not None else agg.posteriors
+    gold_tasks = set(data.gold[0].tolist()) if data.gold is not None else set()
+    results = {}
+    for i, tid in enumerate(data.task_ids):
+        if not answered[i]:
+            continue
+        if evidence[i] > 0 or i in gold_tasks:
+            conf = float(confidences[i])
+            results[tid] = {"answer": data.labels[int(labels[i])], "confidence": round(conf, 4),
+                            "decided": conf >= threshold}
+        else:
+            share = votes[i] / votes[i].sum()
+            top = np.flatnonzero(share == share.max())
+            results[tid] = {"answer": data.labels[int(top[0])] if len(top) == 1 else None,
+                            "confidence": round(float(share.max()), 4), "decided": False}
+        if i in gold_tasks:
+            crowd = public[i] if evidence[i] > 0 else votes[i] / votes[i].sum()
+            results[tid]["public_answer"] = data.labels[int(crowd.argmax())]
+            results[tid]["public_confidence"] = round(float(crowd.max()), 4)
+    return results

@@ -1,8 +1,9 @@
 """Campaign-wide results built by a job per data version, served from the last complete build.
 
 What one task's answers decide is stored on the task as they arrive (citizen.campaigns.tally). What needs every
-answer of a campaign is built here, off the request: the batch consensus (Dawid-Skene over linked-account
-clusters, citizen.quality.batch), the influence report (leave-one-out, citizen.quality.influence) and what the
+answer of a campaign is built here, off the request: the batch consensus (the model the gold picks over groups of
+accounts, citizen.quality.batch and pipeline), the influence report over voters and groups (leave-one-out,
+citizen.quality.influence) and what the
 organiser's quality page, the moderation queue, the API, the exports and the methodology note show of them.
 
 - A build is one JSON file per campaign, EXPORTS_FOLDER/<campaign id>/quality.json, replaced atomically (written
@@ -174,6 +175,9 @@ def _summary(campaign, agg):
     return {"voters_checked": len(influence), "largest_share": max((r["share"] for r in influence), default=0.0),
             "flagged": sum(1 for r in influence if r["flagged"]), "limit": quality["influence_limit"],
             "clusters": len(agg.get("clusters") or []),
+            "groups_checked": sum(1 for r in influence if r.get("kind", "voter") != "voter"),
+            "groups_flagged": sum(1 for r in influence if r.get("kind", "voter") != "voter" and r["flagged"]),
+            "method": agg.get("method"), "iterations": agg.get("iterations"), "converged": agg.get("converged"),
             "linked_accounts": sum(len(c) for c in agg.get("clusters") or []),
             "decided": sum(1 for r in agg["results"].values() if r["decided"]), "results": len(agg["results"])}
 
@@ -181,7 +185,9 @@ def _summary(campaign, agg):
 def _dump(agg):
     """batch.consensus's answer as JSON (its keys are task ids and tuples of contributor ids)."""
     return {"results": [[tid, r] for tid, r in agg["results"].items()], "method": agg.get("method"),
-            "clusters": agg.get("clusters") or [],
+            "clusters": agg.get("clusters") or [], "groups": agg.get("groups") or [],
+            "iterations": agg.get("iterations"), "converged": agg.get("converged"),
+            "model_scores": agg.get("model_scores") or {},
             "voter_weight": [[list(members), w] for members, w in (agg.get("voter_weight") or {}).items()],
             "influence": agg.get("influence")}
 
@@ -191,7 +197,9 @@ def _load(stored):
     if stored is None:
         return None
     return {"results": {int(tid): r for tid, r in stored["results"]}, "method": stored.get("method"),
-            "clusters": stored.get("clusters") or [],
+            "clusters": stored.get("clusters") or [], "groups": stored.get("groups") or [],
+            "iterations": stored.get("iterations"), "converged": stored.get("converged"),
+            "model_scores": stored.get("model_scores") or {},
             "voter_weight": {tuple(members): w for members, w in stored.get("voter_weight") or []},
             "influence": stored.get("influence")}
 

@@ -1,5 +1,6 @@
-"""What organisers and moderators see of a campaign's quality: linked-account clusters with their
-evidence, the influence report, contributors flagged for fast answers or poor gold accuracy,
+"""What organisers and moderators see of a campaign's quality: groups of accounts counted as one voter with their
+evidence (why they were grouped: device, network or burst, and the coordinated deviation that confirmed it), the
+influence report over voters and groups (each row says its kind), contributors flagged for fast answers or poor gold accuracy,
 and the settings in force. Contributors appear under a stable per-campaign pseudonym."""
 import hashlib
 import hmac
@@ -37,8 +38,12 @@ def aggregate_report(campaign, agg, limit=50, data=None):
     name = lambda cid: pseudonym(campaign.id, cid)  # noqa: E731
     data = data or batch.CampaignAnswers(campaign)
     results = agg["results"].values()
-    return {"clusters": [{"members": [name(m) for m in members], "size": len(members),
-                          **_cluster_evidence(data, members)} for members in agg["clusters"]],
+    groups = agg.get("groups") or [{"contributors": m, "reason": None, "evidence": {}} for m in agg["clusters"]]
+    return {"clusters": [{"members": [name(m) for m in g["contributors"]], "size": len(g["contributors"]),
+                          "reason": g["reason"], "deviation": {k: v for k, v in g["evidence"].items()
+                                                               if k != "shared_device"},
+                          **_cluster_evidence(data, g["contributors"])} for g in groups],
+            "method": agg.get("method"), "iterations": agg.get("iterations"), "converged": agg.get("converged"),
             "influence": [{**row, "contributors": [name(m) for m in row["contributors"]]}
                           for row in (agg["influence"] or [])[:limit]],
             "decided": sum(1 for r in results if r["decided"]), "results": len(agg["results"])}

@@ -1,0 +1,92 @@
+"""Which consensus model a campaign uses, chosen with its own gold tasks (cross-fitted).
+
+No one model is best on every crowd (citizen.quality.aggregate), and the answers alone cannot tell which one is
+right: the held-out likelihood of the answers picked the wrong model on a real set (issue 16). The gold tasks can:
+each candidate is fitted with part of the gold held out (not clamped), and scored by how many held-out gold
+tasks it gets right. Ties, common with few gold tasks, go to a clearly higher held-out gold log-likelihood
+(`LL_MARGIN` nats in total), else to the order of `aggregate.MODELS`: Dawid-Skene first, the reference a
+campaign's consensus must not fall below.
+Majority vote is a candidate too: it is what the others must beat.
+
+With no gold (or too little to hold any out) the first model is used.
+"""
+import numpy as np
+
+from citizen.quality.aggregate import MODELS, Aggregate, fit, majority
+
+FOLDS = 5
+LL_MARGIN = 3.0   # nats of held-out gold log-likelihood a later model needs over an earlier one at equal accuracy
+CANDIDATES = MODELS + ("mv",)
+
+
+def _folds(gold):
+    """Split the gold tasks into at most FOLDS held-out parts, the same for the same gold whatever the order."""
+    idx, cls = (np.asarray(a, dtype=np.int64) for a in gold)
+    order = np.argsort(idx)
+    idx, cls = idx[order], cls[order]
+    n = min(FOLDS, len(idx))
+    rank = np.random.default_rng(len(idx)).permutation(len(idx)) % n
+    return [((idx[rank != f], cls[rank != f]), (idx[rank == f], cls[rank == f])) for f in range(n)]
+
+
+def _fit(model, t, w, l, n_tasks, n_workers, k, gold, factor, **kw):
+    if model == "mv":
+        post = _mv_posterior(t, w, l, n_tasks, k, factor)
+        public = post.copy()
+        from citizen.quality.aggregate import _clamp
+        post = _clamp(post, gold)
+        weight = np.where(np.bincount(w, minlength=n_workers) > 0, 1.0, 0.0) * factor
+        return Aggregate(post, np.zeros((n_workers, k, k)), weight, 1, public=public, model="mv")
+    return fit(t, w, l, n_tasks, n_workers, k, model=model, gold=gold, factor=factor, **kw)
+
+
+def _mv_posterior(t, w, l, n_tasks, k, factor):
+    """Majority vote as a posterior: vote shares smoothed by half a vote per label (scores its likelihood)."""
+    share = majority(t, l, n_tasks, k, factor=factor, w=w)
+    votes = np.bincount(t, weights=factor[w], minlength=n_tasks)
+    return (share * votes[:, None] + 0.5) / (votes[:, None] + 0.5 * k)
+
+
+def score(t, w, l, n_tasks, n_workers, k, gold, factor=None, candidates=CANDIDATES, **kw):
+    """{model: (held-out gold correct, held-out gold log-likelihood)} over the folds."""
+    factor = np.ones(n_workers) if factor is None else np.asarray(factor, float)
+    out = {}
+    for model in candidates:
+        right = ll = 0.0
+        for train, test in _folds(gold):
+            post = _fit(model, t, w, l, n_tasks, n_workers, k, train, factor, **kw).posteriors[test[0]]
+            top = post.max(1, keepdims=True)
+            ties = post >= top - 1e-12
+            right += float((ties[np.arange(len(test[1])), test[1]] / ties.sum(1)).sum())
+            ll += float(np.log(np.clip(post[np.arange(len(test[1])), test[1]], 1e-6, 1.0)).sum())
+        out[model] = (round(right, 6), round(ll, 6))
+    return out
+
+
+def pick(scores):
+    """The model with the most held-out gold right; at equal count a clearly higher gold log-likelihood, else the
+    earlier model."""
+    best = None
+    for model in scores:
+        if best is None:
+            best = model
+            continue
+        (r, ll), (br, bll) = scores[model], scores[best]
+        if r > br + 1e-9 or (abs(r - br) <= 1e-9 and ll > bll + LL_MARGIN):
+            best = model
+    return best
+
+
+def aggregate(t, w, l, n_tasks, n_workers, k, gold=None, factor=None, candidates=CANDIDATES, **kw):
+    """The consensus of a campaign's answers: the model its gold picks, fitted with every gold task clamped.
+    Returns an Aggregate whose `scores` say how each candidate did on the held-out gold."""
+    t, w, l = (np.asarray(a, dtype=np.int64) for a in (t, w, l))
+    factor = np.ones(n_workers) if factor is None else np.asarray(factor, float)
+    scores = {}
+    model = candidates[0]
+    if gold is not None and len(gold[0]) >= 2 and len(candidates) > 1:
+        scores = score(t, w, l, n_tasks, n_workers, k, gold, factor, candidates, **kw)
+        model = pick(scores)
+    agg = _fit(model, t, w, l, n_tasks, n_workers, k, gold, factor, **kw)
+    agg.scores = scores
+    return agg

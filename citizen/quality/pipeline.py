@@ -1,0 +1,92 @@
+"""Citizen's batch aggregation on arrays: groups of accounts -> one vote per group and task -> the consensus
+model the campaign's gold picks -> (optionally) the influence report over voters and groups.
+
+batch.consensus reads a campaign's answers and signals from the database and calls `run`; the offline benchmark
+(benchmarks/skew_offline.py) calls it on simulated arrays. Nothing here touches the database.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from citizen.quality import clusters as clusters_mod
+from citizen.quality import controls
+from citizen.quality.aggregate import Aggregate, collapse_clusters
+from citizen.quality.choose import aggregate
+from citizen.quality.influence import report
+
+TOP_VOTERS = 200   # single voters checked by the influence report (most answers first)
+TOP_GROUPS = 50    # groups checked (most answers first)
+
+
+@dataclass
+class Outcome:
+    aggregate: Aggregate       # over voters
+    cluster_of: np.ndarray     # voter index per worker
+    groups: list               # [clusters.Group]: detected groups (each one voter)
+    t: np.ndarray              # the collapsed answers: task, voter, label
+    v: np.ndarray
+    l: np.ndarray
+    n_voters: int
+    influence: list = None     # [influence.Influence] or None
+
+
+def skip_factor(answers, skips):
+    """Weight factor in [0, 1] for a contributor's votes from their skips: controls.skip_factor when the hot-path
+    controls provide it, else 1.0 (no effect)."""
+    rule = getattr(controls, "skip_factor", None)
+    return 1.0 if rule is None else float(rule(int(answers), int(skips)))
+
+
+def voter_factor(w, cluster_of, n_voters, skips):
+    """Each voter's factor: the smallest of its members' skip factors (a group is as trusted as its worst)."""
+    n_workers = len(cluster_of)
+    answers = np.bincount(w, minlength=n_workers)
+    skips = np.zeros(n_workers, np.int64) if skips is None else np.asarray(skips)
+    per_worker = np.array([skip_factor(a, s) if s else 1.0 for a, s in zip(answers, skips)], dtype=float)
+    factor = np.ones(n_voters)
+    np.minimum.at(factor, cluster_of, per_worker)
+    return factor
+
+
+def group_sets(groups, cluster_of, w, device, network, arrived, imported):
+    """(kind, [voter indices]) of every set of accounts the influence report leaves out together: detected
+    groups, bursts, devices and networks (confirmed or not), largest (by answers) first, at most TOP_GROUPS."""
+    n_workers = len(cluster_of)
+    imported = np.zeros(n_workers, bool) if imported is None else np.asarray(imported, bool)
+    sets = [("cluster", g.members) for g in groups]
+    for kind, values in (("device", device), ("network", network)):
+        for members in clusters_mod._by_value(values, ~imported).values():
+            sets.append((kind, members))
+    if arrived is not None:
+        sets += [("burst", run) for run in clusters_mod.bursts(arrived, imported)]
+    answers = np.bincount(w, minlength=n_workers)
+    out, seen = [], set()
+    for kind, members in sets:
+        voters = tuple(sorted(set(cluster_of[members].tolist())))
+        if len(voters) < 2 or voters in seen:
+            continue  # one voter: the single-voter report covers it
+        seen.add(voters)
+        out.append((int(answers[members].sum()), kind, list(voters)))
+    out.sort(key=lambda x: -x[0])
+    return [(kind, voters) for _n, kind, voters in out[:TOP_GROUPS]]
+
+
+def run(t, w, l, n_tasks, n_workers, k, gold=None, device=None, network=None, arrived=None, imported=None,
+        skips=None, influence=False, confidence=0.95):
+    """The consensus of one campaign's answers (see the module docstring). Returns an Outcome."""
+    t, w, l = (np.asarray(a, dtype=np.int64) for a in (t, w, l))
+    groups = clusters_mod.detect(t, w, l, n_workers, k, n_tasks=n_tasks, device=device, network=network,
+                                 arrived=arrived, imported=imported, gold=gold)
+    cluster_of = clusters_mod.cluster_of(groups, n_workers)
+    ct, cv, cl, n_voters = collapse_clusters(t, w, l, cluster_of) if n_workers else (t, w, l, 0)
+    n_voters = max(n_voters, int(cluster_of.max()) + 1 if n_workers else 0)
+    factor = voter_factor(w, cluster_of, n_voters, skips)
+    agg = aggregate(ct, cv, cl, n_tasks, n_voters, k, gold=gold, factor=factor)
+    out = Outcome(agg, cluster_of, groups, ct, cv, cl, n_voters)
+    if influence:
+        counts = np.bincount(cv, minlength=n_voters)
+        top = [int(x) for x in np.argsort(-counts, kind="stable")[:TOP_VOTERS] if counts[x] > 0]
+        sets = group_sets(groups, cluster_of, w, device, network, arrived, imported)
+        out.influence = report(agg, ct, cv, cl, n_tasks, n_voters, k, gold=gold, confidence=confidence,
+                               voters=top, groups=sets, factor=factor)
+    return out
