@@ -133,15 +133,20 @@ def _consensus(campaign, kind):
                 f"answers came in without either; *pending* before that. `confidence` and `agreement` are the "
                 f"lowest share of answers behind an accepted value among the fields. Numbers and dates are compared "
                 f"after normalising how they are written (1.234,50 = 1,234.50; dates as ISO 8601)."]
-    out = ["Answers are combined with **Dawid-Skene** (1979): it learns from the data how reliable each volunteer is "
-           "(a confusion matrix per volunteer) and weighs their answers accordingly; `confidence` is the posterior "
-           "probability of the answer. citizen adds safeguards against a few people skewing the data:",
+    out = ["Answers are combined with a **Dawid-Skene** (1979) family model: it learns from the data how reliable each "
+           "volunteer is and weighs their answers accordingly; `confidence` is the posterior probability of the "
+           "answer. Which variant (a confusion matrix per volunteer, the same shrunk toward everyone's, or one "
+           "accuracy per volunteer; majority vote as the floor) is chosen per campaign by how well each predicts "
+           "the known-answer tasks held out of its fit. citizen adds safeguards against a few people skewing the data:",
            "",
-           "- **Linked accounts count as one**: accounts from the same device, or that agree with each other far more "
-           "than with everyone else, are grouped and vote once per task.",
-           "- **Bounded weights**: one vote moves a task's odds by at most a factor of e³ (weight 3), so no single "
-           "volunteer, however consistent, outvotes two who agree; volunteers at or below chance, or with fewer than "
-           "5 answers, get no weight (their answers are kept, and shown with `voter_weight` 0).",
+           "- **Groups of accounts count as one**: accounts from the same device vote once per task. Accounts on one "
+           "network, or arriving together, are grouped only when they deviate from everyone else's consensus on the "
+           "same tasks with the same answer far more than chance allows; such a group's answers are kept but do "
+           "not count. Agreement alone never groups anyone: good volunteers agree.",
+           "- **Bounded weights**: one vote moves the odds between two answers by at most a factor of e³ (weight 3); "
+           "volunteers at or below chance, with fewer than 5 answers, or far better on known-answer tasks than "
+           "elsewhere (they know which tasks those are) get no weight (their answers are kept, and shown with "
+           "`voter_weight` 0).",
            "- Known-answer tasks are fixed to their answer; answers faster than the minimum time are left out.",
            "- Until some volunteer on a task has earned weight, the leading answer by vote share is shown, "
            "never as decided."]
@@ -168,8 +173,9 @@ def _influence(summary):
         return ["## Influence report", "",
                 "Being prepared: it is computed off the request after the first answers, and then appears here."]
     return ["## Influence report", "",
-            f"For the {summary['voters_checked']} most active volunteers (or groups of linked accounts), the "
-            f"consensus was computed again without their answers. The largest share of decided results that one of "
+            f"For the {summary['voters_checked']} most active volunteers and groups of accounts (grouped ones, and "
+            f"those sharing a device, a network or an arrival burst, grouped or not), the consensus was computed "
+            f"again without their answers. The largest share of decided results that one of "
             f"them could change is **{pct(summary['largest_share'])}**; **{summary['flagged']}** went above the "
             f"campaign's limit of {pct(summary['limit'])} and were flagged to moderators. "
             f"{summary['clusters']} groups of linked accounts were found ({summary['linked_accounts']} accounts). "

@@ -23,8 +23,9 @@ What we add for anti-skew (citizen's rules, see DESIGN and the anti-skew issues)
   likelihood column are floored at its top minus `max_weight`): no single contributor, however consistent they
   look, decides a task against several agreeing others. The floor keeps the top of the column, so with ten
   labels a good worker still tells the right one from the nine others (centred clipping did not: issue 16).
-- Contributors at or below chance (balanced accuracy <= 1/K + margin) and contributors with fewer than
-  `min_evidence` answers get zero weight, and the model is fitted again without them: their votes are kept but
+- Contributors at or below chance (balanced accuracy <= 1/K + margin), contributors with fewer than
+  `min_evidence` answers and contributors far better on gold than elsewhere (they know which tasks are gold:
+  `gold_aware`) get zero weight, and the model is fitted again without them: their votes are kept but
   do not count. Below-chance contributors are not "inverted" (a saboteur must gain nothing by being wrong).
 - Each worker's votes may be scaled by a factor in [0, 1] (`factor`: e.g. skip-hunting lowers it).
 - EM starts from the (gold-clamped) majority vote, stops when the log-likelihood and the posteriors settle, and
@@ -154,6 +155,29 @@ def _em(model, t, w, l, n_tasks, n_workers, k, gold, factor, post, max_iter, tol
     return post, conf, logc, log_prior, it, converged, ll
 
 
+def gold_aware(t, w, l, post, gold, n_workers, p_value=1e-4, min_other=5):
+    """Workers far better on the gold tasks than elsewhere: gold tasks are drawn at random, so an honest worker
+    is as good on them as on the rest; one who is right on gold and disagrees with the consensus elsewhere knows
+    which tasks are gold (a leak, notes shared by colluders). A binomial test of their gold answers against their
+    agreement with the consensus on the other tasks."""
+    flagged = np.zeros(n_workers, bool)
+    if gold is None or not len(gold[0]) or not len(t):
+        return flagged
+    from scipy import stats
+    known = np.full(post.shape[0], -1)
+    known[gold[0]] = gold[1]
+    on_gold = known[t] >= 0
+    right = np.bincount(w[on_gold], weights=(l[on_gold] == known[t[on_gold]]), minlength=n_workers)
+    n_gold = np.bincount(w[on_gold], minlength=n_workers)
+    agree = np.bincount(w[~on_gold], weights=post[t[~on_gold], l[~on_gold]], minlength=n_workers)
+    n_other = np.bincount(w[~on_gold], minlength=n_workers)
+    base = (agree + 1.0) / (n_other + 2.0)
+    check = (n_other >= min_other) & (right > 0)
+    p = np.ones(n_workers)
+    p[check] = stats.binom.sf(right[check] - 1, n_gold[check], base[check])
+    return check & (p < p_value) & (right / np.maximum(n_gold, 1) - base > 0.3)
+
+
 def fit(t, w, l, n_tasks, n_workers, k, model="ds", gold=None, answer_weight=None, factor=None, start=None,
         max_iter=300, tol=1e-6, alpha=1.0, beta=10.0, max_weight=3.0, min_evidence=5, chance_margin=0.0):
     """Fit one model on answers given as parallel integer arrays: task index `t`, worker index `w`, label `l`
@@ -170,7 +194,8 @@ def fit(t, w, l, n_tasks, n_workers, k, model="ds", gold=None, answer_weight=Non
     args = (t, w, l, n_tasks, n_workers, k, gold)
     post, conf, logc, log_prior, it, converged, ll = _em(model, *args, factor, post, max_iter, tol, alpha, beta,
                                                          max_weight)
-    dead = (balanced_accuracy(conf) <= 1.0 / k + chance_margin) | (evidence < min_evidence)
+    dead = (balanced_accuracy(conf) <= 1.0 / k + chance_margin) | (evidence < min_evidence) | \
+        gold_aware(t, w, l, post, gold, n_workers)
     if dead.any() and (factor[dead] > 0).any():
         # Fit again without them (from where we are): their votes neither count nor shape the others' matrices.
         factor = np.where(dead, 0.0, factor)

@@ -118,7 +118,7 @@ def consensus(campaign, influence=False, data=None):
     got = pipeline.run(data.t[keep], data.w[keep], data.l[keep], n_tasks, len(data.contributor_ids), k,
                        gold=data.gold, device=data.signature_of, network=data.network_of, arrived=data.arrived,
                        imported=data.imported, skips=data.skips, influence=influence,
-                       confidence=quality["confidence"])
+                       confidence=quality["confidence"], quality=quality)
     agg, ct, cv, cl = got.aggregate, got.t, got.v, got.l
     results = _results(data, agg, ct, cv, cl, quality["confidence"])
     members = {}
@@ -145,8 +145,8 @@ def consensus(campaign, influence=False, data=None):
 
 def _results(data, agg, ct, cv, cl, threshold):
     """{task_id: {"answer", "confidence", "decided"}}, and for gold tasks also "public_answer" and
-    "public_confidence": the crowd's own posterior without the gold clamp (what may be shown while the campaign
-    is open without revealing which tasks are gold)."""
+    "public_confidence", and the same as a row in "crowd": the crowd's own posterior without the gold clamp (what
+    may be shown while the campaign is open without revealing which tasks are gold)."""
     n_tasks, k = len(data.task_ids), max(len(data.labels), 1)
     answered = np.bincount(ct, minlength=n_tasks) > 0
     # Until some voter on a task has earned weight (min_evidence), fall back to the plain vote
@@ -172,6 +172,7 @@ def _results(data, agg, ct, cv, cl, threshold):
                             "confidence": round(float(share.max()), 4), "decided": False}
         if i in gold_tasks:
             crowd = public[i] if evidence[i] > 0 else votes[i] / votes[i].sum()
-            results[tid]["public_answer"] = data.labels[int(crowd.argmax())]
-            results[tid]["public_confidence"] = round(float(crowd.max()), 4)
+            answer, conf = data.labels[int(crowd.argmax())], round(float(crowd.max()), 4)
+            results[tid].update(public_answer=answer, public_confidence=conf,
+                                crowd={"answer": answer, "confidence": conf, "decided": conf >= threshold})
     return results

@@ -292,6 +292,23 @@ def maps(campaign):
     return [{part: Markup(text) for part, text in m.items()} for m in ((built.get("maps") if built else None) or [])]
 
 
+def groups_of(campaign_id):
+    """{contributor id: (member ids...)} of the groups of accounts the last build counts as one voter (device
+    groups and groups confirmed by coordinated deviation), {} before the first build. For the hot path's shared
+    cap: a dict read from the build already parsed in this process (see `latest`), no query."""
+    built = latest(campaign_id)
+    if built is None:
+        return {}
+    cached = built.get("_groups_of")
+    if cached is None:
+        cached = {}
+        for group in (built.get("_consensus") or {}).get("groups") or []:
+            members = tuple(sorted(group["contributors"]))
+            cached.update({m: members for m in members})
+        built["_groups_of"] = cached
+    return cached
+
+
 def influence_summary(campaign):
     built = served(campaign)
     return None if built is None else built.get("influence_summary")

@@ -8,11 +8,13 @@ tasks it gets right. Ties, common with few gold tasks, go to a clearly higher he
 campaign's consensus must not fall below.
 Majority vote is a candidate too: it is what the others must beat.
 
+Voters far better on gold than elsewhere (aggregate.gold_aware: they know which tasks are gold) are left out of
+every candidate first: they would make whichever model trusts them look good on the gold.
 With no gold (or too little to hold any out) the first model is used.
 """
 import numpy as np
 
-from citizen.quality.aggregate import MODELS, Aggregate, fit, majority
+from citizen.quality.aggregate import MODELS, Aggregate, _clamp, fit, gold_aware, majority
 
 FOLDS = 5
 LL_MARGIN = 3.0   # nats of held-out gold log-likelihood a later model needs over an earlier one at equal accuracy
@@ -33,7 +35,6 @@ def _fit(model, t, w, l, n_tasks, n_workers, k, gold, factor, **kw):
     if model == "mv":
         post = _mv_posterior(t, w, l, n_tasks, k, factor)
         public = post.copy()
-        from citizen.quality.aggregate import _clamp
         post = _clamp(post, gold)
         weight = np.where(np.bincount(w, minlength=n_workers) > 0, 1.0, 0.0) * factor
         return Aggregate(post, np.zeros((n_workers, k, k)), weight, 1, public=public, model="mv")
@@ -84,6 +85,10 @@ def aggregate(t, w, l, n_tasks, n_workers, k, gold=None, factor=None, candidates
     factor = np.ones(n_workers) if factor is None else np.asarray(factor, float)
     scores = {}
     model = candidates[0]
+    if gold is not None and len(gold[0]):
+        # Voters who know the gold would make any model that trusts them look good on it: out of every candidate.
+        first = fit(t, w, l, n_tasks, n_workers, k, model="ds", gold=gold, factor=factor, **kw)
+        factor = np.where(gold_aware(t, w, l, first.posteriors, gold, n_workers), 0.0, factor)
     if gold is not None and len(gold[0]) >= 2 and len(candidates) > 1:
         scores = score(t, w, l, n_tasks, n_workers, k, gold, factor, candidates, **kw)
         model = pick(scores)

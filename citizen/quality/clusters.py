@@ -11,8 +11,8 @@ neighbour chained honest workers to attackers. So:
    for and never form a burst). A candidate is only a question.
 3. A candidate is *confirmed* by coordinated deviation: its members deviate from the consensus of everyone outside
    the candidate on the same tasks with the same answer, far more often than their own deviation rates explain
-   (a Poisson test on the number of deviations shared with another member, against its expectation if each member
-   deviated independently at their own rate), counted on the tasks the outsiders' Dawid-Skene is sure of: on
+   (the number of member pairs deviating together, against its mean and spread if each member deviated
+   independently at their own rate), counted on the tasks the outsiders' Dawid-Skene is sure of: on
    contested tasks honest workers deviate together too. A dense group deviating from that sure consensus most of
    the time is a voting block and confirmed too (with two labels, accounts wrong everywhere are as coordinated as
    they can be, and their own rate "explains" it).
@@ -21,6 +21,9 @@ neighbour chained honest workers to attackers. So:
    half of the members they have such evidence with are dropped (repeatedly), and the rest must pass the test
    again.
 
+A group confirmed by coordinated deviation is collusion: citizen.quality.pipeline keeps its votes but does not
+count them; `Group.contested` lists the tasks where it deviated from what the outsiders were sure of (the report's
+evidence).
 An honest group that merely agrees with the crowd has no deviations in common and is never confirmed.
 Arrays: answers as parallel integer arrays (task `t`, worker `w`, label `l`); per worker `device`, `network`
 (strings or None), `arrived` (seconds, NaN unknown) and `imported` (bool).
@@ -46,6 +49,7 @@ class Group:
     reason: str                        # "device", "network" or "burst"
     confirmed: bool = True
     evidence: dict = field(default_factory=dict)
+    contested: list = field(default_factory=list)  # tasks where the group deviates from what outsiders are sure of
 
 
 def _by_value(values, eligible=None):
@@ -104,23 +108,21 @@ class Deviation:
         self.p = np.clip(self.rate[self.m], 0, 0.999)
 
     def shared(self, keep):
-        """(observed, expected) deviations shared with another kept member, same task and answer."""
+        """(observed, expected, standard deviation) of the pairs of kept members deviating on the same task with the
+        same answer. Under independence the number deviating to one answer on one task is about Poisson with mean
+        mu (their own rates), so its pairs m(m-1)/2 have mean mu^2/2 and variance mu^3 + mu^2/2; tasks add up."""
         sel = keep[self.m]
-        t, l, m, dev, p = self.t[sel], self.l[sel], self.m[sel], self.dev[sel], self.p[sel]
+        t, l, dev, p = self.t[sel], self.l[sel], self.dev[sel], self.p[sel]
         if not len(t):
-            return 0, 0.0
+            return 0, 0.0, 0.0
         tasks, ti = np.unique(t, return_inverse=True)
         k = self.alt.shape[1]
         count = np.zeros((len(tasks), k))
         np.add.at(count, (ti[dev], l[dev]), 1.0)
-        observed = int((count[ti[dev], l[dev]] >= 2).sum())
-        # log P(nobody deviates to x on the task) summed over the kept members who answered it
-        s = self.alt[t]                                           # (votes, k)
-        logq = np.zeros((len(tasks), k))
-        np.add.at(logq, ti, np.log1p(-np.clip(p[:, None] * s, 0, 0.999)))
-        mine = np.log1p(-np.clip(p[dev] * s[dev, l[dev]], 0, 0.999))
-        chance = 1.0 - np.exp(logq[ti[dev], l[dev]] - mine)
-        return observed, float(chance.sum())
+        mu = np.zeros((len(tasks), k))
+        np.add.at(mu, ti, p[:, None] * self.alt[t])
+        observed = float((count * (count - 1) / 2).sum())
+        return observed, float((mu ** 2 / 2).sum()), float(np.sqrt((mu ** 3 + mu ** 2 / 2).sum()))
 
     def pairs(self, keep):
         """(co-deviations, tasks where either deviates) for each pair of members, on the tasks both answered."""
@@ -166,15 +168,16 @@ def confirm(t, w, l, k, members, n_tasks, n_workers, gold=None, p_value=P_VALUE)
     keep = _dense(dev, np.ones(len(members), bool))
     if keep.sum() < 2:
         return None, {}
-    observed, expected = dev.shared(keep)
-    p = float(stats.poisson.sf(observed - 1, max(expected, 1e-9))) if observed else 1.0
+    observed, expected, sd = dev.shared(keep)
+    p = float(stats.norm.sf((observed - expected) / max(sd, 1e-9))) if observed else 1.0
     rate = float(np.mean(dev.rate[keep]))
-    evidence = {"shared_deviations": observed, "expected": round(expected, 2), "p_value": p,
+    evidence = {"shared_deviations": int(observed), "expected": round(expected, 2), "p_value": p,
                 "deviation_rate": round(rate, 3)}
     # Members who deviate from a sure consensus most of the time, together, are a block whatever their own rate
     # "explains" (with two labels, accounts wrong everywhere are as coordinated as they can be).
     if observed < 3 or (p > p_value and rate < BLOCK):
         return None, evidence
+    evidence["contested"] = sorted(set(dev.t[dev.dev & keep[dev.m]].tolist()))
     return members[keep].tolist(), evidence
 
 
@@ -215,7 +218,9 @@ def detect(t, w, l, n_workers, k, n_tasks=None, device=None, network=None, arriv
             members = sorted(int(x) for x in np.flatnonzero(np.isin(unit, kept)))
             taken[kept] = True
             groups = [g for g in groups if g.members[0] not in kept]
-            groups.append(Group(members, reason, True, evidence))
+            contested = evidence.pop("contested")
+            evidence["contested_tasks"] = len(contested)
+            groups.append(Group(members, reason, True, evidence, contested))
     return groups
 
 
