@@ -126,10 +126,18 @@ def test_the_same_answers_in_another_order_give_the_same_result():
     np.testing.assert_allclose(a.posteriors, b.posteriors, atol=1e-6)
 
 
-def test_model_choice_prefers_gold_accuracy_then_clear_likelihood_then_the_first():
-    assert pick({"ds": (4, -9.0), "hds": (5, -20.0)}) == "hds"
-    assert pick({"ds": (5, -9.0), "onecoin": (5, -8.5)}) == "ds"
-    assert pick({"ds": (5, -9.0), "onecoin": (5, -2.0)}) == "onecoin"
+def test_model_choice_needs_more_than_noise_and_majority_vote_never_wins_a_tie():
+    def per_task(right, ll):
+        return np.array(right, float), np.array(ll, float)
+    ten = [1] * 10
+    # hds right on 5 more of 10 differing tasks: a clear win
+    assert pick({"ds": per_task([0] * 5 + [1] * 5, [-1] * 10), "hds": per_task(ten, [-2] * 10)}) == "hds"
+    # one task apart: noise; equal likelihood: the first stays
+    assert pick({"ds": per_task(ten[:9] + [0], [-1] * 10), "onecoin": per_task(ten, [-1] * 10)}) == "ds"
+    # one task apart and clearly likelier: the other model
+    assert pick({"ds": per_task(ten[:9] + [0], [-1] * 10), "onecoin": per_task(ten, [-0.1] * 10)}) == "onecoin"
+    # majority vote one task ahead of the model, and likelier: still a tie the model keeps
+    assert pick({"onecoin": per_task(ten[:9] + [0], [-2] * 10), "mv": per_task(ten, [-0.1] * 10)}) == "onecoin"
 
 
 def test_gold_results_also_carry_the_crowds_own_posterior():

@@ -5,7 +5,8 @@ Agreement alone is not evidence: excellent honest volunteers agree with each oth
 neighbour chained honest workers to attackers. So:
 
 1. A shared *device* signature (one address, see signatures.py) is a group by itself: one browser making many
-   accounts is the signal. These groups need no confirmation.
+   accounts is the signal. These groups need no confirmation to vote once; they are tested like candidates too,
+   and marked `coordinated` when confirmed.
 2. *Candidate* groups come from signals that cost an attacker something to fake: one network (/24 or /48), or a
    burst of new accounts arriving on the campaign together (accounts of the organiser's answer import are vouched
    for and never form a burst). A candidate is only a question.
@@ -38,6 +39,7 @@ from citizen.quality.aggregate import fit
 BURST_GAP = 600.0     # seconds: new accounts arriving within this of the previous one are one burst
 MIN_GROUP = 3         # fewest accounts a network or burst candidate needs
 MAX_CANDIDATE = 3000  # a larger burst or network is looked at in its first MAX_CANDIDATE units by arrival
+MAX_CHECKS = 50       # candidates (and device groups) tested for coordinated deviation per build, largest first
 P_VALUE = 1e-6        # coordinated deviation this unlikely under independence confirms a candidate
 SURE = 0.9            # outsiders' posterior from which a task counts for deviations
 BLOCK = 0.5           # a dense group deviating from a sure consensus at least this often is a voting block
@@ -50,6 +52,7 @@ class Group:
     confirmed: bool = True
     evidence: dict = field(default_factory=dict)
     contested: list = field(default_factory=list)  # tasks where the group deviates from what outsiders are sure of
+    coordinated: bool = False          # confirmed by coordinated deviation (network and burst groups always are)
 
 
 def _by_value(values, eligible=None):
@@ -188,6 +191,7 @@ def detect(t, w, l, n_workers, k, n_tasks=None, device=None, network=None, arriv
     t, w, l = (np.asarray(a, dtype=np.int64) for a in (t, w, l))
     n_tasks = int(t.max()) + 1 if n_tasks is None and len(t) else (n_tasks or 0)
     groups = device_groups(device)
+    _check_devices(t, w, l, k, n_tasks, n_workers, groups, gold, p_value)
     unit = np.arange(n_workers)
     for g in groups:
         unit[g.members] = g.members[0]
@@ -204,6 +208,7 @@ def detect(t, w, l, n_workers, k, n_tasks=None, device=None, network=None, arriv
         is_unit = unit == np.arange(n_workers)
         for run in bursts(np.where(is_unit, first, np.nan), imported | ~is_unit):
             candidates.append(("burst", run[:MAX_CANDIDATE]))
+    candidates = sorted(candidates, key=lambda c: -len(c[1]))[:MAX_CHECKS]
     if candidates:
         # Device groups vote once while candidates are examined (as they will in the consensus).
         from citizen.quality.aggregate import collapse_clusters
@@ -220,8 +225,19 @@ def detect(t, w, l, n_workers, k, n_tasks=None, device=None, network=None, arriv
             groups = [g for g in groups if g.members[0] not in kept]
             contested = evidence.pop("contested")
             evidence["contested_tasks"] = len(contested)
-            groups.append(Group(members, reason, True, evidence, contested))
+            groups.append(Group(members, reason, True, evidence, contested, coordinated=True))
     return groups
+
+
+def _check_devices(t, w, l, k, n_tasks, n_workers, groups, gold, p_value):
+    """Test the largest device groups for coordinated deviation too: they vote once whatever the answer, and are
+    marked `coordinated` (no weight) when their accounts also deviate together."""
+    for g in sorted(groups, key=lambda g: -len(g.members))[:MAX_CHECKS]:
+        kept, evidence = confirm(t, w, l, k, g.members, n_tasks, n_workers, gold, p_value)
+        if kept is not None:
+            contested = evidence.pop("contested")
+            g.evidence.update(evidence, contested_tasks=len(contested))
+            g.contested, g.coordinated = contested, True
 
 
 def cluster_of(groups, n_workers):

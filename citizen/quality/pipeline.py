@@ -2,7 +2,8 @@
 model the campaign's gold picks -> (optionally) the influence report over voters and groups.
 
 Weights: a device group votes once like one person (one browser making many accounts is one voice). A group
-confirmed by coordinated deviation (network or burst, citizen.quality.clusters) is colluding: its votes are kept
+confirmed by coordinated deviation (network, burst, or a device group whose accounts also deviate together:
+citizen.quality.clusters) is colluding: its votes are kept
 and shown but do not count (factor 0). As one full voter it still decided the tasks outsiders were unsure of
 (music genres, ten labels and four answers a task: 0.58 of the targets right against 0.73 clean).
 
@@ -90,7 +91,7 @@ def run(t, w, l, n_tasks, n_workers, k, gold=None, device=None, network=None, ar
     n_voters = max(n_voters, int(cluster_of.max()) + 1 if n_workers else 0)
     factor = voter_factor(w, cluster_of, n_voters, skips, quality)
     for i, g in enumerate(groups):
-        if g.reason != "device":
+        if g.coordinated:
             factor[i] = 0.0  # confirmed coordinated deviation: collusion (see clusters), kept but not counted
     agg = aggregate(ct, cv, cl, n_tasks, n_voters, k, gold=gold, factor=factor)
     out = Outcome(agg, cluster_of, groups, ct, cv, cl, n_voters)
