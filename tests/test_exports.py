@@ -394,7 +394,7 @@ def test_readme_is_generated_from_the_campaigns_settings(client, answered):
     assert r.headers["Content-Type"].startswith("text/markdown")
     text = r.get_data(as_text=True)
     assert text.startswith(f"# {answered.title}")
-    for phrase in ("asks for **4** answers", "less than 1.5 s", "Caps", "Dawid-Skene", "Linked accounts count as one",
+    for phrase in ("asks for **4** answers", "less than 1.5 s", "Caps", "Dawid-Skene", "Groups of accounts count as one",
                    "Influence report", "largest share", "Exported: ", "CC-BY-4.0", "`voter_weight`", "pseudonym"):
         assert phrase in text, phrase
 
