@@ -196,3 +196,17 @@ def test_the_build_stores_groups_for_the_shared_cap(client, make_campaign):
     ids = groups[0]["contributors"]
     assert builds.groups_of(c.id) == {m: tuple(sorted(ids)) for m in ids}
     assert built["influence_summary"]["converged"] is True
+
+
+def test_moderators_see_sets_flagged_together_that_are_not_a_group_yet():
+    from citizen.moderation.queue import _flagged_sets
+    campaign = SimpleNamespace(id=7)
+    names = {"v-a": 1, "v-b": 2, "v-c": 3}
+    report = {"clusters": [{"members": ["v-c", "v-b"]}], "influence": [
+        {"contributors": ["v-a", "v-b"], "kind": "burst", "flagged": True, "share": 0.03, "flips": 3},
+        {"contributors": ["v-b", "v-c"], "kind": "network", "flagged": True, "share": 0.02, "flips": 2},  # a group
+        {"contributors": ["v-a", "v-c"], "kind": "device", "flagged": False, "share": 0.0, "flips": 0},
+        {"contributors": ["v-a"], "kind": "voter", "flagged": True, "share": 0.02, "flips": 2}]}
+    items = _flagged_sets(campaign, report, names, suspended=set(), dismissed=set())
+    assert [(i["members"], i["evidence"]["together"]) for i in items] == [(["v-a", "v-b"], "burst")]
+    assert _flagged_sets(campaign, report, names, suspended={1, 2}, dismissed=set()) == []

@@ -223,4 +223,23 @@ def quality(campaigns, dismissed):
                         "contributor_ids": ids, "evidence": {**{k: cluster[k] for k in ("size", "shared_device",
                                                                                         "tasks_in_common", "agreement")},
                                                              "share": influence["share"] if influence else None}})
+        out += _flagged_sets(campaign, report, names, suspended, dismissed)
+    return out
+
+
+def _flagged_sets(campaign, report, names, suspended, dismissed):
+    """Sets of accounts the influence report flags together (one network, one arrival burst, one device) that are
+    not a counted group already: no one of them flips much, together they do."""
+    out, grouped = [], {tuple(sorted(c["members"])) for c in report.get("clusters") or []}
+    for row in report.get("influence") or []:
+        if not row.get("flagged") or row.get("kind", "voter") in ("voter", "cluster"):
+            continue
+        members = sorted(m for m in row["contributors"] if m in names)
+        key = cluster_key(campaign.id, members)
+        ids = [names[m] for m in members]
+        if tuple(members) in grouped or key in dismissed or not ids or all(i in suspended for i in ids):
+            continue
+        out.append({"key": key, "reason": "cluster", "campaign_id": campaign.id, "members": members,
+                    "contributor_ids": ids, "evidence": {"size": len(members), "share": row["share"],
+                                                         "flips": row["flips"], "together": row["kind"]}})
     return out
