@@ -210,3 +210,21 @@ def test_moderators_see_sets_flagged_together_that_are_not_a_group_yet():
     items = _flagged_sets(campaign, report, names, suspended=set(), dismissed=set())
     assert [(i["members"], i["evidence"]["together"]) for i in items] == [(["v-a", "v-b"], "burst")]
     assert _flagged_sets(campaign, report, names, suspended={1, 2}, dismissed=set()) == []
+
+
+def test_a_result_resting_on_one_vote_is_not_decided():
+    from citizen.quality.aggregate import hinges
+    # Task 0: a reliable voter alone against nobody; task 1: three agreeing voters.
+    rnd = np.random.default_rng(12)
+    truth = rnd.integers(0, 2, 40)
+    t, w, l = [], [], []
+    for task in range(2, 40):
+        for worker in range(3):
+            t.append(task), w.append(worker), l.append(int(truth[task]) if rnd.random() < 0.9 else 1 - truth[task])
+    t += [0, 1, 1, 1]
+    w += [0, 0, 1, 2]
+    l += [1, 1, 1, 1]
+    t, w, l = (np.array(x) for x in (t, w, l))
+    agg = fit(t, w, l, 40, 3, 2)
+    rests = hinges(agg, t, w, l)
+    assert rests[0] and not rests[1]

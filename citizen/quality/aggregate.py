@@ -49,6 +49,7 @@ class Aggregate:
     converged: bool = True
     loglik: float = 0.0
     scores: dict = field(default_factory=dict)  # model choice: {model: (gold correct, gold log-likelihood)}
+    votes: np.ndarray = None         # (n_workers, K truth, K said) what one vote adds to a task's log-odds (x factor)
 
     @property
     def labels(self):
@@ -211,7 +212,8 @@ def fit(t, w, l, n_tasks, n_workers, k, model="ds", gold=None, answer_weight=Non
     odds = np.log(np.clip(balanced, 1e-6, 1 - 1e-6) / np.clip(1 - balanced, 1e-6, 1))
     weight = np.clip(odds - np.log((1.0 / k) / (1 - 1.0 / k)), 0.0, max_weight) * factor
     weight[dead] = 0.0
-    return Aggregate(post, conf, weight, it, public=public, model=model, converged=converged, loglik=ll)
+    return Aggregate(post, conf, weight, it, public=public, model=model, converged=converged, loglik=ll,
+                     votes=logc * factor[:, None, None])
 
 
 def dawid_skene(t, w, l, n_tasks, n_workers, k, gold=None, answer_weight=None, max_iter=100, tol=1e-5,
@@ -220,6 +222,32 @@ def dawid_skene(t, w, l, n_tasks, n_workers, k, gold=None, answer_weight=None, m
     return fit(t, w, l, n_tasks, n_workers, k, model="ds", gold=gold, answer_weight=answer_weight, factor=factor,
                max_iter=max_iter, tol=tol, alpha=alpha, max_weight=max_weight, min_evidence=min_evidence,
                chance_margin=chance_margin)
+
+
+def hinges(agg, t, w, l):
+    """Tasks whose most likely answer (by the crowd's own posterior) changes without one of their votes: such a
+    result rests on one voter, and is not called decided however confident (the influence limit is about exactly
+    those: a result one account can flip). Vectorised over votes: each vote's contribution is taken out of its
+    task's log-posterior once."""
+    t, w, l = (np.asarray(a, dtype=np.int64) for a in (t, w, l))
+    public = agg.public if agg.public is not None else agg.posteriors
+    n_tasks = public.shape[0]
+    if not len(t):
+        return np.zeros(n_tasks, bool)
+    rows = np.arange(len(t))
+    if agg.votes is None:  # majority vote: each vote adds one to its label's count
+        counts = np.zeros(public.shape)
+        np.add.at(counts, (t, l), 1.0)
+        top = counts.argmax(1)
+        without = counts[t]
+        without[rows, l] -= 1.0
+    else:
+        top = public.argmax(1)
+        without = np.log(np.clip(public, 1e-300, None))[t] - agg.votes[w, :, l]
+    mine = without[rows, top[t]].copy()
+    without[rows, top[t]] = -np.inf
+    changed = without.max(1) >= mine - 1e-12  # another answer at least as likely (a tie is a flip too)
+    return np.bincount(t, weights=changed, minlength=n_tasks) > 0
 
 
 def collapse_clusters(t, w, l, cluster_of):

@@ -120,7 +120,7 @@ def consensus(campaign, influence=False, data=None):
                        imported=data.imported, skips=data.skips, influence=influence,
                        confidence=quality["confidence"], quality=quality)
     agg, ct, cv, cl = got.aggregate, got.t, got.v, got.l
-    results = _results(data, agg, ct, cv, cl, quality["confidence"])
+    results = _results(data, agg, ct, cv, cl, quality["confidence"], got.hinges)
     members = {}
     for worker, voter in enumerate(got.cluster_of.tolist()):
         members.setdefault(voter, []).append(data.contributor_ids[worker])
@@ -143,10 +143,11 @@ def consensus(campaign, influence=False, data=None):
     return out
 
 
-def _results(data, agg, ct, cv, cl, threshold):
+def _results(data, agg, ct, cv, cl, threshold, hinges=None):
     """{task_id: {"answer", "confidence", "decided"}}, and for gold tasks also "public_answer" and
     "public_confidence", and the same as a row in "crowd": the crowd's own posterior without the gold clamp (what
-    may be shown while the campaign is open without revealing which tasks are gold)."""
+    may be shown while the campaign is open without revealing which tasks are gold). A result resting on one vote
+    (`hinges`, see aggregate.hinges) is not decided however confident."""
     n_tasks, k = len(data.task_ids), max(len(data.labels), 1)
     answered = np.bincount(ct, minlength=n_tasks) > 0
     # Until some voter on a task has earned weight (min_evidence), fall back to the plain vote
@@ -164,7 +165,7 @@ def _results(data, agg, ct, cv, cl, threshold):
         if evidence[i] > 0 or i in gold_tasks:
             conf = float(confidences[i])
             results[tid] = {"answer": data.labels[int(labels[i])], "confidence": round(conf, 4),
-                            "decided": conf >= threshold}
+                            "decided": conf >= threshold and (hinges is None or i in gold_tasks or not hinges[i])}
         else:
             share = votes[i] / votes[i].sum()
             top = np.flatnonzero(share == share.max())
@@ -174,5 +175,6 @@ def _results(data, agg, ct, cv, cl, threshold):
             crowd = public[i] if evidence[i] > 0 else votes[i] / votes[i].sum()
             answer, conf = data.labels[int(crowd.argmax())], round(float(crowd.max()), 4)
             results[tid].update(public_answer=answer, public_confidence=conf,
-                                crowd={"answer": answer, "confidence": conf, "decided": conf >= threshold})
+                                crowd={"answer": answer, "confidence": conf,
+                                       "decided": conf >= threshold and (hinges is None or not hinges[i])})
     return results

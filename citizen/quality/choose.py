@@ -41,7 +41,7 @@ def _fit(model, t, w, l, n_tasks, n_workers, k, gold, factor, **kw):
         public = post.copy()
         post = _clamp(post, gold)
         weight = np.where(np.bincount(w, minlength=n_workers) > 0, 1.0, 0.0) * factor
-        return Aggregate(post, np.zeros((n_workers, k, k)), weight, 1, public=public, model="mv")
+        return Aggregate(post, np.zeros((n_workers, k, k)), weight, 1, public=public, model="mv", votes=None)
     return fit(t, w, l, n_tasks, n_workers, k, model=model, gold=gold, factor=factor, **kw)
 
 

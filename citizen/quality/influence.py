@@ -38,12 +38,16 @@ def _without(model, t, v, l, n_tasks, n_voters, k, gold, factor, drop, start):
     return fit(t[keep], v[keep], l[keep], n_tasks, n_voters, k, model=model, gold=gold, factor=f, start=start).labels
 
 
-def report(full, t, v, l, n_tasks, n_voters, k, gold=None, confidence=0.95, voters=None, groups=(), factor=None):
+def report(full, t, v, l, n_tasks, n_voters, k, gold=None, confidence=0.95, voters=None, groups=(), factor=None,
+           hinges=None):
     """[Influence] for each voter in `voters` and each (kind, [voter indices]) in `groups`, largest share first.
-    `full` is the consensus fitted on everything (its model is used again)."""
+    `full` is the consensus fitted on everything (its model is used again); `hinges` marks tasks not decided
+    because they rest on one vote (aggregate.hinges)."""
     t, v, l = (np.asarray(a, dtype=np.int64) for a in (t, v, l))
     factor = np.ones(n_voters) if factor is None else np.asarray(factor, float)
     decided = full.confidence >= confidence
+    if hinges is not None:
+        decided &= ~hinges
     base = full.labels
     counted = np.bincount(t, minlength=n_tasks) > 0
     if gold is not None:

@@ -16,7 +16,7 @@ import numpy as np
 
 from citizen.quality import clusters as clusters_mod
 from citizen.quality import controls
-from citizen.quality.aggregate import Aggregate, collapse_clusters
+from citizen.quality.aggregate import Aggregate, collapse_clusters, hinges
 from citizen.quality.choose import aggregate
 from citizen.quality.influence import report
 
@@ -34,6 +34,7 @@ class Outcome:
     l: np.ndarray
     n_voters: int
     influence: list = None     # [influence.Influence] or None
+    hinges: np.ndarray = None  # per task: its answer rests on one vote (aggregate.hinges): never "decided"
 
 
 def skip_factor(answers, skips, quality=None):
@@ -94,11 +95,11 @@ def run(t, w, l, n_tasks, n_workers, k, gold=None, device=None, network=None, ar
         if g.coordinated:
             factor[i] = 0.0  # confirmed coordinated deviation: collusion (see clusters), kept but not counted
     agg = aggregate(ct, cv, cl, n_tasks, n_voters, k, gold=gold, factor=factor)
-    out = Outcome(agg, cluster_of, groups, ct, cv, cl, n_voters)
+    out = Outcome(agg, cluster_of, groups, ct, cv, cl, n_voters, hinges=hinges(agg, ct, cv, cl))
     if influence:
         counts = np.bincount(cv, minlength=n_voters)
         top = [int(x) for x in np.argsort(-counts, kind="stable")[:TOP_VOTERS] if counts[x] > 0]
         sets = group_sets(groups, cluster_of, w, device, network, arrived, imported)
         out.influence = report(agg, ct, cv, cl, n_tasks, n_voters, k, gold=gold, confidence=confidence,
-                               voters=top, groups=sets, factor=factor)
+                               voters=top, groups=sets, factor=factor, hinges=out.hinges)
     return out
