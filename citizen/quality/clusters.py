@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse, stats
 
-from citizen.quality.aggregate import fit
+from citizen.quality.aggregate import collapse_clusters, fit
 
 BURST_GAP = 600.0     # seconds: new accounts arriving within this of the previous one are one burst
 MIN_GROUP = 3         # fewest accounts a network or burst candidate needs
@@ -211,7 +211,6 @@ def detect(t, w, l, n_workers, k, n_tasks=None, device=None, network=None, arriv
     candidates = sorted(candidates, key=lambda c: -len(c[1]))[:MAX_CHECKS]
     if candidates:
         # Device groups vote once while candidates are examined (as they will in the consensus).
-        from citizen.quality.aggregate import collapse_clusters
         t, uw, l, _n = collapse_clusters(t, w, l, unit)
         for reason, units in candidates:
             units = [u for u in units if not taken[u]]
