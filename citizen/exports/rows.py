@@ -27,7 +27,7 @@ from citizen.campaigns.models import CLOSED, DRAFT, PUBLISHED, Answer, Campaign,
 from citizen.errors import NotFound
 from citizen.extensions import db
 from citizen.moderation.queue import HIDDEN_RAND
-from citizen.quality import builds
+from citizen.quality import builds, controls, disclosure
 from citizen.quality.report import pseudonym
 from citizen.wellbeing import public
 
@@ -234,7 +234,10 @@ class Results:
         self.campaign_id = campaign.id
         self.kind = get_kind(campaign.kind)
         self.settings = campaign.settings or {}
-        self.show_gold = campaign.status == CLOSED
+        # Which tasks were gold, and their true answer counts, only once the campaign is closed
+        # (citizen.quality.disclosure).
+        self.show_gold = disclosure.reveals_gold(campaign.status)
+        self.decided_at = controls.of(self.settings)["confidence"]
         self.spatial = hasattr(self.kind, "map_geometry")
         taken = {c.name for c in RESULT_COLUMNS} | {MARKS_COLUMN.name}
         self.kind_columns = []
@@ -304,10 +307,15 @@ class Results:
     def _row(self, r, ds):
         state = {"override": r.override, "crs": r.crs}
         res = tally.stored(r.result)  # computed when the answers came, never on a read
-        complete = r.answer_count >= r.redundancy
+        answers = disclosure.published_answers(r.answer_count, r.redundancy, self.show_gold)
+        complete = answers >= r.redundancy
         answered = r.answer_count > 0
+        if r.is_gold and not self.show_gold and ds is not None:  # the crowd's answer, never the known one
+            ds = disclosure.crowd_batch_row(ds, res, self.decided_at)
         if ds is not None:  # Dawid-Skene (kinds with fixed answers)
             answer, confidence, decided, method = ds["answer"], ds["confidence"], ds["decided"], "dawid-skene"
+            if res.get("decided"):  # settled on the hot path: later answers do not move it (tally.settle)
+                answer, decided = res["answer"], True
         elif "status" in res:  # transcription: field by field agreement
             answer, confidence, method = res.get("answer"), res.get("share") if answered else None, "agreement"
             decided = res["status"] == "verified"
@@ -320,7 +328,7 @@ class Results:
         values = {
             "task_id": r.id, "external_id": r.external_id or "",
             "answer": answer if override is None else override, "crowd_answer": answer, "confidence": confidence,
-            "answers": r.answer_count, "redundancy": r.redundancy,
+            "answers": answers, "redundancy": r.redundancy,
             "agreement": res.get("share") if answered else None, "decided": bool(decided) or override is not None,
             "complete": complete, "method": "moderator" if override is not None else method if answered else "",
             "gold": bool(r.is_gold) if self.show_gold else None, "override": override,

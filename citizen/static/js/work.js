@@ -94,12 +94,11 @@
     }).catch(again);
   }
 
-  // Known-answer (gold) tasks: a short, kind word, and the expert answer when it differs.
-  function goldFeedback(gold) {
-    if (!gold) return "";
-    if (gold.correct) return root.dataset.goldRight || "";
-    var label = current && current.labels && current.options ? current.labels[current.options.indexOf(gold.expected)] : null;
-    return (root.dataset.goldWrong || "").replace("%s", label || gold.expected);
+  // Known-answer (gold) tasks are never named: now and then (every tenth answer) the response carries a summary of
+  // the volunteer's record on them, whatever the task just answered was; a short, kind word.
+  function goldFeedback(feedback) {
+    if (!feedback || !feedback.checked) return "";
+    return (root.dataset.goldSummary || "").replace("%a", feedback.agreed).replace("%c", feedback.checked);
   }
 
   function submit(value) {
@@ -110,7 +109,7 @@
     send(task, value, newKey(), 0).then(function (res) {
       if (res.status === 201 || res.status === 200) {
         count(res.body.done);
-        say(goldFeedback(res.body.gold) || root.dataset.thanks || "", "ok");
+        say(goldFeedback(res.body.feedback) || root.dataset.thanks || "", "ok");
         advance();
       } else if (res.status === 409 || res.status === 403) {
         say(res.body.message, "info");
