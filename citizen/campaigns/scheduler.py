@@ -138,9 +138,10 @@ def _refuse(conn, campaign, quality, contributor_id, part, now):
     their device's cap, suspended, skip-limited, or at or below chance on gold (controls.refusal). Their leases
     would only hold slots honest volunteers need (the replays of issue 16 handed capped accounts 1,108 tasks)."""
     cap = controls.answer_cap(quality, campaign.tasks_total, campaign.redundancy)
-    # Someone who answered every task hears "nothing left" (204), not "capped".
-    if cap is not None and cap < campaign.tasks_total and (
-            part.answer_count >= cap or (campaign.device_answers or 0) >= cap):
+    # Someone who answered every task hears "nothing left" (204), not "capped"; another account on a device that
+    # gave its cap could not give a single counted answer.
+    if cap is not None and ((cap < campaign.tasks_total and part.answer_count >= cap)
+                            or ((campaign.device_answers or 0) >= cap and part.answer_count < campaign.tasks_total)):
         raise Capped()
     if quality["cap_per_day"] and conn.execute(q.ANSWERS_SINCE, {
             "cid": contributor_id, "camp": campaign.id,

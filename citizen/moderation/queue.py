@@ -214,6 +214,8 @@ def quality(campaigns, dismissed):
 
         for row in report.get("fast", []):
             flag(row["contributor"], "fast", fast_answers=row["fast_answers"], answers=row["answers"])
+        for row in report.get("skips", []):  # skip-heavy: weighed less already, a person may want to look
+            flag(row["contributor"], "skips", skips=row["skips"], answers=row["answers"])
         for row in report.get("gold", []):
             if row["reliability"] < LOW_RELIABILITY and row["gold_answers"] >= controls.GOLD_EVIDENCE:
                 flag(row["contributor"], "gold", reliability=row["reliability"], gold_answers=row["gold_answers"])
