@@ -37,6 +37,11 @@
     return request("POST", target).then(function (r) {
       if (r.status === 204) return null;
       return r.json().then(function (body) {
+        if (r.status === 429) {  // refused for good (capped, skip limit): say why, and stop asking
+          var refused = new Error(body.message || r.statusText);
+          refused.final = true;
+          throw refused;
+        }
         if (!r.ok) throw new Error(body.message || r.statusText);
         if (kind.preload) kind.preload(body);
         return body;
@@ -71,7 +76,12 @@
     wait.then(function (task) {
       // undefined: the prefetch failed; null: nothing was left when it ran. Ask once more either way.
       return task ? task : fetchNext([]);
-    }).then(show).catch(function () {
+    }).then(show).catch(function (err) {
+      if (err && err.final) {
+        taskEl.hidden = true; skipBtn.hidden = true;
+        say(err.message, "info");
+        return;
+      }
       say(root.dataset.errorText || "We could not load the next task. Check your connection; retrying…", "error");
       setTimeout(advance, 3000);
     });
