@@ -71,14 +71,16 @@ RELEASE = update(T).where(T.c.id == B("tid")).values(
     lease_count=T.c.lease_count - 1,
     available=((T.c.answer_count + T.c.lease_count - 1) < T.c.redundancy) & T.c.gold.is_(None))
 
-# A gold task this contributor has not seen, from a random point of the order (gold tasks are few
-# and never in the ordinary pool). Its lease is counted like any other, so releases balance.
+# A gold task this contributor has not seen, from a random point of the order, wrapping around in the same
+# statement (gold tasks are few and never in the ordinary pool: ordering them all costs little). One statement
+# whatever the draw, so handing out gold takes the work an ordinary task does. Its lease is counted like any
+# other, so releases balance.
 LEASE_GOLD = (
     update(T).where(T.c.id == select(T.c.id).where(
-        T.c.campaign_id == B("camp"), T.c.gold.is_not(None), T.c.rand > B("after"),
+        T.c.campaign_id == B("camp"), T.c.gold.is_not(None),
         ~exists().where(A.c.task_id == T.c.id, A.c.contributor_id == B("cid")),
         ~exists().where(AS.c.task_id == T.c.id, AS.c.contributor_id == B("cid")))
-        .order_by(T.c.rand).limit(1).with_for_update().scalar_subquery())
+        .order_by(T.c.rand <= B("after"), T.c.rand).limit(1).with_for_update().scalar_subquery())
     .values(lease_count=T.c.lease_count + 1).returning(T.c.id, T.c.rand, T.c.payload))
 
 PARTICIPATION_LEASED = update(P).where(P.c.contributor_id == B("cid"), P.c.campaign_id == B("camp")).values(
@@ -174,18 +176,21 @@ def _typed(sql, *columns):
 
 _LEASE_VALUES = [(k, AS.c[k]) for k in ("contributor_id", "task_id", "campaign_id", "state", "leased_at",
                                        "expires_at")]
-# The contributor's lease count moves first, only while it is below MAX_LEASES (`max`): concurrent requests of one
-# contributor queue on the participation row and each sees the count the others left (PostgreSQL re-checks the
-# WHERE of an UPDATE after waiting), so no race takes more leases than that. The assignment is written only if
-# the count moved. `counted` 0: at the limit (nothing written); `held` 0 with `counted` 1: another tab took this
-# task first (the caller gives the count back).
+# The contributor's lease count moves first, only while it is below MAX_LEASES (`max`) and the task was not handed to
+# them already (another tab): concurrent requests of one contributor queue on the participation row and each sees
+# the count the others left (PostgreSQL re-checks the WHERE of an UPDATE after waiting), so no race takes more leases
+# than that. The assignment is written only if the count moved. `taken`: this contributor held the task already
+# (nothing written); `counted` 0 otherwise: at the limit (nothing written); `held` 0 with `counted` 1: a concurrent
+# tab wrote it in between (the caller gives the count back and stops looking: it holds the participation row).
 HOLD_PG = _typed(
     "WITH p AS (UPDATE participation SET leases = leases + 1, cursor = :cursor, last_at = :leased_at "
-    "WHERE contributor_id = :contributor_id AND campaign_id = :campaign_id AND leases < :max RETURNING 1), "
+    "WHERE contributor_id = :contributor_id AND campaign_id = :campaign_id AND leases < :max AND NOT EXISTS "
+    "(SELECT 1 FROM assignment a WHERE a.contributor_id = :contributor_id AND a.task_id = :task_id) RETURNING 1), "
     "held AS (INSERT INTO assignment (contributor_id, task_id, campaign_id, state, leased_at, expires_at) "
     "SELECT :contributor_id, :task_id, :campaign_id, :state, :leased_at, :expires_at WHERE EXISTS (SELECT 1 FROM p) "
     "ON CONFLICT DO NOTHING RETURNING task_id) "
-    "SELECT (SELECT count(*) FROM p) AS counted, (SELECT count(*) FROM held) AS held",
+    "SELECT (SELECT count(*) FROM p) AS counted, (SELECT count(*) FROM held) AS held, EXISTS (SELECT 1 FROM "
+    "assignment a WHERE a.contributor_id = :contributor_id AND a.task_id = :task_id) AS taken",
     *_LEASE_VALUES, ("cursor", P.c.cursor), ("max", P.c.leases))
 PARTICIPATION_UNLEASED = update(P).where(P.c.contributor_id == B("cid"), P.c.campaign_id == B("camp")).values(
     leases=P.c.leases - 1)

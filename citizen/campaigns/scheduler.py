@@ -101,8 +101,7 @@ def _lease_next(conn, campaign, contributor_id, exclude):
     if gate is not None and gate.nothing_to_serve:
         return None
     if campaign.settings.get("gold_count") and random.random() < controls.gold_rate(quality, part.answer_count):
-        row = conn.execute(q.LEASE_GOLD, {"camp": campaign.id, "cid": contributor_id, "after": random.random()}).first() \
-            or conn.execute(q.LEASE_GOLD, {"camp": campaign.id, "cid": contributor_id, "after": -1.0}).first()
+        row = conn.execute(q.LEASE_GOLD, {"camp": campaign.id, "cid": contributor_id, "after": random.random()}).first()
         if row is not None and (gate is None or not gate.turns_away(conn, row.id, row.payload)) \
                 and _hold(conn, campaign.id, contributor_id, row, now, cfg, cursor=part.cursor):
             return row.id, row.payload, part.answer_count
@@ -168,10 +167,11 @@ def _hold(conn, campaign_id, contributor_id, row, now, cfg, cursor):
         if held.held:
             return True
         conn.execute(q.RELEASE, {"tid": row.id})
-        if not held.counted:  # a concurrent request of this contributor took the last lease allowed
-            raise _AtLeaseLimit()
-        conn.execute(q.PARTICIPATION_UNLEASED, {"cid": contributor_id, "camp": campaign_id})
-        return False
+        if held.taken:  # another tab of this contributor got it first: look further
+            return False
+        if held.counted:  # ... in between: give the count back and stop (this request holds the participation row)
+            conn.execute(q.PARTICIPATION_UNLEASED, {"cid": contributor_id, "camp": campaign_id})
+        raise _AtLeaseLimit()  # or a concurrent request of this contributor took the last lease allowed
     if not conn.execute(q.insert_ignoring(q.AS, lease), lease).rowcount:
         conn.execute(q.RELEASE, {"tid": row.id})
         return False
