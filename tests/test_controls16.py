@@ -364,3 +364,22 @@ def test_concurrent_requests_of_one_contributor_never_exceed_max_leases(app, mak
     assert live <= app.config["MAX_LEASES"]
     assert db.session.execute(select(Participation.leases)).scalar_one() == live
     assert db.session.execute(select(func.sum(Task.lease_count))).scalar() == live
+
+
+def test_the_profile_shows_the_gold_record_only_as_of_the_last_summary(app, make_campaign):
+    c = with_gold(make_campaign, tasks=12, gold=("no",) * 6, gold_start=0.5, gold_end=0.5)
+    client = app.test_client()  # a volunteer of the work page: a guest in the session cookie
+
+    def answer_one():
+        task = client.post(f"{API}/campaigns/{c.slug}/tasks/next").get_json()
+        r = client.post(f"{API}/tasks/{task['id']}/answers", json={"value": "yes", "duration_ms": 4000})
+        assert r.status_code == 201
+        return task["id"] in gold_ids()
+
+    gold_seen = [answer_one() for _ in range(9)]
+    assert any(gold_seen)
+    page = client.get("/me").get_data(as_text=True)
+    assert "Known-answer tasks right" in page and "none yet" in page  # nothing per task
+    gold_seen.append(answer_one())
+    page = client.get("/me").get_data(as_text=True)
+    assert f"0&nbsp;% <span class=\"muted\">(of {sum(gold_seen)})" in page  # the summary of the first ten answers

@@ -31,7 +31,7 @@ from citizen.campaigns.models import LEASED, PUBLISHED, ANSWERED, EXPIRED, Assig
 from citizen.moderation import hot as moderation
 from citizen.errors import (AlreadyAnswered, Capped, Conflict, NotAssigned, NotFound, NotOpen, Refused,
                            TaskComplete)
-from citizen.quality import builds, controls
+from citizen.quality import builds, controls, disclosure
 from citizen.extensions import db
 from citizen.wellbeing import serving as wellbeing
 from flask_babel import gettext as _
@@ -305,20 +305,19 @@ def submit_answer(task_id, contributor_id, value, duration_ms=None, idempotency_
     return 201, body
 
 
-FEEDBACK_EVERY = 10  # answers between two summaries of a volunteer's known-answer record
-
-
 def _response(task_id, clean, now, part, answers, redundancy, gold):
     """The answer's response: the same fields for a gold task as for any other, so it never says which tasks are
     gold nor what their known answer is (colluders sharing per-task feedback learnt 90-95 of 100 gold answers).
     Feedback on gold comes as a summary of the volunteer's whole record ("you agreed with the known answer on X of
-    Y checked tasks"), on every FEEDBACK_EVERY-th answer whatever that task is: between two summaries ten answers
-    passed, so a change tells how many of those ten were gold, not which. A gold task stays open past its
-    redundancy, so `task_complete` is true only for the answer that reached it, as on any other task. Organisers
-    see every gold answer in the quality report."""
+    Y checked tasks"), on every FEEDBACK_EVERY-th answer (citizen.quality.disclosure) whatever that task is:
+    between two summaries ten answers passed, so a change tells how many of those ten were gold, not which (and
+    never the known answer: for all ten to be gold is a chance of 1 in 10,000 at the newcomers' 40 %). Volunteers
+    still learn how they do, a little later. A gold task stays open past its redundancy, so `task_complete` is true
+    only for the answer that reached it, as on any other task. Organisers see every gold answer in the quality
+    report."""
     done = part.answer_count if part else 0
     feedback = None
-    if part is not None and done % FEEDBACK_EVERY == 0 and part.gold_total:
+    if part is not None and done % disclosure.FEEDBACK_EVERY == 0 and part.gold_total:
         feedback = {"checked": part.gold_total, "agreed": part.gold_correct}
     return {"answer": {"id": None, "task_id": task_id, "value": clean, "created_at": now.isoformat() + "Z"},
             "done": done, "task_complete": answers == redundancy if gold else answers >= redundancy,

@@ -377,6 +377,23 @@ class Answers:
         self.upto = upto
         self._weights = None
         self._categorical = bool(self.kind.answer_labels(campaign.settings or {}))
+        self.show_gold = disclosure.reveals_gold(campaign.status)
+
+    def gold_answers_shown(self):
+        """While the campaign is open: {gold task id: ids of its first `redundancy` answers}, the only answers of
+        gold tasks the file lists (citizen.quality.disclosure: a gold task, shown to every newcomer, would stand
+        out by its many answers). None once the campaign is closed: every answer is listed."""
+        if self.show_gold:
+            return None
+        shown = {}
+        for task_id, answer_id, redundancy in db.session.execute(
+                select(Answer.task_id, Answer.id, Task.redundancy).join(Task, Task.id == Answer.task_id)
+                .where(Answer.campaign_id == self.campaign_id, Task.gold.is_not(None), Answer.id <= self.upto)
+                .order_by(Answer.task_id, Answer.id)):
+            kept = shown.setdefault(task_id, set())
+            if len(kept) < redundancy:
+                kept.add(answer_id)
+        return shown
 
     def voter_weights(self):
         """{contributor id: Dawid-Skene weight of the contributor's cluster}: the batch consensus is
@@ -397,6 +414,7 @@ class Answers:
         text and "YYYY-MM-DD HH:MM:SS" text) and written without a round trip through Python
         objects: a million answers cost seconds, not minutes."""
         weights = self.voter_weights()
+        gold_shown = self.gold_answers_shown() or {}
         end_read()  # the batches below read on connections of their own
         names = {}
         label_of = self.kind.label_of
@@ -412,6 +430,8 @@ class Answers:
             .order_by(Answer.id).limit(BATCH))
         for rows in _batches(query):
             for r in rows:
+                if r.task_id in gold_shown and r.id not in gold_shown[r.task_id]:
+                    continue
                 name = names.get(r.contributor_id)
                 if name is None:
                     if len(names) > 100_000:  # bounded: a campaign may have a million guests

@@ -9,8 +9,17 @@ task (API results, results.csv and the other exports) has the same fields for go
 - answer counts capped at the task's redundancy: gold tasks are shown to every newcomer and would otherwise stand
   out by their many answers.
 The campaign's staff see everything; once the campaign is closed, so does everyone.
+
+A volunteer's own record on gold is given as it stood at their last multiple of FEEDBACK_EVERY answers (the answer
+response, the profile), never per task: see citizen.campaigns.scheduler._response.
 """
-from citizen.campaigns.models import CLOSED
+from sqlalchemy import select
+
+from citizen.campaigns.kinds import get_kind
+from citizen.campaigns.models import CLOSED, Answer, Task
+from citizen.extensions import db
+
+FEEDBACK_EVERY = 10  # answers between two summaries of a volunteer's known-answer record
 
 
 def reveals_gold(status, staff=False):
@@ -39,3 +48,24 @@ def crowd_batch_row(batch_row, stored_result, decided_at):
     share = float(stored_result.get("share") or 0.0)
     return {"answer": stored_result.get("answer"), "confidence": round(share, 4),
             "decided": bool(stored_result.get("answer")) and share >= decided_at}
+
+
+def gold_record(campaign, contributor_id, answer_count, gold_total, gold_correct):
+    """(checked, agreed): a volunteer's record on gold tasks as they may see it. Once the campaign is closed, the
+    live counters; while it is open, the record over their first answers up to their last multiple of
+    FEEDBACK_EVERY (read from their answers: a few hundred rows at most for one person), so that looking at it
+    after each answer tells nothing about the task just answered."""
+    if reveals_gold(campaign.status):
+        return gold_total or 0, gold_correct or 0
+    upto = (answer_count or 0) // FEEDBACK_EVERY * FEEDBACK_EVERY
+    if not upto or not gold_total:
+        return 0, 0
+    label_of = get_kind(campaign.kind).label_of
+    rows = db.session.execute(select(Answer.value, Task.gold).join(Task, Task.id == Answer.task_id).where(
+        Answer.contributor_id == contributor_id, Answer.campaign_id == campaign.id).order_by(Answer.id).limit(upto))
+    checked = agreed = 0
+    for value, gold in rows:
+        if gold is not None:
+            checked += 1
+            agreed += int(label_of(value) == gold)
+    return checked, agreed
