@@ -138,10 +138,14 @@ def test_results_and_exports_do_not_tell_gold_apart_while_open(client, make_camp
     table = list(csv.DictReader(io.StringIO(client.get(f"/data/{c.slug}/results.csv").get_data(as_text=True))))
     gold_row = next(r for r in table if r["task_id"] == str(gold_task))
     assert gold_row["gold"] == "" and gold_row["answers"] == str(c.redundancy) and gold_row["answer"] == "yes"
+    raw = list(csv.DictReader(io.StringIO(client.get(f"/data/{c.slug}/answers.csv").get_data(as_text=True))))
+    assert sum(1 for r in raw if r["task_id"] == str(gold_task)) == c.redundancy  # its first answers only
     c.status = CLOSED
     db.session.commit()
     closed = {r["task_id"]: r for r in client.get(f"{API}/campaigns/{c.slug}/results").get_json()["results"]}
     assert closed[gold_task]["gold"] is True and closed[gold_task]["answers"] == 5
+    raw = list(csv.DictReader(io.StringIO(client.get(f"/data/{c.slug}/answers.csv").get_data(as_text=True))))
+    assert sum(1 for r in raw if r["task_id"] == str(gold_task)) == 5
 
 
 def test_handing_out_a_gold_task_takes_as_many_statements_as_another(app, client, make_campaign):
