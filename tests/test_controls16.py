@@ -303,8 +303,9 @@ def test_a_decided_task_closes_and_a_late_wave_goes_to_review(app, client, make_
     db.session.expire_all()
     task = db.session.get(Task, tid)
     assert task.consensus["counts"]["no"] > task.consensus["counts"]["yes"]  # the crowd now leads elsewhere
+    assert task.result["answer"] == "yes" and task.result["under_review"] is True  # the decision stands, for review
     row = client.get(f"{API}/campaigns/{c.slug}/results").get_json()["results"][0]
-    assert row["answer"] == "yes" and row["under_review"] is True  # published as decided, marked for review
+    assert row["under_review"] is True  # published as under review (the answer: the batch consensus, when built)
     from citizen.moderation import queue, services as moderation
     items = [i for i in queue.disagreements({c.id: c}, set()) if i["task_id"] == tid]
     assert len(items) == 1 and items[0]["under_review"] and items[0]["decided"] == "yes"

@@ -340,8 +340,9 @@ SCHEMAS = {
         "decided": {"type": "boolean", "description": "settled: enough independent answers agreed, or the batch "
                     "consensus is confident; a task settled by agreement is handed out no more"},
         "under_review": {"type": "boolean", "description": (
-            "later answers would change a decided result: the decided answer stays published until a moderator "
-            "settles it")}}),
+            "later answers would change a result decided when enough independent answers agreed: moderators are "
+            "asked to settle it (the answer published meanwhile: the batch consensus for kinds with fixed "
+            "answers, else the decided answer)")}}),
 }
 
 

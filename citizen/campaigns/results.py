@@ -48,8 +48,11 @@ def results_page(campaign, after=0, limit=500, include_hidden=False):
         if r.id in batch_results:  # categorical kinds: Dawid-Skene over linked-account clusters
             batch = batch_results[r.id]
             row.update(disclosure.crowd_batch_row(batch, res, decided_at) if hide_gold else batch, method="dawid-skene")
-        if res.get("decided"):  # settled on the hot path (citizen.campaigns.tally.settle): later answers do not move it
-            row.update(answer=res["answer"], decided=True)
+        elif res.get("decided"):  # settled on the hot path (citizen.campaigns.tally.settle): later answers do not move it
+            row["decided"] = True
+        # Later answers would change what the hot path decided: moderators are asked (the queue). Where the batch
+        # consensus exists it is still what is published: it weighs linked accounts and gold, which a decision by
+        # the first few devices does not (a ring answering first would otherwise fix its answers).
         row["under_review"] = bool(res.get("under_review"))
         row["gold"] = (r.gold is not None) if reveal else None
         override = r.override

@@ -314,8 +314,6 @@ class Results:
             ds = disclosure.crowd_batch_row(ds, res, self.decided_at)
         if ds is not None:  # Dawid-Skene (kinds with fixed answers)
             answer, confidence, decided, method = ds["answer"], ds["confidence"], ds["decided"], "dawid-skene"
-            if res.get("decided"):  # settled on the hot path: later answers do not move it (tally.settle)
-                answer, decided = res["answer"], True
         elif "status" in res:  # transcription: field by field agreement
             answer, confidence, method = res.get("answer"), res.get("share") if answered else None, "agreement"
             decided = res["status"] == "verified"
