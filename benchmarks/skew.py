@@ -5,9 +5,9 @@ missing set is skipped with a note on stderr). Each run is a fresh SQLite databa
 `question` campaign over the set's tasks, 5 % of them gold (drawn per draw), redundancy 100 so
 attackers find room in either order. Honest answers come in through the organiser's answer import
 (`POST .../answers/import`, chunks of 5,000); attackers are guests (`POST /api/v1/guests`, next-task,
-submit, skip) who cannot choose their tasks, with plausible durations (2.5-9 s) when the API takes
-`duration_ms` (the output says whether it does: today the client declares it, the server does not
-measure it). Results are read only through `GET .../results` and the organiser's `GET .../quality`.
+submit, skip) who cannot choose their tasks, and who wait a plausible 2.5-9 s per answer on the app's clock
+(citizen.clock: the server measures the duration from the lease, so no sleeping). Results are read only through
+`GET .../results` (public: no gold flags while the campaign is open) and the organiser's `GET .../quality`.
 
 Profiles: one-device (all accounts of an attack on one address and browser) and spread (each account
 its own /24 in varied public ranges and its own User-Agent), through X-Forwarded-For with PROXY_FIX=1.
@@ -255,8 +255,8 @@ def main(argv=None):
     started = time.monotonic()
     detail, takes_duration = run_all(sets, names, variants, draws, args.jobs)
     result = {"sets": {}, "duration_ms": (
-        "declared by the client (the API takes duration_ms; the server does not measure it)" if takes_duration
-        else "not taken by the API (measured by the server)")}
+        "measured by the server from the lease (attackers wait 2.5-9 s on the app's clock, citizen.clock); "
+        "the client's duration_ms, also sent, can only shorten it")}
     grouped = {}
     for row in detail:
         grouped.setdefault(row["set"], {}).setdefault(row["scenario"], {}).setdefault(row["variant"], []).append(

@@ -10,6 +10,7 @@ import shutil
 import tempfile
 import time
 import uuid
+from datetime import timedelta
 
 from benchmarks.common import fresh_app
 from citizen import create_app
@@ -19,6 +20,29 @@ from citizen.extensions import db
 
 API = "/api/v1"
 IMPORT_CHUNK = 5000
+
+
+class _Pace:
+    """The app's clock (citizen.clock.now) as the attackers live it: the server measures an answer's duration from
+    its lease, so an attacker who wants weight must wait as long as a volunteer would. Each answer moves the clock
+    on by the attacker's own thinking time instead of sleeping."""
+
+    def __init__(self):
+        from citizen import clock
+        self.real, self.offset = clock.now, 0.0
+        clock.now = lambda: self.real() + timedelta(milliseconds=self.offset)
+
+    def wait(self, ms):
+        self.offset += ms
+
+
+_pace = []
+
+
+def pace():
+    if not _pace:
+        _pace.append(_Pace())
+    return _pace[0]
 REDUNDANCY = 100  # room for attackers in both orders (honest answers first or last)
 PREPARING = {"preparing", "pending", "queued", "running", "building"}
 WAIT_S = 120.0
@@ -156,8 +180,10 @@ class Attacker:
     def answer(self, tid, value):
         """Submit; returns the response body when stored (201), else None (429 stops the account)."""
         body = {"value": value}
+        thinking = self.rnd.randint(2500, 9000)
+        pace().wait(thinking)  # the time between taking the task and answering it, as the server measures it
         if self.site.takes_duration:
-            body["duration_ms"] = self.rnd.randint(2500, 9000)
+            body["duration_ms"] = thinking
         r = self.site.client.post(f"{API}/tasks/{tid}/answers", json=body,
                                   headers={**self.headers, "Idempotency-Key": str(uuid.uuid4())})
         if r.status_code == 201:

@@ -40,7 +40,11 @@ class Defaults:
     # share it): a class or a small training session on one Wi-Fi at once (the burst), a slow refill over the day
     # for carrier NAT, not a script minting accounts. Bigger events use a campaign's event code (accounts.events),
     # which lifts this limit for the guests it makes. Sign-in and sign-up have their own limits.
-    GUEST_RATE_LIMIT = "300 per hour;1000 per day"
+    GUEST_RATE_LIMIT = "30 per hour;300 per day"
+    # The same count per IPv4 /24 or IPv6 /48 (citizen.network.wider_network_key): one holder of a block of
+    # addresses (a hosting customer, a proxy pool's subnet) cannot multiply the allowance by its addresses. A school's
+    # /24 still lets a couple of classes in per hour; more at once use an event code.
+    GUEST_NETWORK_RATE_LIMIT = "60 per hour;600 per day"
     # Campaign kinds, as "module:Class"; create_app registers exactly these.
     KINDS = ["citizen.campaigns.kinds.question:QuestionKind",
              "citizen.campaigns.kinds.deforestation:DeforestationKind",

@@ -86,6 +86,11 @@ class Capped(CitizenError):
                          "Other campaigns would love your help.")
 
 
+class Refused(Capped):
+    """next-task refuses a contributor whose answers could not count (skip-limited: code "skip_limit"; at or below
+    chance on known-answer tasks, or suspended: code "capped"), before any lease is taken."""
+
+
 class RateLimited(CitizenError):
     status = 429
     code = "rate_limited"

@@ -20,6 +20,19 @@ def address_key(address):
     return str(ip)
 
 
+def wider_network_key(address):
+    """The block a guest limit counts beside the address: an IPv4 /24 or an IPv6 /48 (a site's allocation). One
+    subscriber or one hosting customer often holds a whole /24 (or a /48 and its 65,536 /64s): counted per address
+    only, such a block could make tens of thousands of guests an hour. Anything else counts as address_key."""
+    key = address_key(address)
+    try:
+        ip = ipaddress.ip_address(key.split("/", 1)[0])
+    except ValueError:
+        return key
+    bits = 24 if ip.version == 4 else 48
+    return str(ipaddress.ip_network(f"{ip}/{bits}", strict=False))
+
+
 def remote_network():
     """The key of every rate limit (Flask-Limiter's key_func and the guest limit): the caller's network."""
     return address_key(get_remote_address())

@@ -6,6 +6,7 @@ PostgreSQL (when CITIZEN_TEST_DATABASE_URL is set): migrated once per session, e
 import json
 import os
 import shutil
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -16,6 +17,21 @@ from citizen.campaigns import services as campaigns
 from citizen.extensions import db
 
 PG_URL = os.environ.get("CITIZEN_TEST_DATABASE_URL")
+CLOCK_STEP = timedelta(seconds=2)  # more than the default minimum time per task (1.5 s)
+
+
+@pytest.fixture(autouse=True)
+def patient_clock(monkeypatch):
+    """The server measures an answer's duration from its lease (citizen.clock), and test clients answer at once:
+    every reading of the volunteer loop's clock moves it CLOCK_STEP on, so a test volunteer takes a few seconds per
+    task. Tests that need another pace set citizen.clock.now themselves (see tests/test_controls16.py)."""
+    from citizen import clock
+    real, steps = clock.now, [0]
+
+    def now():
+        steps[0] += 1
+        return real() + steps[0] * CLOCK_STEP
+    monkeypatch.setattr(clock, "now", now)
 
 
 def base_config(tmp_path, uri):

@@ -158,7 +158,8 @@ def test_answers_csv_has_every_answer_under_pseudonyms(client, answered):
     assert all(PSEUDONYM.match(t["contributor"]) for t in table)
     assert len({t["contributor"] for t in table}) == 4
     web = [t for t in table if t["source"] == "api"]
-    assert {t["duration_ms"] for t in web} == {"4000"} and {t["counted"] for t in web} == {"true"}
+    # the duration that counted: the server's time since the lease, never more than the 4000 ms declared
+    assert all(0 < int(t["duration_ms"]) <= 4000 for t in web) and {t["counted"] for t in web} == {"true"}
     assert all(re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", t["created_at"]) for t in table)
     imported = [t for t in table if t["source"] == "import"]
     assert [t["value"] for t in imported] == ["yes", "no"] and imported[0]["duration_ms"] == ""

@@ -368,6 +368,7 @@ def test_suspension_stops_a_contributors_answers_counting_and_lifting_restores_t
     answer_task(client, t, c.slug, honest, "no")
     result = lambda: next(r for r in results_svc.results_page(c) if r["task_id"] == t)  # noqa: E731
     assert result()["answer"] == "yes"
+    other = next_task(client, c.slug, spam1)["id"]  # held when the suspension comes
     mod = login(app, "mod@example.org")
     from citizen.quality.report import pseudonym
     ids = [accounts.guest_id_from_token(h["Authorization"].split()[1]) for h in (spam1, spam2)]
@@ -377,8 +378,10 @@ def test_suspension_stops_a_contributors_answers_counting_and_lifting_restores_t
     db.session.expire_all()
     assert db.session.get(Task, t).consensus["counts"] == {"yes": 0.0, "no": 1.0}
     assert result()["answer"] == "no"
-    # A new answer from a suspended contributor is stored with weight 0.
-    other = answer(client, c.slug, spam1, "yes")
+    # A suspended contributor is handed no more tasks; an answer on a task held from before is stored with weight 0.
+    r = client.get(f"/api/v1/campaigns/{c.slug}/tasks/next", headers=spam1)
+    assert r.status_code == 429 and r.get_json()["code"] == "capped"
+    assert client.post(f"/api/v1/tasks/{other}/answers", headers=spam1, json={"value": "yes"}).status_code == 201
     assert db.session.execute(select(Answer.weight).where(Answer.task_id == other)).scalar_one() == 0.0
     suspension = db.session.execute(select(Suspension).order_by(Suspension.id)).scalars().first()
     assert act(mod, f"contributor:{c.id}:{pseudonym(c.id, ids[0])}", "suspend", reason="again").status_code == 409
@@ -406,7 +409,8 @@ def test_an_organisation_wide_suspension_covers_every_campaign(app, client, gues
     assert db.session.execute(select(func.max(Answer.weight))).scalar() == 0.0
     assert esc.status == "dismissed"
     assert db.session.execute(select(Suspension.campaign_id)).scalar_one() is None
-    answer(client, s.slug, spam, PERSON)  # suspended: no new escalation
+    # suspended: handed no more tasks anywhere in the organisation, so no new escalation
+    assert client.get(f"/api/v1/campaigns/{s.slug}/tasks/next", headers=spam).status_code == 429
     assert db.session.execute(select(func.count(Escalation.id))).scalar() == 1
 
 

@@ -8,8 +8,9 @@ from citizen.accounts import services as accounts
 from citizen.errors import Forbidden, Unauthorized
 from citizen.quality.signatures import signatures
 from citizen.extensions import csrf, db, limiter
-from citizen.network import remote_network
+from citizen.network import remote_network, wider_network_key
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 
 GUEST_SESSION_KEY = "guest_id"
 EVENT_SESSION_KEY = "event_code"  # a campaign's event code, from a link ?event=CODE (see accounts.events)
@@ -61,13 +62,16 @@ def caller(create_guest=False):
 def spend_guest_allowance(event_code=None):
     """Count one new guest: against the event code named here or kept in the session (from a campaign link
     ?event=CODE) while it is valid and not full; else against this address (GUEST_RATE_LIMIT, IPv4 address or IPv6
-    /64). POST /guests and a first visit without a cookie share the count, so a script cannot mint guests by
+    /64) and its block (GUEST_NETWORK_RATE_LIMIT, IPv4 /24 or IPv6 /48). POST /guests and a first visit without a cookie share the count, so a script cannot mint guests by
     dropping its cookies. Refused: RateLimited with Retry-After."""
     if events.spend_code(event_code or session.get(EVENT_SESSION_KEY)):
         return
     if not current_app.config.get("RATELIMIT_ENABLED", True):
         return
     events.spend_address(limiter.limiter, current_app.config["GUEST_RATE_LIMIT"], remote_network())
+    # and against its wider block (/24, /48): addresses are cheap inside one
+    events.spend_address(limiter.limiter, current_app.config["GUEST_NETWORK_RATE_LIMIT"],
+                         "net:" + wider_network_key(get_remote_address()))
 
 
 def _keep_token_use(response, token_id):

@@ -77,22 +77,25 @@ NEXT_RESPONSES = {
     "204": _ok("Nothing is left for this contributor (or they hold as many tasks as they may)"),
     **_errors(400, 401, 404, 409, 422, 429, s409="The campaign is not open (code campaign_not_open)",
               s422="exclude is not a list of at most 10 task ids",
-              s429="The caller gave this campaign as many answers as one person may (code "
-                   "capped), or too many new guests from this address (code rate_limited)")}
+              s429="Refused before any task is handed out: the caller (or their device) gave this campaign as many "
+                   "answers as one may, is suspended or answers known-answer tasks no better than chance (code "
+                   "capped); the caller skipped past the campaign's skip budget (code skip_limit); or too many new "
+                   "guests from this address or network (code rate_limited)")}
 
 PATHS = {
     "/openapi.json": {"get": {"summary": "This document", "security": PUBLIC,
                               "responses": {"200": _ok("The OpenAPI 3.1 document", {"type": "object"})}}},
     "/guests": {"post": {
         "summary": "Create an anonymous contributor and return its bearer token (rate limited per IPv4 address or "
-                   "IPv6 /64; a campaign's event code counts the guest against the code instead)",
+                   "IPv6 /64, and per IPv4 /24 or IPv6 /48; a campaign's event code counts the guest against the "
+                   "code instead)",
         "security": PUBLIC,
         "parameters": [{"name": "event", "in": "query", "required": False,
                         "schema": {"type": "string", "pattern": "^[A-Za-z0-9]{4,16}$", "maxLength": 16},
                         "description": "an event code an organiser made for a campaign"}],
         "responses": {
             "201": _ok("A token", _object({"token": STRING}, ["token"])),
-            **_errors(429, s429="Too many guests from this address (code rate_limited); the Retry-After header "
+            **_errors(429, s429="Too many guests from this address or network (code rate_limited); the Retry-After header "
                                 "says when to try again")}}},
     "/campaigns": {
         "get": {"summary": "Published campaigns", "security": PUBLIC, "responses": {
@@ -154,7 +157,10 @@ PATHS = {
                                  "description": "a retry with the same key returns the first response"}],
         "requestBody": _body(_object({
             "value": {"description": "the answer; for a question task one of its options"},
-            "duration_ms": {"type": "integer", "minimum": 0, "maximum": MAX_ID}}, ["value"])),
+            "duration_ms": {"type": "integer", "minimum": 0, "maximum": MAX_ID, "description": (
+                "optional: the time the caller spent. The server measures the time since the task was handed out "
+                "(its lease); the shorter of the two counts. An answer on a lease that expired or was given back "
+                "is stored but carries no weight.")}}, ["value"])),
         "responses": {"201": _ok("Stored", {"$ref": "#/components/schemas/AnswerResult"}),
                       **_errors(*TASK_ERRORS, 409, 413, 422, 429,
                                 s403="The task was not handed to this contributor (code not_assigned)",
@@ -316,11 +322,27 @@ SCHEMAS = {
     "Budget": _object({
         "load": {"type": "number"}, "suggest_break": BOOLEAN, "paused": BOOLEAN,
         "until": {"type": ["string", "null"]}, "message": STRING}),
-    "AnswerResult": _object({"answer": {"type": "object"}, "done": INTEGER, "task_complete": BOOLEAN}),
+    "AnswerResult": _object({
+        "answer": {"type": "object"}, "done": INTEGER, "task_complete": BOOLEAN,
+        "feedback": {"type": ["object", "null"], "description": (
+            "The same fields for every task: a response never says whether the task had a known (gold) answer, nor "
+            "what it is. On every tenth answer, a summary of the caller's record on known-answer tasks so far: "
+            "checked (how many they answered), agreed (how many matched); null otherwise."),
+            "properties": {"checked": INTEGER, "agreed": INTEGER}}}),
     "Result": _object({
         "task_id": INTEGER, "external_id": {"type": ["string", "null"]}, "answer": {},
-        "count": {"type": "number"}, "share": {"type": "number"}, "answers": INTEGER,
-        "redundancy": INTEGER, "complete": BOOLEAN, "tied": BOOLEAN}),
+        "count": {"type": "number"}, "share": {"type": "number"}, "answers": {"type": "integer", "description": (
+            "answers stored; while the campaign is open, shown to others than its staff capped at the redundancy")},
+        "redundancy": INTEGER, "complete": BOOLEAN, "tied": BOOLEAN,
+        "gold": {"type": ["boolean", "null"], "description": (
+            "whether the task has a known answer used to check volunteers: null for the public while the campaign "
+            "is open (a gold task then reads like any other: the crowd's answer, never the known one)")},
+        "decided": {"type": "boolean", "description": "settled: enough independent answers agreed, or the batch "
+                    "consensus is confident; a task settled by agreement is handed out no more"},
+        "under_review": {"type": "boolean", "description": (
+            "later answers would change a result decided when enough independent answers agreed: moderators are "
+            "asked to settle it (the answer published meanwhile: the batch consensus for kinds with fixed "
+            "answers, else the decided answer)")}}),
 }
 
 

@@ -6,21 +6,30 @@ from sqlalchemy import bindparam, exists, func, or_, select, text, update
 
 from citizen.accounts.models import Contributor
 from citizen.campaigns.models import (ANSWERED, EXPIRED, LEASED, SKIPPED, Answer, Assignment, Campaign,
-                                      IdempotentResponse, Participation, Task)
+                                      IdempotentResponse, Participation, SignatureTally, Task)
 
-T, A, AS, P, C, I = (m.__table__ for m in (Task, Answer, Assignment, Participation, Campaign, IdempotentResponse))
+T, A, AS, P, C, I, ST = (m.__table__ for m in (Task, Answer, Assignment, Participation, Campaign, IdempotentResponse,
+                                               SignatureTally))
 B = bindparam
 
 CAMPAIGN_BY_SLUG = select(C.c.id, C.c.slug, C.c.kind, C.c.settings, C.c.status, C.c.organisation_id,
                           C.c.tasks_total, C.c.redundancy).where(
     C.c.slug == B("slug"))
 
-PARTICIPATION = select(P.c.answer_count, P.c.leases, P.c.cursor).where(
+PARTICIPATION = select(P.c.answer_count, P.c.leases, P.c.cursor, P.c.skip_count, P.c.gold_total,
+                       P.c.gold_correct).where(
     P.c.contributor_id == B("cid"), P.c.campaign_id == B("camp"))
 
 # The campaign and this contributor's place in it, in one round trip (cursor is NULL for a newcomer).
+# With what next-task checks before taking a lease (citizen.quality.controls.refusal): the contributor's skips and
+# gold record, and the answers their device has given in the campaign (the device cap), all in the same round trip.
+_DEVICE_ANSWERS = (select(ST.c.answer_count).where(
+    ST.c.campaign_id == C.c.id,
+    ST.c.signature == select(Contributor.__table__.c.device_sig).where(Contributor.__table__.c.id == B("cid"))
+    .scalar_subquery()).scalar_subquery())
 CAMPAIGN_AND_PARTICIPATION = (
-    select(*CAMPAIGN_BY_SLUG.selected_columns, P.c.answer_count, P.c.leases, P.c.cursor)
+    select(*CAMPAIGN_BY_SLUG.selected_columns, P.c.answer_count, P.c.leases, P.c.cursor, P.c.skip_count,
+           P.c.gold_total, P.c.gold_correct, _DEVICE_ANSWERS.label("device_answers"))
     .outerjoin(P, (P.c.campaign_id == C.c.id) & (P.c.contributor_id == B("cid")))
     .where(C.c.slug == B("slug")))
 
@@ -62,14 +71,16 @@ RELEASE = update(T).where(T.c.id == B("tid")).values(
     lease_count=T.c.lease_count - 1,
     available=((T.c.answer_count + T.c.lease_count - 1) < T.c.redundancy) & T.c.gold.is_(None))
 
-# A gold task this contributor has not seen, from a random point of the order (gold tasks are few
-# and never in the ordinary pool). Its lease is counted like any other, so releases balance.
+# A gold task this contributor has not seen, from a random point of the order, wrapping around in the same
+# statement (gold tasks are few and never in the ordinary pool: ordering them all costs little). One statement
+# whatever the draw, so handing out gold takes the work an ordinary task does. Its lease is counted like any
+# other, so releases balance.
 LEASE_GOLD = (
     update(T).where(T.c.id == select(T.c.id).where(
-        T.c.campaign_id == B("camp"), T.c.gold.is_not(None), T.c.rand > B("after"),
+        T.c.campaign_id == B("camp"), T.c.gold.is_not(None),
         ~exists().where(A.c.task_id == T.c.id, A.c.contributor_id == B("cid")),
         ~exists().where(AS.c.task_id == T.c.id, AS.c.contributor_id == B("cid")))
-        .order_by(T.c.rand).limit(1).with_for_update().scalar_subquery())
+        .order_by(T.c.rand <= B("after"), T.c.rand).limit(1).with_for_update().scalar_subquery())
     .values(lease_count=T.c.lease_count + 1).returning(T.c.id, T.c.rand, T.c.payload))
 
 PARTICIPATION_LEASED = update(P).where(P.c.contributor_id == B("cid"), P.c.campaign_id == B("camp")).values(
@@ -104,8 +115,9 @@ def _move_assignment(from_states, to_state):
                             or_(*(AS.c.state == s for s in from_states))).values(state=to_state)
 
 
-CLAIM_LIVE = _move_assignment([LEASED], ANSWERED)
-CLAIM_RELEASED = _move_assignment([EXPIRED, SKIPPED], ANSWERED)
+# Claims return the time the task was handed out: the server measures the answer's duration from it.
+CLAIM_LIVE = _move_assignment([LEASED], ANSWERED).returning(AS.c.leased_at)
+CLAIM_RELEASED = _move_assignment([EXPIRED, SKIPPED], ANSWERED).returning(AS.c.leased_at)
 SKIP_LIVE = _move_assignment([LEASED], SKIPPED)
 SKIP_RELEASED = _move_assignment([EXPIRED], SKIPPED)
 ASSIGNMENT_STATE = select(AS.c.state).where(AS.c.contributor_id == B("cid"), AS.c.task_id == B("tid"))
@@ -121,7 +133,7 @@ PARTICIPATION_ANSWERED = (
     .values(answer_count=P.c.answer_count + 1, leases=P.c.leases - B("lease_used"), last_at=B("now"),
             fast_count=P.c.fast_count + B("fast"), gold_total=P.c.gold_total + B("gold"),
             gold_correct=P.c.gold_correct + B("gold_correct"))
-    .returning(P.c.answer_count, P.c.fast_count, P.c.gold_total, P.c.gold_correct))
+    .returning(P.c.answer_count, P.c.fast_count, P.c.gold_total, P.c.gold_correct, P.c.skip_count))
 
 # Linked accounts (one device signature) share one count per campaign, for the caps.
 SIGNATURE_COUNTED = text(
@@ -135,7 +147,8 @@ ANSWERS_SINCE = select(func.count()).select_from(A).where(
 PARTICIPATION_SKIPPED = update(P).where(P.c.contributor_id == B("cid"), P.c.campaign_id == B("camp")).values(
     leases=P.c.leases - 1, skip_count=P.c.skip_count + 1, last_at=B("now"))
 
-CAMPAIGN_TASK_DONE = update(C).where(C.c.id == B("camp")).values(tasks_done=C.c.tasks_done + 1)
+# `n` is 1, or 0 for a gold task: the same statement either way, so a gold answer does the same work as any other.
+CAMPAIGN_TASK_DONE = update(C).where(C.c.id == B("camp")).values(tasks_done=C.c.tasks_done + B("n"))
 
 INSERT_RESPONSE = I.insert()
 
@@ -163,13 +176,24 @@ def _typed(sql, *columns):
 
 _LEASE_VALUES = [(k, AS.c[k]) for k in ("contributor_id", "task_id", "campaign_id", "state", "leased_at",
                                        "expires_at")]
+# The contributor's lease count moves first, only while it is below MAX_LEASES (`max`) and the task was not handed to
+# them already (another tab): concurrent requests of one contributor queue on the participation row and each sees
+# the count the others left (PostgreSQL re-checks the WHERE of an UPDATE after waiting), so no race takes more leases
+# than that. The assignment is written only if the count moved. `taken`: this contributor held the task already
+# (nothing written); `counted` 0 otherwise: at the limit (nothing written); `held` 0 with `counted` 1: a concurrent
+# tab wrote it in between (the caller gives the count back and stops looking: it holds the participation row).
 HOLD_PG = _typed(
-    "WITH held AS (INSERT INTO assignment (contributor_id, task_id, campaign_id, state, leased_at, expires_at) "
-    "VALUES (:contributor_id, :task_id, :campaign_id, :state, :leased_at, :expires_at) "
+    "WITH p AS (UPDATE participation SET leases = leases + 1, cursor = :cursor, last_at = :leased_at "
+    "WHERE contributor_id = :contributor_id AND campaign_id = :campaign_id AND leases < :max AND NOT EXISTS "
+    "(SELECT 1 FROM assignment a WHERE a.contributor_id = :contributor_id AND a.task_id = :task_id) RETURNING 1), "
+    "held AS (INSERT INTO assignment (contributor_id, task_id, campaign_id, state, leased_at, expires_at) "
+    "SELECT :contributor_id, :task_id, :campaign_id, :state, :leased_at, :expires_at WHERE EXISTS (SELECT 1 FROM p) "
     "ON CONFLICT DO NOTHING RETURNING task_id) "
-    "UPDATE participation SET leases = leases + 1, cursor = :cursor, last_at = :leased_at "
-    "WHERE contributor_id = :contributor_id AND campaign_id = :campaign_id AND EXISTS (SELECT 1 FROM held)",
-    *_LEASE_VALUES, ("cursor", P.c.cursor))
+    "SELECT (SELECT count(*) FROM p) AS counted, (SELECT count(*) FROM held) AS held, EXISTS (SELECT 1 FROM "
+    "assignment a WHERE a.contributor_id = :contributor_id AND a.task_id = :task_id) AS taken",
+    *_LEASE_VALUES, ("cursor", P.c.cursor), ("max", P.c.leases))
+PARTICIPATION_UNLEASED = update(P).where(P.c.contributor_id == B("cid"), P.c.campaign_id == B("camp")).values(
+    leases=P.c.leases - 1)
 
 _TASK_ANSWERED_PG = ("UPDATE task SET answer_count = :answers, lease_count = :leases, available = :available, "
                      "consensus = :consensus, result = :result, redundancy = :redundancy WHERE id = :tid")
@@ -193,16 +217,21 @@ STORE_ANSWER_AND_RESPONSE_PG = _typed(
 
 # A live lease claimed and the volunteer's counters moved, in one round trip; `claimed` is 0 when there was
 # no live lease (the caller then takes the slower path for expired or skipped ones, or refuses).
+# The answer counts as fast when the client says so (`client_fast`) or when the lease was taken after `fast_after`
+# (now minus the campaign's minimum time): the server's own measure, so leaving out duration_ms gains nothing.
 CLAIM_AND_COUNT_PG = _typed(
     "WITH claimed AS (UPDATE assignment SET state = 'answered' WHERE contributor_id = :cid AND task_id = :tid "
-    "AND state = 'leased' RETURNING 1), "
+    "AND state = 'leased' RETURNING leased_at), "
     "part AS (UPDATE participation SET answer_count = answer_count + 1, leases = leases - 1, last_at = :now, "
-    "fast_count = fast_count + :fast, gold_total = gold_total + :gold, gold_correct = gold_correct + :gold_correct "
+    "fast_count = fast_count + CASE WHEN :client_fast = 1 OR (SELECT leased_at FROM claimed) > :fast_after "
+    "THEN 1 ELSE 0 END, gold_total = gold_total + :gold, gold_correct = gold_correct + :gold_correct "
     "WHERE contributor_id = :cid AND campaign_id = :camp AND EXISTS (SELECT 1 FROM claimed) "
-    "RETURNING answer_count, fast_count, gold_total, gold_correct) "
-    "SELECT (SELECT count(*) FROM claimed) AS claimed, part.* FROM (SELECT 1) AS one LEFT JOIN part ON true",
+    "RETURNING answer_count, fast_count, gold_total, gold_correct, skip_count) "
+    "SELECT (SELECT count(*) FROM claimed) AS claimed, (SELECT leased_at FROM claimed) AS leased_at, part.* "
+    "FROM (SELECT 1) AS one LEFT JOIN part ON true",
     ("cid", P.c.contributor_id), ("tid", AS.c.task_id), ("camp", P.c.campaign_id), ("now", P.c.last_at),
-    ("fast", P.c.fast_count), ("gold", P.c.gold_total), ("gold_correct", P.c.gold_correct))
+    ("client_fast", P.c.fast_count), ("fast_after", AS.c.leased_at), ("gold", P.c.gold_total),
+    ("gold_correct", P.c.gold_correct))
 
 # The kind and settings of a task's campaign, read without a lock: an answer's size is checked against its
 # kind's limits (Kind.check_limits) before the task row is locked.

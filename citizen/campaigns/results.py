@@ -11,7 +11,7 @@ from citizen.errors import CitizenError, InvalidInput
 from citizen.jobs import services as jobs
 from citizen.moderation import hot as moderation
 from citizen.moderation.queue import HIDDEN_RAND
-from citizen.quality import builds, controls
+from citizen.quality import builds, controls, disclosure
 from citizen.extensions import db
 from flask_babel import gettext as _
 
@@ -30,18 +30,31 @@ def results_page(campaign, after=0, limit=500, include_hidden=False):
     if not include_hidden:
         query = query.where(Task.rand > HIDDEN_RAND)
     rows = db.session.execute(query.order_by(Task.id).limit(limit)).all()
+    # While the campaign is open the public cannot tell gold tasks from others (citizen.quality.disclosure).
+    reveal = disclosure.reveals_gold(campaign.status, staff=include_hidden)
+    decided_at = controls.of(campaign.settings)["confidence"]
     out = []
     for r in rows:
         res = tally.stored(r.result)  # computed when the answers came, never on a read
+        answers = disclosure.published_answers(r.answer_count, r.redundancy, reveal)
         row = {"task_id": r.id, "external_id": r.external_id, "answer": res["answer"],
-               "count": res["count"], "share": res["share"], "answers": r.answer_count,
-               "redundancy": r.redundancy, "complete": r.answer_count >= r.redundancy,
+               "count": disclosure.published_count(res["count"], res["share"], answers, r.answer_count),
+               "share": res["share"], "answers": answers,
+               "redundancy": r.redundancy, "complete": answers >= r.redundancy,
                "tied": res.get("tied", False)}
         if "features" in res:  # map kinds: consensus marks with their support
             row["features"] = res["features"]
+        hide_gold = r.gold is not None and not reveal
         if r.id in batch_results:  # categorical kinds: Dawid-Skene over linked-account clusters
-            row.update(batch_results[r.id], method="dawid-skene")
-        row["gold"] = r.gold is not None
+            batch = batch_results[r.id]
+            row.update(disclosure.crowd_batch_row(batch, res, decided_at) if hide_gold else batch, method="dawid-skene")
+        elif res.get("decided"):  # settled on the hot path (citizen.campaigns.tally.settle): later answers do not move it
+            row["decided"] = True
+        # Later answers would change what the hot path decided: moderators are asked (the queue). Where the batch
+        # consensus exists it is still what is published: it weighs linked accounts and gold, which a decision by
+        # the first few devices does not (a ring answering first would otherwise fix its answers).
+        row["under_review"] = bool(res.get("under_review"))
+        row["gold"] = (r.gold is not None) if reveal else None
         override = r.override
         if override:  # a moderator's decision (citizen.moderation) wins over the consensus
             row.update(override=override, answer=override["answer"])
@@ -149,6 +162,7 @@ def _store_imported(campaign, kind, good, contributors):
     conn = db.session.connection()
     suspended = moderation.suspended(conn, campaign.id)
     critical = kind.critical(campaign.settings)
+    labelled = bool(kind.answer_labels(campaign.settings))
     ids = set(contributors.values())
     sigs, gold = tally.device_sigs(ids), tally.votes(campaign.id, ids)
     by_task = {}
@@ -171,6 +185,10 @@ def _store_imported(campaign, kind, good, contributors):
                 duration_ms=duration, source="import", created_at=now, weight=weight))
         before = task.answer_count
         task.answer_count += len(by_task[task.id])
+        # Imports settle a task like the volunteer loop does, and cannot silently flip one decided before.
+        state, decided, _review = tally.settle(state, quality, labelled and task.gold is None)
+        if decided and task.answer_count + task.lease_count < task.redundancy:
+            task.redundancy = task.answer_count + task.lease_count
         task.consensus = state
         task.result = tally.result_of(kind, state, campaign.settings)
         task.available = task.gold is None and task.answer_count + task.lease_count < task.redundancy

@@ -23,14 +23,15 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select, update
 
-from citizen.accounts.models import utcnow
+from citizen import clock
 from citizen.campaigns import hot_sql as q
 from citizen.campaigns import tally
 from citizen.campaigns.kinds import get_kind
 from citizen.campaigns.models import LEASED, PUBLISHED, ANSWERED, EXPIRED, Assignment, Campaign, Participation, Task
 from citizen.moderation import hot as moderation
-from citizen.errors import AlreadyAnswered, Capped, Conflict, NotAssigned, NotFound, NotOpen, TaskComplete
-from citizen.quality import builds, controls
+from citizen.errors import (AlreadyAnswered, Capped, Conflict, NotAssigned, NotFound, NotOpen, Refused,
+                           TaskComplete)
+from citizen.quality import builds, controls, disclosure
 from citizen.extensions import db
 from citizen.wellbeing import serving as wellbeing
 from flask_babel import gettext as _
@@ -46,7 +47,7 @@ def _conn():
 
 def _join(conn, contributor_id, campaign_id):
     """A newcomer's participation row, with a random starting point in the campaign's task order."""
-    now = utcnow()
+    now = clock.now()
     values = {"contributor_id": contributor_id, "campaign_id": campaign_id, "cursor": random.random(),
               "answer_count": 0, "skip_count": 0, "leases": 0, "first_at": now, "last_at": now}
     conn.execute(q.insert_ignoring(q.P, values), values)
@@ -65,14 +66,23 @@ def next_task(slug, contributor_id, exclude=()):
         raise NotFound(_("There is no campaign at this address."))
     if campaign.status != PUBLISHED:
         raise NotOpen()
-    return campaign, _lease_next(conn, campaign, contributor_id, [int(t) for t in exclude][:10])
+    try:
+        return campaign, _lease_next(conn, campaign, contributor_id, [int(t) for t in exclude][:10])
+    except _AtLeaseLimit:  # another request of this contributor took their last lease meanwhile
+        return campaign, None
+
+
+class _AtLeaseLimit(Exception):
+    """The contributor reached MAX_LEASES while this request was choosing a task (PostgreSQL, concurrent tabs)."""
 
 
 def _lease_next(conn, campaign, contributor_id, exclude):
     _maybe_reclaim()
     cfg = current_app.config
-    now = utcnow()
+    now = clock.now()
     part = campaign if campaign.cursor is not None else _join(conn, contributor_id, campaign.id)
+    quality = controls.of(campaign.settings)
+    _refuse(conn, campaign, quality, contributor_id, part, now)
     gate = wellbeing.gate(conn, campaign, contributor_id, now)  # None unless the campaign has rated content
     if part.leases >= cfg["MAX_LEASES"]:
         # At the limit (or it counts leases that expired and are not reclaimed yet): give back the oldest
@@ -90,14 +100,8 @@ def _lease_next(conn, campaign, contributor_id, exclude):
             return None
     if gate is not None and gate.nothing_to_serve:
         return None
-    quality = controls.of(campaign.settings)
-    cap = controls.answer_cap(quality, campaign.tasks_total, campaign.redundancy)
-    # Someone who answered every task hears "nothing left" (204), not "capped".
-    if cap is not None and cap < campaign.tasks_total and part.answer_count >= cap:
-        raise Capped()
     if campaign.settings.get("gold_count") and random.random() < controls.gold_rate(quality, part.answer_count):
-        row = conn.execute(q.LEASE_GOLD, {"camp": campaign.id, "cid": contributor_id, "after": random.random()}).first() \
-            or conn.execute(q.LEASE_GOLD, {"camp": campaign.id, "cid": contributor_id, "after": -1.0}).first()
+        row = conn.execute(q.LEASE_GOLD, {"camp": campaign.id, "cid": contributor_id, "after": random.random()}).first()
         if row is not None and (gate is None or not gate.turns_away(conn, row.id, row.payload)) \
                 and _hold(conn, campaign.id, contributor_id, row, now, cfg, cursor=part.cursor):
             return row.id, row.payload, part.answer_count
@@ -128,16 +132,46 @@ def _lease_next(conn, campaign, contributor_id, exclude):
         return row.id, row.payload, part.answer_count
 
 
+def _refuse(conn, campaign, quality, contributor_id, part, now):
+    """Raise before any lease is taken when this contributor could not give an answer that counts: at their own or
+    their device's cap, suspended, skip-limited, or at or below chance on gold (controls.refusal). Their leases
+    would only hold slots honest volunteers need (the replays of issue 16 handed capped accounts 1,108 tasks)."""
+    cap = controls.answer_cap(quality, campaign.tasks_total, campaign.redundancy)
+    # Someone who answered every task hears "nothing left" (204), not "capped"; another account on a device that
+    # gave its cap could not give a single counted answer.
+    if cap is not None and ((cap < campaign.tasks_total and part.answer_count >= cap)
+                            or ((campaign.device_answers or 0) >= cap and part.answer_count < campaign.tasks_total)):
+        raise Capped()
+    if quality["cap_per_day"] and conn.execute(q.ANSWERS_SINCE, {
+            "cid": contributor_id, "camp": campaign.id,
+            "since": now.replace(hour=0, minute=0, second=0, microsecond=0)}).scalar() >= quality["cap_per_day"]:
+        raise Capped(_("That is as many answers as one person may give here today: thank you! "
+                       "Come back tomorrow, or help another campaign."))
+    suspended = contributor_id in moderation.suspended(conn, campaign.id)  # a set lookup, mostly empty
+    options = len(get_kind(campaign.kind).answer_labels(campaign.settings) or ())
+    why = controls.refusal(quality, part if campaign.cursor is not None else None, options, suspended)
+    if why == "skip_limit":
+        raise Refused(_("You have skipped most of the tasks handed to you here, so we cannot hand you more. "
+                        "Thank you for looking! Other campaigns may suit you better."), code="skip_limit")
+    if why is not None:
+        raise Refused(_("This campaign cannot take more answers from you. Thank you for your help!"), code="capped")
+
+
 def _hold(conn, campaign_id, contributor_id, row, now, cfg, cursor):
     """Record the lease of a task just taken and move the contributor's cursor to `cursor`;
     False (and the slot given back) if the same contributor, in another tab, got it first."""
     lease = {"contributor_id": contributor_id, "task_id": row.id, "campaign_id": campaign_id,
              "state": LEASED, "leased_at": now, "expires_at": now + timedelta(seconds=cfg["LEASE_SECONDS"])}
-    if conn.dialect.name == "postgresql":  # the lease and the count in one round trip
-        if conn.execute(q.HOLD_PG, {**lease, "cursor": cursor}).rowcount:
+    if conn.dialect.name == "postgresql":  # the lease and the count in one round trip, within MAX_LEASES
+        held = conn.execute(q.HOLD_PG, {**lease, "cursor": cursor, "max": cfg["MAX_LEASES"]}).one()
+        if held.held:
             return True
         conn.execute(q.RELEASE, {"tid": row.id})
-        return False
+        if held.taken:  # another tab of this contributor got it first: look further
+            return False
+        if held.counted:  # ... in between: give the count back and stop (this request holds the participation row)
+            conn.execute(q.PARTICIPATION_UNLEASED, {"cid": contributor_id, "camp": campaign_id})
+        raise _AtLeaseLimit()  # or a concurrent request of this contributor took the last lease allowed
     if not conn.execute(q.insert_ignoring(q.AS, lease), lease).rowcount:
         conn.execute(q.RELEASE, {"tid": row.id})
         return False
@@ -160,12 +194,13 @@ def _locked_task(conn, task_id, contributor_id=None, key=None):
 
 
 def _claim_assignment(conn, params):
-    """Mark the hand-out answered; True if that consumed a live lease, False if the lease had been
-    released (expired or skipped). Raises if the task was never handed out, or already answered."""
-    if conn.execute(q.CLAIM_LIVE, params).rowcount:
-        return True
-    if conn.execute(q.CLAIM_RELEASED, params).rowcount:
-        return False
+    """Mark the hand-out answered: (True, leased_at) if that consumed a live lease, (False, None) if the lease had
+    been released (expired, skipped, given back). Raises if the task was never handed out, or already answered."""
+    leased_at = conn.execute(q.CLAIM_LIVE, params).scalar()
+    if leased_at is not None:
+        return True, leased_at
+    if conn.execute(q.CLAIM_RELEASED, params).first() is not None:
+        return False, None
     if conn.execute(q.ASSIGNMENT_STATE, params).scalar() == ANSWERED:
         raise AlreadyAnswered()
     raise NotAssigned()
@@ -179,6 +214,18 @@ def _claim_live_and_count(conn, counts, task_id):
         return None
     row = conn.execute(q.CLAIM_AND_COUNT_PG, {**counts, "tid": task_id}).one()
     return row if row.claimed else None
+
+
+def measured_ms(now, leased_at, declared_ms):
+    """The duration that counts for an answer: the server's time since the live lease was taken, or less when
+    the client declares less (a declared duration never makes an answer slower than the server saw it). None
+    without a live lease (expired, given back, skipped): unknown, so the answer counts as fast. Leaving out
+    duration_ms, or declaring an hour, gains nothing; answering on a lease released earlier (hunting tasks by
+    giving back the rest instead of skipping them) gives answers that weigh nothing."""
+    if leased_at is None:
+        return None
+    server = max(0, (now - leased_at) // timedelta(milliseconds=1))
+    return server if declared_ms is None else min(server, declared_ms)
 
 
 def _replay(stored, fingerprint):
@@ -209,17 +256,17 @@ def submit_answer(task_id, contributor_id, value, duration_ms=None, idempotency_
     clean = kind.clean_answer(value, task.payload, task.settings)
     gold = task.gold is not None
     quality = controls.of(task.settings)
-    fast = controls.is_fast(quality, duration_ms)
     correct = gold and kind.label_of(clean) == task.gold
-    now = utcnow()
-    counts = {"cid": contributor_id, "camp": task.campaign_id, "now": now, "fast": int(fast),
-              "gold": int(gold), "gold_correct": int(correct)}
+    now = clock.now()
+    counts = {"cid": contributor_id, "camp": task.campaign_id, "now": now, "gold": int(gold),
+              "gold_correct": int(correct), "client_fast": int(controls.is_fast(quality, duration_ms)),
+              "fast_after": now - timedelta(milliseconds=quality["min_ms"])}
     claimed = _claim_live_and_count(conn, counts, task_id)
     if claimed is not None:  # the usual case on PostgreSQL: a live lease, claimed and counted in one round trip
-        had_lease, part = True, (claimed if claimed.answer_count is not None else None)
+        leased_at, part = claimed.leased_at, (claimed if claimed.answer_count is not None else None)
     else:
         try:
-            had_lease = _claim_assignment(conn, {"cid": contributor_id, "tid": task_id})
+            had_lease, leased_at = _claim_assignment(conn, {"cid": contributor_id, "tid": task_id})
         except AlreadyAnswered:
             stored = idempotency_key and conn.execute(q.STORED_RESPONSE, {"cid": contributor_id,
                                                                           "key": idempotency_key}).first()
@@ -228,31 +275,53 @@ def submit_answer(task_id, contributor_id, value, duration_ms=None, idempotency_
             raise
         if not had_lease and not gold and task.answer_count + task.lease_count >= task.redundancy:
             raise TaskComplete()
-        part = conn.execute(q.PARTICIPATION_ANSWERED, {**counts, "lease_used": int(had_lease)}).first()
+        fast = not controls.is_slow_enough(quality, measured_ms(now, leased_at, duration_ms))
+        part = conn.execute(q.PARTICIPATION_ANSWERED, {**counts, "fast": int(fast),
+                                                       "lease_used": int(had_lease)}).first()
+    duration_ms = measured_ms(now, leased_at, duration_ms)
     _check_caps(conn, quality, task, contributor_id, part.answer_count if part else 0, now)
     suspended = contributor_id in moderation.suspended(conn, task.campaign_id)  # a set lookup, mostly empty
-    # Kept, but it never counts when too fast, suspended, or from a device that already counts on this task.
-    weight = tally.weight_of(quality, duration_ms, task.consensus, suspended=suspended, device_sig=task.device_sig)
-    leases = task.lease_count - had_lease
+    # Kept, but it never counts when too fast (or of unknown duration), suspended, or from a device that already
+    # counts on this task; a skip-heavy contributor's answers weigh less (controls.skip_factor).
+    weight = 0.0 if duration_ms is None else tally.weight_of(
+        quality, duration_ms, task.consensus, suspended=suspended, device_sig=task.device_sig,
+        skips=(part.answer_count, part.skip_count) if part else None)
+    leases = task.lease_count - (leased_at is not None)
     answers, redundancy, state, result = _tally(task, kind, clean, weight, quality, part, leases)
-    body = {"answer": {"id": None, "task_id": task_id, "value": clean, "created_at": now.isoformat() + "Z"},
-            "done": part.answer_count if part else 0, "task_complete": answers >= redundancy}
-    if gold:
-        body["gold"] = {"correct": bool(correct), "expected": task.gold}
     row = {"tid": task_id, "answers": answers, "leases": leases, "redundancy": redundancy, "consensus": state,
            "result": result, "available": not gold and answers + leases < redundancy, "campaign_id": task.campaign_id,
            "contributor_id": contributor_id, "value": clean, "duration_ms": duration_ms, "source": source,
            "weight": weight, "created_at": now}
+    body = _response(task_id, clean, now, part, answers, redundancy, gold)
     answer_id = body["answer"]["id"] = _store(conn, row, body, idempotency_key and {
         "key": idempotency_key, "fingerprint": fingerprint})
     critical = kind.critical(task.settings)  # answers that escalate at once (a person spotted); mostly none
     if critical and not gold and not suspended and kind.label_of(clean) in critical:
         moderation.escalate(conn, task_id, task.campaign_id, answer_id, contributor_id, kind.label_of(clean), now)
-    if answers == redundancy and not gold:
-        conn.execute(q.CAMPAIGN_TASK_DONE, {"camp": task.campaign_id})
+    if answers == redundancy:  # the same statement for a gold task, counting nothing: the same work
+        conn.execute(q.CAMPAIGN_TASK_DONE, {"camp": task.campaign_id, "n": 0 if gold else 1})
     if kind.answer_labels(task.settings):  # the batch consensus: rebuilt off the request (a dict lookup mostly)
         builds.request(task.campaign_id)
     return 201, body
+
+
+def _response(task_id, clean, now, part, answers, redundancy, gold):
+    """The answer's response: the same fields for a gold task as for any other, so it never says which tasks are
+    gold nor what their known answer is (colluders sharing per-task feedback learnt 90-95 of 100 gold answers).
+    Feedback on gold comes as a summary of the volunteer's whole record ("you agreed with the known answer on X of
+    Y checked tasks"), on every FEEDBACK_EVERY-th answer (citizen.quality.disclosure) whatever that task is:
+    between two summaries ten answers passed, so a change tells how many of those ten were gold, not which (and
+    never the known answer: for all ten to be gold is a chance of 1 in 10,000 at the newcomers' 40 %). Volunteers
+    still learn how they do, a little later. A gold task stays open past its redundancy, so `task_complete` is true
+    only for the answer that reached it, as on any other task. Organisers see every gold answer in the quality
+    report."""
+    done = part.answer_count if part else 0
+    feedback = None
+    if part is not None and done % disclosure.FEEDBACK_EVERY == 0 and part.gold_total:
+        feedback = {"checked": part.gold_total, "agreed": part.gold_correct}
+    return {"answer": {"id": None, "task_id": task_id, "value": clean, "created_at": now.isoformat() + "Z"},
+            "done": done, "task_complete": answers == redundancy if gold else answers >= redundancy,
+            "feedback": feedback}
 
 
 def _store(conn, row, body, response):
@@ -275,17 +344,22 @@ def _store(conn, row, body, response):
 
 def _tally(task, kind, clean, weight, quality, part, leases):
     """The task's new answer count, redundancy, consensus state and stored result (citizen.campaigns.tally).
-    Beside the kind's tally a tally weighted by each voter's gold record decides dynamic overlap: a task whose
-    weighted confidence passes the campaign's threshold after min_answers stops there (volunteers
-    holding it right now may still answer: the redundancy becomes what is given plus in flight)."""
+    A task whose tally becomes settled (controls.decides: enough independent answers agree, or with min_answers set
+    the gold-weighted confidence passes the campaign's threshold) stops there: its redundancy becomes what is given
+    plus in flight (volunteers holding it right now may still answer), and its published result keeps the decided
+    answer; later answers that would flip it put it under review for moderators (tally.settle)."""
     answers = task.answer_count + 1
     vote = tally.vote_of(weight, part.gold_total, part.gold_correct) if part else 0.0
-    state, result = tally.fold(task.consensus, kind, clean, weight, task.settings, vote, task.device_sig)
+    state, _result = tally.fold(task.consensus, kind, clean, weight, task.settings, vote, task.device_sig,
+                                with_result=False)
+    labelled = task.gold is None and bool(kind.answer_labels(task.settings))
+    state, newly_decided, _review = tally.settle(state, quality, labelled)
     # A kind may want more answers while volunteers disagree (transcription, up to its maximum).
     redundancy = kind.answers_wanted(state, task.settings, task.redundancy) if task.gold is None else task.redundancy
-    if task.gold is None and answers + leases < redundancy and controls.retires(quality, answers, state):
+    if task.gold is None and answers + leases < redundancy and (
+            newly_decided or controls.retires(quality, answers, state)):
         redundancy = answers + leases
-    return answers, redundancy, state, result
+    return answers, redundancy, state, tally.result_of(kind, state, task.settings)
 
 
 def _check_caps(conn, quality, task, contributor_id, answered, now):
@@ -313,7 +387,7 @@ def skip_task(task_id, contributor_id):
     params = {"cid": contributor_id, "tid": task_id}
     if conn.execute(q.SKIP_LIVE, params).rowcount:
         conn.execute(q.RELEASE, params)
-        conn.execute(q.PARTICIPATION_SKIPPED, {"cid": contributor_id, "camp": task.campaign_id, "now": utcnow()})
+        conn.execute(q.PARTICIPATION_SKIPPED, {"cid": contributor_id, "camp": task.campaign_id, "now": clock.now()})
         return
     if conn.execute(q.SKIP_RELEASED, params).rowcount:
         return
@@ -326,7 +400,7 @@ def release_expired_leases(now=None, limit=500, campaign_id=None):
     """Give the slots of expired leases back to their tasks (of one campaign, given campaign_id). Returns
     how many were released. Runs from next_task at most every RECLAIM_EVERY seconds per process, when a
     campaign seems to have nothing left, and from the CLI."""
-    now = now or utcnow()
+    now = now or clock.now()
     query = select(Assignment.task_id, Assignment.contributor_id, Assignment.campaign_id).where(
         Assignment.state == LEASED, Assignment.expires_at <= now)
     if campaign_id is not None:
@@ -378,7 +452,7 @@ def extend_leases(slug, contributor_id):
     answer sent after that is still taken while the task has room). Returns how many were extended."""
     conn = _conn()
     cfg = current_app.config
-    now = utcnow()
+    now = clock.now()
     extended = 0
     for r in _live_leases(conn, contributor_id, _campaign_id(conn, slug), now):
         until = min(now + timedelta(seconds=cfg["LEASE_SECONDS"]),
@@ -394,7 +468,7 @@ def release_leases(slug, contributor_id, task_ids=None):
     `slug` (those of `task_ids`, or all) at once. Like an expired lease, they may still answer such a task
     while it has room. Returns how many were released."""
     conn = _conn()
-    now = utcnow()
+    now = clock.now()
     rows = _live_leases(conn, contributor_id, _campaign_id(conn, slug), now, task_ids)
     return _release(conn, now, rows, expired_only=False)
 

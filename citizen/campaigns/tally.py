@@ -5,7 +5,13 @@ lock), the answer import (citizen.campaigns.results) and a suspension or its lif
 rebuilds every task the contributor touched from all its answers, in the order they came). All three call
 `weight_of` then `fold`, so the same answers give the same stored state whichever way they arrived.
 
-The weight rule (`weight_of`): an answer carries weight 1, or 0 (kept, shown to moderators, never counted) when
+Settling (`settle`): once enough independent answers agree (citizen.quality.controls.decides) the task is decided:
+the hot path stops handing it out, and its published result keeps the decided answer. Answers that still come
+(leases handed before, imports, a rebuild) are folded in as usual, but if they would flip the result the task is
+marked under review and listed in the moderators' queue with the evidence (the tally when decided, and now).
+
+The weight rule (`weight_of`): an answer carries weight 1 (scaled down for skip-heavy contributors:
+controls.skip_factor), or 0 (kept, shown to moderators, never counted) when
 - it came faster than the campaign's minimum time,
 - its contributor is suspended in the campaign, or
 - its contributor's device signature already has a weighted answer on this task (two guests on one device
@@ -22,6 +28,10 @@ from citizen.quality import controls
 
 SIGS = "d"          # state key: device signatures (shortened) with a weighted answer on the task
 SIG_CHARS = 16      # 64 bits of the keyed hash: plenty to tell a task's few devices apart
+COUNTED = "k"       # state key: answers that carried weight (each from another device), for controls.decides
+DECIDED = "decided"  # state key: the decision of a settled task {answer, n, counts, w} (the evidence then)
+REVIEW = "review"   # state key: later answers led elsewhere {n, counts}: the task waits for a moderator
+SETTLED = (DECIDED, REVIEW)
 # What a task with no stored result reads as (no answers yet, or a row from before results were stored).
 EMPTY = {"answer": None, "count": 0, "share": 0.0, "answers": 0, "tied": False}
 
@@ -30,16 +40,16 @@ def short_sig(device_sig):
     return device_sig[:SIG_CHARS] if device_sig else None
 
 
-def weight_of(quality, duration_ms, state=None, *, suspended=False, device_sig=None):
+def weight_of(quality, duration_ms, state=None, *, suspended=False, device_sig=None, skips=None):
     """The weight an answer carries in its task's tally: 1.0, or 0.0 when it came too fast, its contributor is
     suspended, or another answer from the same device already counts on the task (`state` is the task's tally
-    before this answer)."""
+    before this answer); `skips` = (answers, skips) of the contributor scales it by controls.skip_factor."""
     if suspended or controls.is_fast(quality, duration_ms):
         return 0.0
     sig = short_sig(device_sig)
     if sig and sig in (state or {}).get(SIGS, ()):
         return 0.0
-    return 1.0
+    return round(controls.skip_factor(*skips, quality), 4) if skips else 1.0
 
 
 def vote_of(weight, gold_total, gold_correct):
@@ -59,22 +69,63 @@ def fold(state, kind, value, weight, settings, vote=0.0, device_sig=None, with_r
         sigs = [*(sigs or ()), sig]
     if sigs:
         new[SIGS] = sigs
-    for key in KEPT:  # a moderator's override or hiding outlives later answers
+    for key in KEPT + SETTLED:  # a moderator's override or hiding, and a decision, outlive later answers
         if key in old:
             new[key] = old[key]
+    if weight > 0:
+        new[COUNTED] = old.get(COUNTED, 0) + 1
+    elif COUNTED in old:
+        new[COUNTED] = old[COUNTED]
     new = controls.add_weighted(new, kind.label_of(value), vote if weight > 0 else 0.0)
     return new, result_of(kind, new, settings) if with_result else None
 
 
+def settle(state, quality, labelled):
+    """After a fold: record the decision of a task whose tally just became settled (controls.decides), or, on a
+    task decided earlier, mark it for review when the tally now leads elsewhere. Returns (state, newly decided?,
+    newly under review?). Only kinds with fixed answers (`labelled`) are settled."""
+    if not labelled or (state or {}).get("override"):
+        return state, False, False
+    decided = state.get(DECIDED)
+    if decided is None:
+        label = controls.decides(quality, state)
+        if label is None:
+            return state, False, False
+        return {**state, DECIDED: {"answer": label, "n": state.get("n", 0), "counts": dict(state.get("counts") or {}),
+                                   "w": dict(state.get("w") or {})}}, True, False
+    counts = state.get("counts") or {}
+    lead = max(counts, key=counts.get) if counts else None
+    if REVIEW in state or lead is None or counts[lead] <= counts.get(decided["answer"], 0):
+        return state, False, False
+    return {**state, REVIEW: {"n": state.get("n", 0), "counts": dict(counts)}}, False, True
+
+
+def decided_result(state, result):
+    """The published result of a decided task: its decided answer, even when later answers lead elsewhere (the task
+    is then `under_review` until a moderator settles it). Other tasks' results are unchanged."""
+    decided = (state or {}).get(DECIDED)
+    if not decided or result is None:
+        return result
+    out = dict(result)
+    out["decided"] = True
+    if REVIEW in state and result.get("answer") != decided["answer"]:
+        counts = state.get("counts") or {}
+        total = sum(counts.values()) or 1
+        out.update(answer=decided["answer"], count=counts.get(decided["answer"], 0),
+                   share=round(counts.get(decided["answer"], 0) / total, 4), tied=False, under_review=True)
+    return out
+
+
 def result_of(kind, state, settings):
-    """The task's result from its state, as stored on the task (None for a task without answers)."""
+    """The task's result from its state, as stored on the task (None for a task without answers); a decided task
+    keeps its decided answer (decided_result)."""
     if not (state or {}).get("n"):
         return None
     if hasattr(kind, "map_geometry"):  # spatial consensus: scikit-learn on a handful of points
         from citizen.exports.rows import _one_thread
         with _one_thread():
             return kind.result(state, settings)
-    return kind.result(state, settings)
+    return decided_result(state, kind.result(state, settings))
 
 
 def stored(result):
@@ -94,6 +145,21 @@ def votes(campaign_id, contributor_ids):
                                            Participation.gold_correct).where(
                 Participation.campaign_id == campaign_id, Participation.contributor_id.in_(ids[i:i + 500]))):
             out[p.contributor_id] = (p.gold_total, p.gold_correct)
+    return out
+
+
+def skips(campaign_id, contributor_ids):
+    """{contributor id: (answers, skips)} for these contributors in a campaign (for controls.skip_factor)."""
+    from sqlalchemy import select
+    from citizen.campaigns.models import Participation
+    from citizen.extensions import db
+    ids = list(set(contributor_ids))
+    out = {}
+    for i in range(0, len(ids), 500):
+        for p in db.session.execute(select(Participation.contributor_id, Participation.answer_count,
+                                           Participation.skip_count).where(
+                Participation.campaign_id == campaign_id, Participation.contributor_id.in_(ids[i:i + 500]))):
+            out[p.contributor_id] = (p.answer_count, p.skip_count)
     return out
 
 

@@ -16,7 +16,7 @@ from citizen.campaigns.kinds import get_kind
 from citizen.campaigns.models import Answer, Task
 from citizen.engagement import stats
 from citizen.extensions import db
-from citizen.quality import batch, builds
+from citizen.quality import batch, builds, disclosure
 
 STALE_SECONDS = 300
 
@@ -65,10 +65,12 @@ def contributor_agreement(campaign, contributor_id):
         return None
     results = agg["results"]
     kind = get_kind(campaign.kind)
+    mine = [Answer.contributor_id == contributor_id, Answer.campaign_id == campaign.id]
+    if not disclosure.reveals_gold(campaign.status):  # a gold task's result is its known answer: not while open
+        mine.append(Task.gold.is_(None))
     rows = db.session.execute(
         select(Answer.task_id, Answer.value, Answer.weight, Task.answer_count, Task.redundancy,
-               Task.consensus["override"].as_string()).join(Task, Task.id == Answer.task_id)
-        .where(Answer.contributor_id == contributor_id, Answer.campaign_id == campaign.id)).all()
+               Task.consensus["override"].as_string()).join(Task, Task.id == Answer.task_id).where(*mine)).all()
     compared = agreeing = 0
     for task_id, value, weight, answers, redundancy, override in rows:
         r = results.get(task_id) or {}

@@ -19,6 +19,7 @@ from citizen.engagement import agreement
 from citizen.engagement.models import CampaignUpdate, VolunteerProfile
 from citizen.errors import InvalidInput, NotFound
 from citizen.extensions import db
+from citizen.quality import disclosure
 
 MILESTONES = (10, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 25_000)
 MAX_NAME = 60
@@ -107,13 +108,16 @@ def summary(contributor_id):
             Campaign.status != DRAFT).order_by(Participation.last_at.desc())).all()
         for part, campaign in parts:
             agree = agreement.contributor_agreement(campaign, contributor_id)
+            # While the campaign is open, as of the last summary (citizen.quality.disclosure): never per task.
+            gold_total, gold_correct = disclosure.gold_record(campaign, contributor_id, part.answer_count,
+                                                              part.gold_total, part.gold_correct)
             rows.append({
                 "campaign": campaign, "answers": part.answer_count, "time_ms": int(time_given.get(campaign.id) or 0),
                 "first_at": part.first_at, "last_at": part.last_at,
                 "agreement": round(100 * agree["agreeing"] / agree["compared"]) if agree and agree["compared"] else None,
                 "compared": agree["compared"] if agree else 0,
-                "gold_total": part.gold_total,
-                "gold_accuracy": round(100 * part.gold_correct / part.gold_total) if part.gold_total else None})
+                "gold_total": gold_total,
+                "gold_accuracy": round(100 * gold_correct / gold_total) if gold_total else None})
     answers = sum(r["answers"] for r in rows)
     return {"campaigns": rows, "answers": answers, "time_ms": sum(r["time_ms"] for r in rows),
             "organisations": sorted({r["campaign"].organisation.name for r in rows}),

@@ -27,7 +27,7 @@ from citizen.campaigns.models import CLOSED, DRAFT, PUBLISHED, Answer, Campaign,
 from citizen.errors import NotFound
 from citizen.extensions import db
 from citizen.moderation.queue import HIDDEN_RAND
-from citizen.quality import builds
+from citizen.quality import builds, controls, disclosure
 from citizen.quality.report import pseudonym
 from citizen.wellbeing import public
 
@@ -234,7 +234,10 @@ class Results:
         self.campaign_id = campaign.id
         self.kind = get_kind(campaign.kind)
         self.settings = campaign.settings or {}
-        self.show_gold = campaign.status == CLOSED
+        # Which tasks were gold, and their true answer counts, only once the campaign is closed
+        # (citizen.quality.disclosure).
+        self.show_gold = disclosure.reveals_gold(campaign.status)
+        self.decided_at = controls.of(self.settings)["confidence"]
         self.spatial = hasattr(self.kind, "map_geometry")
         taken = {c.name for c in RESULT_COLUMNS} | {MARKS_COLUMN.name}
         self.kind_columns = []
@@ -304,8 +307,11 @@ class Results:
     def _row(self, r, ds):
         state = {"override": r.override, "crs": r.crs}
         res = tally.stored(r.result)  # computed when the answers came, never on a read
-        complete = r.answer_count >= r.redundancy
+        answers = disclosure.published_answers(r.answer_count, r.redundancy, self.show_gold)
+        complete = answers >= r.redundancy
         answered = r.answer_count > 0
+        if r.is_gold and not self.show_gold and ds is not None:  # the crowd's answer, never the known one
+            ds = disclosure.crowd_batch_row(ds, res, self.decided_at)
         if ds is not None:  # Dawid-Skene (kinds with fixed answers)
             answer, confidence, decided, method = ds["answer"], ds["confidence"], ds["decided"], "dawid-skene"
         elif "status" in res:  # transcription: field by field agreement
@@ -320,7 +326,7 @@ class Results:
         values = {
             "task_id": r.id, "external_id": r.external_id or "",
             "answer": answer if override is None else override, "crowd_answer": answer, "confidence": confidence,
-            "answers": r.answer_count, "redundancy": r.redundancy,
+            "answers": answers, "redundancy": r.redundancy,
             "agreement": res.get("share") if answered else None, "decided": bool(decided) or override is not None,
             "complete": complete, "method": "moderator" if override is not None else method if answered else "",
             "gold": bool(r.is_gold) if self.show_gold else None, "override": override,
@@ -369,6 +375,23 @@ class Answers:
         self.upto = upto
         self._weights = None
         self._categorical = bool(self.kind.answer_labels(campaign.settings or {}))
+        self.show_gold = disclosure.reveals_gold(campaign.status)
+
+    def gold_answers_shown(self):
+        """While the campaign is open: {gold task id: ids of its first `redundancy` answers}, the only answers of
+        gold tasks the file lists (citizen.quality.disclosure: a gold task, shown to every newcomer, would stand
+        out by its many answers). None once the campaign is closed: every answer is listed."""
+        if self.show_gold:
+            return None
+        shown = {}
+        for task_id, answer_id, redundancy in db.session.execute(
+                select(Answer.task_id, Answer.id, Task.redundancy).join(Task, Task.id == Answer.task_id)
+                .where(Answer.campaign_id == self.campaign_id, Task.gold.is_not(None), Answer.id <= self.upto)
+                .order_by(Answer.task_id, Answer.id)):
+            kept = shown.setdefault(task_id, set())
+            if len(kept) < redundancy:
+                kept.add(answer_id)
+        return shown
 
     def voter_weights(self):
         """{contributor id: Dawid-Skene weight of the contributor's cluster}: the batch consensus is
@@ -389,6 +412,7 @@ class Answers:
         text and "YYYY-MM-DD HH:MM:SS" text) and written without a round trip through Python
         objects: a million answers cost seconds, not minutes."""
         weights = self.voter_weights()
+        gold_shown = self.gold_answers_shown() or {}
         end_read()  # the batches below read on connections of their own
         names = {}
         label_of = self.kind.label_of
@@ -404,6 +428,8 @@ class Answers:
             .order_by(Answer.id).limit(BATCH))
         for rows in _batches(query):
             for r in rows:
+                if r.task_id in gold_shown and r.id not in gold_shown[r.task_id]:
+                    continue
                 name = names.get(r.contributor_id)
                 if name is None:
                     if len(names) > 100_000:  # bounded: a campaign may have a million guests

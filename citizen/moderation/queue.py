@@ -23,6 +23,7 @@ from citizen.campaigns.kinds import get_kind
 from citizen.campaigns.models import DRAFT, Answer, Campaign, Participation, Task
 from citizen.extensions import db
 from citizen.moderation.models import OPEN, ContentReport, Escalation, QueueDismissal, Suspension
+from citizen.campaigns.tally import DECIDED, REVIEW
 from citizen.quality import consensus as tally
 from citizen.quality import controls
 from citizen.quality.report import campaign_report, pseudonym
@@ -145,15 +146,24 @@ def disagreements(campaigns, dismissed):
     out = []
     for campaign in campaigns.values():
         kind = get_kind(campaign.kind)
+        # Complete tasks, and decided tasks that later answers would flip (citizen.campaigns.tally.settle: under
+        # review, whether or not they are complete).
         rows = db.session.execute(select(Task.id, Task.consensus, Task.result).where(
-            Task.campaign_id == campaign.id, Task.answer_count >= Task.redundancy, Task.answer_count > 0,
+            Task.campaign_id == campaign.id, Task.answer_count > 0,
+            or_(Task.answer_count >= Task.redundancy, Task.result["under_review"].as_boolean() == True),  # noqa: E712
             Task.gold.is_(None), Task.rand > HIDDEN_RAND).order_by(Task.id)).all()
         for task_id, state, result in rows:
             state = state or {}
             key = f"disagreement:{task_id}"
-            if "override" in state or key in dismissed or not disagrees(kind, campaign, state, result):
+            review = REVIEW in state
+            if "override" in state or key in dismissed or not (review or disagrees(kind, campaign, state, result)):
                 continue
-            out.append({"key": key, "reason": "disagreement", "campaign_id": campaign.id, "task_id": task_id})
+            item = {"key": key, "reason": "disagreement", "campaign_id": campaign.id, "task_id": task_id}
+            if review:  # the evidence: the tally when the task was decided, and now
+                decided = state[DECIDED]
+                item.update(under_review=True, decided=decided["answer"], before=decided.get("counts", {}),
+                            after=state[REVIEW].get("counts", {}))
+            out.append(item)
     return out
 
 
@@ -204,6 +214,8 @@ def quality(campaigns, dismissed):
 
         for row in report.get("fast", []):
             flag(row["contributor"], "fast", fast_answers=row["fast_answers"], answers=row["answers"])
+        for row in report.get("skips", []):  # skip-heavy: weighed less already, a person may want to look
+            flag(row["contributor"], "skips", skips=row["skips"], answers=row["answers"])
         for row in report.get("gold", []):
             if row["reliability"] < LOW_RELIABILITY and row["gold_answers"] >= controls.GOLD_EVIDENCE:
                 flag(row["contributor"], "gold", reliability=row["reliability"], gold_answers=row["gold_answers"])

@@ -124,15 +124,17 @@ def rebuild(task_ids):
         Campaign.id.in_({t.campaign_id for t in tasks}))).scalars()}
     answers = {}
     for row in db.session.execute(select(Answer.id, Answer.task_id, Answer.contributor_id, Answer.campaign_id,
-                                         Answer.value, Answer.duration_ms, Answer.weight)
+                                         Answer.value, Answer.duration_ms, Answer.weight, Answer.source)
                                   .where(Answer.task_id.in_(task_ids)).order_by(Answer.id)):
         answers.setdefault(row.task_id, []).append(row)
     pairs = {(a.contributor_id, a.campaign_id) for rows in answers.values() for a in rows}
     sigs = tally.device_sigs({cid for cid, _c in pairs})
-    gold = {}
+    gold, skips = {}, {}
     for camp in {c for _cid, c in pairs}:
         for cid, record in tally.votes(camp, [cid for cid, c in pairs if c == camp]).items():
             gold[(cid, camp)] = record
+        for cid, record in tally.skips(camp, [cid for cid, c in pairs if c == camp]).items():
+            skips[(cid, camp)] = record
     hot.forget_suspensions()  # this transaction's suspensions and lifts count
     conn = db.session.connection()
     changed = {}
@@ -143,14 +145,19 @@ def rebuild(task_ids):
         state = {}
         for a in answers.get(task.id, []):
             sig = sigs.get(a.contributor_id)
-            weight = tally.weight_of(quality, a.duration_ms, state, suspended=a.contributor_id in suspended,
-                                     device_sig=sig)
+            # As on the volunteer loop: an answer without a live lease (no measured duration) never counted; imports
+            # are the organiser's and trusted.
+            weight = 0.0 if a.duration_ms is None and a.source != "import" else tally.weight_of(
+                quality, a.duration_ms, state, suspended=a.contributor_id in suspended, device_sig=sig,
+                skips=skips.get((a.contributor_id, a.campaign_id)) if a.source != "import" else None)
             vote = tally.vote_of(weight, *gold.get((a.contributor_id, a.campaign_id), (0, 0)))
             state, _result = tally.fold(state, kind, a.value, weight, settings, vote, sig, with_result=False)
             if weight != a.weight:
                 changed.setdefault(weight, []).append(a.id)
         old = task.consensus or {}
-        state.update({k: old[k] for k in hot.KEPT if k in old})
+        state.update({k: old[k] for k in hot.KEPT + tally.SETTLED if k in old})
+        # A decided task keeps its decision; if the rebuilt tally now leads elsewhere, it goes to review.
+        state, _new, _review = tally.settle(state, quality, task.gold is None and bool(kind.answer_labels(settings)))
         task.consensus = state
         task.result = tally.result_of(kind, state, settings)
     for weight, ids in changed.items():

@@ -13,6 +13,15 @@ cheap pure function of the settings and a few counters.
   `gold_end` over a contributor's first `gold_decay` answers (Zooniverse: 40 % down to 10 %).
 - `confidence`: the posterior a result needs to count as decided (results, influence report).
 - `influence_limit`: the share of results one contributor or cluster may flip before being flagged.
+- Skips (`skip_free`, `skip_share`): skipping is free for the first skips; beyond them a contributor's skip share
+  lowers their answers' weight (`skip_factor`) and, at `skip_share`, next-task refuses them (`skip_limited`).
+  Hunting for target tasks by skipping the rest (one ring skipped 7,270 tasks to reach 80 of 80 targets) then
+  costs honest answers on every task it passes, which dilutes the attack, or stops it.
+- Closing (`close_after`, `min_answers`): a task is decided once enough independent answers agree (`decides`);
+  it is handed out no more, and later answers cannot flip its published result (citizen.campaigns.tally).
+- Refusals before a lease (`refusal`): a contributor who could not give a counted answer (capped, suspended,
+  skip-limited, or at or below chance on gold with GOLD_REFUSE_EVIDENCE answers) is not handed tasks, so their
+  leases never hold slots honest volunteers need.
 """
 import math
 
@@ -39,6 +48,14 @@ FIELDS = {
                     _l("Dynamic overlap: once volunteers proven on known-answer tasks agree with enough confidence, "
                        "the task stops at this many answers, so easy tasks cost fewer answers and hard ones get all.")),
     "influence_limit": (0.01, 0.0, 1.0, False, _l("Share of results one volunteer or group may change before being flagged"), ""),
+    "skip_free": (10, 0, 100_000, True, _l("Skips every volunteer may make freely"),
+                  _l("Beyond these, skipping more than the share below of the tasks handed to them lowers the weight "
+                     "of their answers and then stops new tasks: hunting for chosen tasks by skipping the rest.")),
+    "skip_share": (0.5, 0.05, 1.0, False, _l("Largest share of handed tasks a volunteer may skip"),
+                   _l("0.5 = half. Answers weigh fully up to half this share, then less, down to none at it.")),
+    "close_after": (5, 0, 1000, True, _l("Agreeing answers that settle a task (0 = never early)"),
+                    _l("A task whose answers from this many different devices agree (80 % or more on one answer) is "
+                       "decided and handed out no more; later answers that would change it send it to moderators.")),
 }
 
 
@@ -144,3 +161,74 @@ def retires(quality, answers, state):
 
 def is_fast(quality, duration_ms):
     return duration_ms is not None and duration_ms < quality["min_ms"]
+
+
+def is_slow_enough(quality, measured_ms):
+    """A server-measured duration passes the minimum time; unknown (None: no live lease) never does."""
+    return measured_ms is not None and measured_ms >= quality["min_ms"]
+
+
+CLOSE_SHARE = 0.8             # share of the weighted answers the leading one needs to settle a task (close_after)
+GOLD_REFUSE_EVIDENCE = 10     # gold answers before a contributor at or below chance is refused tasks
+
+
+def skip_factor(answers, skips, quality=None):
+    """The factor (0..1) on a contributor's answer weights from their skips in the campaign: 1 for the first
+    `skip_free` skips and while they skip at most half of `skip_share` of the tasks handed to them, falling
+    linearly to 0 at `skip_share`. Honest volunteers skip a task now and then (a blurry image); a hunter who
+    skips most tasks to reach chosen ones weighs nothing. Read by the hot path (tally.weight_of) and by the batch
+    aggregation (Participation.answer_count and skip_count)."""
+    quality = quality or defaults()
+    answers, skips = max(0, answers or 0), max(0, skips or 0)
+    if skips <= quality["skip_free"]:
+        return 1.0
+    share, limit = skips / (answers + skips), quality["skip_share"]
+    low = limit / 2
+    if share <= low:
+        return 1.0
+    return max(0.0, min(1.0, (limit - share) / (limit - low)))
+
+
+def skip_limited(quality, answers, skips):
+    """Has this contributor skipped past the budget (their answers would weigh nothing)?"""
+    return skip_factor(answers, skips, quality) <= 0.0
+
+
+def below_chance(gold_total, gold_correct, options):
+    """At or below chance on gold with enough evidence to say so (a random or adversarial answerer)."""
+    chance = 1.0 / max(2, options or 2)
+    return (gold_total or 0) >= GOLD_REFUSE_EVIDENCE and (gold_correct or 0) <= chance * gold_total
+
+
+def refusal(quality, part, options, suspended=False):
+    """Why next-task must not hand this contributor a task ("skip_limit", "low_accuracy", "suspended"), or None.
+    `part` has answer_count, skip_count, gold_total, gold_correct (a newcomer: None)."""
+    if suspended:
+        return "suspended"
+    if part is None:
+        return None
+    if skip_limited(quality, part.answer_count, part.skip_count):
+        return "skip_limit"
+    if below_chance(part.gold_total, part.gold_correct, options):
+        return "low_accuracy"
+    return None
+
+
+def decides(quality, state):
+    """Is this task's tally settled? Either `close_after` weighted answers (each from another device: a device's
+    second answer weighs 0) agree at CLOSE_SHARE or more of the weighted votes, or, with `min_answers` set, the
+    gold-weighted confidence passes `confidence` after min_answers answers (dynamic overlap). Returns the decided
+    label or None. The default (5 agreeing devices, 80 %) never stops a task below a redundancy of 5 and never
+    settles a hard task, whose answers split."""
+    counts = state.get("counts") or {}
+    if not counts:
+        return None
+    top = max(counts, key=counts.get)
+    total = sum(counts.values())
+    close_after = quality.get("close_after") or 0
+    if close_after and state.get("k", 0) >= close_after and total and counts[top] / total >= CLOSE_SHARE:
+        return top
+    if retires(quality, state.get("n", 0), state):
+        lead = max((state.get("w") or {}).items(), key=lambda kv: kv[1], default=(None, 0))[0]
+        return lead if lead == top else None
+    return None

@@ -51,7 +51,7 @@ def aggregate_report(campaign, agg, limit=50, data=None):
 
 def campaign_report(campaign, limit=50):
     """What the quality page, the moderation queue and GET /api/v1/campaigns/<slug>/quality show: the settings in
-    force and the contributors flagged for fast answers or gold accuracy (read now: a few rows per contributor),
+    force and the contributors flagged for fast answers, skips or gold accuracy (read now: a few rows per contributor),
     and the aggregate part as of the last complete build, with `build` saying when it was made and whether a newer
     one is coming (state "preparing" before the first)."""
     from citizen.quality import builds
@@ -67,6 +67,12 @@ def campaign_report(campaign, limit=50):
     parts = db.session.execute(select(Participation).where(Participation.campaign_id == campaign.id)).scalars().all()
     out["fast"] = [{"contributor": name(p.contributor_id), "fast_answers": p.fast_count, "answers": p.answer_count}
                    for p in parts if p.fast_count >= quality["fast_flag_after"]]
+    # Skip-heavy contributors (hunting for chosen tasks by skipping the rest), heaviest first, with the factor
+    # their answers now weigh by (controls.skip_factor).
+    out["skips"] = sorted(({"contributor": name(p.contributor_id), "skips": p.skip_count, "answers": p.answer_count,
+                            "weight_factor": round(controls.skip_factor(p.answer_count, p.skip_count, quality), 3)}
+                           for p in parts if controls.skip_factor(p.answer_count, p.skip_count, quality) < 1.0),
+                          key=lambda r: (r["weight_factor"], -r["skips"]))[:limit]
     out["gold"] = sorted(({"contributor": name(p.contributor_id), "gold_answers": p.gold_total,
                            "reliability": round((0.5 + p.gold_correct) / (1 + p.gold_total), 3)}
                           for p in parts if p.gold_total), key=lambda g: g["reliability"])[:limit]

@@ -37,6 +37,11 @@
     return request("POST", target).then(function (r) {
       if (r.status === 204) return null;
       return r.json().then(function (body) {
+        if (r.status === 429) {  // refused for good (capped, skip limit): say why, and stop asking
+          var refused = new Error(body.message || r.statusText);
+          refused.final = true;
+          throw refused;
+        }
         if (!r.ok) throw new Error(body.message || r.statusText);
         if (kind.preload) kind.preload(body);
         return body;
@@ -71,7 +76,12 @@
     wait.then(function (task) {
       // undefined: the prefetch failed; null: nothing was left when it ran. Ask once more either way.
       return task ? task : fetchNext([]);
-    }).then(show).catch(function () {
+    }).then(show).catch(function (err) {
+      if (err && err.final) {
+        taskEl.hidden = true; skipBtn.hidden = true;
+        say(err.message, "info");
+        return;
+      }
       say(root.dataset.errorText || "We could not load the next task. Check your connection; retrying…", "error");
       setTimeout(advance, 3000);
     });
@@ -94,12 +104,11 @@
     }).catch(again);
   }
 
-  // Known-answer (gold) tasks: a short, kind word, and the expert answer when it differs.
-  function goldFeedback(gold) {
-    if (!gold) return "";
-    if (gold.correct) return root.dataset.goldRight || "";
-    var label = current && current.labels && current.options ? current.labels[current.options.indexOf(gold.expected)] : null;
-    return (root.dataset.goldWrong || "").replace("%s", label || gold.expected);
+  // Known-answer (gold) tasks are never named: now and then (every tenth answer) the response carries a summary of
+  // the volunteer's record on them, whatever the task just answered was; a short, kind word.
+  function goldFeedback(feedback) {
+    if (!feedback || !feedback.checked) return "";
+    return (root.dataset.goldSummary || "").replace("%a", feedback.agreed).replace("%c", feedback.checked);
   }
 
   function submit(value) {
@@ -110,7 +119,7 @@
     send(task, value, newKey(), 0).then(function (res) {
       if (res.status === 201 || res.status === 200) {
         count(res.body.done);
-        say(goldFeedback(res.body.gold) || root.dataset.thanks || "", "ok");
+        say(goldFeedback(res.body.feedback) || root.dataset.thanks || "", "ok");
         advance();
       } else if (res.status === 409 || res.status === 403) {
         say(res.body.message, "info");
