@@ -26,7 +26,7 @@ from benchmarks.common import fresh_app
 from citizen import demo_documents
 from citizen.accounts import services as accounts
 from citizen.campaigns import services as campaigns
-from citizen.campaigns import transcripts
+from citizen.kinds.transcription import transcripts
 from citizen.campaigns.models import Task
 from citizen.extensions import db
 

@@ -42,11 +42,11 @@ class Defaults:
     # which lifts this limit for the guests it makes. Sign-in and sign-up have their own limits.
     GUEST_RATE_LIMIT = "300 per hour;1000 per day"
     # Campaign kinds, as "module:Class"; create_app registers exactly these.
-    KINDS = ["citizen.campaigns.kinds.question:QuestionKind",
-             "citizen.campaigns.kinds.deforestation:DeforestationKind",
-             "citizen.campaigns.kinds.damage:DamageKind",
-             "citizen.campaigns.kinds.transcription:TranscriptionKind",
-             "citizen.campaigns.kinds.search:SearchKind"]
+    KINDS = ["citizen.kinds.question:QuestionKind",
+             "citizen.kinds.deforestation:DeforestationKind",
+             "citizen.kinds.damage:DamageKind",
+             "citizen.kinds.transcription:TranscriptionKind",
+             "citizen.kinds.search:SearchKind"]
     # A task handed to a volunteer is held for them this long before its slot is offered to others. Short, so
     # visitors who open the work page and leave do not lock a small campaign: the page says "still here" while
     # the volunteer is active (each time the lease lasts LEASE_SECONDS more, up to LEASE_MAX_SECONDS after it
@@ -59,7 +59,7 @@ class Defaults:
     IMPORT_MAX_ROWS = 200_000
     IMPORT_MAX_ERRORS = 20
     # PDF transcription: limits per document and per import; uploads of up to PDF_RENDER_SYNC_PAGES
-    # pages are rendered on the request, larger ones in a job (see citizen.campaigns.transcripts).
+    # pages are rendered on the request, larger ones in a job (see citizen.kinds.transcription.transcripts).
     PDF_MAX_PAGES = 500
     PDF_MAX_BYTES = 50 * 1024 * 1024
     PDF_MAX_IMPORT_PAGES = 5000

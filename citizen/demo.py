@@ -14,7 +14,7 @@ from citizen.accounts import services as accounts
 from citizen.accounts.models import User
 from citizen import demo_imagery
 from citizen.campaigns import services as campaigns
-from citizen.campaigns.kinds import photos
+from citizen.ingest import photos
 from citizen.campaigns.models import Campaign
 from citizen.extensions import db
 

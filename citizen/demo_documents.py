@@ -10,7 +10,7 @@ import zipfile
 from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-# name | Label | type | options | help (see citizen.campaigns.kinds.fields)
+# name | Label | type | options | help (see citizen.kinds._shared.fields)
 FIELDS = """employee | Employee | text | region=0.05,0.12,0.62,0.2 | The person who filed the report
 date | Report date | date | region=0.05,0.12,0.62,0.2 | As written on the report; any format is fine
 total | Total claimed | money | region=0.5,0.5,0.96,0.58 | The amount on the TOTAL line, as written

@@ -15,7 +15,8 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 from citizen.api import body as api_body
 from citizen.campaigns import results as results_svc
 from citizen.campaigns import scheduler
-from citizen.campaigns.kinds import agreement, get_kind, marks, normalise
+from citizen.kinds._shared import agreement, marks, normalise
+from citizen.kinds import get_kind
 from citizen.campaigns.models import Answer, Task
 from citizen.extensions import db
 from tests.regex_audit import patterns_in, problems

@@ -11,7 +11,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from citizen.campaigns import services as campaigns
-from citizen.campaigns.kinds import photos
+from citizen.ingest import photos
 from citizen.campaigns.models import Answer, Task
 from citizen.extensions import db
 

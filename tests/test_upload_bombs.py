@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 
 from citizen.accounts import services as accounts
 from citizen.campaigns import services as campaigns
-from citizen.campaigns.kinds import areas, photos
+from citizen.ingest import areas, photos
 from citizen.campaigns.models import Answer, Campaign, Task
 from citizen.extensions import db
 from citizen.jobs.models import Job

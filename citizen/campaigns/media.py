@@ -55,7 +55,7 @@ def sniff(head):
 
 
 def _pdf_opens(data):
-    from citizen.campaigns.kinds import pdfs  # PDFium is guarded by that module's lock
+    from citizen.ingest import pdfs  # PDFium is guarded by that module's lock
     import pypdfium2 as pdfium
     with pdfs._LOCK:
         try:

@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from citizen import maps
 from citizen.campaigns import tally
-from citizen.campaigns.kinds import get_kind
+from citizen.kinds import get_kind
 from citizen.campaigns.models import Task
 from citizen.moderation.queue import HIDDEN_RAND
 from citizen.extensions import db

@@ -4,7 +4,7 @@ from sqlalchemy import select, tuple_, update
 from citizen.accounts.models import utcnow
 from citizen.accounts.services import external_contributors
 from citizen.campaigns import tally
-from citizen.campaigns.kinds import get_kind
+from citizen.kinds import get_kind
 from citizen.campaigns.models import MAX_INT, Answer, Campaign, Participation, Task
 from citizen.campaigns.hot_sql import insert_ignoring
 from citizen.errors import CitizenError, InvalidInput

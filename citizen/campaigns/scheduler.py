@@ -26,7 +26,7 @@ from sqlalchemy import select, update
 from citizen.accounts.models import utcnow
 from citizen.campaigns import hot_sql as q
 from citizen.campaigns import tally
-from citizen.campaigns.kinds import get_kind
+from citizen.kinds import get_kind
 from citizen.campaigns.models import LEASED, PUBLISHED, ANSWERED, EXPIRED, Assignment, Campaign, Participation, Task
 from citizen.moderation import hot as moderation
 from citizen.errors import AlreadyAnswered, Capped, Conflict, NotAssigned, NotFound, NotOpen, TaskComplete

@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import case, func, insert, select, update
 
 from citizen.accounts.models import utcnow
-from citizen.campaigns.kinds import GOLD_KEY, RowError, all_kinds, get_kind
+from citizen.kinds import GOLD_KEY, RowError, all_kinds, get_kind
 from citizen.campaigns.media import campaign_store
 from citizen.campaigns.models import CLOSED, DRAFT, PUBLISHED, Campaign, Task
 from citizen.campaigns.text import render_markdown

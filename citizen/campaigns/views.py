@@ -10,7 +10,7 @@ from citizen import demo_imagery
 from citizen.accounts.models import Contributor
 from citizen.api.auth import GUEST_SESSION_KEY, caller
 from citizen.campaigns import media_access, previews, services
-from citizen.campaigns.kinds import get_kind
+from citizen.kinds import get_kind
 from citizen.engagement import cards as engagement_cards
 from citizen.engagement import pages as engagement_pages
 from citizen.extensions import db

@@ -12,7 +12,7 @@ import json
 
 from sqlalchemy import select
 
-from citizen.campaigns.kinds import get_kind
+from citizen.kinds import get_kind
 from citizen.campaigns.models import Answer, Task
 from citizen.engagement import stats
 from citizen.extensions import db

@@ -3,7 +3,7 @@ disagreement (all the answers they were meant to get, and still no decided resul
 from sqlalchemy import select
 
 from citizen.campaigns import tally
-from citizen.campaigns.kinds import get_kind
+from citizen.kinds import get_kind
 from citizen.campaigns.models import Task
 from citizen.engagement import agreement, stats, updates
 from citizen.extensions import db

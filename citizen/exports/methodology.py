@@ -14,7 +14,8 @@ import bleach
 import markdown as md
 from sqlalchemy import func, select
 
-from citizen.campaigns.kinds import agreement, get_kind, marks
+from citizen.kinds._shared import agreement, marks
+from citizen.kinds import get_kind
 from citizen.campaigns.models import Participation
 from citizen.exports import geo
 from citizen.exports.rows import ANSWER_COLUMNS, Results, iso

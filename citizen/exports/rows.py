@@ -22,7 +22,7 @@ from sqlalchemy import Text, cast, func, or_, select, type_coerce
 
 from citizen.campaigns import services as campaigns
 from citizen.campaigns import tally
-from citizen.campaigns.kinds import get_kind
+from citizen.kinds import get_kind
 from citizen.campaigns.models import CLOSED, DRAFT, PUBLISHED, Answer, Campaign, Task
 from citizen.errors import NotFound
 from citizen.extensions import db

@@ -27,7 +27,7 @@ import shapely
 from flask_babel import gettext as _
 from pyproj import CRS, Geod, Transformer
 
-from citizen.campaigns.kinds import archives
+from citizen.ingest import archives
 
 MAX_AREA_KM2 = 50_000
 MIN_CELL_KM, MAX_CELL_KM = 0.1, 50

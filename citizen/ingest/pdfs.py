@@ -2,7 +2,7 @@
 
 The import only opens each document and counts its pages (milliseconds, even for hundreds of
 pages); rendering to JPEG happens later, off the request for large uploads (see
-citizen.campaigns.transcripts). PDFium is not thread-safe, so every call into it holds _LOCK:
+citizen.kinds.transcription.transcripts). PDFium is not thread-safe, so every call into it holds _LOCK:
 the web process renders small uploads on the request and large ones in job threads.
 """
 import io
@@ -12,7 +12,7 @@ import threading
 import pypdfium2 as pdfium
 from flask_babel import gettext as _
 
-from citizen.campaigns.kinds import archives
+from citizen.ingest import archives
 
 _LOCK = threading.Lock()
 _PASSWORD_ERROR = 4  # FPDF_ERR_PASSWORD

@@ -12,7 +12,7 @@ from fractions import Fraction
 from flask_babel import gettext as _
 from PIL import ExifTags, Image, ImageOps, TiffImagePlugin
 
-from citizen.campaigns.kinds import archives
+from citizen.ingest import archives
 
 FORMATS = {"JPEG", "PNG", "WEBP"}
 _GPS = ExifTags.IFD.GPSInfo

@@ -1,16 +1,16 @@
-"""The campaign-kind contract, and the registry create_app fills from config["KINDS"].
+"""The campaign-kind contract; the registry create_app fills from config["KINDS"] is citizen.kinds.registry.
 
-A kind is a class; every campaign names one by its `id`. The volunteer loop, import, scheduling,
-consensus bookkeeping and exports are shared machinery: a kind only says what is particular to it.
+A kind is a class in a folder of its own (citizen/kinds/<id>/: the class, templates/, static/, its jobs);
+every campaign names one by its `id`. The volunteer loop, import, scheduling, consensus bookkeeping and
+exports are shared machinery: a kind only says what is particular to it, and declares what the core may
+rely on (its capabilities, below): the core never asks which kind it is, nor sniffs payloads or results.
 """
 import csv
-import importlib
 import io
 import json
 
-from flask import current_app
-
-from citizen.errors import InvalidInput, NotFound
+from citizen.errors import InvalidInput
+from citizen.kinds.capabilities import Capabilities
 from citizen.quality import consensus
 from citizen.wellbeing.ratings import IMPORT_FIELDS as RATING_FIELDS
 from citizen.wellbeing.ratings import RATING_KEY, parse_import_rating
@@ -29,23 +29,41 @@ class RowError(ValueError):
         self.message = message
 
 
-class Kind:
+class Kind(Capabilities):
     """Base class and contract of a campaign kind.
 
-    Subclasses set `id`, `label`, `task_template` (a Jinja template rendered inside the work page)
-    and `script` (a static JS file that renders a task JSON into that template and reports the
-    answer), and implement the clean_* methods. Aggregation defaults to a majority tally over the
+    Subclasses set `id`, `label`, `script` (a file of the kind's static/ folder that renders a task JSON
+    into the kind's templates/task.html and reports the answer), implement the clean_* methods, and declare
+    their capabilities (citizen.kinds.capabilities). Aggregation defaults to a majority tally over the
     answer value; kinds with structured answers override `add_to_consensus` and `result`.
+
+    Files of the kind's folder (or of the folders of the classes it inherits from) are reached by name:
+    templates as "kinds/<id>/<name>" (task.html, settings.html, icon.svg, and the manage page's optional
+    manage_head.html, manage_import.html, manage.html, manage_scripts.html), static files by `kind_asset`.
     """
 
     id = ""
     label = ""
-    task_template = ""
-    settings_template = ""
     script = ""
-    styles = ()    # static CSS files the work page loads for this kind (vendored libraries)
-    scripts = ()   # static JS files loaded before `script`
+    styles = ()    # CSS files the work page loads for this kind: "vendor/..." (the app's libraries) or its own
+    scripts = ()   # JS files loaded before `script`, named the same way
     import_help = ""  # what the organiser's import form accepts
+
+    def template(self, name):
+        """The Jinja name of one of the kind's templates (citizen.kinds.registry resolves it to its folder)."""
+        return f"kinds/{self.id}/{name}"
+
+    @property
+    def task_template(self):
+        return self.template("task.html")
+
+    @property
+    def settings_template(self):
+        return self.template("settings.html")
+
+    def init_app(self, app):
+        """Register what the kind runs besides its pure functions (jobs, routes, manage-page context):
+        called once by create_app through citizen.kinds.registry, never as a side effect of an import."""
 
     # --- campaign settings --------------------------------------------------------------------
     def default_settings(self):
@@ -173,7 +191,7 @@ class Kind:
     def answers_wanted(self, state, settings, redundancy):
         """How many answers a task should get, given its consensus state after an answer: its
         redundancy, or more while volunteers disagree (transcription raises it up to a maximum).
-        Applied by the kind's own sweep (citizen.campaigns.transcripts.ask_for_more_answers)."""
+        Applied by the kind's own sweep (citizen.kinds.transcription.transcripts.ask_for_more_answers)."""
         return redundancy
 
     # --- exports ------------------------------------------------------------------------------
@@ -262,25 +280,8 @@ def parse_rows(filename, data):
     return rows
 
 
-def load_kinds(paths):
-    kinds = {}
-    for path in paths:
-        module, _, cls = path.partition(":")
-        kind = getattr(importlib.import_module(module), cls)()
-        kinds[kind.id] = kind
-    return kinds
-
-
-def get_kind(kind_id):
-    kinds = current_app.extensions["citizen.kinds"]
-    if kind_id not in kinds:
-        raise NotFound(_("Unknown campaign kind: %(kind)s", kind=kind_id))
-    return kinds[kind_id]
-
-
-def all_kinds():
-    return current_app.extensions["citizen.kinds"]
-
-
 def invalid(message, field=None):
     return InvalidInput(message, details=[{"field": field, "message": message}] if field else None)
+
+
+from citizen.kinds.registry import all_kinds, get_kind, load_kinds  # noqa: E402,F401  (the registry's API)

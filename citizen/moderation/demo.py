@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from citizen.campaigns import services as campaigns
-from citizen.campaigns.kinds import photos
+from citizen.ingest import photos
 
 SLUG = "missing-hiker"
 WITH_PERSON = (2, 7, 10)

@@ -3,7 +3,7 @@ volunteer would see it) or the map, every answer with its marks, the consensus, 
 contributor. Loaded for one page at a time, in a few queries for the whole page."""
 from sqlalchemy import select
 
-from citizen.campaigns.kinds import get_kind
+from citizen.kinds import get_kind
 from citizen.campaigns.tally import stored
 from citizen.campaigns.models import Answer, Campaign, Task
 from citizen.extensions import db

@@ -5,7 +5,7 @@ from datetime import timezone
 from sqlalchemy import select
 
 from citizen.accounts.models import Organisation, utcnow
-from citizen.campaigns.kinds import get_kind
+from citizen.kinds import get_kind
 from citizen.campaigns.models import Answer, Campaign, Task
 from citizen.extensions import db
 

@@ -30,7 +30,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from citizen.accounts.models import utcnow
-from citizen.campaigns.kinds import get_kind
+from citizen.kinds import get_kind
 from citizen.campaigns.models import Campaign
 from citizen.extensions import db
 from citizen.jobs import services as jobs

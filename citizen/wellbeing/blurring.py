@@ -80,7 +80,7 @@ def ensure_blurred(task_id, campaign_id, urls, known=None):
 
 
 def _kind_urls(task, campaign):
-    from citizen.campaigns.kinds import get_kind
+    from citizen.kinds import get_kind
     return image_urls(get_kind(campaign.kind).task_json(task.payload, campaign.settings))
 
 

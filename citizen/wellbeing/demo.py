@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw
 
 from citizen import demo_imagery
 from citizen.campaigns import services as campaigns
-from citizen.campaigns.kinds import photos
+from citizen.ingest import photos
 
 SLUG = "graphic-damage-demo"
 RESOURCES = ("Looking at people who are hurt is hard, even when, as here, they are only drawings.\n\n"

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from citizen.accounts.models import utcnow
 from citizen.campaigns import hot_sql as q
-from citizen.campaigns.kinds import get_kind
+from citizen.kinds import get_kind
 from citizen.campaigns.models import LEASED, Assignment, Campaign, Participation, Task
 from citizen.errors import Conflict, Forbidden, NotAssigned
 from citizen.extensions import db

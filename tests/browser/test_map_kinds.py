@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from citizen import demo_imagery
 from citizen.campaigns import services as campaigns
-from citizen.campaigns.kinds import photos
+from citizen.ingest import photos
 from citizen.campaigns.models import Answer, Task
 from citizen.extensions import db
 from tests.browser.conftest import PHONE

@@ -15,8 +15,9 @@ consensus features (citizen.quality.spatial) when results are read.
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from citizen.campaigns.kinds import Kind, RowError, clean_image_url, invalid
-from citizen.campaigns.kinds import archives, areas, marks as marks_mod, photos
+from citizen.kinds import Kind, RowError, clean_image_url, invalid
+from citizen.ingest import archives, areas, photos
+from citizen.kinds._shared import marks as marks_mod
 from citizen.campaigns.text import clean_attribution, render_markdown
 from citizen.errors import InvalidInput
 from citizen.quality import consensus, spatial
@@ -70,9 +71,10 @@ class MapKind(Kind):
     """Base of the map kinds: subclasses set id, label, `grades` [(value, label)], the question
     and which sources they accept (`accepts_photos`)."""
 
-    task_template = "kinds/map/task.html"
-    settings_template = "kinds/map/settings.html"
-    script = "js/kinds/map.js"
+    script = "map.js"
+    media_fields = ("image_url",)
+    spatial = True
+    consensus = ("categorical", "spatial")
     styles = ("vendor/leaflet/leaflet.css", "vendor/leaflet-draw/leaflet.draw.css",
               "vendor/leaflet-side-by-side/layout.css", "vendor/leaflet-side-by-side/range.css")
     scripts = ("vendor/leaflet/leaflet.js", "vendor/leaflet-draw/leaflet.draw.js",

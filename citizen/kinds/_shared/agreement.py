@@ -17,7 +17,7 @@ among the agreeing answers.
 """
 import json
 
-from citizen.campaigns.kinds import normalise
+from citizen.kinds._shared import normalise
 
 NONE = "none"
 # Typos are looked for between the MAX_FUZZY_GROUPS most given spellings of a field only (the others

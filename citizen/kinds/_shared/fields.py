@@ -14,7 +14,7 @@ import re
 
 from flask_babel import gettext as _
 
-from citizen.campaigns.kinds import normalise
+from citizen.kinds._shared import normalise
 
 TYPES = ("text", "number", "money", "date", "choice")
 MAX_FIELDS = 30

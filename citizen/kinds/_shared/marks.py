@@ -17,7 +17,7 @@ SUPPORTED = ("Point", "LineString", "Polygon")
 MAX_VERTICES_PER_POLYGON = 100  # corners of one polygon (positions of one line)
 MAX_MARKS = 50                  # marks in one answer
 MAX_VERTICES_PER_ANSWER = 500   # corners of all the marks of one answer (a point counts as one)
-# What a task keeps of its answers' marks for the spatial consensus (citizen.campaigns.kinds.mapkind): the
+# What a task keeps of its answers' marks for the spatial consensus (citizen.kinds._map): the
 # marks of an answer that would take the task past either budget are not kept; its grade still counts.
 MAX_VERTICES_PER_TASK = 2500
 MAX_MARKS_PER_TASK = 250

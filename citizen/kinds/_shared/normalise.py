@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import gettext as _
 
 # Limits of what a volunteer may type, checked before anything else looks at the value (and before any
-# lock is taken: citizen.campaigns.kinds.Kind.check_limits). A transcribed text keeps MAX_TEXT characters
+# lock is taken: citizen.kinds.Kind.check_limits). A transcribed text keeps MAX_TEXT characters
 # once runs of spaces are collapsed; as sent it may hold at most MAX_TEXT_SENT (a pasted text with double
 # spaces and line breaks). A number, an amount of money or a date is at most MAX_TYPED characters as sent:
 # the longest real one ("USD 999,999,999,999,999.99-" or "Wednesday 31 December 2025") is about 30.

@@ -2,7 +2,7 @@
 over imagery, graded on a damage scale with damaged buildings marked."""
 from flask_babel import lazy_gettext as _l
 
-from citizen.campaigns.kinds.mapkind import MapKind
+from citizen.kinds._map import MapKind
 
 
 class DamageKind(MapKind):

@@ -1,7 +1,7 @@
 """Deforestation spotting: a grid cell of an area of interest over before/after imagery."""
 from flask_babel import lazy_gettext as _l
 
-from citizen.campaigns.kinds.mapkind import MapKind
+from citizen.kinds._map import MapKind
 
 
 class DeforestationKind(MapKind):

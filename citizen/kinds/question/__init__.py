@@ -4,7 +4,7 @@ import re
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from citizen.campaigns.kinds import Kind, clean_image_url, invalid
+from citizen.kinds import Kind, clean_image_url, invalid
 from citizen.errors import InvalidInput
 
 MIN_OPTIONS, MAX_OPTIONS = 2, 10
@@ -39,9 +39,10 @@ def clean_options(options):
 class QuestionKind(Kind):
     id = "question"
     label = _l("Question about an image or a text")
-    task_template = "kinds/question/task.html"
-    settings_template = "kinds/question/settings.html"
-    script = "js/kinds/question.js"
+    script = "question.js"
+    media_fields = ("image_url",)
+    text_fields = ("text",)
+    alt_field = "alt"
     import_help = _l("A CSV file with a header row, or a JSON list. Columns: image_url and/or text; optional alt, "
                      "question, external_id. Either every task is imported or none.")
 

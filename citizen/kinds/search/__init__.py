@@ -5,7 +5,7 @@ at the top of the moderators' queue at once and notifies the organisation (citiz
 The damage kind's photo machinery (MapKind) with its own question and answers."""
 from flask_babel import lazy_gettext as _l
 
-from citizen.campaigns.kinds.mapkind import MapKind
+from citizen.kinds._map import MapKind
 
 
 class SearchKind(MapKind):

@@ -10,7 +10,7 @@ A task's payload:
 
 An import stores the PDFs and counts their pages at once. Small uploads are rendered on the
 request; larger ones are stored `pending` (unavailable, so never handed out) and rendered by the
-"transcription.render" job (citizen.campaigns.transcripts), which makes each task available as
+"transcription.render" job (citizen.kinds.transcription.transcripts), which makes each task available as
 its pages are ready. Answers are {"fields": {name: value or null}} (null: not on this page).
 """
 import base64
@@ -19,10 +19,12 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from citizen.campaigns import transcripts  # noqa: F401  (registers the render job)
 from citizen.campaigns.media import MediaRefused
-from citizen.campaigns.kinds import Kind, RowError, agreement, archives, clean_image_url, fields, pdfs
-from citizen.campaigns.kinds import invalid, normalise, result_column
+from citizen.kinds import Kind, RowError, clean_image_url
+from citizen.kinds._shared import agreement, fields
+from citizen.ingest import archives, pdfs
+from citizen.kinds import invalid, result_column
+from citizen.kinds._shared import normalise
 from citizen.errors import InvalidInput
 
 UNITS = ("page", "document")
@@ -51,16 +53,24 @@ def _whole(raw, low, high, default, message):
 class TranscriptionKind(Kind):
     id = "transcription"
     label = _l("PDF transcription (read pages, fill in a form)")
-    task_template = "kinds/transcription/task.html"
-    settings_template = "kinds/transcription/settings.html"
-    manage_template = "kinds/transcription/manage.html"
-    script = "js/kinds/transcription.js"
-    styles = ("vendor/leaflet/leaflet.css", "css/transcription.css")
+    script = "transcription.js"
+    styles = ("vendor/leaflet/leaflet.css", "transcription.css")
+    media_fields = ("pages[].image_url",)
+    consensus = ("per-field",)
     scripts = ()  # Leaflet is loaded by the task template: the organiser's page must not offer map drawing
     import_help = _l("Upload a PDF, or a ZIP of PDFs. Every page (or every document, as set in the campaign "
                      "settings) becomes a task. Files that are not PDFs, are protected by a password, damaged "
                      "or too long are listed and left out; the others are imported. Large uploads are "
                      "rendered in the background: their pages reach volunteers as soon as they are ready.")
+
+    def init_app(self, app):
+        """The render job, the organiser's routes of the manage panel, and what that panel shows."""
+        from citizen.jobs import services as jobs
+        from citizen.kinds import registry
+        from citizen.kinds.transcription import transcripts, views
+        jobs.handler(transcripts.RENDER)(transcripts.render)
+        app.register_blueprint(views.bp)
+        registry.register_manage_context(app, self.id, transcripts.manage_context)
 
     # --- settings -----------------------------------------------------------------------------
     def default_settings(self):
@@ -174,6 +184,7 @@ class TranscriptionKind(Kind):
     def after_import(self, campaign, rows):
         pending = sorted({p["pdf_url"] for _line, _ref, p in rows if p.get("pending")})
         if pending:
+            from citizen.kinds.transcription import transcripts  # its job: the database, off the pure contract
             transcripts.start_rendering(campaign, pending)
 
     # --- the volunteer's side -----------------------------------------------------------------

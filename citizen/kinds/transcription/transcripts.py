@@ -13,7 +13,8 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from citizen.campaigns import tally
-from citizen.campaigns.kinds import get_kind, pdfs
+from citizen.kinds import get_kind
+from citizen.ingest import pdfs
 from citizen.campaigns.media import campaign_store
 from citizen.campaigns.models import Campaign, Task
 from citizen.extensions import db
@@ -51,7 +52,6 @@ def _indexes(payload):
     return list(range(payload.get("pages_in_document") or 0))
 
 
-@jobs.handler(RENDER)
 def render(job, progress):
     """Render the pending pages of job.params["pdf_urls"] (all pending ones when absent)."""
     urls = job.params.get("pdf_urls")
