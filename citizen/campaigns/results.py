@@ -30,6 +30,7 @@ def results_page(campaign, after=0, limit=500, include_hidden=False):
     if not include_hidden:
         query = query.where(Task.rand > HIDDEN_RAND)
     rows = db.session.execute(query.order_by(Task.id).limit(limit)).all()
+    kind = get_kind(campaign.kind)
     out = []
     for r in rows:
         res = tally.stored(r.result)  # computed when the answers came, never on a read
@@ -37,8 +38,7 @@ def results_page(campaign, after=0, limit=500, include_hidden=False):
                "count": res["count"], "share": res["share"], "answers": r.answer_count,
                "redundancy": r.redundancy, "complete": r.answer_count >= r.redundancy,
                "tied": res.get("tied", False)}
-        if "features" in res:  # map kinds: consensus marks with their support
-            row["features"] = res["features"]
+        row.update(kind.result_fields(res))  # the kind's own part: consensus marks, fields...
         if r.id in batch_results:  # categorical kinds: Dawid-Skene over linked-account clusters
             row.update(batch_results[r.id], method="dawid-skene")
         row["gold"] = r.gold is not None
@@ -47,8 +47,6 @@ def results_page(campaign, after=0, limit=500, include_hidden=False):
             row.update(override=override, answer=override["answer"])
         if r.hidden:
             row["hidden"] = True
-        if "fields" in res:  # transcription: each field's value, status and agreement
-            row.update(fields=res["fields"], status=res["status"], needs_review=res["needs_review"])
         out.append(row)
     return out
 

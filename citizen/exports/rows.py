@@ -235,7 +235,7 @@ class Results:
         self.kind = get_kind(campaign.kind)
         self.settings = campaign.settings or {}
         self.show_gold = campaign.status == CLOSED
-        self.spatial = hasattr(self.kind, "map_geometry")
+        self.spatial = self.kind.spatial
         taken = {c.name for c in RESULT_COLUMNS} | {MARKS_COLUMN.name}
         self.kind_columns = []
         for name, description, _fn in self.kind.export_columns(self.settings):
@@ -308,12 +308,9 @@ class Results:
         answered = r.answer_count > 0
         if ds is not None:  # Dawid-Skene (kinds with fixed answers)
             answer, confidence, decided, method = ds["answer"], ds["confidence"], ds["decided"], "dawid-skene"
-        elif "status" in res:  # transcription: field by field agreement
-            answer, confidence, method = res.get("answer"), res.get("share") if answered else None, "agreement"
-            decided = res["status"] == "verified"
-        else:  # plain vote share (no answer with weight yet)
-            answer, confidence, method = res.get("answer"), res.get("share") if answered else None, "majority"
-            decided = False
+        else:  # the kind's own rule (transcription: field by field), or a plain vote share that decides nothing
+            answer, confidence = res.get("answer"), res.get("share") if answered else None
+            method, decided = self.kind.verdict(res, answered)
         override = state.get("override")
         if isinstance(override, dict):  # citizen.moderation: {"answer", "by", "reason", "at", "action"}
             override = override.get("answer")
@@ -325,7 +322,7 @@ class Results:
             "complete": complete, "method": "moderator" if override is not None else method if answered else "",
             "gold": bool(r.is_gold) if self.show_gold else None, "override": override,
         }
-        marks = res.get("features") if self.spatial else None
+        marks = self.kind.result_marks(res) if self.spatial else None
         if self.spatial:
             values["consensus_marks"] = len((marks or {}).get("features", []))
         kind_values = self.kind.export_row(self.settings, r.payload, res)
@@ -337,7 +334,7 @@ class Results:
         for name, column in self.kind_columns:
             values[column.name] = kind_values.get(name)
         geometry = self.kind.map_geometry(r.payload) if self.spatial else None
-        crs = state.get("crs") or (self.kind.frame(r.payload)[1] if hasattr(self.kind, "frame") else "lonlat")
+        crs = state.get("crs") or self.kind.crs(r.payload)
         return values, geometry, marks, crs
 
 

@@ -88,8 +88,17 @@ class Capabilities:
         return {}
 
     # --- the methodology note -------------------------------------------------------------------------------
-    def methodology(self, settings):
-        """Markdown paragraphs of the data's methodology note that are particular to this kind (a list)."""
+    def methodology_collection(self, settings, redundancy):
+        """Markdown lines saying how answers are collected, or None for the note's default (one answer per
+        volunteer per task, `redundancy` answers)."""
+        return None
+
+    def methodology_consensus(self, settings):
+        """Markdown lines saying how answers are combined, or None for the note's default (Dawid-Skene)."""
+        return None
+
+    def methodology_more(self, settings):
+        """Markdown lines added after the consensus (the map kinds' spatial consensus of marks)."""
         return []
 
 

@@ -41,10 +41,7 @@ def _answer_json(kind, campaign_id, row, critical):
     label = kind.label_of(value)
     out = {"who": pseudonym(campaign_id, row.contributor_id), "label": label, "counted": row.weight > 0,
            "critical": bool(label is not None and label in critical)}
-    if isinstance(value, dict) and "marks" in value:
-        out.update(marks=value["marks"], crs=value.get("crs", "lonlat"))
-    elif isinstance(value, dict) and "fields" in value:  # transcription: the values typed
-        out["label"] = "; ".join(f"{k}: {v}" for k, v in list(value["fields"].items())[:6])
+    out.update(kind.answer_display(value))  # marks, or the values typed
     return out
 
 
@@ -53,12 +50,7 @@ def _result_json(kind, campaign, state, result):
     out = {"answer": res.get("answer"), "share": res.get("share"), "tied": res.get("tied", False),
            "count": res.get("answers", state.get("n", 0)), "override": state.get("override"),
            "counts": state.get("counts") or {}}
-    if "features" in res:
-        out["features"] = res["features"]
-    if "fields" in res:
-        out.update(status=res.get("status"), needs_review=res.get("needs_review"),
-                   fields={name: {k: f.get(k) for k in ("value", "status", "agreement")} for name, f in res["fields"].items()}
-                   if isinstance(res["fields"], dict) else res["fields"])
+    out.update(kind.result_display(res))  # consensus marks, fields...
     if kind.answer_labels(campaign.settings):
         out["options"] = kind.answer_labels(campaign.settings)
         out["majority"] = tally.majority(state)

@@ -27,13 +27,6 @@ MAX_BYTES = 50 * 1024 * 1024
 JOB = "wellbeing.blur"
 
 
-def image_urls(kind_json):
-    """The image URLs a task's JSON shows: its image, and the pages of a document."""
-    urls = [kind_json["image_url"]] if kind_json.get("image_url") else []
-    urls += [p["image_url"] for p in kind_json.get("pages") or () if isinstance(p, dict) and p.get("image_url")]
-    return urls
-
-
 def _original_bytes(url):
     """The bytes of an image this server stores (/media/ or /static/), or None."""
     for prefix, folder in (("/media/", current_app.config["MEDIA_FOLDER"]), ("/static/", current_app.static_folder)):
@@ -81,7 +74,8 @@ def ensure_blurred(task_id, campaign_id, urls, known=None):
 
 def _kind_urls(task, campaign):
     from citizen.kinds import get_kind
-    return image_urls(get_kind(campaign.kind).task_json(task.payload, campaign.settings))
+    kind = get_kind(campaign.kind)
+    return kind.media_urls(kind.task_json(task.payload, campaign.settings))
 
 
 def blur_task(task, campaign):

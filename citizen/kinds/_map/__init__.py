@@ -11,6 +11,7 @@ where pixel coordinates are [x, y] from the photo's top-left corner, y downwards
 grades is kept incrementally on the task; the marks are kept beside it and clustered into
 consensus features (citizen.quality.spatial) when results are read.
 """
+import math
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -324,6 +325,49 @@ class MapKind(Kind):
             return {"type": "Point", "coordinates": [payload["lon"], payload["lat"]]}
         return None
 
+    def crs(self, payload):
+        return self.frame(payload)[1]
+
+    def picture(self, payload, settings):
+        """The photo, or a tile of the imagery around a map cell."""
+        tiles = (settings or {}).get("tiles_after")
+        if payload.get("image_url") or not (tiles and payload.get("center") and payload.get("bbox")):
+            return super().picture(payload, settings)
+        lon, lat = payload["center"]
+        return _tile(tiles, lon, lat, _cell_zoom(payload["bbox"]))
+
+    # --- the typed result ---------------------------------------------------------------------
+    def result_fields(self, result):
+        return {"features": result["features"]} if "features" in result else {}
+
+    def result_marks(self, result):
+        return result.get("features")
+
+    def answer_names(self, settings):
+        return {value: str(label) for value, label in self.grades}
+
+    def answer_display(self, value):
+        return {"marks": value["marks"], "crs": value.get("crs", "lonlat")} \
+            if isinstance(value, dict) and "marks" in value else {}
+
+    def result_display(self, result):
+        return self.result_fields(result)
+
+    def methodology_more(self, settings):
+        s = settings or {}
+        return ["", f"Marks (points and areas drawn on the map or the photo) are combined by **spatial consensus**: "
+                    f"points within 10 m (25 px on photos) of each other are clustered (DBSCAN, a volunteer's own "
+                    f"points never linking each other), areas are grouped by overlap (intersection over union of at "
+                    f"least 0.3); a mark is kept when at least {s.get('min_support', 2)} volunteers agree on it. "
+                    f"Each kept mark has `support` (volunteers behind it) and `agreement` (their share, or the mean "
+                    f"overlap of the areas).",
+                "", f"Limits: an answer holds at most {marks_mod.MAX_MARKS} marks, "
+                    f"{marks_mod.MAX_VERTICES_PER_POLYGON} corners per area and {marks_mod.MAX_VERTICES_PER_ANSWER} "
+                    f"corners in all. A task keeps the marks of its answers up to {marks_mod.MAX_VERTICES_PER_TASK} "
+                    f"corners ({marks_mod.MAX_MARKS_PER_TASK} marks) in all; the marks of answers beyond that are not "
+                    f"kept and take no part in the spatial consensus (neither for nor against a mark), while their "
+                    f"grade counts like any other."]
+
     def export_columns(self, settings):
         return [
             ("cell", "Grid cell (row and column) of a map task", lambda p: p.get("cell", "")),
@@ -333,6 +377,21 @@ class MapKind(Kind):
             ("latitude", "Centre or photo position, latitude (WGS84)",
              lambda p: p["center"][1] if "center" in p else p.get("lat", "")),
         ]
+
+
+def _tile(template, lon, lat, zoom):
+    """The XYZ tile under a point, from a tile template (Web Mercator)."""
+    n = 2 ** zoom
+    x = int((lon + 180.0) / 360.0 * n)
+    lat_r = math.radians(max(-85.0, min(85.0, lat)))
+    y = int((1.0 - math.asinh(math.tan(lat_r)) / math.pi) / 2.0 * n)
+    return template.replace("{z}", str(zoom)).replace("{x}", str(x)).replace("{y}", str(y)).replace("{s}", "a")
+
+
+def _cell_zoom(bbox):
+    """A zoom at which one 256 px tile shows about the cell and its surroundings."""
+    width = max(abs(bbox[2] - bbox[0]), abs(bbox[3] - bbox[1]) * 1.5, 1e-6)
+    return max(2, min(18, int(math.floor(math.log2(360.0 / width))) - 1))
 
 
 def _kept_size(kept):

@@ -120,6 +120,9 @@ class QuestionKind(Kind):
     def answer_labels(self, settings):
         return [o["value"] for o in settings.get("options", [])]
 
+    def answer_names(self, settings):
+        return {o["value"]: o["label"] for o in (settings or {}).get("options") or [] if isinstance(o, dict)}
+
     def export_columns(self, settings):
         return [
             ("image_url", "The image volunteers looked at", lambda p: p.get("image_url", "")),

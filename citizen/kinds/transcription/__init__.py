@@ -55,7 +55,8 @@ class TranscriptionKind(Kind):
     label = _l("PDF transcription (read pages, fill in a form)")
     script = "transcription.js"
     styles = ("vendor/leaflet/leaflet.css", "transcription.css")
-    media_fields = ("pages[].image_url",)
+    media_fields = ("image_url", "pages[].image_url")
+    alt_field = "alt"
     consensus = ("per-field",)
     scripts = ()  # Leaflet is loaded by the task template: the organiser's page must not offer map drawing
     import_help = _l("Upload a PDF, or a ZIP of PDFs. Every page (or every document, as set in the campaign "
@@ -260,6 +261,49 @@ class TranscriptionKind(Kind):
     def answers_wanted(self, state, settings, redundancy):
         return agreement.answers_wanted(state or {}, settings.get("fields") or [], int(settings.get("agree") or 2),
                                         int(settings.get("max_answers") or 5), redundancy)
+
+    # --- the typed result ---------------------------------------------------------------------
+    def result_fields(self, result):
+        """Each field's value, status and agreement, and the task's status."""
+        if "fields" not in result:
+            return {}
+        return {"fields": result["fields"], "status": result["status"], "needs_review": result["needs_review"]}
+
+    def verdict(self, result, answered):
+        return "agreement", result.get("status") == "verified"
+
+    def disputed(self, result):
+        return result.get("status") == "disputed"
+
+    def answer_display(self, value):
+        if isinstance(value, dict) and isinstance(value.get("fields"), dict):
+            return {"label": "; ".join(f"{k}: {v}" for k, v in list(value["fields"].items())[:6])}
+        return {}
+
+    def result_display(self, result):
+        if "fields" not in result:
+            return {}
+        found = result["fields"]
+        return {"status": result.get("status"), "needs_review": result.get("needs_review"),
+                "fields": {name: {k: f.get(k) for k in ("value", "status", "agreement")} for name, f in found.items()}
+                if isinstance(found, dict) else found}
+
+    def methodology_collection(self, settings, redundancy):
+        s = settings or {}
+        return [f"- Each task asks for **{redundancy}** answers from different volunteers. A field's value "
+                f"is accepted when **{s.get('agree', 2)}** answers agree on it (texts may differ by a typo, two "
+                f"beyond 12 characters; typos are looked for among a field's {agreement.MAX_FUZZY_GROUPS} most "
+                f"given values); while volunteers disagree the task asks for more answers, up to "
+                f"**{s.get('max_answers', 5)}**. Fields: "
+                + ", ".join(f"`{f['name']}` ({f['type']})" for f in s.get("fields") or []) + "."]
+
+    def methodology_consensus(self, settings):
+        s = settings or {}
+        return [f"Field by field: a value is *verified* when at least {s.get('agree', 2)} answers agree on it and no "
+                f"other value has as many; *missing* when as many say it is not on the page; *disputed* when enough "
+                f"answers came in without either; *pending* before that. `confidence` and `agreement` are the "
+                f"lowest share of answers behind an accepted value among the fields. Numbers and dates are compared "
+                f"after normalising how they are written (1.234,50 = 1,234.50; dates as ISO 8601)."]
 
     # --- exports ------------------------------------------------------------------------------
     def export_columns(self, settings):
