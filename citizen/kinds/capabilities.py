@@ -37,6 +37,12 @@ class Capabilities:
         keys = [p.split("[]", 1)[0].split(".", 1)[0] for p in self.media_fields]
         return tuple(dict.fromkeys(keys + list(self.text_fields) + ([self.alt_field] if self.alt_field else [])))
 
+    def example(self):
+        """A sample task of this kind, {"settings": raw settings, "payload": a stored payload} with its media under
+        /media/: the shield's test (tests/test_kind_capabilities.py) checks that no such URL escapes a blur.
+        Every kind with media must give one."""
+        return None
+
     def picture(self, payload, settings):
         """A picture of a task for cards and share previews (a URL), or None: its first media."""
         urls = self.media_urls(self.task_json(payload, settings or {}))

@@ -22,8 +22,9 @@ def _viewer(task, campaign, kind, me):
     """The JSON moderation.js draws: photo (pixel CRS), map cell (lon/lat over the campaign's tiles), an image
     or a text; and what the moderator's content settings say about it."""
     shown = kind.task_json(task.payload, campaign.settings)
-    view = {"mode": shown.get("mode") or ("image" if shown.get("image_url") else "text"),
-            "image_url": shown.get("image_url"), "text": shown.get("text"), "alt": shown.get("alt") or ""}
+    media = kind.media_urls(shown)  # the first of the kind's declared media is the one drawn
+    view = {"mode": shown.get("mode") or ("image" if media else "text"),
+            "image_url": media[0] if media else None, "text": shown.get("text"), "alt": shown.get("alt") or ""}
     if view["mode"] == "photo":
         view.update(width=shown["width"], height=shown["height"])
     elif view["mode"] == "map":

@@ -47,8 +47,9 @@ def event_json(escalation, event, base_url=""):
     task, campaign, _value, place = details(escalation)
     org = db.session.get(Organisation, escalation.organisation_id)
     base = (base_url or "").rstrip("/")
-    kind_json = get_kind(campaign.kind).task_json(task.payload, campaign.settings)
-    image = kind_json.get("image_url")
+    kind = get_kind(campaign.kind)
+    media = kind.media_urls(kind.task_json(task.payload, campaign.settings))
+    image = media[0] if media else None
     return {
         "event": event, "delivery": f"{escalation.id}-{event}", "sent_at": iso(utcnow()),
         "organisation": org.slug,

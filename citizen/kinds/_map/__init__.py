@@ -343,6 +343,15 @@ class MapKind(Kind):
     def result_marks(self, result):
         return result.get("features")
 
+    def example(self):
+        settings = {"tiles_after": "https://tiles.example.org/{z}/{x}/{y}.png"}
+        if self.accepts_photos:
+            return {"settings": settings, "payload": {"image_url": "/media/example/drone.jpg", "width": 800,
+                                                      "height": 600, "lat": 1.0, "lon": 2.0, "name": "drone.jpg"}}
+        cell = {"type": "Polygon", "coordinates": [[[0, 0], [0.01, 0], [0.01, 0.01], [0, 0.01], [0, 0]]]}
+        return {"settings": settings, "payload": {"cell": "r1c1", "geometry": cell, "bbox": [0, 0, 0.01, 0.01],
+                                                  "center": [0.005, 0.005]}}
+
     def answer_names(self, settings):
         return {value: str(label) for value, label in self.grades}
 

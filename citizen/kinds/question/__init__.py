@@ -120,6 +120,10 @@ class QuestionKind(Kind):
     def answer_labels(self, settings):
         return [o["value"] for o in settings.get("options", [])]
 
+    def example(self):
+        return {"settings": {"question": "Is there a red roof?", "options": ["Yes", "No"]},
+                "payload": {"image_url": "/media/example/roof.jpg", "alt": "A roof", "text": "A street"}}
+
     def answer_names(self, settings):
         return {o["value"]: o["label"] for o in (settings or {}).get("options") or [] if isinstance(o, dict)}
 

@@ -263,6 +263,11 @@ class TranscriptionKind(Kind):
                                         int(settings.get("max_answers") or 5), redundancy)
 
     # --- the typed result ---------------------------------------------------------------------
+    def example(self):
+        page = {"page": 1, "image_url": "/media/example/report-p0001.jpg", "width": 1414, "height": 2000}
+        return {"settings": {}, "payload": {"document": "report.pdf", "page": 1, "pages_in_document": 1,
+                                            "pdf_url": "/media/example/report.pdf", "pages": [page]}}
+
     def result_fields(self, result):
         """Each field's value, status and agreement, and the task's status."""
         if "fields" not in result:
