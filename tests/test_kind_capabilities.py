@@ -55,3 +55,15 @@ def test_a_missing_copy_shows_the_placeholder_never_the_original(app):
     for kind, task in _examples():
         blurred = serving.blurred_json(kind, dict(task), {})
         assert not {s for s in _strings(blurred) if s.startswith(MEDIA)}, kind.id
+
+
+def test_every_export_column_with_media_is_declared(app):
+    """The open data files hide the media of sensitive tasks in exactly the columns a kind declares."""
+    for kind in all_kinds().values():
+        example = kind.example()
+        if example is None:
+            continue
+        settings = kind.clean_settings({**kind.default_settings(), **example["settings"]})
+        values = kind.export_row(settings, example["payload"], kind.result({}, settings))
+        with_media = {name for name, value in values.items() if str(value).startswith(MEDIA)}
+        assert with_media <= set(kind.media_columns), f"{kind.id}: undeclared media columns {with_media}"

@@ -244,7 +244,7 @@ class Results:
             self.kind_columns.append((name, Column(out, "string", description)))
         self.columns = RESULT_COLUMNS + ([MARKS_COLUMN] if self.spatial else []) + [c for _n, c in self.kind_columns]
         # Links to a task's media are what the consent rules let anyone see (citizen.wellbeing.public).
-        self.media = any(n in public.MEDIA_COLUMNS for n, _c in self.kind_columns)
+        self.media = any(n in self.kind.media_columns for n, _c in self.kind_columns)
         if self.media:
             taken.add(MEDIA_NOTE)
             self.columns = self.columns + [Column(MEDIA_NOTE, "string", public.NOTE_DESCRIPTION)]
@@ -328,7 +328,8 @@ class Results:
         kind_values = self.kind.export_row(self.settings, r.payload, res)
         if self.media:
             if self._ratings is not None:
-                values[MEDIA_NOTE] = public.public_media(self.settings, r.payload, self._ratings.get(r.id), kind_values)
+                values[MEDIA_NOTE] = public.public_media(self.settings, r.payload, self._ratings.get(r.id), kind_values,
+                                                       self.kind.media_columns)
             else:
                 values[MEDIA_NOTE] = ""
         for name, column in self.kind_columns:

@@ -15,6 +15,9 @@ class Capabilities:
     # sends under a path it does not declare reaches volunteers unblurred (tests/test_kind_capabilities.py
     # fails for any registered kind that does).
     media_fields = ()
+    # Export columns (export_columns names) holding a link to a task's media, and whether its blurred copy may
+    # stand in for it (an image) or it is left out (a PDF): the open data files hide what the public may not see.
+    media_columns = {}
     text_fields = ()   # keys of the task JSON holding content a blur holds back until the reveal (a text)
     alt_field = None   # the key describing the media (its alt text), replaced by a neutral one under a blur
 

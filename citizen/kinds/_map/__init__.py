@@ -74,6 +74,7 @@ class MapKind(Kind):
 
     script = "map.js"
     media_fields = ("image_url",)
+    media_columns = {"image_url": True}
     spatial = True
     consensus = ("categorical", "spatial")
     styles = ("vendor/leaflet/leaflet.css", "vendor/leaflet-draw/leaflet.draw.css",

@@ -41,6 +41,7 @@ class QuestionKind(Kind):
     label = _l("Question about an image or a text")
     script = "question.js"
     media_fields = ("image_url",)
+    media_columns = {"image_url": True}
     text_fields = ("text",)
     alt_field = "alt"
     import_help = _l("A CSV file with a header row, or a JSON list. Columns: image_url and/or text; optional alt, "

@@ -56,6 +56,7 @@ class TranscriptionKind(Kind):
     script = "transcription.js"
     styles = ("vendor/leaflet/leaflet.css", "transcription.css")
     media_fields = ("image_url", "pages[].image_url")
+    media_columns = {"page_image": True, "document_url": False}
     alt_field = "alt"
     consensus = ("per-field",)
     scripts = ()  # Leaflet is loaded by the task template: the organiser's page must not offer map drawing

@@ -12,6 +12,7 @@ class CompareKind(Kind):
     label = "Compare two images: which is newer?"
     script = "compare.js"
     media_fields = ("left_url", "right_url")
+    media_columns = {"left_url": True, "right_url": True}
     import_help = "A CSV or JSON list with left_url and right_url: the two images of each task."
 
     def default_settings(self):
@@ -42,7 +43,8 @@ class CompareKind(Kind):
             raise invalid("Choose left, right or same.", "value")
 
     def answer_schema(self, settings=None):
-        return {"type": "string", "enum": [v for v, _l in CHOICES], "description": "compare: the newer image"}
+        return {"type": "string", "enum": [v for v, _l in CHOICES], "maxLength": 10,
+                "description": "compare: the newer image"}
 
     def answer_labels(self, settings):
         return [v for v, _l in CHOICES]

@@ -103,3 +103,5 @@ def test_the_example_kinds_images_are_blurred_for_a_rated_campaign(client, organ
     assert not any(url in r.get_data(as_text=True) for url in originals)  # both images, not only the first
     # images on another server cannot be blurred here: the neutral placeholder stands in for both
     assert task["left_url"] == task["right_url"] == task["blurred_url"] == "/static/img/content-hidden.svg"
+    rows = client.get(f"/data/{slug}/results.csv").get_data(as_text=True)
+    assert "example.org" not in rows and "withheld: graphic" in rows  # the data files hide them too
