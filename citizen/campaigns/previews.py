@@ -80,13 +80,13 @@ def results_map(campaign, release=False):
         db.session.commit()
     features = []
     for r in rows:
-        found = (tally.stored(r.result).get("features") or {}).get("features") or []  # stored as answers came
+        found = (kind.result_marks(tally.stored(r.result)) or {}).get("features") or []  # stored as answers came
         if not found:
             continue
         if (r.consensus or {}).get("crs") != "pixel":
             for f in found:
                 features.append({**f, "properties": {**f["properties"], "task_id": r.id}})
-        elif r.payload.get("lat") is not None:
+        elif kind.map_geometry(r.payload):  # a photo placed by its GPS position
             best = max(found, key=lambda f: f["properties"]["support"])["properties"]
             features.append({"type": "Feature", "geometry": kind.map_geometry(r.payload),
                              "properties": {**best, "task_id": r.id, "marks": len(found)}})

@@ -58,6 +58,10 @@ class Capabilities:
         """Where a task sits on a map (GeoJSON geometry in WGS84), or None."""
         return None
 
+    def place(self, payload, value=None):
+        """{"lat", "lon", "source"}: where an escalated task is (rescuers go there), or None."""
+        return None
+
     def crs(self, payload):
         """The coordinate system of a task's marks: "lonlat" on a map, "pixel" on a photo."""
         return "lonlat"

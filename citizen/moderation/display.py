@@ -100,5 +100,5 @@ def hydrate(items, user):
             item["rating"] = state_now.rating.level.label
         if item["reason"] == "escalation":
             first = next((r for r in rows if r.contributor_id in item.get("contributor_ids", ())), None)
-            item["location"] = location(task.payload, first.value if first else None)
+            item["location"] = location(kind, task.payload, first.value if first else None)
     return items

@@ -10,23 +10,9 @@ from citizen.campaigns.models import Answer, Campaign, Task
 from citizen.extensions import db
 
 
-def location(payload, value=None):
-    """{"lat", "lon", "source"} of a task: the first point the critical answer marked on a map cell (most
-    precise), else the photo's GPS position, else the centre of the map cell; None when it has no place.
-    Marks on photos are in pixels, so a photo's position is its GPS tag."""
-    marks = (value or {}).get("marks") if isinstance(value, dict) else None
-    if isinstance(value, dict) and value.get("crs") == "lonlat" and marks:
-        for feature in marks.get("features", []):
-            geometry = feature.get("geometry") or {}
-            if geometry.get("type") == "Point":
-                lon, lat = geometry["coordinates"][:2]
-                return {"lat": lat, "lon": lon, "source": "mark"}
-    if payload.get("lat") is not None and payload.get("lon") is not None:
-        return {"lat": payload["lat"], "lon": payload["lon"], "source": "photo"}
-    if payload.get("center"):
-        lon, lat = payload["center"]
-        return {"lat": lat, "lon": lon, "source": "cell"}
-    return None
+def location(kind, payload, value=None):
+    """Where rescuers should look for an escalated task: the kind's place (Kind.place), or None."""
+    return kind.place(payload, value)
 
 
 def iso(moment):
@@ -39,7 +25,7 @@ def details(escalation):
     campaign = db.session.get(Campaign, escalation.campaign_id)
     value = db.session.execute(select(Answer.value).where(Answer.id == escalation.answer_id)).scalar() \
         if escalation.answer_id else None
-    return task, campaign, value, location(task.payload, value)
+    return task, campaign, value, location(get_kind(campaign.kind), task.payload, value)
 
 
 def event_json(escalation, event, base_url=""):

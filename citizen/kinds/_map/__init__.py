@@ -326,6 +326,24 @@ class MapKind(Kind):
             return {"type": "Point", "coordinates": [payload["lon"], payload["lat"]]}
         return None
 
+    def place(self, payload, value=None):
+        """The first point the critical answer marked on a map cell (most precise), else the photo's GPS
+        position, else the centre of the map cell; None when it has no place. Marks on photos are in pixels,
+        so a photo's position is its GPS tag."""
+        marks = (value or {}).get("marks") if isinstance(value, dict) else None
+        if isinstance(value, dict) and value.get("crs") == "lonlat" and marks:
+            for feature in marks.get("features", []):
+                geometry = feature.get("geometry") or {}
+                if geometry.get("type") == "Point":
+                    lon, lat = geometry["coordinates"][:2]
+                    return {"lat": lat, "lon": lon, "source": "mark"}
+        if payload.get("lat") is not None and payload.get("lon") is not None:
+            return {"lat": payload["lat"], "lon": payload["lon"], "source": "photo"}
+        if payload.get("center"):
+            lon, lat = payload["center"]
+            return {"lat": lat, "lon": lon, "source": "cell"}
+        return None
+
     def crs(self, payload):
         return self.frame(payload)[1]
 
