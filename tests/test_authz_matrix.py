@@ -86,7 +86,7 @@ MATRIX = {
     "campaigns.home": {"GET": PUBLIC},
     "campaigns.show": {"GET": PUBLIC, "GET draft": DRAFT_PAGE, "GET shelved": DRAFT_PAGE},
     "campaigns.work": {"GET": PUBLIC, "GET draft": DRAFT_PAGE, "GET shelved": DRAFT_PAGE},
-    # Media names are unguessable (citizen.campaigns.media): the URL is the capability, drafts' files included.
+    # Media names are unguessable (citizen.storage.media): the URL is the capability, drafts' files included.
     "campaigns.media": {"GET": PUBLIC},
     "campaigns.demo_tile": {"GET": PUBLIC},
     "accounts.login": {"GET": PUBLIC, "POST": PUBLIC},  # a wrong password shows the form again (200)

@@ -19,7 +19,7 @@ from citizen.accounts.models import utcnow
 from citizen.campaigns import scheduler
 from citizen.campaigns import services as campaigns
 from citizen.campaigns.models import Answer, Assignment, Campaign, Participation
-from citizen.campaigns.text import render_markdown
+from citizen.text import render_markdown
 from citizen.engagement import profiles
 from citizen.engagement import updates as updates_svc
 from citizen.engagement.models import VolunteerProfile

@@ -109,7 +109,7 @@ class Kind(Capabilities):
     def tasks_from_upload(self, filename, data, settings, media):
         """Split an uploaded file into ([(line, external_id, payload)], [errors]). The default reads
         CSV or JSON rows; map and document kinds override this to read areas of interest, photos or
-        PDFs, saving files through `media` (a campaigns.media.MediaStore; a dry run in previews).
+        PDFs, saving files through `media` (a citizen.storage.media.MediaStore; a dry run in previews).
         A file that cannot be read at all raises RowError. Any error fails the whole import; a kind
         that leaves bad parts of an upload out while the rest imports (a ZIP of PDFs) returns a third
         list, warnings [{"line", "message"}], which the organiser is shown."""

@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from werkzeug.security import safe_join
 
-from citizen.campaigns.media import MediaRefused, campaign_store
+from citizen.storage.media import MediaRefused, campaign_store
 from citizen.campaigns.models import Task
 from citizen.extensions import db
 from citizen.jobs import services as jobs

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from citizen.kinds import Kind, RowError, clean_image_url, invalid
 from citizen.ingest import archives, areas, photos
 from citizen.kinds._shared import marks as marks_mod
-from citizen.campaigns.text import clean_attribution, render_markdown
+from citizen.text import clean_attribution, render_markdown
 from citizen.errors import InvalidInput
 from citizen.quality import consensus, spatial
 

@@ -19,7 +19,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from citizen.campaigns.media import MediaRefused
+from citizen.storage.media import MediaRefused
 from citizen.kinds import Kind, RowError, clean_image_url
 from citizen.kinds._shared import agreement, fields
 from citizen.ingest import archives, pdfs

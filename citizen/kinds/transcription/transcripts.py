@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from citizen.campaigns import tally
 from citizen.kinds import get_kind
 from citizen.ingest import pdfs
-from citizen.campaigns.media import campaign_store
+from citizen.storage.media import campaign_store
 from citizen.campaigns.models import Campaign, Task
 from citizen.extensions import db
 from citizen.jobs import services as jobs
