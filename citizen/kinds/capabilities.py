@@ -51,6 +51,12 @@ class Capabilities:
         urls = self.media_urls(self.task_json(payload, settings or {}))
         return urls[0] if urls else None
 
+    # --- the API ------------------------------------------------------------------------------------------------
+    def task_schema(self):
+        """JSON Schema properties of the kind's part of a task JSON (task_json): the OpenAPI document states one
+        Task schema per kind from it (citizen.api.openapi). The answer's schema is answer_schema."""
+        return {}
+
     # --- geometry: maps, GeoJSON and GeoPackage -----------------------------------------------------------
     spatial = False   # tasks sit on a map (map_geometry) and answers carry marks clustered into consensus marks
 

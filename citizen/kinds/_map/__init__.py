@@ -272,6 +272,17 @@ class MapKind(Kind):
             grade, {"type": "object", "required": ["answer"], "properties": {
                 "answer": grade, "marks": {"anyOf": [{"type": "null"}, marks]}}}]}
 
+    def task_schema(self):
+        text, number = {"type": "string"}, {"type": "number"}
+        return {"question": text, "options": {"type": "array", "items": text, "description": "the grades"},
+                "labels": {"type": "array", "items": text}, "mark_types": {"type": "array", "items": text},
+                "mode": {"enum": ["map", "photo"]}, "image_url": text, "width": {"type": "integer"},
+                "height": {"type": "integer"}, "lat": number, "lon": number,
+                "geometry": {"type": "object", "description": "the cell (GeoJSON Polygon, WGS84)"},
+                "bbox": {"type": "array", "items": number}, "cell": text,
+                "tiles": {"type": "object", "description": "imagery tile templates: before, after"},
+                "attribution": text}
+
     def answer_labels(self, settings):
         return [v for v, _label in self.grades]
 

@@ -118,6 +118,11 @@ class QuestionKind(Kind):
             schema["enum"] = [o["value"] for o in settings["options"]]
         return schema
 
+    def task_schema(self):
+        text = {"type": "string"}
+        return {"question": text, "options": {"type": "array", "items": text, "description": "the allowed answer values"},
+                "labels": {"type": "array", "items": text}, "image_url": text, "alt": text, "text": text}
+
     def answer_labels(self, settings):
         return [o["value"] for o in settings.get("options", [])]
 

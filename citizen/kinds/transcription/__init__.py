@@ -269,6 +269,15 @@ class TranscriptionKind(Kind):
         return {"settings": {}, "payload": {"document": "report.pdf", "page": 1, "pages_in_document": 1,
                                             "pdf_url": "/media/example/report.pdf", "pages": [page]}}
 
+    def task_schema(self):
+        text, maybe_text, maybe_int = {"type": "string"}, {"type": ["string", "null"]}, {"type": ["integer", "null"]}
+        return {"question": text, "labels": {"type": "array", "items": text}, "document": maybe_text,
+                "page": maybe_int, "pages_in_document": maybe_int, "image_url": maybe_text, "alt": text,
+                "pages": {"type": "array", "items": {"type": "object"}, "description": "rendered pages: page, "
+                          "image_url, width, height"},
+                "fields": {"type": "array", "items": {"type": "object"}, "description": "the form: name, label, "
+                           "type, help, choices, optional, region"}}
+
     def result_fields(self, result):
         """Each field's value, status and agreement, and the task's status."""
         if "fields" not in result:

@@ -46,6 +46,11 @@ class CompareKind(Kind):
         return {"type": "string", "enum": [v for v, _l in CHOICES], "maxLength": 10,
                 "description": "compare: the newer image"}
 
+    def task_schema(self):
+        text = {"type": "string"}
+        return {"question": text, "options": {"type": "array", "items": text}, "labels": {"type": "array", "items": text},
+                "left_url": text, "right_url": text}
+
     def answer_labels(self, settings):
         return [v for v, _l in CHOICES]
 

@@ -65,6 +65,9 @@ def test_the_example_kind_from_api_to_results_exports_and_moderation(app, client
 
     spec = client.get(f"{API}/openapi.json").get_json()
     assert spec["components"]["schemas"]["compareAnswer"]["enum"] == ["left", "right", "same"]
+    own = spec["components"]["schemas"]["compareTask"]["allOf"][1]["properties"]
+    assert own["kind"] == {"const": "compare"} and {"left_url", "right_url"} <= set(own)
+    assert {"$ref": "#/components/schemas/compareTask"} in spec["components"]["schemas"]["Task"]["anyOf"]
 
     rows = list(csv.DictReader(io.StringIO(client.get(f"/data/{slug}/results.csv").get_data(as_text=True))))
     row = next(r for r in rows if r["task_id"] == str(task["id"]))
