@@ -88,6 +88,9 @@ def create_app(test_config=None):
     csrf.exempt(moderation_api_bp)  # bearer tokens; cookie callers are CSRF-checked in api.auth
     from citizen.engagement.views import bp as engagement_bp
     app.register_blueprint(engagement_bp)
+    if app.config.get("DEMO"):
+        from citizen.demo.views import bp as demo_bp
+        app.register_blueprint(demo_bp)
     handlers.register(app)
     security.register(app)
     register_cli(app)

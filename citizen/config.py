@@ -100,6 +100,9 @@ class Defaults:
     MAIL_USERNAME = ""
     MAIL_PASSWORD = ""
     MAIL_FROM = "citizen@localhost"
+    # The demo's offline imagery tiles (/tiles/demo/...), which the demo campaigns of `make run` use; an instance
+    # without the demo sets CITIZEN_DEMO=false (its campaigns then use real tile servers).
+    DEMO = True
 
 
 def from_environment(prefix="CITIZEN_"):

@@ -88,7 +88,7 @@ MATRIX = {
     "campaigns.work": {"GET": PUBLIC, "GET draft": DRAFT_PAGE, "GET shelved": DRAFT_PAGE},
     # Media names are unguessable (citizen.storage.media): the URL is the capability, drafts' files included.
     "campaigns.media": {"GET": PUBLIC},
-    "campaigns.demo_tile": {"GET": PUBLIC},
+    "demo.tile": {"GET": PUBLIC},
     "accounts.login": {"GET": PUBLIC, "POST": PUBLIC},  # a wrong password shows the form again (200)
     "accounts.register": {"GET": PUBLIC, "POST": PUBLIC},  # an empty form is shown again with its errors (200)
     # A guest's cookie is not an account: there is nothing to sign out of, so the sign-in page.

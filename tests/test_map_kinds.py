@@ -210,6 +210,11 @@ def test_demo_tiles_are_served(client):
     assert client.get("/tiles/demo/nope/1/0/0.png").status_code == 404
 
 
+def test_demo_tiles_exist_only_with_the_demo(make_app):
+    without = make_app(DEMO=False).test_client()
+    assert without.get("/tiles/demo/forest-after/14/5357/7740.png").status_code == 404
+
+
 def test_a_bare_option_is_a_grade_with_nothing_marked(client, guest, map_campaign):
     c = map_campaign()
     h = guest()

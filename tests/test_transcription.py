@@ -9,7 +9,7 @@ import zipfile
 import pytest
 from sqlalchemy import select
 
-from citizen import demo_documents
+from citizen.demo import documents as demo_documents
 from citizen.campaigns import services as campaigns
 from citizen.kinds.transcription import transcripts
 from citizen.kinds import get_kind

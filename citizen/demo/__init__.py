@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from citizen.accounts import services as accounts
 from citizen.accounts.models import User
-from citizen import demo_imagery
+from citizen.demo import imagery as demo_imagery
 from citizen.campaigns import services as campaigns
 from citizen.ingest import photos
 from citizen.campaigns.models import Campaign
@@ -64,7 +64,7 @@ def load_demo(media_folder, n_images=40):
               "missing-hiker": lambda: _search_campaign(org, organiser)}
     existing = set(db.session.execute(select(Campaign.slug).where(Campaign.slug.in_(makers))).scalars())
     slugs = [make().slug for slug, make in makers.items() if slug not in existing]
-    from citizen.engagement.demo import load_history
+    from citizen.demo.history import load_history
     slugs += [slug for slug in load_history(org, organiser) if slug not in slugs]  # answers, updates, a finished one
     if not slugs:
         return {"created": False}
@@ -159,7 +159,7 @@ def _damage_campaign(org, organiser, n_photos=12):
 
 def _transcription_campaign(org, organiser):
     """Expense reports as PDFs (typed, and one scanned-looking page), a page per task."""
-    from citizen import demo_documents
+    from citizen.demo import documents as demo_documents
     campaign = campaigns.create_campaign(org.id, organiser, {
         "slug": "expense-reports", "title": "Transcribe expense reports", "kind": "transcription", "redundancy": 3,
         "summary": "Read scanned expense reports and copy five values from each page into a table.",
@@ -177,13 +177,13 @@ def _transcription_campaign(org, organiser):
 
 def _graphic_damage_campaign(org, organiser):
     """Drone photos rated graphic, some with a drawn injured person: the content-warning flow (wellbeing)."""
-    from citizen.wellbeing.demo import graphic_damage_campaign
+    from citizen.demo.graphic import graphic_damage_campaign
     return graphic_damage_campaign(org, organiser, bounds=_bounds(demo_imagery.TOWN_AREA))
 
 
 def _search_campaign(org, organiser):
     """Search and rescue: drone photos of hills, a few with a hiker; "person" answers escalate (moderation)."""
-    from citizen.moderation.demo import missing_hiker_campaign
+    from citizen.demo.hiker import missing_hiker_campaign
     return missing_hiker_campaign(org, organiser, bounds=_bounds(demo_imagery.FOREST_AREA))
 
 

@@ -1,6 +1,6 @@
 """The demo's damage campaign rated graphic, so the content-warning flow can be seen (`make run`).
 
-Its drone photos are drawn by citizen.demo_imagery; some have an obviously synthetic "injured person" added:
+Its drone photos are drawn by citizen.demo.imagery; some have an obviously synthetic "injured person" added:
 a flat, cartoon-like pictogram lying on the ground with red stains around it. Nothing real is shown.
 """
 import io
@@ -8,7 +8,7 @@ import random
 
 from PIL import Image, ImageDraw
 
-from citizen import demo_imagery
+from citizen.demo import imagery as demo_imagery
 from citizen.campaigns import services as campaigns
 from citizen.ingest import photos
 

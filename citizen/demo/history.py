@@ -13,7 +13,7 @@ from datetime import timedelta
 from shapely.geometry import shape
 from sqlalchemy import bindparam, select, update
 
-from citizen import demo_imagery
+from citizen.demo import imagery as demo_imagery
 from citizen.accounts import services as accounts
 from citizen.accounts.models import utcnow
 from citizen.campaigns import scheduler
