@@ -40,6 +40,7 @@ serve-prod: $(BIN)/.installed
 	$(BIN)/gunicorn -c deploy/gunicorn.conf.py citizen.wsgi:app
 
 test: $(BIN)/.installed-dev chromium
+	$(BIN)/lint-imports  # the layering (.importlinter): no new import against it
 	$(BIN)/pybabel -q compile -d citizen/translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

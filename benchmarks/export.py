@@ -58,7 +58,7 @@ def build(folder, tasks, per_task):
     from citizen.accounts import services as accounts
     from citizen.accounts.models import Contributor
     from citizen.campaigns import services as campaigns
-    from citizen.campaigns.kinds import get_kind
+    from citizen.kinds import get_kind
     from citizen.campaigns.tally import result_of
     from citizen.campaigns.models import Answer, Participation, Task
     from citizen.extensions import db

@@ -19,7 +19,7 @@ import time
 from benchmarks.common import fresh_app
 from citizen.accounts import services as accounts
 from citizen.campaigns import services as campaigns
-from citizen.campaigns.kinds import areas
+from citizen.ingest import areas
 from citizen.extensions import db
 
 

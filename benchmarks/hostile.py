@@ -4,7 +4,7 @@ Two sets of campaigns in one fresh database (benchmarks.common.fresh_app), each 
 campaign (deforestation cells) and a transcription campaign:
 - clean: ordinary answers (a grade, a point or nothing, short transcriptions);
 - hostile: the worst answers the kinds' limits accept: on maps as many polygons per answer with as many vertices
-  as citizen.campaigns.kinds.marks accepts (its MAX_* constants when it has them, else 50 x 500), all
+  as citizen.kinds._shared.marks accepts (its MAX_* constants when it has them, else 50 x 500), all
   overlapping (every pair is compared); transcriptions with every field of a page filled with text of the longest
   length allowed, near-identical between volunteers (they differ in their last characters), and a money field of
   the longest valid length; question answers as fast as the minimum time allows.
@@ -39,10 +39,10 @@ API = "/api/v1"
 
 
 def limits():
-    """The answer limits the kinds enforce, read from their modules (citizen.campaigns.kinds.marks, normalise,
+    """The answer limits the kinds enforce, read from their modules (citizen.kinds._shared.marks, normalise,
     fields). The densest map answer is as many marks as an answer may carry, sharing its corner allowance
     (many small polygons: every pair of them is compared, which costs more than a few large ones)."""
-    from citizen.campaigns.kinds import fields, marks, normalise
+    from citizen.kinds._shared import fields, marks, normalise
     per_answer = marks.MAX_MARKS
     vertices = min(marks.MAX_VERTICES_PER_POLYGON, marks.MAX_VERTICES_PER_ANSWER // per_answer)
     return {"marks_per_answer": per_answer, "vertices": max(3, vertices),
@@ -51,7 +51,7 @@ def limits():
 
 def longest_money():
     """The longest money value the kind accepts (bounded search: each try is a cheap call)."""
-    from citizen.campaigns.kinds import normalise
+    from citizen.kinds._shared import normalise
     best = "12.50"
     for digits in (200, 120, 80, 60, 40, 30, 24, 18, 15, 12):
         body = "1" + "0" * (digits - 1)

@@ -23,10 +23,10 @@ from fpdf import FPDF
 from sqlalchemy import func, select
 
 from benchmarks.common import fresh_app
-from citizen import demo_documents
+from citizen.demo import documents as demo_documents
 from citizen.accounts import services as accounts
 from citizen.campaigns import services as campaigns
-from citizen.campaigns import transcripts
+from citizen.kinds.transcription import transcripts
 from citizen.campaigns.models import Task
 from citizen.extensions import db
 

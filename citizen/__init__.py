@@ -63,9 +63,9 @@ def create_app(test_config=None):
     from citizen.engagement.languages import select_locale
     babel.init_app(app, locale_selector=select_locale)
 
-    from citizen.campaigns.kinds import load_kinds
+    from citizen.kinds import registry as kinds
     from citizen.jobs import models as _job_models  # noqa: F401  (the jobs table belongs to the schema)
-    app.extensions["citizen.kinds"] = load_kinds(app.config["KINDS"])
+    kinds.init_app(app)  # config["KINDS"]: their templates, static files, jobs and routes
 
     from citizen import handlers
     from citizen.accounts.views import bp as accounts_bp
@@ -88,6 +88,9 @@ def create_app(test_config=None):
     csrf.exempt(moderation_api_bp)  # bearer tokens; cookie callers are CSRF-checked in api.auth
     from citizen.engagement.views import bp as engagement_bp
     app.register_blueprint(engagement_bp)
+    if app.config.get("DEMO"):
+        from citizen.demo.views import bp as demo_bp
+        app.register_blueprint(demo_bp)
     handlers.register(app)
     security.register(app)
     register_cli(app)

@@ -46,11 +46,11 @@ class Defaults:
     # /24 still lets a couple of classes in per hour; more at once use an event code.
     GUEST_NETWORK_RATE_LIMIT = "60 per hour;600 per day"
     # Campaign kinds, as "module:Class"; create_app registers exactly these.
-    KINDS = ["citizen.campaigns.kinds.question:QuestionKind",
-             "citizen.campaigns.kinds.deforestation:DeforestationKind",
-             "citizen.campaigns.kinds.damage:DamageKind",
-             "citizen.campaigns.kinds.transcription:TranscriptionKind",
-             "citizen.campaigns.kinds.search:SearchKind"]
+    KINDS = ["citizen.kinds.question:QuestionKind",
+             "citizen.kinds.deforestation:DeforestationKind",
+             "citizen.kinds.damage:DamageKind",
+             "citizen.kinds.transcription:TranscriptionKind",
+             "citizen.kinds.search:SearchKind"]
     # A task handed to a volunteer is held for them this long before its slot is offered to others. Short, so
     # visitors who open the work page and leave do not lock a small campaign: the page says "still here" while
     # the volunteer is active (each time the lease lasts LEASE_SECONDS more, up to LEASE_MAX_SECONDS after it
@@ -63,7 +63,7 @@ class Defaults:
     IMPORT_MAX_ROWS = 200_000
     IMPORT_MAX_ERRORS = 20
     # PDF transcription: limits per document and per import; uploads of up to PDF_RENDER_SYNC_PAGES
-    # pages are rendered on the request, larger ones in a job (see citizen.campaigns.transcripts).
+    # pages are rendered on the request, larger ones in a job (see citizen.kinds.transcription.transcripts).
     PDF_MAX_PAGES = 500
     PDF_MAX_BYTES = 50 * 1024 * 1024
     PDF_MAX_IMPORT_PAGES = 5000
@@ -104,6 +104,9 @@ class Defaults:
     MAIL_USERNAME = ""
     MAIL_PASSWORD = ""
     MAIL_FROM = "citizen@localhost"
+    # The demo's offline imagery tiles (/tiles/demo/...), which the demo campaigns of `make run` use; an instance
+    # without the demo sets CITIZEN_DEMO=false (its campaigns then use real tile servers).
+    DEMO = True
 
 
 def from_environment(prefix="CITIZEN_"):

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from citizen import create_app
+from citizen.config import Defaults
 from citizen.accounts import services as accounts
 from citizen.campaigns import services as campaigns
 from citizen.extensions import db
@@ -37,7 +38,8 @@ def patient_clock(monkeypatch):
 def base_config(tmp_path, uri):
     return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "test-secret",
             "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "JOBS_SYNC": True, "BUILD_MIN_SECONDS": 0, "MEDIA_FOLDER": str(tmp_path / "media"),
-            "SERVER_NAME": None, "PUBLIC_URL": "http://localhost"}  # the test client's host: links in pages match
+            "SERVER_NAME": None, "PUBLIC_URL": "http://localhost",  # the test client's host: links in pages match
+            "KINDS": Defaults.KINDS + ["tests.kinds.compare:CompareKind"]}  # an example kind, one folder (tests/kinds/)
 
 
 def _migrate(uri, tmp_path):

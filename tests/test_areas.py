@@ -10,7 +10,7 @@ import shapely
 from pyproj import CRS, Transformer
 from shapely.geometry import shape
 
-from citizen.campaigns.kinds.areas import AreaError, area_geojson, area_km2, read_area, split_grid
+from citizen.ingest.areas import AreaError, area_geojson, area_km2, read_area, split_grid
 
 # An irregular outline of a forest block in the Congo basin, about 21 km x 16 km (~257 km²).
 FOREST = shapely.Polygon([(23.100, -1.200), (23.205, -1.215), (23.282, -1.170), (23.275, -1.105),

@@ -86,9 +86,9 @@ MATRIX = {
     "campaigns.home": {"GET": PUBLIC},
     "campaigns.show": {"GET": PUBLIC, "GET draft": DRAFT_PAGE, "GET shelved": DRAFT_PAGE},
     "campaigns.work": {"GET": PUBLIC, "GET draft": DRAFT_PAGE, "GET shelved": DRAFT_PAGE},
-    # Media names are unguessable (citizen.campaigns.media): the URL is the capability, drafts' files included.
+    # Media names are unguessable (citizen.storage.media): the URL is the capability, drafts' files included.
     "campaigns.media": {"GET": PUBLIC},
-    "campaigns.demo_tile": {"GET": PUBLIC},
+    "demo.tile": {"GET": PUBLIC},
     "accounts.login": {"GET": PUBLIC, "POST": PUBLIC},  # a wrong password shows the form again (200)
     "accounts.register": {"GET": PUBLIC, "POST": PUBLIC},  # an empty form is shown again with its errors (200)
     # A guest's cookie is not an account: there is nothing to sign out of, so the sign-in page.
@@ -137,9 +137,9 @@ MATRIX = {
     "organise.close": {"POST": ORGANISE_ACT},
     "organise.create_event_code": {"POST": ORGANISE_ACT},
     "organise.end_event_code": {"POST": ORGANISE_ACT},
-    "organise.more_answers": {"POST": ORGANISE_ACT},
-    "organise.render_again": {"POST": ORGANISE_ACT},
-    "organise.render_status": {"GET": ORGANISE, "GET draft": ORGANISE_DRAFT},
+    "transcription.more_answers": {"POST": ORGANISE_ACT},
+    "transcription.render_again": {"POST": ORGANISE_ACT},
+    "transcription.render_status": {"GET": ORGANISE, "GET draft": ORGANISE_DRAFT},
     # --- moderation ------------------------------------------------------------------------------------------
     "moderation.queue": {"GET": MODERATION, "GET own": STAFF_OWN},
     "moderation.poll": {"GET": MODERATION, "GET own": STAFF_OWN},
@@ -192,7 +192,7 @@ MATRIX = {
     "wellbeing_api.put_preferences": {"PUT": PUBLIC},
     "wellbeing_api.my_budget": {"GET": PUBLIC},
 }
-UNLISTED = {"static"}  # files of the site itself
+UNLISTED = {"static", "kinds.static"}  # files of the site itself, and of its kinds
 MODERATION_ITEMS = {"moderation.act", "moderation.escalation", "moderation.lift"}
 
 # Variants: which objects fill the URL (see World.params) or the query string.

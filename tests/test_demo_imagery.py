@@ -8,7 +8,7 @@ from PIL import Image
 from shapely.geometry import Point, box, shape
 from shapely.strtree import STRtree
 
-from citizen import demo_imagery as D
+from citizen.demo import imagery as D
 
 
 def tile_at(lon, lat, z):

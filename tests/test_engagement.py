@@ -456,7 +456,7 @@ def test_catalogues_are_compiled_complete_for_volunteers_and_keep_placeholders(l
 # --- demo history --------------------------------------------------------------------------------------
 
 def test_demo_history_is_spread_over_two_weeks_and_loaded_once(app, org, organiser, make_campaign):
-    from citizen.engagement.demo import load_history
+    from citizen.demo.history import load_history
     make_campaign(tasks=20, slug="red-roofs", title="Find the red roofs")
     assert "red-roofs" in load_history(org, organiser)
     db.session.commit()

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from citizen.campaigns.kinds import RowError, get_kind, parse_rows
+from citizen.kinds import RowError, get_kind, parse_rows
 from citizen.errors import InvalidInput
 from citizen.quality import consensus
 

@@ -11,7 +11,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from citizen.campaigns import services as campaigns
-from citizen.campaigns.kinds import photos
+from citizen.ingest import photos
 from citizen.campaigns.models import Answer, Task
 from citizen.extensions import db
 
@@ -211,6 +211,11 @@ def test_demo_tiles_are_served(client):
     r = client.get("/tiles/demo/forest-after/14/5357/7740.png")
     assert r.status_code == 200 and r.headers["Content-Type"] == "image/png"
     assert client.get("/tiles/demo/nope/1/0/0.png").status_code == 404
+
+
+def test_demo_tiles_exist_only_with_the_demo(make_app):
+    without = make_app(DEMO=False).test_client()
+    assert without.get("/tiles/demo/forest-after/14/5357/7740.png").status_code == 404
 
 
 def test_a_bare_option_is_a_grade_with_nothing_marked(client, guest, map_campaign):

@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from citizen.campaigns.kinds.marks import MarkError, clean_marks, empty_marks
+from citizen.kinds._shared.marks import MarkError, clean_marks, empty_marks
 
 CELL = (23.10, -1.20, 23.12, -1.18)  # a lon/lat cell bbox (the kind adds its margin)
 PHOTO = (0, 0, 4000, 3000)  # pixel box of a 4000 x 3000 photo

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from citizen.accounts import services as accounts
 from citizen.campaigns import services as campaigns
 from citizen.campaigns.models import Task
-from citizen.demo_imagery import drone_photo
+from citizen.demo.imagery import drone_photo
 from citizen.extensions import db
 from citizen.moderation import services as moderation
 from citizen.spreadsheet import safe_cell

@@ -620,7 +620,7 @@ def test_alert_settings_are_for_organisers_and_validated(app, organiser, moderat
 
 
 def test_the_search_and_rescue_demo_escalates_a_person(app, client, guest, org, organiser):
-    from citizen.moderation.demo import hiker_photo, missing_hiker_campaign
+    from citizen.demo.hiker import hiker_photo, missing_hiker_campaign
     jpeg, box = hiker_photo(1, True)
     assert jpeg[:2] == b"\xff\xd8" and box["w"] > 10
     assert hiker_photo(1, False)[1] is None

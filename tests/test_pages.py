@@ -54,7 +54,9 @@ def test_work_page_uses_the_kind_template_and_script(client, make_campaign):
     c = make_campaign()
     page = html(client.get(f"/campaigns/{c.slug}/work"))
     assert 'id="q-options"' in page and 'data-kind="question"' in page
-    assert "/static/js/kinds/question.js" in page and "/static/js/work.js" in page
+    assert "/static/kinds/question/question.js" in page and "/static/js/work.js" in page
+    assert client.get("/static/kinds/question/question.js").status_code == 200  # served from the kind's folder
+    assert client.get("/static/kinds/question/../__init__.py").status_code == 404
     assert f'data-next-url="/api/v1/campaigns/{c.slug}/tasks/next"' in page
 
 

@@ -6,7 +6,7 @@ import zipfile
 import pytest
 from PIL import Image
 
-from citizen.campaigns.kinds import archives, pdfs
+from citizen.ingest import archives, pdfs
 from tests.pdf_samples import encrypted_pdf, make_pdf, zip_of
 
 

@@ -5,7 +5,7 @@ import zipfile
 import pytest
 from PIL import ExifTags, Image
 
-from citizen.campaigns.kinds.photos import PhotoError, clean_copy, photos_from_upload, read_photo, with_gps
+from citizen.ingest.photos import PhotoError, clean_copy, photos_from_upload, read_photo, with_gps
 
 
 def jpeg(width=64, height=48, color=(40, 120, 60), **save):

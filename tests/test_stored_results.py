@@ -14,7 +14,7 @@ from citizen.accounts.models import Contributor
 from citizen.campaigns import results as campaign_results
 from citizen.campaigns import services as campaigns
 from citizen.campaigns import tally
-from citizen.campaigns.kinds import Kind, mapkind, question, transcription
+from citizen.kinds import Kind, _map as mapkind, question, transcription
 from citizen.campaigns.models import Answer, Task
 from citizen.exports import geo
 from citizen.extensions import db

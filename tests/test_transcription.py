@@ -9,10 +9,10 @@ import zipfile
 import pytest
 from sqlalchemy import select
 
-from citizen import demo_documents
+from citizen.demo import documents as demo_documents
 from citizen.campaigns import services as campaigns
-from citizen.campaigns import transcripts
-from citizen.campaigns.kinds import get_kind
+from citizen.kinds.transcription import transcripts
+from citizen.kinds import get_kind
 from citizen.campaigns.models import Campaign, Task
 from citizen.extensions import db
 from citizen.jobs.models import Job
@@ -67,7 +67,7 @@ def test_every_page_is_a_task_with_a_rendered_image(client, guest, tx_campaign):
     assert [f["name"] for f in task["fields"]] == ["name", "amount", "when", "kind"]
     assert task["fields"][0]["region"] == [0, 0, 0.5, 0.2] and task["fields"][3]["choices"] == ["Travel", "Meals"]
     html = client.get(f"/campaigns/{c.slug}/work").get_data(as_text=True)
-    assert 'id="tx-map"' in html and "vendor/leaflet/leaflet.js" in html and "css/transcription.css" in html
+    assert 'id="tx-map"' in html and "vendor/leaflet/leaflet.js" in html and "/static/kinds/transcription/transcription.css" in html
     assert "Fill in %label, or tick" in html  # the script fills in the field's label
 
 

@@ -1,7 +1,7 @@
 """Transcription: values typed by volunteers made comparable, and agreement between them."""
 import pytest
 
-from citizen.campaigns.kinds import agreement, fields, normalise
+from citizen.kinds._shared import agreement, fields, normalise
 
 TEXT = {"name": "name", "label": "Name", "type": "text", "help": "", "optional": True, "region": None}
 MONEY = {"name": "total", "label": "Total", "type": "money", "help": "", "optional": False, "region": None}

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 
 from citizen.accounts import services as accounts
 from citizen.campaigns import services as campaigns
-from citizen.campaigns.kinds import areas, photos
+from citizen.ingest import areas, photos
 from citizen.campaigns.models import Answer, Campaign, Task
 from citizen.extensions import db
 from citizen.jobs.models import Job
@@ -748,7 +748,7 @@ def test_files_the_photo_kinds_do_not_take_are_refused(app, site, api, campaign,
 
 
 def test_media_store_refuses_what_is_not_an_image_or_a_pdf(app, tmp_path):
-    from citizen.campaigns.media import MediaRefused, MediaStore
+    from citizen.storage.media import MediaRefused, MediaStore
     store = MediaStore(str(tmp_path / "m"), "/media/x")
     for data in (gif_js(), SVG, SCRIPT, js_then_pdf(), b"", b"%PDF-1.4 not really", png_with_bad_crc()[:40]):
         with pytest.raises(MediaRefused):

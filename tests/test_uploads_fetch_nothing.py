@@ -13,8 +13,8 @@ import pytest
 import shapely
 
 from citizen.campaigns import services as campaigns
-from citizen.campaigns.kinds import areas
-from citizen.campaigns.kinds.areas import AreaError, read_area
+from citizen.ingest import areas
+from citizen.ingest.areas import AreaError, read_area
 from citizen.campaigns.models import Task
 from citizen.errors import CitizenError
 from citizen.extensions import db

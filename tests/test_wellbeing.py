@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from citizen.accounts import services as accounts
 from citizen.campaigns import services as campaigns
 from citizen.campaigns.models import Assignment, Task
-from citizen.demo_imagery import drone_photo
+from citizen.demo.imagery import drone_photo
 from citizen.extensions import db
 from citizen.wellbeing import bits, serving
 from citizen.wellbeing import services as wellbeing
@@ -464,7 +464,7 @@ def test_demo_has_a_damage_campaign_rated_graphic_with_synthetic_imagery(client,
     import inspect
 
     from citizen import demo
-    from citizen.wellbeing.demo import SLUG, graphic_damage_campaign
+    from citizen.demo.graphic import SLUG, graphic_damage_campaign
     assert f'"{SLUG}"' in inspect.getsource(demo.load_demo)  # one of the demo's campaigns
     c = graphic_damage_campaign(org, organiser, n_photos=2)
     db.session.commit()

@@ -301,9 +301,7 @@ SCHEMAS = {
         ["title", "kind"]),
     "Task": _object({
         "id": INTEGER, "kind": STRING, "campaign": STRING,
-        "question": STRING, "options": {"type": "array", "items": STRING, "description": "the allowed answer values"},
-        "labels": {"type": "array", "items": STRING}, "image_url": STRING,
-        "text": STRING, "done": {"type": "integer", "description": "answers given by the caller"},
+        "done": {"type": "integer", "description": "answers given by the caller"},
         "warning": {"type": "string", "description": "content warning, for rated tasks"},
         "blurred": {"type": "boolean", "description": "image_url is a blurred copy; POST reveal_url for the original"},
         "blurred_url": STRING, "reveal_url": STRING,
@@ -355,6 +353,17 @@ def _answer_value(kinds):
     return named, value
 
 
+def _tasks(kinds):
+    """One schema per kind of the task JSON (named <kind>Task: the fields every task has, and the kind's own:
+    Kind.task_schema), and the Task a contributor is handed: any of them."""
+    named = {f"{kind_id}Task": {"allOf": [{"$ref": "#/components/schemas/TaskCommon"}, {
+        "type": "object", "properties": {"kind": {"const": kind_id}, **kind.task_schema()}}]}
+        for kind_id, kind in kinds.items()}
+    task = {"description": "a task: its id, kind and the kind's payload",
+            "anyOf": [{"$ref": f"#/components/schemas/{name}"} for name in named]}
+    return {**named, "TaskCommon": SCHEMAS["Task"], "Task": task}
+
+
 def _with_answer_value(paths, value):
     """PATHS with `value` as the answer value of the answer and answer-import bodies."""
     answer = paths["/tasks/{task_id}/answers"]["post"]
@@ -381,7 +390,7 @@ def spec(kinds=None):
         schemas = {**SCHEMAS, "CampaignInput": campaign_input}
     if hasattr(kinds, "items"):
         named, value = _answer_value(kinds)
-        schemas = {**schemas, **named}
+        schemas = {**schemas, **named, **_tasks(kinds)}
         paths = _with_answer_value(paths, value)
     return {
         "openapi": "3.1.0",

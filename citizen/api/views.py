@@ -8,7 +8,7 @@ from citizen.api.openapi import MAX_ID, TASK_ROUTE_ID, spec
 from citizen.campaigns import results as results_svc
 from citizen.campaigns import scheduler
 from citizen.campaigns import services as campaigns
-from citizen.campaigns.kinds import get_kind
+from citizen.kinds import get_kind
 from citizen.errors import InvalidInput, MethodNotAllowed, NotFound, NotOpen, Unauthorized
 from citizen.quality import report
 from citizen.extensions import db

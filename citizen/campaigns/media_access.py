@@ -1,6 +1,6 @@
 """Who may fetch a file under /media/, and as what.
 
-- Only stored images and PDFs are served (citizen.campaigns.media.stored_type): by an allowed extension
+- Only stored images and PDFs are served (citizen.storage.media.stored_type): by an allowed extension
   and, inside, the magic number of an allowed type. Anything else (an `.html` left by an older version,
   an SVG, a script) is a 404, whatever its content.
 - A campaign's files (`campaigns/<id>/...`) follow the campaign's tasks: the media of a task a moderator
@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import Text, cast, or_, select
 from werkzeug.security import safe_join
 
-from citizen.campaigns.media import campaign_of, stored_type
+from citizen.storage.media import campaign_of, stored_type
 from citizen.campaigns.models import Campaign, Task
 from citizen.errors import NotFound
 from citizen.extensions import db

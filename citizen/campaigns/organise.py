@@ -1,14 +1,14 @@
 """Organiser pages: the dashboard, create and edit a campaign, import tasks, preview, publish."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from citizen.accounts import events
 from citizen.accounts.models import utcnow
-from citizen.campaigns import previews, services, transcripts, uploads
+from citizen.campaigns import previews, services, uploads
 from citizen.campaigns.forms import CampaignForm, ImportForm
-from citizen.campaigns.kinds import all_kinds, get_kind
+from citizen.kinds import all_kinds, get_kind
+from citizen.kinds import registry as kind_registry
 from citizen.errors import CitizenError, InvalidInput
 from citizen.numbers import int_arg
 from citizen.quality import controls, report
@@ -163,33 +163,8 @@ def manage(slug):
     return render_template("organise/manage.html", campaign=campaign, form=form, import_errors=import_errors,
                            previews=samples, kind=kind, preview=preview,
                            overview=previews.overview_map(campaign) if campaign.tasks_total else None,
-                           extra=transcripts.manage_context(campaign) if kind.id == "transcription" else None
+                           extra=kind_registry.manage_context(kind, campaign)
                            ), 422 if import_errors else 200
-
-
-@bp.get("/<slug>/render.json")
-def render_status(slug):
-    """How far the rendering of a transcription campaign's PDF pages got (polled by its manage page)."""
-    return transcripts.render_status(services.managed_campaign(slug, current_user)) or {"status": "none"}
-
-
-@bp.post("/<slug>/render")
-def render_again(slug):
-    """Render the pages still waiting (a render job that failed or whose process stopped)."""
-    transcripts.start_rendering(services.managed_campaign(slug, current_user), None)
-    db.session.commit()
-    flash(_("Rendering the pages that were still waiting."))
-    return redirect(url_for(".manage", slug=slug))
-
-
-@bp.post("/<slug>/more-answers")
-def more_answers(slug):
-    """Hand disputed pages out again, up to the campaign's most answers per task."""
-    campaign = services.managed_campaign(slug, current_user)
-    n = transcripts.ask_for_more_answers(campaign)
-    db.session.commit()
-    flash(ngettext("%(num)d disputed page is handed out again.", "%(num)d disputed pages are handed out again.", n))
-    return redirect(url_for(".manage", slug=slug))
 
 
 @bp.get("/<slug>/quality")

@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from citizen import maps
 from citizen.campaigns import tally
-from citizen.campaigns.kinds import get_kind
+from citizen.kinds import get_kind
 from citizen.campaigns.models import Task
 from citizen.moderation.queue import HIDDEN_RAND
 from citizen.extensions import db
@@ -23,7 +23,7 @@ def _collection(features):
 def import_preview(campaign, rows, token, filename):
     """What the organiser is about to create: the count and, for map kinds, the cells on a map."""
     kind = get_kind(campaign.kind)
-    geometry = getattr(kind, "map_geometry", None)
+    geometry = kind.map_geometry if kind.spatial else None
     out = {"count": len(rows), "token": token, "filename": filename, "map": None,
            "image": rows[0][2].get("preview_image") if rows else None}  # a document's first page, rendered
     if geometry:
@@ -51,7 +51,7 @@ def overview_map(campaign, release=False):
     """Tasks of a map campaign coloured by progress (None for kinds without a place on a map). With `release`
     (a build job) the read transaction ends before the map is drawn."""
     kind = get_kind(campaign.kind)
-    if not hasattr(kind, "map_geometry"):
+    if not kind.spatial:
         return None
     rows = db.session.execute(select(Task.external_id, Task.payload, Task.answer_count, Task.lease_count,
                                      Task.redundancy).where(Task.campaign_id == campaign.id,
@@ -71,7 +71,7 @@ def results_map(campaign, release=False):
     """Consensus marks with their support: map cells' marks where they are; a photo's marks as one
     point at the photo's position (with the strongest support among them)."""
     kind = get_kind(campaign.kind)
-    if not hasattr(kind, "map_geometry"):
+    if not kind.spatial:
         return None
     rows = db.session.execute(select(Task.id, Task.payload, Task.consensus, Task.result).where(
         Task.campaign_id == campaign.id, Task.answer_count > 0, Task.rand > HIDDEN_RAND)
@@ -80,13 +80,13 @@ def results_map(campaign, release=False):
         db.session.commit()
     features = []
     for r in rows:
-        found = (tally.stored(r.result).get("features") or {}).get("features") or []  # stored as answers came
+        found = (kind.result_marks(tally.stored(r.result)) or {}).get("features") or []  # stored as answers came
         if not found:
             continue
         if (r.consensus or {}).get("crs") != "pixel":
             for f in found:
                 features.append({**f, "properties": {**f["properties"], "task_id": r.id}})
-        elif r.payload.get("lat") is not None:
+        elif kind.map_geometry(r.payload):  # a photo placed by its GPS position
             best = max(found, key=lambda f: f["properties"]["support"])["properties"]
             features.append({"type": "Feature", "geometry": kind.map_geometry(r.payload),
                              "properties": {**best, "task_id": r.id, "marks": len(found)}})

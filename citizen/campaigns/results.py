@@ -4,14 +4,15 @@ from sqlalchemy import select, tuple_, update
 from citizen.accounts.models import utcnow
 from citizen.accounts.services import external_contributors
 from citizen.campaigns import tally
-from citizen.campaigns.kinds import get_kind
+from citizen.kinds import get_kind
 from citizen.campaigns.models import MAX_INT, Answer, Campaign, Participation, Task
 from citizen.campaigns.hot_sql import insert_ignoring
 from citizen.errors import CitizenError, InvalidInput
 from citizen.jobs import services as jobs
 from citizen.moderation import hot as moderation
 from citizen.moderation.queue import HIDDEN_RAND
-from citizen.quality import builds, controls, disclosure
+from citizen.campaigns import disclosure
+from citizen.quality import builds, controls
 from citizen.extensions import db
 from flask_babel import gettext as _
 
@@ -30,9 +31,10 @@ def results_page(campaign, after=0, limit=500, include_hidden=False):
     if not include_hidden:
         query = query.where(Task.rand > HIDDEN_RAND)
     rows = db.session.execute(query.order_by(Task.id).limit(limit)).all()
-    # While the campaign is open the public cannot tell gold tasks from others (citizen.quality.disclosure).
+    # While the campaign is open the public cannot tell gold tasks from others (citizen.campaigns.disclosure).
     reveal = disclosure.reveals_gold(campaign.status, staff=include_hidden)
     decided_at = controls.of(campaign.settings)["confidence"]
+    kind = get_kind(campaign.kind)
     out = []
     for r in rows:
         res = tally.stored(r.result)  # computed when the answers came, never on a read
@@ -42,8 +44,7 @@ def results_page(campaign, after=0, limit=500, include_hidden=False):
                "share": res["share"], "answers": answers,
                "redundancy": r.redundancy, "complete": answers >= r.redundancy,
                "tied": res.get("tied", False)}
-        if "features" in res:  # map kinds: consensus marks with their support
-            row["features"] = res["features"]
+        row.update(kind.result_fields(res))  # the kind's own part: consensus marks, fields...
         hide_gold = r.gold is not None and not reveal
         if r.id in batch_results:  # categorical kinds: Dawid-Skene over linked-account clusters
             batch = batch_results[r.id]
@@ -60,8 +61,6 @@ def results_page(campaign, after=0, limit=500, include_hidden=False):
             row.update(override=override, answer=override["answer"])
         if r.hidden:
             row["hidden"] = True
-        if "fields" in res:  # transcription: each field's value, status and agreement
-            row.update(fields=res["fields"], status=res["status"], needs_review=res["needs_review"])
         out.append(row)
     return out
 

@@ -26,12 +26,13 @@ from sqlalchemy import select, update
 from citizen import clock
 from citizen.campaigns import hot_sql as q
 from citizen.campaigns import tally
-from citizen.campaigns.kinds import get_kind
+from citizen.kinds import get_kind
 from citizen.campaigns.models import LEASED, PUBLISHED, ANSWERED, EXPIRED, Assignment, Campaign, Participation, Task
 from citizen.moderation import hot as moderation
 from citizen.errors import (AlreadyAnswered, Capped, Conflict, NotAssigned, NotFound, NotOpen, Refused,
                            TaskComplete)
-from citizen.quality import builds, controls, disclosure
+from citizen.campaigns import disclosure
+from citizen.quality import builds, controls
 from citizen.extensions import db
 from citizen.wellbeing import serving as wellbeing
 from flask_babel import gettext as _
@@ -309,7 +310,7 @@ def _response(task_id, clean, now, part, answers, redundancy, gold):
     """The answer's response: the same fields for a gold task as for any other, so it never says which tasks are
     gold nor what their known answer is (colluders sharing per-task feedback learnt 90-95 of 100 gold answers).
     Feedback on gold comes as a summary of the volunteer's whole record ("you agreed with the known answer on X of
-    Y checked tasks"), on every FEEDBACK_EVERY-th answer (citizen.quality.disclosure) whatever that task is:
+    Y checked tasks"), on every FEEDBACK_EVERY-th answer (citizen.campaigns.disclosure) whatever that task is:
     between two summaries ten answers passed, so a change tells how many of those ten were gold, not which (and
     never the known answer: for all ten to be gold is a chance of 1 in 10,000 at the newcomers' 40 %). Volunteers
     still learn how they do, a little later. A gold task stays open past its redundancy, so `task_complete` is true

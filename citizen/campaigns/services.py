@@ -8,10 +8,10 @@ from flask import current_app
 from sqlalchemy import case, func, insert, select, update
 
 from citizen.accounts.models import utcnow
-from citizen.campaigns.kinds import GOLD_KEY, RowError, all_kinds, get_kind
-from citizen.campaigns.media import campaign_store
+from citizen.kinds import GOLD_KEY, RowError, all_kinds, get_kind
+from citizen.storage.media import campaign_store
 from citizen.campaigns.models import CLOSED, DRAFT, PUBLISHED, Campaign, Task
-from citizen.campaigns.text import render_markdown
+from citizen.text import render_markdown
 from citizen.jobs import services as jobs
 from citizen.quality import controls
 from citizen.moderation import rules as escalation_rules

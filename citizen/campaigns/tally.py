@@ -121,7 +121,7 @@ def result_of(kind, state, settings):
     keeps its decided answer (decided_result)."""
     if not (state or {}).get("n"):
         return None
-    if hasattr(kind, "map_geometry"):  # spatial consensus: scikit-learn on a handful of points
+    if kind.spatial:  # spatial consensus: scikit-learn on a handful of points
         from citizen.exports.rows import _one_thread
         with _one_thread():
             return kind.result(state, settings)

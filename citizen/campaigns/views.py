@@ -1,16 +1,14 @@
 """Public pages: home, a campaign's page, and the work page where volunteers answer tasks."""
 import os
-from functools import lru_cache
 
-from flask import Blueprint, abort, make_response, render_template, request, send_file, session
+from flask import Blueprint, render_template, request, send_file, session
 from flask_login import current_user
 from sqlalchemy import select
 
-from citizen import demo_imagery
 from citizen.accounts.models import Contributor
 from citizen.api.auth import GUEST_SESSION_KEY, caller
 from citizen.campaigns import media_access, previews, services
-from citizen.campaigns.kinds import get_kind
+from citizen.kinds import get_kind
 from citizen.engagement import cards as engagement_cards
 from citizen.engagement import pages as engagement_pages
 from citizen.extensions import db
@@ -66,23 +64,4 @@ def media(name):
         response.cache_control.max_age = 3600
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = MEDIA_POLICY
-    return response
-
-
-@lru_cache(maxsize=4096)
-def _demo_tile(layer, z, x, y):
-    return demo_imagery.render_tile(layer, z, x, y)
-
-
-@bp.get("/tiles/demo/<layer>/<int:z>/<int:x>/<int:y>.png")
-def demo_tile(layer, z, x, y):
-    """Imagery drawn by the demo, so map campaigns work offline (see citizen.demo_imagery)."""
-    try:
-        png = _demo_tile(layer, z, x, y)
-    except ValueError:
-        abort(404)
-    response = make_response(png)
-    response.headers["Content-Type"] = "image/png"
-    response.cache_control.public = True
-    response.cache_control.max_age = 7 * 86400
     return response

@@ -12,11 +12,12 @@ import json
 
 from sqlalchemy import select
 
-from citizen.campaigns.kinds import get_kind
+from citizen.kinds import get_kind
 from citizen.campaigns.models import Answer, Task
 from citizen.engagement import stats
 from citizen.extensions import db
-from citizen.quality import batch, builds, disclosure
+from citizen.campaigns import disclosure
+from citizen.quality import batch, builds
 
 STALE_SECONDS = 300
 

@@ -3,48 +3,26 @@
 The picture is the first task's image (a photo, a rendered page), an imagery tile under the first map
 cell, or the kind's icon. Campaigns with a content warning always get the icon: a preview must never
 show a graphic image to someone who did not choose to see it."""
-import math
-
 from sqlalchemy import select
 
 from citizen.campaigns.models import CLOSED, PUBLISHED, Campaign, Task
 from citizen.extensions import db
+from citizen.kinds import get_kind
 from citizen.moderation.queue import HIDDEN_RAND
 from citizen.urls import external_url, public_url
 from citizen.wellbeing.ratings import SETTINGS_KEY as WELLBEING_KEY
 
-ICONS = {"question", "deforestation", "damage", "transcription", "search"}
 FINISHED_LIMIT = 6
-
-
-def _tile(template, lon, lat, zoom):
-    """The XYZ tile under a point, from a tile template (Web Mercator)."""
-    n = 2 ** zoom
-    x = int((lon + 180.0) / 360.0 * n)
-    lat_r = math.radians(max(-85.0, min(85.0, lat)))
-    y = int((1.0 - math.asinh(math.tan(lat_r)) / math.pi) / 2.0 * n)
-    return template.replace("{z}", str(zoom)).replace("{x}", str(x)).replace("{y}", str(y)).replace("{s}", "a")
-
-
-def _cell_zoom(bbox):
-    """A zoom at which one 256 px tile shows about the cell and its surroundings."""
-    width = max(abs(bbox[2] - bbox[0]), abs(bbox[3] - bbox[1]) * 1.5, 1e-6)
-    return max(2, min(18, int(math.floor(math.log2(360.0 / width))) - 1))
 
 
 def picture(campaign):
     """{"src": URL or None, "icon": kind id (when there is no picture)}."""
-    icon = campaign.kind if campaign.kind in ICONS else "question"
+    icon = campaign.kind  # engagement/_macros.html's icon() draws the kind's own, or a question mark
     if ((campaign.settings or {}).get(WELLBEING_KEY) or {}).get("active"):
         return {"src": None, "icon": icon}
     payload = db.session.execute(select(Task.payload).where(Task.campaign_id == campaign.id, Task.content_bits == 0,
                                                             Task.gold.is_(None), Task.rand > HIDDEN_RAND).order_by(Task.id).limit(1)).scalar()
-    payload = payload or {}
-    src = payload.get("image_url") or ((payload.get("pages") or [{}])[0] or {}).get("image_url")
-    tiles = (campaign.settings or {}).get("tiles_after")
-    if not src and tiles and payload.get("center") and payload.get("bbox"):
-        lon, lat = payload["center"]
-        src = _tile(tiles, lon, lat, _cell_zoom(payload["bbox"]))
+    src = get_kind(campaign.kind).picture(payload, campaign.settings) if payload else None
     return {"src": src, "icon": None if src else icon}
 
 

@@ -3,7 +3,7 @@ disagreement (all the answers they were meant to get, and still no decided resul
 from sqlalchemy import select
 
 from citizen.campaigns import tally
-from citizen.campaigns.kinds import get_kind
+from citizen.kinds import get_kind
 from citizen.campaigns.models import Task
 from citizen.engagement import agreement, stats, updates
 from citizen.extensions import db
@@ -42,7 +42,7 @@ def stuck_tasks(campaign, limit=STUCK_LIMIT):
         kind = get_kind(campaign.kind)
         for tid, ref, answers, stored in db.session.execute(complete.add_columns(Task.result)):
             r = tally.stored(stored)  # computed when the answers came
-            if r.get("status", "disputed" if r.get("tied") else "verified") == "disputed":
+            if kind.disputed(r):
                 stuck.append({"id": tid, "external_id": ref, "answers": answers, "leading": None,
                               "agreement": r.get("share")})
     return {"count": len(stuck), "tasks": stuck[:limit]}
@@ -50,10 +50,7 @@ def stuck_tasks(campaign, limit=STUCK_LIMIT):
 
 def answer_names(campaign):
     """{answer value: the label volunteers saw} of a categorical campaign."""
-    kind = get_kind(campaign.kind)
-    if getattr(kind, "grades", None):
-        return {value: str(label) for value, label in kind.grades}
-    return {o["value"]: o["label"] for o in (campaign.settings or {}).get("options") or [] if isinstance(o, dict)}
+    return get_kind(campaign.kind).answer_names(campaign.settings or {})
 
 
 def dashboard(campaign):

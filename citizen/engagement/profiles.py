@@ -19,7 +19,7 @@ from citizen.engagement import agreement
 from citizen.engagement.models import CampaignUpdate, VolunteerProfile
 from citizen.errors import InvalidInput, NotFound
 from citizen.extensions import db
-from citizen.quality import disclosure
+from citizen.campaigns import disclosure
 
 MILESTONES = (10, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 25_000)
 MAX_NAME = 60
@@ -108,7 +108,7 @@ def summary(contributor_id):
             Campaign.status != DRAFT).order_by(Participation.last_at.desc())).all()
         for part, campaign in parts:
             agree = agreement.contributor_agreement(campaign, contributor_id)
-            # While the campaign is open, as of the last summary (citizen.quality.disclosure): never per task.
+            # While the campaign is open, as of the last summary (citizen.campaigns.disclosure): never per task.
             gold_total, gold_correct = disclosure.gold_record(campaign, contributor_id, part.answer_count,
                                                               part.gold_total, part.gold_correct)
             rows.append({

@@ -3,7 +3,7 @@ did). Stored in Campaign.settings["outcome"] (Markdown as written) and ["outcome
 No database here: campaigns.services calls it while it validates the other fields."""
 from flask_babel import gettext as _
 
-from citizen.campaigns.text import render_markdown
+from citizen.text import render_markdown
 from citizen.errors import InvalidInput
 
 MAX_OUTCOME = 2000

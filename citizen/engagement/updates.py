@@ -11,7 +11,7 @@ from sqlalchemy import and_, func, select
 
 from citizen.accounts.models import Contributor, User
 from citizen.campaigns.models import Campaign, Participation
-from citizen.campaigns.text import render_markdown
+from citizen.text import render_markdown
 from citizen.engagement.models import CampaignUpdate, VolunteerProfile
 from citizen.errors import InvalidInput, NotFound
 from citizen.extensions import db

@@ -14,7 +14,7 @@ import bleach
 import markdown as md
 from sqlalchemy import func, select
 
-from citizen.campaigns.kinds import agreement, get_kind, marks
+from citizen.kinds import get_kind
 from citizen.campaigns.models import Participation
 from citizen.exports import geo
 from citizen.exports.rows import ANSWER_COLUMNS, Results, iso
@@ -79,13 +79,9 @@ def _table(columns):
 def _collection(campaign, kind, quality):
     s = campaign.settings or {}
     out = [f"- **Kind of campaign**: {kind.label}."]
-    if "fields" in s:
-        out.append(f"- Each task asks for **{campaign.redundancy}** answers from different volunteers. A field's value "
-                   f"is accepted when **{s.get('agree', 2)}** answers agree on it (texts may differ by a typo, two "
-                   f"beyond 12 characters; typos are looked for among a field's {agreement.MAX_FUZZY_GROUPS} most "
-                   f"given values); while volunteers disagree the task asks for more answers, up to "
-                   f"**{s.get('max_answers', 5)}**. Fields: "
-                   + ", ".join(f"`{f['name']}` ({f['type']})" for f in s.get("fields") or []) + ".")
+    own = kind.methodology_collection(s, campaign.redundancy)
+    if own is not None:
+        out += own
     else:
         out.append(f"- Each task asks for **{campaign.redundancy}** answers, each from a different volunteer "
                    f"(the database allows one answer per volunteer per task).")
@@ -127,12 +123,9 @@ def _controls(campaign, quality, fast):
 
 def _consensus(campaign, kind):
     s = campaign.settings or {}
-    if "fields" in s:
-        return [f"Field by field: a value is *verified* when at least {s.get('agree', 2)} answers agree on it and no "
-                f"other value has as many; *missing* when as many say it is not on the page; *disputed* when enough "
-                f"answers came in without either; *pending* before that. `confidence` and `agreement` are the "
-                f"lowest share of answers behind an accepted value among the fields. Numbers and dates are compared "
-                f"after normalising how they are written (1.234,50 = 1,234.50; dates as ISO 8601)."]
+    own = kind.methodology_consensus(s)
+    if own is not None:
+        return own + kind.methodology_more(s)
     out = ["Answers are combined with a **Dawid-Skene** (1979) family model: it learns from the data how reliable each "
            "volunteer is and weighs their answers accordingly; `confidence` is the posterior probability of the "
            "answer. Which variant (a confusion matrix per volunteer, the same shrunk toward everyone's, or one "
@@ -150,19 +143,7 @@ def _consensus(campaign, kind):
            "- Known-answer tasks are fixed to their answer; answers faster than the minimum time are left out.",
            "- Until some volunteer on a task has earned weight, the leading answer by vote share is shown, "
            "never as decided."]
-    if hasattr(kind, "map_geometry"):
-        out += ["", f"Marks (points and areas drawn on the map or the photo) are combined by **spatial consensus**: "
-                    f"points within 10 m (25 px on photos) of each other are clustered (DBSCAN, a volunteer's own "
-                    f"points never linking each other), areas are grouped by overlap (intersection over union of at "
-                    f"least 0.3); a mark is kept when at least {s.get('min_support', 2)} volunteers agree on it. "
-                    f"Each kept mark has `support` (volunteers behind it) and `agreement` (their share, or the mean "
-                    f"overlap of the areas).",
-                "", f"Limits: an answer holds at most {marks.MAX_MARKS} marks, "
-                    f"{marks.MAX_VERTICES_PER_POLYGON} corners per area and {marks.MAX_VERTICES_PER_ANSWER} corners "
-                    f"in all. A task keeps the marks of its answers up to {marks.MAX_VERTICES_PER_TASK} corners "
-                    f"({marks.MAX_MARKS_PER_TASK} marks) in all; the marks of answers beyond that are not kept and "
-                    f"take no part in the spatial consensus (neither for nor against a mark), while their grade "
-                    f"counts like any other."]
+    out += kind.methodology_more(s)
     return out
 
 

@@ -22,12 +22,13 @@ from sqlalchemy import Text, cast, func, or_, select, type_coerce
 
 from citizen.campaigns import services as campaigns
 from citizen.campaigns import tally
-from citizen.campaigns.kinds import get_kind
+from citizen.kinds import get_kind
 from citizen.campaigns.models import CLOSED, DRAFT, PUBLISHED, Answer, Campaign, Task
 from citizen.errors import NotFound
 from citizen.extensions import db
 from citizen.moderation.queue import HIDDEN_RAND
-from citizen.quality import builds, controls, disclosure
+from citizen.campaigns import disclosure
+from citizen.quality import builds, controls
 from citizen.quality.report import pseudonym
 from citizen.wellbeing import public
 
@@ -235,10 +236,10 @@ class Results:
         self.kind = get_kind(campaign.kind)
         self.settings = campaign.settings or {}
         # Which tasks were gold, and their true answer counts, only once the campaign is closed
-        # (citizen.quality.disclosure).
+        # (citizen.campaigns.disclosure).
         self.show_gold = disclosure.reveals_gold(campaign.status)
         self.decided_at = controls.of(self.settings)["confidence"]
-        self.spatial = hasattr(self.kind, "map_geometry")
+        self.spatial = self.kind.spatial
         taken = {c.name for c in RESULT_COLUMNS} | {MARKS_COLUMN.name}
         self.kind_columns = []
         for name, description, _fn in self.kind.export_columns(self.settings):
@@ -247,7 +248,7 @@ class Results:
             self.kind_columns.append((name, Column(out, "string", description)))
         self.columns = RESULT_COLUMNS + ([MARKS_COLUMN] if self.spatial else []) + [c for _n, c in self.kind_columns]
         # Links to a task's media are what the consent rules let anyone see (citizen.wellbeing.public).
-        self.media = any(n in public.MEDIA_COLUMNS for n, _c in self.kind_columns)
+        self.media = any(n in self.kind.media_columns for n, _c in self.kind_columns)
         if self.media:
             taken.add(MEDIA_NOTE)
             self.columns = self.columns + [Column(MEDIA_NOTE, "string", public.NOTE_DESCRIPTION)]
@@ -314,12 +315,9 @@ class Results:
             ds = disclosure.crowd_batch_row(ds, res, self.decided_at)
         if ds is not None:  # Dawid-Skene (kinds with fixed answers)
             answer, confidence, decided, method = ds["answer"], ds["confidence"], ds["decided"], "dawid-skene"
-        elif "status" in res:  # transcription: field by field agreement
-            answer, confidence, method = res.get("answer"), res.get("share") if answered else None, "agreement"
-            decided = res["status"] == "verified"
-        else:  # plain vote share (no answer with weight yet)
-            answer, confidence, method = res.get("answer"), res.get("share") if answered else None, "majority"
-            decided = False
+        else:  # the kind's own rule (transcription: field by field), or a plain vote share that decides nothing
+            answer, confidence = res.get("answer"), res.get("share") if answered else None
+            method, decided = self.kind.verdict(res, answered)
         override = state.get("override")
         if isinstance(override, dict):  # citizen.moderation: {"answer", "by", "reason", "at", "action"}
             override = override.get("answer")
@@ -331,19 +329,20 @@ class Results:
             "complete": complete, "method": "moderator" if override is not None else method if answered else "",
             "gold": bool(r.is_gold) if self.show_gold else None, "override": override,
         }
-        marks = res.get("features") if self.spatial else None
+        marks = self.kind.result_marks(res) if self.spatial else None
         if self.spatial:
             values["consensus_marks"] = len((marks or {}).get("features", []))
         kind_values = self.kind.export_row(self.settings, r.payload, res)
         if self.media:
             if self._ratings is not None:
-                values[MEDIA_NOTE] = public.public_media(self.settings, r.payload, self._ratings.get(r.id), kind_values)
+                values[MEDIA_NOTE] = public.public_media(self.settings, r.payload, self._ratings.get(r.id), kind_values,
+                                                       self.kind.media_columns)
             else:
                 values[MEDIA_NOTE] = ""
         for name, column in self.kind_columns:
             values[column.name] = kind_values.get(name)
         geometry = self.kind.map_geometry(r.payload) if self.spatial else None
-        crs = state.get("crs") or (self.kind.frame(r.payload)[1] if hasattr(self.kind, "frame") else "lonlat")
+        crs = state.get("crs") or self.kind.crs(r.payload)
         return values, geometry, marks, crs
 
 
@@ -379,7 +378,7 @@ class Answers:
 
     def gold_answers_shown(self):
         """While the campaign is open: {gold task id: ids of its first `redundancy` answers}, the only answers of
-        gold tasks the file lists (citizen.quality.disclosure: a gold task, shown to every newcomer, would stand
+        gold tasks the file lists (citizen.campaigns.disclosure: a gold task, shown to every newcomer, would stand
         out by its many answers). None once the campaign is closed: every answer is listed."""
         if self.show_gold:
             return None

@@ -3,7 +3,7 @@ volunteer would see it) or the map, every answer with its marks, the consensus, 
 contributor. Loaded for one page at a time, in a few queries for the whole page."""
 from sqlalchemy import select
 
-from citizen.campaigns.kinds import get_kind
+from citizen.kinds import get_kind
 from citizen.campaigns.tally import stored
 from citizen.campaigns.models import Answer, Campaign, Task
 from citizen.extensions import db
@@ -22,8 +22,9 @@ def _viewer(task, campaign, kind, me):
     """The JSON moderation.js draws: photo (pixel CRS), map cell (lon/lat over the campaign's tiles), an image
     or a text; and what the moderator's content settings say about it."""
     shown = kind.task_json(task.payload, campaign.settings)
-    view = {"mode": shown.get("mode") or ("image" if shown.get("image_url") else "text"),
-            "image_url": shown.get("image_url"), "text": shown.get("text"), "alt": shown.get("alt") or ""}
+    media = kind.media_urls(shown)  # the first of the kind's declared media is the one drawn
+    view = {"mode": shown.get("mode") or ("image" if media else "text"),
+            "image_url": media[0] if media else None, "text": shown.get("text"), "alt": shown.get("alt") or ""}
     if view["mode"] == "photo":
         view.update(width=shown["width"], height=shown["height"])
     elif view["mode"] == "map":
@@ -41,10 +42,7 @@ def _answer_json(kind, campaign_id, row, critical):
     label = kind.label_of(value)
     out = {"who": pseudonym(campaign_id, row.contributor_id), "label": label, "counted": row.weight > 0,
            "critical": bool(label is not None and label in critical)}
-    if isinstance(value, dict) and "marks" in value:
-        out.update(marks=value["marks"], crs=value.get("crs", "lonlat"))
-    elif isinstance(value, dict) and "fields" in value:  # transcription: the values typed
-        out["label"] = "; ".join(f"{k}: {v}" for k, v in list(value["fields"].items())[:6])
+    out.update(kind.answer_display(value))  # marks, or the values typed
     return out
 
 
@@ -53,12 +51,7 @@ def _result_json(kind, campaign, state, result):
     out = {"answer": res.get("answer"), "share": res.get("share"), "tied": res.get("tied", False),
            "count": res.get("answers", state.get("n", 0)), "override": state.get("override"),
            "counts": state.get("counts") or {}}
-    if "features" in res:
-        out["features"] = res["features"]
-    if "fields" in res:
-        out.update(status=res.get("status"), needs_review=res.get("needs_review"),
-                   fields={name: {k: f.get(k) for k in ("value", "status", "agreement")} for name, f in res["fields"].items()}
-                   if isinstance(res["fields"], dict) else res["fields"])
+    out.update(kind.result_display(res))  # consensus marks, fields...
     if kind.answer_labels(campaign.settings):
         out["options"] = kind.answer_labels(campaign.settings)
         out["majority"] = tally.majority(state)
@@ -107,5 +100,5 @@ def hydrate(items, user):
             item["rating"] = state_now.rating.level.label
         if item["reason"] == "escalation":
             first = next((r for r in rows if r.contributor_id in item.get("contributor_ids", ())), None)
-            item["location"] = location(task.payload, first.value if first else None)
+            item["location"] = location(kind, task.payload, first.value if first else None)
     return items

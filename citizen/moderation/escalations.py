@@ -5,28 +5,14 @@ from datetime import timezone
 from sqlalchemy import select
 
 from citizen.accounts.models import Organisation, utcnow
-from citizen.campaigns.kinds import get_kind
+from citizen.kinds import get_kind
 from citizen.campaigns.models import Answer, Campaign, Task
 from citizen.extensions import db
 
 
-def location(payload, value=None):
-    """{"lat", "lon", "source"} of a task: the first point the critical answer marked on a map cell (most
-    precise), else the photo's GPS position, else the centre of the map cell; None when it has no place.
-    Marks on photos are in pixels, so a photo's position is its GPS tag."""
-    marks = (value or {}).get("marks") if isinstance(value, dict) else None
-    if isinstance(value, dict) and value.get("crs") == "lonlat" and marks:
-        for feature in marks.get("features", []):
-            geometry = feature.get("geometry") or {}
-            if geometry.get("type") == "Point":
-                lon, lat = geometry["coordinates"][:2]
-                return {"lat": lat, "lon": lon, "source": "mark"}
-    if payload.get("lat") is not None and payload.get("lon") is not None:
-        return {"lat": payload["lat"], "lon": payload["lon"], "source": "photo"}
-    if payload.get("center"):
-        lon, lat = payload["center"]
-        return {"lat": lat, "lon": lon, "source": "cell"}
-    return None
+def location(kind, payload, value=None):
+    """Where rescuers should look for an escalated task: the kind's place (Kind.place), or None."""
+    return kind.place(payload, value)
 
 
 def iso(moment):
@@ -39,7 +25,7 @@ def details(escalation):
     campaign = db.session.get(Campaign, escalation.campaign_id)
     value = db.session.execute(select(Answer.value).where(Answer.id == escalation.answer_id)).scalar() \
         if escalation.answer_id else None
-    return task, campaign, value, location(task.payload, value)
+    return task, campaign, value, location(get_kind(campaign.kind), task.payload, value)
 
 
 def event_json(escalation, event, base_url=""):
@@ -47,8 +33,9 @@ def event_json(escalation, event, base_url=""):
     task, campaign, _value, place = details(escalation)
     org = db.session.get(Organisation, escalation.organisation_id)
     base = (base_url or "").rstrip("/")
-    kind_json = get_kind(campaign.kind).task_json(task.payload, campaign.settings)
-    image = kind_json.get("image_url")
+    kind = get_kind(campaign.kind)
+    media = kind.media_urls(kind.task_json(task.payload, campaign.settings))
+    image = media[0] if media else None
     return {
         "event": event, "delivery": f"{escalation.id}-{event}", "sent_at": iso(utcnow()),
         "organisation": org.slug,

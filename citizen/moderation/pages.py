@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from citizen import outbound
 from citizen.accounts.models import Organisation, User, utcnow
-from citizen.campaigns.kinds import get_kind
+from citizen.kinds import get_kind
 from citizen.campaigns.models import Campaign, Participation
 from citizen.extensions import db
 from citizen.moderation import display, escalations, queue, services

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from citizen.accounts.models import Contributor
-from citizen.campaigns.kinds import get_kind
+from citizen.kinds import get_kind
 from citizen.campaigns.models import DRAFT, Answer, Campaign, Participation, Task
 from citizen.extensions import db
 from citizen.moderation.models import OPEN, ContentReport, Escalation, QueueDismissal, Suspension

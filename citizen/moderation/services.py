@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from citizen.accounts.models import Organisation, utcnow
 from citizen.campaigns import tally
-from citizen.campaigns.kinds import get_kind
+from citizen.kinds import get_kind
 from citizen.campaigns.models import LEASED, EXPIRED, Assignment, Campaign, Participation, Task
 from citizen.errors import Conflict, Forbidden, InvalidInput, NotFound
 from citizen.exports.rows import note_change

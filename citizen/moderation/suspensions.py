@@ -13,7 +13,7 @@ from sqlalchemy import case, or_, select, update
 
 from citizen.accounts.models import utcnow
 from citizen.campaigns import tally
-from citizen.campaigns.kinds import get_kind
+from citizen.kinds import get_kind
 from citizen.campaigns.models import Answer, Campaign, Participation, Task
 from citizen.errors import Conflict, Forbidden, NotFound
 from citizen.exports.rows import note_change

@@ -13,7 +13,7 @@ import numpy as np
 from sqlalchemy import Text, cast, func, select
 
 from citizen.accounts.models import Contributor
-from citizen.campaigns.kinds import get_kind
+from citizen.kinds import get_kind
 from citizen.campaigns.models import Answer, Participation, Task
 from citizen.extensions import db
 from citizen.quality import controls, pipeline

@@ -31,7 +31,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from citizen.accounts.models import utcnow
-from citizen.campaigns.kinds import get_kind
+from citizen.kinds import get_kind
 from citizen.campaigns.models import Campaign
 from citizen.extensions import db
 from citizen.jobs import services as jobs
@@ -55,7 +55,7 @@ def path(campaign_id):
 def has_builds(kind, settings):
     """Whether a campaign of this kind has anything to build: kinds with categorical answers (the batch
     consensus) and kinds on a map (the campaign page's maps)."""
-    return bool(kind.answer_labels(settings or {})) or hasattr(kind, "map_geometry")
+    return bool(kind.answer_labels(settings or {})) or kind.spatial
 
 
 # --- queueing -------------------------------------------------------------------------------------
@@ -144,7 +144,7 @@ def build(campaign):
     out = {"tag": version.tag, "answers": version.answers, "last_answer_id": version.last_answer_id,
            "consensus": None, "report": {}, "influence_summary": {}, "maps": None}
     kind = get_kind(snap.kind)
-    if hasattr(kind, "map_geometry"):  # the campaign page's maps: progress per task, consensus marks
+    if kind.spatial:  # the campaign page's maps: progress per task, consensus marks
         from citizen.campaigns import previews
         out["maps"] = [m for m in (previews.overview_map(snap, release=True),
                                    previews.results_map(snap, release=True)) if m]

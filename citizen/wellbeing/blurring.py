@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from werkzeug.security import safe_join
 
-from citizen.campaigns.media import MediaRefused, campaign_store
+from citizen.storage.media import MediaRefused, campaign_store
 from citizen.campaigns.models import Task
 from citizen.extensions import db
 from citizen.jobs import services as jobs
@@ -25,13 +25,6 @@ log = logging.getLogger(__name__)
 PLACEHOLDER = "/static/img/content-hidden.svg"
 MAX_BYTES = 50 * 1024 * 1024
 JOB = "wellbeing.blur"
-
-
-def image_urls(kind_json):
-    """The image URLs a task's JSON shows: its image, and the pages of a document."""
-    urls = [kind_json["image_url"]] if kind_json.get("image_url") else []
-    urls += [p["image_url"] for p in kind_json.get("pages") or () if isinstance(p, dict) and p.get("image_url")]
-    return urls
 
 
 def _original_bytes(url):
@@ -80,8 +73,9 @@ def ensure_blurred(task_id, campaign_id, urls, known=None):
 
 
 def _kind_urls(task, campaign):
-    from citizen.campaigns.kinds import get_kind
-    return image_urls(get_kind(campaign.kind).task_json(task.payload, campaign.settings))
+    from citizen.kinds import get_kind
+    kind = get_kind(campaign.kind)
+    return kind.media_urls(kind.task_json(task.payload, campaign.settings))
 
 
 def blur_task(task, campaign):

@@ -13,9 +13,6 @@ from citizen.wellbeing.models import ContentRating
 from citizen.wellbeing.services import is_active, item_state
 from content_warnings import Sensitivity
 
-# Export columns (the kinds' export_columns names) that hold a link to a task's media, and whether a blurred
-# copy can stand in for it.
-MEDIA_COLUMNS = {"image_url": True, "page_image": True, "document_url": False}
 NOTE_DESCRIPTION = ("Why the media link is not the original: `blurred: <level>` (a sensitive picture: the link "
                     "is its blurred copy) or `withheld: <level>` (no public copy). Empty when the original "
                     "is shown.")
@@ -34,15 +31,16 @@ def ratings(campaign_id, settings, task_ids):
     return {r.task_id: r for r in rows}
 
 
-def public_media(settings, payload, row, values):
+def public_media(settings, payload, row, values, media_columns):
     """Replace, in `values` ({export column: value}), the media links the public may not see; return the
-    media note ("" when nothing was replaced). `row` is the task's ContentRating row or None."""
+    media note ("" when nothing was replaced). `row` is the task's ContentRating row or None; media_columns
+    ({column: whether a blurred copy may stand in}) is what the kind declares (Kind.media_columns)."""
     state = item_state(settings, payload, row)
     level = state.shown_level
     if level <= Sensitivity.NONE:
         return ""
     blurred_any = withheld_any = False
-    for column, blurrable in MEDIA_COLUMNS.items():
+    for column, blurrable in media_columns.items():
         url = values.get(column)
         if not url:
             continue

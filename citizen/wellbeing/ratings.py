@@ -8,7 +8,7 @@ import re
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from citizen.campaigns.text import render_markdown
+from citizen.text import render_markdown
 from citizen.errors import InvalidInput
 from content_warnings import NOT_RATED, Category, Rating, Sensitivity
 

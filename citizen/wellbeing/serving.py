@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from citizen.accounts.models import utcnow
 from citizen.campaigns import hot_sql as q
-from citizen.campaigns.kinds import get_kind
+from citizen.kinds import get_kind
 from citizen.campaigns.models import LEASED, Assignment, Campaign, Participation, Task
 from citizen.errors import Conflict, Forbidden, NotAssigned
 from citizen.extensions import db
@@ -24,8 +24,6 @@ from citizen.wellbeing.models import WITHHELD
 from citizen.wellbeing.ratings import SETTINGS_KEY, campaign_rating
 from content_warnings import Action, Sensitivity, decide, decide_under_review
 
-# What a blur holds back until the reveal (an image's alt text describes what it shows).
-SENSITIVE_KEYS = ("image_url", "alt", "text", "pages")
 
 
 def _items():
@@ -124,20 +122,36 @@ def _content_json(state, decision):
             "custom_label": rating.custom_label, "under_review": state.review_level is not None}
 
 
-def _blur(out, task_id, campaign_id, state):
-    """Replace what the blur holds back (images by their blurred copies; texts dropped)."""
-    copies = blurring.ensure_blurred(task_id, campaign_id, blurring.image_urls(out), state.blurred)
-    image = out.get("image_url")
-    if image:
-        out["image_url"] = out["blurred_url"] = copies.get(image, blurring.PLACEHOLDER)
-    if out.get("pages"):
-        out["pages"] = [{**p, "image_url": copies.get(p.get("image_url"), blurring.PLACEHOLDER)}
-                        if isinstance(p, dict) and p.get("image_url") else p for p in out["pages"]]
-    had_text = out.pop("text", None) is not None
-    if "alt" in out:
-        out["alt"] = _("A blurred picture: read its content warning first.")
-    out.update(blurred=True, reveal_url=url_for("wellbeing_api.reveal", task_id=task_id),
-               reveal_label=_("Show the image") if image or out.get("pages") or not had_text else _("Show the text"))
+def withheld_json(kind, out):
+    """The task JSON `out` without anything of its content: every media and text field the kind declares."""
+    out = {k: v for k, v in out.items() if k not in kind.shielded_keys()}
+    out["withheld"] = True
+    return out
+
+
+def blurred_json(kind, out, copies):
+    """The task JSON `out` as a blur shows it: every media URL the kind declares (media_fields) replaced by its
+    blurred copy in `copies` (the placeholder when there is none: never the original), its texts dropped and
+    its alt text neutral. Pure: the shield's rule, tested for every registered kind."""
+    urls = kind.media_urls(out)
+    out = kind.replace_media(out, lambda url: copies.get(url, blurring.PLACEHOLDER))
+    if urls:
+        out["blurred_url"] = copies.get(urls[0], blurring.PLACEHOLDER)
+    had_text = False
+    for key in kind.text_fields:
+        had_text = out.pop(key, None) is not None or had_text
+    if kind.alt_field and kind.alt_field in out:
+        out[kind.alt_field] = _("A blurred picture: read its content warning first.")
+    out.update(blurred=True, reveal_label=_("Show the image") if urls or not had_text else _("Show the text"))
+    return out
+
+
+def _blur(kind, out, task_id, campaign_id, state):
+    """What the blur holds back replaced (images by their blurred copies, made now if need be; texts dropped)."""
+    copies = blurring.ensure_blurred(task_id, campaign_id, kind.media_urls(out), state.blurred)
+    out = blurred_json(kind, out, copies)
+    out["reveal_url"] = url_for("wellbeing_api.reveal", task_id=task_id)
+    return out
 
 
 def shield_task(campaign, contributor_id, body):
@@ -149,16 +163,15 @@ def shield_task(campaign, contributor_id, body):
     now = utcnow()
     task_id = body["id"]
     state, decision = _decision(campaign, contributor_id, task_id)
+    kind = get_kind(campaign.kind)
     out = dict(body)
     if not decision.served:  # the gate turns these away; never send one anyway
-        for key in SENSITIVE_KEYS:
-            out.pop(key, None)
-        out["withheld"] = True
+        out = withheld_json(kind, out)
     level = decision.rating.level
     if level > Sensitivity.NONE:
         out.update(warning=decision.warning, content=_content_json(state, decision))
         if decision.action is Action.BLUR:
-            _blur(out, task_id, campaign.id, state)
+            out = _blur(kind, out, task_id, campaign.id, state)
             out["hint"] = decision.hint(_)
         elif decision.action is Action.SHOW:
             services.record_view(contributor_id, task_id, level, False, now)
@@ -186,8 +199,9 @@ def reveal(task_id, contributor_id, user=None):
     if not moderator and not services.budget(contributor_id, now).allows(level) \
             and not services.has_viewed(contributor_id, task.id):
         raise Conflict(services.budget_json(services.budget(contributor_id, now))["message"], code="paused")
-    original = get_kind(campaign.kind).task_json(task.payload, campaign.settings)
-    shown = {key: original[key] for key in SENSITIVE_KEYS if key in original}
+    kind = get_kind(campaign.kind)
+    original = kind.task_json(task.payload, campaign.settings)
+    shown = {key: original[key] for key in kind.shielded_keys() if key in original}
     if level > Sensitivity.NONE:
         services.record_view(contributor_id, task.id, level, True, now)
     return {"task_id": task.id, "image_url": shown.get("image_url"), "reveal": shown,
@@ -204,7 +218,8 @@ def shielded_image(task, contributor_id):
     campaign = db.session.get(Campaign, task.campaign_id)
     state = services.load_item_state(campaign.settings, task.id, task.payload)
     decision = decide(services.preferences(contributor_id), state.rating.with_level(state.shown_level), _)
-    urls = blurring.image_urls(get_kind(campaign.kind).task_json(task.payload, campaign.settings))
+    kind = get_kind(campaign.kind)
+    urls = kind.media_urls(kind.task_json(task.payload, campaign.settings))
     out = {"action": decision.action.value, "warning": decision.warning, "image_url": None, "reveal_url": None}
     if decision.action is Action.SHOW:
         out["image_url"] = urls[0] if urls else None

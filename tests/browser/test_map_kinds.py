@@ -11,9 +11,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from citizen import demo_imagery
+from citizen.demo import imagery as demo_imagery
 from citizen.campaigns import services as campaigns
-from citizen.campaigns.kinds import photos
+from citizen.ingest import photos
 from citizen.campaigns.models import Answer, Task
 from citizen.extensions import db
 from tests.browser.conftest import PHONE

@@ -66,7 +66,7 @@ def test_a_graphic_original_loads_for_the_volunteer_who_revealed_it_and_no_one_e
     from playwright.sync_api import expect
 
     from citizen.campaigns import services as campaigns
-    from citizen.campaigns.media import campaign_store
+    from citizen.storage.media import campaign_store
     from citizen.extensions import db
 
     c = make_campaign(tasks=0, publish=False, title="Find people who need help",

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from citizen.extensions import db
 from citizen.moderation import webhooks
-from citizen.moderation.demo import missing_hiker_campaign
+from citizen.demo.hiker import missing_hiker_campaign
 from citizen.moderation.models import AlertSettings, AuditLog, Escalation
 from tests.browser.conftest import PHONE, guard_network, serve
 from tests.browser.test_map_kinds import box_of, place_pin

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from citizen import demo_documents
+from citizen.demo import documents as demo_documents
 from citizen.campaigns import results as results_svc
 from citizen.campaigns import services as campaigns
 from citizen.campaigns.models import Answer, Task

@@ -15,7 +15,7 @@ from urllib.parse import quote
 import pytest
 
 from citizen import create_app
-from citizen.campaigns.text import clean_attribution
+from citizen.text import clean_attribution
 from citizen.extensions import db
 from tests.browser.conftest import guard_network, serve
 from tests.browser.xss_site import AREA, Agent, load_payloads, seed

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from citizen import demo_documents
+from citizen.demo import documents as demo_documents
 from citizen.accounts import services as accounts
 from citizen.accounts.models import User
 from citizen.campaigns.models import Campaign, Task

@@ -1,0 +1,141 @@
+"""What a kind declares so that the core can serve it without knowing it (the second half of the contract).
+
+The wellbeing shield, the API's OpenAPI document, results, exports, moderation display, the dashboard,
+the campaign page's maps and the methodology note read a kind only through these. The defaults describe a
+plain categorical kind with no media; a kind overrides what differs. All of it is pure: dicts in and out.
+"""
+
+MEDIA_PREFIXES = ("/media/", "/static/", "https://", "http://")
+
+
+class Capabilities:
+    # --- media: what the wellbeing shield blurs or withholds -----------------------------------------------
+    # Paths into the task JSON (task_json) that hold a media URL: "image_url" (a key), "pages[].image_url" (a
+    # key of each object of a list). The shield replaces exactly these by blurred copies: a media URL a kind
+    # sends under a path it does not declare reaches volunteers unblurred (tests/test_kind_capabilities.py
+    # fails for any registered kind that does).
+    media_fields = ()
+    # Export columns (export_columns names) holding a link to a task's media, and whether its blurred copy may
+    # stand in for it (an image) or it is left out (a PDF): the open data files hide what the public may not see.
+    media_columns = {}
+    text_fields = ()   # keys of the task JSON holding content a blur holds back until the reveal (a text)
+    alt_field = None   # the key describing the media (its alt text), replaced by a neutral one under a blur
+
+    def media_urls(self, task_json):
+        """The media URLs of a task JSON, in media_fields order."""
+        urls = []
+        for path in self.media_fields:
+            _walk(task_json, path, lambda url: urls.append(url) or url)
+        return urls
+
+    def replace_media(self, task_json, fn):
+        """A copy of task_json with every media URL replaced by fn(url)."""
+        out = dict(task_json)
+        for path in self.media_fields:
+            out = _walk(out, path, fn)
+        return out
+
+    def shielded_keys(self):
+        """The top-level keys of the task JSON a withheld task must not carry."""
+        keys = [p.split("[]", 1)[0].split(".", 1)[0] for p in self.media_fields]
+        return tuple(dict.fromkeys(keys + list(self.text_fields) + ([self.alt_field] if self.alt_field else [])))
+
+    def example(self):
+        """A sample task of this kind, {"settings": raw settings, "payload": a stored payload} with its media under
+        /media/: the shield's test (tests/test_kind_capabilities.py) checks that no such URL escapes a blur.
+        Every kind with media must give one."""
+        return None
+
+    def picture(self, payload, settings):
+        """A picture of a task for cards and share previews (a URL), or None: its first media."""
+        urls = self.media_urls(self.task_json(payload, settings or {}))
+        return urls[0] if urls else None
+
+    # --- the API ------------------------------------------------------------------------------------------------
+    def task_schema(self):
+        """JSON Schema properties of the kind's part of a task JSON (task_json): the OpenAPI document states one
+        Task schema per kind from it (citizen.api.openapi). The answer's schema is answer_schema."""
+        return {}
+
+    # --- geometry: maps, GeoJSON and GeoPackage -----------------------------------------------------------
+    spatial = False   # tasks sit on a map (map_geometry) and answers carry marks clustered into consensus marks
+
+    def map_geometry(self, payload):
+        """Where a task sits on a map (GeoJSON geometry in WGS84), or None."""
+        return None
+
+    def place(self, payload, value=None):
+        """{"lat", "lon", "source"}: where an escalated task is (rescuers go there), or None."""
+        return None
+
+    def crs(self, payload):
+        """The coordinate system of a task's marks: "lonlat" on a map, "pixel" on a photo."""
+        return "lonlat"
+
+    # --- the typed result ---------------------------------------------------------------------------------
+    # How answers are combined: "categorical" (a vote over fixed answers), "spatial" (marks clustered),
+    # "per-field" (each field of a form agreed on its own). The methodology note and the docs read it.
+    consensus = ("categorical",)
+
+    def result_fields(self, result):
+        """The kind's own part of a stored result that the results API shows beside answer, count and share."""
+        return {}
+
+    def result_marks(self, result):
+        """The consensus marks of a result (a GeoJSON FeatureCollection) for spatial kinds, else None."""
+        return None
+
+    def verdict(self, result, answered):
+        """(method, decided) of a result without a batch consensus: how it was reached, and whether the kind
+        counts it as settled. A plain vote share decides nothing by itself."""
+        return "majority", False
+
+    def disputed(self, result):
+        """Whether a task that got all its answers is still undecided (the dashboard's stuck tasks)."""
+        return bool(result.get("tied"))
+
+    def answer_names(self, settings):
+        """{answer value: the label volunteers saw} of a categorical kind."""
+        return {}
+
+    def answer_display(self, value):
+        """What a moderator's queue shows of one answer besides its label: marks, or a summary as "label"."""
+        return {}
+
+    def result_display(self, result):
+        """What a moderator's queue shows of a task's result besides answer, share and counts."""
+        return {}
+
+    # --- the methodology note -------------------------------------------------------------------------------
+    def methodology_collection(self, settings, redundancy):
+        """Markdown lines saying how answers are collected, or None for the note's default (one answer per
+        volunteer per task, `redundancy` answers)."""
+        return None
+
+    def methodology_consensus(self, settings):
+        """Markdown lines saying how answers are combined, or None for the note's default (Dawid-Skene)."""
+        return None
+
+    def methodology_more(self, settings):
+        """Markdown lines added after the consensus (the map kinds' spatial consensus of marks)."""
+        return []
+
+
+def _walk(obj, path, fn):
+    """obj with the value(s) at path replaced by fn(value) (strings only); obj is copied, never changed."""
+    head, _sep, rest = path.partition(".")
+    many = head.endswith("[]")
+    key = head[:-2] if many else head
+    if not isinstance(obj, dict) or key not in obj:
+        return obj
+    value = obj[key]
+    if many:
+        if not isinstance(value, list):
+            return obj
+        new = [_walk(item, rest, fn) if rest else (fn(item) if isinstance(item, str) and item else item)
+               for item in value]
+    elif rest:
+        new = _walk(value, rest, fn)
+    else:
+        new = fn(value) if isinstance(value, str) and value else value
+    return {**obj, key: new}

@@ -1,0 +1,163 @@
+"""Files a campaign's import stores beside its tasks (photos, rendered pages, PDFs, blurred copies).
+
+An import either stores all its tasks or none; the store remembers what it wrote so a failed
+import can take its files back, and a dry run (the organiser's preview) writes nothing.
+
+What a file is, and so its name and the type it is served as, is decided here from its content and
+never from the name it was uploaded under: an image Pillow identifies as JPEG, PNG or WebP, or
+a PDF that starts with the `%PDF-` header and that PDFium opens. Anything else is refused. The
+stored name is random (`<32 hex>.<ext>`, optionally with a label the server chose, e.g. `-blurred`).
+A file that is also an HTML page or a script (a polyglot) is therefore only ever stored as `.pdf` or
+as an image, and /media/ serves it only as that type (`media_response`), with `nosniff` and a
+sandbox CSP so that nothing in it can run on this site's origin.
+
+Images that came from outside are re-encoded by their callers before they get here (photos.clean_copy,
+rendered pages, blurred copies), so their metadata (EXIF, location) is gone; this module checks the
+result, it does not trust it.
+"""
+import io
+import os
+import re
+import secrets
+import warnings
+
+# The only types /media/ serves, with the extension the server gives each.
+TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif",
+         "application/pdf": ".pdf"}
+# ...and those a MediaStore writes: nothing citizen makes is a GIF (a favourite of image/script polyglots).
+STORED = ("image/jpeg", "image/png", "image/webp", "application/pdf")
+# Extensions of files already stored (older names kept the uploader's name: served only if listed here).
+EXTENSIONS = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp",
+              ".gif": "image/gif", ".pdf": "application/pdf"}
+_PILLOW = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
+_LABEL = re.compile(r"^[a-z0-9]{1,20}$")
+MAX_PIXELS = 200_000_000  # what Pillow would call a decompression bomb
+
+
+class MediaRefused(ValueError):
+    """Content that is neither an allowed image nor a PDF: it is not stored."""
+
+
+def sniff(head):
+    """The type of a file from its first bytes (16 are enough), or None when it is none of TYPES.
+    Magic numbers only: cheap, for serving what is already stored."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    return None
+
+
+def _pdf_opens(data):
+    from citizen.ingest import pdfs  # PDFium is guarded by that module's lock
+    import pypdfium2 as pdfium
+    with pdfs._LOCK:
+        try:
+            doc = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError:
+            return False
+        try:
+            return len(doc) > 0
+        finally:
+            doc.close()
+
+
+def _image_type(data):
+    from PIL import Image
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as img:
+                fmt = img.format
+                width, height = img.size
+    except Exception:  # Pillow raises many kinds of errors for what is not a picture
+        return None
+    if width * height > MAX_PIXELS:
+        return None
+    return _PILLOW.get(fmt)
+
+
+def content_type(data):
+    """The type of `data` (one of TYPES) decided from its content, or raise MediaRefused.
+
+    The magic number picks the candidate and the matching decoder must agree: Pillow must identify
+    the same image format, PDFium must open the PDF (header at byte 0, not somewhere in the first KB)."""
+    if not isinstance(data, (bytes, bytearray)):
+        raise MediaRefused("not bytes")
+    found = sniff(bytes(data[:16]))
+    if found == "application/pdf":
+        if _pdf_opens(bytes(data)):
+            return found
+    elif found is not None and _image_type(bytes(data)) == found:
+        return found
+    raise MediaRefused("neither a JPEG, PNG, WebP or GIF image nor a PDF")
+
+
+class MediaStore:
+    def __init__(self, root, url_prefix, dry_run=False):
+        self.root = root
+        self.url_prefix = url_prefix.rstrip("/")
+        self.dry_run = dry_run
+        self.written = []
+
+    def save(self, name, data, label=None):
+        """Store `data` under a random name whose extension comes from its content; return its public URL.
+
+        `name` (the uploader's, kept for older callers) plays no part in the stored name or type.
+        `label` is a short word the server chose ("blurred"), appended to the random part.
+        Raises MediaRefused for content that is not an allowed image or a PDF."""
+        found = content_type(data)
+        if found not in STORED:
+            raise MediaRefused(f"{found} is not stored")
+        ext = TYPES[found]
+        suffix = f"-{label}" if label and _LABEL.match(label) else ""
+        stored = f"{secrets.token_hex(16)}{suffix}{ext}"
+        if not self.dry_run:
+            os.makedirs(self.root, exist_ok=True)
+            path = os.path.join(self.root, stored)
+            with open(path, "xb") as fh:
+                fh.write(data)
+            self.written.append(path)
+        return f"{self.url_prefix}/{stored}"
+
+    def discard(self):
+        """Remove everything this store wrote (the import that wrote it failed)."""
+        for path in self.written:
+            try:
+                os.remove(path)
+            except OSError:
+                pass
+        self.written = []
+
+
+def campaign_store(media_folder, campaign_id, dry_run=False):
+    sub = os.path.join("campaigns", str(campaign_id))
+    return MediaStore(os.path.join(media_folder, sub), "/media/" + sub.replace(os.sep, "/"), dry_run)
+
+
+def campaign_of(name):
+    """The campaign id a /media/ path belongs to (`campaigns/<id>/...`), or None (demo files, others)."""
+    parts = name.split("/")
+    if len(parts) == 3 and parts[0] == "campaigns" and parts[1].isdigit() and len(parts[1]) <= 10:
+        return int(parts[1])
+    return None
+
+
+def stored_type(path):
+    """The type a stored file is served as, or None when it must not be served: its extension must be
+    one of EXTENSIONS and its first bytes must be one of TYPES (the sniffed type wins: a `.jpg` holding
+    a PDF is served as a PDF)."""
+    if os.path.splitext(path)[1].lower() not in EXTENSIONS:
+        return None
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError:
+        return None
+    return sniff(head)
