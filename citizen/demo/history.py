@@ -13,6 +13,7 @@ from datetime import timedelta
 from shapely.geometry import shape
 from sqlalchemy import bindparam, select, update
 
+from citizen import clock
 from citizen.demo import imagery as demo_imagery
 from citizen.accounts import services as accounts
 from citizen.accounts.models import utcnow
@@ -141,26 +142,28 @@ def _answer_history(campaign, people, n, rnd, now, days=14):
     forest = _forest_truth() if campaign.kind == "deforestation" else None
     weights = [p[2] for p in people]
     stamps = []
-    for moment in _times(n, rnd, now, days):
-        cid, accuracy, _activity, careless = rnd.choices(people, weights=weights)[0]
-        try:
-            _light, task = scheduler.next_task(campaign.slug, cid)
-        except CitizenError:
-            continue
-        if task is None:
-            continue
-        task_id, payload, _done = task
-        ref = payload.get("name") or payload.get("cell") or payload.get("image_url")
-        value = _value(campaign.kind, payload, ref, accuracy, rnd, forest)
-        duration = rnd.randint(*(FAST_MS if careless else CAREFUL_MS))
-        try:
-            _status, body = scheduler.submit_answer(task_id, cid, value, duration_ms=duration)
-        except CitizenError:
-            if not isinstance(value, dict) or not (value.get("marks") or {}).get("features"):
-                scheduler.skip_task(task_id, cid)
+    with clock.simulated() as wait:  # each answer takes its duration on the server's clock (it measures it)
+        for moment in _times(n, rnd, now, days):
+            cid, accuracy, _activity, careless = rnd.choices(people, weights=weights)[0]
+            try:
+                _light, task = scheduler.next_task(campaign.slug, cid)
+            except CitizenError:
                 continue
-            _status, body = scheduler.submit_answer(task_id, cid, {**value, "marks": None}, duration_ms=duration)
-        stamps.append((body["answer"]["id"], cid, moment, duration))
+            if task is None:
+                continue
+            task_id, payload, _done = task
+            ref = payload.get("name") or payload.get("cell") or payload.get("image_url")
+            value = _value(campaign.kind, payload, ref, accuracy, rnd, forest)
+            duration = rnd.randint(*(FAST_MS if careless else CAREFUL_MS))
+            wait(duration)
+            try:
+                _status, body = scheduler.submit_answer(task_id, cid, value, duration_ms=duration)
+            except CitizenError:
+                if not isinstance(value, dict) or not (value.get("marks") or {}).get("features"):
+                    scheduler.skip_task(task_id, cid)
+                    continue
+                _status, body = scheduler.submit_answer(task_id, cid, {**value, "marks": None}, duration_ms=duration)
+            stamps.append((body["answer"]["id"], cid, moment, duration))
     _date(campaign, stamps)
     return len(stamps)
 
@@ -211,18 +214,21 @@ def _finished_campaign(org, organiser, people, rnd, now):
     campaign.published_at = campaign.created_at = started
     careful = [p for p in people if not p[3]][:5]  # a small team: enough answers each for their weight to count
     stamps, i, busy = [], 0, True
-    while busy:  # rounds of the careful volunteers until every photo has its answers
-        busy = False
-        for cid, accuracy, _activity, _careless in careful:
-            _light, task = scheduler.next_task(campaign.slug, cid)
-            if task is None:
-                continue
-            busy = True
-            task_id, payload, _done = task
-            value = _value("question", payload, payload["image_url"], accuracy, rnd, None)
-            _status, body = scheduler.submit_answer(task_id, cid, value, duration_ms=rnd.randint(*CAREFUL_MS))
-            stamps.append((body["answer"]["id"], cid, started + timedelta(hours=2 + i * 2.5), 0))
-            i += 1
+    with clock.simulated() as wait:  # each answer takes its duration on the server's clock (it measures it)
+        while busy:  # rounds of the careful volunteers until every photo has its answers
+            busy = False
+            for cid, accuracy, _activity, _careless in careful:
+                _light, task = scheduler.next_task(campaign.slug, cid)
+                if task is None:
+                    continue
+                busy = True
+                task_id, payload, _done = task
+                value = _value("question", payload, payload["image_url"], accuracy, rnd, None)
+                duration = rnd.randint(*CAREFUL_MS)
+                wait(duration)
+                _status, body = scheduler.submit_answer(task_id, cid, value, duration_ms=duration)
+                stamps.append((body["answer"]["id"], cid, started + timedelta(hours=2 + i * 2.5), 0))
+                i += 1
     _date(campaign, stamps)
     db.session.refresh(campaign)
     campaigns.close(campaign)

@@ -96,8 +96,12 @@ def _collection(campaign, kind, quality):
 
 def _controls(campaign, quality, fast):
     cap = controls.answer_cap(quality, campaign.tasks_total, campaign.redundancy)
-    out = [f"- **Minimum time**: answers given in less than {quality['min_ms'] / 1000:g} s are kept but carry no "
-           f"weight (`counted` = false in answers.csv; {fast} such answers so far)."]
+    out = [f"- **Minimum time**: answers given in less than {quality['min_ms'] / 1000:g} s, as the server measures "
+           f"it from the moment the task was handed out (`duration_ms`), are kept but carry no weight (`counted` = "
+           f"false in answers.csv; {fast} such answers so far); so are answers given after the task was handed back.",
+           f"- **Skips**: up to {quality['skip_free']} skips are free; a volunteer who skips more than "
+           f"{pct(quality['skip_share'] / 2)} of the tasks handed to them weighs less, and at "
+           f"{pct(quality['skip_share'])} is handed no more tasks."]
     if cap is not None:
         parts = [f"no volunteer, and no group of linked accounts (the same device), may give more than "
                  f"{pct(quality['cap_share'])} of the campaign's expected answers, i.e. at most **{cap}** answers, "
@@ -114,10 +118,16 @@ def _controls(campaign, quality, fast):
         out.append(f"- **Known-answer (gold) tasks**: {gold} tasks have a known answer. Newcomers are shown one "
                    f"{pct(quality['gold_start'])} of the time, decreasing to {pct(quality['gold_end'])} over their "
                    f"first {quality['gold_decay']} answers; how often a volunteer gets them right sets the weight of "
-                   f"their answers. Which tasks were gold is published (`gold`) once the campaign is closed.")
+                   f"their answers. Which tasks were gold is published (`gold`) once the campaign is closed; until "
+                   f"then a gold task reads like any other (the crowd's answer, answer counts shown up to the "
+                   f"task's redundancy, its first answers only in answers.csv).")
     else:
         out.append("- **Known-answer (gold) tasks**: none in this campaign.")
     out.append(f"- A result counts as **decided** when its confidence reaches {quality['confidence']}.")
+    if quality.get("close_after"):
+        out.append(f"- A task is handed out no more once {quality['close_after']} answers from different devices "
+                   f"agree (80 % or more); answers that still come and would change it mark it `under_review` for "
+                   f"moderators.")
     return out
 
 
