@@ -51,7 +51,7 @@ bench: $(BIN)/.installed-dev
 # entries in citizen/translations/<lang>/LC_MESSAGES/messages.po), compile. The .mo files are kept in the repo.
 translations: $(BIN)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k lazy_gettext --no-location --sort-output \
-	  --project citizen --copyright-holder "citizen contributors" -o citizen/translations/messages.pot .
+	  --project citizen --copyright-holder "citizen contributors" --ignore-dirs '.* __pycache__' -o citizen/translations/messages.pot .
 	$(BIN)/pybabel update -i citizen/translations/messages.pot -d citizen/translations -w 120 --no-fuzzy-matching
 	$(BIN)/pybabel compile -d citizen/translations
 
