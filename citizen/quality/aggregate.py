@@ -176,7 +176,9 @@ def gold_aware(t, w, l, post, gold, n_workers, p_value=1e-4, min_other=5):
     check = (n_other >= min_other) & (right > 0)
     p = np.ones(n_workers)
     p[check] = stats.binom.sf(right[check] - 1, n_gold[check], base[check])
-    return check & (p < p_value) & (right / np.maximum(n_gold, 1) - base > 0.3)
+    # Only those who mostly disagree elsewhere: with many labels an honest worker's agreement with an uncertain
+    # consensus is low too, but not below one half while right on gold.
+    return check & (p < p_value) & (base < 0.5) & (right / np.maximum(n_gold, 1) - base > 0.4)
 
 
 def fit(t, w, l, n_tasks, n_workers, k, model="ds", gold=None, answer_weight=None, factor=None, start=None,

@@ -107,7 +107,7 @@ def aggregate(t, w, l, n_tasks, n_workers, k, gold=None, factor=None, candidates
     model = candidates[0]
     if gold is not None and len(gold[0]):
         # Voters who know the gold would make any model that trusts them look good on it: out of every candidate.
-        first = fit(t, w, l, n_tasks, n_workers, k, model="ds", gold=gold, factor=factor, **kw)
+        first = fit(t, w, l, n_tasks, n_workers, k, model="hds", gold=gold, factor=factor, **kw)
         factor = np.where(gold_aware(t, w, l, first.posteriors, gold, n_workers), 0.0, factor)
     if gold is not None and len(gold[0]) >= 2 and len(candidates) > 1:
         per_task = score(t, w, l, n_tasks, n_workers, k, gold, factor, candidates, **kw)
