@@ -280,6 +280,25 @@ def test_an_account_below_chance_on_gold_is_refused(client, make_campaign):
     assert live == 0
 
 
+
+def test_members_of_a_group_found_colluding_are_refused_before_a_lease(client, make_campaign, monkeypatch):
+    """The last build's coordinated groups weigh nothing (citizen.quality.clusters): no more tasks for them; a group
+    counted as one voter without collusion (a shared device) is still served."""
+    from citizen.accounts.models import Contributor
+    from citizen.quality import builds
+    c = make_campaign(tasks=5, redundancy=5)
+    ring, other = guest_at(client, "198.51.100.80", "Ring"), guest_at(client, "198.51.100.81", "Honest")
+    assert take(client, c.slug, ring).status_code == 200 and take(client, c.slug, other).status_code == 200
+    ring_id, other_id = db.session.execute(select(Contributor.id).order_by(Contributor.id)).scalars().all()[-2:]
+    built = {"_consensus": {"groups": [{"contributors": [ring_id, 999_999], "coordinated": True},
+                                       {"contributors": [other_id, 999_998], "coordinated": False}]}}
+    monkeypatch.setattr(builds, "latest", lambda campaign_id: built if campaign_id == c.id else None)
+    leases = db.session.execute(select(func.count()).select_from(Assignment)).scalar()
+    r = take(client, c.slug, ring)
+    assert r.status_code == 429 and r.get_json()["code"] == "capped"
+    assert db.session.execute(select(func.count()).select_from(Assignment)).scalar() == leases
+    assert take(client, c.slug, other).status_code == 200
+
 # --- 5. a decided task closes; a late wave does not flip it -------------------------------------------------------
 
 def test_a_decided_task_closes_and_a_late_wave_goes_to_review(app, client, make_campaign, organiser_token, make_user):

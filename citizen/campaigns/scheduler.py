@@ -149,6 +149,8 @@ def _refuse(conn, campaign, quality, contributor_id, part, now):
         raise Capped(_("That is as many answers as one person may give here today: thank you! "
                        "Come back tomorrow, or help another campaign."))
     suspended = contributor_id in moderation.suspended(conn, campaign.id)  # a set lookup, mostly empty
+    # A member of a group the last build found colluding weighs nothing (citizen.quality.clusters): a set lookup.
+    suspended = suspended or contributor_id in builds.muted(campaign.id)
     options = len(get_kind(campaign.kind).answer_labels(campaign.settings) or ())
     why = controls.refusal(quality, part if campaign.cursor is not None else None, options, suspended)
     if why == "skip_limit":

@@ -129,7 +129,7 @@ def consensus(campaign, influence=False, data=None):
            "model_scores": {m: list(s) for m, s in agg.scores.items()},
            "clusters": [[data.contributor_ids[m] for m in g.members] for g in got.groups],
            "groups": [{"contributors": [data.contributor_ids[m] for m in g.members], "reason": g.reason,
-                       "evidence": g.evidence} for g in got.groups],
+                       "coordinated": bool(g.coordinated), "evidence": g.evidence} for g in got.groups],
            "voter_weight": {tuple(members[v]): float(agg.weight[v]) for v in range(got.n_voters) if v in members},
            "influence": None if got.influence is None else [
                {"contributors": ids(r.voters), "kind": r.kind, "answers": r.answers, "flips": r.flips,

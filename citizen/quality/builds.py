@@ -309,6 +309,20 @@ def groups_of(campaign_id):
     return cached
 
 
+def muted(campaign_id):
+    """Contributor ids in the groups the last build found colluding (coordinated deviation): their answers are kept
+    but count for nothing, so the hot path hands them no more tasks (their leases would only hold slots honest
+    volunteers need). A set read from the build already parsed in this process, no query; empty before a build."""
+    built = latest(campaign_id)
+    if built is None:
+        return frozenset()
+    cached = built.get("_muted")
+    if cached is None:
+        groups = (built.get("_consensus") or {}).get("groups") or []
+        cached = built["_muted"] = frozenset(m for g in groups if g.get("coordinated") for m in g["contributors"])
+    return cached
+
+
 def influence_summary(campaign):
     built = served(campaign)
     return None if built is None else built.get("influence_summary")

@@ -38,12 +38,8 @@ class Outcome:
 
 
 def skip_factor(answers, skips, quality=None):
-    """Weight factor in [0, 1] for a contributor's votes from their skips: controls.skip_factor(answers, skips,
-    quality) when the hot-path controls provide it, else 1.0 (no effect)."""
-    rule = getattr(controls, "skip_factor", None)
-    if rule is None:
-        return 1.0
-    return float(rule(int(answers), int(skips)) if quality is None else rule(int(answers), int(skips), quality))
+    """Weight factor in [0, 1] for a contributor's votes from their skips (controls.skip_factor, the hot path's rule)."""
+    return float(controls.skip_factor(int(answers), int(skips), quality))
 
 
 def voter_factor(w, cluster_of, n_voters, skips, quality=None):
