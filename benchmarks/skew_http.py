@@ -60,7 +60,9 @@ def _fresh_app(**config):
     folder = tempfile.mkdtemp(prefix="citizen-skew-")
     shutil.copyfile(_template[0], os.path.join(folder, "bench.db"))
     return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.db", "SECRET_KEY": "bench",
-                       "RATELIMIT_ENABLED": False, "MEDIA_FOLDER": folder, "WTF_CSRF_ENABLED": False, **config}), folder
+                       "RATELIMIT_ENABLED": False, "MEDIA_FOLDER": folder, "WTF_CSRF_ENABLED": False,
+                       # builds are per campaign id (always 1 here): each run its own, never a previous run's
+                       "EXPORTS_FOLDER": os.path.join(folder, "exports"), **config}), folder
 
 
 class Site:

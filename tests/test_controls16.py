@@ -290,7 +290,7 @@ def test_members_of_a_group_found_colluding_are_refused_before_a_lease(client, m
     ring, other = guest_at(client, "198.51.100.80", "Ring"), guest_at(client, "198.51.100.81", "Honest")
     assert take(client, c.slug, ring).status_code == 200 and take(client, c.slug, other).status_code == 200
     ring_id, other_id = db.session.execute(select(Contributor.id).order_by(Contributor.id)).scalars().all()[-2:]
-    built = {"_consensus": {"groups": [{"contributors": [ring_id, 999_999], "coordinated": True},
+    built = {"campaign_created_at": str(c.created_at), "_consensus": {"groups": [{"contributors": [ring_id, 999_999], "coordinated": True},
                                        {"contributors": [other_id, 999_998], "coordinated": False}]}}
     monkeypatch.setattr(builds, "latest", lambda campaign_id: built if campaign_id == c.id else None)
     leases = db.session.execute(select(func.count()).select_from(Assignment)).scalar()

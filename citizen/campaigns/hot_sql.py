@@ -13,7 +13,7 @@ T, A, AS, P, C, I, ST = (m.__table__ for m in (Task, Answer, Assignment, Partici
 B = bindparam
 
 CAMPAIGN_BY_SLUG = select(C.c.id, C.c.slug, C.c.kind, C.c.settings, C.c.status, C.c.organisation_id,
-                          C.c.tasks_total, C.c.redundancy).where(
+                          C.c.tasks_total, C.c.redundancy, C.c.created_at).where(
     C.c.slug == B("slug"))
 
 PARTICIPATION = select(P.c.answer_count, P.c.leases, P.c.cursor, P.c.skip_count, P.c.gold_total,

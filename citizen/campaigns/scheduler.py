@@ -150,7 +150,7 @@ def _refuse(conn, campaign, quality, contributor_id, part, now):
                        "Come back tomorrow, or help another campaign."))
     suspended = contributor_id in moderation.suspended(conn, campaign.id)  # a set lookup, mostly empty
     # A member of a group the last build found colluding weighs nothing (citizen.quality.clusters): a set lookup.
-    suspended = suspended or contributor_id in builds.muted(campaign.id)
+    suspended = suspended or contributor_id in builds.muted(campaign.id, campaign.created_at)
     options = len(get_kind(campaign.kind).answer_labels(campaign.settings) or ())
     why = controls.refusal(quality, part if campaign.cursor is not None else None, options, suspended)
     if why == "skip_limit":

@@ -142,7 +142,7 @@ def build(campaign):
                            created_at=campaign.created_at, tasks_total=campaign.tasks_total,
                            redundancy=campaign.redundancy)
     out = {"tag": version.tag, "answers": version.answers, "last_answer_id": version.last_answer_id,
-           "consensus": None, "report": {}, "influence_summary": {}, "maps": None}
+           "campaign_created_at": str(snap.created_at), "consensus": None, "report": {}, "influence_summary": {}, "maps": None}
     kind = get_kind(snap.kind)
     if kind.spatial:  # the campaign page's maps: progress per task, consensus marks
         from citizen.campaigns import previews
@@ -309,12 +309,13 @@ def groups_of(campaign_id):
     return cached
 
 
-def muted(campaign_id):
+def muted(campaign_id, created_at):
     """Contributor ids in the groups the last build found colluding (coordinated deviation): their answers are kept
     but count for nothing, so the hot path hands them no more tasks (their leases would only hold slots honest
-    volunteers need). A set read from the build already parsed in this process, no query; empty before a build."""
+    volunteers need). A set read from the build already parsed in this process, no query; empty before a build and
+    for a build of another campaign that had this id (a database made again: tests, benchmarks, a restore)."""
     built = latest(campaign_id)
-    if built is None:
+    if built is None or built.get("campaign_created_at") != str(created_at):
         return frozenset()
     cached = built.get("_muted")
     if cached is None:
