@@ -329,7 +329,9 @@ SCHEMAS = {
             "properties": {"checked": INTEGER, "agreed": INTEGER}}}),
     "Result": _object({
         "task_id": INTEGER, "external_id": {"type": ["string", "null"]}, "answer": {},
-        "count": {"type": "number"}, "share": {"type": "number"}, "answers": {"type": "integer", "description": (
+        "count": {"type": ["number", "null"], "description": "votes for `answer` in the plain tally (null when the "
+                  "batch consensus published another answer than the tally's leader)"},
+        "share": {"type": ["number", "null"], "description": "their share of the votes (null like count)"}, "answers": {"type": "integer", "description": (
             "answers stored; while the campaign is open, shown to others than its staff capped at the redundancy")},
         "redundancy": INTEGER, "complete": BOOLEAN, "tied": BOOLEAN,
         "gold": {"type": ["boolean", "null"], "description": (

@@ -49,6 +49,8 @@ def results_page(campaign, after=0, limit=500, include_hidden=False):
         if r.id in batch_results:  # categorical kinds: Dawid-Skene over linked-account clusters
             batch = batch_results[r.id]
             row.update(disclosure.crowd_batch_row(batch, res, decided_at) if hide_gold else batch, method="dawid-skene")
+            if row["answer"] != res["answer"]:  # the tally's count and share are those of another answer
+                row["count"] = row["share"] = None
         elif res.get("decided"):  # settled on the hot path (citizen.campaigns.tally.settle): later answers do not move it
             row["decided"] = True
         # Later answers would change what the hot path decided: moderators are asked (the queue). Where the batch
