@@ -311,3 +311,23 @@ def test_quality_report_api_is_for_the_campaigns_staff(client, make_campaign, ma
     for t in (token, organiser_token):
         r = client.get(f"{API}/campaigns/{c.slug}/quality", headers={"Authorization": "Bearer " + t})
         assert r.status_code == 200 and {"settings", "clusters", "influence", "fast", "gold"} <= set(r.get_json())
+
+
+def test_quality_page_names_each_influence_row_by_its_kind_and_the_model(app):
+    """Sets of accounts are named by what they are (a counted group, a burst, a network, a device), never all
+    "linked accounts"; the model in use, how it was chosen and its scores are shown; counts agree in number."""
+    from types import SimpleNamespace
+    from flask import render_template
+    rows = [{"contributors": ["v-1", "v-2", "v-3"], "kind": kind, "answers": 3, "flips": 0, "share": 0.0,
+             "flagged": False} for kind in ("cluster", "burst", "network", "device")]
+    report = {"settings": controls.of({}), "answer_cap": None, "fast": [{}], "skips": [], "gold": [], "clusters": [],
+              "method": "hds", "iterations": 12, "converged": True, "influence": rows,
+              "model_scores": {"ds": [40.0, -20.5], "hds": [45.0, -18.2], "mv": [38.0, -30.0]}}
+    with app.test_request_context("/"):
+        html = render_template("organise/quality.html", report=report,
+                               campaign=SimpleNamespace(title="T", slug="t", settings={}))
+    for text in ("group counted as one (3 accounts)", "3 accounts that arrived together", "3 accounts on one network",
+                 "3 accounts on one device", "1 volunteer is flagged", "How answers are combined",
+                 "hierarchical Dawid-Skene", "converged after 12 iterations", 'class="table-scroll"'):
+        assert text in html, text
+    assert "linked accounts</td>" not in html

@@ -44,6 +44,7 @@ def aggregate_report(campaign, agg, limit=50, data=None):
                                                                if k != "shared_device"},
                           **_cluster_evidence(data, g["contributors"])} for g in groups],
             "method": agg.get("method"), "iterations": agg.get("iterations"), "converged": agg.get("converged"),
+            "model_scores": agg.get("model_scores") or {},
             "influence": [{**row, "contributors": [name(m) for m in row["contributors"]]}
                           for row in (agg["influence"] or [])[:limit]],
             "decided": sum(1 for r in results if r["decided"]), "results": len(agg["results"])}
@@ -60,6 +61,8 @@ def campaign_report(campaign, limit=50):
     built = builds.report(campaign)
     if built:
         out.update(built)
+        if "model_scores" not in out:  # a build made before the report carried them: its consensus has them
+            out["model_scores"] = ((builds.served(campaign) or {}).get("consensus") or {}).get("model_scores") or {}
     state = builds.status(campaign)
     if state is not None:
         out["build"] = state

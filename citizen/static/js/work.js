@@ -49,14 +49,21 @@
     });
   }
 
-  function show(task) {
+  // task null: nothing left (the "All done here!" box); `refusal` (a 429's message: capped, skip limit) says why in
+  // the same box, under its own heading.
+  function show(task, refusal) {
     current = task;
     busy = false;
     taskEl.setAttribute("aria-busy", "false");
     if (!task) {
       taskEl.hidden = true; skipBtn.hidden = true; emptyEl.hidden = false;
-      if (wellbeing) wellbeing.empty();
       var heading = emptyEl.querySelector("h2");
+      if (refusal) {
+        say("", "");
+        heading.textContent = root.dataset.refusedHeading || heading.textContent;
+        emptyEl.querySelector("p").textContent = refusal;
+      }
+      if (wellbeing) wellbeing.empty();
       heading.setAttribute("tabindex", "-1");
       heading.focus();  // screen readers announce it; keyboard users start from here
       return;
@@ -77,11 +84,7 @@
       // undefined: the prefetch failed; null: nothing was left when it ran. Ask once more either way.
       return task ? task : fetchNext([]);
     }).then(show).catch(function (err) {
-      if (err && err.final) {
-        taskEl.hidden = true; skipBtn.hidden = true;
-        say(err.message, "info");
-        return;
-      }
+      if (err && err.final) { show(null, err.message); return; }
       say(root.dataset.errorText || "We could not load the next task. Check your connection; retrying…", "error");
       setTimeout(advance, 3000);
     });
@@ -179,5 +182,8 @@
     if (value !== undefined && value !== null) { e.preventDefault(); submit(value); }
   });
 
-  fetchNext([]).then(show).catch(function (err) { say(err.message, "error"); });
+  fetchNext([]).then(show).catch(function (err) {
+    if (err && err.final) { show(null, err.message); return; }
+    say(err.message, "error");
+  });
 })();
