@@ -293,6 +293,7 @@ def test_members_of_a_group_found_colluding_are_refused_before_a_lease(client, m
     built = {"campaign_created_at": str(c.created_at), "_consensus": {"groups": [{"contributors": [ring_id, 999_999], "coordinated": True},
                                        {"contributors": [other_id, 999_998], "coordinated": False}]}}
     monkeypatch.setattr(builds, "latest", lambda campaign_id: built if campaign_id == c.id else None)
+    monkeypatch.setattr(builds, "MUTED_REFRESH", 0.0)
     leases = db.session.execute(select(func.count()).select_from(Assignment)).scalar()
     r = take(client, c.slug, ring)
     assert r.status_code == 429 and r.get_json()["code"] == "capped"

@@ -45,6 +45,8 @@ KEEP_JOBS = 5                       # finished build jobs kept per campaign (the
 _queued = {}                        # {(database, campaign id): monotonic time this process queued a build}
 _lock = threading.Lock()
 _read = {}                          # {path: ((mtime_ns, size), parsed build)}
+_muted = {}                         # {(database, campaign id, created): (monotonic time read, muted ids)}
+MUTED_REFRESH = 2.0                 # seconds a process trusts the muted groups it read (the hot path: see muted)
 
 
 def path(campaign_id):
@@ -312,16 +314,25 @@ def groups_of(campaign_id):
 def muted(campaign_id, created_at):
     """Contributor ids in the groups the last build found colluding (coordinated deviation): their answers are kept
     but count for nothing, so the hot path hands them no more tasks (their leases would only hold slots honest
-    volunteers need). A set read from the build already parsed in this process, no query; empty before a build and
-    for a build of another campaign that had this id (a database made again: tests, benchmarks, a restore)."""
+    volunteers need). On the hot path: the build file is looked at every MUTED_REFRESH seconds per process at most
+    (like suspensions), a set lookup otherwise; empty before a build and for a build of another campaign that had
+    this id (a database made again: tests, benchmarks, a restore)."""
+    key = (current_app.config["SQLALCHEMY_DATABASE_URI"], campaign_id, created_at)
+    now = time.monotonic()
+    hit = _muted.get(key)
+    if hit is not None and now - hit[0] < MUTED_REFRESH:
+        return hit[1]
     built = latest(campaign_id)
-    if built is None or built.get("campaign_created_at") != str(created_at):
-        return frozenset()
-    cached = built.get("_muted")
-    if cached is None:
-        groups = (built.get("_consensus") or {}).get("groups") or []
-        cached = built["_muted"] = frozenset(m for g in groups if g.get("coordinated") for m in g["contributors"])
-    return cached
+    out = frozenset()
+    if built is not None and built.get("campaign_created_at") == str(created_at):
+        out = built.get("_muted")
+        if out is None:
+            groups = (built.get("_consensus") or {}).get("groups") or []
+            out = built["_muted"] = frozenset(m for g in groups if g.get("coordinated") for m in g["contributors"])
+    if len(_muted) > 256:
+        _muted.clear()
+    _muted[key] = (now, out)
+    return out
 
 
 def influence_summary(campaign):
