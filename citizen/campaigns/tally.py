@@ -133,34 +133,30 @@ def stored(result):
     return result if result else EMPTY
 
 
-def votes(campaign_id, contributor_ids):
-    """{contributor id: (gold_total, gold_correct)} for these contributors in a campaign."""
+def _participation(campaign_id, contributor_ids, *columns):
+    """{contributor id: (column values...)} of these contributors' Participation rows in a campaign."""
     from sqlalchemy import select
     from citizen.campaigns.models import Participation
     from citizen.extensions import db
     ids = list(set(contributor_ids))
     out = {}
     for i in range(0, len(ids), 500):
-        for p in db.session.execute(select(Participation.contributor_id, Participation.gold_total,
-                                           Participation.gold_correct).where(
+        for row in db.session.execute(select(Participation.contributor_id, *columns).where(
                 Participation.campaign_id == campaign_id, Participation.contributor_id.in_(ids[i:i + 500]))):
-            out[p.contributor_id] = (p.gold_total, p.gold_correct)
+            out[row[0]] = tuple(row[1:])
     return out
+
+
+def votes(campaign_id, contributor_ids):
+    """{contributor id: (gold_total, gold_correct)} for these contributors in a campaign."""
+    from citizen.campaigns.models import Participation
+    return _participation(campaign_id, contributor_ids, Participation.gold_total, Participation.gold_correct)
 
 
 def skips(campaign_id, contributor_ids):
     """{contributor id: (answers, skips)} for these contributors in a campaign (for controls.skip_factor)."""
-    from sqlalchemy import select
     from citizen.campaigns.models import Participation
-    from citizen.extensions import db
-    ids = list(set(contributor_ids))
-    out = {}
-    for i in range(0, len(ids), 500):
-        for p in db.session.execute(select(Participation.contributor_id, Participation.answer_count,
-                                           Participation.skip_count).where(
-                Participation.campaign_id == campaign_id, Participation.contributor_id.in_(ids[i:i + 500]))):
-            out[p.contributor_id] = (p.answer_count, p.skip_count)
-    return out
+    return _participation(campaign_id, contributor_ids, Participation.answer_count, Participation.skip_count)
 
 
 def device_sigs(contributor_ids):
