@@ -74,6 +74,9 @@ class Defaults:
     # a campaign with tens of thousands of answers takes seconds of CPU in a web worker's job pool: once a minute
     # keeps it to a few per cent of a core during a busy campaign.
     BUILD_MIN_SECONDS = 60
+    # ... and at least this many times as long as the last build took (a build of 20 s waits 200 s): builds hold at
+    # most about a tenth of one thread, however large the campaign.
+    BUILD_SPACING = 10
     # Long work (PDF rendering, exports) runs in a thread pool off the request; True runs it at once
     # in the caller's thread (tests, CLI).
     JOBS_SYNC = False

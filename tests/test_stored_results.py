@@ -361,3 +361,17 @@ def test_builds_follow_each_other_at_most_every_build_min_seconds(app, client, m
     assert jobs.get(queued[0]).status == "done"
     db.session.expire_all()
     assert json.loads(get_ok(client, f"{API}/campaigns/{c.slug}/results"))["consensus_build"]["state"] == "current"
+
+
+def test_a_long_build_waits_ten_times_its_own_duration_before_the_next(app, make_campaign, monkeypatch):
+    """Builds run in the web process's job threads: a campaign whose build took 30 s is built again at most every
+    300 s (BUILD_SPACING x its duration), not every BUILD_MIN_SECONDS, so builds hold a bounded share of a thread."""
+    from citizen.quality import builds
+    c = make_campaign(tasks=2, redundancy=3)
+    os.makedirs(os.path.dirname(builds.path(c.id)), exist_ok=True)
+    with open(builds.path(c.id), "w") as fh:
+        json.dump({"seconds": 30.0}, fh)
+    app.config.update(JOBS_SYNC=False, BUILD_MIN_SECONDS=60, BUILD_SPACING=10)
+    assert 290 < builds._too_soon(c.id) <= 300
+    app.config["BUILD_SPACING"] = 0
+    assert 50 < builds._too_soon(c.id) <= 60

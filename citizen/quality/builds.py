@@ -109,6 +109,10 @@ def _too_soon(campaign_id):
         age = time.time() - os.stat(path(campaign_id)).st_mtime
     except FileNotFoundError:
         return 0.0  # never built: the first build at once
+    # And at most a 1/(1 + BUILD_SPACING) share of one thread: a build that took 20 s waits 200 s (it runs in the web
+    # process's job threads until jobs have a worker of their own, and holds the interpreter the volunteers need).
+    last = (latest(campaign_id) or {}).get("seconds") or 0.0
+    gap = max(gap, float(current_app.config.get("BUILD_SPACING", 0) or 0) * float(last))
     return max(0.0, gap - age)
 
 
