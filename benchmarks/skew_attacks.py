@@ -128,27 +128,10 @@ def attack(site, crowd, honest, gold, targets, scenario, profile, rnd, out):
     if pool:
         pool.refresh(None)
     poll_every = max(25, budget // POLLS)
-    same = crowd.labels[-1]
 
     def choose(ext):
         """The label to give on task `ext`, or None to skip it."""
-        if what == "spam":
-            return rnd.choice(crowd.labels)
-        if what == "same":
-            return same
-        if what in ("wrong", "single"):
-            return wrong(crowd, ext)
-        if what == "colluders":
-            return crowd.truth[ext] if ext in gold else wrong(crowd, ext)
-        if what == "camouflage":
-            return wrong(crowd, ext) if ext in targets else crowd.truth[ext]
-        if what == "skiphunt":
-            return wrong(crowd, ext) if ext in targets else None
-        if ext in pool.gold:  # goldshare
-            return pool.gold[ext]
-        if ext in targets:
-            return wrong(crowd, ext)
-        return pool.public.get(ext) or rnd.choice(crowd.labels)
+        return label_for(what, crowd, ext, gold, targets, rnd, pool.gold if pool else {}, pool.public if pool else {})
 
     def account():
         out["accounts"] += 1
@@ -195,6 +178,28 @@ def attack(site, crowd, honest, gold, targets, scenario, profile, rnd, out):
         out["gold_known"] = sum(1 for t in pool.gold if t in gold)
     print(f"#   {scenario} {profile}: {stored}/{budget} attack answers by {out['accounts']} accounts, "
           f"{out['skips']} skips", file=sys.stderr, flush=True)
+
+
+def label_for(what, crowd, ext, gold, targets, rnd, known_gold, public):
+    """What an attacker of kind `what` answers on task `ext` (None: skip it). `known_gold` {ext: label} is the gold
+    the attackers know, `public` {ext: label} the public consensus they copy (goldshare)."""
+    if what == "spam":
+        return rnd.choice(crowd.labels)
+    if what == "same":
+        return crowd.labels[-1]
+    if what in ("wrong", "single"):
+        return wrong(crowd, ext)
+    if what == "colluders":
+        return crowd.truth[ext] if ext in gold else wrong(crowd, ext)
+    if what == "camouflage":
+        return wrong(crowd, ext) if ext in targets else crowd.truth[ext]
+    if what == "skiphunt":
+        return wrong(crowd, ext) if ext in targets else None
+    if ext in known_gold:  # goldshare
+        return known_gold[ext]
+    if ext in targets:
+        return wrong(crowd, ext)
+    return public.get(ext) or rnd.choice(crowd.labels)
 
 
 def seed_of(*parts):

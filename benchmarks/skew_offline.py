@@ -79,26 +79,11 @@ def simulate(crowd, gold, targets, scenario, profile, seed):
     reach = len(targets) if what == "skiphunt" else 0.9 * n_tasks
     n = max(base, math.ceil(budget / max(1.0, reach))) if what != "single" else max(1, math.ceil(budget / reach))
     public = _majority(crowd)
-    same = crowd.labels[-1]
+
+    known = {t: crowd.truth[t] for t in gold}  # goldshare, at worst: every gold answer learnt
 
     def choose(ext):
-        if what == "spam":
-            return rnd.choice(crowd.labels)
-        if what == "same":
-            return same
-        if what in ("wrong", "single"):
-            return attacks.wrong(crowd, ext)
-        if what == "colluders":
-            return crowd.truth[ext] if ext in gold else attacks.wrong(crowd, ext)
-        if what == "camouflage":
-            return attacks.wrong(crowd, ext) if ext in targets else crowd.truth[ext]
-        if what == "skiphunt":
-            return attacks.wrong(crowd, ext) if ext in targets else None
-        if ext in gold:  # goldshare
-            return crowd.truth[ext]
-        if ext in targets:
-            return attacks.wrong(crowd, ext)
-        return public.get(ext) or rnd.choice(crowd.labels)
+        return attacks.label_for(what, crowd, ext, gold, targets, rnd, known, public)
 
     accounts, queues, stored = {}, [], []
     for a in range(n):
