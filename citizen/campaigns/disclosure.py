@@ -61,11 +61,15 @@ def gold_record(campaign, contributor_id, answer_count, gold_total, gold_correct
     if not upto or not gold_total:
         return 0, 0
     label_of = get_kind(campaign.kind).label_of
+    mine = (Answer.contributor_id == contributor_id, Answer.campaign_id == campaign.id)
+    # The id of their upto-th answer (an index walk), then only their gold answers up to it are read.
+    last = db.session.execute(select(Answer.id).where(*mine).order_by(Answer.id).offset(upto - 1).limit(1)).scalar()
+    if last is None:
+        return 0, 0
     rows = db.session.execute(select(Answer.value, Task.gold).join(Task, Task.id == Answer.task_id).where(
-        Answer.contributor_id == contributor_id, Answer.campaign_id == campaign.id).order_by(Answer.id).limit(upto))
+        *mine, Answer.id <= last, Task.gold.is_not(None)))
     checked = agreed = 0
     for value, gold in rows:
-        if gold is not None:
-            checked += 1
-            agreed += int(label_of(value) == gold)
+        checked += 1
+        agreed += int(label_of(value) == gold)
     return checked, agreed
