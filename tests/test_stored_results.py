@@ -119,11 +119,11 @@ def point_in(task):
     return fc({"type": "Point", "coordinates": [task["bbox"][0] + 0.004, task["bbox"][1] + 0.004]})
 
 
-def test_map_results_are_stored_and_read_back_without_computing(client, forest, monkeypatch):
-    heads, _ids = new_guests(client, 2)
+def both_mark_one_cell(client, forest, heads):
+    """The first volunteer marks a point in the first cell they are handed; the second is handed cells (marking
+    none elsewhere) until they get the same one and mark it too. Returns the first's task."""
     first = take(client, forest.slug, heads[0])
     assert send(client, first["id"], heads[0], {"answer": "cleared", "marks": point_in(first)}).status_code == 201
-    # The second volunteer is handed tasks until they get the same cell.
     while True:
         t = take(client, forest.slug, heads[1])
         marks = point_in(t) if t["id"] == first["id"] else fc()
@@ -131,6 +131,12 @@ def test_map_results_are_stored_and_read_back_without_computing(client, forest, 
                                                 "marks": marks}).status_code == 201
         if t["id"] == first["id"]:
             break
+    return first
+
+
+def test_map_results_are_stored_and_read_back_without_computing(client, forest, monkeypatch):
+    heads, _ids = new_guests(client, 2)
+    first = both_mark_one_cell(client, forest, heads)
     stored = db.session.get(Task, first["id"]).result
     assert len(stored["features"]["features"]) == 1 and stored["features"]["features"][0]["properties"]["support"] == 2
     forbid_computing(monkeypatch)
@@ -250,15 +256,7 @@ def test_two_guests_on_one_device_count_once_on_a_transcription(client, org, org
 
 def test_two_guests_on_one_device_count_once_on_a_map_mark(client, forest):
     heads, _ids = new_guests(client, 2, device_sig="d" * 32)
-    first = take(client, forest.slug, heads[0])
-    assert send(client, first["id"], heads[0], {"answer": "cleared", "marks": point_in(first)}).status_code == 201
-    while True:
-        t = take(client, forest.slug, heads[1])
-        marks = point_in(t) if t["id"] == first["id"] else fc()
-        assert send(client, t["id"], heads[1], {"answer": "cleared" if marks["features"] else "not_cleared",
-                                                "marks": marks}).status_code == 201
-        if t["id"] == first["id"]:
-            break
+    first = both_mark_one_cell(client, forest, heads)
     task = db.session.get(Task, first["id"])
     assert task.result["features"]["features"] == []  # two marks from one device are not two volunteers agreeing
     assert task.consensus["counts"] == {"cleared": 1.0}
