@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from citizen.accounts.models import utcnow
+from citizen import clock
 from citizen.campaigns.models import CLOSED, Answer, Participation
 from citizen.extensions import db
 
@@ -53,10 +53,10 @@ def cached(key, campaign, compute, stale_seconds):
 
 
 def _cached(name, campaign, compute):
-    now = utcnow()
+    now = clock.now()  # the volunteer loop's clock, which stamps the answers these windows count
     key = (str(db.engine.url), name, campaign.id, campaign.created_at, campaign.status, campaign.tasks_done,
            now.replace(minute=0, second=0, microsecond=0))  # the windows (this week, 24 hours) move hourly
-    return cached(key, campaign, lambda: compute(utcnow()), STALE_SECONDS)
+    return cached(key, campaign, lambda: compute(clock.now()), STALE_SECONDS)
 
 
 def volunteers(campaign):
@@ -114,7 +114,7 @@ def answers_per_hour(campaign, hours=24):
 
 def active_now(campaign, minutes=ACTIVE_MINUTES):
     """Volunteers who were handed a task or answered in the last `minutes` minutes (never cached)."""
-    since = utcnow() - timedelta(minutes=minutes)
+    since = clock.now() - timedelta(minutes=minutes)
     return db.session.execute(select(func.count()).select_from(Participation).where(
         Participation.campaign_id == campaign.id, Participation.last_at >= since)).scalar_one()
 
