@@ -32,17 +32,25 @@ CSV_FORMULAS = ("Text typed by volunteers never becomes a spreadsheet formula: a
                 "`-`, `@`, a tab or a carriage return (other than a plain number such as `-12.5`) is written with "
                 "a leading apostrophe (`'=HYPERLINK(...)`); remove it to get the text as typed. Number columns "
                 "are written as plain numbers and are not changed.")
+
+
+def N_(text):
+    """Marks a text for the catalogues without translating it: the files say it in English, the data pages
+    translate it when they render (`_(text)` in data/campaign.html)."""
+    return text
+
+
 FILES = [
-    ("results.csv", "One row per task: the consensus answer, its confidence, the number of answers, the agreement, "
-                    "a moderator's override if any, and the columns of this kind of campaign. Text that a "
-                    "spreadsheet would run as a formula starts with an apostrophe."),
-    ("results.geojson", "The same rows as map features (WGS84): the map cell or the photo's position, with the "
-                        "consensus marks of map campaigns. Tasks without a place have no geometry."),
-    ("results.gpkg", "The results as a GeoPackage for QGIS or ArcGIS, one layer per geometry type."),
-    ("answers.csv", "Every answer: task, volunteer pseudonym, answer, time, duration and the weight it carried. "
-                    "Text that a spreadsheet would run as a formula starts with an apostrophe."),
-    ("datapackage.json", "A Frictionless Data Package describing every file, its columns and types, and the licence."),
-    ("README.md", "This note."),
+    ("results.csv", N_("One row per task: the consensus answer, its confidence, the number of answers, the agreement, "
+                       "a moderator's override if any, and the columns of this kind of campaign. Text that a "
+                       "spreadsheet would run as a formula starts with an apostrophe.")),
+    ("results.geojson", N_("The same rows as map features (WGS84): the map cell or the photo's position, with the "
+                           "consensus marks of map campaigns. Tasks without a place have no geometry.")),
+    ("results.gpkg", N_("The results as a GeoPackage for QGIS or ArcGIS, one layer per geometry type.")),
+    ("answers.csv", N_("Every answer: task, volunteer pseudonym, answer, time, duration and the weight it carried. "
+                       "Text that a spreadsheet would run as a formula starts with an apostrophe.")),
+    ("datapackage.json", N_("A Frictionless Data Package describing every file, its columns and types, and the licence.")),
+    ("README.md", N_("This note.")),
 ]
 
 

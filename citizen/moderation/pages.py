@@ -7,6 +7,7 @@ import re
 
 from flask import current_app, flash, redirect
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from citizen import outbound
@@ -21,8 +22,9 @@ from citizen.quality.report import pseudonym
 from citizen.spreadsheet import safe_cell
 
 PAGE_SIZE = 20
-KEYS = [("j", _("next")), ("k", _("previous")), ("c", _("confirm")), ("d", _("dismiss")), ("a", _("accept")),
-        ("o", _("override")), ("h", _("hide")), ("r", _("re-rate")), ("s", _("suspend"))]
+# Lazy: translated when the page renders, in the moderator's language (not once at import, in English).
+KEYS = [("j", _l("next")), ("k", _l("previous")), ("c", _l("confirm")), ("d", _l("dismiss")), ("a", _l("accept")),
+        ("o", _l("override")), ("h", _l("hide")), ("r", _l("re-rate")), ("s", _l("suspend"))]
 
 
 def back_to(url, message):
