@@ -40,7 +40,8 @@ class LocalMap(folium.Map):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(tiles=None, **kwargs)
         # Instance lists: folium's class-level lists are shared and point at CDNs.
-        self.default_js = [("leaflet", static_url("vendor/leaflet/leaflet.js"))]
+        self.default_js = [("leaflet", static_url("vendor/leaflet/leaflet.js")),
+                           ("citizen_tiles", static_url("js/tiles.js"))]
         self.default_css = [("leaflet_css", static_url("vendor/leaflet/leaflet.css"))]
 
     def render(self, **kwargs: Any) -> None:
@@ -52,6 +53,20 @@ class LocalMap(folium.Map):
         style = (f"<style>#{self.get_name()} {{ position: relative; width: {''.join(map(str, self.width))};"
                  f" height: {''.join(map(str, self.height))}; font-size: 1rem; }}</style>")
         header.add_child(Element(style), name=self.get_name())
+
+
+class Tiles(MacroElement):
+    """An imagery layer through L.citizenTiles (static/js/tiles.js): Leaflet's XYZ placeholders plus {q}
+    (quadkey) and {bbox-epsg-3857} (WMS), as the map kinds accept them."""
+    _template = Template("""{% macro script(this, kwargs) %}
+        L.citizenTiles({{ this.url|tojson }}, {{ this.options|tojson }}).addTo({{ this._parent.get_name() }});
+    {% endmacro %}""")
+
+    def __init__(self, url: str, attribution: str = "", max_zoom: int = 19) -> None:
+        super().__init__()
+        self._name = "Tiles"
+        self.url = url
+        self.options = {"maxZoom": max_zoom, "name": "imagery", **({"attribution": attribution} if attribution else {})}
 
 
 class Legend(MacroElement):
@@ -89,12 +104,10 @@ def base_map(bounds: Optional[Bounds] = None, tiles: Optional[str] = None, attri
     """
     m = LocalMap(location=DEFAULT_CENTER, zoom_start=DEFAULT_ZOOM, height=height, max_zoom=max_zoom)
     if tiles:
-        if "{z}" not in tiles:  # folium would treat a bare name as a (remote) provider such as OpenStreetMap
-            raise ValueError("tiles must be an XYZ URL template containing {z}, {x} and {y}")
-        layer = folium.TileLayer(tiles, attr=attribution or " ", max_zoom=max_zoom, name="imagery")
-        if not attribution:
-            layer.options.pop("attribution", None)
-        layer.add_to(m)
+        if not any(p in tiles for p in ("{z}", "{q}", "{bbox-epsg-3857}")):
+            # folium would treat a bare name as a (remote) provider such as OpenStreetMap
+            raise ValueError("tiles must be a tile URL template ({z}/{x}/{y}, {q} or {bbox-epsg-3857})")
+        Tiles(tiles, attribution, max_zoom).add_to(m)
     if bounds:
         m.fit_bounds([list(bounds[0]), list(bounds[1])], max_zoom=min(max_zoom, 17))
     return m

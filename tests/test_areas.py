@@ -122,11 +122,46 @@ def test_zip_without_shapefile(tmp_path):
         read_area("area.zip", buf.getvalue())
 
 
-def test_too_large_area_gives_its_size():
-    data = json.dumps(shapely.geometry.mapping(shapely.box(10, 0, 13, 3))).encode()
-    with pytest.raises(AreaError, match=r"110,\d\d\d km²"):
-        read_area("big.geojson", data)
-    assert read_area("big.geojson", data, max_km2=200_000).area == pytest.approx(9)
+def test_a_country_sized_area_is_limited_by_its_tasks_not_its_size():
+    """Brazil-sized (about 8.5 million km²): refused only when its cells would be too many, with the smallest
+    cell size that fits and how many campaigns a split needs."""
+    brazil = shapely.box(-74, -34, -35, 5)
+    area = read_area("brazil.geojson", json.dumps(shapely.geometry.mapping(brazil)).encode())
+    assert area_km2(area) > 8_000_000
+    cells = split_grid(area, 50)
+    assert 5_000 < len(cells) < 8_000
+    with pytest.raises(AreaError, match=r"cells of at least 18\.\d km, or split the area into \d+ campaigns"):
+        split_grid(area, 5)
+    with pytest.raises(AreaError, match=r"even with the largest cells \(50 km\): split the area into 6 campaigns"):
+        split_grid(area, 50, max_cells=1_200)
+
+
+FIJI_SPLIT = {"type": "MultiPolygon", "coordinates": [  # RFC 7946: split at the meridian
+    [[[177, -19], [180, -19], [180, -16], [177, -16], [177, -19]]],
+    [[[-180, -19], [-178, -19], [-178, -16], [-180, -16], [-180, -19]]]]}
+FIJI_JUMP = {"type": "Polygon", "coordinates": [[[177, -19], [-178, -19], [-178, -16], [177, -16], [177, -19]]]}
+FIJI_PAST = {"type": "Polygon", "coordinates": [[[177, -19], [182, -19], [182, -16], [177, -16], [177, -19]]]}
+
+
+@pytest.mark.parametrize("geometry", [FIJI_SPLIT, FIJI_JUMP, FIJI_PAST], ids=["split", "jump", "past-180"])
+def test_an_area_across_the_antimeridian_gets_true_cells_cut_at_the_meridian(geometry):
+    """Fiji, 5 by 3 degrees: about 440 cells of 20 km (not thousands stretched over 360 degrees), none crossing
+    the meridian, every longitude within -180..180, the cells on the meridian cut in two named tasks."""
+    area = read_area("fiji.geojson", json.dumps(geometry).encode())
+    assert area_km2(area) == pytest.approx(176_300, rel=0.01)
+    cells = split_grid(area, 20)
+    full = area_km2(area) / 400
+    assert full <= len(cells) < full * 1.15
+    for cell in cells:
+        west, south, east, north = cell["bbox"]
+        assert -180 <= west < east <= 180 and east - west < 0.25, cell
+        part = shape(cell["geometry"])
+        assert part.geom_type == "Polygon" and area_km2(part) <= 400 * 1.01
+    names = [c["cell"] for c in cells]
+    assert len(set(names)) == len(names)
+    halves = [n for n in names if n.endswith("-2")]
+    assert halves and all(n[:-2] in names for n in halves)
+    assert sum(area_km2(shape(c["geometry"])) for c in cells) == pytest.approx(area_km2(area), rel=0.01)
 
 
 def test_square_grid_cell_count():
@@ -171,7 +206,7 @@ def test_multipolygon_area():
 
 
 def test_too_many_cells_is_refused_before_building():
-    with pytest.raises(AreaError, match=r"about [\d,]+ tasks.*larger cell size"):
+    with pytest.raises(AreaError, match=r"about [\d,]+ tasks.*cells of at least"):
         split_grid(FOREST, 0.1, max_cells=1_000)
     with pytest.raises(AreaError, match="25,"):  # ~25,700 cells for ~257 km² in 0.1 km cells
         split_grid(FOREST, 0.1, max_cells=10_000)

@@ -88,7 +88,7 @@ def test_results_map_sizes_points_by_support_and_hides_other_properties():
 
 def test_empty_maps_show_a_default_view():
     out = page(maps.progress_map(EMPTY, tiles="/tiles/demo/x/{z}/{x}/{y}.png", attribution="Demo"))
-    assert "fitBounds" not in out and '"zoom": 2' in out and "L.tileLayer" in out
+    assert "fitBounds" not in out and '"zoom": 2' in out and "L.citizenTiles" in out
     assert "fitBounds" in page(maps.results_map(None, bounds=[[-3.2, -60.1], [-3.1, -60.0]]))
 
 
@@ -104,7 +104,7 @@ def test_remote_tiles_only_inside_the_tile_layer():
     template = "https://tiles.example.org/{z}/{x}/{y}.png"
     out = page(maps.base_map(tiles=template, attribution="Example"))
     assert_local_only(out)
-    assert re.search(r"L\.tileLayer\(\s*" + re.escape('"' + template + '"'), out)
+    assert re.search(r"L\.citizenTiles\(\s*" + re.escape('"' + template + '"'), out)
     assert out.count("tiles.example.org") == 1
 
 
@@ -119,8 +119,9 @@ def test_referenced_static_files_exist(app):
     static = app.static_url_path.rstrip("/") + "/"
     urls = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", out)
     vendor = [u for u in urls if u.startswith(static + "vendor/")]
-    assert len(vendor) == 2 and len(vendor) == len(urls)
-    for url in vendor:
+    own = [u for u in urls if u.startswith(static + "js/")]  # js/tiles.js: the imagery layer
+    assert len(vendor) == 2 and len(own) == 1 and len(vendor) + len(own) == len(urls)
+    for url in vendor + own:
         assert os.path.isfile(os.path.join(app.static_folder, url[len(static):].split("?")[0])), url
 
 

@@ -29,7 +29,6 @@ from pyproj import CRS, Geod, Transformer
 
 from citizen.ingest import archives
 
-MAX_AREA_KM2 = 50_000
 MIN_CELL_KM, MAX_CELL_KM = 0.1, 50
 SLIVER = 0.01  # trimmed cells smaller than this share of a full cell are dropped
 PRECISION = 7  # ~1 cm at the equator
@@ -83,11 +82,15 @@ _LONLAT_NAMES = {"urn:ogc:def:crs:ogc:1.3:crs84", "urn:ogc:def:crs:ogc::crs84", 
 _EPSG_NAME = re.compile(r"^(?:epsg:|urn:ogc:def:crs:epsg:[0-9.]{0,10}:)([0-9]{1,6})$")
 
 
-def read_area(filename, data, max_km2=MAX_AREA_KM2):
+def read_area(filename, data):
     """Read an uploaded area (GeoJSON, GeoPackage or zipped Shapefile) as one polygon in EPSG:4326.
 
     All polygon features of all layers are united; points and lines are ignored. Invalid polygons are
-    repaired with shapely.make_valid when the repair keeps an area. Raises AreaError with a plain message.
+    repaired with shapely.make_valid when the repair keeps an area. An area across the 180th meridian (given
+    split there, as RFC 7946 asks, or with longitudes past 180) comes back in one piece, its longitudes
+    continuous (some beyond 180 or below -180): `split_grid` cuts its cells at the meridian again. The area's
+    size is not limited here: the number of tasks of its grid is (`split_grid`). Raises AreaError with a plain
+    message.
     """
     name = os.path.basename(filename or "") or "area"
     ext = os.path.splitext(name)[1].lower()
@@ -115,10 +118,32 @@ def read_area(filename, data, max_km2=MAX_AREA_KM2):
         raise AreaError(_("%(name)s: the area is empty.", name=name))
     if geom.geom_type not in ("Polygon", "MultiPolygon"):
         geom = _polygonal(geom)
-    km2 = area_km2(geom)
-    if km2 > max_km2:
-        raise AreaError(_("The area covers %(area)s km², more than the limit of %(limit)s km²: split it into "
-                          "several campaigns.", area=f"{km2:,.0f}", limit=f"{max_km2:,.0f}"))
+    return _across_antimeridian(geom)
+
+
+def _unwrapped(poly):
+    """A polygon whose rings jump across the 180th meridian (179.9 then -179.9) with continuous longitudes."""
+    def ring(coords):
+        xy = np.asarray(coords)
+        if len(xy) < 2 or np.abs(np.diff(xy[:, 0])).max() <= 180:
+            return xy
+        steps = (np.diff(xy[:, 0]) + 180) % 360 - 180
+        return np.column_stack([np.concatenate([[xy[0, 0]], xy[0, 0] + np.cumsum(steps)]), xy[:, 1]])
+    return shapely.Polygon(ring(poly.exterior.coords), [ring(r.coords) for r in poly.interiors])
+
+
+def _across_antimeridian(geom):
+    """The area with continuous longitudes when it crosses the 180th meridian, else as it is: parts given
+    east of -180 (just past the meridian) are moved by 360 degrees when that makes the area narrower."""
+    parts = _polygon_parts(geom)
+    minx, _s, maxx, _n = geom.bounds
+    if maxx - minx <= 180 or len(parts) < 2:
+        return geom
+    moved = [shapely.transform(p, lambda c: c + [360.0, 0.0]) if p.centroid.x < 0 else p for p in parts]
+    joined = shapely.union_all(moved)
+    if joined.bounds[2] - joined.bounds[0] >= maxx - minx:
+        return geom
+    return joined if joined.geom_type in ("Polygon", "MultiPolygon") else _polygonal(joined)
     return geom
 
 
@@ -268,7 +293,7 @@ def _lonlat_polygons(name, geoms, crs):
         return []
     if crs is None:
         minx, miny, maxx, maxy = shapely.total_bounds(polys)
-        if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        if not (-540 <= minx <= maxx <= 540 and maxx - minx <= 360 and -90 <= miny <= maxy <= 90):
             raise AreaError(_("%(name)s has no coordinate system and its coordinates are not longitude and "
                               "latitude: add a .prj file or export it in EPSG:4326.", name=name))
     elif not CRS(crs).equals(_WGS84, ignore_axis_order=True):
@@ -277,6 +302,7 @@ def _lonlat_polygons(name, geoms, crs):
             tr.transform(c[:, 0], c[:, 1]))))
     parts = []
     for poly in polys:
+        poly = _unwrapped(poly)
         if not poly.is_valid:
             poly = _polygonal(shapely.make_valid(poly))
         parts.append(poly)
@@ -334,15 +360,28 @@ def split_grid(area, cell_km, max_cells=50_000):
         raise AreaError(_("The file has no polygon: draw or upload the area as a polygon."))
     size = float(cell_km) * 1000
     lon0, lat0 = shapely.centroid(shapely.envelope(area)).coords[0]
+    # lon0 may lie past 180 (an area across the meridian, see read_area): PROJ takes it modulo 360.
     local = CRS.from_proj4(f"+proj=aeqd +lat_0={lat0:.6f} +lon_0={lon0:.6f} +datum=WGS84 +units=m +no_defs")
     forward = Transformer.from_crs(_WGS84, local, always_xy=True)
     back = Transformer.from_crs(local, _WGS84, always_xy=True)
     metric = shapely.transform(area, lambda c: np.column_stack(forward.transform(c[:, 0], c[:, 1])))
+
+    def to_lonlat(c):  # longitudes kept within 180 degrees of lon0, like the area's own
+        lon, lat = back.transform(c[:, 0], c[:, 1])
+        return np.column_stack([lon0 + (np.asarray(lon) - lon0 + 180.0) % 360.0 - 180.0, lat])
     minx, miny, maxx, maxy = metric.bounds
 
     def refuse(count):
-        raise AreaError(_("This would make about %(count)s tasks, more than the limit of %(limit)s: choose a "
-                          "larger cell size.", count=f"{count:,}", limit=f"{max_cells:,}"))
+        smallest = math.ceil(math.sqrt(metric.area / max_cells) / 100) / 10  # km, rounded up to 100 m
+        if smallest <= MAX_CELL_KM:
+            raise AreaError(_("This would make about %(count)s tasks, more than the limit of %(limit)s: choose "
+                              "cells of at least %(km)s km, or split the area into %(parts)d campaigns (or stages "
+                              "of one campaign, imported one after another).", count=f"{count:,}",
+                              limit=f"{max_cells:,}", km=f"{smallest:g}", parts=math.ceil(count / max_cells)))
+        raise AreaError(_("This would make about %(count)s tasks, more than the limit of %(limit)s even with the "
+                          "largest cells (%(max)s km): split the area into %(parts)d campaigns or stages.",
+                          count=f"{count:,}", limit=f"{max_cells:,}", max=MAX_CELL_KM,
+                          parts=math.ceil(count / max_cells)))
 
     if metric.area / size**2 > max_cells:
         refuse(math.ceil(metric.area / size**2))
@@ -369,7 +408,8 @@ def split_grid(area, cell_km, max_cells=50_000):
     cells[~whole] = shapely.intersection(boxes[~whole], strips[rows[~whole]])
     keep = shapely.area(cells) >= SLIVER * size**2
     cells, rows, cols = cells[keep], rows[keep], cols[keep]
-    cells = shapely.transform(cells, lambda c: np.column_stack(back.transform(c[:, 0], c[:, 1])))
+    cells = shapely.transform(cells, to_lonlat)
+    cells, rows, cols, names = _cut_at_antimeridian(cells, rows, cols)
     cells = _rounded(cells)
     bounds = np.round(shapely.bounds(cells), PRECISION)
     geojson = shapely.to_geojson(cells)
@@ -379,6 +419,32 @@ def split_grid(area, cell_km, max_cells=50_000):
         geometry = json.loads(geojson[i])
         if geometry["type"] == "GeometryCollection":  # a cell touching the area along a line as well
             geometry = area_geojson(_polygonal(cells[i]))
-        out.append({"cell": f"r{rows[i] + 1}c{cols[i] + 1}", "geometry": geometry, "bbox": [w, s, e, n],
+        out.append({"cell": names[i], "geometry": geometry, "bbox": [w, s, e, n],
                     "center": [round((w + e) / 2, PRECISION), round((s + n) / 2, PRECISION)]})
     return out
+
+
+def _cut_at_antimeridian(cells, rows, cols):
+    """Cells (lon/lat, longitudes continuous) with every part beyond the 180th meridian moved back by 360
+    degrees: a cell across it becomes two tasks, "r3c7" west of the meridian and "r3c7-2" east of it (RFC
+    7946: no geometry crosses the meridian). Returns (cells, rows, cols, names); slivers are dropped."""
+    names = [f"r{r + 1}c{c + 1}" for r, c in zip(rows, cols)]
+    minx, maxx = shapely.bounds(cells)[:, 0], shapely.bounds(cells)[:, 2]
+    if len(cells) == 0 or (minx.min() >= -180 and maxx.max() <= 180):
+        return cells, rows, cols, names
+    world = shapely.box(-180, -90, 180, 90)
+    east, west = shapely.box(180, -90, 540, 90), shapely.box(-540, -90, -180, 90)
+    out, out_rows, out_cols, out_names = [], [], [], []
+    for cell, r, c, name in zip(cells, rows, cols, names):
+        pieces = [shapely.intersection(cell, world),
+                  shapely.transform(shapely.intersection(cell, east), lambda xy: xy - [360.0, 0.0]),
+                  shapely.transform(shapely.intersection(cell, west), lambda xy: xy + [360.0, 0.0])]
+        whole = shapely.area(cell)
+        kept = [p for p in pieces if not p.is_empty and shapely.area(p) >= SLIVER * whole]
+        for k, piece in enumerate(kept):
+            out.append(piece if piece.geom_type in ("Polygon", "MultiPolygon") else _polygonal(piece))
+            out_rows.append(r)
+            out_cols.append(c)
+            out_names.append(name if k == 0 else f"{name}-{k + 1}")
+    return np.asarray(out, dtype=object), np.asarray(out_rows), np.asarray(out_cols), out_names
+

@@ -71,9 +71,10 @@ def manage_context(kind, campaign):
 
 
 def asset_url(kind, name):
-    """The URL of a static file a kind names: "vendor/..." is a shared library of the app's static folder,
-    anything else a file of the kind's own static/ folder."""
-    if name.startswith("vendor/"):
+    """The URL of a static file a kind names: "vendor/..." (a shared library) and "js/..." (the site's own
+    shared scripts, such as js/tiles.js) are in the app's static folder, anything else in the kind's own
+    static/ folder."""
+    if name.startswith(("vendor/", "js/")):
         return url_for("static", filename=name)
     return url_for("kinds.static", kind_id=kind.id, filename=name)
 

@@ -18,12 +18,12 @@ from flask_babel import lazy_gettext as _l
 
 from citizen.kinds import Kind, RowError, clean_image_url, invalid
 from citizen.ingest import archives, areas, photos
+from citizen.kinds._map import tiles
 from citizen.kinds._shared import marks as marks_mod
 from citizen.text import clean_attribution, render_markdown
 from citizen.errors import InvalidInput
 from citizen.quality import consensus, spatial
 
-MAX_TILE_URL = 500  # characters of a tile address
 AREA_SUFFIXES = (".geojson", ".json", ".gpkg")
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 MAX_GRADE = 40  # characters of a grade's value
@@ -37,23 +37,7 @@ def _tile_template(raw, field, required):
         if required:
             raise ValueError(_("Give the address of the imagery tiles, with {z}, {x} and {y} in it."))
         return ""
-    if not _tile_url(url):
-        raise ValueError(_("A tile address starts with https:// or / and contains {z}, {x} and {y}, "
-                           "for example https://tiles.example.org/{z}/{x}/{y}.png"))
-    return url
-
-
-def _tile_url(url):
-    """Whether url is a tile address: http(s):// or / first, {z}, {x} and {y} in that order, no space, quote
-    or angle bracket, at most MAX_TILE_URL characters. Plain string tests: a regular expression for this
-    ([^...]*{z}[^...]*{x}...) backtracks for a time that grows with a power of the length."""
-    if len(url) > MAX_TILE_URL or not url.startswith(("https://", "http://", "/")):
-        return False
-    if any(c.isspace() or c in "\"'<>" for c in url):
-        return False
-    z = url.find("{z}")
-    x = url.find("{x}", z + 3) if z >= 0 else -1
-    return x >= 0 and url.find("{y}", x + 3) >= 0
+    return tiles.normalise(url)  # a TileError (a ValueError) says what is wrong
 
 
 def _float(raw, field, low, high, default, message):
@@ -79,7 +63,7 @@ class MapKind(Kind):
     consensus = ("categorical", "spatial")
     styles = ("vendor/leaflet/leaflet.css", "vendor/leaflet-draw/leaflet.draw.css",
               "vendor/leaflet-side-by-side/layout.css", "vendor/leaflet-side-by-side/range.css")
-    scripts = ("vendor/leaflet/leaflet.js", "vendor/leaflet-draw/leaflet.draw.js",
+    scripts = ("vendor/leaflet/leaflet.js", "js/tiles.js", "vendor/leaflet-draw/leaflet.draw.js",
                "vendor/leaflet-side-by-side/leaflet-side-by-side.js")
     grades = ()
     question = ""
@@ -87,6 +71,12 @@ class MapKind(Kind):
     import_help = _l("Upload the area of interest (GeoJSON, GeoPackage, or a zipped Shapefile) or draw it "
                      "on the map; it is split into square cells of the size set in the campaign settings, "
                      "trimmed to the area. Each cell is a task.")
+
+    def init_app(self, app):
+        """The organiser's tile check (one route for both map kinds)."""
+        from citizen.kinds._map import views
+        if views.bp.name not in app.blueprints:
+            app.register_blueprint(views.bp)
 
     # --- settings -----------------------------------------------------------------------------
     def default_settings(self):
@@ -419,12 +409,8 @@ class MapKind(Kind):
 
 
 def _tile(template, lon, lat, zoom):
-    """The XYZ tile under a point, from a tile template (Web Mercator)."""
-    n = 2 ** zoom
-    x = int((lon + 180.0) / 360.0 * n)
-    lat_r = math.radians(max(-85.0, min(85.0, lat)))
-    y = int((1.0 - math.asinh(math.tan(lat_r)) / math.pi) / 2.0 * n)
-    return template.replace("{z}", str(zoom)).replace("{x}", str(x)).replace("{y}", str(y)).replace("{s}", "a")
+    """The tile under a point, from a tile template (Web Mercator)."""
+    return tiles.tile_under(template, lon, lat, zoom)
 
 
 def _cell_zoom(bbox):

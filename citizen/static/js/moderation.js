@@ -24,7 +24,7 @@
     if (where && window.L) {
       var place = json(where, "place"), tiles = where.dataset.tiles;
       var locMap = L.map(where, { zoomSnap: 0.25 }).setView([place.lat, place.lon], tiles ? 16 : 12);
-      if (tiles) L.tileLayer(tiles, { maxZoom: 19, attribution: where.dataset.attribution || "" }).addTo(locMap);
+      if (tiles) L.citizenTiles(tiles, { maxZoom: 19, attribution: where.dataset.attribution || "" }).addTo(locMap);
       L.circleMarker([place.lat, place.lon], { radius: 10, color: "#fff", weight: 3, fillColor: CRITICAL, fillOpacity: 1 })
         .addTo(locMap);
     }
@@ -76,7 +76,7 @@
       fig.overlay = v.image_url ? L.imageOverlay(v.image_url, bounds, { alt: v.alt || "" }).addTo(map) : null;
     } else {
       map = L.map(box, { zoomSnap: 0.25 });
-      if (v.tiles && v.tiles.after) L.tileLayer(v.tiles.after, { maxZoom: 19, attribution: v.attribution || "" }).addTo(map);
+      if (v.tiles && v.tiles.after) L.citizenTiles(v.tiles.after, { maxZoom: 19, attribution: v.attribution || "" }).addTo(map);
       var outline = L.geoJSON(v.geometry, { interactive: false, style: { color: CONSENSUS, weight: 2, dashArray: "6 4", fill: false } }).addTo(map);
       bounds = outline.getBounds();
     }

@@ -9,7 +9,7 @@
   function start() {
     if (map) { map.invalidateSize(); return; }
     map = L.map(el).setView([0, 0], 2);
-    if (el.dataset.tiles) L.tileLayer(el.dataset.tiles, { maxZoom: 19, attribution: el.dataset.attribution || "" }).addTo(map);
+    if (el.dataset.tiles) L.citizenTiles(el.dataset.tiles, { maxZoom: 19, attribution: el.dataset.attribution || "" }).addTo(map);
     var drawn = new L.FeatureGroup().addTo(map);
     try {
       var existing = field.value.trim() && L.geoJSON(JSON.parse(field.value));

@@ -77,7 +77,7 @@
   function showCell(t) {
     map = L.map(els.map, { zoomControl: true, zoomSnap: 0.25 });
     var opts = { maxZoom: 19, attribution: t.attribution || "" };
-    layers = { after: L.tileLayer(t.tiles.after, opts), before: t.tiles.before ? L.tileLayer(t.tiles.before, opts) : null };
+    layers = { after: L.citizenTiles(t.tiles.after, opts), before: t.tiles.before ? L.citizenTiles(t.tiles.before, opts) : null };
     var outline = L.geoJSON(t.geometry, { interactive: false,
       style: { color: "#ffd23f", weight: 3, dashArray: "6 4", fill: false } }).addTo(map);
     map.fitBounds(outline.getBounds(), { padding: [12, 12] });

@@ -1,0 +1,39 @@
+"""The map kinds' organiser route: check a tile address and give the address of one test tile.
+
+Nothing is fetched by the server: the organiser's browser loads the test tile, as volunteers' browsers will.
+Registered once by MapKind.init_app (both map kinds share it)."""
+from flask import Blueprint, abort, request
+from flask_login import current_user, login_required
+
+from citizen.kinds._map import tiles
+
+bp = Blueprint("map_tiles", __name__, url_prefix="/organise")
+TEST_POINT = (10.0, 20.0)  # a test tile of the whole world when the organiser gives no place
+
+
+@bp.before_request
+@login_required
+def _organisers_only():
+    if not (current_user.is_admin or current_user.organisation_ids):
+        abort(403)
+
+
+@bp.get("/tile-check")
+def tile_check():
+    """{"template": the address as stored, "tile": one tile's address} or 422 {"error": what is wrong}."""
+    try:
+        template = tiles.normalise(request.args.get("url", "")[:tiles.MAX_TILE_URL + 1])
+    except tiles.TileError as exc:
+        return {"error": str(exc)}, 422
+    lon, lat, zoom = _number("lon", TEST_POINT[0], -180, 180), _number("lat", TEST_POINT[1], -85, 85), 2
+    if "lon" in request.args and "lat" in request.args:
+        zoom = int(_number("zoom", 12, 0, 19))
+    return {"template": template, "tile": tiles.tile_under(template, lon, lat, zoom), "zoom": zoom}
+
+
+def _number(name, default, low, high):
+    try:
+        value = float(request.args.get(name, default))
+    except (TypeError, ValueError):
+        return default
+    return min(high, max(low, value)) if value == value else default  # NaN: the default
