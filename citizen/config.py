@@ -110,6 +110,11 @@ class Defaults:
     # The demo's offline imagery tiles (/tiles/demo/...), which the demo campaigns of `make run` use; an instance
     # without the demo sets CITIZEN_DEMO=false (its campaigns then use real tile servers).
     DEMO = True
+    # A reference basemap the organiser's draw-an-area map offers besides the campaign's imagery and the offline
+    # country outlines: a tile address the organisation may use (its own tile server, or a provider whose terms
+    # allow it), as https://tiles.example.org/{z}/{x}/{y}.png. Empty: none (the site fetches no outside map).
+    REFERENCE_TILES = ""
+    REFERENCE_ATTRIBUTION = ""
 
 
 def from_environment(prefix="CITIZEN_"):
