@@ -159,14 +159,38 @@ def test_photos_zip_places_photos_by_exif_and_takes_pixel_marks(app, client, gue
     assert stored["crs"] == "pixel" and len(stored["marks"]["features"]) == 2
 
 
-def test_a_bad_file_in_a_photo_zip_imports_nothing_and_leaves_no_files(app, map_campaign, org, organiser):
+def test_a_drone_card_zip_imports_its_photos_and_names_what_it_left_out(app, map_campaign, org, organiser):
+    """Thumbs.db, a flight log, .SRT subtitles, a video over 25 MB and one broken JPEG beside two photos: the photos
+    are imported, each other file is named with its reason (as the PDF import does)."""
     c = campaigns.create_campaign(org.id, organiser, {"title": "Photos", "kind": "damage", "settings": {}})
     name, data = photo_zip(2)
     buf = io.BytesIO(data)
     with zipfile.ZipFile(buf, "a") as zf:
+        zf.writestr("DCIM/Thumbs.db", os.urandom(2000))
+        zf.writestr("DCIM/flight.log", "log " * 100)
+        zf.writestr("DCIM/DJI_0003.SRT", "1\n00:00:00,000 --> 00:00:01,000\nGPS 35.1 139.2\n")
+        zf.writestr("DCIM/DJI_0004.MP4", os.urandom(26_000_000))
+        broken = io.BytesIO()
+        Image.new("RGB", (400, 300), (90, 90, 90)).save(broken, "JPEG")
+        zf.writestr("DCIM/DJI_0005.JPG", broken.getvalue()[:300])  # cut short, as a card pulled out too early
+    warnings = []
+    assert campaigns.import_tasks(c, name, buf.getvalue(), warnings=warnings) == 2
+    left_out = {w["message"].split(":")[0]: w["message"] for w in warnings}
+    assert set(left_out) == {"DCIM/Thumbs.db", "DCIM/flight.log", "DCIM/DJI_0003.SRT", "DCIM/DJI_0004.MP4",
+                             "DCIM/DJI_0005.JPG"}
+    assert "larger than 25 MB" in left_out["DCIM/DJI_0004.MP4"] and "not a photo" in left_out["DCIM/Thumbs.db"]
+    db.session.commit()
+    folder = os.path.join(app.config["MEDIA_FOLDER"], "campaigns", str(c.id))
+    assert len(os.listdir(folder)) == 2
+
+
+def test_a_zip_with_no_photo_imports_nothing_and_leaves_no_files(app, map_campaign, org, organiser):
+    c = campaigns.create_campaign(org.id, organiser, {"title": "Photos", "kind": "damage", "settings": {}})
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("notes.txt", "not a photo")
     with pytest.raises(Exception) as exc:
-        campaigns.import_tasks(c, name, buf.getvalue())
+        campaigns.import_tasks(c, "card.zip", buf.getvalue())
     assert "notes.txt" in str(getattr(exc.value, "details", "")) + str(exc.value)
     db.session.rollback()
     folder = os.path.join(app.config["MEDIA_FOLDER"], "campaigns", str(c.id))

@@ -282,12 +282,30 @@ def test_hostile_photo_is_refused_and_nothing_stored(app, site, api, campaign, c
 
 
 @pytest.mark.parametrize("case", PHOTO_CASES, ids=list(PHOTO_CASES))
-def test_hostile_photo_in_a_zip_refuses_the_whole_zip(app, site, api, campaign, case):
-    """Photo imports are all or nothing: the good photo beside the bad one is not stored either
-    (its clean copy was written, then taken back)."""
+def test_hostile_photo_in_a_zip_is_left_out_and_named(app, site, api, campaign, case):
+    """A ZIP as a drone's card gives it: the hostile file is left out and named with its reason (in the form's
+    preview and the API's warnings), the good photo beside it is imported, and only its clean copy is stored."""
     name, data, expected = PHOTO_CASES[case]
+    c = campaign("damage")
     upload = zip_of([("good.jpg", jpeg()), (f"flight/{name}", data())])
-    refused_everywhere(app, site, api, campaign("damage").slug, "drone.zip", upload,
+    reason = expected.split(": ", 1)[-1]
+    before = stored(app)
+    preview = message_of(send_form(site, c.slug, "drone.zip", upload, "preview"))
+    assert "These files will be left out; the others will be imported:" in preview and reason in preview
+    r = send_api(api, c.slug, "drone.zip", upload)
+    assert r.status_code == 201, message_of(r)
+    body = r.get_json()
+    assert body["imported"] == 1 and len(body["warnings"]) == 1 and reason in body["warnings"][0]["message"]
+    after = stored(app)
+    assert after["tasks"] == before["tasks"] + 1 and len(after["media"]) == len(before["media"]) + 1
+    assert [t.payload["name"] for t in db.session.execute(select(Task).where(Task.campaign_id == c.id)).scalars()] \
+        == ["good.jpg"]
+
+
+@pytest.mark.parametrize("case", PHOTO_CASES, ids=list(PHOTO_CASES))
+def test_a_zip_with_no_usable_photo_is_refused_and_nothing_stored(app, site, api, campaign, case):
+    name, data, expected = PHOTO_CASES[case]
+    refused_everywhere(app, site, api, campaign("damage").slug, "drone.zip", zip_of([(f"flight/{name}", data())]),
                        ["Nothing was imported", expected.split(": ", 1)[-1]])
 
 
@@ -347,10 +365,29 @@ def photo_zip_cases(marker):
 CASE_IDS = list(photo_zip_cases("x"))
 
 
+# A member that is not a photo, or is hostile (an unsafe path, a link, a bomb, too large, damaged), is left out and
+# named while the good photo beside it is imported, as the PDF import does; an archive that is hostile as a
+# whole (broken, too many files, too large or too compressed in all) or holds no usable photo imports nothing.
+LEFT_OUT = {"dot-dot path", "absolute path", "windows drive", "backslash dot-dot", "symlink",
+            "member compressed 1000-fold", "member over 25 MB", "nested zip", "nested zip named .jpg",
+            "damaged deflate stream"}
+
+
 @pytest.mark.parametrize("case", CASE_IDS)
-def test_hostile_photo_zip_is_refused_and_nothing_stored(app, site, api, campaign, marker, case):
+def test_hostile_photo_zip_is_refused_or_its_member_left_out(app, site, api, campaign, marker, case):
     data, expected = photo_zip_cases(marker)[case]
-    refused_everywhere(app, site, api, campaign("damage").slug, "drone.zip", data, expected)
+    c = campaign("damage")
+    if case not in LEFT_OUT:
+        refused_everywhere(app, site, api, c.slug, "drone.zip", data, expected)
+    else:
+        before = stored(app)
+        r = send_api(api, c.slug, "drone.zip", data)
+        assert r.status_code == 201, message_of(r)
+        warned = json.dumps(r.get_json()["warnings"], ensure_ascii=False)
+        for words in ([expected] if isinstance(expected, str) else expected):
+            assert words in warned, (words, warned)
+        assert r.get_json()["imported"] == 1 and stored(app)["tasks"] == before["tasks"] + 1
+        assert len(stored(app)["media"]) == len(before["media"]) + 1  # the good photo's clean copy alone
     assert_nothing_escaped(app, marker)
 
 
@@ -489,7 +526,8 @@ def area_cases(marker):
                                "has no polygon"),
         "png named .geojson": ("area.geojson", image("PNG"), "not a valid GeoJSON"),
         "empty geojson": ("area.geojson", b"", "not a valid GeoJSON"),
-        "area too large": ("area.geojson", json.dumps(big).encode(), "more than the limit of 50,000 km²"),
+        "area too large for its cells": ("area.geojson", json.dumps(big).encode(),
+                                         "more than the limit of 50,000: choose cells of at least 1.5 km"),
         "grid over IMPORT_MAX_ROWS": ("area.geojson", json.dumps(AREA).encode(), "The file has 12 tasks; at most 6"),
         "random bytes named .gpkg": ("area.gpkg", os.urandom(4096), "area.gpkg: it is not a valid"),
         "text named .gpkg": ("area.gpkg", b"SQLite format 3\0 but not really", "not a valid"),
@@ -732,9 +770,12 @@ POLYGLOT_PHOTOS = {
 def test_polyglot_photo_is_refused_and_nothing_stored(app, site, api, campaign, case):
     name, data, expected = POLYGLOT_PHOTOS[case]
     refused_everywhere(app, site, api, campaign("damage").slug, name, data(), expected)
-    upload = zip_of([("good.jpg", jpeg()), (f"flight/{name}", data())])
-    refused_everywhere(app, site, api, campaign("damage").slug, "drone.zip", upload,
-                       ["Nothing was imported", expected])
+    c = campaign("damage")
+    before = stored(app)
+    r = send_api(api, c.slug, "drone.zip", zip_of([("good.jpg", jpeg()), (f"flight/{name}", data())]))
+    assert r.status_code == 201 and r.get_json()["imported"] == 1, message_of(r)  # in a ZIP: left out, named
+    assert expected in json.dumps(r.get_json()["warnings"]) and f"flight/{name}" in json.dumps(r.get_json()["warnings"])
+    assert len(stored(app)["media"]) == len(before["media"]) + 1  # the good photo's clean copy alone
 
 
 @pytest.mark.parametrize("name,make", [("anim.gif", gif_js), ("run.js", gif_js), ("vector.svg", lambda: SVG),

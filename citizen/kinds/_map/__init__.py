@@ -152,7 +152,10 @@ class MapKind(Kind):
             if info.get("lat") is not None:
                 payload.update(lat=info["lat"], lon=info["lon"])
             rows.append((i + 1, name, payload))
-        return rows, [{"line": e["line"], "message": f"{e.get('file', '')}: {e['message']}"} for e in errors]
+        report = [{"line": e["line"], "message": f"{e.get('file', '')}: {e['message']}"} for e in errors]
+        # A drone's card holds more than photos (Thumbs.db, flight logs, .SRT subtitles, videos): what is not a
+        # photo is left out and listed, the photos are imported. Only when nothing is a photo is it an error.
+        return (rows, [], report) if rows else (rows, report)
 
     def clean_task(self, payload, settings):
         """A task given as a row of JSON: a cell {"geometry": Polygon} or, for photo kinds,
