@@ -8,7 +8,6 @@ from citizen.kinds import get_kind
 from citizen.campaigns.models import MAX_INT, Answer, Campaign, Participation, Task
 from citizen.campaigns.hot_sql import insert_ignoring
 from citizen.errors import CitizenError, InvalidInput
-from citizen.jobs import services as jobs
 from citizen.moderation import hot as moderation
 from citizen.moderation.queue import HIDDEN_RAND
 from citizen.campaigns import disclosure
@@ -230,7 +229,6 @@ def recompute_results(campaign, chunk=500):
         db.session.commit()
 
 
-@jobs.handler(RECOMPUTE_JOB)
 def recompute_job(job, progress):
     campaign = db.session.get(Campaign, job.campaign_id)
     return {"tasks": recompute_results(campaign) if campaign is not None else 0}

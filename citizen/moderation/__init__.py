@@ -9,3 +9,15 @@
 - `webhooks`     the notification job: signed webhook with retries and a delivery log, and e-mail.
 - `views`        /moderation/ pages and the reports API.
 """
+
+
+def init_app(app):
+    """Plug moderation in (called by create_app): /moderation/ pages, the reports API (bearer tokens, so exempt
+    from the form CSRF check; cookie callers are CSRF-checked in citizen.api.auth), and the notification job."""
+    from citizen.extensions import csrf
+    from citizen.jobs import services as jobs
+    from citizen.moderation import hot, views, webhooks
+    app.register_blueprint(views.bp)
+    app.register_blueprint(views.api_bp)
+    csrf.exempt(views.api_bp)
+    jobs.register(hot.NOTIFY_JOB, webhooks.notify_job)
