@@ -30,15 +30,20 @@ def _secret_key(app):
         return fh.read().strip()
 
 
-def create_app(test_config=None):
-    app = Flask(__name__, instance_relative_config=True)
+def create_app(test_config=None, instance_path=None):
+    """The app. Configuration: the defaults (citizen.config), then the instance's `config.py` and the CITIZEN_*
+    environment variables. A `test_config` replaces the last two, as in Flask's tutorial (flaskr): tests and
+    benchmarks get exactly what they ask for, whatever a developer keeps in instance/config.py or the shell.
+    `instance_path`: another instance folder (secret key, SQLite database, media) than ./instance."""
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     # Every <int:...> in a route is bounded (ids are int4 columns): set before any blueprint adds its rules.
     app.url_map.converters["int"] = BoundedIntConverter
     app.request_class = LimitedRequest  # a body limit per route (citizen.body_limits)
     app.config.from_object(Defaults)
-    app.config.from_pyfile("config.py", silent=True)
-    app.config.update(from_environment())
-    if test_config:
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.update(from_environment())
+    else:
         app.config.update(test_config)
     security.check_production(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
