@@ -70,9 +70,10 @@ def create_app(test_config=None, instance_path=None):
 
     from citizen.jobs import models as _job_models  # noqa: F401  (the jobs table belongs to the schema)
     from citizen import accounts, api, campaigns, demo, engagement, exports, kinds, moderation, quality, wellbeing
+    from citizen.campaigns import hooks as loop_hooks
 
     # Features plug in here and nowhere else: each one's init_app registers its blueprints (and CSRF exemptions),
-    # jobs and commands; importing a module registers nothing.
+    # answer hooks, jobs and commands; importing a module registers nothing.
     kinds.init_app(app)        # config["KINDS"]: their templates, static files, jobs and routes
     accounts.init_app(app)     # /account, `flask users`
     api.init_app(app)          # /api/v1
@@ -83,6 +84,7 @@ def create_app(test_config=None, instance_path=None):
     engagement.init_app(app)   # profiles, dashboard, updates and their mail job
     quality.init_app(app)      # the batch consensus build job
     demo.init_app(app)         # `flask demo`, and its imagery tiles when DEMO is on
+    loop_hooks.check(app)      # the volunteer loop's answer hooks are all there (moderation's, wellbeing's shield)
 
     from citizen import handlers
     from citizen.cli import register_cli

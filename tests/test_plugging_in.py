@@ -138,3 +138,29 @@ def test_a_test_config_replaces_the_environment(tmp_path, monkeypatch):
     assert tested.config["MODERATION_POLL_SECONDS"] != 97
     served = create_app(instance_path=str(instance))  # what `flask run` or gunicorn builds: the environment applies
     assert served.config["MODERATION_POLL_SECONDS"] == 97
+
+
+def test_moderation_and_wellbeing_plug_their_answer_hooks_into_the_loop(tmp_path):
+    from citizen.campaigns import hooks
+    from citizen.moderation import hot
+    from citizen.wellbeing import serving
+    app = create_app(base_config(tmp_path, "sqlite://"))
+    assert app.extensions[hooks.EXTENSION] == {"suspended": hot.suspended, "escalate": hot.escalate,
+                                               "gate": serving.gate, "shield_task": serving.shield_task}
+
+
+def test_an_app_without_the_shield_is_refused():
+    """A feature left out must not mean media handed out unshielded: the loop's hooks are checked at start."""
+    from flask import Flask
+
+    from citizen.campaigns import hooks
+    from citizen.moderation import hot
+    from citizen.wellbeing import serving
+    app = Flask("bare")
+    hooks.register(app, suspended=hot.suspended, escalate=hot.escalate, gate=serving.gate)
+    with pytest.raises(RuntimeError, match="shield_task"):
+        hooks.check(app)
+    with pytest.raises(ValueError, match="no hook shield"):
+        hooks.register(app, shield=serving.shield_task)
+    hooks.register(app, shield_task=serving.shield_task)
+    hooks.check(app)
