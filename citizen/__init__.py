@@ -30,15 +30,20 @@ def _secret_key(app):
         return fh.read().strip()
 
 
-def create_app(test_config=None):
-    app = Flask(__name__, instance_relative_config=True)
+def create_app(test_config=None, instance_path=None):
+    """The app. Configuration: the defaults (citizen.config), then the instance's `config.py` and the CITIZEN_*
+    environment variables. A `test_config` replaces the last two, as in Flask's tutorial (flaskr): tests and
+    benchmarks get exactly what they ask for, whatever a developer keeps in instance/config.py or the shell.
+    `instance_path`: another instance folder (secret key, SQLite database, media) than ./instance."""
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     # Every <int:...> in a route is bounded (ids are int4 columns): set before any blueprint adds its rules.
     app.url_map.converters["int"] = BoundedIntConverter
     app.request_class = LimitedRequest  # a body limit per route (citizen.body_limits)
     app.config.from_object(Defaults)
-    app.config.from_pyfile("config.py", silent=True)
-    app.config.update(from_environment())
-    if test_config:
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.update(from_environment())
+    else:
         app.config.update(test_config)
     security.check_production(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
@@ -63,35 +68,27 @@ def create_app(test_config=None):
     from citizen.engagement.languages import select_locale
     babel.init_app(app, locale_selector=select_locale)
 
-    from citizen.kinds import registry as kinds
     from citizen.jobs import models as _job_models  # noqa: F401  (the jobs table belongs to the schema)
-    kinds.init_app(app)  # config["KINDS"]: their templates, static files, jobs and routes
+    from citizen import accounts, api, campaigns, demo, engagement, exports, kinds, moderation, quality, wellbeing
+    from citizen.campaigns import hooks as loop_hooks
+
+    # Features plug in here and nowhere else: each one's init_app registers its blueprints (and CSRF exemptions),
+    # answer hooks, jobs and commands; importing a module registers nothing.
+    kinds.init_app(app)        # config["KINDS"]: their templates, static files, jobs and routes
+    accounts.init_app(app)     # /account, `flask users`
+    api.init_app(app)          # /api/v1
+    campaigns.init_app(app)    # campaign and organisers' pages, the results job, `flask release-leases`, `results`
+    wellbeing.init_app(app)    # /wellbeing, its API, the blurring job
+    exports.init_app(app)      # /data, `flask exports`, the GeoPackage job
+    moderation.init_app(app)   # /moderation, the reports API, the notification job
+    engagement.init_app(app)   # profiles, dashboard, updates and their mail job
+    quality.init_app(app)      # the batch consensus build job
+    demo.init_app(app)         # `flask demo`, and its imagery tiles when DEMO is on
+    loop_hooks.check(app)      # the volunteer loop's answer hooks are all there (moderation's, wellbeing's shield)
 
     from citizen import handlers
-    from citizen.accounts.views import bp as accounts_bp
-    from citizen.api.views import bp as api_bp
-    from citizen.campaigns.views import bp as campaigns_bp
-    from citizen.campaigns.organise import bp as organise_bp
-    from citizen.exports.views import bp as exports_bp
-    from citizen.wellbeing.views import api_bp as wellbeing_api_bp
-    from citizen.wellbeing.views import bp as wellbeing_bp
-    from citizen.moderation.views import api_bp as moderation_api_bp
-    from citizen.moderation.views import bp as moderation_bp
     from citizen.cli import register_cli
-
-    for bp in (accounts_bp, api_bp, campaigns_bp, organise_bp, wellbeing_bp, wellbeing_api_bp, exports_bp):
-        app.register_blueprint(bp)
-    csrf.exempt(api_bp)  # the API authenticates by bearer token; cookie callers are CSRF-checked in api.auth
-    csrf.exempt(wellbeing_api_bp)
-    app.register_blueprint(moderation_bp)
-    app.register_blueprint(moderation_api_bp)
-    csrf.exempt(moderation_api_bp)  # bearer tokens; cookie callers are CSRF-checked in api.auth
-    from citizen.engagement.views import bp as engagement_bp
-    app.register_blueprint(engagement_bp)
-    if app.config.get("DEMO"):
-        from citizen.demo.views import bp as demo_bp
-        app.register_blueprint(demo_bp)
     handlers.register(app)
     security.register(app)
-    register_cli(app)
+    register_cli(app)          # the core's commands: `flask init-db`, `flask jobs resume`
     return app

@@ -6,17 +6,19 @@ from citizen.jobs import services as jobs
 from citizen.jobs.models import DONE, FAILED, PENDING, Job
 
 
-@jobs.handler("test.count")
 def _count(job, progress):
     for i in range(job.params["n"]):
         progress(i + 1, job.params["n"])
     return {"counted": job.params["n"]}
 
 
-@jobs.handler("test.fail")
 def _fail(job, progress):
     progress(1, 3)
     raise ValueError("page 2 is unreadable")
+
+
+jobs.register("test.count", _count)
+jobs.register("test.fail", _fail)
 
 
 def test_a_job_reports_progress_and_its_result(app):

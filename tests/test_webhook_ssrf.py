@@ -344,11 +344,13 @@ def test_a_hanging_webhook_holds_only_its_own_organisation(make_app, db_uri):
             time.sleep(0.05)
 
 
-@jobs.handler("test.flaky")
 def _flaky(job, progress):
     if job.attempt == 1:
         raise jobs.Retry(3600, "first attempt failed")
     return {"attempt": job.attempt}
+
+
+jobs.register("test.flaky", _flaky)
 
 
 def test_a_retry_is_a_new_attempt_due_later_not_a_sleeping_worker(make_app, monkeypatch):

@@ -6,7 +6,7 @@ from citizen.api import auth
 from citizen.api.body import json_object
 from citizen.api.openapi import MAX_ID, TASK_ROUTE_ID, spec
 from citizen.campaigns import results as results_svc
-from citizen.campaigns import scheduler
+from citizen.campaigns import hooks, scheduler
 from citizen.campaigns import services as campaigns
 from citizen.kinds import get_kind
 from citizen.errors import InvalidInput, MethodNotAllowed, NotFound, NotOpen, Unauthorized
@@ -14,7 +14,6 @@ from citizen.quality import report
 from citizen.extensions import db
 from citizen.storable import unstorable
 from citizen.urls import external_url
-from citizen.wellbeing import serving as wellbeing
 from flask_babel import gettext as _
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -162,7 +161,7 @@ def _next_task(slug, create_guest):
         campaigns.get_campaign(slug, auth.caller()[0])
         raise
     # Blurred copy instead of the original, warning, reveal URL (unchanged when nothing is rated).
-    body = task and wellbeing.shield_task(campaign, cid, task_json(campaign, *task))
+    body = task and hooks.shield_task(campaign, cid, task_json(campaign, *task))
     db.session.commit()
     if task is None:
         return "", 204

@@ -8,10 +8,8 @@ from citizen.kinds import get_kind
 from citizen.campaigns.models import MAX_INT, Answer, Campaign, Participation, Task
 from citizen.campaigns.hot_sql import insert_ignoring
 from citizen.errors import CitizenError, InvalidInput
-from citizen.jobs import services as jobs
-from citizen.moderation import hot as moderation
 from citizen.moderation.queue import HIDDEN_RAND
-from citizen.campaigns import disclosure
+from citizen.campaigns import disclosure, hooks
 from citizen.quality import builds, controls
 from citizen.extensions import db
 from flask_babel import gettext as _
@@ -161,7 +159,7 @@ def _store_imported(campaign, kind, good, contributors):
     now = utcnow()
     quality = controls.of(campaign.settings)
     conn = db.session.connection()
-    suspended = moderation.suspended(conn, campaign.id)
+    suspended = hooks.suspended(conn, campaign.id)
     critical = kind.critical(campaign.settings)
     labelled = bool(kind.answer_labels(campaign.settings))
     ids = set(contributors.values())
@@ -180,7 +178,7 @@ def _store_imported(campaign, kind, good, contributors):
             state, _result = tally.fold(state, kind, value, weight, campaign.settings,
                                         tally.vote_of(weight, *gold.get(cid, (0, 0))), sigs.get(cid), with_result=False)
             if critical and cid not in suspended and kind.label_of(value) in critical:
-                moderation.escalate(conn, task_id, campaign.id, None, cid, kind.label_of(value), now)
+                hooks.escalate(conn, task_id, campaign.id, None, cid, kind.label_of(value), now)
             db.session.execute(Answer.__table__.insert().values(
                 task_id=task_id, campaign_id=campaign.id, contributor_id=cid, value=value,
                 duration_ms=duration, source="import", created_at=now, weight=weight))
@@ -230,7 +228,6 @@ def recompute_results(campaign, chunk=500):
         db.session.commit()
 
 
-@jobs.handler(RECOMPUTE_JOB)
 def recompute_job(job, progress):
     campaign = db.session.get(Campaign, job.campaign_id)
     return {"tasks": recompute_results(campaign) if campaign is not None else 0}

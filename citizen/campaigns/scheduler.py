@@ -28,13 +28,11 @@ from citizen.campaigns import hot_sql as q
 from citizen.campaigns import tally
 from citizen.kinds import get_kind
 from citizen.campaigns.models import LEASED, PUBLISHED, ANSWERED, EXPIRED, Assignment, Campaign, Participation, Task
-from citizen.moderation import hot as moderation
 from citizen.errors import (AlreadyAnswered, Capped, Conflict, NotAssigned, NotFound, NotOpen, Refused,
                            TaskComplete)
-from citizen.campaigns import disclosure
+from citizen.campaigns import disclosure, hooks
 from citizen.quality import builds, controls
 from citizen.extensions import db
-from citizen.wellbeing import serving as wellbeing
 from flask_babel import gettext as _
 
 RECLAIM_EVERY = 30.0
@@ -84,7 +82,7 @@ def _lease_next(conn, campaign, contributor_id, exclude):
     part = campaign if campaign.cursor is not None else _join(conn, contributor_id, campaign.id)
     quality = controls.of(campaign.settings)
     _refuse(conn, campaign, quality, contributor_id, part, now)
-    gate = wellbeing.gate(conn, campaign, contributor_id, now)  # None unless the campaign has rated content
+    gate = hooks.gate(conn, campaign, contributor_id, now)  # None unless the campaign has rated content
     if part.leases >= cfg["MAX_LEASES"]:
         # At the limit (or it counts leases that expired and are not reclaimed yet): give back the oldest
         # live lease that is not on screen. Tasks named in `exclude` are only passed by: a contributor
@@ -148,7 +146,7 @@ def _refuse(conn, campaign, quality, contributor_id, part, now):
             "since": now.replace(hour=0, minute=0, second=0, microsecond=0)}).scalar() >= quality["cap_per_day"]:
         raise Capped(_("That is as many answers as one person may give here today: thank you! "
                        "Come back tomorrow, or help another campaign."))
-    suspended = contributor_id in moderation.suspended(conn, campaign.id)  # a set lookup, mostly empty
+    suspended = contributor_id in hooks.suspended(conn, campaign.id)  # a set lookup, mostly empty
     # A member of a group the last build found colluding weighs nothing (citizen.quality.clusters): a set lookup.
     suspended = suspended or contributor_id in builds.muted(campaign.id, campaign.created_at)
     options = len(get_kind(campaign.kind).answer_labels(campaign.settings) or ())
@@ -283,7 +281,7 @@ def submit_answer(task_id, contributor_id, value, duration_ms=None, idempotency_
                                                        "lease_used": int(had_lease)}).first()
     duration_ms = measured_ms(now, leased_at, duration_ms)
     _check_caps(conn, quality, task, contributor_id, part.answer_count if part else 0, now)
-    suspended = contributor_id in moderation.suspended(conn, task.campaign_id)  # a set lookup, mostly empty
+    suspended = contributor_id in hooks.suspended(conn, task.campaign_id)  # a set lookup, mostly empty
     # Kept, but it never counts when too fast (or of unknown duration), suspended, or from a device that already
     # counts on this task; a skip-heavy contributor's answers weigh less (controls.skip_factor).
     weight = 0.0 if duration_ms is None else tally.weight_of(
@@ -300,7 +298,7 @@ def submit_answer(task_id, contributor_id, value, duration_ms=None, idempotency_
         "key": idempotency_key, "fingerprint": fingerprint})
     critical = kind.critical(task.settings)  # answers that escalate at once (a person spotted); mostly none
     if critical and not gold and not suspended and kind.label_of(clean) in critical:
-        moderation.escalate(conn, task_id, task.campaign_id, answer_id, contributor_id, kind.label_of(clean), now)
+        hooks.escalate(conn, task_id, task.campaign_id, answer_id, contributor_id, kind.label_of(clean), now)
     if answers == redundancy:  # the same statement for a gold task, counting nothing: the same work
         conn.execute(q.CAMPAIGN_TASK_DONE, {"camp": task.campaign_id, "n": 0 if gold else 1})
     if kind.answer_labels(task.settings):  # the batch consensus: rebuilt off the request (a dict lookup mostly)

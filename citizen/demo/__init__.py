@@ -191,3 +191,13 @@ def _bounds(polygon):
     xs = [p[0] for p in polygon["coordinates"][0]]
     ys = [p[1] for p in polygon["coordinates"][0]]
     return min(xs), min(ys), max(xs), max(ys)
+
+
+def init_app(app):
+    """Plug the demo in (called by create_app): the `flask demo` command, and the offline imagery tiles its map
+    campaigns use, only when the demo is enabled (config DEMO; CITIZEN_DEMO=false for an instance without it)."""
+    from citizen.demo import cli
+    app.cli.add_command(cli.demo)
+    if app.config.get("DEMO"):
+        from citizen.demo import views
+        app.register_blueprint(views.bp)

@@ -1,4 +1,4 @@
-"""The demo's imagery tiles, so map campaigns work offline. Registered by create_app only when the demo is
+"""The demo's imagery tiles, so map campaigns work offline. Registered by citizen.demo.init_app only when the demo is
 enabled (config DEMO, true by default; CITIZEN_DEMO=false for an instance without it)."""
 from functools import lru_cache
 

@@ -13,3 +13,12 @@
 - `demo`         history for `make run`'s demo: answers over two weeks, an update, a finished campaign.
 - `views`        /me, /volunteers/<id>, certificates, the dashboard and the updates form.
 """
+
+
+def init_app(app):
+    """Plug engagement in (called by create_app): profiles, dashboard and updates pages, and the job that mails
+    organisers' updates."""
+    from citizen.engagement import updates, views
+    from citizen.jobs import services as jobs
+    app.register_blueprint(views.bp)
+    jobs.register(updates.MAIL_JOB, updates.mail_job)

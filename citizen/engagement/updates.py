@@ -90,7 +90,6 @@ def notices(contributor_id):
     return [{"title": u.title, "created_at": u.created_at, "slug": slug, "campaign": title} for u, slug, title in rows]
 
 
-@jobs.handler(MAIL_JOB)
 def mail_job(job, progress):
     """E-mail one update to the campaign's opted-in volunteers (params: update_id, base_url), in one SMTP session."""
     cfg = current_app.config

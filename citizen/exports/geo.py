@@ -209,7 +209,6 @@ def build_current(campaign, progress=None):
     return path
 
 
-@jobs.handler(GPKG_JOB)
 def geopackage_job(job, progress):
     """Build the GeoPackage of the campaign's data as it is when the job runs (idempotent)."""
     campaign = db.session.get(Campaign, job.campaign_id)
@@ -219,7 +218,6 @@ def geopackage_job(job, progress):
     return {"file": os.path.basename(path), "bytes": os.path.getsize(path)}
 
 
-@jobs.handler(INFLUENCE_JOB)
 def influence_job(job, progress):
     """Jobs queued before citizen.quality.builds: the campaign's build (batch consensus and influence report)."""
     from citizen.quality import builds

@@ -1,6 +1,7 @@
 """Run long work off the request, with progress in the database.
 
-A job is a row (citizen.jobs.models.Job) and a handler registered under a name:
+A job is a row (citizen.jobs.models.Job) and a handler registered under a name (`register`, called by
+the feature's init_app):
 `handler(job, progress)` where `progress(done, total, message="")` records how far it got (each
 call commits, so a page polling the job sees it move). Handlers must be idempotent: a job that
 was running when its process died is run again from the start by `flask jobs resume`.
@@ -43,12 +44,19 @@ class Retry(Exception):
         self.seconds, self.message = max(0.0, float(seconds)), message
 
 
-def handler(name):
-    """Register a job handler under `name` (decorator); importing the module registers it."""
-    def register(fn):
-        _handlers[name] = fn
-        return fn
-    return register
+def register(name, fn):
+    """Register `fn(job, progress)` as the handler of the jobs named `name`. Called by the owning feature's
+    `init_app(app)` (from create_app), never as a side effect of an import: a worker process that calls
+    create_app() has every handler. Registering the same function again is harmless; another one is an error."""
+    known = _handlers.get(name)
+    if known is not None and known is not fn:
+        raise ValueError(f"job handler {name!r} is already registered ({known.__module__}.{known.__qualname__})")
+    _handlers[name] = fn
+
+
+def registered():
+    """The names that have a handler."""
+    return frozenset(_handlers)
 
 
 def start(name, campaign_id=None, params=None, lane=None):

@@ -284,4 +284,4 @@ def invalid(message, field=None):
     return InvalidInput(message, details=[{"field": field, "message": message}] if field else None)
 
 
-from citizen.kinds.registry import all_kinds, get_kind, load_kinds  # noqa: E402,F401  (the registry's API)
+from citizen.kinds.registry import all_kinds, get_kind, init_app, load_kinds  # noqa: E402,F401  (the registry's API)

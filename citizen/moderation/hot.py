@@ -67,7 +67,6 @@ def escalate(conn, task_id, campaign_id, answer_id, contributor_id, label, now):
 def notify(escalation_id, campaign_id, event):
     """Start the notification job (webhook and e-mail) for an escalation once the transaction commits."""
     from citizen.jobs import services as jobs
-    from citizen.moderation import webhooks  # noqa: F401  (registers the job handler)
     from sqlalchemy import select
 
     from citizen.campaigns.models import Campaign

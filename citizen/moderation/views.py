@@ -10,7 +10,6 @@ from citizen.api.openapi import TASK_ROUTE_ID
 from citizen.errors import Unauthorized
 from citizen.extensions import db
 from citizen.moderation import pages, services, suspensions
-from citizen.moderation import webhooks  # noqa: F401  (registers the notification job)
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
 api_bp = Blueprint("moderation_api", __name__, url_prefix="/api/v1")

@@ -135,7 +135,6 @@ def send_email(escalation, settings, payload):
     return "sent"
 
 
-@jobs.handler(NOTIFY_JOB)
 def notify_job(job, progress):
     """Webhook and e-mail for one escalation event (params: escalation_id, event, base_url). One run is one
     attempt: the e-mail goes with the first; a failed webhook delivery is tried again as a new attempt after

@@ -116,7 +116,6 @@ def _too_soon(campaign_id):
     return max(0.0, gap - age)
 
 
-@jobs.handler(JOB)
 def build_job(job, progress):
     """Build the campaign's results from its data as it is now (idempotent: nothing to do when the last build is
     of this version). Waits (a retry due later, still the one pending build) when the last build is too recent."""

@@ -110,8 +110,7 @@ def prepare(campaign):
         jobs.start(JOB, campaign_id=campaign.id)
 
 
-@jobs.handler(JOB)
-def _blur_job(job, progress):
+def blur_job(job, progress):
     from citizen.campaigns.models import Campaign
     campaign = db.session.get(Campaign, job.campaign_id)
     if campaign is None:

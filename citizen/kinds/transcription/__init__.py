@@ -70,7 +70,7 @@ class TranscriptionKind(Kind):
         from citizen.jobs import services as jobs
         from citizen.kinds import registry
         from citizen.kinds.transcription import transcripts, views
-        jobs.handler(transcripts.RENDER)(transcripts.render)
+        jobs.register(transcripts.RENDER, transcripts.render)
         app.register_blueprint(views.bp)
         registry.register_manage_context(app, self.id, transcripts.manage_context)
 

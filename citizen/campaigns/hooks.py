@@ -1,0 +1,48 @@
+"""What features add to the volunteer loop, registered by their `init_app` (called by create_app): the loop calls
+these and imports no feature.
+
+- `suspended(conn, campaign_id)`: the contributor ids whose answers do not count in the campaign (moderation);
+- `escalate(conn, task_id, campaign_id, answer_id, contributor_id, label, now)`: a critical answer reaches the
+  moderators at once, in the answer's own transaction (moderation);
+- `gate(conn, campaign, contributor_id, now)`: None, or what this contributor must not be handed (wellbeing);
+- `shield_task(campaign, contributor_id, body)`: the task JSON as this contributor may see it: blurred media,
+  warnings, a reveal link (wellbeing).
+
+Every hook must be registered, or create_app refuses to build the app (`check`): an app never hands out media
+unshielded, nor counts a suspended contributor, because a feature was left out. Each call is a dict lookup."""
+from flask import current_app
+
+EXTENSION = "citizen.campaigns.hooks"
+NAMES = ("suspended", "escalate", "gate", "shield_task")
+
+
+def register(app, **hooks):
+    """Called by a feature's init_app: register(app, suspended=fn, ...)."""
+    unknown = sorted(set(hooks) - set(NAMES))
+    if unknown:
+        raise ValueError(f"the volunteer loop has no hook {', '.join(unknown)} (it has {', '.join(NAMES)})")
+    app.extensions.setdefault(EXTENSION, {}).update(hooks)
+
+
+def check(app):
+    """Raise unless every hook is registered (create_app, once the features are plugged in)."""
+    missing = [name for name in NAMES if name not in app.extensions.get(EXTENSION, {})]
+    if missing:
+        raise RuntimeError(f"no feature registered the volunteer loop's hooks {', '.join(missing)}")
+
+
+def suspended(conn, campaign_id):
+    return current_app.extensions[EXTENSION]["suspended"](conn, campaign_id)
+
+
+def escalate(conn, task_id, campaign_id, answer_id, contributor_id, label, now):
+    return current_app.extensions[EXTENSION]["escalate"](conn, task_id, campaign_id, answer_id, contributor_id,
+                                                         label, now)
+
+
+def gate(conn, campaign, contributor_id, now):
+    return current_app.extensions[EXTENSION]["gate"](conn, campaign, contributor_id, now)
+
+
+def shield_task(campaign, contributor_id, body):
+    return current_app.extensions[EXTENSION]["shield_task"](campaign, contributor_id, body)

@@ -1,0 +1,166 @@
+"""Features plug in through one explicit call (each package's init_app, called by create_app), and a test's
+configuration replaces the instance's (issue 17)."""
+import ast
+import importlib
+import json
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+from citizen import create_app
+from tests.conftest import base_config
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+CITIZEN = ROOT / "citizen"
+STARTERS = ("start", "start_after_commit")  # citizen.jobs.services: the calls that name a job to run
+
+
+def _module_name(path):
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+
+
+def _imported_names(tree):
+    """{name: object} of every `from X import Y [as Z]` in a module, at its top or inside a function."""
+    names = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                try:
+                    value = importlib.import_module(f"{node.module}.{alias.name}")
+                except ImportError:
+                    value = getattr(importlib.import_module(node.module), alias.name)
+                names[alias.asname or alias.name] = value
+    return names
+
+
+def started_job_names():
+    """Every job name the code can start: the first argument of each `jobs.start(...)` and
+    `jobs.start_after_commit(...)` under citizen/, evaluated in its module (constants such as NOTIFY_JOB)."""
+    names = {}
+    for path in sorted(CITIZEN.rglob("*.py")):
+        tree = ast.parse(path.read_text(), str(path))
+        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                 and n.func.attr in STARTERS and isinstance(n.func.value, ast.Name) and n.func.value.id == "jobs"]
+        if not calls:
+            continue
+        module = importlib.import_module(_module_name(path))
+        namespace = {**vars(module), **_imported_names(tree)}
+        for call in calls:
+            name = eval(compile(ast.Expression(call.args[0]), str(path), "eval"), namespace)  # noqa: S307
+            names[name] = f"{path.relative_to(ROOT)}:{call.lineno}"
+    return names
+
+
+def _python(code):
+    """Run `code` in a fresh interpreter (nothing imported or registered yet) and read the JSON it prints."""
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_a_fresh_create_app_has_a_handler_for_every_job_the_code_can_start(tmp_path):
+    """A separate worker process calls create_app() and nothing else: it must be able to run every job."""
+    started = started_job_names()
+    # The scan finds the jobs started across the features (not an empty set that passes anything).
+    assert {"moderation.notify", "quality.build", "results.recompute", "wellbeing.blur", "exports.geopackage",
+            "engagement.update_mail", "transcription.render"} <= set(started)
+    config = {k: v for k, v in base_config(tmp_path, "sqlite://").items() if k != "KINDS"}  # the default kinds
+    registered = _python(
+        "import json\n"
+        "from citizen import create_app\n"
+        "from citizen.jobs import services as jobs\n"
+        f"create_app({config!r}, instance_path={str(tmp_path / 'instance')!r})\n"
+        "print(json.dumps(sorted(jobs.registered())))\n")
+    missing = {name: where for name, where in started.items() if name not in registered}
+    assert not missing, f"jobs started here have no handler in a fresh create_app(): {missing}"
+
+
+def test_importing_every_module_registers_no_job():
+    """Importing a feature's modules (as a worker, a script or a test might) registers nothing: only init_app does."""
+    registered = _python(
+        "import importlib, json, pkgutil\n"
+        "import citizen\n"
+        "from citizen.jobs import services as jobs\n"
+        "for m in pkgutil.walk_packages(citizen.__path__, 'citizen.'):\n"
+        # Alembic's env.py runs only under Alembic; citizen.wsgi is the one module whose job is to call create_app.
+        "    if not m.name.startswith('citizen.migrations') and m.name != 'citizen.wsgi':\n"
+        "        importlib.import_module(m.name)\n"
+        "print(json.dumps(sorted(jobs.registered())))\n")
+    assert registered == []
+
+
+def test_each_feature_registers_its_own_blueprints_and_commands(tmp_path):
+    """One call per feature in create_app: its blueprints and commands are there, the core's commands too."""
+    app = create_app(base_config(tmp_path, "sqlite://"))
+    assert {"accounts", "api", "campaigns", "organise", "wellbeing", "wellbeing_api", "exports", "moderation",
+            "moderation_api", "engagement", "kinds", "demo"} <= set(app.blueprints)
+    assert {"init-db", "jobs", "users", "release-leases", "results", "demo", "exports"} <= set(
+        app.cli.list_commands(None))
+
+
+def test_the_demo_tiles_exist_only_with_the_demo(tmp_path):
+    without = create_app({**base_config(tmp_path, "sqlite://"), "DEMO": False})
+    assert "demo" not in without.blueprints
+    assert "demo" in without.cli.list_commands(None)  # `flask demo` can still load it on demand
+
+
+def test_registering_another_handler_under_a_known_name_is_refused():
+    from citizen.jobs import services as jobs
+
+    def not_the_build(job, progress):
+        return {}
+    with pytest.raises(ValueError, match="quality.build"):
+        jobs.register("quality.build", not_the_build)
+
+
+BREAKS = """raise RuntimeError("the instance's config.py was read")\n"""
+
+
+def test_a_test_config_replaces_the_instance_config(tmp_path):
+    """Flask's tutorial (flaskr): with a test config, create_app reads neither instance/config.py nor the
+    environment. A config.py that breaks anything that reads it leaves the test app alone."""
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "config.py").write_text(BREAKS)
+    app = create_app(base_config(tmp_path, "sqlite://"), instance_path=str(instance))
+    assert app.instance_path == str(instance) and app.testing
+    with pytest.raises(RuntimeError, match="config.py was read"):  # without a test config it is read
+        create_app(instance_path=str(instance))
+
+
+def test_a_test_config_replaces_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("CITIZEN_MODERATION_POLL_SECONDS", "97")
+    monkeypatch.setenv("CITIZEN_DATABASE_URL", "sqlite://")
+    instance = tmp_path / "instance"
+    tested = create_app(base_config(tmp_path, "sqlite://"), instance_path=str(instance))
+    assert tested.config["MODERATION_POLL_SECONDS"] != 97
+    served = create_app(instance_path=str(instance))  # what `flask run` or gunicorn builds: the environment applies
+    assert served.config["MODERATION_POLL_SECONDS"] == 97
+
+
+def test_moderation_and_wellbeing_plug_their_answer_hooks_into_the_loop(tmp_path):
+    from citizen.campaigns import hooks
+    from citizen.moderation import hot
+    from citizen.wellbeing import serving
+    app = create_app(base_config(tmp_path, "sqlite://"))
+    assert app.extensions[hooks.EXTENSION] == {"suspended": hot.suspended, "escalate": hot.escalate,
+                                               "gate": serving.gate, "shield_task": serving.shield_task}
+
+
+def test_an_app_without_the_shield_is_refused():
+    """A feature left out must not mean media handed out unshielded: the loop's hooks are checked at start."""
+    from flask import Flask
+
+    from citizen.campaigns import hooks
+    from citizen.moderation import hot
+    from citizen.wellbeing import serving
+    app = Flask("bare")
+    hooks.register(app, suspended=hot.suspended, escalate=hot.escalate, gate=serving.gate)
+    with pytest.raises(RuntimeError, match="shield_task"):
+        hooks.check(app)
+    with pytest.raises(ValueError, match="no hook shield"):
+        hooks.register(app, shield=serving.shield_task)
+    hooks.register(app, shield_task=serving.shield_task)
+    hooks.check(app)
