@@ -1,6 +1,5 @@
 """flask --app citizen init-db | demo | users ... | release-leases"""
 import click
-from flask import current_app
 from flask.cli import AppGroup
 from flask_migrate import upgrade
 from sqlalchemy import select
@@ -34,7 +33,7 @@ def init_db():
 def demo():
     """Load the demo organisation, people and campaigns (safe to run again)."""
     from citizen.demo import PASSWORD, PEOPLE, load_demo
-    result = load_demo(current_app.config["MEDIA_FOLDER"])
+    result = load_demo()
     db.session.commit()
     if result["created"]:
         for slug in result["campaigns"]:
