@@ -9,7 +9,8 @@ Three areas, each a store of its own:
 
 Backends (configuration, or CITIZEN_* environment variables):
 
-- STORAGE_URL empty (the default): the local folders MEDIA_FOLDER, EXPORTS_FOLDER and <instance>/uploads.
+- STORAGE_URL empty (the default): the local folders MEDIA_FOLDER, EXPORTS_FOLDER and UPLOADS_FOLDER (default
+  <instance>/media, <instance>/exports, <instance>/uploads).
 - STORAGE_URL = "s3://bucket/prefix": an S3-compatible object store (MinIO, Garage, SeaweedFS, AWS); the areas
   are "<prefix>/media/", "<prefix>/exports/" and "<prefix>/uploads/" in the bucket. STORAGE_ENDPOINT
   (http://minio:9000), STORAGE_REGION, STORAGE_ACCESS_KEY and STORAGE_SECRET_KEY (empty: boto3's own chain,
@@ -40,7 +41,7 @@ def area(name, app=None):
     import os
     folders = {"media": cfg.get("MEDIA_FOLDER") or os.path.join(app.instance_path, "media"),
                "exports": cfg.get("EXPORTS_FOLDER") or os.path.join(app.instance_path, "exports"),
-               "uploads": os.path.join(app.instance_path, "uploads")}
+               "uploads": cfg.get("UPLOADS_FOLDER") or os.path.join(app.instance_path, "uploads")}
     return LocalStorage(folders[name])
 
 
