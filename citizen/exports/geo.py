@@ -16,9 +16,9 @@ GeoPackage: one layer per geometry type, because a GeoPackage layer holds one ty
 attribute table), and for map cells `marks_points` and `marks_polygons`
 (one feature per consensus mark with its task_id, support and agreement). Empty layers are left
 out. GDAL writes a GeoPackage as a file, not as a stream, so it is built (CHUNK features at a time,
-memory stays flat) by the "exports.geopackage" job, with progress, into
-EXPORTS_FOLDER/<campaign id>/results-<data version>.gpkg and served from there until the data
-changes; small campaigns (up to EXPORTS_GPKG_SYNC_TASKS tasks) are built on the request.
+memory stays flat) by the "exports.geopackage" job, with progress, into a scratch file, then put in
+the exports store (citizen.storage) as <campaign id>/results-<data version>.gpkg and served from there
+until the data changes; small campaigns (up to EXPORTS_GPKG_SYNC_TASKS tasks) are built on the request.
 """
 import json
 import os
