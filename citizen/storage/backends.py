@@ -11,6 +11,7 @@ local file is written beside its place and renamed; an S3 PUT is atomic).
 import os
 import re
 import shutil
+from stat import S_ISREG
 import tempfile
 import threading
 from collections import namedtuple
@@ -146,7 +147,7 @@ class LocalStorage(Storage):
             st = os.stat(self._path(key))
         except (FileNotFoundError, NotADirectoryError):
             return None
-        if not os.path.isfile(self._path(key)):
+        if not S_ISREG(st.st_mode):
             return None
         return Stat(st.st_size, datetime.fromtimestamp(st.st_mtime, timezone.utc),
                     f"{st.st_mtime_ns}-{st.st_size}-{st.st_ino}")
