@@ -130,6 +130,7 @@ def _maxrss_mb():
 def measure_geopackage(folder, slug, queue):
     """Build results.gpkg as the export job does (it is built off the request, then served as a file)."""
     from citizen.campaigns.models import Campaign
+    from citizen import storage
     from citizen.exports import geo
     from citizen.extensions import db
     app = _app(folder)
@@ -137,15 +138,16 @@ def measure_geopackage(folder, slug, queue):
         import geopandas, pyogrio, sklearn.cluster, sklearn.neighbors  # noqa: F401,E401
         from citizen.quality import spatial  # noqa: F401
         campaign = db.session.execute(db.select(Campaign).where(Campaign.slug == slug)).scalar_one()
-        for old in os.listdir(geo.folder(campaign.id)) if os.path.isdir(geo.folder(campaign.id)) else []:
-            os.unlink(os.path.join(geo.folder(campaign.id), old))  # built by an earlier run (--keep)
+        store = storage.exports_store()
+        for old, _stat in store.list(f"{campaign.id}/results-"):
+            store.delete(old)  # built by an earlier run (--keep)
         base = _maxrss_mb()
         start = time.perf_counter()
-        path = geo.build_current(campaign)
+        key = geo.build_current(campaign)
         seconds = time.perf_counter() - start
         queue.put({"file": "results.gpkg", "built_by": "job (off the request)", "seconds": round(seconds, 2),
                    "rows": campaign.tasks_total, "rows_per_s": round(campaign.tasks_total / seconds),
-                   "bytes": os.path.getsize(path), "peak_rss_mb": round(_maxrss_mb(), 1),
+                   "bytes": store.stat(key).size, "peak_rss_mb": round(_maxrss_mb(), 1),
                    "peak_rss_growth_mb": round(_maxrss_mb() - base, 1)})
 
 

@@ -69,6 +69,22 @@ class Defaults:
     PDF_MAX_IMPORT_PAGES = 5000
     PDF_RENDER_SYNC_PAGES = 20
     MEDIA_FOLDER = None  # set by create_app: instance/media
+    UPLOADS_FOLDER = None  # the organiser's previews kept until confirmed (None: instance/uploads)
+    # Where files live (citizen.storage): empty for the local folders (MEDIA_FOLDER, EXPORTS_FOLDER: instance/exports,
+    # UPLOADS_FOLDER), or "s3://bucket/prefix" for an S3-compatible object store (MinIO, Garage...) that every web
+    # server and worker of a deployment shares. STORAGE_ACCESS_KEY/SECRET_KEY empty: boto3's own chain (AWS_* variables).
+    STORAGE_URL = ""
+    STORAGE_ENDPOINT = ""  # e.g. http://127.0.0.1:9000 (empty: AWS)
+    STORAGE_REGION = "us-east-1"
+    STORAGE_ACCESS_KEY = ""
+    STORAGE_SECRET_KEY = ""
+    STORAGE_PUBLIC_ENDPOINT = ""  # the store as browsers reach it, when presigned URLs are used (empty: the endpoint)
+    # With an object store, /media/ streams files through the app (the same headers as a local file: nosniff, the
+    # sandbox CSP) unless this is a number of seconds: then, after the same checks, it redirects to a presigned URL
+    # valid that long (set it only when the store is on an origin of its own). GeoPackages are redirected to one
+    # valid STORAGE_EXPORTS_REDIRECT seconds (0: streamed through the app too).
+    STORAGE_MEDIA_REDIRECT = 0
+    STORAGE_EXPORTS_REDIRECT = 300
     # Campaign-wide results (citizen.quality.builds: batch consensus, influence report, maps) are built again at
     # most this often while answers keep coming; public pages serve the last complete build meanwhile. A build of
     # a campaign with tens of thousands of answers takes seconds of CPU in a web worker's job pool: once a minute

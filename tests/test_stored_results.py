@@ -10,6 +10,7 @@ import uuid
 import pytest
 from sqlalchemy import select, update
 
+from citizen import storage
 from citizen.accounts.models import Contributor
 from citizen.campaigns import results as campaign_results
 from citizen.campaigns import services as campaigns
@@ -312,7 +313,9 @@ def test_a_build_is_written_atomically_and_a_first_build_is_being_prepared(app, 
     assert body["consensus_build"]["state"] == "preparing" and body["results"][0]["answer"] == "yes"
     assert "Being prepared" in get_ok(client, f"/data/{c.slug}/README.md")
     jobs._run(queued[0])
-    assert os.listdir(os.path.dirname(builds.path(c.id))) == [builds.FILE]  # no temporary file left
+    store = storage.exports_store()
+    assert [k for k, _st in store.list(f"{c.id}/")] == [builds.key(c.id)]  # no temporary file left
+    assert os.listdir(os.path.dirname(store.local_path(builds.key(c.id)))) == [builds.FILE]
     db.session.expire_all()
     assert json.loads(get_ok(client, f"{API}/campaigns/{c.slug}/results"))["consensus_build"]["state"] == "current"
 
@@ -366,9 +369,7 @@ def test_a_long_build_waits_ten_times_its_own_duration_before_the_next(app, make
     300 s (BUILD_SPACING x its duration), not every BUILD_MIN_SECONDS, so builds hold a bounded share of a thread."""
     from citizen.quality import builds
     c = make_campaign(tasks=2, redundancy=3)
-    os.makedirs(os.path.dirname(builds.path(c.id)), exist_ok=True)
-    with open(builds.path(c.id), "w") as fh:
-        json.dump({"seconds": 30.0}, fh)
+    storage.exports_store().put(builds.key(c.id), json.dumps({"seconds": 30.0}).encode())
     app.config.update(JOBS_SYNC=False, BUILD_MIN_SECONDS=60, BUILD_SPACING=10)
     assert 290 < builds._too_soon(c.id) <= 300
     app.config["BUILD_SPACING"] = 0

@@ -264,7 +264,7 @@ def test_organiser_pages(client, organiser, tx_campaign):
 
 def test_demo_campaign_is_created_once(app, tmp_path):
     from citizen.demo import load_demo
-    load_demo(str(tmp_path / "media"), n_images=2)
+    load_demo(n_images=2)
     db.session.commit()
     c = db.session.execute(select(Campaign).where(Campaign.slug == "expense-reports")).scalar_one()
     assert c.kind == "transcription" and c.status == "published" and c.tasks_total == 5
@@ -272,5 +272,5 @@ def test_demo_campaign_is_created_once(app, tmp_path):
     assert all(p["pages"] and not p["pending"] for p in payloads)
     assert {p["document"] for p in payloads} == {"expenses-2024-03.pdf", "expenses-2024-04.pdf",
                                                  "expenses-field-office.pdf"}
-    assert load_demo(str(tmp_path / "media"), n_images=2) == {"created": False}
+    assert load_demo(n_images=2) == {"created": False}
     assert demo_documents.expected(demo_documents.REPORTS[2])["total"] == 1266.2

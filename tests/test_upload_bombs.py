@@ -789,8 +789,9 @@ def test_files_the_photo_kinds_do_not_take_are_refused(app, site, api, campaign,
 
 
 def test_media_store_refuses_what_is_not_an_image_or_a_pdf(app, tmp_path):
+    from citizen.storage import LocalStorage
     from citizen.storage.media import MediaRefused, MediaStore
-    store = MediaStore(str(tmp_path / "m"), "/media/x")
+    store = MediaStore(LocalStorage(str(tmp_path / "m")), "x", "/media/x")
     for data in (gif_js(), SVG, SCRIPT, js_then_pdf(), b"", b"%PDF-1.4 not really", png_with_bad_crc()[:40]):
         with pytest.raises(MediaRefused):
             store.save("evil.html", data)

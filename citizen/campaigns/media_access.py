@@ -9,13 +9,12 @@
   before the picture is fetched, see citizen.wellbeing.serving). Blurred copies are not task media: public.
   Campaigns with neither hidden tasks nor rated content cost one primary-key and one index look-up.
 """
-import os
 import re
 
-from flask import current_app
 from sqlalchemy import Text, cast, or_, select
-from werkzeug.security import safe_join
 
+from citizen import storage
+from citizen.storage import valid_key
 from citizen.storage.media import campaign_of, stored_type
 from citizen.campaigns.models import Campaign, Task
 from citizen.errors import NotFound
@@ -85,23 +84,19 @@ def _may_see(campaign, filename, user, viewer):
 
 
 def media_file(name, user, viewer):
-    """(absolute path, MIME type) of the file /media/<name> for this visitor; NotFound when it is not
+    """(key in the media store, MIME type) of the file /media/<name> for this visitor; NotFound when it is not
     served (not an image or PDF, not there, or not theirs to see). `viewer` is the visitor's contributor id,
     or a function that finds it (called only for a file that is not public)."""
-    if len(name) > MAX_NAME:
+    # Only the file's one canonical name (citizen.storage.valid_key): "campaigns//1/x.jpg" or "campaigns/x/../1/x.jpg"
+    # would reach the same file, and escape the campaign check below, which reads the name.
+    if len(name) > MAX_NAME or not valid_key(name):
         raise NotFound()
-    folder = current_app.config["MEDIA_FOLDER"]
-    path = safe_join(folder, name)
-    # Only the file's one canonical name: "campaigns//1/x.jpg" or "campaigns/x/../1/x.jpg" reach the same file,
-    # and would escape the campaign check below, which reads the name.
-    if path is None or os.path.relpath(path, folder).replace(os.sep, "/") != name or not os.path.isfile(path):
-        raise NotFound()
-    mimetype = stored_type(path)
+    mimetype = stored_type(storage.media_store(), name)  # None too when the file is not there
     if mimetype is None:
         raise NotFound()
     campaign_id = campaign_of(name)
     if campaign_id is not None:
         campaign = db.session.get(Campaign, campaign_id)
-        if campaign is not None and not _may_see(campaign, os.path.basename(path), user, viewer):
+        if campaign is not None and not _may_see(campaign, name.rsplit("/", 1)[-1], user, viewer):
             raise NotFound()
-    return path, mimetype
+    return name, mimetype

@@ -110,9 +110,8 @@ def edit(slug):
 def _upload(form, campaign):
     """The file the organiser sent: an upload, an area drawn on the map, or the file kept from
     their preview. Raises InvalidInput when there is none."""
-    root = current_app.instance_path
     if request.form.get("stash"):
-        kept = uploads.take(root, campaign.id, request.form["stash"], remove=request.form.get("action") == "import")
+        kept = uploads.take(campaign.id, request.form["stash"], remove=request.form.get("action") == "import")
         if kept:
             return kept
         raise InvalidInput(_("That preview has expired or was already imported. Send the file again."))
@@ -134,7 +133,7 @@ def _import_or_preview(campaign, form):
         if request.form.get("action") == "preview":
             rows = services.preview_tasks(campaign, filename, data, cfg["IMPORT_MAX_ROWS"], cfg["IMPORT_MAX_ERRORS"],
                                           warnings)
-            token = request.form.get("stash") or uploads.stash(current_app.instance_path, campaign.id, filename, data)
+            token = request.form.get("stash") or uploads.stash(campaign.id, filename, data)
             return {**previews.import_preview(campaign, rows, token, filename), "warnings": warnings}, []
         n = services.import_tasks(campaign, filename, data, cfg["IMPORT_MAX_ROWS"], cfg["IMPORT_MAX_ERRORS"],
                                   warnings)

@@ -4,7 +4,6 @@ Services change state and flush; the request (or CLI command) commits once at th
 import random
 import re
 
-from flask import current_app
 from sqlalchemy import case, func, insert, select, update
 
 from citizen.accounts.models import utcnow
@@ -165,7 +164,7 @@ def update_campaign(campaign, data):
 
 
 def _media_store(campaign, dry_run):
-    return campaign_store(current_app.config["MEDIA_FOLDER"], campaign.id, dry_run)
+    return campaign_store(campaign.id, dry_run)
 
 
 def prepare_tasks(campaign, filename, data, media, max_rows=None, max_errors=20, warnings=None):

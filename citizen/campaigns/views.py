@@ -1,13 +1,13 @@
 """Public pages: home, a campaign's page, and the work page where volunteers answer tasks."""
-import os
-
-from flask import Blueprint, render_template, request, send_file, session
+from flask import Blueprint, current_app, render_template, request, session
 from flask_login import current_user
 from sqlalchemy import select
 
 from citizen.accounts.models import Contributor
 from citizen.api.auth import GUEST_SESSION_KEY, caller
+from citizen import storage
 from citizen.campaigns import media_access, previews, services
+from citizen.errors import NotFound
 from citizen.kinds import get_kind
 from citizen.engagement import cards as engagement_cards
 from citizen.engagement import pages as engagement_pages
@@ -53,11 +53,19 @@ def _viewer():
 @bp.get("/media/<path:name>")
 def media(name):
     """A stored image or PDF, served only as the type its content is (see citizen.campaigns.media_access):
-    images inline, PDFs as a download (a browser renders a PDF as a document)."""
-    path, mimetype = media_access.media_file(name, current_user, _viewer)
+    images inline, PDFs as a download (a browser renders a PDF as a document). From an object store, streamed
+    through here with the same headers, or with STORAGE_MEDIA_REDIRECT a redirect to a short-lived presigned
+    URL, made only after the visitor passed the checks."""
+    key, mimetype = media_access.media_file(name, current_user, _viewer)
     pdf = mimetype == "application/pdf"
-    response = send_file(path, mimetype=mimetype, as_attachment=pdf, download_name=os.path.basename(path),
-                         conditional=True, etag=True, max_age=86400)
+    store = storage.media_store()
+    seconds = current_app.config.get("STORAGE_MEDIA_REDIRECT") or None
+    response = storage.send(store, key, mimetype, as_attachment=pdf, max_age=86400,
+                            redirect_seconds=int(seconds) if seconds else None)
+    if response is None:  # gone between the check and now
+        raise NotFound()
+    if response.status_code in (301, 302, 303, 307, 308):
+        return response
     if media_access.campaign_of(name) is not None:  # may be withheld later (a moderator hides its task)
         response.cache_control.public = False
         response.cache_control.private = True

@@ -3,7 +3,6 @@
 drawn here with Pillow and fpdf2 (nothing is downloaded)."""
 import io
 import json
-import os
 import random
 import zipfile
 
@@ -23,8 +22,8 @@ PEOPLE = [("admin@example.org", "Ada Admin", None), ("organiser@example.org", "O
 PASSWORD = "citizen-demo"
 
 
-def draw_rooftops(path, seed, red_roof):
-    """An aerial-looking picture: fields, a road, grey roofs, and maybe one red roof."""
+def draw_rooftops(seed, red_roof):
+    """An aerial-looking picture (JPEG bytes): fields, a road, grey roofs, and maybe one red roof."""
     rnd = random.Random(seed)
     img = Image.new("RGB", (640, 480), (96, 128, 72))
     d = ImageDraw.Draw(img)
@@ -40,11 +39,17 @@ def draw_rooftops(path, seed, red_roof):
     if red_roof:
         x, y, s = rnd.randrange(40, 560), rnd.randrange(40, 400), rnd.randrange(30, 56)
         d.rectangle([x, y, x + s, y + s], fill=(190, 40, 30), outline=(90, 20, 10))
-    img.filter(ImageFilter.GaussianBlur(0.8)).save(path, "JPEG", quality=82)
+    buf = io.BytesIO()
+    img.filter(ImageFilter.GaussianBlur(0.8)).save(buf, "JPEG", quality=82)
+    return buf.getvalue()
 
 
-def load_demo(media_folder, n_images=40):
-    """Create the demo once; running it again changes nothing. Returns a summary for the console."""
+def load_demo(media=None, n_images=40):
+    """Create the demo once; running it again changes nothing. Returns a summary for the console.
+    `media`: the media store its pictures go to (citizen.storage.media_store() when None)."""
+    if media is None:
+        from citizen import storage
+        media = storage.media_store()
     org = accounts.get_or_create_organisation("demo-relief", "Demo Relief (example NGO)")
     users = {}
     for email, name, role in PEOPLE:
@@ -56,7 +61,7 @@ def load_demo(media_folder, n_images=40):
             accounts.grant(user, org, role)
         users[email] = user
     organiser = users["organiser@example.org"]
-    makers = {"red-roofs": lambda: _question_campaign(org, organiser, media_folder, n_images),
+    makers = {"red-roofs": lambda: _question_campaign(org, organiser, media, n_images),
               "forest-clearings": lambda: _deforestation_campaign(org, organiser),
               "quake-damage": lambda: _damage_campaign(org, organiser),
               "graphic-damage-demo": lambda: _graphic_damage_campaign(org, organiser),
@@ -82,13 +87,11 @@ def _build_results(slugs):
         builds.build(campaign)
 
 
-def _question_campaign(org, organiser, media_folder, n_images):
-    folder = os.path.join(media_folder, "demo")
-    os.makedirs(folder, exist_ok=True)
+def _question_campaign(org, organiser, media, n_images):
     tasks = []
     for i in range(n_images):
         name = f"rooftops-{i:03d}.jpg"
-        draw_rooftops(os.path.join(folder, name), seed=i, red_roof=(i % 3 == 0))
+        media.put(f"demo/{name}", draw_rooftops(seed=i, red_roof=(i % 3 == 0)), content_type="image/jpeg")
         tasks.append({"external_id": f"photo-{i:03d}", "image_url": f"/media/demo/{name}",
                       "alt": "Aerial photo of fields, a road and rooftops"})
     campaign = campaigns.create_campaign(org.id, organiser, {

@@ -1,6 +1,5 @@
 """`flask demo`: load the demo (registered by citizen.demo.init_app)."""
 import click
-from flask import current_app
 
 from citizen.demo import PASSWORD, PEOPLE, load_demo
 from citizen.extensions import db
@@ -9,7 +8,7 @@ from citizen.extensions import db
 @click.command("demo")
 def demo():
     """Load the demo organisation, people and campaigns (safe to run again)."""
-    result = load_demo(current_app.config["MEDIA_FOLDER"])
+    result = load_demo()
     db.session.commit()
     if result["created"]:
         for slug in result["campaigns"]:

@@ -16,11 +16,10 @@ GeoPackage: one layer per geometry type, because a GeoPackage layer holds one ty
 attribute table), and for map cells `marks_points` and `marks_polygons`
 (one feature per consensus mark with its task_id, support and agreement). Empty layers are left
 out. GDAL writes a GeoPackage as a file, not as a stream, so it is built (CHUNK features at a time,
-memory stays flat) by the "exports.geopackage" job, with progress, into
-EXPORTS_FOLDER/<campaign id>/results-<data version>.gpkg and served from there until the data
-changes; small campaigns (up to EXPORTS_GPKG_SYNC_TASKS tasks) are built on the request.
+memory stays flat) by the "exports.geopackage" job, with progress, into a scratch file, then put in
+the exports store (citizen.storage) as <campaign id>/results-<data version>.gpkg and served from there
+until the data changes; small campaigns (up to EXPORTS_GPKG_SYNC_TASKS tasks) are built on the request.
 """
-import glob
 import json
 import os
 import tempfile
@@ -28,6 +27,7 @@ from datetime import timedelta
 
 from flask import current_app
 
+from citizen import storage
 from citizen.accounts.models import utcnow
 from citizen.campaigns.models import Campaign
 from citizen.exports.rows import Column, Results, as_text, data_version
@@ -76,13 +76,12 @@ def results_geojson(campaign):
 
 
 # --- GeoPackage -----------------------------------------------------------------------------------
-def folder(campaign_id):
-    root = current_app.config.get("EXPORTS_FOLDER") or os.path.join(current_app.instance_path, "exports")
-    return os.path.join(root, str(int(campaign_id)))
+GPKG_TYPE = "application/geopackage+sqlite3"
 
 
-def gpkg_path(campaign_id, version):
-    return os.path.join(folder(campaign_id), f"results-{version.tag}.gpkg")
+def gpkg_key(campaign_id, version):
+    """The exports store's key of a campaign's GeoPackage of one data version."""
+    return f"{int(campaign_id)}/results-{version.tag}.gpkg"
 
 
 def _family(geometry):
@@ -191,22 +190,28 @@ def build_geopackage(campaign, path, progress=None):
 
 
 def _forget_older(campaign_id, keep):
-    for old in glob.glob(os.path.join(folder(campaign_id), "results-*.gpkg")):
-        if old != keep:
+    store = storage.exports_store()
+    for key, _stat in store.list(f"{int(campaign_id)}/results-"):
+        if key != keep and key.endswith(".gpkg"):
             try:
-                os.unlink(old)
+                store.delete(key)
             except OSError:  # being sent to someone right now (Windows), or already gone
                 pass
 
 
 def build_current(campaign, progress=None):
-    """Build the GeoPackage of the campaign's current data (unless it is already there); returns its path."""
+    """Build the GeoPackage of the campaign's current data (unless it is already in the exports store), in a
+    temporary folder, and put it in the store; returns its key."""
     version = data_version(campaign)
-    path = gpkg_path(campaign.id, version)
-    if not os.path.exists(path):
-        build_geopackage(campaign, path, progress)
-    _forget_older(campaign.id, path)
-    return path
+    key = gpkg_key(campaign.id, version)
+    store = storage.exports_store()
+    if not store.exists(key):
+        with tempfile.TemporaryDirectory(prefix="citizen-gpkg-") as scratch:
+            path = os.path.join(scratch, "results.gpkg")
+            build_geopackage(campaign, path, progress)
+            store.put_file(key, path, content_type=GPKG_TYPE)
+    _forget_older(campaign.id, key)
+    return key
 
 
 def geopackage_job(job, progress):
@@ -214,8 +219,9 @@ def geopackage_job(job, progress):
     campaign = db.session.get(Campaign, job.campaign_id)
     if campaign is None:
         return {}
-    path = build_current(campaign, progress)
-    return {"file": os.path.basename(path), "bytes": os.path.getsize(path)}
+    key = build_current(campaign, progress)
+    found = storage.exports_store().stat(key)
+    return {"file": key.rsplit("/", 1)[-1], "bytes": found.size if found else 0}
 
 
 def influence_job(job, progress):
@@ -229,14 +235,14 @@ def influence_job(job, progress):
 
 
 def last_built(campaign_id):
-    """The newest complete GeoPackage of a campaign, whatever its data version, or None."""
-    found = glob.glob(os.path.join(folder(campaign_id), "results-*.gpkg"))
-    return max(found, key=lambda p: (os.path.getmtime(p), p)) if found else None
+    """(key, Stat) of the newest complete GeoPackage of a campaign, whatever its data version, or None."""
+    found = [(k, st) for k, st in storage.exports_store().list(f"{int(campaign_id)}/results-") if k.endswith(".gpkg")]
+    return max(found, key=lambda item: (item[1].modified, item[0])) if found else None
 
 
-def file_tag(path):
+def file_tag(key):
     """The data version a GeoPackage file was built from (its name: results-<tag>.gpkg)."""
-    return os.path.basename(path)[len("results-"):-len(".gpkg")]
+    return key.rsplit("/", 1)[-1][len("results-"):-len(".gpkg")]
 
 
 def _building(campaign_id):
@@ -246,14 +252,16 @@ def _building(campaign_id):
 
 
 def geopackage(campaign, version):
-    """Where the GeoPackage stands: ("ready", path) or ("building", job). `path` is this version's file, or while
-    that one is being built the last complete one (never a wait for a file that existed a minute ago).
+    """Where the GeoPackage stands: ("ready", key) or ("building", job). `key` is this version's file in the
+    exports store, or while that one is being built the last complete one (never a wait for a file that existed
+    a minute ago).
 
     A missing file is built by a job (one per campaign at a time); only a campaign that never had one waits for
     it, and a small one of those is built now."""
-    path = gpkg_path(campaign.id, version)
-    if os.path.exists(path):
-        return "ready", path
+    store = storage.exports_store()
+    key = gpkg_key(campaign.id, version)
+    if store.exists(key):
+        return "ready", key
     older = last_built(campaign.id)
     job = _building(campaign.id)
     if job is None:
@@ -261,23 +269,23 @@ def geopackage(campaign, version):
             db.session.commit()  # end the read transaction: on SQLite it holds the write lock
             return "ready", build_current(campaign)
         job = jobs.start(GPKG_JOB, campaign.id, {"tag": version.tag})
-        if os.path.exists(path):  # JOBS_SYNC: already built
-            return "ready", path
-    if older is not None and os.path.exists(older):
-        return "ready", older
+        if store.exists(key):  # JOBS_SYNC: already built
+            return "ready", key
+    if older is not None and store.exists(older[0]):
+        return "ready", older[0]
     return "building", job
 
 
 def geopackage_status(campaign, version):
     """For the data page: {"state": "ready" | "building" | "not_built", ...} without starting anything; "ready"
     with `updating` while a file of older data is served and the current one builds."""
-    path = gpkg_path(campaign.id, version)
-    if os.path.exists(path):
-        return {"state": "ready", "bytes": os.path.getsize(path)}
+    found = storage.exports_store().stat(gpkg_key(campaign.id, version))
+    if found is not None:
+        return {"state": "ready", "bytes": found.size}
     job = _building(campaign.id)
     older = last_built(campaign.id)
     if older is not None:
-        return {"state": "ready", "bytes": os.path.getsize(older), "updating": job is not None}
+        return {"state": "ready", "bytes": older[1].size, "updating": job is not None}
     if job is not None:
         return {"state": "building", **job.as_json()}
     job = jobs.latest(campaign.id, GPKG_JOB)

@@ -9,13 +9,13 @@ build's progress while it is being made.
 import dataclasses
 import json
 import os
-from datetime import datetime, timezone
 
 import click
-from flask import Blueprint, Response, current_app, render_template, request, send_file, stream_with_context, url_for
+from flask import Blueprint, Response, current_app, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 from werkzeug.http import is_resource_modified
 
+from citizen import storage
 from citizen.campaigns import services as campaigns
 from citizen.exports import csv_export, datapackage, geo, methodology, rows
 from citizen.extensions import db
@@ -122,12 +122,22 @@ def geopackage(slug):
         return cached
     state, what = geo.geopackage(campaign, version)
     if state == "ready":
+        store = storage.exports_store()
         if geo.file_tag(what) != version.tag:  # the last complete build, while this version's builds
-            version = dataclasses.replace(version, tag=geo.file_tag(what), built="", modified=datetime.fromtimestamp(
-                os.path.getmtime(what), timezone.utc))
-        response = send_file(what, mimetype=TYPES["results.gpkg"], as_attachment=True,
-                             download_name=f"{campaign.slug}-results.gpkg", etag=version.etag("results.gpkg"),
-                             last_modified=version.modified, conditional=True)
+            found = store.stat(what)
+            version = dataclasses.replace(version, tag=geo.file_tag(what), built="",
+                                          modified=found.modified if found else version.modified)
+        # From an object store: a short-lived presigned URL (exports are public data or the caller's own).
+        seconds = current_app.config.get("STORAGE_EXPORTS_REDIRECT") or None
+        response = storage.send(store, what, TYPES["results.gpkg"], as_attachment=True,
+                                download_name=f"{campaign.slug}-results.gpkg", etag=version.etag("results.gpkg"),
+                                last_modified=version.modified, redirect_seconds=int(seconds) if seconds else None)
+        if response is None:  # replaced by a newer build between the look and now: the next request finds it
+            response = Response(status=503, headers={"Retry-After": str(RETRY_AFTER)})
+            response.cache_control.no_store = True
+            return response
+        if response.status_code in (301, 302, 303, 307, 308):
+            return response
         return _headers(response, campaign, version, "results.gpkg")
     job = what.as_json()
     body = {"status": "building", "job": job["status"], "done": job["done"], "total": job["total"],
@@ -179,13 +189,14 @@ def build_command(slug, out, base_url, no_influence):
     with click.progressbar(length=max(campaign.tasks_total, 1), label="GeoPackage", show_pos=True) as bar:
         def progress(done, total, message=""):
             bar.update(min(done, bar.length) - bar.pos)
-        path = geo.build_current(campaign, progress)
-    click.echo(f"GeoPackage: {path} ({os.path.getsize(path):,} bytes)")
+        key = geo.build_current(campaign, progress)
+    found = storage.exports_store().stat(key)
+    click.echo(f"GeoPackage: {key} in the exports store ({found.size if found else 0:,} bytes)")
     if not no_influence:
         click.echo("Influence report (leave-one-out over the most active volunteers)...")
         methodology.influence_summary(campaign, version, compute=True)
     if out:
-        _write_all(campaign, version, out, base_url, path)
+        _write_all(campaign, version, out, base_url, key)
         click.echo(f"Files written to {out}")
     db.session.commit()
 
@@ -203,7 +214,8 @@ def _write_all(campaign, version, out, base_url, gpkg):
                 for chunk in make():
                     fh.write(chunk)
                     bar.update(chunk.count(b"\n"))
-    shutil.copyfile(gpkg, os.path.join(out, "results.gpkg"))
+    with storage.exports_store().open(gpkg) as src, open(os.path.join(out, "results.gpkg"), "wb") as dst:
+        shutil.copyfileobj(src, dst, 1024 * 1024)
     with open(os.path.join(out, "datapackage.json"), "w") as fh:
         json.dump(datapackage.descriptor(campaign, version, base_url), fh, ensure_ascii=False, indent=2)
     with open(os.path.join(out, "README.md"), "w") as fh:

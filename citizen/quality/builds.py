@@ -6,9 +6,9 @@ accounts, citizen.quality.batch and pipeline), the influence report over voters 
 citizen.quality.influence) and what the
 organiser's quality page, the moderation queue, the API, the exports and the methodology note show of them.
 
-- A build is one JSON file per campaign, EXPORTS_FOLDER/<campaign id>/quality.json, replaced atomically (written
-  beside it, then renamed): readers always see a complete build. It records the data version it was built from
-  (citizen.exports.rows.data_version) and when.
+- A build is one JSON file per campaign, <campaign id>/quality.json in the exports store (storage.exports_store():
+  the local EXPORTS_FOLDER or an object store), replaced atomically: readers always see a complete build. It
+  records the data version it was built from (citizen.exports.rows.data_version) and when.
 - After an answer commits (and after an import, a suspension, a moderator's decision: anything that calls
   `request`), a rebuild is queued unless one is pending for the campaign already: at most one pending build per
   campaign; answers arriving while one builds queue the next. A process remembers the build it queued until that
@@ -20,7 +20,6 @@ organiser's quality page, the moderation queue, the API, the exports and the met
   see fresh results, and the answer itself queues nothing (it would run inside the answer's request).
 """
 import json
-import os
 import threading
 import time
 from datetime import timedelta
@@ -30,6 +29,7 @@ from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import select
 
+from citizen import storage
 from citizen.accounts.models import utcnow
 from citizen.kinds import get_kind
 from citizen.campaigns.models import Campaign
@@ -44,14 +44,15 @@ REMEMBER = 60.0                     # seconds a process trusts its memory of the
 KEEP_JOBS = 5                       # finished build jobs kept per campaign (the rest are deleted)
 _queued = {}                        # {(database, campaign id): monotonic time this process queued a build}
 _lock = threading.Lock()
-_read = {}                          # {path: ((mtime_ns, size), parsed build)}
+_read = {}                          # {(store, key): (file's tag, monotonic time looked at, parsed build)}
+REMOTE_REFRESH = 2.0                # seconds a process trusts the build it read from an object store (a HEAD each)
 _muted = {}                         # {(database, campaign id, created): (monotonic time read, muted ids)}
 MUTED_REFRESH = 2.0                 # seconds a process trusts the muted groups it read (the hot path: see muted)
 
 
-def path(campaign_id):
-    from citizen.exports.geo import folder
-    return os.path.join(folder(campaign_id), FILE)
+def key(campaign_id):
+    """The exports store's key of a campaign's build."""
+    return f"{int(campaign_id)}/{FILE}"
 
 
 def has_builds(kind, settings):
@@ -105,10 +106,10 @@ def _too_soon(campaign_id):
     gap = float(current_app.config.get("BUILD_MIN_SECONDS", 0) or 0)
     if not gap or current_app.config.get("JOBS_SYNC"):
         return 0.0
-    try:
-        age = time.time() - os.stat(path(campaign_id)).st_mtime
-    except FileNotFoundError:
+    found = storage.exports_store().stat(key(campaign_id))
+    if found is None:
         return 0.0  # never built: the first build at once
+    age = time.time() - found.modified.timestamp()
     # And at most a 1/(1 + BUILD_SPACING) share of one thread: a build that took 20 s waits 200 s (it runs in the web
     # process's job threads until jobs have a worker of their own, and holds the interpreter the volunteers need).
     last = (latest(campaign_id) or {}).get("seconds") or 0.0
@@ -165,7 +166,7 @@ def build(campaign):
     if out["influence_summary"]:
         out["influence_summary"].update(built_at=out["built_at"], data_version=version.tag)
     out["seconds"] = round(time.monotonic() - started, 3)
-    _write(path(snap.id), out)
+    _write(snap.id, out)
     return out
 
 
@@ -209,12 +210,11 @@ def _load(stored):
             "influence": stored.get("influence")}
 
 
-def _write(target, out):
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    tmp = f"{target}.{os.getpid()}.{threading.get_ident()}.tmp"
-    with open(tmp, "w") as fh:
-        json.dump(out, fh, separators=(",", ":"))
-    os.replace(tmp, target)  # atomic: a reader sees the old build or the new one, never half of one
+def _write(campaign_id, out):
+    store = storage.exports_store()
+    # One put replaces the whole file (citizen.storage): a reader sees the old build or the new one, never half.
+    store.put(key(campaign_id), json.dumps(out, separators=(",", ":")).encode(), content_type="application/json")
+    _read.pop((store.ident, key(campaign_id)), None)  # this process reads the new build at once
 
 
 def _forget_old_jobs(campaign_id, keep_id):
@@ -228,22 +228,29 @@ def _forget_old_jobs(campaign_id, keep_id):
 
 # --- reading --------------------------------------------------------------------------------------
 def latest(campaign_id):
-    """The last complete build of a campaign (any data version), or None; parsed once per file in a process."""
-    target = path(campaign_id)
-    try:
-        st = os.stat(target)
-    except FileNotFoundError:
+    """The last complete build of a campaign (any data version), or None; parsed once per file in a process (looked at
+    again on every call in the local folder, at most every REMOTE_REFRESH seconds in an object store)."""
+    store = storage.exports_store()
+    target = key(campaign_id)
+    memo = (store.ident, target)
+    hit = _read.get(memo)
+    now = time.monotonic()
+    if hit is not None and not store.local and now - hit[1] < REMOTE_REFRESH:
+        return hit[2]
+    found = store.stat(target)
+    if found is None:
         return None
-    ident = (st.st_mtime_ns, st.st_size, st.st_ino)
-    hit = _read.get(target)
-    if hit is not None and hit[0] == ident:
-        return hit[1]
-    with open(target) as fh:
-        parsed = json.load(fh)
+    if hit is not None and hit[0] == found.tag:
+        _read[memo] = (hit[0], now, hit[2])
+        return hit[2]
+    data = store.get(target)
+    if data is None:
+        return None
+    parsed = json.loads(data)
     parsed["_consensus"] = _load(parsed.get("consensus"))
     if len(_read) > 64:
         _read.clear()
-    _read[target] = (ident, parsed)
+    _read[memo] = (found.tag, now, parsed)
     return parsed
 
 

@@ -100,8 +100,11 @@ def content_type(data):
 
 
 class MediaStore:
-    def __init__(self, root, url_prefix, dry_run=False):
-        self.root = root
+    """The files one import (or job) stores under a prefix of the media store (citizen.storage.media_store())."""
+
+    def __init__(self, storage, prefix, url_prefix, dry_run=False):
+        self.storage = storage
+        self.prefix = prefix.strip("/")
         self.url_prefix = url_prefix.rstrip("/")
         self.dry_run = dry_run
         self.written = []
@@ -119,26 +122,37 @@ class MediaStore:
         suffix = f"-{label}" if label and _LABEL.match(label) else ""
         stored = f"{secrets.token_hex(16)}{suffix}{ext}"
         if not self.dry_run:
-            os.makedirs(self.root, exist_ok=True)
-            path = os.path.join(self.root, stored)
-            with open(path, "xb") as fh:
-                fh.write(data)
-            self.written.append(path)
+            key = f"{self.prefix}/{stored}"
+            self.storage.put(key, bytes(data), content_type=found)
+            self.written.append(key)
         return f"{self.url_prefix}/{stored}"
 
     def discard(self):
         """Remove everything this store wrote (the import that wrote it failed)."""
-        for path in self.written:
+        for key in self.written:
             try:
-                os.remove(path)
-            except OSError:
+                self.storage.delete(key)
+            except Exception:  # noqa: BLE001  (a file left behind is served to no one: no task names it)
                 pass
         self.written = []
 
 
-def campaign_store(media_folder, campaign_id, dry_run=False):
-    sub = os.path.join("campaigns", str(campaign_id))
-    return MediaStore(os.path.join(media_folder, sub), "/media/" + sub.replace(os.sep, "/"), dry_run)
+def campaign_store(campaign_id, dry_run=False, storage=None):
+    """The MediaStore of a campaign: media keys campaigns/<id>/..., served at /media/campaigns/<id>/..."""
+    from citizen import storage as stores
+    sub = f"campaigns/{int(campaign_id)}"
+    return MediaStore(storage if storage is not None else stores.media_store(), sub, "/media/" + sub, dry_run)
+
+
+def key_of(url):
+    """The media key of a /media/ URL of this app ("/media/campaigns/1/x.jpg" -> "campaigns/1/x.jpg"), or None for
+    any other URL (an outside address, /static/, a key a store would refuse)."""
+    from urllib.parse import unquote
+    from citizen.storage.backends import valid_key
+    if not isinstance(url, str) or not url.startswith("/media/"):
+        return None
+    key = unquote(url[len("/media/"):].split("?", 1)[0].split("#", 1)[0])
+    return key if valid_key(key) else None
 
 
 def campaign_of(name):
@@ -149,15 +163,14 @@ def campaign_of(name):
     return None
 
 
-def stored_type(path):
-    """The type a stored file is served as, or None when it must not be served: its extension must be
-    one of EXTENSIONS and its first bytes must be one of TYPES (the sniffed type wins: a `.jpg` holding
-    a PDF is served as a PDF)."""
-    if os.path.splitext(path)[1].lower() not in EXTENSIONS:
+def stored_type(storage, key):
+    """The type a stored file is served as, or None when it must not be served (or is not there): its extension
+    must be one of EXTENSIONS and its first bytes must be one of TYPES (the sniffed type wins: a `.jpg` holding
+    a PDF is served as a PDF). One short read of the store."""
+    if os.path.splitext(key)[1].lower() not in EXTENSIONS:
         return None
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(16)
+        head = storage.read_head(key, 16)
     except OSError:
         return None
-    return sniff(head)
+    return None if head is None else sniff(head)

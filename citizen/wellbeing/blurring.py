@@ -1,6 +1,6 @@
 """Blurred copies of tasks' images (content_warnings.blurred_derivative), made once and kept.
 
-A copy is stored through the campaign's MediaStore (instance/media/campaigns/<id>/, a fresh unguessable name
+A copy is stored through the campaign's MediaStore (the media store's campaigns/<id>/, a fresh unguessable name
 that shares nothing with the original's) and remembered in ContentRating.blurred by original URL. Copies are
 made at import for rated tasks (in a job when there are many) and otherwise on first need. An image the server
 cannot read (an outside URL, a broken file) gets a neutral placeholder instead: the original is never the
@@ -13,7 +13,8 @@ from flask import current_app
 from sqlalchemy import func, select
 from werkzeug.security import safe_join
 
-from citizen.storage.media import MediaRefused, campaign_store
+from citizen import storage
+from citizen.storage.media import MediaRefused, campaign_store, key_of
 from citizen.campaigns.models import Task
 from citizen.extensions import db
 from citizen.jobs import services as jobs
@@ -28,13 +29,17 @@ JOB = "wellbeing.blur"
 
 
 def _original_bytes(url):
-    """The bytes of an image this server stores (/media/ or /static/), or None."""
-    for prefix, folder in (("/media/", current_app.config["MEDIA_FOLDER"]), ("/static/", current_app.static_folder)):
-        if url.startswith(prefix):
-            path = safe_join(folder, url[len(prefix):].split("?", 1)[0])
-            if path and os.path.isfile(path) and os.path.getsize(path) <= MAX_BYTES:
-                with open(path, "rb") as fh:
-                    return fh.read()
+    """The bytes of an image this server stores (/media/: the media store; /static/: the app's own files), or None."""
+    key = key_of(url)
+    if key is not None:
+        media = storage.media_store()
+        found = media.stat(key)
+        return media.get(key) if found is not None and found.size <= MAX_BYTES else None
+    if url.startswith("/static/"):
+        path = safe_join(current_app.static_folder, url[len("/static/"):].split("?", 1)[0])
+        if path and os.path.isfile(path) and os.path.getsize(path) <= MAX_BYTES:
+            with open(path, "rb") as fh:
+                return fh.read()
     return None
 
 
@@ -48,7 +53,7 @@ def _make(url, campaign_id):
         log.warning("cannot blur %s (campaign %s): not an image", url, campaign_id)
         return PLACEHOLDER
     try:
-        return campaign_store(current_app.config["MEDIA_FOLDER"], campaign_id).save("blurred.jpg", copy, label="blurred")
+        return campaign_store(campaign_id).save("blurred.jpg", copy, label="blurred")
     except MediaRefused:
         log.warning("cannot store the blurred copy of %s (campaign %s)", url, campaign_id)
         return PLACEHOLDER

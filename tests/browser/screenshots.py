@@ -43,7 +43,7 @@ def demo_app(folder):
                       "SECRET_KEY": "screenshots", "RATELIMIT_ENABLED": False})
     with app.app_context():
         upgrade()
-        load_demo(app.config["MEDIA_FOLDER"])
+        load_demo()
         # A second campaign with a text task and a photo with a caption: the other layouts of the work page.
         organiser = db.session.execute(select(User).where(User.email == "organiser@example.org")).scalar_one()
         notes = campaigns.create_campaign(organiser.organisation_ids[0], organiser, {

@@ -71,7 +71,7 @@ def test_a_graphic_original_loads_for_the_volunteer_who_revealed_it_and_no_one_e
 
     c = make_campaign(tasks=0, publish=False, title="Find people who need help",
                       wellbeing={"level": "graphic", "categories": ["injury"]})
-    store = campaign_store(app.config["MEDIA_FOLDER"], c.id)
+    store = campaign_store(c.id)
     rows = []
     for i in range(2):
         buf = io.BytesIO()

@@ -6,16 +6,12 @@ Rendering: an import stores each PDF through the campaign's media store and its 
 the JPEGs beside them, and makes each task available once its pages are there. It is idempotent:
 run again (`flask jobs resume`), it renders only the tasks still pending.
 """
-import os
-from urllib.parse import unquote
-
-from flask import current_app
 from sqlalchemy import select, update
 
 from citizen.campaigns import tally
 from citizen.kinds import get_kind
 from citizen.ingest import pdfs
-from citizen.storage.media import campaign_store
+from citizen.storage.media import campaign_store, key_of
 from citizen.campaigns.models import Campaign, Task
 from citizen.extensions import db
 from citizen.jobs import services as jobs
@@ -37,13 +33,12 @@ def _pending(campaign_id, pdf_urls=None):
             and (pdf_urls is None or r.payload.get("pdf_url") in pdf_urls)]
 
 
-def _media_path(url):
-    """The file behind a /media/ URL of this app, refusing anything outside the media folder."""
-    root = os.path.realpath(current_app.config["MEDIA_FOLDER"])
-    path = os.path.realpath(os.path.join(root, unquote(url.split("/media/", 1)[-1])))
-    if not url.startswith("/media/") or not path.startswith(root + os.sep):
+def _media_key(url):
+    """The media store's key of a /media/ URL of this app, refusing any other URL."""
+    key = key_of(url)
+    if key is None:
         raise ValueError(f"not a media file: {url}")
-    return path
+    return key
 
 
 def _indexes(payload):
@@ -61,11 +56,12 @@ def render(job, progress):
         by_pdf.setdefault(payload["pdf_url"], []).append((task_id, payload))
     total = sum(len(_indexes(p)) for _id, p in tasks)
     progress(0, total, f"{total} pages to render")
-    store = campaign_store(current_app.config["MEDIA_FOLDER"], job.campaign_id)
+    store = campaign_store(job.campaign_id)
     done = 0
     for pdf_url, group in by_pdf.items():
-        with open(_media_path(pdf_url), "rb") as fh:
-            data = fh.read()
+        data = store.storage.get(_media_key(pdf_url))
+        if data is None:
+            raise ValueError(f"the PDF {pdf_url} is not in the media store")
         wanted = sorted({i for _id, p in group for i in _indexes(p)})
         waiting = {task_id: (payload, set(_indexes(payload))) for task_id, payload in group}
         pages = {}
