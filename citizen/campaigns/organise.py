@@ -162,7 +162,8 @@ def manage(slug):
     return render_template("organise/manage.html", campaign=campaign, form=form, import_errors=import_errors,
                            previews=samples, kind=kind, preview=preview,
                            overview=previews.overview_map(campaign) if campaign.tasks_total else None,
-                           extra=kind_registry.manage_context(kind, campaign)
+                           extra=kind_registry.manage_context(kind, campaign),
+                           places=previews.task_places(campaign)  # the draw-an-area map's "Go to"
                            ), 422 if import_errors else 200
 
 

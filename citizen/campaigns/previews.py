@@ -10,6 +10,7 @@ from citizen.moderation.queue import HIDDEN_RAND
 from citizen.extensions import db
 
 MAP_LIMIT = 5000  # features drawn on one map; beyond this the page would be too heavy for a phone
+PLACES_LIMIT = 1000  # places of a campaign's tasks its organiser's map can jump to
 
 
 def _tiles(campaign):
@@ -93,3 +94,22 @@ def results_map(campaign, release=False):
     if not features:
         return None
     return maps.embed(maps.results_map(_collection(features), *_tiles(campaign)))
+
+
+def task_places(campaign, limit=PLACES_LIMIT):
+    """[{"name", "lon", "lat"}] of the first `limit` tasks that have a place (the kind's `place`: a photo's
+    position, a map cell's centre), named as the organiser knows them (the photo's file, the cell, the id):
+    what the draw-an-area map's "Go to" finds besides coordinates, countries and capitals."""
+    kind = get_kind(campaign.kind)
+    if not kind.spatial:
+        return []
+    rows = db.session.execute(select(Task.external_id, Task.payload).where(Task.campaign_id == campaign.id)
+                              .order_by(Task.id).limit(limit)).all()
+    out = []
+    for external_id, payload in rows:
+        where = kind.place(payload or {})
+        name = (payload or {}).get("name") or (payload or {}).get("cell") or external_id
+        if where and name:
+            out.append({"name": str(name)[:80], "lon": float(where["lon"]), "lat": float(where["lat"])})
+    return out
+

@@ -73,12 +73,10 @@ class MapKind(Kind):
                      "trimmed to the area. Each cell is a task.")
 
     def init_app(self, app):
-        """The organiser's tile check (one route for both map kinds) and the draw-an-area map's places."""
-        from citizen.kinds import registry
-        from citizen.kinds._map import places, views
+        """The organiser's tile check (one route for both map kinds)."""
+        from citizen.kinds._map import views
         if views.bp.name not in app.blueprints:
             app.register_blueprint(views.bp)
-        registry.register_manage_context(app, self.id, places.manage_context)
 
     # --- settings -----------------------------------------------------------------------------
     def default_settings(self):
