@@ -34,6 +34,18 @@ def test_csv_with_header_gives_spreadsheet_line_numbers():
         (4, {"external_id": "b2", "text": "World", "image_url": "https://x.org/1.jpg"})]
 
 
+def test_csv_saved_by_spanish_or_french_excel_is_read_by_its_semicolons():
+    """Excel writes ";" where the decimal mark is a comma; a tab-separated export works too. The separator is read
+    off the header line, outside quotes: a comma inside a quoted heading does not count."""
+    excel = "\ufeffexternal_id;text;lat\r\nc1;\"Casa, calle 5\";40,41\r\nc2;Árbol;-3,7\r\n".encode()
+    assert parse_rows("tareas.csv", excel) == [(2, {"external_id": "c1", "text": "Casa, calle 5", "lat": "40,41"}),
+                                                (3, {"external_id": "c2", "text": "Árbol", "lat": "-3,7"})]
+    assert parse_rows("tasks.tsv", b"text\tnote\nHello\tthere\n") == [(2, {"text": "Hello", "note": "there"})]
+    assert parse_rows("tasks.csv", b'"a;b",text\n1,2\n') == [(2, {"a;b": "1", "text": "2"})]
+    assert parse_rows("tasks.csv", b"text\nJust one column; with a semicolon\n") == [
+        (2, {"text": "Just one column; with a semicolon"})]
+
+
 def test_json_list_and_tasks_object():
     items = [{"text": "a"}, {"text": "b"}]
     assert parse_rows("tasks.json", json.dumps(items)) == [(1, items[0]), (2, items[1])]

@@ -245,6 +245,22 @@ def clean_image_url(url):
 CSV_FIELD_LIMIT = 128 * 1024
 
 
+def delimiter(text):
+    """The CSV's separator, read off its header line: "," as most spreadsheets write, ";" as Excel does where
+    the decimal mark is a comma (Spanish, French, German...), or a tab. Counted outside quotes, on the first line
+    only (at most CSV_FIELD_LIMIT characters): csv.Sniffer would scan the whole file with regular expressions."""
+    counts, quoted = {",": 0, ";": 0, "\t": 0}, False
+    for char in text[:CSV_FIELD_LIMIT]:
+        if char == '"':
+            quoted = not quoted
+        elif char in "\r\n" and not quoted:
+            break
+        elif char in counts and not quoted:
+            counts[char] += 1
+    best = max(counts, key=lambda c: (counts[c], c == ","))
+    return best if counts[best] else ","
+
+
 def parse_rows(filename, data):
     """Parse CSV (header row) or JSON (a list, or {"tasks": [...]}) into [(line, dict)]."""
     name = (filename or "").lower()
@@ -261,7 +277,7 @@ def parse_rows(filename, data):
         if not isinstance(items, list):
             raise RowError(1, _('JSON must be a list of tasks, or an object with a "tasks" list'))
         return [(i + 1, item) for i, item in enumerate(items)]
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter(text))
     rows = []
     try:
         if not reader.fieldnames:
