@@ -263,6 +263,7 @@ def geopackage(campaign, version):
             db.session.commit()  # end the read transaction: on SQLite it holds the write lock
             return "ready", build_current(campaign)
         job = jobs.start(GPKG_JOB, campaign.id, {"tag": version.tag})
+        db.session.commit()  # the job is sent (with JOBS_SYNC: run) once its row is committed
         if os.path.exists(path):  # JOBS_SYNC: already built
             return "ready", path
     if older is not None and os.path.exists(older):
