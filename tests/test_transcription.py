@@ -193,6 +193,7 @@ def test_large_upload_is_rendered_in_a_job_and_tasks_wait_for_it(app, org, organ
     assert client.get(f"{API}/campaigns/{c.slug}/tasks/next", headers=guest()).status_code == 204
 
     job = transcripts.jobs.start("transcription.render", cid, params)
+    db.session.commit()  # the job runs once its transaction commits
     db.session.expire_all()
     job = db.session.get(Job, job.id)
     assert (job.status, job.done, job.total, job.result) == ("done", 5, 5, {"pages": 5, "documents": 1})
