@@ -205,6 +205,26 @@ def test_large_upload_is_rendered_in_a_job_and_tasks_wait_for_it(app, org, organ
     assert r.status_code == 200 and r.get_json()["pages"]
 
 
+def test_an_import_rolled_back_leaves_no_render_job_and_sends_nothing(app, org, organiser):
+    """All or nothing: the render job of a large upload is part of the import's transaction. Rolled back (a later
+    step of the request failed), there is no job row and no message; committed, one message for one job."""
+    from citizen.jobs import services as jobs
+    app.config.update(PDF_RENDER_SYNC_PAGES=2, JOBS_SYNC=False)
+    c = campaigns.create_campaign(org.id, organiser, {"title": "x", "kind": "transcription", "redundancy": 2,
+                                                      "settings": {"fields": FIELDS}})
+    db.session.commit()
+    assert campaigns.import_tasks(c, "long.pdf", make_pdf(5)) == 5
+    assert jobs.sent() == []  # not yet committed: nothing a worker could read
+    db.session.rollback()
+    assert db.session.execute(select(Job)).first() is None and jobs.sent() == []
+    assert db.session.execute(select(Task).where(Task.campaign_id == c.id)).first() is None
+    c = db.session.get(Campaign, c.id)
+    assert campaigns.import_tasks(c, "long.pdf", make_pdf(5)) == 5
+    db.session.commit()
+    [job] = db.session.execute(select(Job)).scalars().all()
+    assert job.name == transcripts.RENDER and [job_id for job_id, _eta in jobs.sent()] == [job.id]
+
+
 def test_whole_document_tasks(client, guest, tx_campaign):
     c = tx_campaign(source=("batch.zip", zip_of([("a.pdf", make_pdf(3)), ("b.pdf", make_pdf(1))])), unit="document")
     assert c.tasks_total == 2
