@@ -57,7 +57,9 @@ def resume_jobs():
 @click.option("--threads", type=int, default=None, help="Jobs run at once (default: JOBS_WORKER_THREADS).")
 def work_jobs(threads):
     """Run jobs from the queue (JOBS_QUEUE_URL) until stopped: the worker process of production mode."""
+    import logging
     from citizen.jobs import worker
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(threadName)s: %(message)s")
     worker.work(current_app._get_current_object(), threads)
 
 
