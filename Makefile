@@ -28,9 +28,12 @@ run: $(BIN)/.installed
 	$(BIN)/pybabel -q compile -d citizen/translations
 	$(BIN)/flask init-db
 	$(BIN)/flask demo
-	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+	@# A job worker beside the dev server (its queue: instance/jobs-queue.db), stopped with it.
+	$(BIN)/flask jobs work --threads 2 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
-# Production mode: gunicorn workers on PostgreSQL, rate limits in Redis (see README, "Production mode").
+# Production mode: gunicorn workers on PostgreSQL, rate limits in Redis (see README, "Production mode"). Jobs run in
+# `flask jobs work` processes started beside it (deploy/compose.yaml, deploy/citizen-worker.service).
 serve-prod: export CITIZEN_PRODUCTION := true
 serve-prod: export CITIZEN_RATELIMIT_STORAGE_URI ?= redis://127.0.0.1:6379/0
 serve-prod: $(BIN)/.installed

@@ -93,9 +93,19 @@ class Defaults:
     # ... and at least this many times as long as the last build took (a build of 20 s waits 200 s): builds hold at
     # most about a tenth of one thread, however large the campaign.
     BUILD_SPACING = 10
-    # Long work (PDF rendering, exports) runs in a thread pool off the request; True runs it at once
-    # in the caller's thread (tests, CLI).
+    # Long work (PDF rendering, exports, webhooks) runs off the request in a worker process (`flask jobs work`; see
+    # docs/jobs.md). True runs it at once in the caller's thread once its transaction commits (tests, CLI).
     JOBS_SYNC = False
+    # Where job messages wait: redis://host:6379/1, postgresql://..., sqlite:///path, memory:// (one process). Empty:
+    # a SQLite file in the instance folder (`make run`); several machines need Redis or PostgreSQL.
+    JOBS_QUEUE_URL = ""
+    JOBS_WORKER_THREADS = 2  # per `flask jobs work` process (--threads)
+    # A worker holds the job it runs for JOBS_LEASE_SECONDS, moved on every third of it while it lives; every
+    # JOBS_SWEEP_SECONDS each worker sends again jobs whose worker died (lease run out) or whose message went missing
+    # (still pending JOBS_RESEND_SECONDS after it was sent). A killed worker's job runs again within lease + sweep.
+    JOBS_LEASE_SECONDS = 30
+    JOBS_SWEEP_SECONDS = 15
+    JOBS_RESEND_SECONDS = 60
     # Exposure budget for sensitive items (citizen.wellbeing): break_after, hard_limit (weighted views: graphic
     # 1, extreme 3), window_minutes, cooldown_minutes; empty takes content_warnings' defaults (5, 10, 30, 20).
     WELLBEING_BUDGET = {}

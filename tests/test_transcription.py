@@ -193,6 +193,7 @@ def test_large_upload_is_rendered_in_a_job_and_tasks_wait_for_it(app, org, organ
     assert client.get(f"{API}/campaigns/{c.slug}/tasks/next", headers=guest()).status_code == 204
 
     job = transcripts.jobs.start("transcription.render", cid, params)
+    db.session.commit()  # the job runs once its transaction commits
     db.session.expire_all()
     job = db.session.get(Job, job.id)
     assert (job.status, job.done, job.total, job.result) == ("done", 5, 5, {"pages": 5, "documents": 1})
@@ -202,6 +203,26 @@ def test_large_upload_is_rendered_in_a_job_and_tasks_wait_for_it(app, org, organ
     assert transcripts.render_status(db.session.get(Campaign, cid))["pending_tasks"] == 0
     r = client.get(f"{API}/campaigns/{c.slug}/tasks/next", headers=guest())
     assert r.status_code == 200 and r.get_json()["pages"]
+
+
+def test_an_import_rolled_back_leaves_no_render_job_and_sends_nothing(app, org, organiser):
+    """All or nothing: the render job of a large upload is part of the import's transaction. Rolled back (a later
+    step of the request failed), there is no job row and no message; committed, one message for one job."""
+    from citizen.jobs import services as jobs
+    app.config.update(PDF_RENDER_SYNC_PAGES=2, JOBS_SYNC=False)
+    c = campaigns.create_campaign(org.id, organiser, {"title": "x", "kind": "transcription", "redundancy": 2,
+                                                      "settings": {"fields": FIELDS}})
+    db.session.commit()
+    assert campaigns.import_tasks(c, "long.pdf", make_pdf(5)) == 5
+    assert jobs.sent() == []  # not yet committed: nothing a worker could read
+    db.session.rollback()
+    assert db.session.execute(select(Job)).first() is None and jobs.sent() == []
+    assert db.session.execute(select(Task).where(Task.campaign_id == c.id)).first() is None
+    c = db.session.get(Campaign, c.id)
+    assert campaigns.import_tasks(c, "long.pdf", make_pdf(5)) == 5
+    db.session.commit()
+    [job] = db.session.execute(select(Job)).scalars().all()
+    assert job.name == transcripts.RENDER and [job_id for job_id, _eta in jobs.sent()] == [job.id]
 
 
 def test_whole_document_tasks(client, guest, tx_campaign):

@@ -15,7 +15,7 @@ from citizen import create_app, outbound
 from citizen.accounts import services as accounts
 from citizen.campaigns import services as campaigns
 from citizen.extensions import db
-from citizen.jobs import services as jobs
+from citizen.jobs import worker
 from citizen.jobs.models import Job
 from citizen.moderation import webhooks
 from citizen.moderation.models import AlertSettings, DeliveryAttempt, Escalation
@@ -301,12 +301,13 @@ class Hanging:
 
 def test_a_hanging_webhook_holds_only_its_own_organisation(make_app, db_uri):
     """Org A's receiver accepts and never answers (a long timeout, three escalations waiting); org B's
-    escalation is delivered at once, on its own lane, and A never has more than one delivery in flight."""
+    escalation is delivered at once by a worker with two threads, and A never has more than one delivery in flight
+    (its other deliveries wait on its lane without holding a thread)."""
     app = make_app(JOBS_SYNC=False, WEBHOOK_ALLOW_PRIVATE=True, MODERATION_WEBHOOK_TIMEOUT=60,
                    MODERATION_WEBHOOK_ATTEMPTS=1)
     hanging, hook = Hanging(), Receiver()
-    try:
-        with app.app_context():
+    with worker.embedded(app, threads=2), app.app_context():
+        try:
             client = app.test_client()
             boss = accounts.register_user("boss@example.org", "Boss", "password123")
             made = {}
@@ -336,53 +337,6 @@ def test_a_hanging_webhook_holds_only_its_own_organisation(make_app, db_uri):
                 time.sleep(0.05)
             assert len(hook.requests) == 1, "org B's delivery waited for org A's dead webhook"
             assert len(hanging.conns) == 1, "org A holds a single delivery slot"
-    finally:
-        hanging.close()
-        hook.close()
-        deadline = time.monotonic() + 20
-        while jobs._lanes and time.monotonic() < deadline:  # let A's lane finish before the database goes
-            time.sleep(0.05)
-
-
-def _flaky(job, progress):
-    if job.attempt == 1:
-        raise jobs.Retry(3600, "first attempt failed")
-    return {"attempt": job.attempt}
-
-
-jobs.register("test.flaky", _flaky)
-
-
-def test_a_retry_is_a_new_attempt_due_later_not_a_sleeping_worker(make_app, monkeypatch):
-    """The handler does one attempt; "due at" is data: the shared pool is free at once, a timer (not a worker)
-    waits, and `flask jobs resume` leaves a retry alone until it is due."""
-    timers = []
-
-    class Timer:
-        def __init__(self, seconds, fn, args):
-            timers.append((seconds, fn, args))
-            self.daemon = True
-
-        def start(self):
-            pass
-    monkeypatch.setattr(jobs.threading, "Timer", Timer)
-    app = make_app(JOBS_SYNC=False)
-    with app.app_context():
-        job_id = jobs.start("test.flaky", lane="test:one").id
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            job = db.session.get(Job, job_id)
-            seen = (job.status, job.attempt, job.message, job.due_at is not None)
-            db.session.rollback()  # on SQLite every transaction holds the write lock: end it while waiting
-            if seen[1] == 2:
-                break
-            time.sleep(0.02)
-        assert seen == ("pending", 2, "first attempt failed", True) and [t[0] for t in timers] == [3600]
-        job = db.session.get(Job, job_id)
-        assert jobs.resume() == 0  # not due yet
-        job.due_at = job.created_at  # the hour has passed
-        db.session.commit()
-        assert jobs.resume() == 1
-        db.session.expire_all()
-        job = db.session.get(Job, job_id)
-        assert (job.status, job.result) == ("done", {"attempt": 2})
+        finally:
+            hanging.close()  # A's delivery ends at once: the worker's threads finish before the database goes
+            hook.close()

@@ -269,6 +269,7 @@ def geopackage(campaign, version):
             db.session.commit()  # end the read transaction: on SQLite it holds the write lock
             return "ready", build_current(campaign)
         job = jobs.start(GPKG_JOB, campaign.id, {"tag": version.tag})
+        db.session.commit()  # the job is sent (with JOBS_SYNC: run) once its row is committed
         if store.exists(key):  # JOBS_SYNC: already built
             return "ready", key
     if older is not None and store.exists(older[0]):

@@ -2,7 +2,7 @@
 progress people can watch."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from citizen.accounts.models import utcnow
@@ -12,6 +12,7 @@ PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
 
 
 class Job(db.Model):
+    __table_args__ = (Index("ix_job_lane_status", "lane", "status"),)  # the next job of a lane, a lane's blockers
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80))  # the registered handler, e.g. "transcription.render"
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
@@ -28,6 +29,14 @@ class Job(db.Model):
     due_at: Mapped[datetime | None]
     lane: Mapped[str | None] = mapped_column(String(80))
     finished_at: Mapped[datetime | None]
+    # The queue (citizen.jobs.queue): this row is the outbox. sent_at: when a message for it was last handed to the
+    # queue (a sweeper sends it again if it is still pending long after). A worker claims the row before running it
+    # (claimed_by: host:pid/token) and holds it while lease_until lies ahead (a heartbeat moves it on); a row whose
+    # lease ran out (its worker was killed) may be claimed by another worker. runs counts claims.
+    sent_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    lease_until: Mapped[datetime | None]
+    runs: Mapped[int] = mapped_column(default=0, server_default="0")
 
     def as_json(self):
         return {"id": self.id, "name": self.name, "status": self.status, "done": self.done, "total": self.total,

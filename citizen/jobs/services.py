@@ -1,39 +1,44 @@
 """Run long work off the request, with progress in the database.
 
-A job is a row (citizen.jobs.models.Job) and a handler registered under a name (`register`, called by
-the feature's init_app):
-`handler(job, progress)` where `progress(done, total, message="")` records how far it got (each
-call commits, so a page polling the job sees it move). Handlers must be idempotent: a job that
-was running when its process died is run again from the start by `flask jobs resume`.
+A job is a row (citizen.jobs.models.Job) and a handler registered under a name (`register(name, fn)`, called by
+the feature's init_app): `handler(job, progress)` where `progress(done, total, message="")` records how far it got
+(each call commits, so a page polling the job sees it move). Handlers must be idempotent: a job whose worker was
+killed is run again.
 
-Jobs run in a small thread pool of the process that started them, each in its own app context and
-database session; with JOBS_SYNC (tests, CLI) they run at once, in the caller's thread.
+`start` adds the row to the caller's transaction; its message goes to the queue (citizen.jobs.queue) only once
+that transaction commits, never if it rolls back. A crash between the commit and the message leaves a pending row
+that no message names: workers sweep those up and send them again (citizen.jobs.worker). Whoever reads a message
+claims the row first (one UPDATE: pending and due, or running with its lease run out), so a job runs once however
+many messages name it, and never on two workers at once: the claimant holds a lease that its heartbeat moves on;
+a killed worker's lease runs out and another worker claims the job. With JOBS_SYNC (tests, CLI) a job runs at
+once in the caller's thread, once its transaction commits.
 
-One run of a handler is one attempt. A handler whose attempt failed but may succeed later raises
-`Retry(seconds)`: the job goes back to pending with `due_at` set and `attempt` counted up, and is run again
-once due (a timer hands it back to the pool; `flask jobs resume` also runs due jobs). Nobody sleeps in a
-shared worker. Jobs started with a `lane` (e.g. "webhook:org:7") run one at a time per lane, on a thread of
-that lane, never in the shared pool: one organisation's dead webhook holds only its own lane."""
+One run of a handler is one attempt. A handler whose attempt failed but may succeed later raises `Retry(seconds)`:
+the job goes back to pending with `due_at` set and `attempt` counted up, and a message scheduled for then (the
+queue's schedule: nobody sleeps). Jobs started with a `lane` (e.g. "notify:org:7") run one at a time per lane, in
+the order they were started (retries not yet due step aside): one organisation's dead webhook holds one worker
+thread at most, never another organisation's deliveries; the job that frees a lane sends the lane's next job."""
 import logging
+import os
+import socket
 import threading
 import time
 import traceback
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+import uuid
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import event, or_, select
+from sqlalchemy import and_, case, event, exists, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from citizen.accounts.models import utcnow
 from citizen.extensions import db
+from citizen.jobs import queue
 from citizen.jobs.models import DONE, FAILED, PENDING, RUNNING, Job
 
 log = logging.getLogger(__name__)
-_handlers = {}
-_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="citizen-job")
-_lanes = {}  # lane -> deque of (app, job_id) waiting; a lane is present while its thread runs
-_lanes_lock = threading.Lock()
+_handlers = {}  # name -> fn(job, progress)
+_TO_SEND = "citizen.jobs.to_send"  # Session.info key: (app, job_id, delay) to send once the transaction commits
 
 
 class Retry(Exception):
@@ -60,82 +65,51 @@ def registered():
 
 
 def start(name, campaign_id=None, params=None, lane=None):
-    """Create a job and run it off the request once the current transaction commits. The caller
-    commits; returns the job."""
+    """Create a job in the caller's transaction and run it off the request once that transaction commits (never if
+    it rolls back). The caller commits. Returns the job."""
     if name not in _handlers:
         raise KeyError(f"no job handler {name!r}")
-    job = Job(name=name, campaign_id=campaign_id, params=params or {}, status=PENDING, lane=lane)
+    job = Job(name=name, campaign_id=campaign_id, params=params or {}, status=PENDING, lane=lane, sent_at=utcnow())
     db.session.add(job)
     db.session.flush()
-    app = current_app._get_current_object()
-    db.session.commit()
-    if app.config.get("JOBS_SYNC"):
-        _run(job.id)  # in the caller's session: the returned job shows the outcome
-    else:
-        _dispatch(app, job.id, lane)
+    _send_after_commit(job.id)
     return job
 
 
-def _dispatch(app, job_id, lane):
-    """Run the job now: in the caller's thread (JOBS_SYNC), on its lane's thread, or in the shared pool."""
+start_after_commit = start  # every job starts once its transaction commits (the older name of `start`)
+
+
+def _send_after_commit(job_id, delay=0.0):
+    db.session().info.setdefault(_TO_SEND, []).append((current_app._get_current_object(), job_id, delay))
+
+
+@event.listens_for(Session, "after_commit")
+def _send_committed(session):
+    for app, job_id, delay in session.info.pop(_TO_SEND, ()):
+        _dispatch(app, job_id, delay)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session):
+    # Savepoints included: a job of the outer transaction forgotten here is sent by the sweeper instead.
+    session.info.pop(_TO_SEND, None)
+
+
+def _dispatch(app, job_id, delay=0.0):
+    """The transaction that made or rescheduled the job has committed: run it here (JOBS_SYNC) or send it."""
     if app.config.get("JOBS_SYNC"):
-        _in_context(app, job_id)
-    elif lane:
-        with _lanes_lock:
-            queue = _lanes.get(lane)
-            if queue is not None:  # the lane's thread is running: it takes this job after the current one
-                queue.append((app, job_id))
-                return
-            _lanes[lane] = deque([(app, job_id)])
-        threading.Thread(target=_drain, args=(lane,), name=f"citizen-lane-{lane}"[:60], daemon=True).start()
-    else:
-        _pool.submit(_in_context, app, job_id)
-
-
-def _drain(lane):
-    while True:
-        with _lanes_lock:
-            queue = _lanes[lane]
-            if not queue:
-                del _lanes[lane]
-                return
-            app, job_id = queue.popleft()
-        try:
-            _in_context(app, job_id)
-        except Exception:  # noqa: BLE001  (_run records failures; this keeps the lane alive whatever happens)
-            log.exception("job %s on lane %s", job_id, lane)
-
-
-def _later(app, job_id, lane, seconds):
-    """Hand a retry back once it is due (a timer thread waits, not a worker)."""
-    if app.config.get("JOBS_SYNC"):
-        time.sleep(seconds)  # the caller's own thread (tests, CLI)
-        _run(job_id)
+        if delay:
+            time.sleep(delay)  # the caller's own thread (tests, CLI)
+        run_in_context(app, job_id)
         return
-    timer = threading.Timer(seconds, _dispatch, (app, job_id, lane))
-    timer.daemon = True
-    timer.start()
+    try:
+        queue.send(app, run_in_context, job_id, delay)
+    except Exception:  # noqa: BLE001  (the row is committed: a worker's sweep sends it again)
+        log.exception("job %s: the queue did not take its message; the sweep will send it again", job_id)
 
 
-def start_after_commit(name, campaign_id=None, params=None, lane=None):
-    """Create a job in the caller's transaction and run it once that transaction commits (never if it
-    rolls back): for work a request must neither wait for nor commit early, such as a webhook sent
-    because of an answer. A job whose process stops first is run by `flask jobs resume`."""
-    if name not in _handlers:
-        raise KeyError(f"no job handler {name!r}")
-    job = Job(name=name, campaign_id=campaign_id, params=params or {}, status=PENDING, lane=lane)
-    db.session.add(job)
-    db.session.flush()
-    app, job_id = current_app._get_current_object(), job.id
-
-    def run(_session):
-        _dispatch(app, job_id, lane)  # JOBS_SYNC: a fresh app context, its own session, after this one committed
-
-    event.listen(db.session(), "after_commit", run, once=True)
-    return job
-
-
-def _in_context(app, job_id):
+def run_in_context(app, job_id):
+    """Claim and run a job in an app context of its own (what a queue message does)."""
     with app.app_context():
         try:
             _run(job_id)
@@ -143,57 +117,165 @@ def _in_context(app, job_id):
             db.session.remove()
 
 
-def _run(job_id):
-    job = db.session.get(Job, job_id)
-    if job is None or job.status in (DONE, FAILED):
-        return
-    job.status, job.done, job.due_at = RUNNING, 0, None
-    if job.attempt == 1:
-        job.message = ""
+# --- claiming and running ------------------------------------------------------------------------------
+def lease_seconds():
+    return float(current_app.config.get("JOBS_LEASE_SECONDS", 30))
+
+
+def claimable(now):
+    """Rows a worker may claim now: pending and due, or running under a lease that ran out (its worker died)."""
+    return or_(and_(Job.status == PENDING, or_(Job.due_at.is_(None), Job.due_at <= now)),
+               and_(Job.status == RUNNING, or_(Job.lease_until.is_(None), Job.lease_until < now)))
+
+
+def _lane_busy(now):
+    """Another job of the row's lane runs under a live lease, or was started earlier and is waiting to run."""
+    other = aliased(Job)
+    return exists().where(other.lane == Job.lane, other.id != Job.id, or_(
+        and_(other.status == RUNNING, other.lease_until >= now),
+        and_(other.id < Job.id, or_(and_(other.status == PENDING, or_(other.due_at.is_(None), other.due_at <= now)),
+                                    and_(other.status == RUNNING, or_(other.lease_until.is_(None),
+                                                                      other.lease_until < now))))))
+
+
+def _claim(job_id):
+    """Take the job for this thread (one UPDATE, so two workers never both win). Returns the claim's token or None."""
+    token = f"{socket.gethostname()[:40]}:{os.getpid()}/{uuid.uuid4().hex[:12]}"
+    now = utcnow()
+    won = db.session.execute(
+        update(Job).where(Job.id == job_id, claimable(now), or_(Job.lane.is_(None), ~_lane_busy(now)))
+        .values(status=RUNNING, claimed_by=token, lease_until=now + timedelta(seconds=lease_seconds()),
+                runs=Job.runs + 1, done=0, due_at=None)
+        .execution_options(synchronize_session=False)).rowcount
     db.session.commit()
+    return token if won else None
+
+
+def _release(job_id, token, **values):
+    """End this claim (done, failed, or back to pending): only while it is still ours."""
+    kept = db.session.execute(update(Job).where(Job.id == job_id, Job.claimed_by == token, Job.status == RUNNING)
+                              .values(claimed_by=None, lease_until=None, **values)
+                              .execution_options(synchronize_session=False)).rowcount
+    if not kept:
+        log.warning("job %s: its lease ran out and another worker took it; this run's outcome is dropped", job_id)
+    return kept
+
+
+def _run(job_id):
+    """Claim the job and run one attempt of it here. Returns whether it ran (False: done, taken, not due, or its
+    lane busy: the lane's running job sends it on when it ends)."""
+    token = _claim(job_id)
+    if token is None:
+        return False
+    app = current_app._get_current_object()
+    heartbeat(app).hold(job_id, token)
+    try:
+        _attempt(job_id, token)
+    finally:
+        heartbeat(app).release(job_id)
+    return True
+
+
+def _attempt(job_id, token):
+    job = db.session.get(Job, job_id)
+    name, lane = job.name, job.lane
 
     def progress(done, total, message=""):
-        job.done, job.total = done, total
+        values = {"done": done, "total": total, "lease_until": utcnow() + timedelta(seconds=lease_seconds())}
         if message:
-            job.message = message
-        db.session.commit()
+            values["message"] = message
+        db.session.execute(update(Job).where(Job.id == job_id, Job.claimed_by == token).values(**values)
+                           .execution_options(synchronize_session=False))
+        db.session.commit()  # with the handler's own work so far
 
     try:
-        result = _handlers[job.name](job, progress)
+        result = _handlers[name](job, progress)
     except Retry as retry:
         db.session.rollback()
-        job = db.session.get(Job, job_id)
-        job.status, job.attempt = PENDING, job.attempt + 1
-        job.due_at = utcnow() + timedelta(seconds=retry.seconds)
-        job.message = str(retry.message)[:1000]
-        lane = job.lane
-        db.session.commit()
-        _later(current_app._get_current_object(), job_id, lane, retry.seconds)
-        return
-    except Exception as exc:  # the job's row says what went wrong; the process goes on
+        if _release(job_id, token, status=PENDING, attempt=Job.attempt + 1, sent_at=utcnow(),
+                    due_at=utcnow() + timedelta(seconds=retry.seconds), message=str(retry.message)[:1000]):
+            _send_after_commit(job_id, retry.seconds)
+    except Exception as exc:  # the job's row says what went wrong; the worker goes on
         db.session.rollback()
-        log.error("job %s (%s) failed: %s", job_id, job.name, traceback.format_exc())
-        job = db.session.get(Job, job_id)
-        job.status, job.finished_at = FAILED, utcnow()
-        job.message = str(getattr(exc, "message", None) or exc)[:1000]
-        db.session.commit()
-        return
-    job.status, job.finished_at = DONE, utcnow()
-    job.result = result or {}
-    if job.total and job.done < job.total:
-        job.done = job.total
+        log.error("job %s (%s) failed: %s", job_id, name, traceback.format_exc())
+        _release(job_id, token, status=FAILED, finished_at=utcnow(),
+                 message=str(getattr(exc, "message", None) or exc)[:1000])
+    else:
+        _release(job_id, token, status=DONE, finished_at=utcnow(), result=result or {},
+                 done=case((Job.total > Job.done, Job.total), else_=Job.done))
     db.session.commit()
+    if lane:
+        _hand_on(lane)
 
 
+def _hand_on(lane):
+    """The lane is free: send its next job (the oldest due one), which was left waiting while this one ran."""
+    now = utcnow()
+    nxt = db.session.execute(select(Job.id).where(Job.lane == lane, claimable(now)).order_by(Job.id).limit(1)).scalar()
+    if nxt is not None:
+        db.session.execute(update(Job).where(Job.id == nxt).values(sent_at=now)
+                           .execution_options(synchronize_session=False))
+        _send_after_commit(nxt)
+        db.session.commit()
+
+
+class _Heartbeat:
+    """Moves on the leases of the jobs this process runs for an app, every third of JOBS_LEASE_SECONDS, so that a
+    live worker keeps its jobs however long a handler goes without reporting progress. The thread runs only while
+    jobs are held."""
+
+    def __init__(self, app):
+        self.app, self.held, self.lock, self.thread = app, {}, threading.Lock(), None
+        self.wake = threading.Event()
+
+    def hold(self, job_id, token):
+        with self.lock:
+            self.held[job_id] = token
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._beat, name="citizen-job-heartbeat", daemon=True)
+                self.thread.start()
+
+    def release(self, job_id):
+        with self.lock:
+            self.held.pop(job_id, None)
+
+    def _beat(self):
+        interval = float(self.app.config.get("JOBS_LEASE_SECONDS", 30)) / 3
+        while True:
+            self.wake.wait(interval)
+            with self.lock:
+                held = dict(self.held)
+                if not held:
+                    self.thread = None
+                    return
+            try:
+                with self.app.app_context():
+                    until = utcnow() + timedelta(seconds=float(self.app.config.get("JOBS_LEASE_SECONDS", 30)))
+                    for job_id, token in held.items():
+                        db.session.execute(update(Job).where(Job.id == job_id, Job.claimed_by == token)
+                                           .values(lease_until=until).execution_options(synchronize_session=False))
+                    db.session.commit()
+                    db.session.remove()
+            except Exception:  # noqa: BLE001  (the next beat tries again; the lease is three beats long)
+                log.exception("job heartbeat")
+
+
+def heartbeat(app):
+    return app.extensions.setdefault("citizen.jobs.heartbeat", _Heartbeat(app))
+
+
+# --- reading and resuming ------------------------------------------------------------------------------
 def resume():
-    """Run again every job left pending or running (its process stopped), except retries not yet due (a
-    later `resume` runs them). Returns how many."""
-    ids = db.session.execute(select(Job.id).where(
-        Job.status.in_((PENDING, RUNNING)), or_(Job.due_at.is_(None), Job.due_at <= utcnow()))
-        .order_by(Job.id)).scalars().all()
-    for job_id in ids:
-        _run(job_id)
-    return len(ids)
+    """Run here, one after another, the jobs left pending or whose worker stopped (its lease ran out); never a job
+    a live worker holds, nor a retry not yet due (a later `resume` runs it). Returns how many ran."""
+    ids = db.session.execute(select(Job.id).where(claimable(utcnow())).order_by(Job.id)).scalars().all()
+    db.session.commit()
+    return sum(1 for job_id in ids if _run(job_id))
+
+
+def sent():
+    """[(job_id, eta)] of this app's messages waiting in the queue (tests read the memory queue)."""
+    return queue.sent(current_app._get_current_object(), run_in_context)
 
 
 def get(job_id):

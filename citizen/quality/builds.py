@@ -89,13 +89,14 @@ def request(campaign_id):
 
 
 def _kick(campaign_id):
-    """Start a build now (a reader found its build behind, or none): in the thread pool, or at once with JOBS_SYNC.
-    Ends the caller's read transaction (jobs.start commits)."""
+    """Start a build now (a reader found its build behind, or none): on a worker, or at once with JOBS_SYNC. Ends the
+    caller's read transaction (a commit: the job is sent once its row is committed)."""
     if _pending_job(campaign_id) is not None:
         return
     with _lock:
         _queued[_memo_key(campaign_id)] = time.monotonic()
     jobs.start(JOB, campaign_id)
+    db.session.commit()
 
 
 # --- building -------------------------------------------------------------------------------------
@@ -110,8 +111,8 @@ def _too_soon(campaign_id):
     if found is None:
         return 0.0  # never built: the first build at once
     age = time.time() - found.modified.timestamp()
-    # And at most a 1/(1 + BUILD_SPACING) share of one thread: a build that took 20 s waits 200 s (it runs in the web
-    # process's job threads until jobs have a worker of their own, and holds the interpreter the volunteers need).
+    # And at most a 1/(1 + BUILD_SPACING) share of one thread: a build that took 20 s waits 200 s (it holds a worker
+    # thread that PDF renders and webhooks also need, and in a single-process setup the volunteers' interpreter).
     last = (latest(campaign_id) or {}).get("seconds") or 0.0
     gap = max(gap, float(current_app.config.get("BUILD_SPACING", 0) or 0) * float(last))
     return max(0.0, gap - age)

@@ -105,7 +105,8 @@ def _waiting(campaign_id, limit):
 
 def prepare(campaign):
     """Make the blurred copies a campaign's rated tasks may need: at once for a few (up to config
-    WELLBEING_BLUR_SYNC), in a job for more. Tasks a copy is not ready for get it on first need."""
+    WELLBEING_BLUR_SYNC), in a job for more, started once the caller's transaction (the import) commits. Tasks a
+    copy is not ready for get it on first need."""
     sync = int(current_app.config.get("WELLBEING_BLUR_SYNC", 20))
     waiting = _waiting(campaign.id, sync + 1)
     if len(waiting) <= sync:

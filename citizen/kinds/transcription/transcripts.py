@@ -21,7 +21,7 @@ RENDER = "transcription.render"
 
 def start_rendering(campaign, pdf_urls):
     """Start the job that renders the pending pages of these PDFs (None: every pending page of the
-    campaign). jobs.start commits the caller's session. Returns the job."""
+    campaign) once the caller's transaction commits: an import that fails leaves no job. Returns the job."""
     return jobs.start(RENDER, campaign.id, {} if pdf_urls is None else {"pdf_urls": list(pdf_urls)})
 
 
