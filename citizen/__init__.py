@@ -34,7 +34,10 @@ def create_app(test_config=None, instance_path=None):
     """The app. Configuration: the defaults (citizen.config), then the instance's `config.py` and the CITIZEN_*
     environment variables. A `test_config` replaces the last two, as in Flask's tutorial (flaskr): tests and
     benchmarks get exactly what they ask for, whatever a developer keeps in instance/config.py or the shell.
-    `instance_path`: another instance folder (secret key, SQLite database, media) than ./instance."""
+    `instance_path`: another instance folder (secret key, SQLite database, media) than ./instance; without a test
+    config, CITIZEN_INSTANCE_PATH names it too (two web servers or workers on one machine share nothing on disk)."""
+    if instance_path is None and test_config is None:  # several servers on one machine: one folder each
+        instance_path = os.environ.get("CITIZEN_INSTANCE_PATH") or None
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     # Every <int:...> in a route is bounded (ids are int4 columns): set before any blueprint adds its rules.
     app.url_map.converters["int"] = BoundedIntConverter

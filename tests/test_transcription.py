@@ -205,6 +205,53 @@ def test_large_upload_is_rendered_in_a_job_and_tasks_wait_for_it(app, org, organ
     assert r.status_code == 200 and r.get_json()["pages"]
 
 
+def test_a_render_run_again_after_its_worker_died_stores_no_page_twice(app, org, organiser, monkeypatch):
+    """A worker killed mid-render: pages it stored (their tasks made ready, or not yet: killed between storing a page
+    and committing its task) are found by the run that takes over, which renders only the rest; the store then holds
+    one image per page, and the pages rendered before the kill keep their objects."""
+    from citizen import storage
+    from citizen.ingest import pdfs
+    monkeypatch.setitem(app.config, "PDF_RENDER_SYNC_PAGES", 2)
+    c = campaigns.create_campaign(org.id, organiser, {"title": "x", "kind": "transcription", "redundancy": 2,
+                                                      "settings": {"fields": FIELDS}})
+    started = []
+    monkeypatch.setattr(transcripts.jobs, "start", lambda name, cid, params: started.append(params))
+    assert campaigns.import_tasks(c, "long.pdf", make_pdf(6)) == 6
+    monkeypatch.undo()
+    db.session.commit()
+    real, rendered = pdfs.render_pages, []
+
+    def dies_after_three(data, indexes=None, **kw):  # the worker dies while storing the third page
+        for page in real(data, indexes, **kw):
+            rendered.append(page[0])
+            yield page
+            if len(rendered) == 3:
+                raise SystemExit("kill -9")
+    monkeypatch.setattr(pdfs, "render_pages", dies_after_three)
+    original = transcripts._make_ready
+    monkeypatch.setattr(transcripts, "_make_ready", lambda *a: None if len(rendered) == 3 else original(*a))
+    job = Job(name=transcripts.RENDER, campaign_id=c.id, params=started[0], status="running")
+    with pytest.raises(SystemExit):
+        transcripts.render(job, lambda done, total, message="": db.session.commit())
+    db.session.rollback()
+    store = storage.media_store()
+    images = lambda: {k: st.tag for k, st in store.list(f"campaigns/{c.id}/") if k.endswith(".jpg")}  # noqa: E731
+    before = images()
+    assert len(before) == 3 and rendered == [0, 1, 2]
+    monkeypatch.setattr(pdfs, "render_pages", real)
+    monkeypatch.setattr(transcripts, "_make_ready", original)
+    again = []
+    monkeypatch.setattr(pdfs, "render_pages", lambda data, indexes=None, **kw: again.append(list(indexes)) or
+                        real(data, indexes, **kw))
+    assert transcripts.render(job, lambda done, total, message="": db.session.commit()) == {"pages": 4, "documents": 1}
+    assert again == [[3, 4, 5]]  # page 3 (index 2) was stored before the kill: read back, not rendered
+    after = images()
+    assert len(after) == 6 and all(after[k] == v for k, v in before.items())
+    tasks = db.session.execute(select(Task).where(Task.campaign_id == c.id).order_by(Task.id)).scalars().all()
+    assert all(t.available and len(t.payload["pages"]) == 1 for t in tasks)
+    assert len({t.payload["pages"][0]["image_url"] for t in tasks}) == 6
+
+
 def test_an_import_rolled_back_leaves_no_render_job_and_sends_nothing(app, org, organiser):
     """All or nothing: the render job of a large upload is part of the import's transaction. Rolled back (a later
     step of the request failed), there is no job row and no message; committed, one message for one job."""

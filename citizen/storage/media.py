@@ -31,6 +31,7 @@ EXTENSIONS = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", 
               ".gif": "image/gif", ".pdf": "application/pdf"}
 _PILLOW = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
 _LABEL = re.compile(r"^[a-z0-9]{1,20}$")
+_STEM = re.compile(r"^[0-9a-f]{32}$")
 MAX_PIXELS = 200_000_000  # what Pillow would call a decompression bomb
 
 
@@ -126,6 +127,29 @@ class MediaStore:
             self.storage.put(key, bytes(data), content_type=found)
             self.written.append(key)
         return f"{self.url_prefix}/{stored}"
+
+    def save_named(self, stem, data):
+        """Store `data` under `stem` (a name the server derived and nobody can guess: 32 hex digits) with the
+        extension its content gives; return its URL. The same stem makes the same key: a job run again after its
+        worker was killed finds (`find_named`) or writes over what the first run stored, never a second copy."""
+        if not _STEM.match(stem):
+            raise ValueError("a derived media name is 32 hex digits")
+        found = content_type(data)
+        if found not in STORED:
+            raise MediaRefused(f"{found} is not stored")
+        stored = f"{stem}{TYPES[found]}"
+        if not self.dry_run:
+            key = f"{self.prefix}/{stored}"
+            self.storage.put(key, bytes(data), content_type=found)
+            self.written.append(key)
+        return f"{self.url_prefix}/{stored}"
+
+    def find_named(self, stem, ext):
+        """(URL, bytes) of what `save_named(stem, ...)` stored with extension `ext`, or None."""
+        if not _STEM.match(stem) or ext not in TYPES.values():
+            return None
+        data = self.storage.get(f"{self.prefix}/{stem}{ext}")
+        return None if data is None else (f"{self.url_prefix}/{stem}{ext}", data)
 
     def discard(self):
         """Remove everything this store wrote (the import that wrote it failed)."""

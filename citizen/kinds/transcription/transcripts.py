@@ -4,8 +4,15 @@ asking for more answers where volunteers disagree, and the results table organis
 Rendering: an import stores each PDF through the campaign's media store and its tasks as
 `pending` (unavailable). The "transcription.render" job renders the pages of those PDFs, stores
 the JPEGs beside them, and makes each task available once its pages are there. It is idempotent:
-run again (`flask jobs resume`), it renders only the tasks still pending.
+run again (its worker was killed), it renders only the tasks still pending, and of their pages only those the
+first run did not store (a page's stored name is derived from the PDF and the page: `page_stem`).
 """
+import hashlib
+import hmac
+import io
+
+from flask import current_app
+from PIL import Image
 from sqlalchemy import select, update
 
 from citizen.campaigns import tally
@@ -64,11 +71,11 @@ def render(job, progress):
             raise ValueError(f"the PDF {pdf_url} is not in the media store")
         wanted = sorted({i for _id, p in group for i in _indexes(p)})
         waiting = {task_id: (payload, set(_indexes(payload))) for task_id, payload in group}
-        pages = {}
-        stem = group[0][1]["document"].rsplit(".", 1)[0]
-        for index, jpeg, width, height in pdfs.render_pages(data, wanted):
+        pages, kept = {}, _stored_pages(store, pdf_url, wanted)  # a run after a killed one: what it stored
+        for index, jpeg, width, height in _pages(data, wanted, kept):
             pages[index] = {"page": index + 1, "width": width, "height": height,
-                            "image_url": store.save(f"{stem}-p{index + 1:04d}.jpg", jpeg)}
+                            "image_url": kept[index][0] if index in kept
+                            else store.save_named(page_stem(pdf_url, index), jpeg)}
             for task_id, (payload, needs) in list(waiting.items()):
                 if needs <= pages.keys():
                     _make_ready(task_id, payload, [pages[i] for i in sorted(needs)])
@@ -76,6 +83,42 @@ def render(job, progress):
             done += 1
             progress(done, total)  # commits: the rendered tasks are handed out from now on
     return {"pages": done, "documents": len(by_pdf)}
+
+
+def page_stem(pdf_url, index):
+    """The stored name of a PDF page's image: derived from the PDF and the page with the app's secret, so a render
+    run again (its worker was killed) finds the pages the first run stored, and nobody can guess a page's address
+    from another's."""
+    digest = hmac.new(current_app.secret_key.encode() if isinstance(current_app.secret_key, str)
+                      else current_app.secret_key, f"page:{pdf_url}#{index}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:32]
+
+
+def _stored_pages(store, pdf_url, wanted):
+    """{index: (url, width, height)} of the wanted pages already in the store."""
+    found = {}
+    for index in wanted:
+        hit = store.find_named(page_stem(pdf_url, index), ".jpg")
+        if hit is not None:
+            with Image.open(io.BytesIO(hit[1])) as img:
+                found[index] = (hit[0], *img.size)
+        # a page not found is rendered (all of them, on a first run)
+    return found
+
+
+def _pages(data, wanted, kept):
+    """(index, jpeg, width, height) of every wanted page, in order: the stored ones read back, the others rendered."""
+    fresh = pdfs.render_pages(data, [i for i in wanted if i not in kept])
+    rendered = next(fresh, None)
+    for index in wanted:
+        if index in kept:
+            yield index, None, kept[index][1], kept[index][2]
+        else:
+            while rendered is not None and rendered[0] != index:
+                rendered = next(fresh, None)
+            if rendered is not None:
+                yield rendered
+                rendered = next(fresh, None)
 
 
 def _make_ready(task_id, payload, pages):
