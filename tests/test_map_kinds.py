@@ -249,3 +249,21 @@ def test_a_bare_option_is_a_grade_with_nothing_marked(client, guest, map_campaig
     assert send(client, task["id"], h, task["options"][1]).status_code == 201
     stored = db.session.execute(select(Answer.value).where(Answer.task_id == task["id"])).scalar_one()
     assert stored["answer"] == "not_cleared" and stored["marks"]["features"] == []
+
+
+def test_the_kinds_own_question_reaches_each_volunteer_in_their_language(client, map_campaign, guest):
+    """The default question is stored as "the default", not as English words (also for campaigns saved with the
+    English words before); an organiser's own question is shown as written."""
+    c = map_campaign()
+    assert c.settings["question"] == ""
+    headers = guest()
+    spanish = client.get(f"/api/v1/campaigns/{c.slug}/tasks/next", headers={**headers, "Accept-Language": "es"})
+    assert spanish.get_json()["question"] == "¿Se taló bosque en esta celda entre las dos fechas?"
+    c.settings = {**c.settings, "question": "Has forest been cleared in this cell between the two dates?"}
+    db.session.commit()
+    other = guest()
+    r = client.get(f"/api/v1/campaigns/{c.slug}/tasks/next", headers={**other, "Accept-Language": "fr"})
+    assert r.get_json()["question"] == "De la forêt a-t-elle été coupée dans cette cellule entre les deux dates ?"
+    own = map_campaign(question="¿Ves humo en esta celda?")
+    r = client.get(f"/api/v1/campaigns/{own.slug}/tasks/next", headers={**guest(), "Accept-Language": "fr"})
+    assert own.settings["question"] == "¿Ves humo en esta celda?" and r.get_json()["question"] == "¿Ves humo en esta celda?"

@@ -40,6 +40,12 @@ def _tile_template(raw, field, required):
     return tiles.normalise(url)  # a TileError (a ValueError) says what is wrong
 
 
+def _english(text):
+    """The English words of a lazily translated text (its message id)."""
+    args = getattr(text, "_args", None)
+    return args[0] if args else str(text)
+
+
 def _float(raw, field, low, high, default, message):
     if raw in (None, ""):
         return default
@@ -81,7 +87,7 @@ class MapKind(Kind):
     # --- settings -----------------------------------------------------------------------------
     def default_settings(self):
         return {"tiles_before": "", "tiles_after": "", "attribution": "", "cell_km": 1.0, "min_support": 2,
-                "guidance": "", "question": str(self.question)}
+                "guidance": "", "question": ""}  # empty: the kind's question, in each volunteer's language
 
     def settings_from_form(self, form):
         keys = ("tiles_before", "tiles_after", "attribution", "cell_km", "min_support", "guidance", "question")
@@ -107,7 +113,10 @@ class MapKind(Kind):
         out["attribution"] = clean_attribution(str(raw.get("attribution") or "").strip()[:300])
         out["guidance"] = str(raw.get("guidance") or "").strip()[:5000]
         out["guidance_html"] = render_markdown(out["guidance"])
-        out["question"] = str(raw.get("question") or "").strip()[:300] or str(self.question)
+        question = str(raw.get("question") or "").strip()[:300]
+        # The kind's own question is kept as "the default" (empty), never as English text: each volunteer reads it
+        # in their language. Campaigns saved before stored the English words: those count as the default too.
+        out["question"] = "" if question in (_english(self.question), str(self.question)) else question
         if errors:
             raise InvalidInput(errors[0]["message"], details=errors)
         return out
@@ -187,7 +196,8 @@ class MapKind(Kind):
 
     # --- the volunteer's side -----------------------------------------------------------------
     def task_json(self, payload, settings):
-        out = {"question": settings.get("question") or str(self.question),
+        asked = settings.get("question")
+        out = {"question": str(self.question) if not asked or asked == _english(self.question) else asked,
                "options": [v for v, _label in self.grades], "labels": [str(label) for _v, label in self.grades],
                "mark_types": ["Point", "Polygon"]}
         if "image_url" in payload:
