@@ -16,6 +16,7 @@ from citizen.config import Defaults
 from citizen.accounts import services as accounts
 from citizen.campaigns import services as campaigns
 from citizen.extensions import db
+from tests.helpers import new_guest
 
 PG_URL = os.environ.get("CITIZEN_TEST_DATABASE_URL")
 CLOCK_STEP = timedelta(seconds=2)  # more than the default minimum time per task (1.5 s)
@@ -168,8 +169,4 @@ def make_campaign(app, org, organiser):
 @pytest.fixture
 def guest(client):
     """guest() -> headers of a new guest contributor (a fresh bearer token each call)."""
-    def factory():
-        r = client.post("/api/v1/guests")
-        assert r.status_code == 201
-        return {"Authorization": "Bearer " + r.get_json()["token"]}
-    return factory
+    return lambda: new_guest(client)

@@ -12,7 +12,7 @@ from citizen.accounts import services as accounts
 from citizen.accounts.models import ApiToken, Contributor, EventCode, User, utcnow
 from citizen.campaigns.models import Answer
 from citizen.extensions import db
-from tests.test_pages import count, html, sign_in
+from tests.helpers import count, html, sign_in
 
 
 def _cookie(client, name):
