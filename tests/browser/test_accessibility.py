@@ -10,7 +10,8 @@ import pytest
 from tests.browser.conftest import PHONE
 from tests.browser.pages import WorkPage
 
-pytestmark = pytest.mark.browser
+# One worker for the tests on the session's demo site (conftest demo_site): it is built once, and they share it.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("demo-site")]
 
 AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text()
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]

@@ -11,7 +11,8 @@ from citizen.demo import PASSWORD
 from tests.browser.conftest import PHONE
 from tests.browser.pages import ManagePage, SignIn, WorkPage
 
-pytestmark = pytest.mark.browser
+# One worker for the tests on the session's demo site (conftest demo_site): it is built once, and they share it.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("demo-site")]
 
 SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": PHONE}
 
