@@ -4,6 +4,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
+# Both cores (pytest-xdist; tests/conftest.py gives each worker its own databases). loadgroup keeps the tests
+# marked xdist_group("...") together on one worker, in order: they share one module- or session-wide site.
+# `make test PYTEST_ARGS="-n 0 tests/test_api.py"` runs in one process.
+PYTEST_ARGS ?= -n auto --dist loadgroup
 export FLASK_APP := citizen
 
 .PHONY: run serve-prod test bench chromium clean translations

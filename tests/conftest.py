@@ -2,6 +2,10 @@
 
 SQLite (always): one template database is migrated once per session and copied per test.
 PostgreSQL (when CITIZEN_TEST_DATABASE_URL is set): migrated once per session, emptied per test.
+
+Under pytest-xdist (`make test` runs `-n auto`) every worker is a session of its own: its own temporary folder
+(so its own SQLite files) and, on PostgreSQL, its own database, `<database>_<worker>` (e.g. test_gw0), created
+next to CITIZEN_TEST_DATABASE_URL's on first use. No worker ever sees another's rows.
 """
 import json
 import os
@@ -9,16 +13,43 @@ import shutil
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from citizen import create_app
 from citizen.config import Defaults
 from citizen.accounts import services as accounts
 from citizen.campaigns import services as campaigns
 from citizen.extensions import db
+from tests.helpers import new_guest
 
-PG_URL = os.environ.get("CITIZEN_TEST_DATABASE_URL")
+
+
+def worker_database_url(url, worker):
+    """The database URL a pytest-xdist worker uses: `url` itself outside xdist, else its database name
+    suffixed with the worker id (gw0, gw1, ...)."""
+    if not url or not worker:
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
+PG_URL = worker_database_url(os.environ.get("CITIZEN_TEST_DATABASE_URL"), os.environ.get("PYTEST_XDIST_WORKER"))
 CLOCK_STEP = timedelta(seconds=2)  # more than the default minimum time per task (1.5 s)
+
+
+def pytest_sessionstart(session):
+    """pytest-playwright empties its output folder (test-results/: screenshots) as a session starts. Under
+    pytest-xdist every worker is a session, and a worker starting late would delete what another has just
+    written: the folder is emptied here once, by the process that runs or distributes the tests."""
+    output = session.config.getoption("--output", default=None)
+    if output and not os.environ.get("PYTEST_XDIST_WORKER"):
+        shutil.rmtree(output, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def delete_output_dir():
+    """Replaces pytest-playwright's fixture of this name (which empties the output folder in every worker):
+    pytest_sessionstart above does it once."""
 
 
 @pytest.fixture(autouse=True)
@@ -51,10 +82,25 @@ def _migrate(uri, tmp_path):
         db.engine.dispose()
 
 
+def _create_database_if_missing(url):
+    """CREATE DATABASE for a worker's URL, connected to the server's maintenance database `postgres`."""
+    target = make_url(url)
+    server = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                  {"name": target.database}).first()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        server.dispose()
+
+
 @pytest.fixture(scope="session")
 def database_template(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("db")
     if PG_URL:
+        _create_database_if_missing(PG_URL)
         engine = create_engine(PG_URL)
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public;"))
@@ -168,8 +214,4 @@ def make_campaign(app, org, organiser):
 @pytest.fixture
 def guest(client):
     """guest() -> headers of a new guest contributor (a fresh bearer token each call)."""
-    def factory():
-        r = client.post("/api/v1/guests")
-        assert r.status_code == 201
-        return {"Authorization": "Bearer " + r.get_json()["token"]}
-    return factory
+    return lambda: new_guest(client)

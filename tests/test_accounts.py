@@ -12,7 +12,7 @@ from citizen.accounts import services as accounts
 from citizen.accounts.models import ApiToken, Contributor, EventCode, User, utcnow
 from citizen.campaigns.models import Answer
 from citizen.extensions import db
-from tests.test_pages import count, html, sign_in
+from tests.helpers import count, guest_id, html, sign_in
 
 
 def _cookie(client, name):
@@ -176,12 +176,11 @@ def test_the_guest_cookie_of_someone_who_registered_is_no_longer_theirs(app, cli
     assert client.post("/me", data={"display_name": "Gus the guest"}).status_code == 302
     assert "Gus the guest" in html(client.get("/me"))
     guest_cookie = _cookie(client, "session")
-    with client.session_transaction() as s:
-        guest_id = s["guest_id"]
+    guest = guest_id(client)
     client.post("/account/register", data={"name": "Gus", "email": "gus@example.org", "password": "password123"})
     sign_in(client, "gus@example.org")
     user = db.session.execute(select(User).where(User.email == "gus@example.org")).scalar_one()
-    assert db.session.get(Contributor, guest_id).user_id == user.id
+    assert db.session.get(Contributor, guest).user_id == user.id
     db.session.rollback()
 
     replay = app.test_client()
@@ -189,13 +188,13 @@ def test_the_guest_cookie_of_someone_who_registered_is_no_longer_theirs(app, cli
     assert "Gus the guest" not in html(replay.get("/me")), "the old cookie shows nothing of the account"
     second = replay.post(f"/api/v1/campaigns/{slug}/tasks/next")
     with replay.session_transaction() as s:
-        assert s.get("guest_id") != guest_id, "the old cookie does not carry the account's contributor"
+        assert s.get("guest_id") != guest, "the old cookie does not carry the account's contributor"
     replay2 = app.test_client()
     replay2.set_cookie("session", guest_cookie)
     task = second.get_json()["id"] if second.status_code == 200 else first
     r = replay2.post(f"/api/v1/tasks/{task}/answers", json={"value": "no"})
     assert r.status_code == 401
-    assert count(Answer, Answer.contributor_id == guest_id) == 1
+    assert count(Answer, Answer.contributor_id == guest) == 1
 
 
 def test_the_guest_token_of_someone_who_registered_is_refused(app, client, make_campaign, make_user):

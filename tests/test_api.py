@@ -3,37 +3,12 @@ import io
 import re
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from citizen.accounts import services as accounts
 from citizen.campaigns.models import Answer, Assignment, Campaign, IdempotentResponse, Task
 from citizen.extensions import db
-
-API = "/api/v1"
-
-
-def bearer(token):
-    return {"Authorization": "Bearer " + token}
-
-
-def nxt(client, slug, h):
-    return client.get(f"{API}/campaigns/{slug}/tasks/next", headers=h)
-
-
-def task_id(client, slug, h):
-    r = nxt(client, slug, h)
-    assert r.status_code == 200, r.get_data(as_text=True)
-    return r.get_json()["id"]
-
-
-def answer(client, tid, h, value="yes", key=None, **extra):
-    headers = {**h, **({"Idempotency-Key": key} if key else {})}
-    return client.post(f"{API}/tasks/{tid}/answers", json={"value": value, **extra}, headers=headers)
-
-
-def count(model, *where):
-    db.session.expire_all()
-    return db.session.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
+from tests.helpers import API, bearer, campaign, count, next_task, submit, take
 
 
 def error(r, status, code=None):
@@ -44,11 +19,6 @@ def error(r, status, code=None):
     if code:
         assert body["code"] == code, body
     return body
-
-
-def campaign(slug):
-    db.session.expire_all()
-    return db.session.execute(select(Campaign).where(Campaign.slug == slug)).scalar_one()
 
 
 def test_guest_gets_a_token(client):
@@ -80,16 +50,16 @@ def test_openapi_documents_every_route(app, client):
 def test_next_gives_204_when_others_took_every_slot(client, make_campaign, guest):
     c = make_campaign(tasks=2, redundancy=1)
     a, b = guest(), guest()
-    assert task_id(client, c.slug, a) != task_id(client, c.slug, b)
-    assert nxt(client, c.slug, guest()).status_code == 204
+    assert next_task(client, c.slug, a)["id"] != next_task(client, c.slug, b)["id"]
+    assert take(client, c.slug, guest()).status_code == 204
 
 
 def test_a_task_is_never_handed_twice_and_204_when_all_answered(client, make_campaign, guest):
     c = make_campaign(tasks=4, redundancy=3)
     h, seen = guest(), []
-    while (r := nxt(client, c.slug, h)).status_code == 200:
+    while (r := take(client, c.slug, h)).status_code == 200:
         seen.append(r.get_json()["id"])
-        assert answer(client, seen[-1], h).status_code == 201
+        assert submit(client, seen[-1], "yes", h, key=None).status_code == 201
         assert len(seen) <= 4
     assert r.status_code == 204
     assert sorted(seen) == sorted(set(seen)) and len(seen) == 4
@@ -99,19 +69,19 @@ def test_redundancy_three_stops_after_three_answers(client, make_campaign, guest
     c = make_campaign(tasks=1, redundancy=3)
     for _ in range(3):
         h = guest()
-        assert answer(client, task_id(client, c.slug, h), h).status_code == 201
-    assert nxt(client, c.slug, guest()).status_code == 204
+        assert submit(client, next_task(client, c.slug, h)["id"], "yes", h, key=None).status_code == 201
+    assert take(client, c.slug, guest()).status_code == 204
     assert count(Answer) == 3 and campaign(c.slug).tasks_done == 1
 
 
 def test_submit_and_idempotent_retry(client, make_campaign, guest):
     c, h = make_campaign(), guest()
-    tid, key = task_id(client, c.slug, h), str(uuid.uuid4())
-    first = answer(client, tid, h, "no", key, duration_ms=900)
+    tid, key = next_task(client, c.slug, h)["id"], str(uuid.uuid4())
+    first = submit(client, tid, "no", h, key=key, duration_ms=900)
     assert first.status_code == 201
     body = first.get_json()
     assert body["answer"]["task_id"] == tid and body["answer"]["value"] == "no" and body["done"] == 1
-    again = answer(client, tid, h, "no", key, duration_ms=900)
+    again = submit(client, tid, "no", h, key=key, duration_ms=900)
     assert (again.status_code, again.get_json()) == (201, body)
     assert count(Answer) == 1 and count(IdempotentResponse) == 1
     assert db.session.get(Task, tid).answer_count == 1
@@ -119,57 +89,57 @@ def test_submit_and_idempotent_retry(client, make_campaign, guest):
 
 def test_reused_key_and_second_answer_conflict(client, make_campaign, guest):
     c, h = make_campaign(), guest()
-    tid, key = task_id(client, c.slug, h), str(uuid.uuid4())
-    assert answer(client, tid, h, "yes", key).status_code == 201
-    error(answer(client, tid, h, "no", key), 409, "idempotency_key_reused")
-    error(answer(client, tid, h, "no", str(uuid.uuid4())), 409, "already_answered")
-    error(answer(client, tid, h, "no"), 409, "already_answered")
+    tid, key = next_task(client, c.slug, h)["id"], str(uuid.uuid4())
+    assert submit(client, tid, "yes", h, key=key).status_code == 201
+    error(submit(client, tid, "no", h, key=key), 409, "idempotency_key_reused")
+    error(submit(client, tid, "no", h, key=str(uuid.uuid4())), 409, "already_answered")
+    error(submit(client, tid, "no", h, key=None), 409, "already_answered")
     assert count(Answer) == 1
 
 
 def test_invalid_answers_store_nothing(client, make_campaign, guest):
     c, h = make_campaign(), guest()
-    tid = task_id(client, c.slug, h)
+    tid = next_task(client, c.slug, h)["id"]
     url = f"{API}/tasks/{tid}/answers"
-    error(answer(client, tid, h, "maybe"), 422, "invalid")
+    error(submit(client, tid, "maybe", h, key=None), 422, "invalid")
     error(client.post(url, headers=h), 422)
     error(client.post(url, data="not json", headers=h, content_type="application/json"), 422)
     assert error(client.post(url, json={"duration_ms": 5}, headers=h), 422)["details"][0]["field"] == "value"
-    error(answer(client, tid, h, duration_ms=-1), 422)
-    error(answer(client, tid, h, duration_ms="fast"), 422)
+    error(submit(client, tid, "yes", h, key=None, duration_ms=-1), 422)
+    error(submit(client, tid, "yes", h, key=None, duration_ms="fast"), 422)
     assert count(Answer) == 0 and db.session.get(Task, tid).answer_count == 0
-    assert answer(client, tid, h).status_code == 201  # the lease was not used up by the failures
+    assert submit(client, tid, "yes", h, key=None).status_code == 201  # the lease was not used up by the failures
 
 
 def test_who_may_answer(client, make_campaign, guest):
     c, a = make_campaign(), guest()
-    tid = task_id(client, c.slug, a)
-    error(answer(client, tid, guest()), 403, "not_assigned")
-    error(answer(client, 999999, a), 404, "not_found")
-    error(answer(client, 999999, a, key="k1"), 404, "not_found")
-    error(answer(client, tid, bearer("g.forged")), 401, "unauthorized")
-    error(answer(client, tid, bearer("ctz_nope")), 401, "unauthorized")
-    error(answer(client, tid, {}), 401, "unauthorized")
-    error(nxt(client, c.slug, bearer("g.forged")), 401, "unauthorized")
-    error(nxt(client, "no-such-campaign", a), 404, "not_found")
+    tid = next_task(client, c.slug, a)["id"]
+    error(submit(client, tid, "yes", guest(), key=None), 403, "not_assigned")
+    error(submit(client, 999999, "yes", a, key=None), 404, "not_found")
+    error(submit(client, 999999, "yes", a, key="k1"), 404, "not_found")
+    error(submit(client, tid, "yes", bearer("g.forged"), key=None), 401, "unauthorized")
+    error(submit(client, tid, "yes", bearer("ctz_nope"), key=None), 401, "unauthorized")
+    error(submit(client, tid, "yes", {}, key=None), 401, "unauthorized")
+    error(take(client, c.slug, bearer("g.forged")), 401, "unauthorized")
+    error(take(client, "no-such-campaign", a), 404, "not_found")
     assert count(Answer) == 0
 
 
 def test_skipped_task_goes_to_others_not_back(client, make_campaign, guest):
     c, a, b = make_campaign(tasks=1, redundancy=2), guest(), guest()
-    tid = task_id(client, c.slug, a)
+    tid = next_task(client, c.slug, a)["id"]
     r = client.post(f"{API}/tasks/{tid}/skip", headers=a)
     assert r.status_code == 200 and r.get_json() == {"skipped": tid}
-    assert nxt(client, c.slug, a).status_code == 204
-    assert task_id(client, c.slug, b) == tid
+    assert take(client, c.slug, a).status_code == 204
+    assert next_task(client, c.slug, b)["id"] == tid
     error(client.post(f"{API}/tasks/{tid}/skip", headers=guest()), 403, "not_assigned")
 
 
 def test_at_most_two_leases_per_contributor(client, make_campaign, guest):
     c, h = make_campaign(tasks=5), guest()
-    first, second = task_id(client, c.slug, h), task_id(client, c.slug, h)
+    first, second = next_task(client, c.slug, h)["id"], next_task(client, c.slug, h)["id"]
     assert first != second
-    assert task_id(client, c.slug, h) in {first, second}
+    assert next_task(client, c.slug, h)["id"] in {first, second}
     assert count(Assignment) == 2
 
 
@@ -180,9 +150,9 @@ def test_results_majority_and_paging(client, make_campaign, guest, organiser_tok
     for i in range(3):
         h = guest()
         for _ in range(3):
-            tid = task_id(client, c.slug, h)
+            tid = next_task(client, c.slug, h)["id"]
             if plan[tid]:
-                assert answer(client, tid, h, plan[tid][i]).status_code == 201
+                assert submit(client, tid, plan[tid][i], h, key=None).status_code == 201
     rows = {r["task_id"]: r for r in client.get(f"{API}/campaigns/{c.slug}/results").get_json()["results"]}
     assert rows[t1]["answer"] == "yes" and rows[t1]["count"] == 2 and rows[t1]["share"] == 0.6667
     assert rows[t1]["answers"] == 3 and rows[t1]["complete"] and not rows[t1]["tied"]
@@ -200,8 +170,8 @@ def test_drafts_are_hidden_except_from_their_organiser(client, make_campaign, gu
         error(client.get(API + path), 404, "not_found")
         error(client.get(API + path, headers=guest()), 404, "not_found")
         assert client.get(API + path, headers=bearer(organiser_token)).status_code == 200
-    error(nxt(client, c.slug, guest()), 404, "not_found")  # a volunteer cannot tell a draft from nothing
-    error(nxt(client, c.slug, bearer(organiser_token)), 409, "campaign_not_open")
+    error(take(client, c.slug, guest()), 404, "not_found")  # a volunteer cannot tell a draft from nothing
+    error(take(client, c.slug, bearer(organiser_token)), 409, "campaign_not_open")
 
 
 NEW = {"title": "Count the boats", "kind": "question", "redundancy": 2,

@@ -42,6 +42,9 @@ from tests.pdf_samples import make_pdf
 from tests.test_map_kinds import AREA, TILES, photo_zip
 from tests.test_moderation import PHOTOS
 
+# One worker: on PostgreSQL this module's tests share the database `seeded` fills once.
+pytestmark = pytest.mark.xdist_group("api-fuzz")
+
 API = "/api/v1"
 OPERATIONS = [(method.upper(), path) for path, item in PATHS.items() for method in item]
 OPTIONAL_SECURITY = ([], [{}, {"bearer": []}])

@@ -46,6 +46,7 @@ from citizen.moderation import suspensions
 from citizen.moderation.models import Escalation, Suspension
 from citizen.quality.report import pseudonym
 from tests.conftest import PG_URL, QUESTION, _migrate, base_config
+from tests.helpers import guest_id
 
 ROLES = ("anonymous", "guest", "volunteer", "moderator", "organiser", "other_organiser", "admin")
 STAFF_OF_A = ("moderator", "organiser", "admin")  # may know the titles of A's unpublished campaigns
@@ -531,6 +532,5 @@ def test_a_guest_made_by_a_failed_request_is_not_kept_in_the_cookie(app, make_ca
     ids = set()
     for client in (first, second, app.test_client()):
         assert client.post(f"/api/v1/campaigns/{published.slug}/tasks/next").status_code == 200
-        with client.session_transaction() as session:
-            ids.add(session["guest_id"])
+        ids.add(guest_id(client))
     assert len(ids) == 3

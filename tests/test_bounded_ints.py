@@ -10,7 +10,7 @@ from werkzeug.routing import IntegerConverter
 
 from citizen.extensions import db
 from citizen.moderation.models import Escalation
-from tests.test_pages import sign_in
+from tests.helpers import sign_in
 
 HOSTILE = (2**31, 2**63, -1, "2147483648", "9" * 5000, "\u0661\u0662")  # the last: Arabic-Indic digits
 

@@ -15,40 +15,20 @@ from citizen.campaigns import scheduler
 from citizen.campaigns.models import LEASED, Answer, Assignment, Task
 from citizen.extensions import db
 from citizen.wellbeing.models import ContentFlag
+from tests import helpers
+from tests.helpers import count, next_task_or_none, skip, try_answer
 
 API = "/api/v1"
 
 
-def count(model, *where):
-    return db.session.execute(select(func.count()).select_from(model).where(*where)).scalar()
-
-
 def guest_at(client, address, agent="Browser/1.0", language="en"):
-    """A new guest made from `address` with this browser; returns headers and environ for its requests."""
-    r = client.post(f"{API}/guests", environ_base={"REMOTE_ADDR": address},
-                    headers={"User-Agent": agent, "Accept-Language": language})
-    assert r.status_code == 201
-    return ({"Authorization": "Bearer " + r.get_json()["token"], "User-Agent": agent, "Accept-Language": language},
-            {"REMOTE_ADDR": address})
-
-
-def next_task(client, slug, who, exclude=()):
-    headers, env = who
-    r = client.get(f"{API}/campaigns/{slug}/tasks/next", headers=headers, environ_base=env,
-                   query_string={"exclude": ",".join(map(str, exclude))} if exclude else None)
-    assert r.status_code in (200, 204), r.get_data(as_text=True)
-    return r.get_json() if r.status_code == 200 else None
+    """A new guest made from `address` with this browser (which sends a language): its (headers, environ)."""
+    return helpers.guest_at(client, address, agent, language)
 
 
 def answer(client, slug, who):
     """Take the next task and answer it: the answer's status, or next-task's when it hands nothing (204, 429)."""
-    headers, env = who
-    r = client.get(f"{API}/campaigns/{slug}/tasks/next", headers=headers, environ_base=env)
-    if r.status_code != 200:
-        return r.status_code
-    task = r.get_json()
-    return client.post(f"{API}/tasks/{task['id']}/answers", headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
-                       environ_base=env, json={"value": "yes", "duration_ms": 4000}).status_code
+    return try_answer(client, slug, "yes", who, duration_ms=4000).status_code
 
 
 def live_leases(cid=None):
@@ -109,14 +89,13 @@ def _flag(client, task_id, who, level="extreme"):
 
 
 def _skip(client, task_id, who):
-    headers, env = who
-    assert client.post(f"{API}/tasks/{task_id}/skip", headers=headers, environ_base=env).status_code == 200
+    assert skip(client, task_id, who).status_code == 200
 
 
 def _everything_served(client, c, tasks):
     newcomer = guest_at(client, "192.0.2.200", "Newcomer")
     seen = set()
-    while (task := next_task(client, c.slug, newcomer)) is not None:
+    while (task := next_task_or_none(client, c.slug, newcomer)) is not None:
         seen.add(task["id"])
         _skip(client, task["id"], newcomer)
     return len(seen) == tasks
@@ -127,7 +106,7 @@ def test_thirty_flags_from_one_guest_withhold_nothing(app, client, make_campaign
     c = _flag_campaign(make_campaign, 30)
     vandal = guest_at(client, "203.0.113.66")
     for _ in range(30):
-        task = next_task(client, c.slug, vandal)
+        task = next_task_or_none(client, c.slug, vandal)
         r = _flag(client, task["id"], vandal)
         assert r.status_code == 201 and r.get_json()["re_rated"] is False and r.get_json()["under_review"] is False
         _skip(client, task["id"], vandal)
@@ -140,13 +119,13 @@ def test_five_guests_on_one_device_are_one_flagger_three_devices_are_three(app, 
     task_id = db.session.execute(select(Task.id).where(Task.campaign_id == c.id)).scalar_one()
     for i in range(5):  # one device: one address, a new guest and browser name each time
         who = guest_at(client, "203.0.113.77", f"Browser {i}")
-        assert next_task(client, c.slug, who)["id"] == task_id
+        assert next_task_or_none(client, c.slug, who)["id"] == task_id
         assert _flag(client, task_id, who).get_json()["flaggers"] == 1
         _skip(client, task_id, who)
     assert _everything_served(client, c, 1)
     for i, address in enumerate(("198.51.100.1", "198.51.100.2")):  # two more devices: three in all
         who = guest_at(client, address)
-        assert next_task(client, c.slug, who)["id"] == task_id
+        assert next_task_or_none(client, c.slug, who)["id"] == task_id
         r = _flag(client, task_id, who).get_json()
         assert r["flaggers"] == 2 + i and r["re_rated"] is (i == 1)
         _skip(client, task_id, who)
@@ -160,7 +139,7 @@ def test_flags_are_rate_limited_per_contributor_with_a_clear_429(app, client, ma
     who = guest_at(client, "203.0.113.88")
     statuses = []
     for _ in range(4):
-        task = next_task(client, c.slug, who)
+        task = next_task_or_none(client, c.slug, who)
         r = _flag(client, task["id"], who)
         statuses.append(r.status_code)
         _skip(client, task["id"], who)
@@ -173,7 +152,7 @@ def test_flags_are_rate_limited_per_contributor_with_a_clear_429(app, client, ma
     db.session.commit()
     statuses = []
     for _ in range(3):
-        task = next_task(client, c.slug, who)
+        task = next_task_or_none(client, c.slug, who)
         statuses.append(_flag(client, task["id"], who).status_code)
         _skip(client, task["id"], who)
     if utcnow().hour == 0 and utcnow().minute < 11:  # the moved flags fell on yesterday: no daily refusal yet
@@ -185,7 +164,7 @@ def test_the_moderation_queue_lists_a_flag_before_it_takes_effect(app, client, m
     from citizen.moderation import queue
     c = _flag_campaign(make_campaign, 2)
     who = guest_at(client, "203.0.113.99")
-    task = next_task(client, c.slug, who)
+    task = next_task_or_none(client, c.slug, who)
     assert _flag(client, task["id"], who).status_code == 201
     items, counts = queue.open_items(make_user("mod@example.org", "moderator"), c.organisation_id)
     flagged = [i for i in items if i["reason"] == "flag"]
@@ -213,7 +192,7 @@ def test_fifteen_cross_site_images_make_no_guest_and_no_lease(app, make_campaign
 def test_a_bearer_token_keeps_the_get_contract(client, make_campaign):
     c = make_campaign(tasks=3)
     who = guest_at(client, "192.0.2.9")
-    assert next_task(client, c.slug, who)["id"]
+    assert next_task_or_none(client, c.slug, who)["id"]
     assert count(Assignment) == 1
 
 
@@ -238,13 +217,13 @@ def test_exclude_never_lets_a_contributor_hold_more_than_max_leases(app, client,
     who = guest_at(client, "192.0.2.10")
     held = []
     for _ in range(11):  # each time naming every task it holds
-        task = next_task(client, c.slug, who, exclude=held[-10:])
+        task = next_task_or_none(client, c.slug, who, exclude=held[-10:])
         if task and task["id"] not in held:
             held.append(task["id"])
     cid = db.session.execute(select(Contributor.id)).scalar_one()
     assert live_leases(cid) == app.config["MAX_LEASES"] == len(held)
-    assert next_task(client, c.slug, who, exclude=held) is None  # everything it holds is on screen: nothing new
-    assert next_task(client, c.slug, who, exclude=held[:1])["id"] == held[1]  # the one not on screen again
+    assert next_task_or_none(client, c.slug, who, exclude=held) is None  # everything it holds is on screen: nothing new
+    assert next_task_or_none(client, c.slug, who, exclude=held[:1])["id"] == held[1]  # the one not on screen again
 
 
 def test_exclude_is_bounded_before_anything_is_locked(client, make_campaign):
@@ -295,8 +274,8 @@ def test_eight_visitors_who_vanish_give_their_tasks_back_after_the_short_lease(a
 def test_release_gives_back_only_the_callers_own_leases(app, client, make_campaign):
     c = make_campaign(tasks=4, redundancy=1)
     mine, theirs = guest_at(client, "192.0.2.20"), guest_at(client, "192.0.2.21")
-    a = next_task(client, c.slug, mine)["id"]
-    b = next_task(client, c.slug, theirs)["id"]
+    a = next_task_or_none(client, c.slug, mine)["id"]
+    b = next_task_or_none(client, c.slug, theirs)["id"]
     headers, env = mine
     r = client.post(f"{API}/campaigns/{c.slug}/leases/release", headers=headers, environ_base=env)
     assert r.status_code == 200 and r.get_json() == {"released": 1}
@@ -312,7 +291,7 @@ def test_still_here_extends_a_lease_up_to_its_limit(app, client, make_campaign, 
     c = make_campaign(tasks=2)
     who = guest_at(client, "192.0.2.30")
     headers, env = who
-    tid = next_task(client, c.slug, who)["id"]
+    tid = next_task_or_none(client, c.slug, who)["id"]
     leased_at, expires = db.session.execute(select(Assignment.leased_at, Assignment.expires_at)).one()
     assert expires - leased_at == timedelta(seconds=app.config["LEASE_SECONDS"])
     now = [leased_at + timedelta(seconds=90)]
@@ -358,7 +337,7 @@ def test_accounts_made_from_one_address_are_one_device_like_guests(app, client, 
         people.append(({"Authorization": "Bearer " + token}, {"REMOTE_ADDR": "203.0.113.9"}))
     flaggers = []
     for who in people:
-        assert next_task(client, c.slug, who)["id"] == task_id
+        assert next_task_or_none(client, c.slug, who)["id"] == task_id
         flaggers.append(_flag(client, task_id, who).get_json()["flaggers"])
     assert flaggers == [1, 1, 1]
     sigs = set(db.session.execute(select(Contributor.device_sig).where(Contributor.user_id.is_not(None))).scalars())

@@ -8,10 +8,12 @@ from sqlalchemy import func, select
 
 from citizen.campaigns.models import Answer, Task
 from citizen.extensions import db
+from tests import helpers
+from tests.helpers import new_guest, try_answer
 
 
 def _guests(client, n):
-    return [{"Authorization": "Bearer " + client.post("/api/v1/guests").get_json()["token"]} for _ in range(n)]
+    return [new_guest(client) for _ in range(n)]
 
 
 def _parallel(fn, items):
@@ -28,14 +30,7 @@ def test_one_task_is_handed_out_only_redundancy_times(app, make_campaign):
     slug = make_campaign(tasks=1, redundancy=3).slug
     heads = _guests(app.test_client(), 12)
 
-    def work(h):
-        client = app.test_client()
-        r = client.get(f"/api/v1/campaigns/{slug}/tasks/next", headers=h)
-        if r.status_code != 200:
-            return r.status_code
-        return client.post(f"/api/v1/tasks/{r.get_json()['id']}/answers", json={"value": "yes"}, headers=h).status_code
-
-    statuses = _parallel(work, heads)
+    statuses = _parallel(lambda h: try_answer(app.test_client(), slug, "yes", h).status_code, heads)
     assert sorted(statuses) == [201] * 3 + [204] * 9
     db.session.expire_all()
     assert db.session.execute(select(Task.answer_count, Task.lease_count)).one() == (3, 0)
@@ -46,16 +41,8 @@ def test_many_volunteers_never_exceed_redundancy(app, make_campaign):
     slug = make_campaign(tasks=12, redundancy=2).slug
     heads = _guests(app.test_client(), 8)
 
-    def work(h):
-        client, n = app.test_client(), 0
-        while True:
-            r = client.get(f"/api/v1/campaigns/{slug}/tasks/next", headers=h)
-            if r.status_code == 204:
-                return n
-            assert r.status_code == 200, r.get_json()
-            s = client.post(f"/api/v1/tasks/{r.get_json()['id']}/answers", json={"value": "no"}, headers=h)
-            assert s.status_code == 201, s.get_json()
-            n += 1
+    def work(h):  # every task it is handed until none is left (there are 24 answers to give in all)
+        return len(helpers.work(app.test_client(), slug, 100, h, "no"))
 
     assert sum(_parallel(work, heads)) == 24
     db.session.expire_all()

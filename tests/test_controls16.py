@@ -7,7 +7,6 @@ guests are counted per network block; MAX_LEASES holds under concurrent requests
 import csv
 import io
 import json
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -18,31 +17,8 @@ from citizen.campaigns import services as campaigns
 from citizen.campaigns.models import CLOSED, LEASED, Answer, Assignment, Participation, Task
 from citizen.extensions import db
 from citizen.quality import controls
+from tests.helpers import API, guest_at, skip, submit, take
 from tests.test_concurrency import _parallel
-
-API = "/api/v1"
-
-
-def guest_at(client, address, agent="UA"):
-    r = client.post(f"{API}/guests", environ_base={"REMOTE_ADDR": address}, headers={"User-Agent": agent})
-    assert r.status_code == 201, r.get_data(as_text=True)
-    return {"Authorization": "Bearer " + r.get_json()["token"], "User-Agent": agent}, {"REMOTE_ADDR": address}
-
-
-def take(client, slug, who):
-    headers, env = who
-    return client.get(f"{API}/campaigns/{slug}/tasks/next", headers=headers, environ_base=env)
-
-
-def submit(client, task_id, who, value="yes", **extra):
-    headers, env = who
-    return client.post(f"{API}/tasks/{task_id}/answers", headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
-                       environ_base=env, json={"value": value, **extra})
-
-
-def skip(client, task_id, who):
-    headers, env = who
-    return client.post(f"{API}/tasks/{task_id}/skip", headers=headers, environ_base=env)
 
 
 def with_gold(make_campaign, tasks=3, gold=("no",), **quality):
@@ -83,7 +59,7 @@ def test_the_answer_response_is_the_same_for_gold_and_other_tasks(client, make_c
     bodies = {"gold": [], "other": []}
     for _ in range(10):
         task = take(client, c.slug, who).get_json()
-        r = submit(client, task["id"], who, "yes", duration_ms=4000)
+        r = submit(client, task["id"], "yes", who, duration_ms=4000)
         assert r.status_code == 201
         bodies["gold" if task["id"] in gold_ids() else "other"].append(r.get_json())
     assert bodies["gold"] and bodies["other"], "the draw gave both kinds of task"
@@ -110,9 +86,9 @@ def test_a_gold_and_an_ordinary_answer_issue_the_same_statements(app, client, ma
         seen.append(statement)
     event.listen(db.engine, "before_cursor_execute", record)
     try:
-        assert submit(client, gold_task, first, "yes", duration_ms=4000).status_code == 201
+        assert submit(client, gold_task, "yes", first, duration_ms=4000).status_code == 201
         gold_statements, seen[:] = list(seen), []
-        assert submit(client, other_task, second, "yes", duration_ms=4000).status_code == 201
+        assert submit(client, other_task, "yes", second, duration_ms=4000).status_code == 201
         other_statements = list(seen)
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
@@ -125,7 +101,7 @@ def test_results_and_exports_do_not_tell_gold_apart_while_open(client, make_camp
     for i in range(5):  # every newcomer gets the gold task first: it gathers more answers than its redundancy
         who = guest_at(client, f"198.51.100.{20 + i}", f"UA{i}")
         tid = take(client, c.slug, who).get_json()["id"]
-        assert tid == gold_task and submit(client, tid, who, "yes", duration_ms=4000).status_code == 201
+        assert tid == gold_task and submit(client, tid, "yes", who, duration_ms=4000).status_code == 201
     assert db.session.get(Task, gold_task).answer_count == 5 > c.redundancy
     public = {r["task_id"]: r for r in client.get(f"{API}/campaigns/{c.slug}/results").get_json()["results"]}
     row = public[gold_task]
@@ -184,10 +160,10 @@ def test_the_server_measures_the_duration_from_the_lease(client, make_campaign, 
     extra = {} if declared is None else {"duration_ms": declared}
     quick = take(client, c.slug, who).get_json()["id"]
     at.advance(milliseconds=300)  # a bot answering at once: leaving duration_ms out or claiming a minute gains nothing
-    assert submit(client, quick, who, **extra).status_code == 201
+    assert submit(client, quick, "yes", who, **extra).status_code == 201
     slow = take(client, c.slug, who).get_json()["id"]
     at.advance(seconds=5)
-    assert submit(client, slow, who, **extra).status_code == 201
+    assert submit(client, slow, "yes", who, **extra).status_code == 201
     rows = dict(db.session.execute(select(Answer.task_id, Answer.weight)).all())
     durations = dict(db.session.execute(select(Answer.task_id, Answer.duration_ms)).all())
     assert rows[quick] == 0.0 and durations[quick] == (300 if declared is None else min(300, declared))
@@ -205,7 +181,7 @@ def test_an_answer_without_a_live_lease_carries_no_weight_but_imports_do(client,
     tid = take(client, c.slug, who).get_json()["id"]
     released = client.post(f"{API}/campaigns/{c.slug}/leases/release", headers=headers, environ_base=env)
     assert released.get_json() == {"released": 1}
-    assert submit(client, tid, who, duration_ms=9000).status_code == 201  # kept, as before: the task had room
+    assert submit(client, tid, "yes", who, duration_ms=9000).status_code == 201  # kept, as before: the task had room
     answer = db.session.execute(select(Answer)).scalar_one()
     assert answer.weight == 0.0 and answer.duration_ms is None  # unknown: treated as fast
     r = client.post(f"{API}/campaigns/{c.slug}/answers/import", headers={"Authorization": "Bearer " + organiser_token},
@@ -243,8 +219,8 @@ def test_skip_heavy_answers_weigh_less_and_are_listed_in_the_quality_report(clie
     who = guest_at(client, "198.51.100.61")
     for step in ["answer"] * 4 + ["skip"] * 3 + ["answer"]:
         tid = take(client, c.slug, who).get_json()["id"]
-        assert (submit(client, tid, who, duration_ms=4000) if step == "answer" else skip(client, tid, who)).status_code \
-            in (200, 201)
+        r = submit(client, tid, "yes", who, duration_ms=4000) if step == "answer" else skip(client, tid, who)
+        assert r.status_code in (200, 201)
     last = db.session.execute(select(Answer.weight).order_by(Answer.id.desc()).limit(1)).scalar()
     q = controls.of(db.session.get(type(c), c.id).settings)
     assert last == round(controls.skip_factor(5, 3, q), 4) == 0.5
@@ -259,7 +235,7 @@ def test_capped_accounts_and_devices_are_refused_before_a_lease(client, make_cam
     who = guest_at(client, "203.0.113.70", "Phone")
     for _ in range(10):
         tid = take(client, c.slug, who).get_json()["id"]
-        assert submit(client, tid, who, duration_ms=4000).status_code == 201
+        assert submit(client, tid, "yes", who, duration_ms=4000).status_code == 201
     leases = db.session.execute(select(func.count()).select_from(Assignment)).scalar()
     # A second account on the same device: the device's answers count against the cap, so no task for it.
     other = guest_at(client, "203.0.113.70", "Other browser")
@@ -273,7 +249,7 @@ def test_an_account_below_chance_on_gold_is_refused(client, make_campaign):
     who = guest_at(client, "198.51.100.71")
     for _ in range(controls.GOLD_REFUSE_EVIDENCE):
         tid = take(client, c.slug, who).get_json()["id"]
-        assert submit(client, tid, who, "yes", duration_ms=4000).status_code == 201  # wrong every time
+        assert submit(client, tid, "yes", who, duration_ms=4000).status_code == 201  # wrong every time
     r = take(client, c.slug, who)
     assert r.status_code == 429 and r.get_json()["code"] == "capped"
     live = db.session.execute(select(func.count()).select_from(Assignment).where(Assignment.state == LEASED)).scalar()
@@ -309,13 +285,13 @@ def test_a_decided_task_closes_and_a_late_wave_goes_to_review(app, client, make_
     for who in people:  # eight volunteers hold the task
         assert take(client, c.slug, who).get_json()["id"] == tid
     for who in people[:5]:  # five devices agree: decided
-        assert submit(client, tid, who, "yes", duration_ms=4000).status_code == 201
+        assert submit(client, tid, "yes", who, duration_ms=4000).status_code == 201
     task = db.session.get(Task, tid)
     assert task.available is False and task.redundancy == 8  # no more leases: what is given plus in flight
     assert task.result["answer"] == "yes" and task.result["decided"] is True
     assert take(client, c.slug, guest_at(client, "198.51.99.1")).status_code == 204
     for who in people[5:]:  # leases handed before closing may still answer
-        assert submit(client, tid, who, "no", duration_ms=4000).status_code == 201
+        assert submit(client, tid, "no", who, duration_ms=4000).status_code == 201
     wave = [{"task_id": tid, "contributor": f"late-{i}", "value": "no"} for i in range(6)]
     r = client.post(f"{API}/campaigns/{c.slug}/answers/import", headers={"Authorization": "Bearer " + organiser_token},
                     json={"answers": wave})

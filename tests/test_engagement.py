@@ -18,6 +18,8 @@ from citizen.engagement import charts, recognition, stats
 from citizen.engagement.models import CampaignUpdate, VolunteerProfile
 from citizen.errors import InvalidInput
 from citizen.extensions import db
+from tests import helpers
+from tests.helpers import sign_in
 
 TRANSLATIONS = Path(__file__).resolve().parents[1] / "citizen" / "translations"
 
@@ -33,31 +35,12 @@ def truth(task):
 
 
 def work(client, slug, n, headers=None, wrong=False, duration=4000):
-    """Answer n tasks of the campaign as the client's guest (or the bearer in headers); returns the task ids."""
-    done = []
-    for _ in range(n):
-        r = client.post(f"/api/v1/campaigns/{slug}/tasks/next", headers=headers or {})
-        if r.status_code == 204:
-            break
-        task = r.get_json()
-        value = truth(task)
-        if wrong:
-            value = "no" if value == "yes" else "yes"
-        r = client.post(f"/api/v1/tasks/{task['id']}/answers", json={"value": value, "duration_ms": duration},
-                        headers=headers or {})
-        assert r.status_code == 201, r.get_json()
-        done.append(task["id"])
-    return done
-
-
-def guest_id(client):
-    with client.session_transaction() as session:
-        return session["guest_id"]
-
-
-def sign_in(client, email, password="password123"):
-    r = client.post("/account/login", data={"email": email, "password": password})
-    assert r.status_code == 302
+    """Answer n tasks of the campaign as the client's guest (or the bearer in headers), truly or, with wrong,
+    always wrongly; returns the task ids."""
+    def value(task):
+        right = truth(task)
+        return ("no" if right == "yes" else "yes") if wrong else right
+    return helpers.work(client, slug, n, headers, value, duration_ms=duration)
 
 
 # --- campaign page: numbers, chart, share preview ------------------------------------------------------
@@ -308,8 +291,7 @@ def test_profile_shows_agreement_gold_accuracy_and_milestones(app, make_campaign
     c = make_campaign(tasks=12, redundancy=3)
     client = app.test_client()
     work(client, c.slug, 12)
-    helpers = [guest() for _ in range(2)]
-    for h in helpers:
+    for h in [guest() for _ in range(2)]:
         work(client, c.slug, 12, h)
     cid = db.session.execute(select(Answer.contributor_id).order_by(Answer.id)).scalars().first()
     db.session.execute(update(Participation).where(Participation.contributor_id == cid).values(

@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import re
-import uuid
 
 import pandas as pd
 import pytest
@@ -20,9 +19,9 @@ from citizen.campaigns.models import CLOSED, Answer, Task
 from citizen.exports import geo, rows
 from citizen.extensions import db
 from citizen.jobs import services as jobs
-from tests.test_map_kinds import AREA, TILES, fc, photo_zip, send, take
+from tests.helpers import API, answer_next, next_task, sign_in, submit
+from tests.test_map_kinds import AREA, TILES, fc, photo_zip
 
-API = "/api/v1"
 FILES = ("results.csv", "results.geojson", "results.gpkg", "answers.csv", "datapackage.json", "README.md")
 EMAIL = re.compile(rb"[\w.+-]+@[\w-]+\.[\w.]+")
 IP = re.compile(rb"\b(?:\d{1,3}\.){3}\d{1,3}\b")
@@ -38,27 +37,12 @@ def app(make_app, tmp_path):
         db.session.remove()
 
 
-def answer(client, slug, headers, value, env=None):
-    r = client.get(f"{API}/campaigns/{slug}/tasks/next", headers=headers, environ_base=env or {})
-    assert r.status_code == 200, r.get_data(as_text=True)
-    task = r.get_json()
-    s = client.post(f"{API}/tasks/{task['id']}/answers", json={"value": value, "duration_ms": 4000},
-                    headers={**headers, "Idempotency-Key": str(uuid.uuid4())}, environ_base=env or {})
-    assert s.status_code == 201, s.get_data(as_text=True)
-    return task
-
-
 def download(client, slug, name, **kw):
     r = client.get(f"/data/{slug}/{name}", **kw)
     r.streamed = r.is_streamed  # reading the body makes it a list
     r.get_data()  # a streamed body is read to its end (the generator's context closes cleanly)
     assert r.status_code == 200, (name, r.status_code, r.get_data(as_text=True)[:300])
     return r
-
-
-def login(client, email, password="password123"):
-    r = client.post("/account/login", data={"email": email, "password": password})
-    assert r.status_code in (302, 303)
 
 
 @pytest.fixture
@@ -72,7 +56,7 @@ def answered(client, make_campaign):
         r = client.post(f"{API}/guests", environ_base=env)
         h = {"Authorization": "Bearer " + r.get_json()["token"]}
         for _ in range(5):
-            answer(client, c.slug, h, ["yes", "yes", "no"][i], env=env)
+            answer_next(client, c.slug, ["yes", "yes", "no"][i], (h, env), duration_ms=4000)
     campaign_results.import_answers(c, [{"external_id": "t0", "contributor": "alice@example.org", "value": "yes"},
                                         {"external_id": "t1", "contributor": "alice@example.org", "value": "no"}])
     db.session.commit()
@@ -98,7 +82,7 @@ def test_unpublished_campaign_data_is_only_for_its_organisers(client, make_campa
     draft = make_campaign(tasks=2, publish=False, title="Secret draft")
     for path in [f"/data/{draft.slug}/"] + [f"/data/{draft.slug}/{name}" for name in FILES]:
         assert client.get(path).status_code == 404, path
-    login(client, organiser.email)
+    sign_in(client, organiser.email)
     assert "Secret draft" in client.get("/data/").get_data(as_text=True)
     for name in FILES:
         r = download(client, draft.slug, name)
@@ -195,7 +179,7 @@ def test_pseudonyms_are_stable_in_a_campaign_and_differ_across_campaigns(client,
     h = guest()
     for c in (one, two):
         for _ in range(3):
-            answer(client, c.slug, h, "yes")
+            answer_next(client, c.slug, "yes", h, duration_ms=4000)
     names = {}
     for c in (one, two):
         table = list(csv.DictReader(io.StringIO(download(client, c.slug, "answers.csv").get_data(as_text=True))))
@@ -216,7 +200,7 @@ def test_conditional_get_answers_304_until_the_data_changes(client, answered, gu
         since = client.get(f"/data/{answered.slug}/{name}", headers={"If-Modified-Since": modified})
         assert since.status_code == 304, name
     before = download(client, answered.slug, "answers.csv").headers["ETag"]
-    answer(client, answered.slug, guest(), "no")
+    answer_next(client, answered.slug, "no", guest(), duration_ms=4000)
     after = client.get(f"/data/{answered.slug}/answers.csv", headers={"If-None-Match": before})
     assert after.status_code == 200 and after.headers["ETag"] != before
     assert len(list(csv.DictReader(io.StringIO(after.get_data(as_text=True))))) == 18
@@ -255,10 +239,11 @@ def forest(client, guest, org, organiser):
     for i in range(3):
         h = guest()
         for n in range(12):
-            task = take(client, c.slug, h)
+            task = next_task(client, c.slug, h)
             cx, cy = task["bbox"][0] + 0.004, task["bbox"][1] + 0.004
             marks = fc({"type": "Point", "coordinates": [cx, cy]}) if task["cell"] == "r1c1" and i < 2 else fc()
-            r = send(client, task["id"], h, {"answer": "cleared" if marks["features"] else "not_cleared", "marks": marks})
+            value = {"answer": "cleared" if marks["features"] else "not_cleared", "marks": marks}
+            r = submit(client, task["id"], value, h)
             assert r.status_code == 201, r.get_data(as_text=True)
     return c
 
@@ -344,10 +329,10 @@ def test_photo_campaign_publishes_positions_and_images_without_exif(client, gues
     campaigns.publish(c)
     db.session.commit()
     h = guest()
-    task = take(client, c.slug, h)
+    task = next_task(client, c.slug, h)
     w, hgt = task["width"], task["height"]
     square = {"type": "Polygon", "coordinates": [[[10, 10], [60, 10], [60, 60], [10, 60], [10, 10]]]}
-    assert send(client, task["id"], h, {"answer": "major", "marks": fc(square)}).status_code == 201
+    assert submit(client, task["id"], {"answer": "major", "marks": fc(square)}, h).status_code == 201
     assert w and hgt
     table = list(csv.DictReader(io.StringIO(download(client, c.slug, "results.csv").get_data(as_text=True))))
     assert len(table) == 2 and all(t["image_url"].startswith("/media/") for t in table)
@@ -423,8 +408,8 @@ def test_transcription_results_have_a_column_per_field_and_validate(client, gues
     db.session.commit()
     for name in ("Amina Diallo", "Amina Diallo", "Société Générale"):
         h = guest()
-        t = take(client, c.slug, h)
-        assert send(client, t["id"], h, tx_answer(name=name, when=None)).status_code == 201
+        t = next_task(client, c.slug, h)
+        assert submit(client, t["id"], tx_answer(name=name, when=None), h).status_code == 201
     table = list(csv.DictReader(io.StringIO(download(client, c.slug, "results.csv").get_data(as_text=True))))
     row = table[0]
     assert row["name"] == "Amina Diallo" and row["name_status"] == "verified" and row["amount"] == "1234.5"

@@ -184,12 +184,12 @@ def test_influence_report_leaves_out_groups_as_well_as_single_voters():
 
 def test_the_build_stores_groups_for_the_shared_cap(client, make_campaign):
     from citizen.quality import builds
-    from tests.test_quality import _answer, _guest
+    from tests.helpers import guest_at, try_answer
     c = make_campaign(tasks=3)
     ids = []
     for _ in range(3):
-        h, env = _guest(client, "203.0.113.5", "Same")  # three accounts on one device
-        _answer(client, c.slug, h, env)
+        h, env = guest_at(client, "203.0.113.5", "Same")  # three accounts on one device
+        try_answer(client, c.slug, "yes", (h, env), duration_ms=4000)
     built = builds.build(c)
     groups = built["consensus"]["groups"]
     assert len(groups) == 1 and groups[0]["reason"] == "device" and len(groups[0]["contributors"]) == 3

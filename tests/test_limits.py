@@ -21,10 +21,10 @@ from citizen.campaigns.models import Answer, Task
 from citizen.extensions import db
 from tests.regex_audit import patterns_in, problems
 from tests.test_map_kinds import map_campaign  # noqa: F401  (fixture)
-from tests.test_map_kinds import fc, send, take
+from tests.helpers import API, next_task, submit
+from tests.test_map_kinds import fc
 from tests.test_transcription import answer, tx_campaign  # noqa: F401  (fixture)
 
-API = "/api/v1"
 MB = 1024 * 1024
 
 
@@ -249,19 +249,19 @@ def test_a_task_keeps_marks_within_its_budget_and_still_counts_the_grades(app):
 def test_an_oversized_answer_is_refused_before_the_task_is_locked(client, guest, map_campaign, monkeypatch):
     c = map_campaign(kind="damage")
     h = guest()
-    task = take(client, c.slug, h)
+    task = next_task(client, c.slug, h)
     locked = []
     real = scheduler._locked_task
     monkeypatch.setattr(scheduler, "_locked_task", lambda *a, **k: locked.append(a) or real(*a, **k))
     west, south, east, north = task["bbox"]
     point = {"type": "Point", "coordinates": [(west + east) / 2, (south + north) / 2]}
-    r = send(client, task["id"], h, {"answer": "major", "marks": fc(*[point] * (marks.MAX_MARKS + 1))})
+    r = submit(client, task["id"], {"answer": "major", "marks": fc(*[point] * (marks.MAX_MARKS + 1))}, h)
     assert r.status_code == 422 and "at most 50" in r.get_json()["message"]
-    r = send(client, task["id"], h, {"answer": "x" * 41})
+    r = submit(client, task["id"], {"answer": "x" * 41}, h)
     assert r.status_code == 422 and "Choose one of the offered answers" in r.get_json()["message"]
     assert locked == []
     assert db.session.execute(select(func.count()).select_from(Answer)).scalar_one() == 0
-    r = send(client, task["id"], h, {"answer": "major", "marks": fc(*[point] * marks.MAX_MARKS)})
+    r = submit(client, task["id"], {"answer": "major", "marks": fc(*[point] * marks.MAX_MARKS)}, h)
     assert r.status_code == 201 and len(locked) == 1
 
 
@@ -287,13 +287,13 @@ def test_question_answers_have_a_length_limit(client, guest, make_campaign):
     c = make_campaign(tasks=2, settings={"question": "Q?", "options": [
         {"value": "y" * 40, "label": "Long"}, {"value": "no", "label": "No"}]})
     h = guest()
-    task = take(client, c.slug, h)
+    task = next_task(client, c.slug, h)
     schema = get_kind("question").answer_schema(c.settings)
     assert not list(Draft202012Validator(schema).iter_errors("y" * 40))
     assert list(Draft202012Validator(schema).iter_errors("y" * 41))
-    r = send(client, task["id"], h, "y" * 41)
+    r = submit(client, task["id"], "y" * 41, h)
     assert r.status_code == 422 and "Choose one of the offered answers" in r.get_json()["message"]
-    assert send(client, task["id"], h, "y" * 40).status_code == 201
+    assert submit(client, task["id"], "y" * 40, h).status_code == 201
 
 
 def test_transcription_values_at_their_limits_pass_and_past_them_are_refused(client, guest, tx_campaign):
@@ -308,9 +308,9 @@ def test_transcription_values_at_their_limits_pass_and_past_them_are_refused(cli
                (answer(when="5" + " " * 15_000 + "March 2024"), "when", "at most 64"),
                ({"fields": {f"f{i}": "x" for i in range(31)}}, "fields", "At most 30 fields")]
     h = guest()
-    task = take(client, c.slug, h)
+    task = next_task(client, c.slug, h)
     for value, field, words in refused:
-        r = send(client, task["id"], h, value)
+        r = submit(client, task["id"], value, h)
         body = r.get_json()
         assert r.status_code == 422 and words in body["message"], (field, body)
         assert field in [d["field"] for d in body["details"]]
@@ -318,7 +318,7 @@ def test_transcription_values_at_their_limits_pass_and_past_them_are_refused(cli
     assert list(validator.iter_errors(answer(amount=" " + money)))
     at_limit = answer(name="n" * normalise.MAX_TEXT, amount=money)
     assert not list(validator.iter_errors(at_limit))
-    r = send(client, task["id"], h, at_limit)
+    r = submit(client, task["id"], at_limit, h)
     assert r.status_code == 201, r.get_json()
     assert r.get_json()["answer"]["value"]["fields"]["amount"] == 1234.5
 
@@ -327,7 +327,7 @@ def test_map_answers_at_their_limits_pass_and_past_them_are_refused(client, gues
     c = map_campaign(kind="damage")
     validator = Draft202012Validator(get_kind("damage").answer_schema(c.settings))
     h = guest()
-    task = take(client, c.slug, h)
+    task = next_task(client, c.slug, h)
     west, south, east, north = task["bbox"]
     cx, cy, r = (west + east) / 2, (south + north) / 2, (east - west) / 20
 
@@ -338,12 +338,12 @@ def test_map_answers_at_their_limits_pass_and_past_them_are_refused(client, gues
 
     too_many = {"answer": "major", "marks": fc(polygon(marks.MAX_VERTICES_PER_POLYGON + 1))}
     assert list(validator.iter_errors(too_many))
-    res = send(client, task["id"], h, too_many)
+    res = submit(client, task["id"], too_many, h)
     assert res.status_code == 422 and "more than 100 corners" in res.get_json()["message"]
     densest = {"answer": "major", "marks": fc(*[polygon(marks.MAX_VERTICES_PER_POLYGON, dx=i * 2.5 * r)
                                                 for i in range(-2, 3)])}
     assert not list(validator.iter_errors(densest))
-    res = send(client, task["id"], h, densest)
+    res = submit(client, task["id"], densest, h)
     assert res.status_code == 201, res.get_json()
 
 
@@ -372,7 +372,7 @@ def test_the_openapi_document_states_each_kinds_answer_with_its_limits(client):
 def test_a_json_answer_over_one_megabyte_is_413_naming_the_limit(client, guest, make_campaign):
     c = make_campaign(tasks=1)
     h = guest()
-    task = take(client, c.slug, h)
+    task = next_task(client, c.slug, h)
     big = json.dumps({"value": "yes", "padding": "x" * MB})
     r = client.post(f"{API}/tasks/{task['id']}/answers", data=big, content_type="application/json", headers=h)
     assert r.status_code == 413 and r.get_json()["code"] == "too_large"
@@ -383,7 +383,7 @@ def test_a_json_answer_over_one_megabyte_is_413_naming_the_limit(client, guest, 
 def test_a_chunked_body_without_a_length_is_cut_at_the_limit(app, client, guest, make_campaign):
     c = make_campaign(tasks=1)
     h = guest()
-    task = take(client, c.slug, h)
+    task = next_task(client, c.slug, h)
     read = []
 
     class Endless(io.RawIOBase):  # a chunked body that never ends, as a server passes it on (no Content-Length)
@@ -434,7 +434,7 @@ def test_imports_have_a_larger_limit_and_uploads_the_largest(client, organiser_t
 def test_json_bodies_have_bounded_lists_keys_and_depth(client, guest, make_campaign):
     c = make_campaign(tasks=1)
     h = guest()
-    task = take(client, c.slug, h)
+    task = next_task(client, c.slug, h)
     url = f"{API}/tasks/{task['id']}/answers"
     for body, words in [({"value": "yes", "x": [0] * (api_body.MAX_ITEMS + 1)}, "at most 20000"),
                         ({"value": "yes", "x": {str(i): 0 for i in range(api_body.MAX_KEYS + 1)}}, "at most 1000"),

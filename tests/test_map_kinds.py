@@ -3,7 +3,6 @@ EXIF, marks validated and stored as GeoJSON, spatial consensus in the results, o
 import io
 import json
 import os
-import uuid
 import zipfile
 
 import pytest
@@ -14,8 +13,8 @@ from citizen.campaigns import services as campaigns
 from citizen.ingest import photos
 from citizen.campaigns.models import Answer, Task
 from citizen.extensions import db
+from tests.helpers import API, next_task, sign_in, submit
 
-API = "/api/v1"
 # A 4 km x 3 km rectangle near the equator (1 km is about 0.009 degrees).
 AREA = {"type": "Polygon", "coordinates": [[[10.0, 0.0], [10.036, 0.0], [10.036, 0.027], [10.0, 0.027], [10.0, 0.0]]]}
 TILES = {"tiles_after": "/tiles/demo/forest-after/{z}/{x}/{y}.png",
@@ -45,17 +44,6 @@ def photo_zip(n=2, gps=True):
     return "photos.zip", buf.getvalue()
 
 
-def take(client, slug, h):
-    r = client.get(f"{API}/campaigns/{slug}/tasks/next", headers=h)
-    assert r.status_code == 200, r.get_data(as_text=True)
-    return r.get_json()
-
-
-def send(client, task_id, h, value):
-    return client.post(f"{API}/tasks/{task_id}/answers", json={"value": value},
-                       headers={**h, "Idempotency-Key": str(uuid.uuid4())})
-
-
 def square(cx, cy, d):
     return {"type": "Polygon", "coordinates": [[[cx - d, cy - d], [cx + d, cy - d], [cx + d, cy + d],
                                                 [cx - d, cy + d], [cx - d, cy - d]]]}
@@ -76,13 +64,13 @@ def test_area_becomes_grid_cells_trimmed_to_it(map_campaign):
 def test_map_task_json_and_a_polygon_answer_are_stored_as_geojson(client, guest, map_campaign):
     c = map_campaign()
     h = guest()
-    task = take(client, c.slug, h)
+    task = next_task(client, c.slug, h)
     assert task["kind"] == "deforestation" and task["mode"] == "map"
     assert task["options"] == ["cleared", "not_cleared", "unsure", "bad_imagery"]
     assert task["tiles"]["before"].startswith("/tiles/demo/")
     west, south, east, north = task["bbox"]
     patch = square((west + east) / 2, (south + north) / 2, (east - west) / 10)
-    r = send(client, task["id"], h, {"answer": "cleared", "marks": fc(patch)})
+    r = submit(client, task["id"], {"answer": "cleared", "marks": fc(patch)}, h)
     assert r.status_code == 201, r.get_data(as_text=True)
     stored = db.session.execute(select(Answer.value).where(Answer.task_id == task["id"])).scalar_one()
     assert stored["answer"] == "cleared" and stored["crs"] == "lonlat"
@@ -99,8 +87,8 @@ def test_map_task_json_and_a_polygon_answer_are_stored_as_geojson(client, guest,
 def test_bad_answers_are_refused_with_a_message_and_store_nothing(client, guest, map_campaign, value, field):
     c = map_campaign()
     h = guest()
-    task = take(client, c.slug, h)
-    r = send(client, task["id"], h, value)
+    task = next_task(client, c.slug, h)
+    r = submit(client, task["id"], value, h)
     assert r.status_code == 422
     body = r.get_json()
     assert body["code"] == "invalid" and body["message"]
@@ -111,10 +99,10 @@ def test_bad_answers_are_refused_with_a_message_and_store_nothing(client, guest,
 def test_self_intersecting_polygon_inside_the_cell_is_refused(client, guest, map_campaign):
     c = map_campaign()
     h = guest()
-    task = take(client, c.slug, h)
+    task = next_task(client, c.slug, h)
     w, s, e, n = task["bbox"]
     bow = {"type": "Polygon", "coordinates": [[[w, s], [e, n], [e, s], [w, n], [w, s]]]}
-    r = send(client, task["id"], h, {"answer": "cleared", "marks": fc(bow)})
+    r = submit(client, task["id"], {"answer": "cleared", "marks": fc(bow)}, h)
     assert r.status_code == 422 and "cross" in r.get_json()["message"].lower()
 
 
@@ -124,17 +112,17 @@ def test_three_volunteers_marking_the_same_spot_give_one_consensus_point(client,
     c.settings = {**c.settings, "quality": {**(c.settings.get("quality") or {}), "skip_free": 100_000}}
     db.session.commit()
     heads = [guest() for _ in range(3)]
-    first = take(client, c.slug, heads[0])
+    first = next_task(client, c.slug, heads[0])
     w, s, e, n = first["bbox"]
     x, y = (w + e) / 2, (s + n) / 2
     for i, h in enumerate(heads):
         task = first if i == 0 else None
         while task is None or task["id"] != first["id"]:
-            task = take(client, c.slug, h)
+            task = next_task(client, c.slug, h)
             if task["id"] != first["id"]:
                 client.post(f"{API}/tasks/{task['id']}/skip", headers=h)
         point = {"type": "Point", "coordinates": [x + i * 0.00002, y]}
-        assert send(client, first["id"], h, {"answer": "cleared", "marks": fc(point)}).status_code == 201
+        assert submit(client, first["id"], {"answer": "cleared", "marks": fc(point)}, h).status_code == 201
     r = client.get(f"{API}/campaigns/{c.slug}/results")
     row = next(t for t in r.get_json()["results"] if t["task_id"] == first["id"])
     assert row["answer"] == "cleared"
@@ -145,15 +133,15 @@ def test_photos_zip_places_photos_by_exif_and_takes_pixel_marks(app, client, gue
     c = map_campaign(kind="damage", source=photo_zip(2))
     assert c.tasks_total == 2
     h = guest()
-    task = take(client, c.slug, h)
+    task = next_task(client, c.slug, h)
     assert task["mode"] == "photo" and task["width"] == 400 and task["height"] == 300
     assert abs(task["lat"] - 36.2) < 0.01 and abs(task["lon"] - 36.16) < 1e-6
     path = os.path.join(app.config["MEDIA_FOLDER"], task["image_url"][len("/media/"):])
     assert os.path.exists(path) and "gps" not in Image.open(path).getexif().get_ifd(0x8825)
-    out = send(client, task["id"], h, {"answer": "major", "marks": fc({"type": "Point", "coordinates": [500, 10]})})
+    out = submit(client, task["id"], {"answer": "major", "marks": fc({"type": "Point", "coordinates": [500, 10]})}, h)
     assert out.status_code == 422 and "outside" in out.get_json()["message"]
-    ok = send(client, task["id"], h, {"answer": "major", "marks": fc({"type": "Point", "coordinates": [120, 80]},
-                                                                     {"type": "Point", "coordinates": [300, 200]})})
+    ok = submit(client, task["id"], {"answer": "major", "marks": fc({"type": "Point", "coordinates": [120, 80]},
+                                                                     {"type": "Point", "coordinates": [300, 200]})}, h)
     assert ok.status_code == 201
     stored = db.session.execute(select(Answer.value).where(Answer.task_id == task["id"])).scalar_one()
     assert stored["crs"] == "pixel" and len(stored["marks"]["features"]) == 2
@@ -200,7 +188,7 @@ def test_a_zip_with_no_photo_imports_nothing_and_leaves_no_files(app, map_campai
 def test_organiser_previews_the_grid_before_creating_it(app, client, organiser, org):
     c = campaigns.create_campaign(org.id, organiser, {"title": "Forest", "kind": "deforestation", "settings": TILES})
     db.session.commit()
-    client.post("/account/login", data={"email": organiser.email, "password": "password123"})
+    sign_in(client, organiser.email)
     page = client.get(f"/organise/{c.slug}/")
     assert page.status_code == 200
     r = client.post(f"/organise/{c.slug}/", data={"action": "preview", "area": json.dumps(AREA)})
@@ -218,7 +206,7 @@ def test_organiser_previews_the_grid_before_creating_it(app, client, organiser, 
 def test_unreadable_area_gets_a_clear_message(client, organiser, org):
     c = campaigns.create_campaign(org.id, organiser, {"title": "Forest", "kind": "deforestation", "settings": TILES})
     db.session.commit()
-    client.post("/account/login", data={"email": organiser.email, "password": "password123"})
+    sign_in(client, organiser.email)
     r = client.post(f"/organise/{c.slug}/", data={"action": "preview", "area": '{"type": "Point", "coordinates": [1, 2]}'})
     assert r.status_code == 422 and "polygon" in r.get_data(as_text=True).lower()
 
@@ -245,8 +233,8 @@ def test_demo_tiles_exist_only_with_the_demo(make_app):
 def test_a_bare_option_is_a_grade_with_nothing_marked(client, guest, map_campaign):
     c = map_campaign()
     h = guest()
-    task = take(client, c.slug, h)
-    assert send(client, task["id"], h, task["options"][1]).status_code == 201
+    task = next_task(client, c.slug, h)
+    assert submit(client, task["id"], task["options"][1], h).status_code == 201
     stored = db.session.execute(select(Answer.value).where(Answer.task_id == task["id"])).scalar_one()
     assert stored["answer"] == "not_cleared" and stored["marks"]["features"] == []
 

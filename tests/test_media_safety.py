@@ -21,6 +21,7 @@ from citizen.demo.imagery import drone_photo
 from citizen.extensions import db
 from citizen.moderation import services as moderation
 from citizen.spreadsheet import safe_cell
+from tests.helpers import new_guest, signed_in
 from tests.pdf_samples import make_pdf
 from tests.test_upload_bombs import SCRIPT, SVG, gif_js, pdf_html_after_eof
 
@@ -116,19 +117,6 @@ def every_file(client, slug):
     return {name: download(client, slug, name).get_data() for name in FILES}
 
 
-def guest_headers(client):
-    r = client.post(f"{API}/guests")
-    assert r.status_code == 201
-    return {"Authorization": "Bearer " + r.get_json()["token"]}
-
-
-def signed_in(app, user):
-    c = app.test_client()
-    r = c.post("/account/login", data={"email": user.email, "password": "password123"})
-    assert r.status_code in (302, 303)
-    return c
-
-
 @pytest.fixture
 def hidden_setup(app, org, organiser, make_user):
     c = campaigns.create_campaign(org.id, organiser, {"title": "Roofs", "kind": "damage", "settings": {},
@@ -164,14 +152,14 @@ def test_hidden_task_is_gone_from_every_public_place_and_its_photo_from_the_publ
 
     # The photo: gone for anyone, still there for the campaign's staff (they decided, they may look again).
     assert client.get(url).status_code == 404
-    assert client.get(url, headers=guest_headers(client)).status_code == 404
+    assert client.get(url, headers=new_guest(client)).status_code == 404
     outsider = make_user("other@example.org")
-    assert signed_in(app, outsider).get(url).status_code == 404
-    staff = signed_in(app, organiser)
+    assert signed_in(app, outsider.email).get(url).status_code == 404
+    staff = signed_in(app, organiser.email)
     r = staff.get(url)
     assert r.status_code == 200 and r.mimetype == "image/jpeg" and "private" in r.headers["Cache-Control"]
     moderator = make_user("mod@example.org", "moderator")
-    assert signed_in(app, moderator).get(url).status_code == 200
+    assert signed_in(app, moderator.email).get(url).status_code == 200
     token = accounts.create_api_token(organiser)
     db.session.commit()
     own = client.get(f"{API}/campaigns/{c.slug}/results", headers={"Authorization": f"Bearer {token}"}).get_json()
@@ -181,7 +169,7 @@ def test_hidden_task_is_gone_from_every_public_place_and_its_photo_from_the_publ
 
 def test_answers_to_a_hidden_task_leave_answers_csv(app, client, make_campaign, organiser):
     c = make_campaign(tasks=3, redundancy=1)
-    h = guest_headers(client)
+    h = new_guest(client)
     answered = []
     for _ in range(3):
         task = client.get(f"{API}/campaigns/{c.slug}/tasks/next", headers=h).get_json()
@@ -235,7 +223,7 @@ def test_a_graphic_original_is_served_only_to_who_was_shown_it(app, client, grap
         select(Task.payload).where(Task.campaign_id == graphic.id)).scalars()]
     for url in originals:
         assert client.get(url).status_code == 404
-    h = guest_headers(client)
+    h = new_guest(client)
     task = client.get(f"{API}/campaigns/{graphic.slug}/tasks/next", headers=h).get_json()
     assert task["blurred"] and client.get(task["image_url"], headers=h).status_code == 200
     db.session.expire_all()
@@ -246,9 +234,9 @@ def test_a_graphic_original_is_served_only_to_who_was_shown_it(app, client, grap
     r = client.get(original, headers=h)
     assert r.status_code == 200 and r.mimetype == "image/jpeg"
     sealed(r)
-    assert client.get(original, headers=guest_headers(client)).status_code == 404
+    assert client.get(original, headers=new_guest(client)).status_code == 404
     assert client.get(original).status_code == 404
-    assert signed_in(app, organiser).get(original).status_code == 200
+    assert signed_in(app, organiser.email).get(original).status_code == 200
 
 
 # --- CSV formula injection -------------------------------------------------------------------------
@@ -277,7 +265,7 @@ def test_every_csv_neutralises_formula_cells(app, client, org, organiser, tmp_pa
     campaigns.publish(c)
     db.session.commit()
     refs = dict(db.session.execute(select(Task.id, Task.external_id).where(Task.campaign_id == c.id)).all())
-    guests = [guest_headers(client), guest_headers(client)]
+    guests = [new_guest(client), new_guest(client)]
     for h in guests:
         for _ in range(4):
             r = client.get(f"{API}/campaigns/{c.slug}/tasks/next", headers=h)

@@ -23,6 +23,7 @@ from citizen.moderation import webhooks
 from citizen.moderation.models import (AlertSettings, AuditLog, ContentReport, DeliveryAttempt, Escalation,
                                        Suspension)
 from citizen.moderation.queue import HIDDEN_RAND
+from tests.helpers import answer_next, next_task, signed_in, skip, submit
 
 PHOTOS = [{"external_id": f"p{i}", "image_url": f"/media/p{i}.jpg", "width": 640, "height": 480,
            "lat": 46.5 + i / 100, "lon": 7.9 + i / 100} for i in range(4)]
@@ -33,38 +34,15 @@ NOBODY = {"answer": "none", "marks": None}
 
 # --- helpers ---------------------------------------------------------------------------------------------
 
-def login(app, email, password="password123"):
-    client = app.test_client()
-    r = client.post("/account/login", data={"email": email, "password": password})
-    assert r.status_code == 302, r.data[:300]
-    return client
-
-
-def next_task(client, slug, headers):
-    r = client.get(f"/api/v1/campaigns/{slug}/tasks/next", headers=headers)
-    assert r.status_code == 200, r.data[:300]
-    return r.get_json()
-
-
-def answer(client, slug, headers, value, duration_ms=5000):
-    """The next task of `slug` for this contributor, answered with `value`; returns the task id."""
-    task = next_task(client, slug, headers)
-    r = client.post(f"/api/v1/tasks/{task['id']}/answers", headers=headers,
-                    json={"value": value, "duration_ms": duration_ms})
-    assert r.status_code == 201, r.data[:300]
-    return task["id"]
-
-
 def answer_task(client, task_id, slug, headers, value, duration_ms=5000):
     """Answer one particular task (leases tasks until it comes up; skips the others)."""
     for _ in range(20):
         task = next_task(client, slug, headers)
         if task["id"] == task_id:
-            r = client.post(f"/api/v1/tasks/{task_id}/answers", headers=headers,
-                            json={"value": value, "duration_ms": duration_ms})
+            r = submit(client, task_id, value, headers, duration_ms=duration_ms)
             assert r.status_code == 201, r.data[:300]
             return
-        client.post(f"/api/v1/tasks/{task['id']}/skip", headers=headers)
+        skip(client, task["id"], headers)
     raise AssertionError(f"task {task_id} never came up")
 
 
@@ -74,11 +52,10 @@ def answer_new(client, slug, headers, value):
     for _ in range(20):
         task = next_task(client, slug, headers)
         if task["id"] not in escalated:
-            r = client.post(f"/api/v1/tasks/{task['id']}/answers", headers=headers,
-                            json={"value": value, "duration_ms": 5000})
+            r = submit(client, task["id"], value, headers, duration_ms=5000)
             assert r.status_code == 201, r.data[:300]
             return task["id"]
-        client.post(f"/api/v1/tasks/{task['id']}/skip", headers=headers)
+        skip(client, task["id"], headers)
     raise AssertionError("every task has an escalation")
 
 
@@ -122,14 +99,14 @@ def test_the_first_critical_answer_escalates_in_the_answers_own_transaction(app,
                                                                            db_uri):
     c = search_campaign()
     g1, g2 = guest(), guest()
-    task_id = answer(client, c.slug, g1, PERSON)
+    task_id = answer_next(client, c.slug, PERSON, g1, duration_ms=5000)["id"]
     esc = db.session.execute(select(Escalation)).scalar_one()
     first = db.session.execute(select(Answer).where(Answer.task_id == task_id)).scalar_one()
     assert (esc.task_id, esc.answer_id, esc.label, esc.status, esc.organisation_id) == \
         (task_id, first.id, "person", "open", c.organisation_id)
     answer_task(client, task_id, c.slug, g2, PERSON)  # a second critical answer: still one escalation
     assert db.session.execute(select(func.count(Escalation.id))).scalar() == 1
-    answer(client, c.slug, guest(), NOBODY)  # not critical
+    answer_next(client, c.slug, NOBODY, guest(), duration_ms=5000)  # not critical
     assert db.session.execute(select(func.count(Escalation.id))).scalar() == 1
 
     # Same transaction: before the commit nobody else sees it, and a rollback takes both away.
@@ -156,9 +133,9 @@ def test_an_organisers_rule_escalates_a_questions_answer(client, guest, make_cam
     c = make_campaign(tasks=2, escalate_on=["yes"])
     assert c.settings["escalate_on"] == ["yes"]
     g = guest()
-    answer(client, c.slug, g, "no")
+    answer_next(client, c.slug, "no", g, duration_ms=5000)
     assert db.session.execute(select(Escalation)).first() is None
-    answer(client, c.slug, g, "yes")
+    answer_next(client, c.slug, "yes", g, duration_ms=5000)
     assert db.session.execute(select(Escalation.label)).scalar_one() == "yes"
 
 
@@ -189,16 +166,16 @@ def test_queue_order_escalations_reports_disagreements_contributors_and_filters(
     c = search_campaign(redundancy=2)
     q = make_campaign(tasks=6, redundancy=2, title="Roofs")
     g1, g2, fast = guest(), guest(), guest()
-    esc_task = answer(client, c.slug, g1, PERSON)
-    other = answer(client, c.slug, g1, NOBODY)
+    esc_task = answer_next(client, c.slug, PERSON, g1, duration_ms=5000)["id"]
+    other = answer_next(client, c.slug, NOBODY, g1, duration_ms=5000)["id"]
     r = client.post(f"/api/v1/tasks/{other}/reports", headers=g1, json={"reason": "personal_data", "note": "a face"})
     assert r.status_code == 201
     # A disagreement: two answers, one each way, on one question task.
-    t = answer(client, q.slug, g1, "yes")
+    t = answer_next(client, q.slug, "yes", g1, duration_ms=5000)["id"]
     answer_task(client, t, q.slug, g2, "no")
     for _ in range(5):  # five answers faster than the minimum time: flagged by the quality report
-        answer(client, q.slug, fast, "unsure", duration_ms=100)
-    mod = login(app, "mod@example.org")
+        answer_next(client, q.slug, "unsure", fast, duration_ms=100)
+    mod = signed_in(app, "mod@example.org")
     keys = queue_keys(mod)
     reasons = [k.split(":")[0] for k in keys]
     assert reasons == sorted(reasons, key=["escalation", "flag", "disagreement", "contributor", "cluster"].index)
@@ -217,10 +194,10 @@ def test_queue_order_escalations_reports_disagreements_contributors_and_filters(
 
 def test_new_escalations_are_polled_for(app, client, guest, moderator, search_campaign):
     c = search_campaign()
-    mod = login(app, "mod@example.org")
+    mod = signed_in(app, "mod@example.org")
     body = mod.get("/moderation/poll", query_string={"after": 0}).get_json()
     assert body == {"items": [], "last": 0}
-    answer(client, c.slug, guest(), PERSON)
+    answer_next(client, c.slug, PERSON, guest(), duration_ms=5000)
     body = mod.get("/moderation/poll", query_string={"after": 0}).get_json()
     esc = db.session.execute(select(Escalation)).scalar_one()
     assert [i["key"] for i in body["items"]] == [f"escalation:{esc.id}"] and body["last"] == esc.id
@@ -234,10 +211,10 @@ def test_confirm_and_dismiss_escalations_with_audit_rows_and_the_experts_view(ap
                                                                                search_campaign):
     c = search_campaign()
     g = guest()
-    first = answer(client, c.slug, g, PERSON)
-    answer(client, c.slug, g, PERSON)
+    first = answer_next(client, c.slug, PERSON, g, duration_ms=5000)["id"]
+    answer_next(client, c.slug, PERSON, g, duration_ms=5000)
     e1, e2 = db.session.execute(select(Escalation).order_by(Escalation.id)).scalars().all()
-    mod = login(app, "mod@example.org")
+    mod = signed_in(app, "mod@example.org")
     r = act(mod, f"escalation:{e1.id}", "confirm", reason="Hiker found")
     assert r.status_code == 200 and r.get_json()["escalation_url"] == f"/moderation/escalations/{e1.id}"
     assert act(mod, f"escalation:{e1.id}", "confirm").status_code == 409
@@ -260,9 +237,9 @@ def test_accept_and_override_win_in_results_and_outlive_later_answers(app, clien
                                                                      make_campaign):
     c = make_campaign(tasks=2, redundancy=3)
     g1, g2, g3 = guest(), guest(), guest()
-    t = answer(client, c.slug, g1, "yes")
+    t = answer_next(client, c.slug, "yes", g1, duration_ms=5000)["id"]
     answer_task(client, t, c.slug, g2, "no")
-    mod = login(app, "mod@example.org")
+    mod = signed_in(app, "mod@example.org")
     assert act(mod, f"disagreement:{t}", "accept").status_code == 409  # a tie: nothing to accept
     assert act(mod, f"disagreement:{t}", "override", answer="maybe", reason="x").status_code == 422
     assert act(mod, f"disagreement:{t}", "override", answer="no").status_code == 422  # a reason is needed
@@ -275,7 +252,7 @@ def test_accept_and_override_win_in_results_and_outlive_later_answers(app, clien
     assert row["answer"] == "no" and row["override"]["answer"] == "no"
     api = client.get(f"/api/v1/campaigns/{c.slug}/results").get_json()["results"]
     assert next(r for r in api if r["task_id"] == t)["answer"] == "no"
-    other = answer(client, c.slug, g1, "yes")
+    other = answer_next(client, c.slug, "yes", g1, duration_ms=5000)["id"]
     assert act(mod, f"disagreement:{other}", "accept", reason="Clear").status_code == 200
     db.session.expire_all()
     assert db.session.get(Task, other).consensus["override"]["answer"] == "yes"
@@ -285,11 +262,11 @@ def test_accept_and_override_win_in_results_and_outlive_later_answers(app, clien
 
 def test_hide_takes_a_task_out_for_good(app, client, guest, moderator, make_campaign):
     c = make_campaign(tasks=2, redundancy=3)
-    answer(client, c.slug, guest(), "yes")
+    answer_next(client, c.slug, "yes", guest(), duration_ms=5000)
     holder = guest()
     target = next_task(client, c.slug, holder)["id"]  # someone holds a lease on the task hidden
     assert db.session.get(Task, target).lease_count == 1
-    mod = login(app, "mod@example.org")
+    mod = signed_in(app, "mod@example.org")
     assert act(mod, f"disagreement:{target}", "hide").status_code == 422  # a reason is needed
     assert act(mod, f"disagreement:{target}", "hide", reason="Personal data").status_code == 200
     db.session.expire_all()
@@ -306,12 +283,12 @@ def test_hide_takes_a_task_out_for_good(app, client, guest, moderator, make_camp
 def test_reports_rerate_and_dismiss(app, client, guest, moderator, make_campaign):
     c = make_campaign(tasks=2)
     g = guest()
-    t = answer(client, c.slug, g, "yes")
+    t = answer_next(client, c.slug, "yes", g, duration_ms=5000)["id"]
     assert client.post(f"/api/v1/tasks/{t}/reports", headers=g, json={"reason": "abusive"}).status_code == 201
     assert client.post(f"/api/v1/tasks/{t}/reports", headers=g, json={"reason": "abusive"}).status_code == 409
     assert client.post(f"/api/v1/tasks/{t}/reports", headers=g, json={"reason": "ugly"}).status_code == 422
     assert client.post(f"/api/v1/tasks/{t}/reports", headers=guest(), json={"reason": "abusive"}).status_code == 403
-    mod = login(app, "mod@example.org")
+    mod = signed_in(app, "mod@example.org")
     assert f"flag:{t}" in queue_keys(mod)
     assert act(mod, f"flag:{t}", "rerate", level="graphic", categories=["injury"]).status_code == 200
     from citizen.wellbeing.models import ContentRating
@@ -327,10 +304,10 @@ def test_reports_rerate_and_dismiss(app, client, guest, moderator, make_campaign
 def test_graphic_content_flags_are_listed_and_settled(app, client, guest, moderator, make_campaign):
     c = make_campaign(tasks=2)
     g = guest()
-    t = answer(client, c.slug, g, "yes")
+    t = answer_next(client, c.slug, "yes", g, duration_ms=5000)["id"]
     r = client.post(f"/api/v1/tasks/{t}/flags", headers=g, json={"level": "graphic"})
     assert r.status_code == 201, r.get_json()
-    mod = login(app, "mod@example.org")
+    mod = signed_in(app, "mod@example.org")
     assert queue_keys(mod, reason="flag") == [f"flag:{t}"]
     assert "Flagged as upsetting" in mod.get("/moderation/", query_string={"reason": "flag"}).get_data(as_text=True)
     assert act(mod, f"flag:{t}", "dismiss", reason="Not graphic").status_code == 200
@@ -344,8 +321,8 @@ def test_linked_accounts_are_listed_and_suspended_together(app, client, guest, m
             for _ in range(2)]
     for h in ring:
         for _ in range(2):
-            answer(client, c.slug, h, "yes")
-    mod = login(app, "mod@example.org")
+            answer_next(client, c.slug, "yes", h, duration_ms=5000)
+    mod = signed_in(app, "mod@example.org")
     page = mod.get("/moderation/", query_string={"reason": "cluster"}).get_data(as_text=True)
     [(key, members)] = re.findall(r'data-key="(cluster:[^"]+)" data-reason="cluster"[^>]*data-members="([^"]+)"', page)
     members = json.loads(members.replace("&#34;", '"'))
@@ -363,13 +340,13 @@ def test_suspension_stops_a_contributors_answers_counting_and_lifting_restores_t
                                                                                    make_campaign):
     c = make_campaign(tasks=2, redundancy=3)
     spam1, spam2, honest = guest(), guest(), guest()
-    t = answer(client, c.slug, spam1, "yes")
+    t = answer_next(client, c.slug, "yes", spam1, duration_ms=5000)["id"]
     answer_task(client, t, c.slug, spam2, "yes")
     answer_task(client, t, c.slug, honest, "no")
     result = lambda: next(r for r in results_svc.results_page(c) if r["task_id"] == t)  # noqa: E731
     assert result()["answer"] == "yes"
     other = next_task(client, c.slug, spam1)["id"]  # held when the suspension comes
-    mod = login(app, "mod@example.org")
+    mod = signed_in(app, "mod@example.org")
     from citizen.quality.report import pseudonym
     ids = [accounts.guest_id_from_token(h["Authorization"].split()[1]) for h in (spam1, spam2)]
     for cid in ids:
@@ -400,10 +377,10 @@ def test_an_organisation_wide_suspension_covers_every_campaign(app, client, gues
     q = make_campaign(tasks=2)
     s = search_campaign()
     spam = guest()
-    answer(client, q.slug, spam, "yes")
-    answer(client, s.slug, spam, PERSON)
+    answer_next(client, q.slug, "yes", spam, duration_ms=5000)
+    answer_next(client, s.slug, PERSON, spam, duration_ms=5000)
     esc = db.session.execute(select(Escalation)).scalar_one()
-    mod = login(app, "mod@example.org")
+    mod = signed_in(app, "mod@example.org")
     assert act(mod, f"escalation:{esc.id}", "suspend", reason="Pranks", scope="organisation").status_code == 200
     db.session.expire_all()
     assert db.session.execute(select(func.max(Answer.weight))).scalar() == 0.0
@@ -420,15 +397,15 @@ def test_moderators_never_review_their_own_answers(app, client, guest, moderator
     c = search_campaign()
     token = accounts.create_api_token(moderator)
     db.session.commit()
-    mine = answer(client, c.slug, {"Authorization": f"Bearer {token}"}, PERSON)
+    mine = answer_next(client, c.slug, PERSON, {"Authorization": f"Bearer {token}"}, duration_ms=5000)["id"]
     esc = db.session.execute(select(Escalation)).scalar_one()
-    mod = login(app, "mod@example.org")
+    mod = signed_in(app, "mod@example.org")
     assert f"escalation:{esc.id}" not in queue_keys(mod)
     assert mod.get("/moderation/poll", query_string={"after": 0}).get_json()["items"] == []
     assert act(mod, f"escalation:{esc.id}", "confirm").status_code == 403
     assert act(mod, f"disagreement:{mine}", "override", answer="none", reason="x").status_code == 403
     make_user("mod2@example.org", "moderator")
-    other = login(app, "mod2@example.org")
+    other = signed_in(app, "mod2@example.org")
     assert f"escalation:{esc.id}" in queue_keys(other)
     assert act(other, f"escalation:{esc.id}", "confirm").status_code == 200
 
@@ -436,7 +413,7 @@ def test_moderators_never_review_their_own_answers(app, client, guest, moderator
 def test_only_the_organisations_moderators_and_organisers_see_and_act(app, client, guest, moderator, make_user,
                                                                      search_campaign):
     c = search_campaign()
-    answer(client, c.slug, guest(), PERSON)
+    answer_next(client, c.slug, PERSON, guest(), duration_ms=5000)
     esc = db.session.execute(select(Escalation)).scalar_one()
     anonymous = app.test_client()
     r = anonymous.get("/moderation/")
@@ -446,7 +423,7 @@ def test_only_the_organisations_moderators_and_organisers_see_and_act(app, clien
     for path in ("/moderation/poll", f"/moderation/escalations/{esc.id}", "/moderation/audit.csv"):
         assert anonymous.get(path).status_code == 401
     make_user("volunteer@example.org")
-    volunteer = login(app, "volunteer@example.org")
+    volunteer = signed_in(app, "volunteer@example.org")
     assert volunteer.get("/moderation/").status_code == 403
     assert act(volunteer, f"escalation:{esc.id}", "confirm").status_code == 403
     elsewhere = accounts.get_or_create_organisation("other-org", "Other Org")
@@ -454,18 +431,18 @@ def test_only_the_organisations_moderators_and_organisers_see_and_act(app, clien
         user = accounts.register_user(email, "Other", "password123")
         accounts.grant(user, elsewhere, role)
         db.session.commit()
-        outsider = login(app, email)
+        outsider = signed_in(app, email)
         assert outsider.get("/moderation/").status_code == 200
         assert queue_keys(outsider) == []
         assert act(outsider, f"escalation:{esc.id}", "confirm").status_code == 403
         assert outsider.get(f"/moderation/escalations/{esc.id}").status_code == 403
         assert outsider.get("/moderation/", query_string={"org": "test-org"}).status_code == 403
-    mod = login(app, "mod@example.org")
+    mod = signed_in(app, "mod@example.org")
     assert mod.get("/moderation/audit").status_code == 403  # the audit log is the organisers'
     assert mod.get("/moderation/audit.csv").status_code == 403
     assert mod.get("/moderation/settings").status_code == 403
     assert act(mod, f"escalation:{esc.id}", "confirm", reason="=HYPERLINK(1)").status_code == 200
-    boss = login(app, "organiser@example.org")
+    boss = signed_in(app, "organiser@example.org")
     r = boss.get("/moderation/audit.csv")
     assert r.status_code == 200 and r.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
@@ -528,7 +505,7 @@ def test_escalation_webhook_is_signed_and_retried_with_a_delivery_log(app, clien
     db.session.add(AlertSettings(organisation_id=org.id, webhook_url=hook.url, webhook_secret="s3cret"))
     db.session.commit()
     c = search_campaign()
-    answer(client, c.slug, guest(), PERSON)
+    answer_next(client, c.slug, PERSON, guest(), duration_ms=5000)
     assert len(hook.requests) == 3
     headers, body = hook.requests[-1]
     assert webhooks.verify("s3cret", body, headers["X-Citizen-Signature"])
@@ -546,12 +523,12 @@ def test_escalation_webhook_is_signed_and_retried_with_a_delivery_log(app, clien
         ("webhook", 1, 500, False), ("webhook", 2, 503, False), ("webhook", 3, 200, True)]
     assert db.session.execute(select(Job.status).where(Job.name == "moderation.notify")).scalar_one() == "done"
     # Confirming sends a second event, with the place, to the same receiver.
-    mod = login(app, "mod@example.org")
+    mod = signed_in(app, "mod@example.org")
     assert act(mod, f"escalation:{esc.id}", "confirm", reason="Seen").status_code == 200
     confirmed = json.loads(hook.requests[-1][1])
     assert confirmed["event"] == "escalation.confirmed" and confirmed["escalation"]["status"] == "confirmed"
     assert confirmed["escalation"]["reason"] == "Seen"
-    boss = login(app, "organiser@example.org")
+    boss = signed_in(app, "organiser@example.org")
     page = boss.get("/moderation/settings").get_data(as_text=True)
     assert "escalation.created" in page and "delivered" in page and "failed" in page
 
@@ -562,7 +539,8 @@ def test_a_webhook_that_never_answers_fails_the_job_after_every_attempt(app, cli
     db.session.add(AlertSettings(organisation_id=org.id, webhook_url=hook.url, webhook_secret="s"))
     db.session.commit()
     c = search_campaign()
-    answer(client, c.slug, guest(), PERSON)  # the volunteer's answer is stored whatever the webhook does
+    # The volunteer's answer is stored whatever the webhook does.
+    answer_next(client, c.slug, PERSON, guest(), duration_ms=5000)
     assert len(hook.requests) == 4
     assert db.session.execute(select(func.count(DeliveryAttempt.id)).where(DeliveryAttempt.ok.is_(False))).scalar() == 4
     job = db.session.execute(select(Job).where(Job.name == "moderation.notify")).scalar_one()
@@ -575,7 +553,7 @@ def test_email_is_skipped_without_a_mail_server_and_sent_with_one(app, client, g
     c = search_campaign()
     lines = []  # (Alembic's logging setup disables loggers made before the migrations ran: caplog misses them)
     monkeypatch.setattr(webhooks.log, "info", lambda msg, *args: lines.append(msg % args))
-    answer(client, c.slug, guest(), PERSON)
+    answer_next(client, c.slug, PERSON, guest(), duration_ms=5000)
     assert lines == ["escalation 1 not e-mailed: MAIL_SERVER is not configured"]
     assert db.session.execute(select(DeliveryAttempt)).first() is None
 
@@ -606,7 +584,7 @@ def test_email_is_skipped_without_a_mail_server_and_sent_with_one(app, client, g
 def test_alert_settings_are_for_organisers_and_validated(app, organiser, moderator, org, monkeypatch):
     monkeypatch.setattr(socket, "getaddrinfo", lambda host, port, *a, **k: [
         (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", port))])  # no network in tests
-    boss = login(app, "organiser@example.org")
+    boss = signed_in(app, "organiser@example.org")
     r = boss.post("/moderation/settings", data={"webhook_url": "ftp://x", "webhook_secret": "", "emails": ""})
     assert r.status_code == 200 and "starts with https://" in r.get_data(as_text=True)
     r = boss.post("/moderation/settings", data={"webhook_url": "https://hooks.example.org/x",

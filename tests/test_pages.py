@@ -3,34 +3,12 @@ calls (with and without CSRF), and the organiser's pages."""
 import io
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from citizen.accounts.models import Contributor, User
 from citizen.campaigns.models import Answer, Campaign, Task
 from citizen.extensions import db
-
-
-def html(r, status=200):
-    assert r.status_code == status, r.get_data(as_text=True)[:500]
-    assert r.mimetype == "text/html"
-    return r.get_data(as_text=True)
-
-
-def sign_in(client, email, password="password123"):
-    r = client.post("/account/login", data={"email": email, "password": password})
-    assert r.status_code == 302, r.get_data(as_text=True)[:500]
-
-
-def count(model, *where):
-    db.session.expire_all()
-    n = db.session.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
-    db.session.rollback()  # end the read: on SQLite every transaction holds the write lock (BEGIN IMMEDIATE)
-    return n
-
-
-def campaign(slug):
-    db.session.expire_all()
-    return db.session.execute(select(Campaign).where(Campaign.slug == slug)).scalar_one()
+from tests.helpers import campaign, count, html, sign_in
 
 
 def test_home_lists_published_campaigns(client, make_campaign):

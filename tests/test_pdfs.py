@@ -19,6 +19,8 @@ def test_one_pdf_is_counted():
     assert [(name, pages) for name, _data, pages in docs] == [("Report_March.pdf", 3)] and problems == []
 
 
+# Named ids: the PDFs' bytes (a creation date, a random id) differ between pytest-xdist workers, which must
+# collect the same tests.
 @pytest.mark.parametrize("data, message", [
     (encrypted_pdf(), "protected by a password"),
     (make_pdf(2)[:400], "damaged"),
@@ -26,7 +28,7 @@ def test_one_pdf_is_counted():
     (b"hello, I am a text file", "not a PDF"),
     (b"\x89PNG\r\n\x1a\n" + b"\0" * 100, "not a PDF"),
     (make_pdf(4), "4 pages: at most 3"),
-])
+], ids=["encrypted", "truncated", "zeros", "text", "png", "too-many-pages"])
 def test_bad_single_files(data, message):
     docs, problems = pdfs.documents_from_upload("upload.pdf", data, max_pages=3)
     assert docs == [] and message in problems[0]["message"], problems

@@ -15,10 +15,10 @@ from citizen.quality.aggregate import collapse_clusters, dawid_skene
 from citizen.quality.clusters import clusters
 from citizen.quality.influence import leave_one_out
 from citizen.quality.signatures import signatures
+from tests.helpers import API, guest_at, sign_in, try_answer
 from tests.test_concurrency import _parallel
 
 BLUEBIRDS = os.path.join(os.path.dirname(__file__), "data", "crowd", "bluebirds")
-API = "/api/v1"
 
 
 def bluebirds():
@@ -162,24 +162,11 @@ def test_quality_settings_defaults_and_errors():
     assert controls.gold_rate(q, 0) == pytest.approx(0.4) and controls.gold_rate(q, 1000) == pytest.approx(0.1)
 
 
-def _guest(client, address="198.51.100.1", agent="UA"):
-    r = client.post(f"{API}/guests", environ_base={"REMOTE_ADDR": address}, headers={"User-Agent": agent})
-    return {"Authorization": "Bearer " + r.get_json()["token"], "User-Agent": agent}, {"REMOTE_ADDR": address}
-
-
-def _answer(client, slug, h, env, value="yes", duration_ms=4000):
-    r = client.get(f"{API}/campaigns/{slug}/tasks/next", headers=h, environ_base=env)
-    if r.status_code != 200:
-        return r
-    return client.post(f"{API}/tasks/{r.get_json()['id']}/answers", headers={**h, "Idempotency-Key": str(uuid.uuid4())},
-                       environ_base=env, json={"value": value, "duration_ms": duration_ms})
-
-
 def test_absolute_cap_refuses_kindly_and_stores_nothing(client, make_campaign):
     c = make_campaign(tasks=6, quality={"cap_answers": 2})
-    h, env = _guest(client)
-    assert [_answer(client, c.slug, h, env).status_code for _ in range(2)] == [201, 201]
-    r = _answer(client, c.slug, h, env)
+    h, env = guest_at(client, "198.51.100.1")
+    assert [try_answer(client, c.slug, "yes", (h, env), duration_ms=4000).status_code for _ in range(2)] == [201, 201]
+    r = try_answer(client, c.slug, "yes", (h, env), duration_ms=4000)
     assert r.status_code == 429 and r.get_json()["code"] == "capped" and "campaign" in r.get_json()["message"]
     assert db.session.execute(select(db.func.count()).select_from(Answer)).scalar() == 2
 
@@ -188,18 +175,18 @@ def test_linked_accounts_share_one_cap(client, make_campaign):
     c = make_campaign(tasks=4, redundancy=10, quality={"cap_share": 0.01})  # cap: each task once (4)
     stored = 0
     for _ in range(3):  # three guest accounts from one device
-        h, env = _guest(client, "203.0.113.9", "Same browser")
-        while (r := _answer(client, c.slug, h, env)).status_code == 201:
+        h, env = guest_at(client, "203.0.113.9", "Same browser")
+        while (r := try_answer(client, c.slug, "yes", (h, env), duration_ms=4000)).status_code == 201:
             stored += 1
     assert stored == 4
-    other, env = _guest(client, "198.51.100.77", "Another browser")
-    assert _answer(client, c.slug, other, env).status_code == 201
+    other, env = guest_at(client, "198.51.100.77", "Another browser")
+    assert try_answer(client, c.slug, "yes", (other, env), duration_ms=4000).status_code == 201
 
 
 def test_two_requests_at_once_cannot_both_pass_a_cap(app, make_campaign):
     c = make_campaign(tasks=4, quality={"cap_answers": 1})
     client = app.test_client()
-    h, env = _guest(client)
+    h, env = guest_at(client, "198.51.100.1")
     ids = []
     for _ in range(2):
         ids.append(client.get(f"{API}/campaigns/{c.slug}/tasks/next", headers=h, environ_base=env,
@@ -215,9 +202,9 @@ def test_two_requests_at_once_cannot_both_pass_a_cap(app, make_campaign):
 
 def test_fast_answers_are_kept_with_no_weight_and_counted(client, make_campaign):
     c = make_campaign(tasks=3)
-    h, env = _guest(client)
-    assert _answer(client, c.slug, h, env, duration_ms=200).status_code == 201
-    assert _answer(client, c.slug, h, env, duration_ms=5000).status_code == 201
+    h, env = guest_at(client, "198.51.100.1")
+    assert try_answer(client, c.slug, "yes", (h, env), duration_ms=200).status_code == 201
+    assert try_answer(client, c.slug, "yes", (h, env), duration_ms=5000).status_code == 201
     assert sorted(db.session.execute(select(Answer.weight)).scalars()) == [0.0, 1.0]
     assert db.session.execute(select(Participation.fast_count)).scalar() == 1
 
@@ -230,7 +217,7 @@ def test_gold_tasks_are_mixed_in_for_newcomers_with_feedback(client, make_campai
     db.session.commit()
     gold_id = db.session.execute(select(Task.id).where(Task.gold.is_not(None))).scalar_one()
     assert db.session.get(Task, gold_id).available is False  # never in the ordinary pool
-    h, env = _guest(client)
+    h, env = guest_at(client, "198.51.100.1")
     task = client.get(f"{API}/campaigns/{c.slug}/tasks/next", headers=h, environ_base=env).get_json()
     assert task["id"] == gold_id and "gold" not in json.dumps(task)
     r = client.post(f"{API}/tasks/{gold_id}/answers", headers={**h, "Idempotency-Key": "k1"}, environ_base=env,
@@ -246,8 +233,8 @@ def test_gold_tasks_are_mixed_in_for_newcomers_with_feedback(client, make_campai
 def test_results_use_dawid_skene_once_there_is_evidence(client, make_campaign):
     c = make_campaign(tasks=2, redundancy=3)
     for i in range(3):
-        h, env = _guest(client, f"198.51.100.{i + 1}", f"UA{i}")
-        while _answer(client, c.slug, h, env).status_code == 201:
+        h, env = guest_at(client, f"198.51.100.{i + 1}", f"UA{i}")
+        while try_answer(client, c.slug, "yes", (h, env), duration_ms=4000).status_code == 201:
             pass
     rows = client.get(f"{API}/campaigns/{c.slug}/results").get_json()["results"]
     assert {r["answer"] for r in rows} == {"yes"} and all(r["method"] == "dawid-skene" for r in rows)
@@ -257,9 +244,9 @@ def test_results_use_dawid_skene_once_there_is_evidence(client, make_campaign):
 def test_organiser_sees_the_quality_report_and_sets_the_controls(client, make_campaign, organiser):
     c = make_campaign(tasks=3)
     for i in range(3):
-        h, env = _guest(client, "203.0.113.5", "Same")  # three accounts on one device
-        _answer(client, c.slug, h, env)
-    client.post("/account/login", data={"email": organiser.email, "password": "password123"})
+        h, env = guest_at(client, "203.0.113.5", "Same")  # three accounts on one device
+        try_answer(client, c.slug, "yes", (h, env), duration_ms=4000)
+    sign_in(client, organiser.email)
     page = client.get(f"/organise/{c.slug}/quality")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "3 accounts counted as one" in html and "one device signature" in html
@@ -279,9 +266,9 @@ def test_dynamic_overlap_stops_a_confident_task_early(client, make_campaign):
     db.session.commit()
     proven = []
     for i in range(2):  # two volunteers right on 4 known-answer tasks each
-        h, env = _guest(client, f"198.51.100.{i + 10}", f"UA{i}")
+        h, env = guest_at(client, f"198.51.100.{i + 10}", f"UA{i}")
         for _ in range(4):
-            assert _answer(client, c.slug, h, env).status_code == 201
+            assert try_answer(client, c.slug, "yes", (h, env), duration_ms=4000).status_code == 201
         proven.append((h, env))
     assert [(p.gold_total, p.gold_correct) for p in db.session.execute(select(Participation)).scalars()] == [(4, 4)] * 2
     c.settings = {**c.settings, "quality": {**c.settings["quality"], "gold_start": 0.0, "gold_end": 0.0}}
@@ -306,7 +293,7 @@ def test_quality_report_api_is_for_the_campaigns_staff(client, make_campaign, ma
     moderator = make_user("mod@example.org", role="moderator")
     token = accounts.create_api_token(moderator)
     db.session.commit()
-    h, env = _guest(client)
+    h, env = guest_at(client, "198.51.100.1")
     assert client.get(f"{API}/campaigns/{c.slug}/quality", headers=h).status_code == 403
     for t in (token, organiser_token):
         r = client.get(f"{API}/campaigns/{c.slug}/quality", headers={"Authorization": "Bearer " + t})

@@ -12,6 +12,7 @@ from citizen.campaigns import services as campaigns
 from citizen.extensions import db
 from citizen.security import ProductionSettingsError
 from tests.conftest import base_config
+from tests.helpers import sign_in
 from tests.test_map_kinds import AREA, TILES
 
 GOOD_SECRET = "x" * 48
@@ -41,7 +42,7 @@ def test_every_inline_script_carries_the_nonce_and_no_inline_handlers(app, clien
     campaigns.import_tasks(c, "area.geojson", json.dumps(AREA).encode())
     campaigns.publish(c)
     db.session.commit()
-    client.post("/account/login", data={"email": "organiser@example.org", "password": "password123"})
+    sign_in(client, "organiser@example.org")
     seen = 0
     for url in (f"/campaigns/{c.slug}", f"/organise/{c.slug}/", f"/campaigns/{c.slug}/work", "/data/"):
         r = client.get(url)
@@ -128,7 +129,7 @@ def test_forwarded_addresses_count_only_behind_a_configured_proxy(make_app, prox
 
 def test_nul_characters_in_paths_queries_and_forms_are_refused_before_the_database(client, organiser):
     """PostgreSQL refuses NUL in text; SQLite would store it: both answer the same, with a 4xx."""
-    client.post("/account/login", data={"email": "organiser@example.org", "password": "password123"})
+    sign_in(client, "organiser@example.org")
     assert client.get("/campaigns/a%00b").status_code == 404
     assert client.get("/data/x%00/").status_code == 404
     assert client.get("/moderation/?campaign=a%00").status_code == 400

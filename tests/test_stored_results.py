@@ -5,7 +5,6 @@ import csv
 import io
 import json
 import os
-import uuid
 
 import pytest
 from sqlalchemy import select, update
@@ -23,9 +22,8 @@ from citizen.jobs import services as jobs
 from citizen.jobs.models import Job
 from citizen.moderation import suspensions
 from citizen.quality import batch, builds, spatial
-from tests.test_map_kinds import AREA, TILES, fc, send, take
-
-API = "/api/v1"
+from tests.helpers import API, answer_next, new_guest, next_task, submit
+from tests.test_map_kinds import AREA, TILES, fc
 
 
 @pytest.fixture
@@ -38,11 +36,7 @@ def app(make_app, tmp_path):
 
 def new_guests(client, n, device_sig=None):
     """n guests' headers and contributor ids; with device_sig, all on one device."""
-    out = []
-    for _ in range(n):
-        r = client.post(f"{API}/guests")
-        assert r.status_code == 201
-        out.append({"Authorization": "Bearer " + r.get_json()["token"]})
+    out = [new_guest(client) for _ in range(n)]
     ids = db.session.execute(select(Contributor.id).order_by(Contributor.id.desc()).limit(n)).scalars().all()[::-1]
     if device_sig:
         db.session.execute(update(Contributor).where(Contributor.id.in_(ids)).values(device_sig=device_sig))
@@ -55,14 +49,6 @@ def uncapped(campaign):
     campaign.settings = {**campaign.settings, "quality": {**(campaign.settings.get("quality") or {}), "cap_share": 0}}
     db.session.commit()
     return campaign
-
-
-def answer_next(client, slug, headers, value, duration=4000):
-    task = take(client, slug, headers)
-    r = client.post(f"{API}/tasks/{task['id']}/answers", json={"value": value, "duration_ms": duration},
-                    headers={**headers, "Idempotency-Key": str(uuid.uuid4())})
-    assert r.status_code == 201, r.get_data(as_text=True)
-    return task
 
 
 def forbid_computing(monkeypatch):
@@ -109,7 +95,7 @@ def test_question_results_are_stored_and_read_back_without_computing(client, mak
     heads, _ids = new_guests(client, 3)
     for h, value in zip(heads, ["yes", "yes", "no"]):
         for _ in range(2):
-            answer_next(client, c.slug, h, value)
+            answer_next(client, c.slug, value, h, duration_ms=4000)
     stored = db.session.execute(select(Task.result).where(Task.campaign_id == c.id)).scalars().all()
     assert [r["answer"] for r in stored] == ["yes", "yes"] and all(r["count"] == 2 for r in stored)
     get_ok(client, f"{API}/campaigns/{c.slug}/results")  # the first read finds the build current (JOBS_SYNC)
@@ -144,13 +130,13 @@ def point_in(task):
 def both_mark_one_cell(client, forest, heads):
     """The first volunteer marks a point in the first cell they are handed; the second is handed cells (marking
     none elsewhere) until they get the same one and mark it too. Returns the first's task."""
-    first = take(client, forest.slug, heads[0])
-    assert send(client, first["id"], heads[0], {"answer": "cleared", "marks": point_in(first)}).status_code == 201
+    first = next_task(client, forest.slug, heads[0])
+    assert submit(client, first["id"], {"answer": "cleared", "marks": point_in(first)}, heads[0]).status_code == 201
     while True:
-        t = take(client, forest.slug, heads[1])
+        t = next_task(client, forest.slug, heads[1])
         marks = point_in(t) if t["id"] == first["id"] else fc()
-        assert send(client, t["id"], heads[1], {"answer": "cleared" if marks["features"] else "not_cleared",
-                                                "marks": marks}).status_code == 201
+        assert submit(client, t["id"], {"answer": "cleared" if marks["features"] else "not_cleared",
+                                                "marks": marks}, heads[1]).status_code == 201
         if t["id"] == first["id"]:
             break
     return first
@@ -189,7 +175,7 @@ def test_transcription_results_are_stored_and_read_back_without_computing(client
     c = tx_campaign(org, organiser)
     heads, _ids = new_guests(client, 2)
     for h in heads:
-        answer_next(client, c.slug, h, answer(name="Amina Diallo", when=None))
+        answer_next(client, c.slug, answer(name="Amina Diallo", when=None), h, duration_ms=4000)
     forbid_computing(monkeypatch)
     body = json.loads(get_ok(client, f"{API}/campaigns/{c.slug}/results"))
     assert body["results"][0]["status"] == "verified" and body["results"][0]["fields"]["name"]["value"] == "Amina Diallo"
@@ -214,7 +200,7 @@ def test_the_fold_rule_is_the_same_for_the_volunteer_loop_import_and_suspension(
     db.session.execute(update(Contributor).where(Contributor.id.in_(ids[1:3])).values(device_sig="a" * 32))
     db.session.commit()
     for h, value, duration in zip(heads, ["yes", "no", "no", "no"], [4000, 4000, 4000, 100]):
-        answer_next(client, live.slug, h, value, duration)
+        answer_next(client, live.slug, value, h, duration_ms=duration)
     live_task = db.session.execute(select(Task.id).where(Task.campaign_id == live.id)).scalar_one()
     live_state = stored_state([live_task])
     # Weights: yes counts; the first "no" counts; the same device's second "no" and the fast one do not.
@@ -249,7 +235,7 @@ def test_the_import_folds_like_the_volunteer_loop(client, make_campaign):
     live = make_campaign(tasks=1, redundancy=5, title="Live")
     heads, _ids = new_guests(client, 3)
     for h, value, duration in zip(heads, ["yes", "no", "yes"], [4000, 100, 4000]):
-        answer_next(client, live.slug, h, value, duration)
+        answer_next(client, live.slug, value, h, duration_ms=duration)
     imported = make_campaign(tasks=1, redundancy=5, title="Imported")
     campaign_results.import_answers(imported, [
         {"external_id": "t0", "contributor": ref, "value": value, "duration_ms": duration}
@@ -265,13 +251,13 @@ def test_two_guests_on_one_device_count_once_on_a_transcription(client, org, org
     c = tx_campaign(org, organiser)
     heads, _ids = new_guests(client, 2, device_sig="c" * 32)
     for h in heads:
-        answer_next(client, c.slug, h, answer(name="Fake Name", when=None))
+        answer_next(client, c.slug, answer(name="Fake Name", when=None), h, duration_ms=4000)
     task = db.session.execute(select(Task).where(Task.campaign_id == c.id)).scalar_one()
     assert task.result["fields"]["name"]["status"] == "pending"  # one counted answer: not verified by one device
     weights = db.session.execute(select(Answer.weight).where(Answer.task_id == task.id).order_by(Answer.id)).scalars()
     assert list(weights) == [1.0, 0.0]
     other, _ = new_guests(client, 1)
-    answer_next(client, c.slug, other[0], answer(name="Fake Name", when=None))
+    answer_next(client, c.slug, answer(name="Fake Name", when=None), other[0], duration_ms=4000)
     db.session.refresh(task)
     assert task.result["fields"]["name"]["status"] == "verified"
 
@@ -292,15 +278,15 @@ def test_builds_are_served_from_the_last_complete_version_while_a_new_one_is_pen
     c = make_campaign(tasks=2, redundancy=3)
     heads, _ids = new_guests(client, 3)
     for h in heads[:2]:
-        answer_next(client, c.slug, h, "yes")
+        answer_next(client, c.slug, "yes", h, duration_ms=4000)
     first = json.loads(get_ok(client, f"{API}/campaigns/{c.slug}/results"))
     assert first["consensus_build"]["state"] == "current"
     built = builds.latest(c.id)
     # Production mode: jobs run in the pool, which here only records them.
     app.config["JOBS_SYNC"] = False
     queued = Sent()
-    answer_next(client, c.slug, heads[2], "no")
-    answer_next(client, c.slug, heads[2], "no")
+    answer_next(client, c.slug, "no", heads[2], duration_ms=4000)
+    answer_next(client, c.slug, "no", heads[2], duration_ms=4000)
     assert len(queued) == 1 and jobs.get(queued[0]).name == builds.JOB  # debounced: one pending build
     monkeypatch.setattr(batch, "consensus", lambda *a, **k: pytest.fail("built on a request"))
     again = json.loads(get_ok(client, f"{API}/campaigns/{c.slug}/results"))
@@ -327,7 +313,7 @@ def test_a_build_is_written_atomically_and_a_first_build_is_being_prepared(app, 
     app.config["JOBS_SYNC"] = False
     queued = Sent()
     heads, _ids = new_guests(client, 1)
-    answer_next(client, c.slug, heads[0], "yes")
+    answer_next(client, c.slug, "yes", heads[0], duration_ms=4000)
     body = json.loads(get_ok(client, f"{API}/campaigns/{c.slug}/results"))
     assert body["consensus_build"]["state"] == "preparing" and body["results"][0]["answer"] == "yes"
     assert "Being prepared" in get_ok(client, f"/data/{c.slug}/README.md")
@@ -342,12 +328,12 @@ def test_a_build_is_written_atomically_and_a_first_build_is_being_prepared(app, 
 def test_the_geopackage_of_older_data_is_served_while_the_current_one_builds(app, client, make_campaign, monkeypatch):
     c = make_campaign(tasks=2, redundancy=3)
     heads, _ids = new_guests(client, 2)
-    answer_next(client, c.slug, heads[0], "yes")
+    answer_next(client, c.slug, "yes", heads[0], duration_ms=4000)
     first = client.get(f"/data/{c.slug}/results.gpkg")
     assert first.status_code == 200 and first.get_data()[:15] == b"SQLite format 3"
     app.config.update(JOBS_SYNC=False, EXPORTS_GPKG_SYNC_TASKS=0)
     queued = Sent()
-    answer_next(client, c.slug, heads[1], "no")
+    answer_next(client, c.slug, "no", heads[1], duration_ms=4000)
     again = client.get(f"/data/{c.slug}/results.gpkg")
     assert again.status_code == 200 and again.get_data() == first.get_data()  # never a 202 for a file we had
     assert again.headers["ETag"] == first.headers["ETag"]
@@ -361,18 +347,18 @@ def test_builds_follow_each_other_at_most_every_build_min_seconds(app, client, m
     one waits (still the one pending build), then runs."""
     c = make_campaign(tasks=2, redundancy=3)
     heads, _ids = new_guests(client, 3)
-    answer_next(client, c.slug, heads[0], "yes")
+    answer_next(client, c.slug, "yes", heads[0], duration_ms=4000)
     assert json.loads(get_ok(client, f"{API}/campaigns/{c.slug}/results"))["consensus_build"]["state"] == "current"
     app.config.update(JOBS_SYNC=False, BUILD_MIN_SECONDS=3600)
     queued = Sent()
-    answer_next(client, c.slug, heads[1], "no")
+    answer_next(client, c.slug, "no", heads[1], duration_ms=4000)
     assert len(queued) == 1
     jobs._run(queued[0])
     job = jobs.get(queued[0])
     assert job.status == "pending" and job.due_at is not None  # waits: the last build is seconds old
     [eta] = [eta for job_id, eta in jobs.sent() if job_id == queued[0] and eta is not None]  # scheduled, not slept
     assert 3000 < (eta - utcnow()).total_seconds() <= 3600
-    answer_next(client, c.slug, heads[2], "no")
+    answer_next(client, c.slug, "no", heads[2], duration_ms=4000)
     assert len(queued) == 1  # still one pending build for the campaign
     app.config["BUILD_MIN_SECONDS"] = 0
     assert not jobs._run(queued[0])  # its retry is not due: a message read early runs nothing

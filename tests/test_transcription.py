@@ -3,7 +3,6 @@ ones reported), pages rendered on the request or in a job, answers checked field
 agreement in the results, more answers for disputed pages, export columns, organiser pages."""
 import io
 import json
-import uuid
 import zipfile
 
 import pytest
@@ -16,9 +15,9 @@ from citizen.kinds import get_kind
 from citizen.campaigns.models import Campaign, Task
 from citizen.extensions import db
 from citizen.jobs.models import Job
+from tests.helpers import API, next_task, sign_in, submit
 from tests.pdf_samples import encrypted_pdf, make_pdf, zip_of
 
-API = "/api/v1"
 FIELDS = ("name | Name | text | region=0,0,0.5,0.2 | Who signed\n"
           "amount | Amount | money | |\n"
           "when | Date | date | optional |\n"
@@ -39,17 +38,6 @@ def tx_campaign(app, org, organiser):
     return factory
 
 
-def take(client, slug, h):
-    r = client.get(f"{API}/campaigns/{slug}/tasks/next", headers=h)
-    assert r.status_code == 200, r.get_data(as_text=True)
-    return r.get_json()
-
-
-def send(client, task_id, h, value):
-    return client.post(f"{API}/tasks/{task_id}/answers", json={"value": value},
-                       headers={**h, "Idempotency-Key": str(uuid.uuid4())})
-
-
 def answer(**fields):
     base = {"name": "Amina Diallo", "amount": "1.234,50", "when": "5 March 2024", "kind": "travel"}
     return {"fields": {**base, **fields}}
@@ -58,7 +46,7 @@ def answer(**fields):
 def test_every_page_is_a_task_with_a_rendered_image(client, guest, tx_campaign):
     c = tx_campaign()
     assert c.tasks_total == 2
-    task = take(client, c.slug, guest())
+    task = next_task(client, c.slug, guest())
     assert task["kind"] == "transcription" and task["document"] == "reports.pdf" and task["page"] in (1, 2)
     [page] = task["pages"]
     assert page["image_url"] == task["image_url"] and page["width"] > 0 and page["height"] > page["width"]
@@ -74,20 +62,20 @@ def test_every_page_is_a_task_with_a_rendered_image(client, guest, tx_campaign):
 def test_answers_are_checked_field_by_field(client, guest, tx_campaign):
     c = tx_campaign()
     h = guest()
-    task = take(client, c.slug, h)
-    r = send(client, task["id"], h, {"__no_such_field__": "x"})
+    task = next_task(client, c.slug, h)
+    r = submit(client, task["id"], {"__no_such_field__": "x"}, h)
     assert r.status_code == 422
     for value, field in [(answer(colour="red"), "colour"), (answer(amount="lots"), "amount"),
                          (answer(when="the 45th of Smarch"), "when"), (answer(kind="Fuel"), "kind"),
                          (answer(name=None), "name"), (answer(name="  "), "name"), (answer(amount=None), "amount"),
                          (answer(name=["A"]), "name")]:
-        r = send(client, task["id"], h, value)
+        r = submit(client, task["id"], value, h)
         body = r.get_json()
         assert r.status_code == 422, (value, body)
         assert field in [d["field"] for d in body["details"]], body
         label = {"name": "Name", "amount": "Amount", "when": "Date", "kind": "Kind", "colour": "colour"}[field]
         assert body["message"].startswith(label), body  # the message names the field as the form does
-    r = send(client, task["id"], h, answer(when=None, kind=None, amount="€ 1,234.50"))
+    r = submit(client, task["id"], answer(when=None, kind=None, amount="€ 1,234.50"), h)
     assert r.status_code == 201, r.get_json()
     stored = r.get_json()["answer"]["value"]
     assert stored["fields"] == {"name": "Amina Diallo", "amount": 1234.5, "when": None, "kind": None}
@@ -96,15 +84,15 @@ def test_answers_are_checked_field_by_field(client, guest, tx_campaign):
 
 def test_three_answers_make_fields_verified_with_typos_tolerated(client, guest, tx_campaign):
     c = tx_campaign()
-    first = take(client, c.slug, (h1 := guest()))
-    assert send(client, first["id"], h1, answer(name="Amina  Diallo", amount="1234.5")).status_code == 201
+    first = next_task(client, c.slug, (h1 := guest()))
+    assert submit(client, first["id"], answer(name="Amina  Diallo", amount="1234.5"), h1).status_code == 201
     for h, value in [(guest(), answer(name="Amina Diallo", amount="1.234,50", when="2024-03-05")),
                      (guest(), answer(name="amina dialo", amount="99", when=None, kind="Meals"))]:
-        task = take(client, c.slug, h)
+        task = next_task(client, c.slug, h)
         while task["id"] != first["id"]:
             client.post(f"{API}/tasks/{task['id']}/skip", headers=h)
-            task = take(client, c.slug, h)
-        assert send(client, task["id"], h, value).status_code == 201
+            task = next_task(client, c.slug, h)
+        assert submit(client, task["id"], value, h).status_code == 201
     [row] = [r for r in client.get(f"{API}/campaigns/{c.slug}/results").get_json()["results"]
              if r["task_id"] == first["id"]]
     fields = row["fields"]
@@ -121,15 +109,15 @@ def test_disputed_page_gets_more_answers_then_goes_to_moderators(client, guest, 
     task = None
     for amount in ("10", "20"):
         h = guest()
-        task = take(client, c.slug, h)
-        assert send(client, task["id"], h, answer(amount=amount)).status_code == 201
+        task = next_task(client, c.slug, h)
+        assert submit(client, task["id"], answer(amount=amount), h).status_code == 201
     # The two answers disagree: the task asks for a third at once (up to max_answers), not done yet.
     db.session.expire_all()
     t = db.session.get(Task, task["id"])
     assert (t.redundancy, t.available, db.session.get(Campaign, c.id).tasks_done) == (3, True, 0)
     h = guest()
-    assert take(client, c.slug, h)["id"] == task["id"]
-    assert send(client, task["id"], h, answer(amount="30")).status_code == 201
+    assert next_task(client, c.slug, h)["id"] == task["id"]
+    assert submit(client, task["id"], answer(amount="30"), h).status_code == 201
     [row] = client.get(f"{API}/campaigns/{c.slug}/results").get_json()["results"]
     assert row["fields"]["amount"]["status"] == "disputed" and row["fields"]["name"]["status"] == "verified"
     assert row["status"] == "disputed" and row["needs_review"] is True
@@ -275,7 +263,7 @@ def test_an_import_rolled_back_leaves_no_render_job_and_sends_nothing(app, org, 
 def test_whole_document_tasks(client, guest, tx_campaign):
     c = tx_campaign(source=("batch.zip", zip_of([("a.pdf", make_pdf(3)), ("b.pdf", make_pdf(1))])), unit="document")
     assert c.tasks_total == 2
-    task = take(client, c.slug, guest())
+    task = next_task(client, c.slug, guest())
     assert task["page"] is None and len(task["pages"]) == task["pages_in_document"] in (1, 3)
 
 
@@ -299,8 +287,8 @@ def test_export_columns(client, guest, tx_campaign):
     c = tx_campaign(source=("one.pdf", make_pdf(1)))
     for name in ("Amina Diallo", "Amina Diallo", "Someone Else"):
         h = guest()
-        t = take(client, c.slug, h)
-        assert send(client, t["id"], h, answer(name=name, when=None)).status_code == 201
+        t = next_task(client, c.slug, h)
+        assert submit(client, t["id"], answer(name=name, when=None), h).status_code == 201
     kind = get_kind("transcription")
     task = db.session.execute(select(Task).where(Task.campaign_id == c.id)).scalar_one()
     row = kind.export_row(c.settings, task.payload, kind.result(task.consensus, c.settings))
@@ -314,7 +302,7 @@ def test_export_columns(client, guest, tx_campaign):
 
 def test_organiser_pages(client, organiser, tx_campaign):
     c = tx_campaign(publish=False)
-    client.post("/account/login", data={"email": organiser.email, "password": "password123"})
+    sign_in(client, organiser.email)
     page = client.get(f"/organise/{c.slug}/").get_data(as_text=True)
     assert 'id="results-table"' in page and "reports.pdf" in page
     upload = zip_of([("new.pdf", make_pdf(1)), ("locked.pdf", encrypted_pdf())])

@@ -30,6 +30,7 @@ from citizen.ingest import areas, photos
 from citizen.campaigns.models import Answer, Campaign, Task
 from citizen.extensions import db
 from citizen.jobs.models import Job
+from tests.helpers import sign_in
 from tests.pdf_samples import encrypted_pdf, make_pdf, zip_of
 
 API = "/api/v1"
@@ -60,9 +61,7 @@ def app(make_app, tmp_path):
 @pytest.fixture
 def site(app, organiser):
     client = app.test_client()
-    r = client.post("/account/login", data={"email": organiser.email, "password": "password123"})
-    assert r.status_code == 302
-    return client
+    return sign_in(client, organiser.email)
 
 
 @pytest.fixture

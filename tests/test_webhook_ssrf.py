@@ -21,7 +21,8 @@ from citizen.moderation import webhooks
 from citizen.moderation.models import AlertSettings, DeliveryAttempt, Escalation
 from citizen.security import ProductionSettingsError
 from tests.conftest import base_config
-from tests.test_moderation import PERSON, PHOTOS, Receiver, answer, login, moderator, search_campaign  # noqa: F401
+from tests.helpers import answer_next, signed_in
+from tests.test_moderation import PERSON, PHOTOS, Receiver, moderator, search_campaign  # noqa: F401
 
 GOOD_SECRET = "f" * 64
 PUBLIC = "93.184.215.14"
@@ -75,7 +76,7 @@ ALLOWED = ["https://hooks.example.org/x", "https://hooks.example.org./x", "http:
 @pytest.mark.parametrize("url", REFUSED)
 def test_saving_an_inside_or_oddly_spelled_webhook_address_is_refused(app, organiser, org, monkeypatch, url):
     fake_dns(monkeypatch, {**DNS, "localhost": ["127.0.0.1"]})
-    boss = login(app, "organiser@example.org")
+    boss = signed_in(app, "organiser@example.org")
     r = boss.post("/moderation/settings", data={"webhook_url": url, "webhook_secret": "abc", "emails": ""})
     assert r.status_code == 200 and 'class="error"' in r.get_data(as_text=True), url
     db.session.expire_all()
@@ -85,7 +86,7 @@ def test_saving_an_inside_or_oddly_spelled_webhook_address_is_refused(app, organ
 @pytest.mark.parametrize("url", ALLOWED)
 def test_public_webhook_addresses_are_saved(app, organiser, org, monkeypatch, url):
     fake_dns(monkeypatch, DNS)
-    boss = login(app, "organiser@example.org")
+    boss = signed_in(app, "organiser@example.org")
     r = boss.post("/moderation/settings", data={"webhook_url": url, "webhook_secret": "abc", "emails": ""})
     assert r.status_code == 302, r.get_data(as_text=True)[:2000]
     assert db.session.get(AlertSettings, org.id).webhook_url == url
@@ -125,7 +126,7 @@ def test_a_saved_address_that_now_resolves_inside_is_refused_at_send_time(app, c
     db.session.add(AlertSettings(organisation_id=org.id, webhook_url="http://hooks.example.org/hook",
                                  webhook_secret="s"))
     db.session.commit()
-    answer(client, search_campaign().slug, guest(), PERSON)
+    answer_next(client, search_campaign().slug, PERSON, guest(), duration_ms=5000)
     assert dns and connects == []
     assert [(d.attempt, d.ok, d.status_code, d.error) for d in deliveries()] == [
         (1, False, None, "refused: address not allowed")]
@@ -148,7 +149,7 @@ def test_the_connection_goes_to_the_address_that_was_checked(app, client, guest,
     db.session.add(AlertSettings(organisation_id=org.id, webhook_url="http://hooks.example.org/hook",
                                  webhook_secret="s"))
     db.session.commit()
-    answer(client, search_campaign().slug, guest(), PERSON)
+    answer_next(client, search_campaign().slug, PERSON, guest(), duration_ms=5000)
     assert dns == ["hooks.example.org"] and connects == [(PUBLIC, 80)]
     assert [(d.ok, d.error) for d in deliveries()] == [(False, "could not deliver")]
 
@@ -165,7 +166,7 @@ def test_the_delivery_log_is_coarse_and_receivers_see_the_original_host(app, cli
         db.session.add(AlertSettings(organisation_id=org.id, webhook_url=url, webhook_secret="s"))
         db.session.commit()
         c = search_campaign()
-        answer(client, c.slug, guest(), PERSON)
+        answer_next(client, c.slug, PERSON, guest(), duration_ms=5000)
         assert len(hook.requests) == 1 and dns == ["hooks.example.org"], ([(d.error, d.target) for d in deliveries()], dns)
         headers, _body = hook.requests[0]
         assert headers["Host"] == f"hooks.example.org:{hook.server.server_port}"
@@ -202,7 +203,7 @@ def test_a_redirect_is_a_failure_never_followed(app, client, guest, org, search_
         db.session.add(AlertSettings(organisation_id=org.id, webhook_secret="s",
                                      webhook_url=f"http://127.0.0.1:{server.server_port}/h"))
         db.session.commit()
-        answer(client, search_campaign().slug, guest(), PERSON)
+        answer_next(client, search_campaign().slug, PERSON, guest(), duration_ms=5000)
     finally:
         server.shutdown()
         server.server_close()
@@ -328,10 +329,10 @@ def test_a_hanging_webhook_holds_only_its_own_organisation(make_app, db_uri):
                 return {"Authorization": "Bearer " + client.post("/api/v1/guests").get_json()["token"]}
 
             for _ in range(3):
-                answer(client, made["org-a"], new_guest(), PERSON)
+                answer_next(client, made["org-a"], PERSON, new_guest(), duration_ms=5000)
                 db.session.remove()
                 # each answer escalates a different task of org A: take another guest's next task
-            answer(client, made["org-b"], new_guest(), PERSON)
+            answer_next(client, made["org-b"], PERSON, new_guest(), duration_ms=5000)
             deadline = time.monotonic() + 20
             while not hook.requests and time.monotonic() < deadline:
                 time.sleep(0.05)

@@ -16,6 +16,7 @@ from citizen.extensions import db
 from citizen.wellbeing import bits, serving
 from citizen.wellbeing import services as wellbeing
 from citizen.wellbeing.models import ContentFlag, ContentRating, ContentView
+from tests.helpers import submit, take
 from content_warnings import edge_energy
 
 GRAPHIC_INJURY = {"level": "graphic", "categories": ["injury"]}
@@ -59,14 +60,14 @@ def rated_campaign(make_campaign):
 
 
 def next_task(client, slug, headers, exclude=()):
-    query = "?exclude=" + ",".join(map(str, exclude)) if exclude else ""
-    r = client.get(f"/api/v1/campaigns/{slug}/tasks/next{query}", headers=headers)
+    """The next task (None when there is none) and the response's raw text (where nothing may leak)."""
+    r = take(client, slug, headers, exclude)
     assert r.status_code in (200, 204), r.get_data(as_text=True)
     return (r.get_json() if r.status_code == 200 else None), r.get_data(as_text=True)
 
 
 def answer(client, task_id, headers):
-    r = client.post(f"/api/v1/tasks/{task_id}/answers", json={"value": "yes", "duration_ms": 5000}, headers=headers)
+    r = submit(client, task_id, "yes", headers, duration_ms=5000)
     assert r.status_code == 201, r.get_json()
 
 
@@ -478,7 +479,8 @@ def test_demo_has_a_damage_campaign_rated_graphic_with_synthetic_imagery(client,
 
 
 def test_organiser_form_declares_the_campaigns_sensitivity(client, organiser):
-    from tests.test_pages import FORM, sign_in
+    from tests.helpers import sign_in
+    from tests.test_pages import FORM
     sign_in(client, organiser.email)
     page = client.get("/organise/new").get_data(as_text=True)
     assert "Difficult content" in page and 'name="wb_level"' in page and 'name="wb_resources"' in page

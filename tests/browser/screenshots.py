@@ -20,6 +20,7 @@ from citizen.campaigns import services as campaigns
 from citizen.demo import PASSWORD, load_demo
 from citizen.extensions import db
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, guard_network, serve
+from tests.browser.pages import ManagePage, SignIn, WorkPage
 
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
 BAD_CSV = b"text,image_url\nA field with two houses,\nA roof,javascript:alert(1)\n"
@@ -32,10 +33,6 @@ NOTES = [{"text": "Field note, 14 May: the road to the school is under water. Tw
 MAP_WORK = [("work-forest", "forest-clearings"),
             ("work-damage", "quake-damage"),
             ("work-graphic-blurred", "graphic-damage-demo")]  # rated graphic: blurred, with its warning
-MAP_READY = """() => !!document.querySelector('#m-options button.answer') &&
-  [...document.querySelectorAll('#m-map img.leaflet-tile, #m-map img.leaflet-image-layer')].length > 0 &&
-  [...document.querySelectorAll('#m-map img.leaflet-tile, #m-map img.leaflet-image-layer')]
-    .every(img => img.complete && img.naturalWidth > 0)"""
 
 
 def demo_app(folder):
@@ -75,9 +72,9 @@ def tour(context, out, size):
         page.wait_for_load_state("networkidle")  # map tiles on the campaign pages
         shoot(page, out, name, size)
 
-    page.goto("/campaigns/red-roofs/work")
-    page.locator("#q-options button.answer").first.wait_for()
-    page.locator("#q-image").evaluate("img => img.complete || new Promise(ok => img.onload = ok)")
+    work = WorkPage(page).open("red-roofs")
+    work.answer_buttons.first.wait_for()
+    work.image.evaluate("img => img.complete || new Promise(ok => img.onload = ok)")
     shoot(page, out, "work", size, full_page=False)
     for _ in range(10):  # as a keyboard user gets there: past the header links to the first answer
         page.keyboard.press("Tab")
@@ -85,38 +82,33 @@ def tour(context, out, size):
             break
     shoot(page, out, "work-focus", size, full_page=False)
     page.get_by_role("button", name="Yes").click()
-    page.locator("#done-count", has_text="1").wait_for()
-    page.locator("#q-options button.answer:enabled").first.wait_for()
+    work.expect_done(1)
+    work.enabled_answer_buttons.first.wait_for()
     page.get_by_text("What am I looking at?").click()
     shoot(page, out, "work-help", size)
 
-    page.goto("/campaigns/read-the-field-notes/work")
+    work.open("read-the-field-notes")
     for n in (1, 2):
-        page.locator("#q-options button.answer:enabled").first.wait_for()
+        work.enabled_answer_buttons.first.wait_for()
         shoot(page, out, f"work-notes-{n}", size, full_page=False)
         page.keyboard.press("3")
     page.get_by_role("heading", name="All done here!").wait_for()
     shoot(page, out, "work-all-done", size, full_page=False)
 
     for name, slug in MAP_WORK:
-        page.goto(f"/campaigns/{slug}/work")
-        page.wait_for_function(MAP_READY)
+        work.open(slug)
+        page.wait_for_function(WorkPage.MAP_ALL_IMAGERY_LOADED)
         page.wait_for_load_state("networkidle")
         page.wait_for_timeout(300)  # Leaflet fades tiles in
         shoot(page, out, name, size, full_page=False)
 
-    page.goto("/account/login")
-    page.get_by_label("E-mail").fill("organiser@example.org")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/")
+    SignIn(page).sign_in("organiser@example.org", PASSWORD)
     for name, path in [("organise", "/organise/"), ("organise-new", "/organise/new"),
                        ("organise-dashboard", "/organise/red-roofs/dashboard"),
                        ("organise-manage", "/organise/red-roofs/")]:  # the manage page last: its import form is next
         page.goto(path)
         shoot(page, out, name, size)
-    page.get_by_label("File to import").set_input_files({"name": "bad.csv", "mimeType": "text/csv", "buffer": BAD_CSV})
-    page.get_by_role("button", name="Import now").click()
+    ManagePage(page).upload("bad.csv", BAD_CSV)
     page.get_by_role("alert").first.wait_for()
     shoot(page, out, "organise-import-error", size)
     page.goto("/organise/new")

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import PHONE
+from tests.browser.pages import WorkPage
 
-pytestmark = pytest.mark.browser
+# One worker for the tests on the session's demo site (conftest demo_site): it is built once, and they share it.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("demo-site")]
 
 AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text()
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -35,14 +37,14 @@ PAGES = {
     "not-found": "/campaigns/no-such-campaign",
 }
 # Work pages: ready once a task is on screen with its answers.
-WORK = {
-    "work-question": ("/campaigns/red-roofs/work", "#q-options button.answer"),
-    "work-text": ("/campaigns/read-the-field-notes/work", "#q-options button.answer"),
-    "work-deforestation": ("/campaigns/forest-clearings/work", "#m-options button.answer"),
-    "work-damage": ("/campaigns/quake-damage/work", "#m-options button.answer"),
-    "work-search": ("/campaigns/missing-hiker/work", "#m-options button.answer"),
-    "work-graphic": ("/campaigns/graphic-damage-demo/work", "#m-options button.answer"),
-    "work-transcription": ("/campaigns/expense-reports/work", "#tx-fields input, #tx-fields select"),
+WORK = {  # the demo campaign, and what shows that its task is on screen
+    "work-question": ("red-roofs", lambda work: work.answer_buttons),
+    "work-text": ("read-the-field-notes", lambda work: work.answer_buttons),
+    "work-deforestation": ("forest-clearings", lambda work: work.map_answer_buttons),
+    "work-damage": ("quake-damage", lambda work: work.map_answer_buttons),
+    "work-search": ("missing-hiker", lambda work: work.map_answer_buttons),
+    "work-graphic": ("graphic-damage-demo", lambda work: work.map_answer_buttons),
+    "work-transcription": ("expense-reports", lambda work: work.fields),
 }
 
 
@@ -96,17 +98,16 @@ def test_axe_finds_nothing_on_public_pages(sized_page, name):
 @pytest.mark.parametrize("name", list(WORK))
 def test_axe_finds_nothing_on_work_pages_with_a_task_shown(sized_page, name):
     page, size = sized_page
-    path, ready = WORK[name]
-    page.goto(path)
-    page.locator(ready).first.wait_for()
+    slug, shown = WORK[name]
+    shown(WorkPage(page).open(slug)).first.wait_for()
     check(page, size)
 
 
 def test_axe_finds_nothing_on_a_volunteers_own_profile_and_certificate(sized_page):
     page, size = sized_page
-    page.goto("/campaigns/red-roofs/work")
-    page.locator("#q-options button.answer").first.click()
-    page.locator("#done-count", has_text="1").wait_for()
+    work = WorkPage(page).open("red-roofs")
+    work.answer_buttons.first.click()
+    work.expect_done(1)
     page.goto("/me")
     page.get_by_label("Display name", exact=True).fill("Axe Tester")
     page.get_by_label("Make my profile public").check()

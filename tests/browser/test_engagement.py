@@ -9,8 +9,10 @@ from playwright.sync_api import expect
 
 from citizen.demo import PASSWORD
 from tests.browser.conftest import PHONE
+from tests.browser.pages import ManagePage, SignIn, WorkPage
 
-pytestmark = pytest.mark.browser
+# One worker for the tests on the session's demo site (conftest demo_site): it is built once, and they share it.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("demo-site")]
 
 SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": PHONE}
 
@@ -50,7 +52,7 @@ def test_home_shows_pictures_progress_start_and_finished_campaigns(demo_context,
     no_sideways_scroll(page)
     shoot(page, output_path, f"home-{size}")
     red.get_by_role("link", name="Start", exact=True).click()
-    expect(page.locator("#q-options button.answer").first).to_be_visible()
+    expect(WorkPage(page).answer_buttons.first).to_be_visible()
 
 
 @pytest.mark.parametrize("size", list(SIZES))
@@ -85,12 +87,12 @@ def test_campaign_page_has_its_map_chart_numbers_updates_and_share_preview(demo_
 def test_a_volunteer_sees_their_profile_goes_public_and_prints_a_certificate(browser, demo_site, output_path, size):
     context = browser.new_context(base_url=demo_site, viewport=SIZES[size])
     page = context.new_page()
-    page.goto("/campaigns/red-roofs/work")
+    work = WorkPage(page).open("red-roofs")
     for n in range(1, 4):
-        page.locator("#q-options button.answer:enabled").first.wait_for()
+        work.enabled_answer_buttons.first.wait_for()
         page.wait_for_timeout(1600)  # slower than the campaign's minimum time: the answers count
         page.keyboard.press("2")
-        expect(page.locator("#done-count")).to_have_text(str(n))
+        work.expect_done(n)
     page.goto("/")
     page.get_by_role("link", name="Your profile").click()
     expect(page.get_by_role("heading", name="Your contributions")).to_be_visible()
@@ -128,23 +130,19 @@ def test_a_volunteer_sees_their_profile_goes_public_and_prints_a_certificate(bro
 
 def test_an_organiser_posts_an_update_that_opted_in_volunteers_are_told_about(browser, demo_site, output_path):
     volunteer = browser.new_context(base_url=demo_site, viewport=PHONE).new_page()
-    volunteer.goto("/campaigns/quake-damage/work")
-    volunteer.locator("#m-options button.answer:enabled").first.wait_for()
+    work = WorkPage(volunteer).open("quake-damage")
+    work.enabled_map_answer_buttons.first.wait_for()
     volunteer.wait_for_timeout(1600)
     volunteer.keyboard.press("1")
-    expect(volunteer.locator("#done-count")).to_have_text("1")
+    work.expect_done(1)
     volunteer.goto("/me")
     volunteer.get_by_label("Tell me about updates").check()
     volunteer.get_by_role("button", name="Save my settings").click()
     expect(volunteer.get_by_text("Your profile settings are saved.")).to_be_visible()
 
     organiser = browser.new_context(base_url=demo_site, viewport=SIZES["desktop"]).new_page()
-    organiser.goto("/account/login")
-    organiser.get_by_label("E-mail").fill("organiser@example.org")
-    organiser.get_by_label("Password").fill(PASSWORD)
-    organiser.get_by_role("button", name="Sign in").click()
-    organiser.wait_for_url("**/")
-    organiser.goto("/organise/quake-damage/")
+    SignIn(organiser).sign_in("organiser@example.org", PASSWORD)
+    ManagePage(organiser).open("quake-damage")
     organiser.get_by_label("Title", exact=True).fill("Engineers start inspections")
     organiser.get_by_label("Update (Markdown)").fill(
         "Thanks to you, **12 streets** are checked.\n\n<script>alert(1)</script>")
@@ -181,8 +179,8 @@ def test_the_language_switch_in_the_footer_translates_the_site(demo_context, out
     switch = page.get_by_role("navigation", name="Language")
     switch.get_by_role("link", name={"es": "Español", "fr": "Français"}[lang]).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(heading)
-    page.goto("/campaigns/red-roofs/work")
+    work = WorkPage(page).open("red-roofs")
     expect(page.locator("html")).to_have_attribute("lang", lang)
-    page.locator("#q-options button.answer").first.wait_for()
-    expect(page.locator("#skip")).to_contain_text({"es": "Saltar", "fr": "Passer"}[lang])
+    work.answer_buttons.first.wait_for()
+    expect(work.skip_button).to_contain_text({"es": "Saltar", "fr": "Passer"}[lang])
     shoot(page, output_path, f"work-{lang}-phone", full_page=False)

@@ -9,6 +9,7 @@ from citizen.campaigns import results as campaign_results
 from citizen.campaigns import services as campaigns
 from citizen.campaigns.models import Task
 from citizen.extensions import db
+from tests.browser.pages import DataPage
 from tests.test_map_kinds import AREA, TILES, fc
 
 pytestmark = pytest.mark.browser
@@ -39,12 +40,11 @@ def test_journalist_downloads_results_geojson_from_the_data_page(page, forest, t
     slug, title, first = forest
     page.goto("/")
     page.get_by_role("link", name="Open data").click()
-    expect(page.get_by_role("heading", name="Open data")).to_be_visible()
+    data = DataPage(page)
+    expect(data.heading).to_be_visible()
     page.get_by_role("link", name=title).click()
-    expect(page.get_by_role("heading", name="Methodology")).to_be_visible()
-    with page.expect_download() as info:
-        page.get_by_role("region", name="Files").get_by_role("link", name="results.geojson").click()
-    download = info.value
+    expect(data.methodology).to_be_visible()
+    download = data.download("results.geojson")
     assert download.suggested_filename == f"{slug}-results.geojson"
     path = tmp_path / download.suggested_filename
     download.save_as(path)

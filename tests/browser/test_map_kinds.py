@@ -17,6 +17,7 @@ from citizen.ingest import photos
 from citizen.campaigns.models import Answer, Task
 from citizen.extensions import db
 from tests.browser.conftest import PHONE
+from tests.browser.pages import WorkPage, box_of
 
 pytestmark = pytest.mark.browser
 
@@ -26,10 +27,6 @@ TILES = "/tiles/demo/{}/{{z}}/{{x}}/{{y}}.png"
 DEGREE_KM = 111.3
 GUIDANCE = ("- **Cleared**, **Major**: a clear change since the image before, or part of a roof or a wall gone.\n"
             "- **Not sure**: say so; that helps too.")
-# Ready to work: imagery drawn (a loaded tile or the photo) and the answers offered.
-IMAGERY = """() => !!document.querySelector('#m-options button.answer:not([disabled])') &&
-  [...document.querySelectorAll('#m-map img.leaflet-tile, #m-map img.leaflet-image-layer')]
-    .some(img => img.complete && img.naturalWidth > 0)"""
 
 
 def forest_area(km=0.9):
@@ -90,16 +87,15 @@ def watch(page):
 def open_work(page, slug, size):
     page.set_viewport_size(SIZES[size])
     errors = watch(page)
-    page.goto(f"/campaigns/{slug}/work")
-    page.wait_for_function(IMAGERY)
+    WorkPage(page).open(slug)
+    page.wait_for_function(WorkPage.MAP_IMAGERY_READY)  # imagery drawn (a loaded tile or the photo), answers offered
     return errors
 
 
 def shoot(page, output_path, name):
     """A screenshot of the viewport once every tile and icon has arrived and faded in."""
     page.wait_for_load_state("networkidle")
-    page.wait_for_function("() => [...document.querySelectorAll('#m-map img.leaflet-tile')]"
-                           ".every(img => img.classList.contains('leaflet-tile-loaded'))")
+    page.wait_for_function(WorkPage.MAP_TILES_LOADED)
     page.wait_for_timeout(300)
     os.makedirs(output_path, exist_ok=True)
     path = os.path.join(output_path, f"{name}.png")
@@ -107,42 +103,15 @@ def shoot(page, output_path, name):
     print("screenshot:", path)
 
 
-def box_of(locator):
-    box = locator.bounding_box()
-    assert box and box["width"] > 0 and box["height"] > 0, box
-    return box
-
-
-def at(page, box, fx, fy):
-    """Click the point at fractions (fx, fy) of `box` (page pixels), at a person's pace: Leaflet.draw
-    ignores a click that comes within 50 ms of the last one. Returns where."""
-    x, y = box["x"] + fx * box["width"], box["y"] + fy * box["height"]
-    page.wait_for_timeout(250)
-    page.mouse.click(x, y)
-    return x, y
-
-
-def draw_polygon(page, box, points):
-    page.locator(".leaflet-draw-draw-polygon").click()
-    for fx, fy in points:
-        at(page, box, fx, fy)
-    page.locator(".leaflet-draw-actions a", has_text="Finish").click()
-
-
-def place_pin(page, box, fx, fy):
-    page.locator(".leaflet-draw-draw-marker").click()
-    return at(page, box, fx, fy)
-
-
 def answered(page):
     """Wait for the answer to be counted and the next task to be shown, clean; return the stored
     answer's value and the payload of its task. (Generous time: the server may be busy drawing tiles.)"""
-    page.wait_for_function("() => document.querySelector('#done-count').textContent === '1' || "
-                           "document.querySelector('#message.error')", timeout=20_000)
-    assert page.locator("#done-count").text_content() == "1", page.locator("#message").text_content()
-    page.wait_for_function(IMAGERY)
-    expect(page.locator("#m-marks")).to_have_text("")
-    expect(page.locator("#m-map .leaflet-marker-icon, #m-map path.leaflet-interactive")).to_have_count(0)
+    work = WorkPage(page)
+    work.wait_done_or_error(1, timeout=20_000)
+    assert work.done_count.text_content() == "1", work.message.text_content()
+    page.wait_for_function(WorkPage.MAP_IMAGERY_READY)
+    expect(work.marks).to_have_text("")
+    expect(work.drawn).to_have_count(0)
     db.session.expire_all()
     value, payload = db.session.execute(select(Answer.value, Task.payload).join(Task)).one()
     db.session.close()
@@ -152,29 +121,29 @@ def answered(page):
 def test_guest_outlines_a_clearing_on_a_forest_cell(page, map_campaign, output_path):
     slug = map_campaign("deforestation")
     errors = open_work(page, slug, "desktop")
-    cell = page.locator("#m-map path[stroke-dasharray]")
+    work = WorkPage(page)
+    cell = work.map.locator("path[stroke-dasharray]")
     expect(cell).to_have_count(1)
     cell_box = box_of(cell)
     assert cell_box["width"] > 200 and cell_box["height"] > 200, cell_box
 
-    modes = page.locator("#m-modes")
-    expect(modes).to_be_visible()
+    expect(work.modes).to_be_visible()
     for mode in ("before", "swipe", "after"):
-        expect(modes.locator(f"button[data-mode={mode}]")).to_be_visible()
-    expect(modes.locator("button[data-mode=swipe]")).to_have_attribute("aria-pressed", "true")
+        expect(work.mode(mode)).to_be_visible()
+    expect(work.mode("swipe")).to_have_attribute("aria-pressed", "true")
     expect(page.locator(".leaflet-sbs-range")).to_have_count(1)
-    modes.locator("button[data-mode=before]").click()
-    expect(modes.locator("button[data-mode=before]")).to_have_attribute("aria-pressed", "true")
-    expect(modes.locator("button[data-mode=swipe]")).to_have_attribute("aria-pressed", "false")
+    work.mode("before").click()
+    expect(work.mode("before")).to_have_attribute("aria-pressed", "true")
+    expect(work.mode("swipe")).to_have_attribute("aria-pressed", "false")
     expect(page.locator(".leaflet-sbs-range")).to_have_count(0)
     page.keyboard.press("w")  # back to the swipe, where the volunteer draws across the divider
-    expect(modes.locator("button[data-mode=swipe]")).to_have_attribute("aria-pressed", "true")
+    expect(work.mode("swipe")).to_have_attribute("aria-pressed", "true")
 
-    draw_polygon(page, cell_box, [(0.3, 0.3), (0.7, 0.35), (0.65, 0.7), (0.35, 0.65)])
-    expect(page.locator("#m-map path.leaflet-interactive")).to_have_count(1)
-    expect(page.locator("#m-marks")).to_have_text("1 mark drawn.")
+    work.draw_polygon(cell_box, [(0.3, 0.3), (0.7, 0.35), (0.65, 0.7), (0.35, 0.65)])
+    expect(work.shapes).to_have_count(1)
+    expect(work.marks).to_have_text("1 mark drawn.")
     shoot(page, output_path, "work-forest-marked-desktop")
-    page.locator("#m-options button.answer[data-value=cleared]").click()
+    work.map_answer("cleared").click()
 
     value, task = answered(page)
     assert value["answer"] == "cleared" and value["crs"] == "lonlat", value
@@ -192,16 +161,17 @@ def test_guest_outlines_a_clearing_on_a_forest_cell(page, map_campaign, output_p
 def test_guest_pins_damage_on_a_drone_photo_by_phone(phone, map_campaign, output_path):
     slug = map_campaign("damage")
     errors = open_work(phone, slug, "phone")
-    expect(phone.locator("#m-modes")).to_be_hidden()  # no before/after for a photo
-    photo = box_of(phone.locator("#m-map img.leaflet-image-layer"))
-    map_box = box_of(phone.locator("#m-map"))
+    work = WorkPage(phone)
+    expect(work.modes).to_be_hidden()  # no before/after for a photo
+    photo = box_of(work.map_photo)
+    map_box = box_of(work.map)
     # The photo fills the map across (fitBounds) and is drawn within it.
     assert photo["x"] >= map_box["x"] - 1 and photo["x"] + photo["width"] <= map_box["x"] + map_box["width"] + 1
     assert photo["width"] >= map_box["width"] * 0.9 or photo["height"] >= map_box["height"] * 0.9, (photo, map_box)
 
-    clicks = [place_pin(phone, photo, 0.25, 0.4), place_pin(phone, photo, 0.7, 0.75)]
-    expect(phone.locator("#m-map .leaflet-marker-icon")).to_have_count(2)
-    expect(phone.locator("#m-marks")).to_have_text("2 marks drawn.")
+    clicks = [work.place_pin(photo, 0.25, 0.4), work.place_pin(photo, 0.7, 0.75)]
+    expect(work.pins).to_have_count(2)
+    expect(work.marks).to_have_text("2 marks drawn.")
     shoot(phone, output_path, "work-damage-marked-phone")
     phone.keyboard.press("3")
 
@@ -230,10 +200,11 @@ def test_map_work_page_layout(page, map_campaign, output_path, kind, size):
     errors = open_work(page, slug, size)
     viewport = SIZES[size]
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
-    map_box = box_of(page.locator("#m-map"))
+    work = WorkPage(page)
+    map_box = box_of(work.map)
     assert map_box["height"] >= 250, map_box
     toolbar = box_of(page.locator(".leaflet-draw-toolbar-top").first)
-    buttons = page.locator("#m-options button.answer")
+    buttons = work.map_answer_buttons
     expect(buttons).to_have_count(4)
     for box in [toolbar, map_box] + [box_of(buttons.nth(i)) for i in range(4)]:
         assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], box

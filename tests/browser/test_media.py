@@ -5,6 +5,7 @@ import os
 
 import pytest
 
+from tests.browser.pages import WorkPage
 from tests.pdf_samples import make_pdf
 from tests.test_upload_bombs import SCRIPT, SVG, gif_js, pdf_html_after_eof
 
@@ -88,7 +89,7 @@ def test_a_graphic_original_loads_for_the_volunteer_who_revealed_it_and_no_one_e
     page.goto(f"/campaigns/{slug}")
     page.get_by_role("link", name="Start").click()
     page.get_by_role("button", name="Show the image").click()
-    image = page.locator("#q-image")
+    image = WorkPage(page).image
     expect(image).to_have_attribute("src", re_any(originals))
     loaded = page.wait_for_function("() => { const i = document.querySelector('#q-image');"
                                     " return i.complete && i.naturalWidth; }").json_value()

@@ -14,13 +14,12 @@ from citizen.moderation import webhooks
 from citizen.demo.hiker import missing_hiker_campaign
 from citizen.moderation.models import AlertSettings, AuditLog, Escalation
 from tests.browser.conftest import PHONE, guard_network, serve
-from tests.browser.test_map_kinds import box_of, place_pin
+from tests.browser.pages import ModerationQueue, SignIn, WorkPage, box_of
+from tests.helpers import answer_next, new_guest
 from tests.test_moderation import Receiver
 
 pytestmark = pytest.mark.browser
 DESKTOP = {"width": 1280, "height": 800}
-PHOTO_READY = """() => !!document.querySelector('#m-options button.answer:not([disabled])') &&
-  [...document.querySelectorAll('#m-map img.leaflet-image-layer')].some(img => img.complete && img.naturalWidth > 0)"""
 
 
 @pytest.fixture
@@ -60,11 +59,7 @@ def moderator_page(new_context, live_server, hiker):
     ctx.on("weberror", lambda e: errors.append(str(e.error)))
     page = ctx.new_page()
     page.set_viewport_size(DESKTOP)
-    page.goto("/account/login")
-    page.get_by_label("E-mail").fill("mod@example.org")
-    page.get_by_label("Password").fill("password123")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/")
+    SignIn(page).sign_in("mod@example.org")
     yield page
     assert not outside, f"the moderator's page requested something outside 127.0.0.1: {outside}"
     assert not errors, f"JavaScript errors: {errors}"
@@ -80,31 +75,31 @@ def shoot(page, output_path, name):
 def test_a_person_spotted_reaches_the_moderator_at_once_and_is_confirmed_from_the_keyboard(
         page, moderator_page, hiker, hook, output_path):
     mod = moderator_page
-    mod.goto("/moderation/")
-    expect(mod.get_by_role("heading", name="Nothing to review here.")).to_be_visible()
+    queue = ModerationQueue(mod).open()
+    expect(queue.empty).to_be_visible()
     mod.evaluate("window.notReloaded = true")
 
-    page.goto(f"/campaigns/{hiker}/work")
-    page.wait_for_function(PHOTO_READY)
-    place_pin(page, box_of(page.locator("#m-map img.leaflet-image-layer")), 0.5, 0.5)
-    expect(page.locator("#m-marks")).to_have_text("1 mark drawn.")
+    work = WorkPage(page).open(hiker)
+    page.wait_for_function(WorkPage.MAP_PHOTO_READY)
+    work.place_pin(box_of(work.map_photo), 0.5, 0.5)
+    expect(work.marks).to_have_text("1 mark drawn.")
     page.keyboard.press("1")  # "Yes, a person"
-    expect(page.locator("#done-count")).to_have_text("1")
+    work.expect_done(1)
 
-    item = mod.locator(".mod-item").first
+    item = queue.items.first
     expect(item).to_have_attribute("data-reason", "escalation", timeout=15_000)
     assert mod.evaluate("window.notReloaded") is True  # it came by polling, not by a reload
     expect(item).to_contain_text("A volunteer answered “person”")
-    expect(item.locator("img.leaflet-image-layer")).to_have_count(1)     # the photo, in pixel coordinates
-    expect(item.locator("path.leaflet-interactive")).to_have_count(1)    # the volunteer's pin, drawn over it
+    expect(queue.photo(item)).to_have_count(1)  # the photo, in pixel coordinates
+    expect(queue.marks(item)).to_have_count(1)  # the volunteer's pin, drawn over it
     expect(item.get_by_role("button", name="Confirm C")).to_be_visible()
-    expect(mod.locator("#count-escalation")).to_have_text("1")
-    expect(mod.locator("#count-all")).to_have_text("1")
+    expect(queue.count("escalation")).to_have_text("1")
+    expect(queue.count("all")).to_have_text("1")
     shoot(mod, output_path, "moderation-escalation-desktop")
 
     mod.keyboard.press("c")
-    expect(mod.locator(".mod-item")).to_have_count(0)
-    expect(mod.locator("#mod-status")).to_have_text("Done: confirm.")
+    expect(queue.items).to_have_count(0)
+    expect(queue.status).to_have_text("Done: confirm.")
 
     db.session.expire_all()
     esc = db.session.execute(select(Escalation)).scalar_one()
@@ -132,17 +127,14 @@ def test_queue_layout_fits_the_screen(moderator_page, hiker, client, output_path
     mod.set_viewport_size(viewport)
     mark = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [500, 380]}}]}
-    token = client.post("/api/v1/guests").get_json()["token"]
+    volunteer = new_guest(client)
     for _ in range(3):
-        task = client.get(f"/api/v1/campaigns/{hiker}/tasks/next", headers={"Authorization": f"Bearer {token}"}).get_json()
-        r = client.post(f"/api/v1/tasks/{task['id']}/answers", headers={"Authorization": f"Bearer {token}"},
-                        json={"value": {"answer": "person", "marks": mark}, "duration_ms": 4000})
-        assert r.status_code == 201
+        answer_next(client, hiker, {"answer": "person", "marks": mark}, volunteer, duration_ms=4000)
     db.session.close()
-    mod.goto("/moderation/")
-    expect(mod.locator(".mod-item")).to_have_count(3)
-    first = mod.locator(".mod-item").first
-    expect(first.locator("img.leaflet-image-layer")).to_have_count(1)
+    queue = ModerationQueue(mod).open()
+    expect(queue.items).to_have_count(3)
+    first = queue.items.first
+    expect(queue.photo(first)).to_have_count(1)
     mod.wait_for_function("() => [...document.querySelectorAll('.mod-item img.leaflet-image-layer')]"
                           ".slice(0, 1).every(img => img.complete && img.naturalWidth > 0)")
     assert mod.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
@@ -151,8 +143,7 @@ def test_queue_layout_fits_the_screen(moderator_page, hiker, client, output_path
         assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], (name, box)
         assert box["height"] >= 36, (name, box)
     mod.keyboard.press("j")
-    expect(mod.locator(".mod-item.current")).to_have_attribute("data-key", mod.locator(".mod-item").nth(1)
-                                                               .get_attribute("data-key"))
+    expect(queue.current).to_have_attribute("data-key", queue.items.nth(1).get_attribute("data-key"))
     mod.keyboard.press("k")
     mod.keyboard.press("h")  # hide needs a reason: the item's form opens on the reason
     expect(first.locator("input[name=reason]")).to_be_focused()

@@ -5,6 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from citizen.extensions import db
+from tests.browser.pages import ManagePage, SignIn
 
 pytestmark = pytest.mark.browser
 
@@ -22,21 +23,8 @@ def organiser_email(make_user):
     return email
 
 
-def sign_in(page, email, password):
-    page.goto("/account/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-
-
-def upload(page, name, data):
-    page.get_by_label("File to import").set_input_files({"name": name, "mimeType": "text/csv", "buffer": data})
-    page.get_by_role("button", name="Import now").click()
-
-
 def test_organiser_creates_imports_and_publishes(page, organiser_email):
-    sign_in(page, organiser_email, PASSWORD)
+    SignIn(page).sign_in(organiser_email, PASSWORD)
     page.get_by_role("link", name="Organise").click()
     page.get_by_role("link", name="New campaign").click()
     expect(page).to_have_url(re.compile("/organise/new$"))
@@ -47,15 +35,16 @@ def test_organiser_creates_imports_and_publishes(page, organiser_email):
     page.get_by_role("button", name="Create draft").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Rising rivers")
 
-    upload(page, "tasks.csv", BAD_CSV)
-    errors = page.locator(".flash.error li")
+    manage = ManagePage(page)
+    manage.upload("tasks.csv", BAD_CSV)
+    errors = manage.import_errors
     expect(errors).to_have_count(1)
     expect(errors).to_contain_text("Line 3")
     expect(page.get_by_text("No tasks yet.")).to_be_visible()
 
-    upload(page, "tasks.csv", GOOD_CSV)
+    manage.upload("tasks.csv", GOOD_CSV)
     expect(page.get_by_text("5 tasks imported.")).to_be_visible()
-    previews = page.locator(".previews li")
+    previews = manage.previews
     expect(previews).to_have_count(3)
     expect(previews.first).to_contain_text("Field note 1: the river is rising.")
     expect(previews.first).to_contain_text("Does the note report people in danger?")
@@ -65,7 +54,7 @@ def test_organiser_creates_imports_and_publishes(page, organiser_email):
     expect(page.get_by_role("link", name="Rising rivers")).to_have_count(0)  # a draft is not public
     page.get_by_role("link", name="Organise").click()
     page.get_by_role("link", name="Rising rivers").click()
-    page.get_by_role("button", name="Publish campaign").click()
+    manage.publish()
     expect(page.get_by_text("Published. Volunteers can now find it on the home page.")).to_be_visible()
 
     page.goto("/")

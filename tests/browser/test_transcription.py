@@ -14,15 +14,12 @@ from citizen.campaigns import services as campaigns
 from citizen.campaigns.models import Answer, Task
 from citizen.extensions import db
 from tests.browser.conftest import PHONE
-from tests.browser.test_organiser import sign_in
+from tests.browser.pages import ManagePage, SignIn, WorkPage
 
 pytestmark = pytest.mark.browser
 
 DESKTOP = {"width": 1280, "height": 800}
 PASSWORD = "a-known-password"
-# Ready to work: the page image has arrived and the form can be used.
-READY = """() => !!document.querySelector('#tx-submit:not([disabled])') &&
-  [...document.querySelectorAll('#tx-map img.leaflet-image-layer')].some(img => img.complete && img.naturalWidth > 0)"""
 
 
 @pytest.fixture
@@ -60,21 +57,17 @@ def shoot(page, output_path, name):
     print("screenshot:", path)
 
 
-def shown_page(page):
-    return page.locator("#tx-where").inner_text()
-
-
 def test_guest_transcribes_two_pages_and_verifies_a_total(page, expenses, output_path, browser):
     slug, email = expenses
     page.set_viewport_size(DESKTOP)
-    page.goto(f"/campaigns/{slug}/work")
-    page.wait_for_function(READY)
+    work = WorkPage(page).open(slug)
+    page.wait_for_function(WorkPage.TRANSCRIPTION_READY)  # the page image has arrived and the form can be used
     expect(page.get_by_label("Employee")).to_be_focused()  # keyboard users type at once
-    expect(page.locator("#tx-map path.leaflet-interactive, #tx-map path")).to_have_count(5)  # the fields' regions
-    form, image = page.locator("#tx-form").bounding_box(), page.locator("#tx-map").bounding_box()
+    expect(work.document_regions).to_have_count(5)  # the fields' regions
+    form, image = work.form.bounding_box(), work.document.bounding_box()
     assert form["x"] >= image["x"] + image["width"] - 1, (form, image)  # beside the page on a desktop
     shoot(page, output_path, "work-transcription-desktop")
-    first = shown_page(page)
+    first = work.where.inner_text()
     report = demo_documents.REPORTS[int(first.rsplit(" ", 1)[1]) - 1]
 
     # Keyboard only: type, Tab to the next field, Space ticks "not on this page", Enter sends.
@@ -94,10 +87,8 @@ def test_guest_transcribes_two_pages_and_verifies_a_total(page, expenses, output
         kb.press("Space")
         expect(page.get_by_label("Approved by")).to_be_disabled()
     kb.press("Enter")
-    expect(page.locator("#done-count")).to_have_text("1")
-    page.wait_for_function(f"prev => document.querySelector('#tx-where').textContent !== prev", arg=first)
-    page.wait_for_function(READY)
-    second = shown_page(page)
+    work.expect_done(1)
+    second = work.next_document_page(first)
     assert second != first
 
     # The other page with the mouse; a mistake first: the server names the field.
@@ -111,10 +102,10 @@ def test_guest_transcribes_two_pages_and_verifies_a_total(page, expenses, output
     else:
         page.get_by_label("Not on this page").check()
     page.get_by_role("button", name="Submit").click()
-    expect(page.locator("#message")).to_contain_text("Report date")
+    expect(work.message).to_contain_text("Report date")
     page.get_by_label("Report date").fill(other["date"])
     page.get_by_role("button", name="Submit").click()
-    expect(page.locator("#done-count")).to_have_text("2")
+    work.expect_done(2)
     expect(page.get_by_role("heading", name="All done here!")).to_be_visible()
 
     rows = db.session.execute(select(Answer.value).where(Answer.source != "import")).scalars().all()
@@ -125,9 +116,8 @@ def test_guest_transcribes_two_pages_and_verifies_a_total(page, expenses, output
     organiser = browser.new_context(base_url=page.url.split("/campaigns/")[0])
     try:
         op = organiser.new_page()
-        sign_in(op, email, PASSWORD)
-        op.goto(f"/organise/{slug}/")
-        table = op.locator("#results-table")
+        SignIn(op).sign_in(email, PASSWORD)
+        table = ManagePage(op).open(slug).results_table
         expect(table.locator("tbody tr")).to_have_count(2)
         totals = table.locator("td[data-field=total]")
         for i in range(2):
@@ -142,10 +132,10 @@ def test_guest_transcribes_two_pages_and_verifies_a_total(page, expenses, output
 
 def test_work_page_on_a_phone(phone, expenses, output_path):
     slug, _email = expenses
-    phone.goto(f"/campaigns/{slug}/work")
-    phone.wait_for_function(READY)
+    work = WorkPage(phone).open(slug)
+    phone.wait_for_function(WorkPage.TRANSCRIPTION_READY)
     width = PHONE["width"]
-    image, form = phone.locator("#tx-map").bounding_box(), phone.locator("#tx-form").bounding_box()
+    image, form = work.document.bounding_box(), work.form.bounding_box()
     assert image["width"] >= width * 0.9 and image["height"] >= 300, image
     assert form["y"] >= image["y"] + image["height"] - 1  # the form below the page
     assert phone.evaluate("document.documentElement.scrollWidth") <= width

@@ -13,6 +13,7 @@ from citizen.campaigns import services as campaigns
 from citizen.accounts.models import utcnow
 from citizen.campaigns.models import LEASED, Answer, Assignment, Task
 from citizen.extensions import db
+from tests.browser.pages import WorkPage
 
 pytestmark = pytest.mark.browser
 
@@ -55,20 +56,6 @@ def captioned_photos(make_campaign, photos):
                                    for p in photos])
 
 
-# What the task on screen shows (its image address or its text), once its answers can be pressed.
-SHOWN = """() => {
-  if (!document.querySelector('#q-options button.answer:not([disabled])')) return null;
-  const img = document.querySelector('#q-image');
-  return img.hidden ? document.querySelector('#q-text').textContent : img.src;
-}"""
-
-
-def next_task(page, previous=None):
-    """Wait until a task other than `previous` can be answered; return what it shows."""
-    return page.wait_for_function(f"prev => {{ const now = ({SHOWN})(); return now !== prev && now; }}",
-                                  arg=previous).json_value()
-
-
 def answers_in_database():
     rows = db.session.execute(select(Answer.contributor_id, Answer.value).order_by(Answer.id)).all()
     db.session.close()
@@ -81,14 +68,15 @@ def test_guest_answers_skips_and_finishes(page, campaign):
     page.get_by_role("link", name=title).click()
     expect(page).to_have_url(re.compile(f"/campaigns/{slug}$"))
     page.get_by_role("link", name="Start").click()
+    work = WorkPage(page)
 
-    seen = [next_task(page)]
+    seen = [work.next_question()]
     for answer, done in [(lambda: page.get_by_role("button", name="Yes").click(), "1"),
                          (lambda: page.keyboard.press("2"), "2"),
                          (lambda: page.get_by_role("button", name="Not sure").click(), "3")]:
         answer()
-        seen.append(next_task(page, seen[-1]))
-        expect(page.locator("#done-count")).to_have_text(done)  # and it stays so with the next task
+        seen.append(work.next_question(seen[-1]))
+        expect(work.done_count).to_have_text(done)  # and it stays so with the next task
     assert len(set(seen)) == 4, seen
 
     rows = answers_in_database()
@@ -96,25 +84,25 @@ def test_guest_answers_skips_and_finishes(page, campaign):
     assert len({contributor for contributor, _ in rows}) == 1
 
     page.get_by_role("button", name="Skip").click()
-    assert next_task(page, seen[-1]) not in seen
+    assert work.next_question(seen[-1]) not in seen
 
     page.get_by_role("button", name="Skip").click()
     expect(page.get_by_role("heading", name="All done here!")).to_be_visible()
-    expect(page.locator("#task")).to_be_hidden()
+    expect(work.task).to_be_hidden()
     expect(page.get_by_role("button", name="Skip")).to_be_hidden()
-    expect(page.locator("#done-count")).to_have_text("3")
+    expect(work.done_count).to_have_text("3")
     assert len(answers_in_database()) == 3
 
 
 def test_answer_buttons_fit_a_phone(phone, captioned_photos):
     slug, _ = captioned_photos
-    phone.goto(f"/campaigns/{slug}/work")
-    buttons = phone.locator("#q-options button.answer")
+    work = WorkPage(phone).open(slug)
+    buttons = work.answer_buttons
     expect(buttons).to_have_count(3)
-    expect(phone.locator("#q-image")).to_be_visible()
-    expect(phone.locator("#q-text")).to_be_visible()
+    expect(work.image).to_be_visible()
+    expect(work.text).to_be_visible()
     width, height = phone.viewport_size["width"], phone.viewport_size["height"]
-    image = phone.locator("#q-image").bounding_box()
+    image = work.image.bounding_box()
     assert image["x"] >= 0 and image["x"] + image["width"] <= width and image["width"] >= width * 0.8, image
     for i in range(3):
         box = buttons.nth(i).bounding_box()
@@ -142,11 +130,11 @@ def test_an_answer_is_sent_again_with_its_key_after_a_503_and_a_dropped_connecti
             route.continue_()
 
     page.route(re.compile(r"/api/v1/tasks/\d+/answers$"), flaky)
-    page.goto(f"/campaigns/{slug}/work")
-    first = next_task(page)
+    work = WorkPage(page).open(slug)
+    first = work.next_question()
     page.get_by_role("button", name="Yes").click()
-    next_task(page, first)
-    expect(page.locator("#done-count")).to_have_text("1")
+    work.next_question(first)
+    expect(work.done_count).to_have_text("1")
     assert len(keys) == 3 and keys[0] and len(set(keys)) == 1, keys
     assert [value for _, value in answers_in_database()] == ["yes"]
 
@@ -164,8 +152,7 @@ def test_closing_the_work_page_gives_its_tasks_back(context, campaign):
     released at once (pagehide -> sendBeacon with the page's CSRF token), not after the lease runs out."""
     slug, _title = campaign
     page = context.new_page()
-    page.goto(f"/campaigns/{slug}/work")
-    next_task(page)
+    WorkPage(page).open(slug).next_question()
     deadline = time.monotonic() + 10
     while len(live_leases()[0]) < 2 and time.monotonic() < deadline:  # the prefetch is under way
         time.sleep(0.1)

@@ -16,6 +16,7 @@ from citizen.campaigns.models import Answer, Assignment, Task
 from citizen.extensions import db
 from citizen.wellbeing.models import ContentFlag, ContentRating
 from tests.browser.conftest import serve
+from tests.browser.pages import WorkPage
 
 pytestmark = pytest.mark.browser
 RESOURCES = "Talk to **Ana**, our volunteer lead, on 0800 000 000."
@@ -68,12 +69,6 @@ def record(page):
     return seen
 
 
-def shown_image(page):
-    """The address of the picture on screen once its answers can be pressed."""
-    return page.wait_for_function("""() => document.querySelector('#q-options button.answer:not([disabled])')
-        && !document.querySelector('#q-image').hidden && document.querySelector('#q-image').src""").json_value()
-
-
 def test_a_blurred_item_with_its_warning_is_revealed_from_the_keyboard_then_reported(page, make_campaign,
                                                                                     photo_rows):
     rows = photo_rows("graphic", 3)
@@ -87,7 +82,8 @@ def test_a_blurred_item_with_its_warning_is_revealed_from_the_keyboard_then_repo
     expect(warning.get_by_role("link", name="Choose what you are shown")).to_be_visible()
     page.get_by_role("link", name="Start").click()
 
-    src = shown_image(page)
+    work = WorkPage(page)
+    src = work.next_image()
     assert src.endswith("-blurred.jpg") and "original" not in src
     notice = page.get_by_role("alert")
     expect(notice).to_contain_text("Warning: graphic content. It may show: injured people.")
@@ -105,19 +101,19 @@ def test_a_blurred_item_with_its_warning_is_revealed_from_the_keyboard_then_repo
             break
     assert page.evaluate("document.activeElement.id") == "wb-reveal"
     page.keyboard.press("Enter")
-    expect(page.locator("#q-image")).to_have_attribute("src", re.compile(r"/media/uploads/graphic-\d-original\.png$"))
+    expect(work.image).to_have_attribute("src", re.compile(r"/media/uploads/graphic-\d-original\.png$"))
     expect(reveal).to_be_hidden()
-    expect(page.locator("#message")).to_have_text("Shown. You can still skip it.")
+    expect(work.message).to_have_text("Shown. You can still skip it.")
     revealed_at = next(i for i, (m, url) in enumerate(requests) if m == "POST" and url.endswith("/reveal"))
     first_original = next(i for i, (_m, url) in enumerate(requests) if any(o in url for o in originals))
     assert before <= revealed_at < first_original
 
-    current = page.locator("#q-image").get_attribute("src")
+    current = work.image.get_attribute("src")
     page.get_by_text("Report: more upsetting than we said").click()
     expect(page.get_by_label("Graphic: injury, death or violence can be seen")).to_be_disabled()  # its rating
     page.get_by_label("Extremely graphic").check()
     page.get_by_role("button", name="Send report").click()
-    expect(page.locator("#message")).to_contain_text("Thank you for telling us")
+    expect(work.message).to_contain_text("Thank you for telling us")
     flags = db.session.execute(select(ContentFlag.level, Task.payload).join(Task)).all()
     db.session.close()
     assert [(level, payload["image_url"]) for level, payload in flags] == [(3, current)]
@@ -137,11 +133,10 @@ def test_a_volunteer_who_opted_out_never_receives_the_task(page, make_campaign, 
     expect(page.get_by_text("Your content settings are saved")).to_be_visible()
     page.get_by_role("link", name="Start").click()
 
-    seen = [shown_image(page)]
+    work = WorkPage(page)
+    seen = [work.next_image()]
     page.keyboard.press("1")
-    seen.append(page.wait_for_function("""prev => { const img = document.querySelector('#q-image');
-        return document.querySelector('#q-options button.answer:not([disabled])') && img.src !== prev && img.src; }""",
-                                       arg=seen[0]).json_value())
+    seen.append(work.next_image(seen[0]))
     page.keyboard.press("1")
     expect(page.get_by_role("heading", name="All done here!")).to_be_visible()
     assert all("/uploads/plain-" in s for s in seen)
@@ -159,23 +154,23 @@ def test_a_volunteer_who_opted_out_never_receives_the_task(page, make_campaign, 
 def test_a_break_is_suggested_when_the_budget_is_reached(page, make_campaign, photo_rows):
     slug = publish(make_campaign, photo_rows("graphic", 4),
                    {"level": "graphic", "categories": ["injury"], "resources": RESOURCES})
-    page.goto(f"/campaigns/{slug}/work")
+    work = WorkPage(page).open(slug)
     dialog = page.get_by_role("dialog", name="Time for a break?")
     for n in (1, 2):
-        shown_image(page)
+        work.next_image()
         page.get_by_role("button", name="Show the image").click()
-        expect(page.locator("#q-image")).to_have_attribute("src", re.compile(r"-original\.png$"))
+        expect(work.image).to_have_attribute("src", re.compile(r"-original\.png$"))
         if n == 1:
             expect(dialog).to_be_hidden()
             page.get_by_role("button", name="Yes").click()
-            expect(page.locator("#done-count")).to_have_text("1")
+            work.expect_done(1)
     expect(dialog).to_be_visible()
     expect(dialog).to_contain_text("You have looked at a lot of difficult material")
     expect(dialog.locator("strong", has_text="Ana")).to_be_visible()  # the organiser's resources
     expect(dialog.get_by_role("link", name="Stop for now")).to_be_visible()
     page.keyboard.press("1")  # the answer keys do not reach the task behind the prompt
-    expect(page.locator("#done-count")).to_have_text("1")
+    work.expect_done(1)
     dialog.get_by_role("button", name="Carry on").click()
     expect(dialog).to_be_hidden()
     page.get_by_role("button", name="Yes").click()
-    expect(page.locator("#done-count")).to_have_text("2")
+    work.expect_done(2)

@@ -24,7 +24,7 @@ from tests.browser.conftest import guard_network, serve
 from tests.browser.xss_site import AREA, Agent, load_payloads, seed
 from tests.conftest import PG_URL, _empty_postgres, base_config
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("xss-site")]  # one worker: its module-wide seeded site
 
 PAYLOADS = load_payloads()
 OBSERVABLE = re.compile(r"alert|confirm|prompt|print\(|__xss|7\*7|config|\\u0061lert|PHNjcmlwdD5hbGVydC")

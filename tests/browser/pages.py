@@ -1,0 +1,339 @@
+"""Page objects: what the browser tests read and press on each page, named once.
+
+A test says `work.done_count` or `queue.items`, not the page's element ids; when a template changes its markup,
+this file changes and the tests do not. Each object wraps a Playwright page (`.page`) and finds its parts by
+role and label where the page offers them, by id where it does not.
+"""
+from playwright.sync_api import expect
+
+PASSWORD = "password123"  # the conftest make_user default
+
+
+def box_of(locator):
+    """The element's box on the page (it must be drawn, with a size)."""
+    box = locator.bounding_box()
+    assert box and box["width"] > 0 and box["height"] > 0, box
+    return box
+
+
+class SignIn:
+    """/account/login."""
+
+    def __init__(self, page):
+        self.page = page
+
+    def sign_in(self, email, password=PASSWORD):
+        """Sign in with the form; returns once the page says who is signed in (a Sign out button)."""
+        self.page.goto("/account/login")
+        self.page.get_by_label("E-mail").fill(email)
+        self.page.get_by_label("Password").fill(password)
+        self.page.get_by_role("button", name="Sign in").click()
+        expect(self.page.get_by_role("button", name="Sign out")).to_be_visible()
+        return self
+
+
+class WorkPage:
+    """/campaigns/<slug>/work: the volunteer loop, whatever the kind (the question, map and transcription
+    panels each have their own parts below), with the parts every kind shares."""
+
+    # Readiness, as functions for page.wait_for_function: a task is on screen and can be answered.
+    QUESTION_READY = "() => !!document.querySelector('#q-options button.answer:not([disabled])')"
+    MAP_READY = "() => !!document.querySelector('#m-options button.answer:not([disabled])')"
+    # ... and its imagery is loaded (a tile or the photo), for the map kinds and transcription.
+    MAP_IMAGERY_READY = """() => !!document.querySelector('#m-options button.answer:not([disabled])') &&
+  [...document.querySelectorAll('#m-map img.leaflet-tile, #m-map img.leaflet-image-layer')]
+    .some(img => img.complete && img.naturalWidth > 0)"""
+    MAP_PHOTO_READY = """() => !!document.querySelector('#m-options button.answer:not([disabled])') &&
+  [...document.querySelectorAll('#m-map img.leaflet-image-layer')].some(img => img.complete && img.naturalWidth > 0)"""
+    TRANSCRIPTION_READY = """() => !!document.querySelector('#tx-submit:not([disabled])') &&
+  [...document.querySelectorAll('#tx-map img.leaflet-image-layer')].some(img => img.complete && img.naturalWidth > 0)"""
+    # ... and every tile and photo of the map has arrived (for screenshots of the whole map).
+    MAP_ALL_IMAGERY_LOADED = """() => !!document.querySelector('#m-options button.answer') &&
+  [...document.querySelectorAll('#m-map img.leaflet-tile, #m-map img.leaflet-image-layer')].length > 0 &&
+  [...document.querySelectorAll('#m-map img.leaflet-tile, #m-map img.leaflet-image-layer')]
+    .every(img => img.complete && img.naturalWidth > 0)"""
+    # Every map tile has arrived and faded in (before a screenshot).
+    MAP_TILES_LOADED = ("() => [...document.querySelectorAll('#m-map img.leaflet-tile')]"
+                        ".every(img => img.classList.contains('leaflet-tile-loaded'))")
+    # What the question task on screen shows (its image address or its text), once it can be answered; else null.
+    QUESTION_SHOWN = """() => {
+  if (!document.querySelector('#q-options button.answer:not([disabled])')) return null;
+  const img = document.querySelector('#q-image');
+  return img.hidden ? document.querySelector('#q-text').textContent : img.src;
+}"""
+    # The question's image address once a task with a shown image can be answered; else null.
+    QUESTION_IMAGE_SHOWN = """() => {
+  const img = document.querySelector('#q-image');
+  return document.querySelector('#q-options button.answer:not([disabled])') && !img.hidden && img.src || null;
+}"""
+
+    def __init__(self, page):
+        self.page = page
+
+    def open(self, slug):
+        self.page.goto(f"/campaigns/{slug}/work")
+        return self
+
+    # --- every kind ---
+    @property
+    def done_count(self):
+        return self.page.locator("#done-count")
+
+    @property
+    def message(self):
+        return self.page.locator("#message")
+
+    @property
+    def error_message(self):
+        return self.page.locator("#message.error")
+
+    @property
+    def task(self):
+        return self.page.locator("#task")
+
+    @property
+    def skip_button(self):
+        return self.page.locator("#skip")
+
+    def wait_done_or_error(self, n, timeout=None):
+        """Wait until the page counts n answers sent, or shows an error message."""
+        self.page.wait_for_function("n => document.querySelector('#done-count').textContent === n || "
+                                    "!!document.querySelector('#message.error')", arg=str(n), timeout=timeout)
+
+    def expect_done(self, n, **kwargs):
+        """The page counts n answers sent."""
+        expect(self.done_count).to_have_text(str(n), **kwargs)
+
+    # --- the question kind ---
+    @property
+    def answer_buttons(self):
+        return self.page.locator("#q-options button.answer")
+
+    @property
+    def enabled_answer_buttons(self):
+        return self.page.locator("#q-options button.answer:enabled")
+
+    @property
+    def image(self):
+        return self.page.locator("#q-image")
+
+    @property
+    def text(self):
+        return self.page.locator("#q-text")
+
+    def next_question(self, previous=None):
+        """Wait until a question task other than `previous` can be answered; returns what it shows (its image
+        address or its text)."""
+        return self.page.wait_for_function(
+            f"prev => {{ const now = ({self.QUESTION_SHOWN})(); return now !== prev && now; }}",
+            arg=previous).json_value()
+
+    def next_image(self, previous=None):
+        """Wait until a question task whose image differs from `previous` can be answered; returns its address."""
+        return self.page.wait_for_function(
+            f"prev => {{ const now = ({self.QUESTION_IMAGE_SHOWN})(); return now !== prev && now; }}",
+            arg=previous).json_value()
+
+    # --- the map kinds (deforestation, damage, search) ---
+    @property
+    def map(self):
+        return self.page.locator("#m-map")
+
+    @property
+    def map_photo(self):
+        return self.page.locator("#m-map img.leaflet-image-layer")
+
+    @property
+    def map_answer_buttons(self):
+        return self.page.locator("#m-options button.answer")
+
+    @property
+    def enabled_map_answer_buttons(self):
+        return self.page.locator("#m-options button.answer:enabled")
+
+    def map_answer(self, value):
+        return self.page.locator(f"#m-options button.answer[data-value={value}]")
+
+    @property
+    def marks(self):
+        """The sentence that says how many marks are drawn."""
+        return self.page.locator("#m-marks")
+
+    @property
+    def drawn(self):
+        """The marks drawn on the map (pins and shapes)."""
+        return self.page.locator("#m-map .leaflet-marker-icon, #m-map path.leaflet-interactive")
+
+    @property
+    def pins(self):
+        return self.page.locator("#m-map .leaflet-marker-icon")
+
+    @property
+    def shapes(self):
+        return self.page.locator("#m-map path.leaflet-interactive")
+
+    @property
+    def modes(self):
+        """The before/after switch of imagery with two dates."""
+        return self.page.locator("#m-modes")
+
+    def mode(self, name):
+        return self.modes.locator(f"button[data-mode={name}]")
+
+    def click_at(self, box, fx, fy):
+        """Click the point at fractions (fx, fy) of `box` (page pixels), at a person's pace: Leaflet.draw
+        ignores a click that comes within 50 ms of the last one. Returns where."""
+        x, y = box["x"] + fx * box["width"], box["y"] + fy * box["height"]
+        self.page.wait_for_timeout(250)
+        self.page.mouse.click(x, y)
+        return x, y
+
+    def draw_polygon(self, box, points):
+        """Outline a shape with the polygon tool, through points given as fractions of `box`."""
+        self.page.locator(".leaflet-draw-draw-polygon").click()
+        for fx, fy in points:
+            self.click_at(box, fx, fy)
+        self.page.locator(".leaflet-draw-actions a", has_text="Finish").click()
+
+    def place_pin(self, box, fx, fy):
+        """Place a pin with the marker tool at fractions (fx, fy) of `box`; returns where it clicked."""
+        self.page.locator(".leaflet-draw-draw-marker").click()
+        return self.click_at(box, fx, fy)
+
+    # --- the transcription kind ---
+    @property
+    def document(self):
+        """The page image being transcribed."""
+        return self.page.locator("#tx-map")
+
+    @property
+    def document_regions(self):
+        return self.page.locator("#tx-map path.leaflet-interactive, #tx-map path")
+
+    @property
+    def form(self):
+        return self.page.locator("#tx-form")
+
+    @property
+    def fields(self):
+        """The form's inputs, one per field to transcribe."""
+        return self.page.locator("#tx-fields input, #tx-fields select")
+
+    @property
+    def where(self):
+        """Which document and page is shown."""
+        return self.page.locator("#tx-where")
+
+    def next_document_page(self, previous):
+        """Wait until a page other than `previous` (a `where` text) is shown and can be transcribed."""
+        self.page.wait_for_function("prev => document.querySelector('#tx-where').textContent !== prev",
+                                    arg=previous)
+        self.page.wait_for_function(self.TRANSCRIPTION_READY)
+        return self.where.inner_text()
+
+
+class ManagePage:
+    """/organise/<slug>/: an organiser's page of one campaign (numbers, imports, results, publishing)."""
+
+    def __init__(self, page):
+        self.page = page
+
+    def open(self, slug):
+        self.page.goto(f"/organise/{slug}/")
+        return self
+
+    @property
+    def numbers(self):
+        return self.page.locator("dl.numbers")
+
+    @property
+    def results_table(self):
+        return self.page.locator("#results-table")
+
+    @property
+    def import_errors(self):
+        return self.page.locator(".flash.error li")
+
+    @property
+    def previews(self):
+        """The first imported tasks, shown as volunteers will see them."""
+        return self.page.locator(".previews li")
+
+    def upload(self, name, data, mime_type="text/csv"):
+        """Import a file of tasks with the form."""
+        self.page.get_by_label("File to import").set_input_files({"name": name, "mimeType": mime_type,
+                                                                  "buffer": data})
+        self.page.get_by_role("button", name="Import now").click()
+
+    def publish(self):
+        self.page.get_by_role("button", name="Publish campaign").click()
+
+
+class ModerationQueue:
+    """/moderation/: the moderators' queue of items to review, one keyboard shortcut per action."""
+
+    def __init__(self, page):
+        self.page = page
+
+    def open(self):
+        self.page.goto("/moderation/")
+        return self
+
+    @property
+    def items(self):
+        return self.page.locator(".mod-item")
+
+    @property
+    def current(self):
+        """The item the keyboard acts on."""
+        return self.page.locator(".mod-item.current")
+
+    def count(self, reason="all"):
+        """The number shown beside a filter (all, escalation, ...)."""
+        return self.page.locator(f"#count-{reason}")
+
+    @property
+    def status(self):
+        """What the last action did."""
+        return self.page.locator("#mod-status")
+
+    @property
+    def empty(self):
+        return self.page.get_by_role("heading", name="Nothing to review here.")
+
+    @staticmethod
+    def photo(item):
+        return item.locator("img.leaflet-image-layer")
+
+    @staticmethod
+    def marks(item):
+        return item.locator("path.leaflet-interactive")
+
+
+class DataPage:
+    """/data/ and /data/<slug>/: the open data pages."""
+
+    def __init__(self, page):
+        self.page = page
+
+    def open(self, slug=None):
+        self.page.goto(f"/data/{slug}/" if slug else "/data/")
+        return self
+
+    @property
+    def heading(self):
+        return self.page.get_by_role("heading", name="Open data")
+
+    @property
+    def methodology(self):
+        return self.page.get_by_role("heading", name="Methodology")
+
+    def file_link(self, name):
+        """The link to one of a campaign's files (results.geojson, answers.csv, ...)."""
+        return self.page.get_by_role("region", name="Files").get_by_role("link", name=name)
+
+    def download(self, name):
+        """Click a file's link; returns the Playwright download."""
+        with self.page.expect_download() as info:
+            self.file_link(name).click()
+        return info.value
