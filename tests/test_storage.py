@@ -22,7 +22,8 @@ from citizen.quality import builds
 from citizen.storage.media import campaign_store
 from tests.pdf_samples import make_pdf
 from tests.s3 import bucket_keys, s3_config, s3_server  # noqa: F401  (fixtures)
-from tests.test_media_safety import GRAPHIC_INJURY, guest_headers, photos_zip, sealed, signed_in
+from tests.helpers import new_guest as guest_headers
+from tests.test_media_safety import GRAPHIC_INJURY, photos_zip, sealed, signed_in
 from tests.test_transcription import FIELDS
 
 API = "/api/v1"
@@ -131,7 +132,7 @@ def test_uploaded_photos_reach_a_volunteer_through_the_preview_stash(app, client
     c = campaigns.create_campaign(org.id, organiser, {"title": "Roofs", "kind": "damage", "settings": {},
                                                       "redundancy": 1})
     db.session.commit()
-    staff = signed_in(app, organiser)
+    staff = signed_in(app, organiser.email)
     r = staff.post(f"/organise/{c.slug}/", data={"action": "preview", "file": (io.BytesIO(photos_zip(3)), "p.zip")})
     assert r.status_code == 200
     token = r.get_data(as_text=True).split('name="stash" value="')[1].split('"')[0]
@@ -279,6 +280,6 @@ def test_a_graphic_original_is_never_public_and_served_only_after_the_consent_ch
     sealed(r)
     assert client.get(original, headers=guest_headers(client)).status_code == 404
     assert client.get(original).status_code == 404
-    assert signed_in(app, organiser).get(original).status_code == 200
+    assert signed_in(app, organiser.email).get(original).status_code == 200
     assert_stored_where_configured(app, backend, f"media/campaigns/{c.id}/")
     assert sum(k.endswith("-blurred.jpg") for k, _st in storage.media_store().list(f"campaigns/{c.id}/")) == 2
