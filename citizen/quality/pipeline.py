@@ -18,7 +18,7 @@ from citizen.quality import clusters as clusters_mod
 from citizen.quality import controls
 from citizen.quality.aggregate import Aggregate, collapse_clusters, hinges
 from citizen.quality.choose import aggregate
-from citizen.quality.influence import report
+from citizen.quality.limit import bounded
 
 TOP_VOTERS = 200   # single voters checked by the influence report (most answers first)
 TOP_GROUPS = 50    # groups checked (most answers first)
@@ -91,11 +91,12 @@ def run(t, w, l, n_tasks, n_workers, k, gold=None, device=None, network=None, ar
         if g.coordinated:
             factor[i] = 0.0  # confirmed coordinated deviation: collusion (see clusters), kept but not counted
     agg = aggregate(ct, cv, cl, n_tasks, n_voters, k, gold=gold, factor=factor)
-    out = Outcome(agg, cluster_of, groups, ct, cv, cl, n_voters, hinges=hinges(agg, ct, cv, cl))
-    if influence:
-        counts = np.bincount(cv, minlength=n_voters)
-        top = [int(x) for x in np.argsort(-counts, kind="stable")[:TOP_VOTERS] if counts[x] > 0]
-        sets = group_sets(groups, cluster_of, w, device, network, arrived, imported)
-        out.influence = report(agg, ct, cv, cl, n_tasks, n_voters, k, gold=gold, confidence=confidence,
-                               voters=top, groups=sets, factor=factor, hinges=out.hinges)
-    return out
+    if not influence:
+        return Outcome(agg, cluster_of, groups, ct, cv, cl, n_voters, hinges=hinges(agg, ct, cv, cl))
+    counts = np.bincount(cv, minlength=n_voters)
+    top = [int(x) for x in np.argsort(-counts, kind="stable")[:TOP_VOTERS] if counts[x] > 0]
+    sets = group_sets(groups, cluster_of, w, device, network, arrived, imported)
+    limit = (quality or controls.defaults())["influence_limit"]
+    agg, _factor, rows, rests = bounded(agg, ct, cv, cl, n_tasks, n_voters, k, gold, factor, top, sets, limit,
+                                        confidence)
+    return Outcome(agg, cluster_of, groups, ct, cv, cl, n_voters, influence=rows, hinges=rests)
