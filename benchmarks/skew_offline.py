@@ -12,7 +12,8 @@ device and network.
 Figures per set and scenario, worst of the draws (gold 5 % per draw as skew.py draws it): clean accuracy of
 citizen, majority vote (ties count their expected share) and plain Dawid-Skene; under attack the overall and
 attacked-task ratios to the same draw's clean figure and the largest flip share of one voter or group in the
-influence report. `--pipeline main` scores the aggregation of the main branch (agreement links, clipped DS) for
+influence report, and the share of scored tasks decided (confidence 0.95 and the two-vote margin; the price of
+the margin). `--pipeline main` scores the aggregation of the main branch (agreement links, clipped DS) for
 the before/after table. The last stdout line is one JSON object.
 """
 import argparse
@@ -154,6 +155,7 @@ def measure(crowd, gold, targets, scenario, profile, seed, pipeline, influence):
             "targets": round(float((labels[[a.tasks[x] for x in sorted(targets)]]
                                     == truth_idx[[a.tasks[x] for x in sorted(targets)]]).mean()), 4),
             "mv": round(mv, 4), "ds": round(ds, 4), "max_flip": round(out.get("max_flip", 0.0), 4),
+            "decided": round(float(out["decided"][scored].mean()), 4) if "decided" in out else None,
             "model": out.get("model"), "iterations": out.get("iterations"), "converged": out.get("converged"),
             "accounts": len(attackers), "attack_answers": len(stored) - len(crowd.answers),
             "linked_attackers": len(set(attackers) & set(out.get("linked", []))),
@@ -168,8 +170,10 @@ def current_pipeline(a, influence):
                        influence=influence)
     linked = sorted({int(m) for g in got.groups for m in g.members})
     flips = [r.share for r in (got.influence or [])]
+    decided = (got.aggregate.confidence >= 0.95) & ~got.hinges
     return {"labels": got.aggregate.labels, "model": got.aggregate.model, "iterations": got.aggregate.iterations,
-            "converged": got.aggregate.converged, "linked": linked, "max_flip": max(flips, default=0.0)}
+            "converged": got.aggregate.converged, "linked": linked, "max_flip": max(flips, default=0.0),
+            "decided": decided}
 
 
 def main_pipeline(a, influence):

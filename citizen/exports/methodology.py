@@ -131,7 +131,9 @@ def _controls(campaign, quality, fast):
                    f"task's redundancy, its first answers only in answers.csv).")
     else:
         out.append("- **Known-answer (gold) tasks**: none in this campaign.")
-    out.append(f"- A result counts as **decided** when its confidence reaches {quality['confidence']}.")
+    out.append(f"- A result counts as **decided** when its confidence reaches {quality['confidence']} and it stays "
+               f"ahead without its two strongest votes (the strongest against each other answer): a result that one "
+               f"or two volunteers could turn is published, but not as decided.")
     if quality.get("close_after"):
         out.append(f"- A task is handed out no more once {quality['close_after']} answers from different devices "
                    f"agree (80 % or more); answers that still come and would change it mark it `under_review` for "
@@ -158,6 +160,10 @@ def _consensus(campaign, kind):
            "volunteers at or below chance, with fewer than 5 answers, or far better on known-answer tasks than "
            "elsewhere (they know which tasks those are) get no weight (their answers are kept, and shown with "
            "`voter_weight` 0).",
+           "- **Influence limit**: a group of accounts (linked, or sharing an arrival burst, a device or a network) "
+           "that would change more than the campaign's share of decided results if left out counts for less, "
+           "step by step, until it does not (its answers are kept). Single volunteers are not scaled down: the "
+           "two-vote margin of a decided result keeps any one of them from deciding alone.",
            "- Known-answer tasks are fixed to their answer; answers faster than the minimum time are left out.",
            "- Until some volunteer on a task has earned weight, the leading answer by vote share is shown, "
            "never as decided."]

@@ -146,8 +146,8 @@ def consensus(campaign, influence=False, data=None):
 def _results(data, agg, ct, cv, cl, threshold, hinges=None):
     """{task_id: {"answer", "confidence", "decided"}}, and for gold tasks also "public_answer" and
     "public_confidence", and the same as a row in "crowd": the crowd's own posterior without the gold clamp (what
-    may be shown while the campaign is open without revealing which tasks are gold). A result resting on one vote
-    (`hinges`, see aggregate.hinges) is not decided however confident."""
+    may be shown while the campaign is open without revealing which tasks are gold). A result resting on one or two
+    votes (`hinges`, see aggregate.hinges) is not decided however confident."""
     n_tasks, k = len(data.task_ids), max(len(data.labels), 1)
     answered = np.bincount(ct, minlength=n_tasks) > 0
     # Until some voter on a task has earned weight (min_evidence), fall back to the plain vote

@@ -4,7 +4,7 @@ A voter is a contributor or a detected group of accounts counted as one. A group
 attacker could use together whether or not it was confirmed as one voter: a detected group, the accounts of one
 burst, of one device, of one network. Each is left out in turn and the consensus fitted again (the same model,
 started from the full fit's posteriors, so a few iterations each); a result counts as flipped when it was decided
-(confidence at least the campaign's threshold) and comes out different. Results that were never decided are
+(confidence at least the campaign's threshold, and a margin of two votes: aggregate.hinges) and comes out different. Results that were never decided are
 "uncertain" in the published data, so moving them does not change what anyone reads as a finding; the report
 gives both counts. Voters and groups above the organiser's limit are flagged by the caller.
 
@@ -42,7 +42,7 @@ def report(full, t, v, l, n_tasks, n_voters, k, gold=None, confidence=0.95, vote
            hinges=None):
     """[Influence] for each voter in `voters` and each (kind, [voter indices]) in `groups`, largest share first.
     `full` is the consensus fitted on everything (its model is used again); `hinges` marks tasks not decided
-    because they rest on one vote (aggregate.hinges)."""
+    because they rest on one or two votes (aggregate.hinges)."""
     t, v, l = (np.asarray(a, dtype=np.int64) for a in (t, v, l))
     factor = np.ones(n_voters) if factor is None else np.asarray(factor, float)
     decided = full.confidence >= confidence

@@ -1,5 +1,6 @@
 """Citizen's batch aggregation on arrays: groups of accounts -> one vote per group and task -> the consensus
-model the campaign's gold picks -> (optionally) the influence report over voters and groups.
+model the campaign's gold picks -> (optionally) the influence report over voters and groups, with groups above the
+organiser's influence limit counted for less and fitted again (citizen.quality.limit: what the build publishes).
 
 Weights: a device group votes once like one person (one browser making many accounts is one voice). A group
 confirmed by coordinated deviation (network, burst, or a device group whose accounts also deviate together:
@@ -18,7 +19,7 @@ from citizen.quality import clusters as clusters_mod
 from citizen.quality import controls
 from citizen.quality.aggregate import Aggregate, collapse_clusters, hinges
 from citizen.quality.choose import aggregate
-from citizen.quality.influence import report
+from citizen.quality.limit import bounded
 
 TOP_VOTERS = 200   # single voters checked by the influence report (most answers first)
 TOP_GROUPS = 50    # groups checked (most answers first)
@@ -34,7 +35,7 @@ class Outcome:
     l: np.ndarray
     n_voters: int
     influence: list = None     # [influence.Influence] or None
-    hinges: np.ndarray = None  # per task: its answer rests on one vote (aggregate.hinges): never "decided"
+    hinges: np.ndarray = None  # per task: its answer rests on one or two votes (aggregate.hinges): never "decided"
 
 
 def skip_factor(answers, skips, quality=None):
@@ -79,7 +80,8 @@ def group_sets(groups, cluster_of, w, device, network, arrived, imported):
 def run(t, w, l, n_tasks, n_workers, k, gold=None, device=None, network=None, arrived=None, imported=None,
         skips=None, influence=False, confidence=0.95, quality=None):
     """The consensus of one campaign's answers (see the module docstring). `skips` per worker feed the skip factor
-    (with the campaign's `quality` settings). Returns an Outcome."""
+    (with the campaign's `quality` settings). With `influence`, the report is made and the consensus bounded by the
+    campaign's influence limit (limit.bounded); the build always asks for it. Returns an Outcome."""
     t, w, l = (np.asarray(a, dtype=np.int64) for a in (t, w, l))
     groups = clusters_mod.detect(t, w, l, n_workers, k, n_tasks=n_tasks, device=device, network=network,
                                  arrived=arrived, imported=imported, gold=gold)
@@ -91,11 +93,12 @@ def run(t, w, l, n_tasks, n_workers, k, gold=None, device=None, network=None, ar
         if g.coordinated:
             factor[i] = 0.0  # confirmed coordinated deviation: collusion (see clusters), kept but not counted
     agg = aggregate(ct, cv, cl, n_tasks, n_voters, k, gold=gold, factor=factor)
-    out = Outcome(agg, cluster_of, groups, ct, cv, cl, n_voters, hinges=hinges(agg, ct, cv, cl))
-    if influence:
-        counts = np.bincount(cv, minlength=n_voters)
-        top = [int(x) for x in np.argsort(-counts, kind="stable")[:TOP_VOTERS] if counts[x] > 0]
-        sets = group_sets(groups, cluster_of, w, device, network, arrived, imported)
-        out.influence = report(agg, ct, cv, cl, n_tasks, n_voters, k, gold=gold, confidence=confidence,
-                               voters=top, groups=sets, factor=factor, hinges=out.hinges)
-    return out
+    if not influence:
+        return Outcome(agg, cluster_of, groups, ct, cv, cl, n_voters, hinges=hinges(agg, ct, cv, cl))
+    counts = np.bincount(cv, minlength=n_voters)
+    top = [int(x) for x in np.argsort(-counts, kind="stable")[:TOP_VOTERS] if counts[x] > 0]
+    sets = group_sets(groups, cluster_of, w, device, network, arrived, imported)
+    limit = (quality or controls.defaults())["influence_limit"]
+    agg, _factor, rows, rests = bounded(agg, ct, cv, cl, n_tasks, n_voters, k, gold, factor, top, sets, limit,
+                                        confidence)
+    return Outcome(agg, cluster_of, groups, ct, cv, cl, n_voters, influence=rows, hinges=rests)
