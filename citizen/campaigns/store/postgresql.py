@@ -27,9 +27,8 @@ def _held_already():
 # Parameters: those of INSERT_LEASE and PARTICIPATION_LEASED (cid, tid, camp, state, now, expires_at, cursor) and `max`.
 _counted = (q.PARTICIPATION_LEASED.where(P.c.leases < B("max", type_=Integer), ~_held_already())
             .returning(P.c.leases).cte("p"))
-_held = (q.InsertIgnoring(AS)
-         .from_select(q.LEASE_VALUES, select(*q.typed(AS, q.LEASE_VALUES, **q.LEASE_BINDS).values()).where(exists(select(_counted))))
-         .returning(AS.c.task_id).cte("held"))
+_lease = select(*q.typed(AS, q.LEASE_VALUES, **q.LEASE_BINDS).values()).where(exists(select(_counted)))
+_held = q.InsertIgnoring(AS).from_select(q.LEASE_VALUES, _lease).returning(AS.c.task_id).cte("held")
 HOLD = select(_count(_counted).label("counted"), _count(_held).label("held"), _held_already().label("taken"))
 
 # A live lease claimed and the volunteer's counters moved, in one round trip; `claimed` is 0 when there was
@@ -51,7 +50,6 @@ CLAIM_AND_COUNT = (select(_count(_claimed).label("claimed"), _leased_at.label("l
 # answer's id, which the database writes into it (jsonb_set) as it stores both.
 STORE_ANSWER = q.INSERT_ANSWER.add_cte(q.TASK_ANSWERED.cte("t"))
 _answer = q.INSERT_ANSWER.cte("a")
-_ANSWER_ID = ("answer", "id")
 _stored = q.typed(I, ("contributor_id", "key", "fingerprint", "status", "body", "created_at"), contributor_id="cid",
                   created_at="now")
 _stored["status"] = literal(201, I.c.status.type)
