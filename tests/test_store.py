@@ -5,6 +5,8 @@ from sqlalchemy.engine.default import CACHE_HIT
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.selectable import Select
 
+from citizen import clock
+from citizen.accounts import services as accounts
 from citizen.campaigns import hot_sql, store as stores
 from citizen.campaigns.store import postgresql as pg_store
 from citizen.extensions import db
@@ -99,3 +101,15 @@ def test_the_volunteer_loop_runs_compiled_statements_from_the_cache(app, client,
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
     assert len(seen) > 10 and [s for hit, s in seen if hit != CACHE_HIT] == []
+
+
+def test_an_insert_ignoring_tells_whether_it_wrote_the_row(app, make_campaign):
+    """Callers count on the rowcount (a view of sensitive content counted once; a lease taken once): 1, then 0."""
+    c = make_campaign(tasks=1)
+    cid = accounts.create_guest()[0].id
+    now = clock.now()
+    values = {"contributor_id": cid, "campaign_id": c.id, "cursor": 0.5, "answer_count": 0, "skip_count": 0,
+              "leases": 0, "first_at": now, "last_at": now}
+    statement = hot_sql.insert_ignoring(hot_sql.P, values)
+    assert [db.session.execute(statement, values).rowcount for _ in range(2)] == [1, 0]
+    db.session.rollback()

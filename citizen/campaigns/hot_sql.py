@@ -184,9 +184,16 @@ class _DoNothing(ClauseElement):
 
 class InsertIgnoring(Insert):
     """INSERT ... ON CONFLICT DO NOTHING: a row that breaks a unique constraint is not written (rowcount 0;
-    RETURNING gives nothing), on either database; cached like any other Core statement."""
+    RETURNING gives nothing), on either database; cached like any other Core statement. Make it with `ignoring`."""
     inherit_cache = True
     _post_values_clause = _DoNothing()
+
+
+def ignoring(table):
+    """INSERT ... ON CONFLICT DO NOTHING into `table`, whose rowcount says whether the row was written: "inline"
+    (SQLAlchemy adds no RETURNING of the new row's key, as it would on PostgreSQL for a table with a generated key)
+    and with its rowcount kept (SQLAlchemy keeps an INSERT's only when asked: it is -1 otherwise on PostgreSQL)."""
+    return InsertIgnoring(table).inline().execution_options(preserve_rowcount=True)
 
 
 _IGNORING = {}
@@ -197,14 +204,14 @@ def insert_ignoring(table, keys):
     (table, columns)."""
     key = (table.name, tuple(keys))
     if key not in _IGNORING:
-        _IGNORING[key] = InsertIgnoring(table).values(typed(table, keys))
+        _IGNORING[key] = ignoring(table).values(typed(table, keys))
     return _IGNORING[key]
 
 
 LEASE_VALUES = ("contributor_id", "task_id", "campaign_id", "state", "leased_at", "expires_at")
 # The lease's values, bound as the statements of the hot path name them.
 LEASE_BINDS = {"contributor_id": "cid", "task_id": "tid", "campaign_id": "camp", "leased_at": "now"}
-INSERT_LEASE = InsertIgnoring(AS).values(typed(AS, LEASE_VALUES, **LEASE_BINDS))
+INSERT_LEASE = ignoring(AS).values(typed(AS, LEASE_VALUES, **LEASE_BINDS))
 
 PARTICIPATION_UNLEASED = update(P).where(P.c.contributor_id == B("cid"), P.c.campaign_id == B("camp")).values(
     leases=P.c.leases - 1)

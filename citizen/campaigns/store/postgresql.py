@@ -28,7 +28,7 @@ def _held_already():
 _counted = (q.PARTICIPATION_LEASED.where(P.c.leases < B("max", type_=Integer), ~_held_already())
             .returning(P.c.leases).cte("p"))
 _lease = select(*q.typed(AS, q.LEASE_VALUES, **q.LEASE_BINDS).values()).where(exists(select(_counted)))
-_held = q.InsertIgnoring(AS).from_select(q.LEASE_VALUES, _lease).returning(AS.c.task_id).cte("held")
+_held = q.ignoring(AS).from_select(q.LEASE_VALUES, _lease).returning(AS.c.task_id).cte("held")
 HOLD = select(_count(_counted).label("counted"), _count(_held).label("held"), _held_already().label("taken"))
 
 # A live lease claimed and the volunteer's counters moved, in one round trip; `claimed` is 0 when there was
