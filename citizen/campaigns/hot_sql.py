@@ -1,8 +1,12 @@
-"""The hot path's SQL, built once at import as Core statements with bind parameters.
+"""The hot path's SQL fragments, built once at import as Core statements with bind parameters.
 
 Building a statement and computing its cache key costs SQLAlchemy more than SQLite needs to run it;
-these objects are built once and executed many times (see benchmarks/serve.py)."""
+these objects are built once and executed many times (see benchmarks/serve.py). Both stores of the hot path
+(citizen.campaigns.store) are made of them: the SQLite store runs them one by one, the PostgreSQL store composes
+some of them into one statement with data-modifying CTEs (one round trip instead of two or three)."""
 from sqlalchemy import bindparam, exists, func, or_, select, text, update
+from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.elements import ClauseElement
 
 from citizen.accounts.models import Contributor
 from citizen.campaigns.models import (ANSWERED, EXPIRED, LEASED, SKIPPED, Answer, Assignment, Campaign,
@@ -122,18 +126,35 @@ SKIP_LIVE = _move_assignment([LEASED], SKIPPED)
 SKIP_RELEASED = _move_assignment([EXPIRED], SKIPPED)
 ASSIGNMENT_STATE = select(AS.c.state).where(AS.c.contributor_id == B("cid"), AS.c.task_id == B("tid"))
 
+def typed(table, keys, **renamed):
+    """{column: bind parameter of the column's type} for these columns of `table`, each bound by its own name (or
+    by the name `renamed` gives it): the values of an INSERT, or the SELECT list an INSERT ... SELECT takes."""
+    return {k: bindparam(renamed.get(k, k), type_=table.c[k].type) for k in keys}
+
+
 TASK_ANSWERED = update(T).where(T.c.id == B("tid")).values(
     answer_count=B("answers"), lease_count=B("leases"), available=B("available"), consensus=B("consensus"),
     result=B("result"), redundancy=B("redundancy"))
 
-INSERT_ANSWER = A.insert().returning(A.c.id)
+# The answer's values, bound by the names the statements of the hot path share (tid, camp, cid, now): on PostgreSQL
+# the task's counters (TASK_ANSWERED) and the answer are written by one statement, whose parameters must not name a
+# column of the task that it does not set (SQLAlchemy would add it to the UPDATE).
+ANSWER_BINDS = {"task_id": "tid", "campaign_id": "camp", "contributor_id": "cid", "created_at": "now"}
+INSERT_ANSWER = A.insert().values(typed(A, ("task_id", "campaign_id", "contributor_id", "value", "duration_ms",
+                                            "source", "weight", "created_at"), **ANSWER_BINDS)).returning(A.c.id)
 
-PARTICIPATION_ANSWERED = (
-    update(P).where(P.c.contributor_id == B("cid"), P.c.campaign_id == B("camp"))
-    .values(answer_count=P.c.answer_count + 1, leases=P.c.leases - B("lease_used"), last_at=B("now"),
-            fast_count=P.c.fast_count + B("fast"), gold_total=P.c.gold_total + B("gold"),
-            gold_correct=P.c.gold_correct + B("gold_correct"))
-    .returning(P.c.answer_count, P.c.fast_count, P.c.gold_total, P.c.gold_correct, P.c.skip_count))
+
+def participation_answered(fast):
+    """An answer counted in the contributor's participation; `fast` (0 or 1) adds to their fast answers."""
+    return (
+        update(P).where(P.c.contributor_id == B("cid"), P.c.campaign_id == B("camp"))
+        .values(answer_count=P.c.answer_count + 1, leases=P.c.leases - B("lease_used"), last_at=B("now"),
+                fast_count=P.c.fast_count + fast, gold_total=P.c.gold_total + B("gold"),
+                gold_correct=P.c.gold_correct + B("gold_correct"))
+        .returning(P.c.answer_count, P.c.fast_count, P.c.gold_total, P.c.gold_correct, P.c.skip_count))
+
+
+PARTICIPATION_ANSWERED = participation_answered(B("fast"))
 
 # Linked accounts (one device signature) share one count per campaign, for the caps.
 SIGNATURE_COUNTED = text(
@@ -152,86 +173,48 @@ CAMPAIGN_TASK_DONE = update(C).where(C.c.id == B("camp")).values(tasks_done=C.c.
 
 INSERT_RESPONSE = I.insert()
 
+class _DoNothing(ClauseElement):
+    """ON CONFLICT DO NOTHING, without a target: SQLite (3.24+) and PostgreSQL share the words, and either
+    dialect's compiler renders it. Unlike the dialects' own `on_conflict_do_nothing()`, which SQLAlchemy 2.0
+    does not cache (it would compile the statement again on every call), it has a cache key: it has no parts."""
+    __visit_name__ = "on_conflict_do_nothing"
+    _traverse_internals = []
+    constraint_target = inferred_target_elements = inferred_target_whereclause = None
+
+
+class InsertIgnoring(Insert):
+    """INSERT ... ON CONFLICT DO NOTHING: a row that breaks a unique constraint is not written (rowcount 0;
+    RETURNING gives nothing), on either database; cached like any other Core statement. Make it with `ignoring`."""
+    inherit_cache = True
+    _post_values_clause = _DoNothing()
+
+
+def ignoring(table):
+    """INSERT ... ON CONFLICT DO NOTHING into `table`, whose rowcount says whether the row was written: "inline"
+    (SQLAlchemy adds no RETURNING of the new row's key, as it would on PostgreSQL for a table with a generated key)
+    and with its rowcount kept (SQLAlchemy keeps an INSERT's only when asked: it is -1 otherwise on PostgreSQL)."""
+    return InsertIgnoring(table).inline().execution_options(preserve_rowcount=True)
+
+
 _IGNORING = {}
 
 
 def insert_ignoring(table, keys):
-    """INSERT ... ON CONFLICT DO NOTHING for the given columns (SQLite 3.24+ and PostgreSQL share the
-    syntax). Built once per (table, columns) as typed text: SQLAlchemy 2.0 cannot cache its dialect
-    `on_conflict_do_nothing()` constructs and would compile them again on every call."""
+    """INSERT ... ON CONFLICT DO NOTHING of the given columns, each bound by its own name; built once per
+    (table, columns)."""
     key = (table.name, tuple(keys))
     if key not in _IGNORING:
-        sql = (f"INSERT INTO {table.name} ({', '.join(keys)}) VALUES ({', '.join(':' + k for k in keys)}) "
-               "ON CONFLICT DO NOTHING")
-        _IGNORING[key] = text(sql).bindparams(*(bindparam(k, type_=table.c[k].type) for k in keys))
+        _IGNORING[key] = ignoring(table).values(typed(table, keys))
     return _IGNORING[key]
 
 
-# PostgreSQL only: a statement's data-modifying WITH clauses run in the same round trip. The volunteer loop
-# is bound by round trips (each one a wake-up of a database backend and of the worker): a lease is one
-# statement instead of two, an answer with its counters and stored response one instead of three.
-def _typed(sql, *columns):
-    return text(sql).bindparams(*(bindparam(name, type_=column.type) for name, column in columns))
+LEASE_VALUES = ("contributor_id", "task_id", "campaign_id", "state", "leased_at", "expires_at")
+# The lease's values, bound as the statements of the hot path name them.
+LEASE_BINDS = {"contributor_id": "cid", "task_id": "tid", "campaign_id": "camp", "leased_at": "now"}
+INSERT_LEASE = ignoring(AS).values(typed(AS, LEASE_VALUES, **LEASE_BINDS))
 
-
-_LEASE_VALUES = [(k, AS.c[k]) for k in ("contributor_id", "task_id", "campaign_id", "state", "leased_at",
-                                       "expires_at")]
-# The contributor's lease count moves first, only while it is below MAX_LEASES (`max`) and the task was not handed to
-# them already (another tab): concurrent requests of one contributor queue on the participation row and each sees
-# the count the others left (PostgreSQL re-checks the WHERE of an UPDATE after waiting), so no race takes more leases
-# than that. The assignment is written only if the count moved. `taken`: this contributor held the task already
-# (nothing written); `counted` 0 otherwise: at the limit (nothing written); `held` 0 with `counted` 1: a concurrent
-# tab wrote it in between (the caller gives the count back and stops looking: it holds the participation row).
-HOLD_PG = _typed(
-    "WITH p AS (UPDATE participation SET leases = leases + 1, cursor = :cursor, last_at = :leased_at "
-    "WHERE contributor_id = :contributor_id AND campaign_id = :campaign_id AND leases < :max AND NOT EXISTS "
-    "(SELECT 1 FROM assignment a WHERE a.contributor_id = :contributor_id AND a.task_id = :task_id) RETURNING 1), "
-    "held AS (INSERT INTO assignment (contributor_id, task_id, campaign_id, state, leased_at, expires_at) "
-    "SELECT :contributor_id, :task_id, :campaign_id, :state, :leased_at, :expires_at WHERE EXISTS (SELECT 1 FROM p) "
-    "ON CONFLICT DO NOTHING RETURNING task_id) "
-    "SELECT (SELECT count(*) FROM p) AS counted, (SELECT count(*) FROM held) AS held, EXISTS (SELECT 1 FROM "
-    "assignment a WHERE a.contributor_id = :contributor_id AND a.task_id = :task_id) AS taken",
-    *_LEASE_VALUES, ("cursor", P.c.cursor), ("max", P.c.leases))
 PARTICIPATION_UNLEASED = update(P).where(P.c.contributor_id == B("cid"), P.c.campaign_id == B("camp")).values(
     leases=P.c.leases - 1)
-
-_TASK_ANSWERED_PG = ("UPDATE task SET answer_count = :answers, lease_count = :leases, available = :available, "
-                     "consensus = :consensus, result = :result, redundancy = :redundancy WHERE id = :tid")
-_INSERT_ANSWER_PG = ("INSERT INTO answer (task_id, campaign_id, contributor_id, value, duration_ms, source, weight, "
-                     "created_at) VALUES (:tid, :campaign_id, :contributor_id, :value, :duration_ms, :source, "
-                     ":weight, :created_at) RETURNING id")
-_ANSWER_TYPES = [("answers", T.c.answer_count), ("leases", T.c.lease_count), ("available", T.c.available),
-                 ("consensus", T.c.consensus), ("result", T.c.result), ("redundancy", T.c.redundancy), ("tid", T.c.id),
-                 ("campaign_id", A.c.campaign_id), ("contributor_id", A.c.contributor_id), ("value", A.c.value),
-                 ("duration_ms", A.c.duration_ms), ("source", A.c.source), ("weight", A.c.weight),
-                 ("created_at", A.c.created_at)]
-STORE_ANSWER_PG = _typed(f"WITH t AS ({_TASK_ANSWERED_PG}) {_INSERT_ANSWER_PG}", *_ANSWER_TYPES)
-# With the response kept for the Idempotency-Key: the body is sent without the answer's id, which the
-# database writes into it (jsonb_set) as it stores both.
-STORE_ANSWER_AND_RESPONSE_PG = _typed(
-    f"WITH t AS ({_TASK_ANSWERED_PG}), a AS ({_INSERT_ANSWER_PG}) "
-    "INSERT INTO idempotent_response (contributor_id, key, fingerprint, status, body, created_at) "
-    "SELECT :contributor_id, :key, :fingerprint, 201, jsonb_set(:body, '{answer,id}', to_jsonb(a.id)), :created_at "
-    "FROM a RETURNING CAST(body #>> '{answer,id}' AS INTEGER) AS id",
-    *_ANSWER_TYPES, ("key", I.c.key), ("fingerprint", I.c.fingerprint), ("body", I.c.body))
-
-# A live lease claimed and the volunteer's counters moved, in one round trip; `claimed` is 0 when there was
-# no live lease (the caller then takes the slower path for expired or skipped ones, or refuses).
-# The answer counts as fast when the client says so (`client_fast`) or when the lease was taken after `fast_after`
-# (now minus the campaign's minimum time): the server's own measure, so leaving out duration_ms gains nothing.
-CLAIM_AND_COUNT_PG = _typed(
-    "WITH claimed AS (UPDATE assignment SET state = 'answered' WHERE contributor_id = :cid AND task_id = :tid "
-    "AND state = 'leased' RETURNING leased_at), "
-    "part AS (UPDATE participation SET answer_count = answer_count + 1, leases = leases - 1, last_at = :now, "
-    "fast_count = fast_count + CASE WHEN :client_fast = 1 OR (SELECT leased_at FROM claimed) > :fast_after "
-    "THEN 1 ELSE 0 END, gold_total = gold_total + :gold, gold_correct = gold_correct + :gold_correct "
-    "WHERE contributor_id = :cid AND campaign_id = :camp AND EXISTS (SELECT 1 FROM claimed) "
-    "RETURNING answer_count, fast_count, gold_total, gold_correct, skip_count) "
-    "SELECT (SELECT count(*) FROM claimed) AS claimed, (SELECT leased_at FROM claimed) AS leased_at, part.* "
-    "FROM (SELECT 1) AS one LEFT JOIN part ON true",
-    ("cid", P.c.contributor_id), ("tid", AS.c.task_id), ("camp", P.c.campaign_id), ("now", P.c.last_at),
-    ("client_fast", P.c.fast_count), ("fast_after", AS.c.leased_at), ("gold", P.c.gold_total),
-    ("gold_correct", P.c.gold_correct))
 
 # The kind and settings of a task's campaign, read without a lock: an answer's size is checked against its
 # kind's limits (Kind.check_limits) before the task row is locked.

@@ -25,6 +25,7 @@ from sqlalchemy import select, update
 
 from citizen import clock
 from citizen.campaigns import hot_sql as q
+from citizen.campaigns import store as stores
 from citizen.campaigns import tally
 from citizen.kinds import get_kind
 from citizen.campaigns.models import LEASED, PUBLISHED, ANSWERED, EXPIRED, Assignment, Campaign, Participation, Task
@@ -67,17 +68,14 @@ def next_task(slug, contributor_id, exclude=()):
         raise NotOpen()
     try:
         return campaign, _lease_next(conn, campaign, contributor_id, [int(t) for t in exclude][:10])
-    except _AtLeaseLimit:  # another request of this contributor took their last lease meanwhile
+    except stores.AtLeaseLimit:  # another request of this contributor took their last lease meanwhile
         return campaign, None
-
-
-class _AtLeaseLimit(Exception):
-    """The contributor reached MAX_LEASES while this request was choosing a task (PostgreSQL, concurrent tabs)."""
 
 
 def _lease_next(conn, campaign, contributor_id, exclude):
     _maybe_reclaim()
     cfg = current_app.config
+    store = stores.of(conn)
     now = clock.now()
     part = campaign if campaign.cursor is not None else _join(conn, contributor_id, campaign.id)
     quality = controls.of(campaign.settings)
@@ -102,7 +100,7 @@ def _lease_next(conn, campaign, contributor_id, exclude):
     if campaign.settings.get("gold_count") and random.random() < controls.gold_rate(quality, part.answer_count):
         row = conn.execute(q.LEASE_GOLD, {"camp": campaign.id, "cid": contributor_id, "after": random.random()}).first()
         if row is not None and (gate is None or not gate.turns_away(conn, row.id, row.payload)) \
-                and _hold(conn, campaign.id, contributor_id, row, now, cfg, cursor=part.cursor):
+                and _hold(store, conn, campaign.id, contributor_id, row, now, cfg, cursor=part.cursor):
             return row.id, row.payload, part.answer_count
     after, wrapped, reclaimed = part.cursor, False, False
     while True:
@@ -125,7 +123,7 @@ def _lease_next(conn, campaign, contributor_id, exclude):
         if gate is not None and gate.turns_away(conn, row.id, row.payload):
             after = row.rand
             continue
-        if not _hold(conn, campaign.id, contributor_id, row, now, cfg, cursor=row.rand):
+        if not _hold(store, conn, campaign.id, contributor_id, row, now, cfg, cursor=row.rand):
             after = row.rand
             continue
         return row.id, row.payload, part.answer_count
@@ -158,26 +156,12 @@ def _refuse(conn, campaign, quality, contributor_id, part, now):
         raise Refused(_("This campaign cannot take more answers from you. Thank you for your help!"), code="capped")
 
 
-def _hold(conn, campaign_id, contributor_id, row, now, cfg, cursor):
+def _hold(store, conn, campaign_id, contributor_id, row, now, cfg, cursor):
     """Record the lease of a task just taken and move the contributor's cursor to `cursor`;
     False (and the slot given back) if the same contributor, in another tab, got it first."""
-    lease = {"contributor_id": contributor_id, "task_id": row.id, "campaign_id": campaign_id,
-             "state": LEASED, "leased_at": now, "expires_at": now + timedelta(seconds=cfg["LEASE_SECONDS"])}
-    if conn.dialect.name == "postgresql":  # the lease and the count in one round trip, within MAX_LEASES
-        held = conn.execute(q.HOLD_PG, {**lease, "cursor": cursor, "max": cfg["MAX_LEASES"]}).one()
-        if held.held:
-            return True
-        conn.execute(q.RELEASE, {"tid": row.id})
-        if held.taken:  # another tab of this contributor got it first: look further
-            return False
-        if held.counted:  # ... in between: give the count back and stop (this request holds the participation row)
-            conn.execute(q.PARTICIPATION_UNLEASED, {"cid": contributor_id, "camp": campaign_id})
-        raise _AtLeaseLimit()  # or a concurrent request of this contributor took the last lease allowed
-    if not conn.execute(q.insert_ignoring(q.AS, lease), lease).rowcount:
-        conn.execute(q.RELEASE, {"tid": row.id})
-        return False
-    conn.execute(q.PARTICIPATION_LEASED, {"cid": contributor_id, "camp": campaign_id, "cursor": cursor, "now": now})
-    return True
+    lease = {"cid": contributor_id, "tid": row.id, "camp": campaign_id, "state": LEASED, "now": now,
+             "expires_at": now + timedelta(seconds=cfg["LEASE_SECONDS"]), "cursor": cursor}
+    return store.hold(conn, lease, cfg["MAX_LEASES"])
 
 
 def _fingerprint(task_id, value):
@@ -205,16 +189,6 @@ def _claim_assignment(conn, params):
     if conn.execute(q.ASSIGNMENT_STATE, params).scalar() == ANSWERED:
         raise AlreadyAnswered()
     raise NotAssigned()
-
-
-def _claim_live_and_count(conn, counts, task_id):
-    """On PostgreSQL, claim this contributor's live lease of the task and count the answer in their
-    participation in one statement: the row (participation values None if they have none), or None
-    when there was no live lease (nothing changed; the caller takes the general path)."""
-    if conn.dialect.name != "postgresql":
-        return None
-    row = conn.execute(q.CLAIM_AND_COUNT_PG, {**counts, "tid": task_id}).one()
-    return row if row.claimed else None
 
 
 def measured_ms(now, leased_at, declared_ms):
@@ -259,10 +233,11 @@ def submit_answer(task_id, contributor_id, value, duration_ms=None, idempotency_
     quality = controls.of(task.settings)
     correct = gold and kind.label_of(clean) == task.gold
     now = clock.now()
-    counts = {"cid": contributor_id, "camp": task.campaign_id, "now": now, "gold": int(gold),
+    counts = {"cid": contributor_id, "tid": task_id, "camp": task.campaign_id, "now": now, "gold": int(gold),
               "gold_correct": int(correct), "client_fast": int(controls.is_fast(quality, duration_ms)),
               "fast_after": now - timedelta(milliseconds=quality["min_ms"])}
-    claimed = _claim_live_and_count(conn, counts, task_id)
+    store = stores.of(conn)
+    claimed = store.claim_live_and_count(conn, counts)
     if claimed is not None:  # the usual case on PostgreSQL: a live lease, claimed and counted in one round trip
         leased_at, part = claimed.leased_at, (claimed if claimed.answer_count is not None else None)
     else:
@@ -290,11 +265,11 @@ def submit_answer(task_id, contributor_id, value, duration_ms=None, idempotency_
     leases = task.lease_count - (leased_at is not None)
     answers, redundancy, state, result = _tally(task, kind, clean, weight, quality, part, leases)
     row = {"tid": task_id, "answers": answers, "leases": leases, "redundancy": redundancy, "consensus": state,
-           "result": result, "available": not gold and answers + leases < redundancy, "campaign_id": task.campaign_id,
-           "contributor_id": contributor_id, "value": clean, "duration_ms": duration_ms, "source": source,
-           "weight": weight, "created_at": now}
+           "result": result, "available": not gold and answers + leases < redundancy, "camp": task.campaign_id,
+           "cid": contributor_id, "value": clean, "duration_ms": duration_ms, "source": source, "weight": weight,
+           "now": now}
     body = _response(task_id, clean, now, part, answers, redundancy, gold)
-    answer_id = body["answer"]["id"] = _store(conn, row, body, idempotency_key and {
+    answer_id = body["answer"]["id"] = store.store_answer(conn, row, body, idempotency_key and {
         "key": idempotency_key, "fingerprint": fingerprint})
     critical = kind.critical(task.settings)  # answers that escalate at once (a person spotted); mostly none
     if critical and not gold and not suspended and kind.label_of(clean) in critical:
@@ -323,24 +298,6 @@ def _response(task_id, clean, now, part, answers, redundancy, gold):
     return {"answer": {"id": None, "task_id": task_id, "value": clean, "created_at": now.isoformat() + "Z"},
             "done": done, "task_complete": answers == redundancy if gold else answers >= redundancy,
             "feedback": feedback}
-
-
-def _store(conn, row, body, response):
-    """Write the task's new counters, the answer and (given an Idempotency-Key) the response `body`, which
-    gets the new answer's id; returns that id. One round trip on PostgreSQL, three elsewhere."""
-    if conn.dialect.name == "postgresql":
-        if response:
-            return conn.execute(q.STORE_ANSWER_AND_RESPONSE_PG, {**row, **response, "body": body}).scalar_one()
-        return conn.execute(q.STORE_ANSWER_PG, row).scalar_one()
-    conn.execute(q.TASK_ANSWERED, {k: row[k] for k in ("tid", "answers", "leases", "redundancy", "consensus",
-                                                       "result", "available")})
-    answer = {k: row[k] for k in ("campaign_id", "contributor_id", "value", "duration_ms", "source", "weight",
-                                  "created_at")}
-    body["answer"]["id"] = answer_id = conn.execute(q.INSERT_ANSWER, {**answer, "task_id": row["tid"]}).scalar_one()
-    if response:
-        conn.execute(q.INSERT_RESPONSE, {"contributor_id": row["contributor_id"], "status": 201, "body": body,
-                                         "created_at": row["created_at"], **response})
-    return answer_id
 
 
 def _tally(task, kind, clean, weight, quality, part, leases):

@@ -10,7 +10,9 @@ import time
 from collections import OrderedDict
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import String, func, literal_column, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from citizen import clock
 from citizen.campaigns.models import CLOSED, Answer, Participation
@@ -24,11 +26,38 @@ _lock = threading.Lock()
 CACHE_SIZE = 128
 
 
+class _Bucket(FunctionElement):
+    """The answer's day ("2024-05-14") or hour ("2024-05-14 09") as text, in SQL (UTC, as stored). Each database's
+    compiler writes it in its own words (below), so nothing asks which database runs."""
+    type = String()
+    inherit_cache = True
+    formats = {}  # the format for SQLite's strftime and for PostgreSQL's to_char
+
+
+class _day(_Bucket):
+    inherit_cache = True
+    formats = {"sqlite": "%Y-%m-%d", "postgresql": "YYYY-MM-DD"}
+
+
+class _hour(_Bucket):
+    inherit_cache = True
+    formats = {"sqlite": "%Y-%m-%d %H", "postgresql": "YYYY-MM-DD HH24"}
+
+
+# The format is written into the SQL, not bound: the same bucket in SELECT and GROUP BY must read the same.
+@compiles(_Bucket)
+def _strftime(element, compiler, **kw):
+    return compiler.process(func.strftime(literal_column(f"'{element.formats['sqlite']}'"), *element.clauses), **kw)
+
+
+@compiles(_Bucket, "postgresql")
+def _to_char(element, compiler, **kw):
+    return compiler.process(func.to_char(*element.clauses, literal_column(f"'{element.formats['postgresql']}'")),
+                            **kw)
+
+
 def _bucket(column, unit):
-    """The answer's day ("2024-05-14") or hour ("2024-05-14 09") as text, in SQL (UTC, as stored)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return func.to_char(column, "YYYY-MM-DD" if unit == "day" else "YYYY-MM-DD HH24")
-    return func.strftime("%Y-%m-%d" if unit == "day" else "%Y-%m-%d %H", column)
+    return _day(column) if unit == "day" else _hour(column)
 
 
 def last_answer_id(campaign):
