@@ -127,6 +127,8 @@ MATRIX = {
     "wellbeing.preferences": {"GET": PUBLIC, "POST": everyone(REDIRECT)},  # anonymous becomes a guest
     # --- organisers' pages ------------------------------------------------------------------------------------
     "organise.index": {"GET": row(LOGIN, LOGIN, 403, 403, 200, 200, 200)},
+    # The map kinds' tile check: organisers of any organisation (it reads no campaign); asked with no address, 422.
+    "map_tiles.tile_check": {"GET": row(LOGIN, LOGIN, 403, 403, 422, 422, 422)},
     "organise.new": {"GET": row(LOGIN, LOGIN, 403, 403, 200, 200, 200),
                      "POST": row(LOGIN, LOGIN, 403, 403, REDIRECT, REDIRECT, REDIRECT)},  # into their own org
     "organise.manage": {"GET": ORGANISE, "GET draft": ORGANISE_DRAFT,

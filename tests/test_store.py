@@ -10,7 +10,7 @@ from citizen.accounts import services as accounts
 from citizen.campaigns import hot_sql, store as stores
 from citizen.campaigns.store import postgresql as pg_store
 from citizen.extensions import db
-from tests.test_controls16 import guest_at, skip, submit, take
+from tests.helpers import guest_at, skip, submit, take
 
 # Statements built per call from the keys of the values given (any column named is meant to be written).
 _BY_KEYS = {"INSERT_RESPONSE"}
@@ -56,7 +56,7 @@ def test_no_parameter_of_the_hot_path_adds_a_column_to_a_statement(app, client, 
     try:
         who = guest_at(client, "198.51.100.50")
         first = take(client, c.slug, who).get_json()["id"]
-        assert submit(client, first, who, duration_ms=4000).status_code == 201  # with an Idempotency-Key
+        assert submit(client, first, who=who, duration_ms=4000).status_code == 201  # with an Idempotency-Key
         headers, env = who
         second = take(client, c.slug, who).get_json()["id"]
         assert client.post(f"/api/v1/tasks/{second}/answers", headers=headers, environ_base=env,
@@ -65,8 +65,8 @@ def test_no_parameter_of_the_hot_path_adds_a_column_to_a_statement(app, client, 
         assert skip(client, third, who).status_code == 200
         fourth = take(client, c.slug, who).get_json()["id"]
         assert release(client, c.slug, who).status_code == 200
-        assert submit(client, fourth, who, duration_ms=4000).status_code == 201  # on a lease given back
-        assert submit(client, fourth, who, duration_ms=4000).status_code == 409
+        assert submit(client, fourth, who=who, duration_ms=4000).status_code == 201  # on a lease given back
+        assert submit(client, fourth, who=who, duration_ms=4000).status_code == 409
         for _ in range(3):
             take(client, c.slug, who)  # up to MAX_LEASES, then the oldest lease again
     finally:
@@ -86,7 +86,7 @@ def test_the_volunteer_loop_runs_compiled_statements_from_the_cache(app, client,
     c = make_campaign(tasks=6)
     for i in range(2):  # warm: each statement, with each set of parameters, compiled once
         who = guest_at(client, f"198.51.100.{60 + i}")
-        assert submit(client, take(client, c.slug, who).get_json()["id"], who, duration_ms=4000).status_code == 201
+        assert submit(client, take(client, c.slug, who).get_json()["id"], who=who, duration_ms=4000).status_code == 201
     seen = []
 
     def record(_conn, _cursor, statement, _params, context, _many):
@@ -97,7 +97,7 @@ def test_the_volunteer_loop_runs_compiled_statements_from_the_cache(app, client,
         seen.clear()  # the guest's creation is not the loop
         take(client, c.slug, who)  # joins the campaign: the newcomer's path
         tid = take(client, c.slug, who).get_json()["id"]
-        assert submit(client, tid, who, duration_ms=4000).status_code == 201
+        assert submit(client, tid, who=who, duration_ms=4000).status_code == 201
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
     assert len(seen) > 10 and [s for hit, s in seen if hit != CACHE_HIT] == []
