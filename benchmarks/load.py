@@ -1,4 +1,5 @@
-"""Load over HTTP: citizen in production mode (gunicorn workers, PostgreSQL, Redis rate limits) against
+"""Load over HTTP: citizen in production mode (gunicorn workers, PostgreSQL, Redis rate limits, one job worker on a
+Redis queue running the builds the answers ask for) against
 the floor of this machine (benchmarks/floor_app.py: the same stack with no logic), then with faults.
 
     python -m benchmarks.load [--quick]
@@ -37,6 +38,7 @@ import time
 import uuid
 
 import httpx
+import redis
 from sqlalchemy import create_engine, text
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -44,6 +46,7 @@ VOLUNTEERS = 50
 OPEN_INTERVAL = 0.010
 OPTIONS = ["yes", "no", "unsure"]
 REDIS = "redis://127.0.0.1:6379/0"
+JOBS_QUEUE = "redis://127.0.0.1:6379/13"  # the job worker's queue (emptied first)
 
 
 def log(*args):
@@ -389,7 +392,7 @@ def main(argv=None):
     pg = PrivatePostgres()
     logs = tempfile.mkdtemp(prefix="citizen-load-logs-")
     log(f"server logs in {logs}")
-    servers = []
+    servers, worker = [], None
     try:
         pg.start()
         log(f"PostgreSQL on port {pg.port}; loading the campaign")
@@ -402,11 +405,16 @@ def main(argv=None):
         floor_app.create_schema()
         servers.append(Gunicorn("benchmarks.floor_app:app", {"FLOOR_DATABASE_URL": pg.url("floor")},
                                 os.path.join(logs, "floor.log")))
-        servers.append(Gunicorn("citizen.wsgi:app", {
-            "CITIZEN_PRODUCTION": "true", "CITIZEN_SECRET_KEY": secret, "CITIZEN_DATABASE_URL": pg.url("citizen"),
-            "CITIZEN_PUBLIC_URL": "http://127.0.0.1",  # production mode needs it; the port is not part of the host check
-            "CITIZEN_RATELIMIT_STORAGE_URI": os.environ.get("CITIZEN_RATELIMIT_STORAGE_URI", REDIS),
-            "CITIZEN_MEDIA_FOLDER": os.path.join(logs, "media")}, os.path.join(logs, "citizen.log")))
+        env = {"CITIZEN_PRODUCTION": "true", "CITIZEN_SECRET_KEY": secret, "CITIZEN_DATABASE_URL": pg.url("citizen"),
+               "CITIZEN_PUBLIC_URL": "http://127.0.0.1",  # production mode needs it; the port is not part of the host check
+               "CITIZEN_RATELIMIT_STORAGE_URI": os.environ.get("CITIZEN_RATELIMIT_STORAGE_URI", REDIS),
+               "CITIZEN_MEDIA_FOLDER": os.path.join(logs, "media"), "CITIZEN_INSTANCE_PATH": os.path.join(logs, "instance"),
+               "CITIZEN_JOBS_QUEUE_URL": JOBS_QUEUE}  # the builds the answers ask for run in a worker beside
+        redis.Redis.from_url(JOBS_QUEUE).flushdb()
+        worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "citizen", "jobs", "work", "--threads", "1"],
+                                  cwd=ROOT, env={**os.environ, **env}, stdout=open(os.path.join(logs, "worker.log"), "w"),
+                                  stderr=subprocess.STDOUT)
+        servers.append(Gunicorn("citizen.wsgi:app", env, os.path.join(logs, "citizen.log")))
         floor, citizen = servers
         ledger = Ledger()
         out = measure(floor, citizen, slug, tokens, ledger, rounds, closed_s, open_s)
@@ -420,6 +428,9 @@ def main(argv=None):
     finally:
         for server in servers:
             server.stop()
+        if worker is not None:
+            worker.terminate()
+            worker.wait(30)
         pg.stop()
     print(json.dumps(out))
 
