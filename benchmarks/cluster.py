@@ -22,9 +22,10 @@ Phases:
    sending an unacknowledged answer again with its Idempotency-Key, as the work page does.
 
 Afterwards every acknowledged answer is looked up. The last line is one JSON object with `answers_per_s`, `p99_ms`,
-`acknowledged`, `stored`, `jobs_done`, `jobs_run_twice` (jobs whose handler ran more than once, the killed render
-left out, which must run twice), `media_missing`, `pages_rendered_twice`, `jobs_left_running` and the first-page
-times.
+`acknowledged`, `stored`, `jobs_done`, `jobs_run_twice` (jobs claimed more often than they were attempted: run
+again after a lost worker; the render killed on purpose is left out, it must run twice), `media_missing`,
+`pages_rendered_twice`, `jobs_left_running` (running, or pending and due, once the workers had time to finish) and
+the first-page times.
 """
 import argparse
 import asyncio
@@ -298,7 +299,8 @@ def first_page_seconds(a, b, token, guest, slug, pages, label):
 def job_rows(url, campaign_slug=None):
     engine = create_engine(url)
     with engine.connect() as conn:
-        query = "SELECT j.id, j.name, j.status, j.runs, j.claimed_by FROM job j"
+        query = ("SELECT j.id, j.name, j.status, j.runs, j.claimed_by, j.attempt, "
+                 "(j.due_at IS NOT NULL AND j.due_at > now() AT TIME ZONE 'UTC') AS later FROM job j")
         if campaign_slug:
             query += " JOIN campaign c ON c.id = j.campaign_id WHERE c.slug = :slug"
         rows = conn.execute(text(query), {"slug": campaign_slug}).all()
@@ -458,15 +460,19 @@ def main(argv=None):
         servers.pop(0)
         # the last renders finish; then the books
         deadline = time.monotonic() + 300
-        while time.monotonic() < deadline and any(r[2] in ("pending", "running") for r in job_rows(pg.url("citizen"))):
-            time.sleep(1)
+        while time.monotonic() < deadline and any(r[2] == "running" or (r[2] == "pending" and not r[6])
+                                                  for r in job_rows(pg.url("citizen"))):
+            time.sleep(1)  # a retry due later (a build waiting for its spacing) is not waited for
         rows = job_rows(pg.url("citizen"))
         killed_ids = {r[0] for r in job_rows(pg.url("citizen"), made["pdf-kill"])}
         out["jobs_done"] = sum(1 for r in rows if r[2] == "done")
         out["jobs_failed"] = sum(1 for r in rows if r[2] == "failed")
-        out["jobs_left_running"] = sum(1 for r in rows if r[2] in ("pending", "running"))
-        out["jobs_run_twice"] = sum(1 for r in rows if (r[3] or 0) > 1 and r[0] not in killed_ids)
-        out["jobs"] = [{"id": r[0], "name": r[1], "status": r[2], "runs": r[3]} for r in rows
+        out["jobs_left_running"] = sum(1 for r in rows if r[2] == "running" or (r[2] == "pending" and not r[6]))
+        out["jobs_waiting_for_a_retry"] = sum(1 for r in rows if r[2] == "pending" and r[6])
+        # A claim is a run; a retry is a new attempt, so runs beyond attempts are runs again of the same attempt
+        # (a worker lost mid-job). The render killed on purpose must be run again: it is left out.
+        out["jobs_run_twice"] = sum(1 for r in rows if (r[3] or 0) > (r[5] or 1) and r[0] not in killed_ids)
+        out["jobs"] = [{"id": r[0], "name": r[1], "status": r[2], "runs": r[3], "attempt": r[5]} for r in rows
                        if r[2] != "done" or (r[3] or 0) > 1]  # the ones to look at
         engine = create_engine(pg.url("citizen"))
         with engine.connect() as conn:
