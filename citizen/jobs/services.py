@@ -222,7 +222,9 @@ def _hand_on(lane):
 class _Heartbeat:
     """Moves on the leases of the jobs this process runs for an app, every third of JOBS_LEASE_SECONDS, so that a
     live worker keeps its jobs however long a handler goes without reporting progress. The thread runs only while
-    jobs are held."""
+    jobs are held, in the process that runs them: a `flask jobs work` worker (or the CLI's and tests' JOBS_SYNC
+    caller). A web server only sends jobs (`_dispatch`), so it never holds one and never starts this thread; the
+    thread does no work of its own, one UPDATE per beat."""
 
     def __init__(self, app):
         self.app, self.held, self.lock, self.thread = app, {}, threading.Lock(), None

@@ -116,17 +116,8 @@ class MediaStore:
         `name` (the uploader's, kept for older callers) plays no part in the stored name or type.
         `label` is a short word the server chose ("blurred"), appended to the random part.
         Raises MediaRefused for content that is not an allowed image or a PDF."""
-        found = content_type(data)
-        if found not in STORED:
-            raise MediaRefused(f"{found} is not stored")
-        ext = TYPES[found]
         suffix = f"-{label}" if label and _LABEL.match(label) else ""
-        stored = f"{secrets.token_hex(16)}{suffix}{ext}"
-        if not self.dry_run:
-            key = f"{self.prefix}/{stored}"
-            self.storage.put(key, bytes(data), content_type=found)
-            self.written.append(key)
-        return f"{self.url_prefix}/{stored}"
+        return self._put(f"{secrets.token_hex(16)}{suffix}", data)
 
     def save_named(self, stem, data):
         """Store `data` under `stem` (a name the server derived and nobody can guess: 32 hex digits) with the
@@ -134,6 +125,10 @@ class MediaStore:
         worker was killed finds (`find_named`) or writes over what the first run stored, never a second copy."""
         if not _STEM.match(stem):
             raise ValueError("a derived media name is 32 hex digits")
+        return self._put(stem, data)
+
+    def _put(self, stem, data):
+        """Store `data` as `stem` + the extension its content gives (MediaRefused for what is not stored)."""
         found = content_type(data)
         if found not in STORED:
             raise MediaRefused(f"{found} is not stored")
