@@ -22,7 +22,7 @@ from citizen.jobs.models import Job
 from citizen.moderation import webhooks
 from citizen.moderation.models import (AlertSettings, AuditLog, ContentReport, DeliveryAttempt, Escalation,
                                        Suspension)
-from citizen.moderation.queue import HIDDEN_RAND
+from citizen.campaigns.models import HIDDEN_RAND
 from tests.helpers import answer_next, next_task, signed_in, skip, submit
 
 PHOTOS = [{"external_id": f"p{i}", "image_url": f"/media/p{i}.jpg", "width": 640, "height": 480,

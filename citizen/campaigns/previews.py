@@ -5,8 +5,7 @@ from sqlalchemy import select
 from citizen import maps
 from citizen.campaigns import tally
 from citizen.kinds import get_kind
-from citizen.campaigns.models import Task
-from citizen.moderation.queue import HIDDEN_RAND
+from citizen.campaigns.models import HIDDEN_RAND, Task
 from citizen.extensions import db
 
 MAP_LIMIT = 5000  # features drawn on one map; beyond this the page would be too heavy for a phone

@@ -23,13 +23,13 @@ from sqlalchemy import Text, cast, func, or_, select, type_coerce
 from citizen.campaigns import services as campaigns
 from citizen.campaigns import tally
 from citizen.kinds import get_kind
-from citizen.campaigns.models import CLOSED, DRAFT, PUBLISHED, Answer, Campaign, Task
+from citizen.campaigns.models import CLOSED, DRAFT, HIDDEN_RAND, PUBLISHED, Answer, Campaign, Task
 from citizen.errors import NotFound
 from citizen.extensions import db
-from citizen.moderation.queue import HIDDEN_RAND
 from citizen.campaigns import disclosure
 from citizen.quality import builds, controls
 from citizen.quality.report import pseudonym
+from citizen.quality.threads import one_thread
 from citizen.wellbeing import public
 
 FORMAT = 2          # bump when a file's layout changes: ETags and cached files then change too
@@ -297,7 +297,7 @@ class Results:
             if self.media:
                 self._ratings = public.ratings(self.campaign_id, self.settings, [r.id for r in rows])
                 end_read()
-            with _one_thread():
+            with one_thread():
                 done = [self._row(r, by_task.get(r.id)) for r in rows]
             for row in done:
                 yield row
@@ -344,21 +344,6 @@ class Results:
         geometry = self.kind.map_geometry(r.payload) if self.spatial else None
         crs = state.get("crs") or self.kind.crs(r.payload)
         return values, geometry, marks, crs
-
-
-_controller = None
-
-
-def _one_thread():
-    """Native thread pools (OpenMP, BLAS) limited to one thread while a batch of results is computed.
-    The spatial consensus runs scikit-learn on a handful of points per task, where starting a pool
-    costs ten times the work itself (30 ms instead of 3 ms a task with marks)."""
-    global _controller
-    if _controller is None:
-        from threadpoolctl import ThreadpoolController
-        import sklearn.neighbors  # noqa: F401  (loads the OpenMP runtime the controller must see)
-        _controller = ThreadpoolController()
-    return _controller.limit(limits=1)
 
 
 # --- answers: one row per answer ----------------------------------------------------------------

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from citizen.accounts.models import Organisation, utcnow
 from citizen.campaigns import tally
 from citizen.kinds import get_kind
-from citizen.campaigns.models import LEASED, EXPIRED, Assignment, Campaign, Participation, Task
+from citizen.campaigns.models import HIDDEN_RAND, LEASED, EXPIRED, Assignment, Campaign, Participation, Task
 from citizen.errors import Conflict, Forbidden, InvalidInput, NotFound
 from citizen.exports.rows import note_change
 from citizen.extensions import db
@@ -23,7 +23,7 @@ from citizen.numbers import parse_int
 from citizen.moderation import hot
 from citizen.moderation.models import (CONFIRMED, DISMISSED, OPEN, REPORT_REASONS, RESOLVED, AuditLog,
                                        ContentReport, Escalation, QueueDismissal)
-from citizen.moderation.queue import HIDDEN_RAND, cluster_key, my_contributor_id, own_task_ids, pseudonyms
+from citizen.moderation.queue import cluster_key, my_contributor_id, own_task_ids, pseudonyms
 from citizen.wellbeing import services as wellbeing
 from citizen.wellbeing.models import WITHHELD, ContentFlag
 

@@ -155,7 +155,7 @@ def rebuild(task_ids):
             if weight != a.weight:
                 changed.setdefault(weight, []).append(a.id)
         old = task.consensus or {}
-        state.update({k: old[k] for k in hot.KEPT + tally.SETTLED if k in old})
+        state.update({k: old[k] for k in tally.KEPT + tally.SETTLED if k in old})
         # A decided task keeps its decision; if the rebuilt tally now leads elsewhere, it goes to review.
         state, _new, _review = tally.settle(state, quality, task.gold is None and bool(kind.answer_labels(settings)))
         task.consensus = state
