@@ -2,7 +2,7 @@
 from flask import Blueprint, current_app, request
 
 from citizen.accounts import services as accounts
-from citizen.api import auth
+from citizen.accounts import auth
 from citizen.api.body import json_object
 from citizen.api.openapi import MAX_ID, TASK_ROUTE_ID, spec
 from citizen.campaigns import results as results_svc

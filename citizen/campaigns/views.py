@@ -4,7 +4,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from citizen.accounts.models import Contributor
-from citizen.api.auth import GUEST_SESSION_KEY, caller
+from citizen.accounts.auth import GUEST_SESSION_KEY, caller
 from citizen import storage
 from citizen.campaigns import media_access, previews, services
 from citizen.errors import NotFound

@@ -13,7 +13,7 @@
 
 def init_app(app):
     """Plug moderation in (called by create_app): /moderation/ pages, the reports API (bearer tokens, so exempt
-    from the form CSRF check; cookie callers are CSRF-checked in citizen.api.auth), the notification job, and what
+    from the form CSRF check; cookie callers are CSRF-checked in citizen.accounts.auth), the notification job, and what
     the volunteer loop asks of moderation on every answer (suspended contributors, escalations)."""
     from citizen.campaigns import hooks
     from citizen.extensions import csrf

@@ -4,7 +4,7 @@ from flask import Blueprint, Response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from citizen.api import auth
+from citizen.accounts import auth
 from citizen.api.body import json_object
 from citizen.api.openapi import TASK_ROUTE_ID
 from citizen.errors import Unauthorized

@@ -197,7 +197,7 @@ def rate_task(task_id, user, data):
 
 def independent_flags(task_id, flags_after=None):
     """The task's flags as (flagger, level) for content_warnings.rerate, newer than `flags_after`. A flagger is
-    a device signature (quality.signatures: one address, however many guests or browsers), or the contributor
+    a device signature (accounts.signatures: one address, however many guests or browsers), or the contributor
     when there is none: five guests on one device are one flagger."""
     query = (select(ContentFlag.contributor_id, Contributor.device_sig, ContentFlag.level)
              .join(Contributor, Contributor.id == ContentFlag.contributor_id).where(ContentFlag.task_id == task_id))
