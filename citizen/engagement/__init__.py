@@ -18,7 +18,10 @@
 def init_app(app):
     """Plug engagement in (called by create_app): profiles, dashboard and updates pages, and the job that mails
     organisers' updates."""
-    from citizen.engagement import updates, views
+    from citizen.campaigns import sections
+    from citizen.engagement import settings, updates, views
     from citizen.jobs import services as jobs
     app.register_blueprint(views.bp)
     jobs.register(updates.MAIL_JOB, updates.mail_job)
+    sections.register(app, "outcome", settings.clean_section, settings.section_from_form,
+                      "engagement/campaign_settings.html")

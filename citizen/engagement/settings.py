@@ -21,3 +21,12 @@ def clean_outcome(raw):
         message = _("Keep “what happens with the results” under %(max)d characters.", max=MAX_OUTCOME)
         raise InvalidInput(message, details=[{"field": "outcome", "message": message}])
     return {"outcome": text, "outcome_html": render_markdown(text)} if text else {}
+
+
+# --- the campaign settings' outcome section (citizen.campaigns.sections, registered by engagement's init_app) ---
+def clean_section(data, raw_settings, kind, settings):
+    return clean_outcome(data.get("outcome", raw_settings.get("outcome")))
+
+
+def section_from_form(form):
+    return {"outcome": form.get("outcome", "")}

@@ -15,12 +15,14 @@ def init_app(app):
     """Plug moderation in (called by create_app): /moderation/ pages, the reports API (bearer tokens, so exempt
     from the form CSRF check; cookie callers are CSRF-checked in citizen.accounts.auth), the notification job, and what
     the volunteer loop asks of moderation on every answer (suspended contributors, escalations)."""
-    from citizen.campaigns import hooks
+    from citizen.campaigns import hooks, sections
     from citizen.extensions import csrf
     from citizen.jobs import services as jobs
-    from citizen.moderation import hot, views, webhooks
+    from citizen.moderation import hot, rules, views, webhooks
     app.register_blueprint(views.bp)
     app.register_blueprint(views.api_bp)
     csrf.exempt(views.api_bp)
     jobs.register(hot.NOTIFY_JOB, webhooks.notify_job)
     hooks.register(app, suspended=hot.suspended, escalate=hot.escalate)
+    sections.register(app, "escalate_on", rules.clean_section, rules.section_from_form,
+                      "moderation/campaign_settings.html")

@@ -31,3 +31,14 @@ def clean_escalate_on(raw, labels):
                     values=", ".join(unknown), labels=", ".join(labels))
         raise InvalidInput(message, details=[{"field": "escalate_on", "message": message}])
     return values
+
+
+# --- the campaign settings' escalation section (citizen.campaigns.sections, registered by moderation's init_app) ---
+def clean_section(data, raw_settings, kind, settings):
+    """{"escalate_on": the rule} from the campaign's input ({} without one). Raises InvalidInput."""
+    rule = clean_escalate_on(data.get("escalate_on", raw_settings.get("escalate_on")), kind.answer_labels(settings))
+    return {"escalate_on": rule} if rule else {}
+
+
+def section_from_form(form):
+    return {"escalate_on": form.get("escalate_on", "")}

@@ -134,3 +134,13 @@ def campaign_rating(settings):
 
 def category_label(category):
     return dict(CATEGORY_CHOICES)[Category.parse(category).value]
+
+
+# --- the campaign settings' wellbeing section (citizen.campaigns.sections, registered by wellbeing's init_app) ---
+def clean_section(data, raw_settings, kind, settings):
+    """{"wellbeing": the organiser's ratings settings} from the campaign's input. Raises InvalidInput."""
+    return {SETTINGS_KEY: clean_campaign_rating(data.get("wellbeing") or raw_settings.get("wellbeing"))}
+
+
+def section_from_form(form):
+    return {"wellbeing": settings_from_form(form)}
