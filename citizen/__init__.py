@@ -74,6 +74,7 @@ def create_app(test_config=None, instance_path=None):
     from citizen.jobs import models as _job_models  # noqa: F401  (the jobs table belongs to the schema)
     from citizen import accounts, api, campaigns, demo, engagement, exports, kinds, moderation, quality, wellbeing
     from citizen.campaigns import hooks as loop_hooks
+    from citizen.campaigns import pages as public_pages
     from citizen.campaigns import sections as settings_sections
 
     # Features plug in here and nowhere else: each one's init_app registers its blueprints (and CSRF exemptions),
@@ -90,6 +91,7 @@ def create_app(test_config=None, instance_path=None):
     demo.init_app(app)         # `flask demo`, and its imagery tiles when DEMO is on
     loop_hooks.check(app)      # the volunteer loop's answer hooks are all there (moderation's, wellbeing's shield)
     settings_sections.check(app)  # the campaign settings' required sections are there (wellbeing's ratings)
+    public_pages.check(app)    # what the home page and campaign pages show is there (engagement's)
 
     from citizen import handlers
     from citizen.cli import register_cli

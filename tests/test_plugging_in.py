@@ -146,7 +146,8 @@ def test_moderation_and_wellbeing_plug_their_answer_hooks_into_the_loop(tmp_path
     from citizen.wellbeing import serving
     app = create_app(base_config(tmp_path, "sqlite://"))
     assert app.extensions[hooks.EXTENSION] == {"suspended": hot.suspended, "escalate": hot.escalate,
-                                               "gate": serving.gate, "shield_task": serving.shield_task}
+                                               "gate": serving.gate, "shield_task": serving.shield_task,
+                                               "media_guard": serving.media_guard}
 
 
 def test_an_app_without_the_shield_is_refused():
@@ -157,7 +158,8 @@ def test_an_app_without_the_shield_is_refused():
     from citizen.moderation import hot
     from citizen.wellbeing import serving
     app = Flask("bare")
-    hooks.register(app, suspended=hot.suspended, escalate=hot.escalate, gate=serving.gate)
+    hooks.register(app, suspended=hot.suspended, escalate=hot.escalate, gate=serving.gate,
+                   media_guard=serving.media_guard)
     with pytest.raises(RuntimeError, match="shield_task"):
         hooks.check(app)
     with pytest.raises(ValueError, match="no hook shield"):
@@ -216,3 +218,19 @@ def test_an_app_without_the_ratings_section_is_refused():
         sections.register(app, "escalate_on", rules.clean_section, rules.section_from_form, "x.html")
     sections.register(app, "wellbeing", ratings.clean_section, ratings.section_from_form, "y.html")
     sections.check(app)
+
+
+def test_engagement_plugs_its_parts_into_the_public_pages(tmp_path):
+    from flask import Flask
+
+    from citizen.campaigns import pages
+    from citizen.engagement import cards
+    from citizen.engagement import pages as engagement_pages
+    app = create_app(base_config(tmp_path, "sqlite://"))
+    assert app.extensions[pages.EXTENSION] == {"home": cards.home, "campaign_page": engagement_pages.campaign_page}
+    bare = Flask("bare")
+    pages.register(bare, home=cards.home)
+    with pytest.raises(RuntimeError, match="campaign_page"):
+        pages.check(bare)
+    with pytest.raises(ValueError, match="no part cards"):
+        pages.register(bare, cards=cards.home)

@@ -16,6 +16,7 @@ from sqlalchemy import Text, cast, or_, select
 from citizen import storage
 from citizen.storage import valid_key
 from citizen.storage.media import campaign_of, stored_type
+from citizen.campaigns import hooks
 from citizen.campaigns.models import HIDDEN_RAND, Campaign, Task
 from citizen.errors import NotFound
 from citizen.extensions import db
@@ -45,9 +46,8 @@ def _tasks_showing(campaign_id, filename, hidden_only):
 
 
 def _may_see(campaign, filename, user, viewer):
-    from citizen.wellbeing import services as wellbeing
-    from content_warnings import Sensitivity
-    rated = wellbeing.is_active(campaign.settings)
+    guard = hooks.media_guard(campaign)  # None: nothing of the campaign is rated (citizen.wellbeing)
+    rated = guard is not None
     any_hidden = db.session.execute(select(Task.id).where(
         Task.campaign_id == campaign.id, Task.available == False, Task.rand == HIDDEN_RAND)  # noqa: E712
         .limit(1)).first() is not None
@@ -66,14 +66,12 @@ def _may_see(campaign, filename, user, viewer):
             staff = _staff(user, campaign) if staff is None else staff
             if not staff:
                 return False
-        if rated:
-            state = wellbeing.load_item_state(campaign.settings, task_id, payload)
-            if state.shown_level > Sensitivity.NONE:
-                staff = _staff(user, campaign) if staff is None else staff
-                if not staff:
-                    contributor_id = viewer() if callable(viewer) else viewer
-                    if contributor_id is None or not wellbeing.has_viewed(contributor_id, task_id):
-                        return False
+        if rated and guard.sensitive(task_id, payload):
+            staff = _staff(user, campaign) if staff is None else staff
+            if not staff:
+                contributor_id = viewer() if callable(viewer) else viewer
+                if contributor_id is None or not guard.viewed(contributor_id, task_id):
+                    return False
     return True
 
 

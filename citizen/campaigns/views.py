@@ -6,11 +6,9 @@ from sqlalchemy import select
 from citizen.accounts.models import Contributor
 from citizen.accounts.auth import GUEST_SESSION_KEY, caller
 from citizen import storage
-from citizen.campaigns import media_access, previews, services
+from citizen.campaigns import media_access, pages, previews, services
 from citizen.errors import NotFound
 from citizen.kinds import get_kind
-from citizen.engagement import cards as engagement_cards
-from citizen.engagement import pages as engagement_pages
 from citizen.extensions import db
 
 bp = Blueprint("campaigns", __name__)
@@ -18,7 +16,7 @@ bp = Blueprint("campaigns", __name__)
 
 @bp.get("/")
 def home():
-    return render_template("home.html", **engagement_cards.home())
+    return render_template("home.html", **pages.home())
 
 
 @bp.get("/campaigns/<slug>")
@@ -27,7 +25,7 @@ def show(slug):
     maps = previews.campaign_maps(campaign)
     return render_template("campaigns/show.html", campaign=campaign, maps=maps,
                            can_manage=services.can_manage(current_user, campaign),
-                           page=engagement_pages.campaign_page(campaign))
+                           page=pages.campaign_page(campaign))  # citizen.campaigns.pages
 
 
 @bp.get("/campaigns/<slug>/work")

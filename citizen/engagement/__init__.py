@@ -16,12 +16,15 @@
 
 
 def init_app(app):
-    """Plug engagement in (called by create_app): profiles, dashboard and updates pages, and the job that mails
-    organisers' updates."""
+    """Plug engagement in (called by create_app): profiles, dashboard and updates pages, the job that mails
+    organisers' updates, the outcome's section of the campaign settings, and what the home page and a campaign's
+    public page show (citizen.campaigns.pages)."""
+    from citizen.campaigns import pages as public_pages
     from citizen.campaigns import sections
-    from citizen.engagement import settings, updates, views
+    from citizen.engagement import cards, pages, settings, updates, views
     from citizen.jobs import services as jobs
     app.register_blueprint(views.bp)
     jobs.register(updates.MAIL_JOB, updates.mail_job)
+    public_pages.register(app, home=cards.home, campaign_page=pages.campaign_page)
     sections.register(app, "outcome", settings.clean_section, settings.section_from_form,
                       "engagement/campaign_settings.html")

@@ -14,7 +14,8 @@
 def init_app(app):
     """Plug moderation in (called by create_app): /moderation/ pages, the reports API (bearer tokens, so exempt
     from the form CSRF check; cookie callers are CSRF-checked in citizen.accounts.auth), the notification job, and what
-    the volunteer loop asks of moderation on every answer (suspended contributors, escalations)."""
+    the volunteer loop asks of moderation on every answer (suspended contributors, escalations), and the escalation
+    rule's section of the campaign settings."""
     from citizen.campaigns import hooks, sections
     from citizen.extensions import csrf
     from citizen.jobs import services as jobs

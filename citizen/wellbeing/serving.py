@@ -227,3 +227,24 @@ def shielded_image(task, contributor_id):
         copies = blurring.ensure_blurred(task.id, campaign.id, urls[:1], state.blurred)
         out.update(image_url=copies[urls[0]], reveal_url=url_for("wellbeing_api.reveal", task_id=task.id))
     return out
+
+
+class MediaGuard:
+    """What /media/ asks of a campaign with rated content (citizen.campaigns.media_access): whether a task's
+    original is sensitive (shown rating or review level above none), and whether a contributor was shown or
+    revealed it (the work page records that view before the picture is fetched)."""
+
+    def __init__(self, settings):
+        self.settings = settings
+
+    def sensitive(self, task_id, payload):
+        return services.load_item_state(self.settings, task_id, payload).shown_level > Sensitivity.NONE
+
+    def viewed(self, contributor_id, task_id):
+        return services.has_viewed(contributor_id, task_id)
+
+
+def media_guard(campaign):
+    """The loop's `media_guard` hook: None for a campaign without rated content (one dict lookup), else a
+    MediaGuard."""
+    return MediaGuard(campaign.settings) if services.is_active(campaign.settings) else None
