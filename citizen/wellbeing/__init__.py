@@ -8,8 +8,9 @@ preferences, flags, views) and applies them where citizen hands out tasks:
               contributor must not be shown.
 - `models`    ContentRating (re-ratings, review state, blurred copies), ContentFlag, ContentPreference,
               ContentView.
-- `services`  campaign and task ratings, preferences, flags, views and the budget.
-- `serving`   the scheduler's gate, the task JSON shield, reveal, blurred derivatives, shielded_image.
+- `state`     one task's rating as it applies now (re-rating, import row, campaign), its review level and copies.
+- `services`  campaign and task ratings, preferences (and the leases they withdraw), flags, views and the budget.
+- `serving`   the scheduler's gate, the task JSON shield, reveal, shielded_image, the media guard.
 - `views`     the preferences page and the JSON API.
 """
 
