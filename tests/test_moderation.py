@@ -347,7 +347,7 @@ def test_suspension_stops_a_contributors_answers_counting_and_lifting_restores_t
     assert result()["answer"] == "yes"
     other = next_task(client, c.slug, spam1)["id"]  # held when the suspension comes
     mod = signed_in(app, "mod@example.org")
-    from citizen.quality.report import pseudonym
+    from citizen.accounts.signatures import pseudonym
     ids = [accounts.guest_id_from_token(h["Authorization"].split()[1]) for h in (spam1, spam2)]
     for cid in ids:
         r = act(mod, f"contributor:{c.id}:{pseudonym(c.id, cid)}", "suspend", reason="Copy-paste ring")

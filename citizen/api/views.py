@@ -10,7 +10,7 @@ from citizen.campaigns import hooks, scheduler
 from citizen.campaigns import services as campaigns
 from citizen.kinds import get_kind
 from citizen.errors import InvalidInput, MethodNotAllowed, NotFound, NotOpen, Unauthorized
-from citizen.quality import report
+from citizen.campaigns import report
 from citizen.extensions import db
 from citizen.storable import unstorable
 from citizen.urls import external_url

@@ -3,11 +3,13 @@
 
 def init_app(app):
     """Plug the volunteer loop in (called by create_app): campaign pages, the organisers' pages, the job that
-    recomputes stored results, and the `flask release-leases` and `flask results` commands."""
-    from citizen.campaigns import cli, organise, results, views
+    recomputes stored results, the job that builds a campaign's batch consensus, and the `flask release-leases`
+    and `flask results` commands."""
+    from citizen.campaigns import builds, cli, organise, results, views
     from citizen.jobs import services as jobs
     app.register_blueprint(views.bp)
     app.register_blueprint(organise.bp)
     jobs.register(results.RECOMPUTE_JOB, results.recompute_job)
+    jobs.register(builds.JOB, builds.build_job)
     app.cli.add_command(cli.release_leases)
     app.cli.add_command(cli.results_cli)

@@ -11,7 +11,8 @@ from citizen.kinds import all_kinds, get_kind
 from citizen.kinds import registry as kind_registry
 from citizen.errors import CitizenError, InvalidInput
 from citizen.numbers import int_arg
-from citizen.quality import controls, report
+from citizen.campaigns import report
+from citizen.quality import controls
 from citizen.extensions import db
 
 bp = Blueprint("organise", __name__, url_prefix="/organise")

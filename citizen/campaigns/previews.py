@@ -40,13 +40,6 @@ def _state(t):
     return "in_progress" if t.answer_count or t.lease_count else "open"
 
 
-def campaign_maps(campaign):
-    """The public campaign page's maps (progress, consensus marks), as of the campaign's last build: made by a
-    job per data version (citizen.quality.builds), never on the request."""
-    from citizen.quality import builds
-    return builds.maps(campaign)
-
-
 def overview_map(campaign, release=False):
     """Tasks of a map campaign coloured by progress (None for kinds without a place on a map). With `release`
     (a build job) the read transaction ends before the map is drawn."""

@@ -9,7 +9,8 @@ from citizen.campaigns.models import HIDDEN_RAND, MAX_INT, Answer, Campaign, Par
 from citizen.campaigns.hot_sql import insert_ignoring
 from citizen.errors import CitizenError, InvalidInput
 from citizen.campaigns import disclosure, hooks
-from citizen.quality import builds, controls
+from citizen.campaigns import builds
+from citizen.quality import controls
 from citizen.extensions import db
 from flask_babel import gettext as _
 

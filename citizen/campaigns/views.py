@@ -6,7 +6,7 @@ from sqlalchemy import select
 from citizen.accounts.models import Contributor
 from citizen.accounts.auth import GUEST_SESSION_KEY, caller
 from citizen import storage
-from citizen.campaigns import media_access, pages, previews, services
+from citizen.campaigns import builds, media_access, pages, services
 from citizen.errors import NotFound
 from citizen.kinds import get_kind
 from citizen.extensions import db
@@ -22,7 +22,7 @@ def home():
 @bp.get("/campaigns/<slug>")
 def show(slug):
     campaign = services.get_campaign(slug, current_user)
-    maps = previews.campaign_maps(campaign)
+    maps = builds.maps(campaign)  # made by a job per data version (citizen.campaigns.builds), never on the request
     return render_template("campaigns/show.html", campaign=campaign, maps=maps,
                            can_manage=services.can_manage(current_user, campaign),
                            page=pages.campaign_page(campaign))  # citizen.campaigns.pages

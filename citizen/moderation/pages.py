@@ -18,7 +18,7 @@ from citizen.extensions import db
 from citizen.moderation import access, display, escalations, queue, services
 from citizen.numbers import int_arg, parse_int
 from citizen.moderation.models import AlertSettings, AuditLog, DeliveryAttempt, Suspension
-from citizen.quality.report import pseudonym
+from citizen.accounts.signatures import pseudonym
 from citizen.spreadsheet import safe_cell
 
 PAGE_SIZE = 20

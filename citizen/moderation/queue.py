@@ -26,7 +26,8 @@ from citizen.moderation.models import OPEN, ContentReport, Escalation, QueueDism
 from citizen.campaigns.tally import DECIDED, REVIEW
 from citizen.quality import consensus as tally
 from citizen.quality import controls
-from citizen.quality.report import campaign_report, pseudonym
+from citizen.accounts.signatures import pseudonym
+from citizen.campaigns.report import campaign_report
 from citizen.wellbeing import services as wellbeing
 from citizen.wellbeing.models import ContentFlag, ContentRating
 

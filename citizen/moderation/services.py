@@ -13,7 +13,7 @@ from citizen.campaigns import tally
 from citizen.kinds import get_kind
 from citizen.campaigns.models import HIDDEN_RAND, LEASED, EXPIRED, Assignment, Campaign, Participation, Task
 from citizen.errors import Conflict, Forbidden, InvalidInput, NotFound
-from citizen.exports.rows import note_change
+from citizen.campaigns.builds import note_change
 from citizen.extensions import db
 from citizen.numbers import parse_int
 from citizen.moderation import hot

@@ -16,7 +16,7 @@ from citizen.campaigns import tally
 from citizen.kinds import get_kind
 from citizen.campaigns.models import Answer, Campaign, Participation, Task
 from citizen.errors import Conflict, Forbidden, NotFound
-from citizen.exports.rows import note_change
+from citizen.campaigns.builds import note_change
 from citizen.extensions import db
 from citizen.moderation import hot
 from citizen.moderation.access import audit, moderated, require_moderator
