@@ -234,3 +234,12 @@ def test_engagement_plugs_its_parts_into_the_public_pages(tmp_path):
         pages.check(bare)
     with pytest.raises(ValueError, match="no part cards"):
         pages.register(bare, cards=cards.home)
+
+
+def test_campaigns_give_the_kinds_routes_their_campaign_lookup(tmp_path):
+    """A kind's organiser routes (transcription's render and more-answers) find their campaign through the kinds'
+    registry, which campaigns fill: the kinds import no campaigns module."""
+    from citizen.campaigns import services
+    from citizen.kinds import registry
+    app = create_app(base_config(tmp_path, "sqlite://"))
+    assert app.extensions[registry.CAMPAIGNS] is services.managed_campaign

@@ -23,6 +23,7 @@ tally "w" that dynamic overlap reads (citizen.quality.controls).
 on the task (Task.result): readers (API, exports, pages, moderation) read it and never compute it. The work of one
 fold is bounded by the kind's answer limits (marks per answer and per task, text lengths).
 """
+from citizen.kinds import EMPTY_RESULT
 from citizen.quality import controls
 
 KEPT = ("override", "hidden")  # a moderator's keys of the state (citizen.moderation): every fold carries them over
@@ -34,7 +35,7 @@ DECIDED = "decided"  # state key: the decision of a settled task {answer, n, cou
 REVIEW = "review"   # state key: later answers led elsewhere {n, counts}: the task waits for a moderator
 SETTLED = (DECIDED, REVIEW)
 # What a task with no stored result reads as (no answers yet, or a row from before results were stored).
-EMPTY = {"answer": None, "count": 0, "share": 0.0, "answers": 0, "tied": False}
+EMPTY = EMPTY_RESULT
 
 
 def short_sig(device_sig):

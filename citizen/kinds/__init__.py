@@ -17,6 +17,9 @@ from flask_babel import gettext as _
 
 
 GOLD_KEY = "_gold"  # carried in an imported row's payload until the task row takes it as Task.gold
+# A task's result before any answer (Kind.result's shape: answer, count, share, answers, tied): what readers show
+# of a task with no stored result (citizen.campaigns.tally.stored).
+EMPTY_RESULT = {"answer": None, "count": 0, "share": 0.0, "answers": 0, "tied": False}
 
 
 class RowError(ValueError):
