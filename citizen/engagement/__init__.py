@@ -1,7 +1,7 @@
 """Engagement: what makes people join a campaign, see its progress and come back.
 
 - `models`       volunteer profiles (display name, public, notify, recognition) and organisers' updates.
-- `settings`     the campaign's `outcome` text (no database): campaigns.services cleans it with the rest.
+- `settings`     the campaign's `outcome` text (no database): its section of the campaign settings.
 - `stats`        progress numbers, answers per day and per hour, volunteers active now (cached per campaign).
 - `charts`       server-rendered SVG bar charts with a title, a description and a table alternative.
 - `cards`        what the home page and share previews show of a campaign: picture, purpose, progress.

@@ -1,6 +1,7 @@
 """The campaign's `outcome`: what will happen with the results (and, once a campaign is finished, what
 did). Stored in Campaign.settings["outcome"] (Markdown as written) and ["outcome_html"] (sanitised).
-No database here: campaigns.services calls it while it validates the other fields."""
+No database here: it is the outcome section of the campaign settings (citizen.campaigns.sections), cleaned while
+campaigns.services validates the other fields."""
 from flask_babel import gettext as _
 
 from citizen.text import render_markdown

@@ -4,6 +4,7 @@
 - `hot`          what the volunteer loop asks of moderation, kept cheap (suspended? critical answer?).
 - `rules`        the organiser's escalation rule (no database).
 - `queue`        the queue: escalations first, then reports, disagreements, contributors flagged by quality.
+- `access`       who may moderate an organisation's items, and the audit log every action writes to.
 - `services`     the moderator's actions, each written to the audit log.
 - `suspensions`  suspend a contributor (their answers stop counting, results recomputed) and lift it.
 - `webhooks`     the notification job: signed webhook with retries and a delivery log, and e-mail.

@@ -1,7 +1,8 @@
 """Ratings from what people type: the organiser's campaign settings, an import's columns, an API body.
 
-No database here: campaigns.kinds (import rows) and campaigns.services (campaign settings) call it while they
-validate, and it answers with plain dicts or the usual InvalidInput / ValueError.
+No database here: the kinds' row reader (the import columns wellbeing claims, citizen.kinds.columns) and the
+campaign settings' wellbeing section (citizen.campaigns.sections) call it while they validate, and it answers with
+plain dicts or the usual InvalidInput / ValueError.
 """
 import re
 
