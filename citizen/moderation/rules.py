@@ -1,8 +1,9 @@
 """The organiser's escalation rule: which answers put a task at the top of the moderators' queue at once.
 
 Stored in Campaign.settings["escalate_on"] as a list of answer values (a question's "yes" for "Is a person
-visible?", the damage kind's "destroyed"). No database here: it is the escalation section of the campaign settings (citizen.campaigns.sections, registered by
-moderation's init_app), cleaned while campaigns.services validates the rest.
+visible?", the damage kind's "destroyed"). No database here: it is the escalation section of the campaign
+settings (citizen.campaigns.sections, registered by moderation's init_app), cleaned while campaigns.services
+validates the rest.
 """
 import re
 
