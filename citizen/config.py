@@ -106,6 +106,8 @@ class Defaults:
     JOBS_LEASE_SECONDS = 30
     JOBS_SWEEP_SECONDS = 15
     JOBS_RESEND_SECONDS = 60
+    # An organiser's previewed upload never confirmed is deleted by a workers' chore after this many hours.
+    UPLOADS_KEEP_HOURS = 24
     # Exposure budget for sensitive items (citizen.wellbeing): break_after, hard_limit (weighted views: graphic
     # 1, extreme 3), window_minutes, cooldown_minutes; empty takes content_warnings' defaults (5, 10, 30, 20).
     WELLBEING_BUDGET = {}

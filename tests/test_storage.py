@@ -102,6 +102,42 @@ def test_every_area_keeps_reads_lists_and_deletes_files(app, area):
             store.put(bad, b"x")
 
 
+def test_a_preview_never_confirmed_is_forgotten_by_the_workers_chore(app, backend):
+    from datetime import datetime, timedelta, timezone
+
+    from citizen.campaigns import uploads
+    from citizen.jobs import worker
+    token = uploads.stash(7, "area.geojson", b"{}")
+    now = datetime.now(timezone.utc)
+    assert uploads.forget_stale(app, now=now + timedelta(hours=23)) == 0
+    assert uploads.take(7, token) == ("area.geojson", b"{}")
+    assert uploads.forget_stale(app, now=now + timedelta(hours=25)) == 1
+    assert uploads.take(7, token) is None and storage.uploads_store().list("") == []
+    assert worker._chores["forget-stale-uploads"] == (uploads.forget_stale, 3600.0)  # registered by create_app
+
+
+def test_a_chore_runs_once_per_period_and_a_failing_one_stops_nothing(app):
+    from citizen.jobs import worker
+    runs = []
+
+    def broken(_app):
+        raise RuntimeError("store away")
+
+    worker.register_chore("test-count", lambda a: runs.append(a), every_seconds=60)
+    worker.register_chore("test-broken", broken, every_seconds=60)
+    try:
+        last = {}
+        worker.run_chores(app, last, 1000.0)
+        worker.run_chores(app, last, 1030.0)  # within the period: not again
+        worker.run_chores(app, last, 1061.0)
+        assert runs == [app, app]
+        with pytest.raises(ValueError):
+            worker.register_chore("test-count", broken, every_seconds=60)
+    finally:
+        worker._chores.pop("test-count", None)
+        worker._chores.pop("test-broken", None)
+
+
 def test_the_local_backend_serves_paths_and_s3_presigned_urls(app, backend):
     store = storage.media_store()
     store.put("demo/x.pdf", b"%PDF-1.4 not really", content_type="application/pdf")

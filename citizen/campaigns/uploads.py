@@ -1,10 +1,12 @@
 """Uploads kept between the organiser's preview and their confirmation, so a large file (an
 area, a ZIP of photos) is sent once. Kept in the uploads store (citizen.storage.uploads_store(): the local
 instance/uploads/ or the object store's uploads/) under <campaign id>/<token>__<name>, and removed
-when the import is confirmed. Any web server of a deployment finds the file its neighbour kept."""
+when the import is confirmed. Any web server of a deployment finds the file its neighbour kept. A preview never
+confirmed is forgotten after UPLOADS_KEEP_HOURS (24 by default) by a chore of the job workers (`forget_stale`)."""
 import os
 import re
 import secrets
+from datetime import datetime, timedelta, timezone
 
 from citizen import storage
 
@@ -33,3 +35,15 @@ def take(campaign_id, token, remove=False, store=None):
             store.delete(key)
         return key.split("__", 1)[1], data
     return None
+
+
+def forget_stale(app, store=None, now=None):
+    """Delete the stashed uploads older than UPLOADS_KEEP_HOURS (a preview the organiser never confirmed). Returns
+    how many were deleted. A confirmation arriving after that finds nothing and asks for the file again."""
+    hours = float(app.config.get("UPLOADS_KEEP_HOURS", 24))
+    store = store if store is not None else storage.uploads_store(app)
+    cutoff = (now or datetime.now(timezone.utc)) - timedelta(hours=hours)
+    stale = [key for key, stat in store.list("") if stat.modified < cutoff]
+    for key in stale:
+        store.delete(key)
+    return len(stale)

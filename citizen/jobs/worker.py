@@ -6,10 +6,15 @@ message, a queue that was down, a message read by a worker killed before it clai
 worker's lease ran out (killed with kill -9: its lease is not moved on any more). A job whose worker is killed is
 therefore claimed by another worker within JOBS_LEASE_SECONDS + JOBS_SWEEP_SECONDS (45 s by default) plus its wait
 in the queue, and never while the first worker lives (its heartbeat keeps the lease). A message sent twice is
-harmless: only one claim of a row wins."""
+harmless: only one claim of a row wins.
+
+The sweeper also runs the chores features register (`register_chore`, from their init_app): small periodic
+clean-ups such as forgetting an organiser's preview upload that was never confirmed. Each runs at most once per
+its period in each worker; a chore is idempotent, so two workers running it is harmless."""
 import contextlib
 import logging
 import threading
+import time
 from datetime import timedelta
 
 from flask import current_app
@@ -21,6 +26,30 @@ from citizen.jobs import queue, services
 from citizen.jobs.models import PENDING, RUNNING, Job
 
 log = logging.getLogger(__name__)
+_chores = {}  # name -> (fn(app), every_seconds)
+
+
+def register_chore(name, fn, every_seconds):
+    """Run `fn(app)` in every worker's sweeper, within an app context, about every `every_seconds`. Called by the
+    owning feature's init_app. Registering the same function again is harmless; another one is an error."""
+    known = _chores.get(name)
+    if known is not None and known[0] is not fn:
+        raise ValueError(f"chore {name!r} is already registered")
+    _chores[name] = (fn, float(every_seconds))
+
+
+def run_chores(app, last_run, now):
+    """Run the chores that are due (per `last_run`: name -> monotonic time, updated). A failing chore is logged and
+    tried again next period; it never stops the sweep."""
+    for name, (fn, every) in sorted(_chores.items()):
+        if now - last_run.get(name, float("-inf")) < every:
+            continue
+        last_run[name] = now
+        try:
+            fn(app)
+        except Exception:  # noqa: BLE001
+            db.session.rollback()
+            log.exception("chore %s", name)
 
 
 def sweep(limit=500):
@@ -52,10 +81,12 @@ class _Sweeper(threading.Thread):
 
     def run(self):
         every = float(self.app.config.get("JOBS_SWEEP_SECONDS", 15))
+        last_run = {}
         while True:
             try:
                 with self.app.app_context():
                     sweep()
+                    run_chores(self.app, last_run, time.monotonic())
                     db.session.remove()
             except Exception:  # noqa: BLE001  (database or queue away for a moment: the next sweep tries again)
                 log.exception("job sweep")
