@@ -20,7 +20,8 @@ from citizen.campaigns.models import Answer, Task
 from citizen.extensions import db
 from citizen.jobs.models import Job
 from citizen.moderation import webhooks
-from citizen.moderation.models import (AlertSettings, AuditLog, ContentReport, DeliveryAttempt, Escalation,
+from citizen.accounts.audit import AuditLog
+from citizen.moderation.models import (AlertSettings, ContentReport, DeliveryAttempt, Escalation,
                                        Suspension)
 from citizen.moderation.queue import HIDDEN_RAND
 from tests.helpers import answer_next, next_task, signed_in, skip, submit

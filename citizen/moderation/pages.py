@@ -17,7 +17,8 @@ from citizen.campaigns.models import Campaign, Participation
 from citizen.extensions import db
 from citizen.moderation import display, escalations, queue, services
 from citizen.numbers import int_arg, parse_int
-from citizen.moderation.models import AlertSettings, AuditLog, DeliveryAttempt, Suspension
+from citizen.accounts.audit import AuditLog
+from citizen.moderation.models import AlertSettings, DeliveryAttempt, Suspension
 from citizen.quality.report import pseudonym
 from citizen.spreadsheet import safe_cell
 

@@ -12,6 +12,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
+from citizen.accounts import audit as audit_log
 from citizen.accounts.models import Organisation, utcnow
 from citizen.campaigns import tally
 from citizen.kinds import get_kind
@@ -21,13 +22,13 @@ from citizen.exports.rows import note_change
 from citizen.extensions import db
 from citizen.numbers import parse_int
 from citizen.moderation import hot
-from citizen.moderation.models import (CONFIRMED, DISMISSED, OPEN, REPORT_REASONS, RESOLVED, AuditLog,
-                                       ContentReport, Escalation, QueueDismissal)
+from citizen.moderation.models import (CONFIRMED, DISMISSED, OPEN, REPORT_REASONS, RESOLVED, ContentReport,
+                                       Escalation, QueueDismissal)
 from citizen.moderation.queue import HIDDEN_RAND, cluster_key, my_contributor_id, own_task_ids, pseudonyms
 from citizen.wellbeing import services as wellbeing
 from citizen.wellbeing.models import WITHHELD, ContentFlag
 
-MAX_REASON = 1000
+MAX_REASON = audit_log.MAX_REASON
 
 
 # --- who may act -----------------------------------------------------------------------------------------
@@ -86,12 +87,8 @@ def moderator_tag(user, organisation_id):
 
 def audit(user, organisation_id, action, target_type, target_id, reason="", before=None, after=None,
           campaign_id=None):
-    row = AuditLog(organisation_id=organisation_id, campaign_id=campaign_id, user_id=user.id,
-                   user_name=(user.name or "")[:120], action=action, target_type=target_type,
-                   target_id=str(target_id)[:80], reason=(reason or "")[:MAX_REASON], before=before, after=after,
-                   created_at=utcnow())
-    db.session.add(row)
-    return row
+    return audit_log.record(user, organisation_id, action, target_type, target_id, reason, before, after,
+                            campaign_id)
 
 
 def _reason(data, required=False):
