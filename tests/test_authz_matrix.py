@@ -137,7 +137,9 @@ MATRIX = {
     "organise.edit": {"GET": ORGANISE, "GET draft": ORGANISE_DRAFT, "POST": ORGANISE_ACT},
     "organise.quality": {"GET": ORGANISE},  # moderators read the same report through the API
     "organise.publish": {"POST draft": ORGANISE_ACT_DRAFT},
-    "organise.close": {"POST": ORGANISE_ACT},
+    "organise.close": {"GET": ORGANISE, "POST": ORGANISE_ACT},  # the GET asks first
+    "organise.reopen": {"POST": ORGANISE_ACT},
+    "organise.delete_tasks": {"POST": ORGANISE_ACT},
     "organise.create_event_code": {"POST": ORGANISE_ACT},
     "organise.end_event_code": {"POST": ORGANISE_ACT},
     "transcription.more_answers": {"POST": ORGANISE_ACT},
@@ -226,6 +228,8 @@ BODIES = {
     ("accounts.change_password", "POST"): {"data": {"current": "password123", "new": "another password"}},
     ("accounts.create_token", "POST"): {"data": {"label": "script", "days": "30"}},
     ("organise.create_event_code", "POST"): {"data": {"max_guests": "30", "hours": "2"}},
+    ("organise.close", "POST"): {"data": {"confirm": "yes"}},
+    ("organise.delete_tasks", "POST"): lambda w: {"data": {"task": str(w.handed["first"])}},
     ("engagement.save_me", "POST"): {"data": {"display_name": "Kim"}},
     ("engagement.post_update", "POST"): {"data": {"title": "Halfway there", "body": "Thank you all."}},
     ("wellbeing.preferences", "POST"): {"data": {"extreme_opt_in": ""}},

@@ -174,6 +174,22 @@ def key_of(url):
     return key if valid_key(key) else None
 
 
+def media_keys(campaign_id, value, out):
+    """Add to the set `out` the media keys of this campaign found anywhere in a task's payload (kinds store /media/
+    URLs), and return it. Keys of other campaigns are never collected: nothing deletes what it does not own."""
+    if isinstance(value, str):
+        key = key_of(value)
+        if key and key.startswith(f"campaigns/{campaign_id}/"):
+            out.add(key)
+    elif isinstance(value, dict):
+        for v in value.values():
+            media_keys(campaign_id, v, out)
+    elif isinstance(value, list):
+        for v in value:
+            media_keys(campaign_id, v, out)
+    return out
+
+
 def campaign_of(name):
     """The campaign id a /media/ path belongs to (`campaigns/<id>/...`), or None (demo files, others)."""
     parts = name.split("/")
