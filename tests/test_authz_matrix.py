@@ -45,6 +45,7 @@ from citizen.extensions import db
 from citizen.moderation import suspensions
 from citizen.moderation.models import Escalation, Suspension
 from citizen.quality.report import pseudonym
+from citizen.team import services as team
 from tests.conftest import PG_URL, QUESTION, _migrate, base_config
 from tests.helpers import guest_id
 
@@ -145,6 +146,14 @@ MATRIX = {
     "transcription.more_answers": {"POST": ORGANISE_ACT},
     "transcription.render_again": {"POST": ORGANISE_ACT},
     "transcription.render_status": {"GET": ORGANISE, "GET draft": ORGANISE_DRAFT},
+    # --- team: an organisation's organisers (each their own without ?org=; the forms name A) -------------------
+    "team.index": {"GET": row(LOGIN, LOGIN, 403, 403, 200, 200, 200)},
+    "team.invite": {"POST": row(LOGIN, LOGIN, 403, 403, 200, 200, 200)},
+    "team.withdraw": {"POST": row(LOGIN, LOGIN, 403, 403, REDIRECT, 403, REDIRECT)},
+    "team.change_role": {"POST": row(LOGIN, LOGIN, 403, 403, REDIRECT, 403, REDIRECT)},
+    "team.remove": {"POST": row(LOGIN, LOGIN, 403, 403, REDIRECT, 403, REDIRECT)},
+    "team.join": {"GET": PUBLIC},  # without a code: the form to type one
+    "team.accept": {"POST": row(LOGIN, LOGIN, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT)},
     # --- moderation ------------------------------------------------------------------------------------------
     "moderation.queue": {"GET": MODERATION, "GET own": STAFF_OWN},
     "moderation.poll": {"GET": MODERATION, "GET own": STAFF_OWN},
@@ -230,6 +239,11 @@ BODIES = {
     ("organise.create_event_code", "POST"): {"data": {"max_guests": "30", "hours": "2"}},
     ("organise.close", "POST"): {"data": {"confirm": "yes"}},
     ("organise.delete_tasks", "POST"): lambda w: {"data": {"task": str(w.handed["first"])}},
+    ("team.invite", "POST"): {"data": {"role": "moderator"}},
+    ("team.withdraw", "POST"): {"data": {"org": "test-org"}},
+    ("team.change_role", "POST"): {"data": {"org": "test-org", "role": "organiser"}},
+    ("team.remove", "POST"): {"data": {"org": "test-org"}},
+    ("team.accept", "POST"): {"data": {"code": "AAAA-BBBB-CCCC-DDDD"}},
     ("engagement.save_me", "POST"): {"data": {"display_name": "Kim"}},
     ("engagement.post_update", "POST"): {"data": {"title": "Halfway there", "body": "Thank you all."}},
     ("wellbeing.preferences", "POST"): {"data": {"extreme_opt_in": ""}},
@@ -281,6 +295,7 @@ class World:
     session_ids: dict = field(default_factory=dict)  # role -> the id a signed-in session keeps (User.get_id)
     organiser_token_id: int = 0
     event_code: int = 0
+    invitation: int = 0
     emails: dict = field(default_factory=dict)     # role -> e-mail address
     tokens: dict = field(default_factory=dict)     # role -> bearer token
     guest_id: int = 0
@@ -310,6 +325,10 @@ class World:
                 values[arg] = self.organiser_token_id
             elif arg == "code_id":
                 values[arg] = self.event_code
+            elif arg == "invitation_id":
+                values[arg] = self.invitation
+            elif arg == "member_id":
+                values[arg] = self.users["moderator"]
             elif arg == "public_id":
                 values[arg] = self.public_id if chosen["public_id"] == "public" else self.private_id
             elif arg == "name" and rule.endpoint == "campaigns.media":
@@ -397,6 +416,7 @@ def _build(world, app):
     world.private_id = profiles.get_profile(answerers[1]).public_id
     update = updates.post_update(published, organiser, "We started", "Thank you for coming.")
     world.event_code = events.create_code(published, organiser, 30, 2).id
+    world.invitation = team.invite(organiser, published.organisation, "moderator")[0].id
     db.session.commit()
     world.update = update.id
 
