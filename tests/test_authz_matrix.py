@@ -160,8 +160,9 @@ MATRIX = {
     "moderation.suspension_list": {"GET": MODERATION, "GET own": STAFF_OWN},
     "moderation.alert_settings": {"GET": MODERATION_ORGANISERS, "GET own": ORGANISERS_OWN,
                                   "POST": row(401, 401, 403, 403, REDIRECT, 403, REDIRECT)},
-    "moderation.audit_log": {"GET": MODERATION_ORGANISERS, "GET own": ORGANISERS_OWN},
-    "moderation.audit_csv": {"GET": MODERATION_ORGANISERS, "GET own": ORGANISERS_OWN},
+    # Moderators read their organisation's audit log too (without the alert settings' secrets).
+    "moderation.audit_log": {"GET": MODERATION, "GET own": STAFF_OWN},
+    "moderation.audit_csv": {"GET": MODERATION, "GET own": STAFF_OWN},
     # An escalation, a suspension and the queue's items belong to A whatever the URL says (MODERATION_ITEMS):
     # B's organiser passes the gate (staff of B) and is refused by the item's own check.
     "moderation.act": {"POST": MODERATION, "POST task": MODERATION, "POST contributor": MODERATION},

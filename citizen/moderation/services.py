@@ -58,7 +58,7 @@ def require_moderator(user, organisation_id):
 
 def require_organiser(user, organisation_id):
     if not (user is not None and getattr(user, "is_authenticated", False) and user.can_organise(organisation_id)):
-        raise Forbidden(_("Only this organisation's organisers can see its audit log."))
+        raise Forbidden(_("Only this organisation's organisers can do that."))
 
 
 def organisation_for(user, slug=None):
