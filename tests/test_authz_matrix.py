@@ -140,6 +140,8 @@ MATRIX = {
     "organise.publish": {"POST draft": ORGANISE_ACT_DRAFT},
     "organise.close": {"GET": ORGANISE, "POST": ORGANISE_ACT},  # the GET asks first
     "organise.reopen": {"POST": ORGANISE_ACT},
+    # A preview's thumbnail: the campaign's organisers (no such token in the world: 404 for them).
+    "organise.preview_thumbnail": {"GET": row(LOGIN, LOGIN, 403, 403, 404, 403, 404)},
     "organise.delete_tasks": {"POST": ORGANISE_ACT},
     "organise.create_event_code": {"POST": ORGANISE_ACT},
     "organise.end_event_code": {"POST": ORGANISE_ACT},
@@ -326,6 +328,8 @@ class World:
                 values[arg] = self.organiser_token_id
             elif arg == "code_id":
                 values[arg] = self.event_code
+            elif arg == "token":
+                values.update(token="0" * 32, n=0)
             elif arg == "invitation_id":
                 values[arg] = self.invitation
             elif arg == "member_id":
@@ -338,7 +342,7 @@ class World:
                 values[arg] = chosen["name"] or "results.csv"
             elif arg == "layer":
                 values.update(layer="forest-before", z=0, x=0, y=0)
-            elif arg not in ("z", "x", "y"):
+            elif arg not in ("z", "x", "y", "n"):
                 raise AssertionError(f"{rule.endpoint}: nothing fills <{arg}>; add it to World.params")
         query = {"org": chosen["org"]} if rule.endpoint.startswith("moderation.") and chosen["org"] else {}
         return values, query

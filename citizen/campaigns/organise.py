@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
+from citizen import storage
 from citizen.accounts import events
 from citizen.accounts.models import utcnow
 from citizen.campaigns import previews, services, task_admin, uploads
@@ -135,10 +136,12 @@ def _import_or_preview(campaign, form):
         filename, data = _upload(form, campaign)
         if action == "preview":
             replacing = bool(campaign.tasks_total) and not task_admin.has_answers(campaign)  # both are offered
+            images = []  # the first images the import would store: the preview shows their thumbnails
             rows = services.preview_tasks(campaign, filename, data, cfg["IMPORT_MAX_ROWS"], cfg["IMPORT_MAX_ERRORS"],
-                                          warnings, replacing, skip_duplicates=True)
+                                          warnings, replacing, skip_duplicates=True, images=images)
             token = request.form.get("stash") or uploads.stash(campaign.id, filename, data)
-            return {**previews.import_preview(campaign, rows, token, filename), "warnings": warnings}, []
+            thumbs = uploads.keep_thumbnails(campaign.id, token, images, services.PREVIEW_IMAGES)
+            return {**previews.import_preview(campaign, rows, token, filename, thumbs), "warnings": warnings}, []
 
         def run():
             return services.import_tasks(campaign, filename, data, cfg["IMPORT_MAX_ROWS"], cfg["IMPORT_MAX_ERRORS"],
@@ -180,6 +183,16 @@ def manage(slug):
                            tasks=task_admin.task_list(campaign, int_arg(request.args, "after", 0)),
                            can_replace=bool(campaign.tasks_total) and not task_admin.has_answers(campaign),
                            ), 422 if import_errors else 200
+
+
+@bp.get("/<slug>/preview/<token>/<int:n>.jpg")
+def preview_thumbnail(slug, token, n):
+    """A thumbnail of the import preview (kept beside the stashed upload): this campaign's organisers only."""
+    campaign = services.managed_campaign(slug, current_user)
+    key = uploads.thumbnail_key(campaign.id, token, n) if n < services.PREVIEW_IMAGES else None
+    if key is None or not storage.uploads_store().exists(key):
+        abort(404)
+    return storage.send(storage.uploads_store(), key, "image/jpeg", max_age=0)
 
 
 @bp.get("/<slug>/quality")

@@ -31,6 +31,7 @@ LICENCES = {
 MAX_REDUNDANCY = 100
 KEPT_SETTINGS = ("gold_count",)
 INSERT_CHUNK = 5000
+PREVIEW_IMAGES = 12  # thumbnails on the organiser's import preview
 
 
 def _slugify(text):
@@ -163,8 +164,8 @@ def update_campaign(campaign, data):
     return campaign
 
 
-def _media_store(campaign, dry_run):
-    return campaign_store(campaign.id, dry_run)
+def _media_store(campaign, dry_run, keep=0):
+    return campaign_store(campaign.id, dry_run, keep=keep)
 
 
 def prepare_tasks(campaign, filename, data, media, max_rows=None, max_errors=20, warnings=None, dropped=None,
@@ -232,11 +233,16 @@ def prepare_tasks(campaign, filename, data, media, max_rows=None, max_errors=20,
 
 
 def preview_tasks(campaign, filename, data, max_rows=None, max_errors=20, warnings=None, replacing=False,
-                  skip_duplicates=False):
+                  skip_duplicates=False, images=None):
     """What an import would create, without storing tasks or files: the organiser's preview (`replacing`: of a
-    replacement of every task, so the ids of the current tasks are free)."""
-    return prepare_tasks(campaign, filename, data, _media_store(campaign, dry_run=True), max_rows, max_errors,
-                         warnings, replacing=replacing, skip_duplicates=skip_duplicates)
+    replacement of every task, so the ids of the current tasks are free). `images`: a list that receives the
+    first PREVIEW_IMAGES images the import would store, [(URL, bytes)], for the preview's thumbnails."""
+    media = _media_store(campaign, dry_run=True, keep=PREVIEW_IMAGES if images is not None else 0)
+    rows = prepare_tasks(campaign, filename, data, media, max_rows, max_errors, warnings, replacing=replacing,
+                         skip_duplicates=skip_duplicates)
+    if images is not None:
+        images.extend(media.kept)
+    return rows
 
 
 def import_tasks(campaign, filename, data, max_rows=None, max_errors=20, warnings=None, skip_duplicates=False):
