@@ -31,6 +31,7 @@ def test_moderators_read_their_organisations_entries_as_differences(app, org, or
     assert "Not yours to read" not in page and 'href="/moderation/audit?org=test-org"' in page  # in the nav
     assert "<del>published</del>" in page and "<ins>closed</ins>" in page and "Status" in page
     assert "<del>moderator</del>" in page and "<ins>organiser</ins>" in page and "changed a role" in page
+    assert ">Mo</td>" in page  # the member by name, not "member 3"
     assert "{&#34;" not in page and '{"' not in page  # no raw JSON
     assert "SECRET-TOKEN" not in page and "alerts@example.org" not in page and "hidden: organisers only" in page
     assert mod.get("/moderation/audit?org=other-org").status_code == 403
@@ -55,5 +56,8 @@ def test_differences_are_readable():
     long = differences(None, {"reason": "x" * 5000, "ids": list(range(100))})
     assert len(long[0]["after"]) == 200 and long[1]["after"].endswith("(+80)")
     assert differences(None, None) == []
+    joined = differences({"member": "Mo", "roles": []}, {"member": "Mo", "roles": ["moderator"]})
+    assert joined == [{"field": "Roles", "before": "—", "after": "moderator", "change": "added"}]
+    assert differences({"roles": ["organiser"]}, {"roles": []})[0]["change"] == "removed"
     assert differences(None, {"webhook_url": "https://x/secret"}, organiser=False)[0]["after"] == \
         "hidden: organisers only"

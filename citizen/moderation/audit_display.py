@@ -24,6 +24,14 @@ def action_label(action):
     return ACTIONS.get(action) or str(action).replace("_", " ")
 
 
+def target_label(row):
+    """What an entry is about, in words: a member by name, else its type and id."""
+    for side in (row.after, row.before):
+        if isinstance(side, dict) and side.get("member"):
+            return _text(side["member"])
+    return f"{row.target_type} {row.target_id}"
+
+
 def _label(path):
     return " › ".join(part.replace("_", " ").capitalize() for part in path.split("."))
 
@@ -48,7 +56,7 @@ def _flatten(value, prefix="", depth=0, out=None):
         for key, v in value.items():
             _flatten(v, f"{prefix}.{key}" if prefix else str(key), depth + 1, out)
     elif prefix:
-        out[prefix] = value
+        out[prefix] = None if value in ([], "", {}) else value  # an empty list is "nothing" (roles after removal)
     elif value is not None:
         out["value"] = value
     return out

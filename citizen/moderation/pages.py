@@ -160,7 +160,7 @@ def audit_page(user, args):
         query = query.where(AuditLog.id < before)
     rows = db.session.execute(query.order_by(AuditLog.id.desc()).limit(100)).scalars().all()
     titles = dict(db.session.execute(select(Campaign.id, Campaign.slug).where(Campaign.organisation_id == org.id)).all())
-    entries = [{"row": r, "action": audit_display.action_label(r.action),
+    entries = [{"row": r, "action": audit_display.action_label(r.action), "on": audit_display.target_label(r),
                 "changes": audit_display.differences(r.before, r.after, organiser)} for r in rows]
     return {"org": org, "orgs": services.organisations(user), "entries": entries, "titles": titles,
             "older": rows[-1].id if len(rows) == 100 else None}
