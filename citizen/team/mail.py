@@ -20,14 +20,14 @@ def send_invitation(to, organisation, role, link, inviter):
     cfg = current_app.config
     if not cfg.get("MAIL_SERVER") or not to:
         return False
-    msg = EmailMessage()
-    msg["From"], msg["To"] = cfg.get("MAIL_FROM") or "citizen@localhost", to
-    msg["Subject"] = _("%(name)s invites you to %(org)s", name=inviter, org=organisation)
-    msg.set_content("\n".join([
-        _("%(name)s invites you to join %(org)s as %(role)s.", name=inviter, org=organisation, role=role),
-        _("Open this link, sign in or create an account, and join:"), link,
-        _("The link works once and expires in a week. If you did not expect it, ignore this message."), ""]))
-    try:
+    try:  # a header the mail library refuses (a line break in a name) is a message not sent, like a refusal
+        msg = EmailMessage()
+        msg["From"], msg["To"] = cfg.get("MAIL_FROM") or "citizen@localhost", to
+        msg["Subject"] = _("%(name)s invites you to %(org)s", name=inviter, org=organisation)
+        msg.set_content("\n".join([
+            _("%(name)s invites you to join %(org)s as %(role)s.", name=inviter, org=organisation, role=role),
+            _("Open this link, sign in or create an account, and join:"), link,
+            _("The link works once and expires in a week. If you did not expect it, ignore this message."), ""]))
         with smtplib.SMTP(cfg["MAIL_SERVER"], int(cfg.get("MAIL_PORT") or 25), timeout=10) as smtp:
             if cfg.get("MAIL_USE_TLS"):
                 smtp.starttls()
