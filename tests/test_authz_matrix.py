@@ -45,6 +45,7 @@ from citizen.extensions import db
 from citizen.moderation import suspensions
 from citizen.moderation.models import Escalation, Suspension
 from citizen.accounts.signatures import pseudonym
+from citizen.team import services as team
 from tests.conftest import PG_URL, QUESTION, _migrate, base_config
 from tests.helpers import guest_id
 
@@ -137,20 +138,33 @@ MATRIX = {
     "organise.edit": {"GET": ORGANISE, "GET draft": ORGANISE_DRAFT, "POST": ORGANISE_ACT},
     "organise.quality": {"GET": ORGANISE},  # moderators read the same report through the API
     "organise.publish": {"POST draft": ORGANISE_ACT_DRAFT},
-    "organise.close": {"POST": ORGANISE_ACT},
+    "organise.close": {"GET": ORGANISE, "POST": ORGANISE_ACT},  # the GET asks first
+    "organise.reopen": {"POST": ORGANISE_ACT},
+    # A preview's thumbnail: the campaign's organisers (no such token in the world: 404 for them).
+    "organise.preview_thumbnail": {"GET": row(LOGIN, LOGIN, 403, 403, 404, 403, 404)},
+    "organise.delete_tasks": {"POST": ORGANISE_ACT},
     "organise.create_event_code": {"POST": ORGANISE_ACT},
     "organise.end_event_code": {"POST": ORGANISE_ACT},
     "transcription.more_answers": {"POST": ORGANISE_ACT},
     "transcription.render_again": {"POST": ORGANISE_ACT},
     "transcription.render_status": {"GET": ORGANISE, "GET draft": ORGANISE_DRAFT},
+    # --- team: an organisation's organisers (each their own without ?org=; the forms name A) -------------------
+    "team.index": {"GET": row(LOGIN, LOGIN, 403, 403, 200, 200, 200)},
+    "team.invite": {"POST": row(LOGIN, LOGIN, 403, 403, 200, 200, 200)},
+    "team.withdraw": {"POST": row(LOGIN, LOGIN, 403, 403, REDIRECT, 403, REDIRECT)},
+    "team.change_role": {"POST": row(LOGIN, LOGIN, 403, 403, REDIRECT, 403, REDIRECT)},
+    "team.remove": {"POST": row(LOGIN, LOGIN, 403, 403, REDIRECT, 403, REDIRECT)},
+    "team.join": {"GET": PUBLIC},  # without a code: the form to type one
+    "team.accept": {"POST": row(LOGIN, LOGIN, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT)},
     # --- moderation ------------------------------------------------------------------------------------------
     "moderation.queue": {"GET": MODERATION, "GET own": STAFF_OWN},
     "moderation.poll": {"GET": MODERATION, "GET own": STAFF_OWN},
     "moderation.suspension_list": {"GET": MODERATION, "GET own": STAFF_OWN},
     "moderation.alert_settings": {"GET": MODERATION_ORGANISERS, "GET own": ORGANISERS_OWN,
                                   "POST": row(401, 401, 403, 403, REDIRECT, 403, REDIRECT)},
-    "moderation.audit_log": {"GET": MODERATION_ORGANISERS, "GET own": ORGANISERS_OWN},
-    "moderation.audit_csv": {"GET": MODERATION_ORGANISERS, "GET own": ORGANISERS_OWN},
+    # Moderators read their organisation's audit log too (without the alert settings' secrets).
+    "moderation.audit_log": {"GET": MODERATION, "GET own": STAFF_OWN},
+    "moderation.audit_csv": {"GET": MODERATION, "GET own": STAFF_OWN},
     # An escalation, a suspension and the queue's items belong to A whatever the URL says (MODERATION_ITEMS):
     # B's organiser passes the gate (staff of B) and is refused by the item's own check.
     "moderation.act": {"POST": MODERATION, "POST task": MODERATION, "POST contributor": MODERATION},
@@ -226,6 +240,13 @@ BODIES = {
     ("accounts.change_password", "POST"): {"data": {"current": "password123", "new": "another password"}},
     ("accounts.create_token", "POST"): {"data": {"label": "script", "days": "30"}},
     ("organise.create_event_code", "POST"): {"data": {"max_guests": "30", "hours": "2"}},
+    ("organise.close", "POST"): {"data": {"confirm": "yes"}},
+    ("organise.delete_tasks", "POST"): lambda w: {"data": {"task": str(w.handed["first"])}},
+    ("team.invite", "POST"): {"data": {"role": "moderator"}},
+    ("team.withdraw", "POST"): {"data": {"org": "test-org"}},
+    ("team.change_role", "POST"): {"data": {"org": "test-org", "role": "organiser"}},
+    ("team.remove", "POST"): {"data": {"org": "test-org"}},
+    ("team.accept", "POST"): {"data": {"code": "AAAA-BBBB-CCCC-DDDD"}},
     ("engagement.save_me", "POST"): {"data": {"display_name": "Kim"}},
     ("engagement.post_update", "POST"): {"data": {"title": "Halfway there", "body": "Thank you all."}},
     ("wellbeing.preferences", "POST"): {"data": {"extreme_opt_in": ""}},
@@ -277,6 +298,7 @@ class World:
     session_ids: dict = field(default_factory=dict)  # role -> the id a signed-in session keeps (User.get_id)
     organiser_token_id: int = 0
     event_code: int = 0
+    invitation: int = 0
     emails: dict = field(default_factory=dict)     # role -> e-mail address
     tokens: dict = field(default_factory=dict)     # role -> bearer token
     guest_id: int = 0
@@ -306,6 +328,12 @@ class World:
                 values[arg] = self.organiser_token_id
             elif arg == "code_id":
                 values[arg] = self.event_code
+            elif arg == "token":
+                values.update(token="0" * 32, n=0)
+            elif arg == "invitation_id":
+                values[arg] = self.invitation
+            elif arg == "member_id":
+                values[arg] = self.users["moderator"]
             elif arg == "public_id":
                 values[arg] = self.public_id if chosen["public_id"] == "public" else self.private_id
             elif arg == "name" and rule.endpoint == "campaigns.media":
@@ -314,7 +342,7 @@ class World:
                 values[arg] = chosen["name"] or "results.csv"
             elif arg == "layer":
                 values.update(layer="forest-before", z=0, x=0, y=0)
-            elif arg not in ("z", "x", "y"):
+            elif arg not in ("z", "x", "y", "n"):
                 raise AssertionError(f"{rule.endpoint}: nothing fills <{arg}>; add it to World.params")
         query = {"org": chosen["org"]} if rule.endpoint.startswith("moderation.") and chosen["org"] else {}
         return values, query
@@ -393,6 +421,7 @@ def _build(world, app):
     world.private_id = profiles.get_profile(answerers[1]).public_id
     update = updates.post_update(published, organiser, "We started", "Thank you for coming.")
     world.event_code = events.create_code(published, organiser, 30, 2).id
+    world.invitation = team.invite(organiser, published.organisation, "moderator")[0].id
     db.session.commit()
     world.update = update.id
 

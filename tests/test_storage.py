@@ -172,7 +172,8 @@ def test_uploaded_photos_reach_a_volunteer_through_the_preview_stash(app, client
     r = staff.post(f"/organise/{c.slug}/", data={"action": "preview", "file": (io.BytesIO(photos_zip(3)), "p.zip")})
     assert r.status_code == 200
     token = r.get_data(as_text=True).split('name="stash" value="')[1].split('"')[0]
-    assert [k for k, _st in storage.uploads_store().list(f"{c.id}/")] == [f"{c.id}/{token}__p.zip"]
+    assert [k for k, _st in storage.uploads_store().list(f"{c.id}/")] == [f"{c.id}/{token}__p.zip"] + [
+        f"{c.id}/thumbs-{token}/{n}.jpg" for n in range(3)]  # the preview's thumbnails beside it
     r = staff.post(f"/organise/{c.slug}/", data={"action": "import", "stash": token}, follow_redirects=True)
     assert "3 tasks imported." in r.get_data(as_text=True)
     assert storage.uploads_store().list(f"{c.id}/") == []  # taken once confirmed

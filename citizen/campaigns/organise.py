@@ -1,11 +1,13 @@
 """Organiser pages: the dashboard, create and edit a campaign, import tasks, preview, publish."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
+from citizen import storage
 from citizen.accounts import events
 from citizen.accounts.models import utcnow
-from citizen.campaigns import previews, sections, services, uploads
+from citizen.campaigns import previews, sections, services, task_admin, uploads
 from citizen.campaigns.forms import CampaignForm, ImportForm
 from citizen.kinds import all_kinds, get_kind
 from citizen.kinds import registry as kind_registry
@@ -111,7 +113,8 @@ def _upload(form, campaign):
     """The file the organiser sent: an upload, an area drawn on the map, or the file kept from
     their preview. Raises InvalidInput when there is none."""
     if request.form.get("stash"):
-        kept = uploads.take(campaign.id, request.form["stash"], remove=request.form.get("action") == "import")
+        kept = uploads.take(campaign.id, request.form["stash"],
+                            remove=request.form.get("action") in ("import", "replace"))
         if kept:
             return kept
         raise InvalidInput(_("That preview has expired or was already imported. Send the file again."))
@@ -125,23 +128,36 @@ def _upload(form, campaign):
 
 
 def _import_or_preview(campaign, form):
-    """Returns (preview or None, errors); a real import commits and flashes."""
+    """Returns (preview or None, errors); a real import (or a replacement of every task) commits and flashes."""
     cfg = current_app.config
-    warnings = []  # files the kind left out while the rest imports (a damaged PDF in a ZIP)
+    warnings = []  # files the kind left out while the rest imports (a damaged PDF in a ZIP), ids already there
+    action = request.form.get("action")
     try:
         filename, data = _upload(form, campaign)
-        if request.form.get("action") == "preview":
+        if action == "preview":
+            replacing = bool(campaign.tasks_total) and not task_admin.has_answers(campaign)  # both are offered
+            images = []  # the first images the import would store: the preview shows their thumbnails
             rows = services.preview_tasks(campaign, filename, data, cfg["IMPORT_MAX_ROWS"], cfg["IMPORT_MAX_ERRORS"],
-                                          warnings)
+                                          warnings, replacing, skip_duplicates=True, images=images)
             token = request.form.get("stash") or uploads.stash(campaign.id, filename, data)
-            return {**previews.import_preview(campaign, rows, token, filename), "warnings": warnings}, []
-        n = services.import_tasks(campaign, filename, data, cfg["IMPORT_MAX_ROWS"], cfg["IMPORT_MAX_ERRORS"],
-                                  warnings)
-    except InvalidInput as exc:
+            thumbs = uploads.keep_thumbnails(campaign.id, token, images, services.PREVIEW_IMAGES)
+            return {**previews.import_preview(campaign, rows, token, filename, thumbs), "warnings": warnings}, []
+
+        def run():
+            return services.import_tasks(campaign, filename, data, cfg["IMPORT_MAX_ROWS"], cfg["IMPORT_MAX_ERRORS"],
+                                         warnings, skip_duplicates=True)
+        gone = set()
+        if action == "replace":
+            n, gone = task_admin.replace_tasks(current_user, campaign, run)
+        else:
+            n = run()
+    except CitizenError as exc:
         db.session.rollback()
         return None, exc.details or [{"message": exc.message}]
     db.session.commit()
-    flash(_("%(n)d tasks imported.", n=n))
+    task_admin.remove_media(gone)
+    flash(_("The tasks were replaced: %(n)d tasks now.", n=n) if action == "replace"
+          else _("%(n)d tasks imported.", n=n))
     for w in warnings:
         flash(_("Left out, line %(line)s: %(message)s", line=w["line"], message=w["message"]), "error")
     return None, None
@@ -163,8 +179,20 @@ def manage(slug):
                            previews=samples, kind=kind, preview=preview,
                            overview=previews.overview_map(campaign) if campaign.tasks_total else None,
                            extra=kind_registry.manage_context(kind, campaign),
-                           places=previews.task_places(campaign)  # the draw-an-area map's "Go to"
+                           places=previews.task_places(campaign),  # the draw-an-area map's "Go to"
+                           tasks=task_admin.task_list(campaign, int_arg(request.args, "after", 0)),
+                           can_replace=bool(campaign.tasks_total) and not task_admin.has_answers(campaign),
                            ), 422 if import_errors else 200
+
+
+@bp.get("/<slug>/preview/<token>/<int:n>.jpg")
+def preview_thumbnail(slug, token, n):
+    """A thumbnail of the import preview (kept beside the stashed upload): this campaign's organisers only."""
+    campaign = services.managed_campaign(slug, current_user)
+    key = uploads.thumbnail_key(campaign.id, token, n) if n < services.PREVIEW_IMAGES else None
+    if key is None or not storage.uploads_store().exists(key):
+        abort(404)
+    return storage.send(storage.uploads_store(), key, "image/jpeg", max_age=0)
 
 
 @bp.get("/<slug>/quality")
@@ -216,9 +244,51 @@ def end_event_code(slug, code_id):
     return redirect(url_for(".manage", slug=slug) + "#event-codes-h")
 
 
-@bp.post("/<slug>/close")
+@bp.route("/<slug>/close", methods=["GET", "POST"])
 def close(slug):
-    services.close(services.managed_campaign(slug, current_user))
+    """Closing asks first (a page that says what it does and that it can be undone); the POST closes."""
+    campaign = services.managed_campaign(slug, current_user)
+    if request.method == "GET" or request.form.get("confirm") != "yes":
+        return render_template("organise/close.html", campaign=campaign)
+    try:
+        task_admin.close(current_user, campaign)
+    except CitizenError as exc:
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Closed. No more answers are taken. You can reopen it below."))
+    return redirect(url_for(".manage", slug=slug) + "#publish-h")
+
+
+@bp.post("/<slug>/reopen")
+def reopen(slug):
+    campaign = services.managed_campaign(slug, current_user)
+    try:
+        task_admin.reopen(current_user, campaign)
+    except CitizenError as exc:
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Reopened: volunteers can answer again.") if campaign.status == "published"
+              else _("Reopened as a draft."))
+    return redirect(url_for(".manage", slug=slug) + "#publish-h")
+
+
+@bp.post("/<slug>/tasks/delete")
+def delete_tasks(slug):
+    """Delete the selected unanswered tasks (all or none) and, once committed, their files."""
+    campaign = services.managed_campaign(slug, current_user)
+    try:
+        n, gone = task_admin.delete_tasks(current_user, campaign, task_admin.parse_ids(request.form.getlist("task")))
+    except CitizenError as exc:
+        db.session.rollback()
+        problems = exc.details or [{"message": exc.message}]
+        for d in problems[:5]:  # the session cookie holds a few lines, not one per task
+            flash(d["message"], "error")
+        if len(problems) > 5:
+            flash(_("…and %(n)d more tasks like these.", n=len(problems) - 5), "error")
+        return redirect(url_for(".manage", slug=slug) + "#tasks-h")
     db.session.commit()
-    flash(_("Closed. No more answers are taken."))
-    return redirect(url_for(".manage", slug=slug))
+    task_admin.remove_media(gone)
+    flash(ngettext("%(num)d task deleted.", "%(num)d tasks deleted.", n))
+    return redirect(url_for(".manage", slug=slug) + "#tasks-h")

@@ -20,17 +20,32 @@ def _collection(features):
     return {"type": "FeatureCollection", "features": features}
 
 
-def import_preview(campaign, rows, token, filename):
-    """What the organiser is about to create: the count and, for map kinds, the cells on a map."""
+def import_preview(campaign, rows, token, filename, thumbnails=None):
+    """What the organiser is about to create: the count, for map kinds the cells on a map, and thumbnails of the
+    first images (`thumbnails`: {media URL a row names: thumbnail number}, citizen.campaigns.uploads)."""
     kind = get_kind(campaign.kind)
     geometry = kind.map_geometry if kind.spatial else None
     out = {"count": len(rows), "token": token, "filename": filename, "map": None,
-           "image": rows[0][2].get("preview_image") if rows else None}  # a document's first page, rendered
+           "image": rows[0][2].get("preview_image") if rows else None,  # a document's first page, rendered
+           "thumbnails": _thumbnails(rows, thumbnails or {})}
     if geometry:
         features = [{"type": "Feature", "geometry": geometry(p), "properties": {"state": "open", "label": ref or ""}}
                     for _line, ref, p in rows[:MAP_LIMIT] if geometry(p)]
         if features:
             out["map"] = maps.embed(maps.progress_map(_collection(features), *_tiles(campaign)))
+    return out
+
+
+def _thumbnails(rows, numbers):
+    """[{"n", "name"}] of the rows whose payload names a kept image, in row order."""
+    out = []
+    for line, ref, payload in rows:
+        if len(out) == len(numbers):
+            break
+        for value in payload.values():
+            if isinstance(value, str) and value in numbers:
+                out.append({"n": numbers[value], "name": str(payload.get("name") or ref or line)[:80]})
+                break
     return out
 
 

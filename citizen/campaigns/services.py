@@ -8,7 +8,7 @@ from sqlalchemy import case, func, insert, select, update
 
 from citizen.accounts.models import utcnow
 from citizen.kinds import GOLD_KEY, RowError, all_kinds, get_kind
-from citizen.storage.media import campaign_store
+from citizen.storage.media import campaign_store, media_keys
 from citizen.campaigns import sections
 from citizen.campaigns.models import CLOSED, DRAFT, PUBLISHED, Campaign, Task
 from citizen.text import render_markdown
@@ -28,6 +28,7 @@ LICENCES = {
 MAX_REDUNDANCY = 100
 KEPT_SETTINGS = ("gold_count",)
 INSERT_CHUNK = 5000
+PREVIEW_IMAGES = 12  # thumbnails on the organiser's import preview
 
 
 def _slugify(text):
@@ -146,15 +147,18 @@ def update_campaign(campaign, data):
     return campaign
 
 
-def _media_store(campaign, dry_run):
-    return campaign_store(campaign.id, dry_run)
+def _media_store(campaign, dry_run, keep=0):
+    return campaign_store(campaign.id, dry_run, keep=keep)
 
 
-def prepare_tasks(campaign, filename, data, media, max_rows=None, max_errors=20, warnings=None):
+def prepare_tasks(campaign, filename, data, media, max_rows=None, max_errors=20, warnings=None, dropped=None,
+                  replacing=False, skip_duplicates=False):
     """Split an uploaded file (CSV or JSON, or what the kind reads: an area, photos) into task rows
     [(line, external_id, payload)] without storing any task. Every bad line is reported as
     {"line", "message"} in one InvalidInput. Parts the kind left out while the rest imports (a bad
-    PDF in a ZIP) are appended to `warnings` when a list is given."""
+    PDF in a ZIP) are appended to `warnings` when a list is given. With `skip_duplicates` (the manage page: an
+    import adds to the tasks already there), lines whose id the campaign or an earlier line has are left out
+    and listed in `warnings` (and their rows in `dropped`) instead of refusing the file."""
     kind = get_kind(campaign.kind)
     try:
         rows, errors, *left_out = kind.tasks_from_upload(filename, data, campaign.settings, media)
@@ -178,17 +182,31 @@ def prepare_tasks(campaign, filename, data, media, max_rows=None, max_errors=20,
     seen = {}
     refs = [row[1] for row in rows if row[1] and row[0] not in bad]
     existing = set()
-    for i in range(0, len(refs), 900):
+    for i in range(0 if not replacing else len(refs), len(refs), 900):  # ids of tasks a replacement removes are free
         existing.update(db.session.execute(select(Task.external_id).where(
             Task.campaign_id == campaign.id, Task.external_id.in_(refs[i:i + 900]))).scalars())
+    duplicates = []  # errors, or lines left out with `skip_duplicates`
     for line, ref, _payload in rows:
         if not ref or line in bad:
             continue
         if ref in existing:
-            errors.append({"line": line, "message": _("a task with id %(ref)r is already in this campaign", ref=ref)})
+            duplicates.append({"line": line, "message": _("a task with id %(ref)r is already in this campaign",
+                                                          ref=ref)})
         elif ref in seen:
-            errors.append({"line": line, "message": _("id %(ref)r is also on line %(line)d", ref=ref, line=seen[ref])})
+            duplicates.append({"line": line, "message": _("id %(ref)r is also on line %(line)d", ref=ref,
+                                                          line=seen[ref])})
         seen.setdefault(ref, line)
+    if duplicates and (not skip_duplicates or warnings is None):
+        errors.extend(duplicates)
+    elif duplicates and not errors:
+        left_out = {d["line"] for d in duplicates}
+        if dropped is not None:
+            dropped.extend(row for row in rows if row[0] in left_out)
+        rows = [row for row in rows if row[0] not in left_out]
+        if not rows:
+            message = _("Nothing was imported: every task in the file is already in this campaign.")
+            raise InvalidInput(message, details=[{"message": message}] + duplicates[:max_errors])
+        warnings.extend(duplicates)
     if errors:
         errors.sort(key=lambda e: e["line"])
         first = errors[0]
@@ -197,23 +215,40 @@ def prepare_tasks(campaign, filename, data, media, max_rows=None, max_errors=20,
     return rows
 
 
-def preview_tasks(campaign, filename, data, max_rows=None, max_errors=20, warnings=None):
-    """What an import would create, without storing tasks or files: the organiser's preview."""
-    return prepare_tasks(campaign, filename, data, _media_store(campaign, dry_run=True), max_rows, max_errors,
-                         warnings)
+def preview_tasks(campaign, filename, data, max_rows=None, max_errors=20, warnings=None, replacing=False,
+                  skip_duplicates=False, images=None):
+    """What an import would create, without storing tasks or files: the organiser's preview (`replacing`: of a
+    replacement of every task, so the ids of the current tasks are free). `images`: a list that receives the
+    first PREVIEW_IMAGES images the import would store, [(URL, bytes)], for the preview's thumbnails."""
+    media = _media_store(campaign, dry_run=True, keep=PREVIEW_IMAGES if images is not None else 0)
+    rows = prepare_tasks(campaign, filename, data, media, max_rows, max_errors, warnings, replacing=replacing,
+                         skip_duplicates=skip_duplicates)
+    if images is not None:
+        images.extend(media.kept)
+    return rows
 
 
-def import_tasks(campaign, filename, data, max_rows=None, max_errors=20, warnings=None):
+def import_tasks(campaign, filename, data, max_rows=None, max_errors=20, warnings=None, skip_duplicates=False):
     """Split an uploaded file into tasks and add them all, or none (files written for a failed
     import are removed again). Returns the number added. Tasks the kind says are not ready yet
     (pages still to render) are stored unavailable, and the kind's after_import starts the work."""
     media = _media_store(campaign, dry_run=False)
     kind = get_kind(campaign.kind)
     try:
-        rows = prepare_tasks(campaign, filename, data, media, max_rows, max_errors, warnings)
+        dropped = []
+        rows = prepare_tasks(campaign, filename, data, media, max_rows, max_errors, warnings, dropped,
+                             skip_duplicates=skip_duplicates)
     except Exception:
         media.discard()
         raise
+    if dropped:  # files stored for lines left out (a photo already in the campaign) go again
+        kept = set()
+        for row in rows:
+            media_keys(campaign.id, row[2], kept)
+        for row in dropped:
+            for key in media_keys(campaign.id, row[2], set()) - kept:
+                if key in media.written:
+                    media.storage.delete(key)
     now = utcnow()
     values = []
     for _line, ref, payload in rows:

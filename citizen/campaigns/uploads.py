@@ -33,6 +33,7 @@ def take(campaign_id, token, remove=False, store=None):
             continue
         if remove:
             store.delete(key)
+            drop_thumbnails(campaign_id, token, store)
         return key.split("__", 1)[1], data
     return None
 
@@ -47,3 +48,45 @@ def forget_stale(app, store=None, now=None):
     for key in stale:
         store.delete(key)
     return len(stale)
+THUMB_SIZE = 160  # pixels, the longer side
+
+
+def _thumbs_prefix(campaign_id, token):
+    return f"{int(campaign_id)}/thumbs-{token}/"
+
+
+def keep_thumbnails(campaign_id, token, images, limit):
+    """Small JPEG copies of the first `limit` preview images [(URL, bytes)] (already re-encoded, bounded copies),
+    kept beside the stashed upload; returns {URL: thumbnail number}. An image Pillow cannot shrink gets none."""
+    import io
+
+    from PIL import Image
+    store = storage.uploads_store()
+    out = {}
+    for n, (url, data) in enumerate(images[:limit]):
+        try:
+            with Image.open(io.BytesIO(data)) as img:
+                img.draft("RGB", (THUMB_SIZE, THUMB_SIZE))  # JPEG: decode at a fraction of the size
+                img = img.convert("RGB")
+                img.thumbnail((THUMB_SIZE, THUMB_SIZE))
+                buf = io.BytesIO()
+                img.save(buf, "JPEG", quality=80)
+        except Exception:  # noqa: BLE001  (Pillow raises many kinds; the row simply has no thumbnail)
+            continue
+        store.put(f"{_thumbs_prefix(campaign_id, token)}{n}.jpg", buf.getvalue(), content_type="image/jpeg")
+        out[url] = n
+    return out
+
+
+def thumbnail_key(campaign_id, token, n):
+    """The key of a kept thumbnail, or None for a malformed token."""
+    if not _TOKEN.match(token or ""):
+        return None
+    return f"{_thumbs_prefix(campaign_id, token)}{int(n)}.jpg"
+
+
+def drop_thumbnails(campaign_id, token, store=None):
+    store = store if store is not None else storage.uploads_store()
+    if _TOKEN.match(token or ""):
+        for key, _stat in store.list(_thumbs_prefix(campaign_id, token)):
+            store.delete(key)

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from citizen.accounts.models import Organisation, utcnow
 from citizen.errors import Forbidden, NotFound
 from citizen.extensions import db
-from citizen.moderation.models import AuditLog
+from citizen.accounts import audit as audit_log
 
-MAX_REASON = 1000
+MAX_REASON = audit_log.MAX_REASON
 
 
 def organisations(user):
@@ -41,7 +41,7 @@ def require_moderator(user, organisation_id):
 
 def require_organiser(user, organisation_id):
     if not (user is not None and getattr(user, "is_authenticated", False) and user.can_organise(organisation_id)):
-        raise Forbidden(_("Only this organisation's organisers can see its audit log."))
+        raise Forbidden(_("Only this organisation's organisers can do that."))
 
 
 def organisation_for(user, slug=None):
@@ -65,12 +65,9 @@ def moderator_tag(user, organisation_id):
 
 def audit(user, organisation_id, action, target_type, target_id, reason="", before=None, after=None,
           campaign_id=None):
-    row = AuditLog(organisation_id=organisation_id, campaign_id=campaign_id, user_id=user.id,
-                   user_name=(user.name or "")[:120], action=action, target_type=target_type,
-                   target_id=str(target_id)[:80], reason=(reason or "")[:MAX_REASON], before=before, after=after,
-                   created_at=utcnow())
-    db.session.add(row)
-    return row
+    """One audit log entry (citizen.accounts.audit, the log every layer writes); the caller commits."""
+    return audit_log.record(user, organisation_id, action, target_type, target_id, reason, before, after,
+                            campaign_id)
 
 
 def moderated(user, model, ident, missing):

@@ -1,4 +1,4 @@
-"""What moderation stores: escalations, volunteers' reports, suspensions, the audit log, the organisation's
+"""What moderation stores: escalations, volunteers' reports, suspensions, the organisation's
 alert settings (webhook, e-mail) and the log of every delivery attempt."""
 from datetime import datetime
 
@@ -73,24 +73,6 @@ class QueueDismissal(db.Model):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
     item_key: Mapped[str] = mapped_column(String(120))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class AuditLog(db.Model):
-    """One moderator action: who, when, what, on what, why, and the state before and after."""
-
-    __table_args__ = (Index("ix_audit_log_org", "organisation_id", "id"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
-    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id", ondelete="SET NULL"))
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
-    user_name: Mapped[str] = mapped_column(String(120), default="")  # kept when the account is deleted
-    action: Mapped[str] = mapped_column(String(40))
-    target_type: Mapped[str] = mapped_column(String(20))   # escalation, task, contributor, report, ...
-    target_id: Mapped[str] = mapped_column(String(80))
-    reason: Mapped[str] = mapped_column(String(1000), default="")
-    before: Mapped[dict | list | None] = mapped_column(NullableJSON, nullable=True)
-    after: Mapped[dict | list | None] = mapped_column(NullableJSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -15,9 +15,10 @@ from citizen.accounts.models import Organisation, User, utcnow
 from citizen.kinds import get_kind
 from citizen.campaigns.models import Campaign, Participation
 from citizen.extensions import db
-from citizen.moderation import access, display, escalations, queue, services
+from citizen.moderation import access, audit_display, display, escalations, queue, services
 from citizen.numbers import int_arg, parse_int
-from citizen.moderation.models import AlertSettings, AuditLog, DeliveryAttempt, Suspension
+from citizen.accounts.audit import AuditLog
+from citizen.moderation.models import AlertSettings, DeliveryAttempt, Suspension
 from citizen.accounts.signatures import pseudonym
 from citizen.spreadsheet import safe_cell
 
@@ -149,15 +150,19 @@ def settings_page(user, slug, form=None):
 
 
 def audit_page(user, args):
+    """The organisation's audit log, newest first, 100 entries a page, each with its readable differences:
+    moderators and organisers of the organisation (moderators without what only organisers may see)."""
     org = access.organisation_for(user, args.get("org"))
-    access.require_organiser(user, org.id)
+    organiser = user.can_organise(org.id)
     before = int_arg(args, "before")
     query = select(AuditLog).where(AuditLog.organisation_id == org.id)
     if before:
         query = query.where(AuditLog.id < before)
     rows = db.session.execute(query.order_by(AuditLog.id.desc()).limit(100)).scalars().all()
     titles = dict(db.session.execute(select(Campaign.id, Campaign.slug).where(Campaign.organisation_id == org.id)).all())
-    return {"org": org, "orgs": access.organisations(user), "rows": rows, "titles": titles,
+    entries = [{"row": r, "action": audit_display.action_label(r.action), "on": audit_display.target_label(r),
+                "changes": audit_display.differences(r.before, r.after, organiser)} for r in rows]
+    return {"org": org, "orgs": access.organisations(user), "entries": entries, "titles": titles,
             "older": rows[-1].id if len(rows) == 100 else None}
 
 
@@ -177,7 +182,7 @@ def _cell(value):
 def audit_csv(user, slug):
     """(organisation, CSV text chunks) of the organisation's whole audit log, oldest first."""
     org = access.organisation_for(user, slug)
-    access.require_organiser(user, org.id)
+    organiser = user.can_organise(org.id)
     slugs = dict(db.session.execute(select(Campaign.id, Campaign.slug).where(Campaign.organisation_id == org.id)).all())
     rows = db.session.execute(select(AuditLog).where(AuditLog.organisation_id == org.id)
                               .order_by(AuditLog.id)).scalars().all()
@@ -187,5 +192,7 @@ def audit_csv(user, slug):
     for r in rows:
         writer.writerow([_cell(v) for v in (r.id, r.created_at.isoformat(timespec="seconds") + "Z", r.user_id,
                                             r.user_name, r.action, r.target_type, r.target_id,
-                                            slugs.get(r.campaign_id, ""), r.reason, r.before, r.after)])
+                                            slugs.get(r.campaign_id, ""), r.reason,
+                                            audit_display.redacted(r.before, organiser),
+                                            audit_display.redacted(r.after, organiser))])
     return org, [buf.getvalue()]

@@ -103,12 +103,16 @@ def content_type(data):
 class MediaStore:
     """The files one import (or job) stores under a prefix of the media store (citizen.storage.media_store())."""
 
-    def __init__(self, storage, prefix, url_prefix, dry_run=False):
+    def __init__(self, storage, prefix, url_prefix, dry_run=False, keep=0):
         self.storage = storage
         self.prefix = prefix.strip("/")
         self.url_prefix = url_prefix.rstrip("/")
         self.dry_run = dry_run
         self.written = []
+        # A dry run (the organiser's preview) keeps the first `keep` images it would have stored, [(URL, bytes)]:
+        # the preview's thumbnails are made from them.
+        self.keep = keep
+        self.kept = []
 
     def save(self, name, data, label=None):
         """Store `data` under a random name whose extension comes from its content; return its public URL.
@@ -137,6 +141,8 @@ class MediaStore:
             key = f"{self.prefix}/{stored}"
             self.storage.put(key, bytes(data), content_type=found)
             self.written.append(key)
+        elif len(self.kept) < self.keep and found.startswith("image/"):
+            self.kept.append((f"{self.url_prefix}/{stored}", bytes(data)))
         return f"{self.url_prefix}/{stored}"
 
     def find_named(self, stem, ext):
@@ -156,11 +162,13 @@ class MediaStore:
         self.written = []
 
 
-def campaign_store(campaign_id, dry_run=False, storage=None):
-    """The MediaStore of a campaign: media keys campaigns/<id>/..., served at /media/campaigns/<id>/..."""
+def campaign_store(campaign_id, dry_run=False, storage=None, keep=0):
+    """The MediaStore of a campaign: media keys campaigns/<id>/..., served at /media/campaigns/<id>/...
+    (`keep`: a dry run keeps that many images for the preview's thumbnails)."""
     from citizen import storage as stores
     sub = f"campaigns/{int(campaign_id)}"
-    return MediaStore(storage if storage is not None else stores.media_store(), sub, "/media/" + sub, dry_run)
+    return MediaStore(storage if storage is not None else stores.media_store(), sub, "/media/" + sub, dry_run,
+                      keep)
 
 
 def key_of(url):
@@ -172,6 +180,22 @@ def key_of(url):
         return None
     key = unquote(url[len("/media/"):].split("?", 1)[0].split("#", 1)[0])
     return key if valid_key(key) else None
+
+
+def media_keys(campaign_id, value, out):
+    """Add to the set `out` the media keys of this campaign found anywhere in a task's payload (kinds store /media/
+    URLs), and return it. Keys of other campaigns are never collected: nothing deletes what it does not own."""
+    if isinstance(value, str):
+        key = key_of(value)
+        if key and key.startswith(f"campaigns/{campaign_id}/"):
+            out.add(key)
+    elif isinstance(value, dict):
+        for v in value.values():
+            media_keys(campaign_id, v, out)
+    elif isinstance(value, list):
+        for v in value:
+            media_keys(campaign_id, v, out)
+    return out
 
 
 def campaign_of(name):

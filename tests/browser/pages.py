@@ -268,6 +268,80 @@ class ManagePage:
     def publish(self):
         self.page.get_by_role("button", name="Publish campaign").click()
 
+    # --- its tasks: select unanswered ones and delete them; close (after a confirmation) and reopen ---------
+    @property
+    def task_rows(self):
+        return self.page.locator(".task-list tbody tr")
+
+    def select_task(self, name):
+        """Tick the task shown as `name` (its id from the import, or #<number>)."""
+        self.page.get_by_label(name, exact=True).check()
+
+    def delete_selected(self):
+        self.page.get_by_role("button", name="Delete the selected tasks").click()
+
+    def close(self, confirm=True):
+        """Close the campaign: the button leads to a page that asks; answer it (or cancel)."""
+        self.page.get_by_role("link", name="Close campaign").click()
+        self.page.get_by_role("button" if confirm else "link",
+                              name="Yes, close the campaign" if confirm else "Cancel").click()
+
+    def reopen(self):
+        self.page.get_by_role("button", name="Reopen campaign").click()
+
+    @property
+    def status(self):
+        return self.page.locator("h1 .badge")
+
+
+class TeamPage:
+    """/team/: an organisation's people and their roles, and invitations (a one-time link or code)."""
+
+    def __init__(self, page):
+        self.page = page
+
+    def open(self, org=None):
+        self.page.goto("/team/" + (f"?org={org}" if org else ""))
+        return self
+
+    @property
+    def members(self):
+        return self.page.locator(".team-members li.member")
+
+    def member(self, name):
+        return self.members.filter(has=self.page.get_by_text(name, exact=True))
+
+    def invite(self, role="moderator"):
+        """Make an invitation; returns its link (shown once)."""
+        self.page.get_by_label("Role", exact=True).select_option(label=role)
+        self.page.get_by_role("button", name="Make an invitation").click()
+        return self.page.get_by_label("Link", exact=True).input_value()
+
+    @property
+    def code(self):
+        return self.page.locator(".invite-code")
+
+    def change_role(self, name, role):
+        self.page.get_by_label(f"Role of {name}").select_option(label=role)
+        self.member(name).get_by_role("button", name="Change role").click()
+
+    def remove(self, name):
+        self.page.get_by_role("button", name=f"Remove {name} from the team").click()
+
+    @property
+    def message(self):
+        return self.page.locator(".flash").first
+
+
+class JoinPage:
+    """/team/join?code=...: an invitation, to accept once signed in."""
+
+    def __init__(self, page):
+        self.page = page
+
+    def join(self, org_name):
+        self.page.get_by_role("button", name=f"Join {org_name}").click()
+
 
 class ModerationQueue:
     """/moderation/: the moderators' queue of items to review, one keyboard shortcut per action."""

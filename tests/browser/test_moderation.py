@@ -12,7 +12,8 @@ from sqlalchemy import select
 from citizen.extensions import db
 from citizen.moderation import webhooks
 from citizen.demo.hiker import missing_hiker_campaign
-from citizen.moderation.models import AlertSettings, AuditLog, Escalation
+from citizen.accounts.audit import AuditLog
+from citizen.moderation.models import AlertSettings, Escalation
 from tests.browser.conftest import PHONE, guard_network, serve
 from tests.browser.pages import ModerationQueue, SignIn, WorkPage, box_of
 from tests.helpers import answer_next, new_guest
