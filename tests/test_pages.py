@@ -86,6 +86,16 @@ def test_login_with_a_wrong_password_shows_an_error(client, make_user):
     assert "Sign out" in html(client.get("/"))
 
 
+def test_signing_in_goes_back_to_a_page_of_this_site_only(client, make_user):
+    make_user("vol@example.org")
+    form = {"email": "vol@example.org", "password": "password123"}
+    for target, where in [("/data/", "/data/"), ("//evil.example/", "/"), ("/\\evil.example/", "/"),
+                          ("/\t/evil.example/", "/"), ("https://evil.example/", "/"), ("/%0a/evil.example", "/%0a/evil.example")]:
+        client.post("/account/logout")
+        r = client.post("/account/login", query_string={"next": target}, data=form)
+        assert r.status_code == 302 and r.headers["Location"] == where, (target, r.headers.get("Location"))
+
+
 def test_a_guest_who_registers_keeps_their_answers(client, make_campaign):
     c = make_campaign(tasks=2)
     r = client.post(f"/api/v1/campaigns/{c.slug}/tasks/next")

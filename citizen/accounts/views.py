@@ -26,7 +26,11 @@ def _remember_event_code():
 
 
 def _next_url():
+    """Where to go after signing in: a path on this site, or the home page. Browsers read a backslash as a slash
+    and drop tabs and newlines, so "/\\evil.example" or "/\t/evil.example" would leave the site: refused."""
     target = request.args.get("next", "")
+    if any(c in target for c in "\\\t\r\n") or any(ord(c) < 32 for c in target):
+        return url_for("campaigns.home")
     parts = urlsplit(target)
     return target if target.startswith("/") and not parts.netloc and not target.startswith("//") else url_for("campaigns.home")
 
