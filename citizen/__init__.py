@@ -72,7 +72,8 @@ def create_app(test_config=None, instance_path=None):
     babel.init_app(app, locale_selector=select_locale)
 
     from citizen.jobs import models as _job_models  # noqa: F401  (the jobs table belongs to the schema)
-    from citizen import accounts, api, campaigns, demo, engagement, exports, kinds, moderation, quality, wellbeing
+    from citizen import (accounts, api, campaigns, demo, engagement, exports, kinds, moderation, quality, talk,
+                         wellbeing)
     from citizen.campaigns import hooks as loop_hooks
 
     # Features plug in here and nowhere else: each one's init_app registers its blueprints (and CSRF exemptions),
@@ -85,6 +86,7 @@ def create_app(test_config=None, instance_path=None):
     exports.init_app(app)      # /data, `flask exports`, the GeoPackage job
     moderation.init_app(app)   # /moderation, the reports API, the notification job
     engagement.init_app(app)   # profiles, dashboard, updates and their mail job
+    talk.init_app(app)         # discussions per campaign and per task, their API and moderation
     quality.init_app(app)      # the batch consensus build job
     demo.init_app(app)         # `flask demo`, and its imagery tiles when DEMO is on
     loop_hooks.check(app)      # the volunteer loop's answer hooks are all there (moderation's, wellbeing's shield)

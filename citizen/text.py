@@ -1,14 +1,27 @@
 """Organiser-written Markdown, rendered and sanitised with bleach."""
+import re
+
 import bleach
 import markdown as md
 
 TAGS = ["p", "br", "a", "ul", "ol", "li", "strong", "em", "h2", "h3", "h4", "blockquote", "code", "pre", "hr"]
 ATTRS = {"a": ["href", "title", "rel"]}
+_NO_SOURCE = re.compile(r"<img(?: alt=\"[^\"<>]*\")?/?>")  # bleach's output: attributes quoted, < > escaped
 
 
-def render_markdown(text):
+def render_markdown(text, images=()):
+    """Markdown to safe HTML: no script, no style, no raw HTML, links http(s) and mailto only (rel nofollow), and
+    no images but the addresses in `images` (a discussion post may show its task's own picture, nothing else: an
+    image from anywhere else would tell its server who reads the thread)."""
     html = md.markdown(text or "", extensions=["sane_lists"])
-    clean = bleach.clean(html, tags=TAGS, attributes=ATTRS, protocols=["http", "https", "mailto"], strip=True)
+    tags, attrs = TAGS, ATTRS
+    if images:
+        allowed = frozenset(images)
+        tags = TAGS + ["img"]
+        attrs = {**ATTRS, "img": lambda _tag, name, value: name == "alt" or (name == "src" and value in allowed)}
+    clean = bleach.clean(html, tags=tags, attributes=attrs, protocols=["http", "https", "mailto"], strip=True)
+    if images:
+        clean = _NO_SOURCE.sub("", clean)  # an image whose address was not allowed keeps nothing
     return bleach.linkify(clean, callbacks=[bleach.callbacks.nofollow])
 
 
