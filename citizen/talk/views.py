@@ -82,16 +82,6 @@ def read_notifications():
 
 # --- API -------------------------------------------------------------------------------------------------
 
-@api_bp.get("/campaigns/<slug>/talk")
-@api_bp.get(f"/campaigns/<slug>/tasks/{TASK_ROUTE_ID}/talk")
-def read_thread(slug, task_id=None):
-    user = auth.caller()[0]
-    campaign = get_campaign(slug, user)
-    task = services.thread_task(campaign, task_id, user)
-    out = services.page(campaign, task, user, request.args.get("after"))
-    return {"campaign": campaign.slug, "task_id": task_id, "posts": out["posts"], "next_after": out["next_after"]}
-
-
 def _account():
     """The signed-in account calling (token or session); a guest is refused (403), anyone else asked to sign in."""
     user, contributor = auth.caller()
@@ -100,9 +90,20 @@ def _account():
     return user
 
 
-@api_bp.post("/campaigns/<slug>/talk")
-@api_bp.post(f"/campaigns/<slug>/tasks/{TASK_ROUTE_ID}/talk")
-def write_thread(slug, task_id=None):
+# One rule per address for both methods: Werkzeug answers an id past int4 with 404 then, not 405.
+@api_bp.route("/campaigns/<slug>/talk", methods=["GET", "POST"])
+@api_bp.route(f"/campaigns/<slug>/tasks/{TASK_ROUTE_ID}/talk", methods=["GET", "POST"])
+def thread_api(slug, task_id=None):
+    if request.method == "POST":
+        return _write(slug, task_id)
+    user = auth.caller()[0]
+    campaign = get_campaign(slug, user)
+    task = services.thread_task(campaign, task_id, user)
+    out = services.page(campaign, task, user, request.args.get("after"))
+    return {"campaign": campaign.slug, "task_id": task_id, "posts": out["posts"], "next_after": out["next_after"]}
+
+
+def _write(slug, task_id):
     user = _account()
     campaign = get_campaign(slug, user)
     task = services.thread_task(campaign, task_id, user)
