@@ -20,10 +20,11 @@
     meta.className = "talk-meta";
     who.textContent = p.author;
     meta.appendChild(who);
-    [[p.staff_role, box.dataset[p.staff_role]], [p.needs_expert, box.dataset.expert]].forEach(function (t) {
+    [[p.staff_role, box.dataset[p.staff_role], "tag"], [p.needs_expert, box.dataset.expert, "tag tag-expert"]]
+      .forEach(function (t) {
       if (!t[0]) return;
       var tag = document.createElement("span");
-      tag.className = "tag";
+      tag.className = t[2];
       tag.textContent = t[1];
       meta.appendChild(document.createTextNode(" "));
       meta.appendChild(tag);
