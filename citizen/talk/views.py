@@ -9,7 +9,7 @@ from citizen.api import auth
 from citizen.api.body import json_object
 from citizen.api.openapi import TASK_ROUTE_ID
 from citizen.campaigns.services import get_campaign
-from citizen.errors import CitizenError
+from citizen.errors import Conflict, Forbidden, InvalidInput, RateLimited
 from citizen.extensions import db
 from citizen.moderation import services as moderation
 from citizen.talk import moderate, notify, pages, services
@@ -20,47 +20,57 @@ api_bp = Blueprint("talk_api", __name__, url_prefix="/api/v1")
 
 # --- pages -----------------------------------------------------------------------------------------------
 
-@bp.get("/campaigns/<slug>/talk")
+# One rule per address for both methods: Werkzeug answers an id past int4 with 404 then, not 405.
+@bp.route("/campaigns/<slug>/talk", methods=["GET", "POST"])
 def campaign_thread(slug):
-    return render_template("talk/thread.html", **pages.thread_page(slug, None, current_user, request.args))
+    return _thread(slug, None)
 
 
-@bp.get("/campaigns/<slug>/tasks/<int:task_id>/talk")
+@bp.route("/campaigns/<slug>/tasks/<int:task_id>/talk", methods=["GET", "POST"])
 def task_thread(slug, task_id):
-    return render_template("talk/thread.html", **pages.thread_page(slug, task_id, current_user, request.args))
+    return _thread(slug, task_id)
 
 
-@bp.post("/campaigns/<slug>/talk")
-@bp.post("/campaigns/<slug>/tasks/<int:task_id>/talk")
-def write_from_form(slug, task_id=None):
+def _thread(slug, task_id):
+    if request.method == "GET":
+        return render_template("talk/thread.html", **pages.thread_page(slug, task_id, current_user, request.args))
+    if not current_user.is_authenticated:
+        return redirect(url_for("accounts.login", next=request.path))
     campaign = get_campaign(slug, current_user)
     task = services.thread_task(campaign, task_id, current_user)
     data = {"body": request.form.get("body", ""), "needs_expert": request.form.get("needs_expert") == "on"}
-    back = pages.thread_url(campaign.slug, task_id)
     try:
         post = services.write(campaign, task, current_user, data)
-    except CitizenError as error:  # the form again, with what was written and what is wrong
+    except (InvalidInput, RateLimited, Forbidden) as error:  # the form again, with what was written and why not
         db.session.rollback()
         view = pages.thread_page(slug, task_id, current_user, request.args)
         return render_template("talk/thread.html", **view, error=error.message, draft=data), error.status
     db.session.commit()
-    return redirect(f"{back}#post-{post.id}")
+    return redirect(pages.thread_url(campaign.slug, task_id) + f"#post-{post.id}")
 
 
 @bp.post("/talk/posts/<int:post_id>/<action>")
 def act_from_form(post_id, action):
     if action not in pages.ACTIONS:
         abort(404)
+    if not current_user.is_authenticated:
+        return redirect(url_for("accounts.login", next=request.form.get("next") or request.path))
     try:
         post, message = pages.act(current_user, post_id, action, request.form)
-    except CitizenError as error:
+    except (Conflict, InvalidInput, RateLimited) as error:  # said on the page it came from; refusals are pages
         db.session.rollback()
         flash(error.message, "error")
-        return redirect(request.referrer or url_for("campaigns.home"))
+        return redirect(_back(request.form.get("next")))
     db.session.commit()
     flash(message)
-    return redirect(request.form.get("next") if pages.safe_next(request.form.get("next"))
-                    else pages.thread_url(pages.slug_of(post), post.task_id) + f"#post-{post.id}")
+    return redirect(_back(request.form.get("next"), post))
+
+
+def _back(next_url, post=None):
+    if pages.safe_next(next_url):
+        return next_url
+    return pages.thread_url(pages.slug_of(post), post.task_id) + f"#post-{post.id}" if post else url_for(
+        "campaigns.home")
 
 
 @bp.get("/talk/moderation")
