@@ -25,7 +25,7 @@ from citizen.moderation.models import OPEN, ContentReport
 from citizen.numbers import MAX_INT, parse_int
 from citizen.talk import names, notify
 from citizen.talk.models import TalkPost
-from citizen.text import render_markdown
+from citizen.text import render_untrusted
 from citizen.wellbeing import services as wellbeing
 
 MAX_BODY = 5000         # characters of one post
@@ -154,7 +154,7 @@ def write(campaign, task, user, data):
     needs_expert = task is not None and (flag or NEEDS_EXPERT_TAG in body.lower())
     post = TalkPost(campaign_id=campaign.id, task_id=task.id if task else None, user_id=user.id,
                     contributor_id=contributor.id, author=names.author(user, contributor.id, campaign.id, role),
-                    staff_role=role, body=body, body_html=render_markdown(body, images=task_media(campaign, task)),
+                    staff_role=role, body=body, body_html=render_untrusted(body, images=task_media(campaign, task)),
                     needs_expert=needs_expert, created_at=now)
     db.session.add(post)
     db.session.flush()
