@@ -17,6 +17,7 @@ from citizen.api.openapi import spec
 from citizen.campaigns import services as campaigns
 from citizen.extensions import db
 from citizen.moderation.models import AuditLog, ContentReport, Suspension
+from citizen.talk import names
 from citizen.talk import services as talk
 from citizen.talk.models import TalkNotification, TalkPost
 from tests.helpers import API, answer_next, signed_in
@@ -384,3 +385,10 @@ def test_the_api_document_describes_talk(client):
     assert "post" in paths["/talk/posts/{post_id}/reports"] and "post" in paths["/talk/posts/{post_id}/hide"]
     body = spec()["paths"]["/campaigns/{slug}/talk"]["post"]["requestBody"]["content"]["application/json"]
     assert body["schema"]["properties"]["body"]["maxLength"] == talk.MAX_BODY
+
+
+def test_staff_handles_are_their_names_in_plain_letters_or_a_number():
+    assert names.handle("Ana María Pérez", 7) == "ana-maria-perez"
+    assert names.handle("  O'Brien,  Seán ", 8) == "o-brien-sean"
+    assert names.handle("张伟", 9) == "staff-9"
+    assert len(names.handle("x" * 200, 10)) == names.MAX_HANDLE

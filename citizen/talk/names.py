@@ -19,10 +19,11 @@ MAX_HANDLE = 30
 _NOT_HANDLE = re.compile(r"[^a-z0-9]+")
 
 
-def handle(name):
-    """The @handle of a staff member's name: "Ana María Pérez" -> "ana-maria-perez"."""
+def handle(name, user_id):
+    """The @handle of a staff member: their name in plain letters ("Ana María Pérez" -> "ana-maria-perez"), or
+    staff-<n> for a name without any (written in another script)."""
     plain = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode().lower()
-    return _NOT_HANDLE.sub("-", plain).strip("-")[:MAX_HANDLE].strip("-")
+    return _NOT_HANDLE.sub("-", plain).strip("-")[:MAX_HANDLE].strip("-") or f"staff-{user_id}"
 
 
 def staff_role(user, organisation_id):
@@ -42,7 +43,7 @@ def volunteer_handle(campaign_id, contributor_id):
 def author(user, contributor_id, campaign_id, role):
     """The name a post is signed with, fixed when it is written."""
     if role:
-        return f"{(user.name or '').strip()[:50]} (@{handle(user.name)})"
+        return f"{(user.name or '').strip()[:50]} (@{handle(user.name, user.id)})"
     profile = db.session.get(VolunteerProfile, contributor_id)
     if profile is not None and profile.display_name:
         return profile.display_name[:80]
@@ -53,4 +54,4 @@ def staff_of(organisation_id):
     """{user id: handle} of the organisation's organisers and moderators."""
     rows = db.session.execute(select(User.id, User.name).join(Membership, Membership.user_id == User.id).where(
         Membership.organisation_id == organisation_id, Membership.role.in_(STAFF_ROLES))).all()
-    return {uid: handle(name) for uid, name in rows}
+    return {uid: handle(name, uid) for uid, name in rows}
