@@ -118,6 +118,12 @@ class Defaults:
     FLAG_LIMIT = 10
     FLAG_LIMIT_SECONDS = 600
     FLAG_DAILY_PER_CAMPAIGN = 50
+    # Talk (citizen.talk): per signed-in author at most TALK_POST_LIMIT posts per TALK_POST_SECONDS and
+    # TALK_POSTS_PER_DAY a day; at most TALK_REPORTS_PER_DAY reports of posts a day per account.
+    TALK_POST_LIMIT = 5
+    TALK_POST_SECONDS = 60
+    TALK_POSTS_PER_DAY = 100
+    TALK_REPORTS_PER_DAY = 30
     # Blurred copies for up to this many rated tasks are made during the import; more, in a job.
     WELLBEING_BLUR_SYNC = 20
     # Moderation (citizen.moderation): escalation webhooks are tried this many times, waiting BACKOFF, 2x, 4x...

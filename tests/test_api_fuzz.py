@@ -37,6 +37,7 @@ from citizen.api.openapi import PATHS
 from citizen.campaigns import services as campaigns
 from citizen.campaigns.models import Campaign, Task
 from citizen.extensions import db
+from citizen.talk import services as talk
 from tests.conftest import PG_URL, QUESTION, _empty_postgres, base_config
 from tests.pdf_samples import make_pdf
 from tests.test_map_kinds import AREA, TILES, photo_zip
@@ -116,7 +117,14 @@ def seed(app):
                 leases[role].append((task["id"], values))
     task_ids = list(db.session.execute(select(Task.id).order_by(Task.id)).scalars())
     questions = list(db.session.execute(select(Task.id).join(Campaign).where(Campaign.slug == made[0])).scalars())
-    return {"slugs": made, "task_ids": task_ids, "tokens": tokens, "leases": leases, "questions": questions}
+    # Discussion posts, so that reports and hiding reach the services (a volunteer's account wrote them).
+    volunteer = accounts.register_user("volunteer@example.org", "Val Volunteer", "password123")
+    first = db.session.execute(select(Campaign).where(Campaign.slug == made[0])).scalar_one()
+    post_ids = [talk.write(first, task, volunteer, {"body": f"Post {i} about **this**"}).id
+                for i, task in enumerate([None, db.session.get(Task, questions[0]), None])]
+    db.session.commit()
+    return {"slugs": made, "task_ids": task_ids, "tokens": tokens, "leases": leases, "questions": questions,
+            "post_ids": post_ids}
 
 
 @pytest.fixture(scope="module")
@@ -205,7 +213,8 @@ def strategy(operation, mode, role, data):
                   or _constrained(operation.method.upper(), operation.path, beyond_path=True)):
         # (negative data with the path fixed needs something else left to make invalid)
         pools = {"slug": data["slugs"] + ["no-such-campaign"],
-                 "task_id": data["task_ids"] + [2**31 - 1, 2**31, 2**63]}
+                 "task_id": data["task_ids"] + [2**31 - 1, 2**31, 2**63],
+                 "post_id": data["post_ids"] + [2**31 - 1, 2**31]}
         known = st.fixed_dictionaries({n: st.sampled_from(pools[n]) for n in names})
         options.append(known.flatmap(lambda p: operation.as_strategy(generation_mode=mode, path_parameters=p)))
     if mode is GenerationMode.NEGATIVE:

@@ -45,6 +45,7 @@ from citizen.extensions import db
 from citizen.moderation import suspensions
 from citizen.moderation.models import Escalation, Suspension
 from citizen.accounts.signatures import pseudonym
+from citizen.talk import services as talk
 from citizen.team import services as team
 from tests.conftest import PG_URL, QUESTION, _migrate, base_config
 from tests.helpers import guest_id
@@ -82,6 +83,10 @@ MODERATION_ORGANISERS = row(      401,   401,   403,      403,      200,      40
 # The same pages without ?org=: each member of staff gets their own organisation's (B's organiser, B's).
 STAFF_OWN = row(                  401,   401,   403,      200,      200,      200,      200)
 ORGANISERS_OWN = row(             401,   401,   403,      403,      200,      200,      200)
+
+# Posting with a discussion's form: a signed-in account; a guest's cookie is not one (the sign-in page).
+TALK_FORM = row(                  LOGIN, LOGIN, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT)
+TALK_FORM_DRAFT = row(            LOGIN, LOGIN, 404,      404,      REDIRECT, 404,      REDIRECT)
 
 MATRIX = {
     # --- public pages ---------------------------------------------------------------------------------------
@@ -208,6 +213,20 @@ MATRIX = {
     "wellbeing_api.get_preferences": {"GET": PUBLIC},
     "wellbeing_api.put_preferences": {"PUT": PUBLIC},
     "wellbeing_api.my_budget": {"GET": PUBLIC},
+    # --- talk: anyone who may see a campaign reads its discussions; accounts write (a guest's token is known but
+    # not enough: 403); the organisation's staff hide posts. Drafts: only their organisers (and admins) post. ----
+    "talk.campaign_thread": {"GET": PUBLIC, "GET draft": DRAFT_PAGE, "POST": TALK_FORM, "POST draft": TALK_FORM_DRAFT},
+    # (the task is the published campaign's: through a draft's address it is no task of that campaign, 404)
+    "talk.task_thread": {"GET": PUBLIC, "GET draft": everyone(404), "POST": TALK_FORM,
+                         "POST draft": row(LOGIN, LOGIN, 404, 404, 404, 404, 404)},
+    "talk.act_from_form": {"POST": row(LOGIN, LOGIN, 403, REDIRECT, REDIRECT, 403, REDIRECT),
+                           "POST report": row(LOGIN, LOGIN, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT)},
+    "talk.moderation_page": {"GET": row(LOGIN, LOGIN, 403, 200, 200, 200, 200)},
+    "talk.read_notifications": {"POST": everyone(REDIRECT)},
+    "talk_api.thread_api": {"GET": PUBLIC, "GET draft": everyone(404), "POST": row(401, 403, 201, 201, 201, 201, 201),
+                            "POST draft": row(401, 403, 404, 404, 404, 404, 404)},
+    "talk_api.report_post": {"POST": row(401, 403, 201, 201, 201, 201, 201)},
+    "talk_api.hide_post": {"POST": row(401, 403, 403, 200, 200, 403, 200)},
 }
 UNLISTED = {"static", "kinds.static"}  # files of the site itself, and of its kinds
 MODERATION_ITEMS = {"moderation.act", "moderation.escalation", "moderation.lift"}
@@ -222,6 +241,7 @@ VARIANTS = {
     "draft-answers": {"slug": "draft", "name": "answers.csv"},
     "private": {"public_id": "private"},
     "own": {"org": None},
+    "report": {"action": "report"},
     "task": {}, "contributor": {}, "invalid": {},  # the same URL, another body (BODIES)
 }
 
@@ -273,6 +293,13 @@ BODIES = {
     ("wellbeing_api.flag", "POST"): {"json": {"level": "graphic"}},
     ("wellbeing_api.rate", "POST"): {"json": {"level": "mild"}},
     ("wellbeing_api.put_preferences", "PUT"): {"json": {"extreme_opt_in": False}},
+    ("talk.campaign_thread", "POST"): {"data": {"body": "Is a red shed a roof?"}},
+    ("talk.task_thread", "POST"): {"data": {"body": "Is a red shed a roof?"}},
+    ("talk.act_from_form", "POST"): {"data": {"reason": "Advertising"}},
+    ("talk.act_from_form", "POST report"): {"data": {"reason": "spam"}},
+    ("talk_api.thread_api", "POST"): {"json": {"body": "Is a red shed a roof?"}},
+    ("talk_api.report_post", "POST"): {"json": {"reason": "spam"}},
+    ("talk_api.hide_post", "POST"): {"json": {"reason": "Advertising"}},
 }
 
 
@@ -303,13 +330,14 @@ class World:
     tokens: dict = field(default_factory=dict)     # role -> bearer token
     guest_id: int = 0
     handed: dict = field(default_factory=dict)     # role -> a task of the published campaign handed to them
+    post: int = 0                                  # a volunteer's post in the published campaign's discussion
 
     def params(self, rule, role, variant):
         """Values for the rule's URL arguments (and query string) for this role and variant."""
         # Pages about an organisation name A (?org=test-org); actions on an item do not: the item's organisation
         # decides, past the gate that lets any member of staff in.
         org = None if rule.endpoint in MODERATION_ITEMS else "test-org"
-        chosen = {**{"slug": "published", "name": None, "public_id": "public", "org": org},
+        chosen = {**{"slug": "published", "name": None, "public_id": "public", "org": org, "action": "hide"},
                   **VARIANTS.get(variant, {})}
         slugs = {"published": self.published, "draft": self.draft, "shelved": self.shelved, "b": self.campaign_b}
         values = {}
@@ -340,6 +368,10 @@ class World:
                 values[arg] = self.media_name
             elif arg == "name":
                 values[arg] = chosen["name"] or "results.csv"
+            elif arg == "post_id":
+                values[arg] = self.post
+            elif arg == "action":
+                values[arg] = chosen["action"]
             elif arg == "layer":
                 values.update(layer="forest-before", z=0, x=0, y=0)
             elif arg not in ("z", "x", "y", "n"):
@@ -424,6 +456,8 @@ def _build(world, app):
     world.invitation = team.invite(organiser, published.organisation, "moderator")[0].id
     db.session.commit()
     world.update = update.id
+    world.post = talk.write(published, None, users["volunteer"], {"body": "Is a red shed a roof?"}).id
+    db.session.commit()
 
     guest_token = client.post("/api/v1/guests").get_json()["token"]
     world.tokens["guest"] = guest_token

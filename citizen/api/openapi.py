@@ -82,6 +82,37 @@ NEXT_RESPONSES = {
                    "capped); the caller skipped past the campaign's skip budget (code skip_limit); or too many new "
                    "guests from this address or network (code rate_limited)")}
 
+POST_ID = {"name": "post_id", "in": "path", "required": True,
+           "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
+AFTER_POST = {"name": "after", "in": "query", "description": "the last post id of the previous page",
+              "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID}}
+
+
+def _thread_read(summary, task=False):
+    return {"summary": summary + ": its posts, oldest first, 50 a page (anyone who may see the campaign reads it; "
+                                 "a hidden post keeps its place without its text)",
+            "security": OPTIONAL, "parameters": [SLUG] + ([TASK_ID] if task else []) + [AFTER_POST],
+            "responses": {"200": _ok("A page of the thread", {"$ref": "#/components/schemas/Thread"}),
+                          **_errors(401, 404, 422, s404="No such campaign, or no such task in it",
+                                    s422="after is not a post id")}}
+
+
+def _thread_write(summary, task=False):
+    return {"summary": summary + " (a signed-in account: an API token or the site's session; Markdown, sanitised: "
+                                 "no images but the task's own; @moderators or a staff member's @handle notifies "
+                                 "them)",
+            "security": CONTRIBUTOR, "parameters": [SLUG] + ([TASK_ID] if task else []),
+            "requestBody": _body(_object({"body": {"type": "string", "minLength": 1, "maxLength": 5000},
+                                          "needs_expert": BOOLEAN}, ["body"])),
+            "responses": {"201": _ok("Posted", {"$ref": "#/components/schemas/Post"}),
+                          **_errors(400, 401, 403, 404, 413, 422, 429,
+                                    s403="A guest (code account_needed), a suspended contributor (code suspended), "
+                                         "or a campaign that is not open (code campaign_not_open)",
+                                    s404="No such campaign, or no such task in it",
+                                    s422="An empty or too long post, or more than 5 people mentioned",
+                                    s429="Too many posts for now (code too_many_posts)")}}
+
+
 PATHS = {
     "/openapi.json": {"get": {"summary": "This document", "security": PUBLIC,
                               "responses": {"200": _ok("The OpenAPI 3.1 document", {"type": "object"})}}},
@@ -268,6 +299,32 @@ PATHS = {
                       **_errors(*TASK_ERRORS, 409, 413, 422, s403="Not shown to the caller (code not_assigned)",
                                 s409="Already reported for this reason (code already_reported)",
                                 s422="Unknown reason")}}},
+    # Talk (citizen.talk.views): a discussion thread per campaign and per task.
+    "/campaigns/{slug}/talk": {"get": _thread_read("The campaign's own discussion"),
+                               "post": _thread_write("Post in the campaign's discussion")},
+    "/campaigns/{slug}/tasks/{task_id}/talk": {
+        "get": _thread_read("One task's discussion", task=True),
+        "post": _thread_write("Post in a task's discussion; needs_expert (or #needs-expert in the text) puts the "
+                              "task in the moderators' queue", task=True)},
+    "/talk/posts/{post_id}/reports": {"post": {
+        "summary": "Report a post as abusive, spam or showing personal data (signed-in accounts; once per post, "
+                   "a few a day)",
+        "security": CONTRIBUTOR, "parameters": [POST_ID],
+        "requestBody": _body(_object({"reason": {"type": "string", "enum": ["abusive", "spam", "personal_data"]}},
+                                     ["reason"])),
+        "responses": {"201": _ok("Reported", _object({"post_id": INTEGER, "reason": STRING}, ["post_id"])),
+                      **_errors(400, 401, 403, 404, 409, 413, 422, 429, s403="A guest: an account reports posts",
+                                s404="No such post", s409="Already reported by the caller (code already_reported)",
+                                s422="Unknown reason", s429="Too many reports today (code too_many_reports)")}}},
+    "/talk/posts/{post_id}/hide": {"post": {
+        "summary": "Hide a post (the organisation's moderators and organisers; kept in the audit log with the reason)",
+        "security": ORGANISER, "parameters": [POST_ID],
+        "requestBody": _body(_object({"reason": {"type": "string", "minLength": 1, "maxLength": 1000}},
+                                     ["reason"])),
+        "responses": {"200": _ok("Hidden", {"$ref": "#/components/schemas/Post"}),
+                      **_errors(400, 401, 403, 404, 409, 413, 422, s403="Not staff of the post's organisation",
+                                s404="No such post", s409="Already hidden (code already_hidden)",
+                                s422="No reason given")}}},
 }
 
 # Any operation can fail on the server's side, and any that reads the database can find it away.
@@ -327,6 +384,17 @@ SCHEMAS = {
             "what it is. On every tenth answer, a summary of the caller's record on known-answer tasks so far: "
             "checked (how many they answered), agreed (how many matched); null otherwise."),
             "properties": {"checked": INTEGER, "agreed": INTEGER}}}),
+    "Post": _object({
+        "id": INTEGER, "author": {"type": "string", "description": "a display name or a handle; never an e-mail"},
+        "staff_role": {"type": ["string", "null"], "description": "organiser or moderator when staff wrote it"},
+        "created_at": STRING, "html": {"type": ["string", "null"], "description": "sanitised HTML (null when hidden)"},
+        "needs_expert": BOOLEAN, "hidden": BOOLEAN, "task_id": {"type": ["integer", "null"]}},
+        ["id", "author", "html", "hidden"]),
+    "Thread": _object({
+        "campaign": STRING, "task_id": {"type": ["integer", "null"]},
+        "posts": {"type": "array", "items": {"$ref": "#/components/schemas/Post"}},
+        "next_after": {"type": ["integer", "null"], "description": "pass as ?after= for the next page"}},
+        ["posts", "next_after"]),
     "Result": _object({
         "task_id": INTEGER, "external_id": {"type": ["string", "null"]}, "answer": {},
         "count": {"type": ["number", "null"], "description": "votes for `answer` in the plain tally (null when the "

@@ -232,6 +232,41 @@ class WorkPage:
         return self.where.inner_text()
 
 
+class TaskDiscussion:
+    """The current task's discussion under the work page (talk), and the whole thread's page it links to."""
+
+    def __init__(self, page):
+        self.page = page
+
+    @property
+    def box(self):
+        return self.page.locator("#talk-task")
+
+    def open(self):
+        """Unfold the box (it loads the thread of the task on screen)."""
+        self.box.get_by_text("Discuss this task").click()
+        return self
+
+    @property
+    def posts(self):
+        return self.box.locator(".talk-post")
+
+    @property
+    def message(self):
+        return self.box.get_by_role("status")
+
+    def write(self, text, needs_expert=False):
+        self.box.get_by_label("Your post").fill(text)
+        if needs_expert:
+            self.box.get_by_label("This needs an expert").check()
+        self.box.get_by_role("button", name="Post").click()
+        return self
+
+    def open_whole_thread(self):
+        self.box.get_by_role("link", name="Open the whole discussion").click()
+        return self
+
+
 class ManagePage:
     """/organise/<slug>/: an organiser's page of one campaign (numbers, imports, results, publishing)."""
 

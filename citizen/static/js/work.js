@@ -64,6 +64,7 @@
         emptyEl.querySelector("p").textContent = refusal;
       }
       if (wellbeing) wellbeing.empty();
+      document.dispatchEvent(new CustomEvent("citizen:task", { detail: null }));
       heading.setAttribute("tabindex", "-1");
       heading.focus();  // screen readers announce it; keyboard users start from here
       return;
@@ -72,6 +73,7 @@
     count(task.done);
     kind.render(task, taskEl, submit);
     if (wellbeing) wellbeing.show(task, taskEl, kind, function () { kind.render(task, taskEl, submit); });
+    document.dispatchEvent(new CustomEvent("citizen:task", { detail: task }));  // the task's discussion follows
     shownAt = performance.now();
     upcoming = fetchNext([task.id]).catch(function () { return undefined; });
   }
