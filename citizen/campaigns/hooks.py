@@ -6,14 +6,16 @@ these and imports no feature.
   moderators at once, in the answer's own transaction (moderation);
 - `gate(conn, campaign, contributor_id, now)`: None, or what this contributor must not be handed (wellbeing);
 - `shield_task(campaign, contributor_id, body)`: the task JSON as this contributor may see it: blurred media,
-  warnings, a reveal link (wellbeing).
+  warnings, a reveal link (wellbeing);
+- `publish_check(campaign)`: raise a CitizenError when the campaign must not be published yet (moderation: a
+  campaign whose answers escalate needs an alert channel that works).
 
 Every hook must be registered, or create_app refuses to build the app (`check`): an app never hands out media
 unshielded, nor counts a suspended contributor, because a feature was left out. Each call is a dict lookup."""
 from flask import current_app
 
 EXTENSION = "citizen.campaigns.hooks"
-NAMES = ("suspended", "escalate", "gate", "shield_task")
+NAMES = ("suspended", "escalate", "gate", "shield_task", "publish_check")
 
 
 def register(app, **hooks):
@@ -46,3 +48,7 @@ def gate(conn, campaign, contributor_id, now):
 
 def shield_task(campaign, contributor_id, body):
     return current_app.extensions[EXTENSION]["shield_task"](campaign, contributor_id, body)
+
+
+def publish_check(campaign):
+    return current_app.extensions[EXTENSION]["publish_check"](campaign)

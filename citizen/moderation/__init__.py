@@ -6,21 +6,27 @@
 - `queue`        the queue: escalations first, then reports, disagreements, contributors flagged by quality.
 - `services`     the moderator's actions, each written to the audit log.
 - `suspensions`  suspend a contributor (their answers stop counting, results recomputed) and lift it.
-- `webhooks`     the notification job: signed webhook with retries and a delivery log, and e-mail.
-- `views`        /moderation/ pages and the reports API.
+- `webhooks`     the notification job: signed webhook with retries and a delivery log, and e-mail; test alerts.
+- `channels`     where alerts go and whether they get there: tests, the publish rule, what a confirmation reached.
+- `live`         the response team's live page (a secret link): its cached feed and what it showed.
+- `views`        /moderation/ pages, the live page and the reports API.
 """
 
 
 def init_app(app):
     """Plug moderation in (called by create_app): /moderation/ pages, the reports API (bearer tokens, so exempt
-    from the form CSRF check; cookie callers are CSRF-checked in citizen.api.auth), the notification job, and what
-    the volunteer loop asks of moderation on every answer (suspended contributors, escalations)."""
+    from the form CSRF check; cookie callers are CSRF-checked in citizen.api.auth), the live page, the notification
+    and test jobs, what the volunteer loop asks of moderation on every answer (suspended contributors, escalations)
+    and the publish rule (a campaign whose answers escalate needs a working alert channel)."""
     from citizen.campaigns import hooks
     from citizen.extensions import csrf
     from citizen.jobs import services as jobs
-    from citizen.moderation import hot, views, webhooks
+    from citizen.moderation import channels, hot, views, webhooks
     app.register_blueprint(views.bp)
     app.register_blueprint(views.api_bp)
+    app.register_blueprint(views.live_bp)
     csrf.exempt(views.api_bp)
+    csrf.exempt(views.live_bp)  # the secret link is the credential; its one POST takes JSON only
     jobs.register(hot.NOTIFY_JOB, webhooks.notify_job)
-    hooks.register(app, suspended=hot.suspended, escalate=hot.escalate)
+    jobs.register(webhooks.TEST_JOB, webhooks.test_job)
+    hooks.register(app, suspended=hot.suspended, escalate=hot.escalate, publish_check=channels.check_publish)
