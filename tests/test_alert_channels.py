@@ -122,7 +122,7 @@ def test_without_a_channel_the_test_button_says_what_to_set(boss, org):
 
 
 def test_confirm_says_where_the_alert_went_and_the_live_page_shows_the_find(app, client, guest, boss, org, draft,
-                                                                            receiver, make_user):
+                                                                            receiver, make_user, monkeypatch):
     hook = receiver()
     token = live_token(boss, org)
     row = db.session.get(AlertSettings, org.id)
@@ -154,6 +154,9 @@ def test_confirm_says_where_the_alert_went_and_the_live_page_shows_the_find(app,
     assert client.post(f"/alerts/{token}/seen", json={"viewer": VIEWER, "ids": [esc.id]}).get_json() == {"recorded": 1}
     assert client.post(f"/alerts/{token}/seen", json={"viewer": "f" * 32, "ids": [esc.id, esc.id]}).get_json() == \
         {"recorded": 1}
+    monkeypatch.setattr(live, "MAX_VIEWERS", 2)  # a leaked link cannot fill the delivery log
+    assert client.post(f"/alerts/{token}/seen", json={"viewer": "e" * 32, "ids": [esc.id]}).get_json() == \
+        {"recorded": 0}
     reached = mod.get(f"/moderation/escalations/{esc.id}/reached").get_json()
     assert reached["summary"].startswith(f"Sent to: webhook {hook.url} (delivered 200 at ")
     assert reached["summary"].endswith("live page (seen by 2)")

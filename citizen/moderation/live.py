@@ -8,15 +8,15 @@ sound and a browser notification once they have pressed "enable alerts". The pag
   from the process's cache in between, so a page polled by many people costs one small query per interval.
 - `seen(token, data)`: the page says what it showed (at most MAX_SEEN escalations, and the test), under a random
   viewer id it keeps in the browser; each becomes one "live" row of the delivery log (once per viewer and
-  escalation), so the moderator who confirmed a find sees how many people it reached. Its check-in also marks
-  the page as open (at most every CHECK_IN_SECONDS a write).
+  escalation, up to MAX_VIEWERS viewers), so the moderator who confirmed a find sees how many people it reached.
+  Its check-in also marks the page as open (at most every CHECK_IN_SECONDS a write).
 """
 import re
 import time
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from citizen.accounts.models import utcnow
 from citizen.errors import InvalidInput, NotFound
@@ -27,6 +27,7 @@ from citizen.numbers import parse_int
 
 FEED_SIZE = 20
 MAX_SEEN = 20
+MAX_VIEWERS = 50  # live receipts kept per escalation
 CHECK_IN_SECONDS = 20
 _VIEWER = re.compile(r"[0-9a-f]{16,32}")
 
@@ -87,10 +88,14 @@ def seen(token, data):
     if ids:
         known = set(db.session.execute(select(Escalation.id).where(
             Escalation.id.in_(ids), Escalation.organisation_id == org.id, Escalation.status == "confirmed")).scalars())
+        seen_by = dict(db.session.execute(select(DeliveryAttempt.escalation_id, func.count()).where(
+            DeliveryAttempt.escalation_id.in_(known), DeliveryAttempt.channel == "live")
+            .group_by(DeliveryAttempt.escalation_id)).all()) if known else {}
         done = set(db.session.execute(select(DeliveryAttempt.escalation_id).where(
             DeliveryAttempt.escalation_id.in_(known), DeliveryAttempt.channel == "live",
             DeliveryAttempt.target == target)).scalars()) if known else set()
-        for esc_id in sorted(known - done):
+        # A leaked link cannot fill the delivery log: past MAX_VIEWERS viewers of one find, "seen by" stops.
+        for esc_id in sorted(i for i in known - done if seen_by.get(i, 0) < MAX_VIEWERS):
             db.session.add(DeliveryAttempt(organisation_id=org.id, escalation_id=esc_id, channel="live",
                                            event="escalation.confirmed", target=target, ok=True, created_at=now))
             recorded += 1
