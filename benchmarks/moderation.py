@@ -54,7 +54,7 @@ def build(tasks, rule=True, escalate=False):
                                            "redundancy": 3, "answer_count": 0, "lease_count": 0, "available": True,
                                            "consensus": {}} for i in range(tasks)])
         c.tasks_total = tasks
-        campaigns.publish(c)
+        campaigns.publish(c, check_alerts=False)  # a benchmark has no response team to test an alert channel with
         db.session.commit()
         slug = c.slug
     return app, slug

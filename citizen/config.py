@@ -134,6 +134,8 @@ class Defaults:
     MODERATION_WEBHOOK_TIMEOUT = 5  # seconds to connect, and again to read
     MODERATION_SUSPENSION_REFRESH = 2.0
     MODERATION_POLL_SECONDS = 3
+    LIVE_POLL_SECONDS = 5          # the response team's live page checks for new finds this often
+    LIVE_FEED_CACHE_SECONDS = 2.0  # its feed is read from the database at most this often per organisation
     # E-mail of escalations and of campaign updates (smtplib): nothing is sent while MAIL_SERVER is empty.
     MAIL_SERVER = ""
     MAIL_PORT = 25

@@ -20,7 +20,7 @@ from citizen.config import Defaults
 from citizen.accounts import services as accounts
 from citizen.campaigns import services as campaigns
 from citizen.extensions import db
-from tests.helpers import new_guest
+from tests.helpers import alert_channel, new_guest
 
 
 
@@ -205,6 +205,8 @@ def make_campaign(app, org, organiser):
             rows = [{"external_id": f"t{i}", "text": f"Task number {i}"} for i in range(tasks)]
             campaigns.import_tasks(c, "tasks.json", json.dumps(rows))
         if publish:
+            if fields.get("escalate_on"):  # answers that alert the team: a working alert channel first
+                alert_channel(org)
             campaigns.publish(c)
         db.session.commit()
         return c

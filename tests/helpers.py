@@ -167,3 +167,16 @@ def campaign(slug):
     """The campaign `slug`, read afresh."""
     db.session.expire_all()
     return db.session.execute(select(Campaign).where(Campaign.slug == slug)).scalar_one()
+
+
+def alert_channel(org, viewer="ab" * 16):
+    """Give an organisation an alert channel that works, as a response team would: a live page link, a test alert,
+    and the live page open to show it (what publishing a campaign whose answers escalate asks). Returns the live
+    page's token."""
+    from citizen.moderation import channels, live
+    token = channels.new_live_link(org.id)
+    channels.send_test(org)
+    db.session.commit()
+    live.seen(token, {"viewer": viewer, "test": True})
+    db.session.commit()
+    return token

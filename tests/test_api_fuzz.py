@@ -41,6 +41,7 @@ from citizen.talk import services as talk
 from tests.conftest import PG_URL, QUESTION, _empty_postgres, base_config
 from tests.pdf_samples import make_pdf
 from tests.test_map_kinds import AREA, TILES, photo_zip
+from tests.helpers import alert_channel
 from tests.test_moderation import PHOTOS
 
 # One worker: on PostgreSQL this module's tests share the database `seeded` fills once.
@@ -78,6 +79,7 @@ def seed(app):
     organiser = accounts.register_user("organiser@example.org", "Olga Organiser", "password123")
     accounts.grant(organiser, org, "organiser")
     db.session.commit()
+    alert_channel(org)  # the search campaign's answers escalate: an alert channel that works
     made = []
 
     def make(kind, settings_, source, publish=True, **fields):

@@ -48,7 +48,7 @@ from citizen.accounts.signatures import pseudonym
 from citizen.talk import services as talk
 from citizen.team import services as team
 from tests.conftest import PG_URL, QUESTION, _migrate, base_config
-from tests.helpers import guest_id
+from tests.helpers import alert_channel, guest_id
 
 ROLES = ("anonymous", "guest", "volunteer", "moderator", "organiser", "other_organiser", "admin")
 STAFF_OF_A = ("moderator", "organiser", "admin")  # may know the titles of A's unpublished campaigns
@@ -174,6 +174,14 @@ MATRIX = {
     # B's organiser passes the gate (staff of B) and is refused by the item's own check.
     "moderation.act": {"POST": MODERATION, "POST task": MODERATION, "POST contributor": MODERATION},
     "moderation.escalation": {"GET": MODERATION},
+    "moderation.reached": {"GET": MODERATION},
+    "moderation.live_link": {"POST": row(401, 401, 403, 403, REDIRECT, 403, REDIRECT)},
+    "moderation.send_test": {"POST": row(401, 401, 403, 403, REDIRECT, 403, REDIRECT)},
+    # The response team's live page: its secret link is the credential, whoever holds it (a signed-in account
+    # gives nothing more, nor less).
+    "live.page": {"GET": PUBLIC},
+    "live.feed": {"GET": PUBLIC},
+    "live.seen": {"POST": PUBLIC},
     "moderation.lift": {"POST": row(401, 401, 403, REDIRECT, REDIRECT, 403, REDIRECT)},
     # --- API ---------------------------------------------------------------------------------------------------
     "api.openapi": {"GET": PUBLIC},
@@ -229,7 +237,7 @@ MATRIX = {
     "talk_api.hide_post": {"POST": row(401, 403, 403, 200, 200, 403, 200)},
 }
 UNLISTED = {"static", "kinds.static"}  # files of the site itself, and of its kinds
-MODERATION_ITEMS = {"moderation.act", "moderation.escalation", "moderation.lift"}
+MODERATION_ITEMS = {"moderation.act", "moderation.escalation", "moderation.reached", "moderation.lift"}
 
 # Variants: which objects fill the URL (see World.params) or the query string.
 VARIANTS = {
@@ -282,6 +290,7 @@ BODIES = {
                                                                 "reason": "Answers at random"}},
     ("moderation.lift", "POST"): {"data": {"reason": "A mistake"}},
     ("moderation.alert_settings", "POST"): {"data": {"emails": "alerts@example.org"}},
+    ("live.seen", "POST"): lambda w: {"json": {"viewer": "ab" * 16, "ids": [w.escalation]}},
     ("api.create_campaign", "POST"): lambda w: {"json": {"title": "Count the boats", "kind": "question",
                                                          "settings": QUESTION, "organisation_id": w.org_a}},
     ("api.create_campaign", "POST invalid"): {"json": {}},
@@ -321,6 +330,7 @@ class World:
     contributor_item: str = ""
     private_id: str = ""
     media_name: str = ""
+    live_token: str = ""
     users: dict = field(default_factory=dict)      # role -> user id
     session_ids: dict = field(default_factory=dict)  # role -> the id a signed-in session keeps (User.get_id)
     organiser_token_id: int = 0
@@ -357,7 +367,10 @@ class World:
             elif arg == "code_id":
                 values[arg] = self.event_code
             elif arg == "token":
-                values.update(token="0" * 32, n=0)
+                if rule.endpoint.startswith("live."):  # the response team's live page
+                    values[arg] = self.live_token
+                else:  # a preview's thumbnail
+                    values.update(token="0" * 32, n=0)
             elif arg == "invitation_id":
                 values[arg] = self.invitation
             elif arg == "member_id":
@@ -417,6 +430,7 @@ def _build(world, app):
     published = campaigns.create_campaign(org_a.id, organiser, {
         "title": "Find red roofs", "kind": "question", "redundancy": 3, "settings": QUESTION, "escalate_on": ["yes"]})
     campaigns.import_tasks(published, "tasks.json", json.dumps(tasks))
+    world.live_token = alert_channel(org_a)  # its answers escalate: an alert channel that works
     campaigns.publish(published)
     draft = campaigns.create_campaign(org_a.id, organiser, {"title": DRAFT_TITLE, "kind": "question",
                                                             "settings": QUESTION})

@@ -24,7 +24,7 @@ from citizen.accounts.audit import AuditLog
 from citizen.moderation.models import (AlertSettings, ContentReport, DeliveryAttempt, Escalation,
                                        Suspension)
 from citizen.campaigns.models import HIDDEN_RAND
-from tests.helpers import answer_next, next_task, signed_in, skip, submit
+from tests.helpers import alert_channel, answer_next, next_task, signed_in, skip, submit
 
 PHOTOS = [{"external_id": f"p{i}", "image_url": f"/media/p{i}.jpg", "width": 640, "height": 480,
            "lat": 46.5 + i / 100, "lon": 7.9 + i / 100} for i in range(4)]
@@ -76,6 +76,13 @@ def audit_rows():
     return db.session.execute(select(AuditLog).order_by(AuditLog.id)).scalars().all()
 
 
+def set_webhook(org, url, secret):
+    """The organisation's webhook (its campaign was published with another channel that works)."""
+    row = db.session.get(AlertSettings, org.id)
+    row.webhook_url, row.webhook_secret = url, secret
+    db.session.commit()
+
+
 @pytest.fixture
 def moderator(make_user):
     return make_user("mod@example.org", "moderator", name="Mo Moderator")
@@ -88,6 +95,7 @@ def search_campaign(org, organiser):
         c = campaigns.create_campaign(org.id, organiser, {"title": "Find the hiker", "kind": "search",
                                                           "redundancy": redundancy, "settings": {}, **fields})
         campaigns.import_tasks(c, "photos.json", json.dumps(PHOTOS))
+        alert_channel(org)
         campaigns.publish(c)
         db.session.commit()
         return c
@@ -503,9 +511,8 @@ def fast_retries(app):
 def test_escalation_webhook_is_signed_and_retried_with_a_delivery_log(app, client, guest, org, search_campaign,
                                                                       receiver, fast_retries, moderator):
     hook = receiver([500, 503])
-    db.session.add(AlertSettings(organisation_id=org.id, webhook_url=hook.url, webhook_secret="s3cret"))
-    db.session.commit()
     c = search_campaign()
+    set_webhook(org, hook.url, "s3cret")
     answer_next(client, c.slug, PERSON, guest(), duration_ms=5000)
     assert len(hook.requests) == 3
     headers, body = hook.requests[-1]
@@ -519,7 +526,8 @@ def test_escalation_webhook_is_signed_and_retried_with_a_delivery_log(app, clien
     payload = db.session.get(Task, esc.task_id).payload
     assert event["escalation"]["location"] == {"lat": payload["lat"], "lon": payload["lon"], "source": "photo"}
     assert event["escalation"]["url"].endswith(f"/moderation/escalations/{esc.id}")
-    log = db.session.execute(select(DeliveryAttempt).order_by(DeliveryAttempt.id)).scalars().all()
+    log = db.session.execute(select(DeliveryAttempt).where(DeliveryAttempt.channel == "webhook")
+                             .order_by(DeliveryAttempt.id)).scalars().all()
     assert [(d.channel, d.attempt, d.status_code, d.ok) for d in log] == [
         ("webhook", 1, 500, False), ("webhook", 2, 503, False), ("webhook", 3, 200, True)]
     assert db.session.execute(select(Job.status).where(Job.name == "moderation.notify")).scalar_one() == "done"
@@ -537,9 +545,8 @@ def test_escalation_webhook_is_signed_and_retried_with_a_delivery_log(app, clien
 def test_a_webhook_that_never_answers_fails_the_job_after_every_attempt(app, client, guest, org, search_campaign,
                                                                         receiver, fast_retries):
     hook = receiver([500] * 10)
-    db.session.add(AlertSettings(organisation_id=org.id, webhook_url=hook.url, webhook_secret="s"))
-    db.session.commit()
     c = search_campaign()
+    set_webhook(org, hook.url, "s")
     # The volunteer's answer is stored whatever the webhook does.
     answer_next(client, c.slug, PERSON, guest(), duration_ms=5000)
     assert len(hook.requests) == 4
@@ -556,7 +563,7 @@ def test_email_is_skipped_without_a_mail_server_and_sent_with_one(app, client, g
     monkeypatch.setattr(webhooks.log, "info", lambda msg, *args: lines.append(msg % args))
     answer_next(client, c.slug, PERSON, guest(), duration_ms=5000)
     assert lines == ["escalation 1 not e-mailed: MAIL_SERVER is not configured"]
-    assert db.session.execute(select(DeliveryAttempt)).first() is None
+    assert db.session.execute(select(DeliveryAttempt).where(DeliveryAttempt.channel != "live")).first() is None
 
     sent = []
 
@@ -578,7 +585,7 @@ def test_email_is_skipped_without_a_mail_server_and_sent_with_one(app, client, g
     answer_new(client, c.slug, guest(), PERSON)
     assert sent and sent[0]["host"] == "mail.example.org" and sent[0]["port"] == 2525
     assert sent[0]["msg"]["To"] == "organiser@example.org" and "person" in sent[0]["msg"]["Subject"]
-    attempt = db.session.execute(select(DeliveryAttempt)).scalar_one()
+    attempt = db.session.execute(select(DeliveryAttempt).where(DeliveryAttempt.channel != "live")).scalar_one()
     assert (attempt.channel, attempt.ok) == ("email", True)
 
 

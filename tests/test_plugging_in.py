@@ -142,12 +142,13 @@ def test_a_test_config_replaces_the_environment(tmp_path, monkeypatch):
 
 def test_moderation_and_wellbeing_plug_their_answer_hooks_into_the_loop(tmp_path):
     from citizen.campaigns import hooks
-    from citizen.moderation import hot
+    from citizen.moderation import channels, hot
     from citizen.wellbeing import serving
     app = create_app(base_config(tmp_path, "sqlite://"))
     assert app.extensions[hooks.EXTENSION] == {"suspended": hot.suspended, "escalate": hot.escalate,
                                                "gate": serving.gate, "shield_task": serving.shield_task,
-                                               "media_guard": serving.media_guard}
+                                               "media_guard": serving.media_guard,
+                                               "publish_check": channels.check_publish}
 
 
 def test_an_app_without_the_shield_is_refused():
@@ -155,7 +156,7 @@ def test_an_app_without_the_shield_is_refused():
     from flask import Flask
 
     from citizen.campaigns import hooks
-    from citizen.moderation import hot
+    from citizen.moderation import channels, hot
     from citizen.wellbeing import serving
     app = Flask("bare")
     hooks.register(app, suspended=hot.suspended, escalate=hot.escalate, gate=serving.gate,
@@ -165,6 +166,9 @@ def test_an_app_without_the_shield_is_refused():
     with pytest.raises(ValueError, match="no hook shield"):
         hooks.register(app, shield=serving.shield_task)
     hooks.register(app, shield_task=serving.shield_task)
+    with pytest.raises(RuntimeError, match="publish_check"):  # nor a campaign published whose alerts reach nobody
+        hooks.check(app)
+    hooks.register(app, publish_check=channels.check_publish)
     hooks.check(app)
 
 

@@ -21,7 +21,7 @@ from citizen.moderation import webhooks
 from citizen.moderation.models import AlertSettings, DeliveryAttempt, Escalation
 from citizen.security import ProductionSettingsError
 from tests.conftest import base_config
-from tests.helpers import answer_next, signed_in
+from tests.helpers import alert_channel, answer_next, signed_in
 from tests.test_moderation import PERSON, PHOTOS, Receiver, moderator, search_campaign  # noqa: F401
 
 GOOD_SECRET = "f" * 64
@@ -110,8 +110,18 @@ def test_production_mode_refuses_the_test_allowance(tmp_path, db_uri):
 
 
 def deliveries():
+    """The webhook's and e-mail's delivery log (not the live page's, which showed the campaign's test alert)."""
     db.session.expire_all()
-    return db.session.execute(select(DeliveryAttempt).order_by(DeliveryAttempt.id)).scalars().all()
+    return db.session.execute(select(DeliveryAttempt).where(DeliveryAttempt.channel != "live")
+                              .order_by(DeliveryAttempt.id)).scalars().all()
+
+
+def set_webhook(org, url, secret="s"):
+    """The organisation's webhook, set once its campaign is published (with the live page as a working channel:
+    the campaign's test alert never reaches this receiver)."""
+    row = db.session.get(AlertSettings, org.id)
+    row.webhook_url, row.webhook_secret = url, secret
+    db.session.commit()
 
 
 def test_a_saved_address_that_now_resolves_inside_is_refused_at_send_time(app, client, guest, org,
@@ -123,10 +133,9 @@ def test_a_saved_address_that_now_resolves_inside_is_refused_at_send_time(app, c
     monkeypatch.setattr(socket, "create_connection", lambda address, *a, **k: connects.append(address)
                         or real_connect(address, *a, **k))
     app.config.update(MODERATION_WEBHOOK_BACKOFF=0.01, MODERATION_WEBHOOK_ATTEMPTS=3)
-    db.session.add(AlertSettings(organisation_id=org.id, webhook_url="http://hooks.example.org/hook",
-                                 webhook_secret="s"))
-    db.session.commit()
-    answer_next(client, search_campaign().slug, PERSON, guest(), duration_ms=5000)
+    slug = search_campaign().slug
+    set_webhook(org, "http://hooks.example.org/hook")
+    answer_next(client, slug, PERSON, guest(), duration_ms=5000)
     assert dns and connects == []
     assert [(d.attempt, d.ok, d.status_code, d.error) for d in deliveries()] == [
         (1, False, None, "refused: address not allowed")]
@@ -146,10 +155,9 @@ def test_the_connection_goes_to_the_address_that_was_checked(app, client, guest,
         raise ConnectionRefusedError(111, "Connection refused")
     monkeypatch.setattr(socket, "create_connection", create_connection)
     app.config.update(MODERATION_WEBHOOK_ATTEMPTS=1)
-    db.session.add(AlertSettings(organisation_id=org.id, webhook_url="http://hooks.example.org/hook",
-                                 webhook_secret="s"))
-    db.session.commit()
-    answer_next(client, search_campaign().slug, PERSON, guest(), duration_ms=5000)
+    slug = search_campaign().slug
+    set_webhook(org, "http://hooks.example.org/hook")
+    answer_next(client, slug, PERSON, guest(), duration_ms=5000)
     assert dns == ["hooks.example.org"] and connects == [(PUBLIC, 80)]
     assert [(d.ok, d.error) for d in deliveries()] == [(False, "could not deliver")]
 
@@ -163,9 +171,8 @@ def test_the_delivery_log_is_coarse_and_receivers_see_the_original_host(app, cli
     try:
         dns = fake_dns(monkeypatch, {"hooks.example.org": ["127.0.0.1"]})
         url = f"http://hooks.example.org:{hook.server.server_port}/hooks/citizen"
-        db.session.add(AlertSettings(organisation_id=org.id, webhook_url=url, webhook_secret="s"))
-        db.session.commit()
         c = search_campaign()
+        set_webhook(org, url)
         answer_next(client, c.slug, PERSON, guest(), duration_ms=5000)
         assert len(hook.requests) == 1 and dns == ["hooks.example.org"], ([(d.error, d.target) for d in deliveries()], dns)
         headers, _body = hook.requests[0]
@@ -200,10 +207,9 @@ def test_a_redirect_is_a_failure_never_followed(app, client, guest, org, search_
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         app.config.update(WEBHOOK_ALLOW_PRIVATE=True, MODERATION_WEBHOOK_ATTEMPTS=1)
-        db.session.add(AlertSettings(organisation_id=org.id, webhook_secret="s",
-                                     webhook_url=f"http://127.0.0.1:{server.server_port}/h"))
-        db.session.commit()
-        answer_next(client, search_campaign().slug, PERSON, guest(), duration_ms=5000)
+        slug = search_campaign().slug
+        set_webhook(org, f"http://127.0.0.1:{server.server_port}/h")
+        answer_next(client, slug, PERSON, guest(), duration_ms=5000)
     finally:
         server.shutdown()
         server.server_close()
@@ -216,9 +222,8 @@ def test_links_in_webhooks_come_from_public_url_not_from_the_host_header(app, cl
     app.config.update(WEBHOOK_ALLOW_PRIVATE=True, PUBLIC_URL="https://citizen.example.org")
     hook = Receiver()
     try:
-        db.session.add(AlertSettings(organisation_id=org.id, webhook_url=hook.url, webhook_secret="s"))
-        db.session.commit()
         c = search_campaign()
+        set_webhook(org, hook.url)
         headers = {**guest(), "Host": "attacker.example"}
         task = client.get(f"/api/v1/campaigns/{c.slug}/tasks/next", headers=headers).get_json()
         r = client.post(f"/api/v1/tasks/{task['id']}/answers", headers=headers,
@@ -317,7 +322,8 @@ def test_a_hanging_webhook_holds_only_its_own_organisation(make_app, db_uri):
                 accounts.grant(boss, o, "organiser")
                 db.session.flush()
                 url = f"http://127.0.0.1:{hanging.port}/h" if slug == "org-a" else hook.url
-                db.session.add(AlertSettings(organisation_id=o.id, webhook_url=url, webhook_secret="s"))
+                alert_channel(o)  # the live page works; then the webhook under test
+                set_webhook(o, url)
                 c = campaigns.create_campaign(o.id, boss, {"title": f"Find {slug}", "kind": "search",
                                                            "redundancy": 3, "settings": {}})
                 campaigns.import_tasks(c, "photos.json", json.dumps(PHOTOS))

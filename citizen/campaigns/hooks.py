@@ -9,13 +9,15 @@ these and imports no feature.
   warnings, a reveal link (wellbeing);
 - `media_guard(campaign)`: None when nothing of the campaign is rated, else what /media/ asks before it serves a
   task's original: `.sensitive(task_id, payload)` and `.viewed(contributor_id, task_id)` (wellbeing).
+- `publish_check(campaign)`: raise a CitizenError when the campaign must not be published yet (moderation: a
+  campaign whose answers escalate needs an alert channel that works).
 
 Every hook must be registered, or create_app refuses to build the app (`check`): an app never hands out media
 unshielded, nor counts a suspended contributor, because a feature was left out. Each call is a dict lookup."""
 from flask import current_app
 
 EXTENSION = "citizen.campaigns.hooks"
-NAMES = ("suspended", "escalate", "gate", "shield_task", "media_guard")
+NAMES = ("suspended", "escalate", "gate", "shield_task", "media_guard", "publish_check")
 
 
 def register(app, **hooks):
@@ -52,3 +54,7 @@ def shield_task(campaign, contributor_id, body):
 
 def media_guard(campaign):
     return current_app.extensions[EXTENSION]["media_guard"](campaign)
+
+
+def publish_check(campaign):
+    return current_app.extensions[EXTENSION]["publish_check"](campaign)

@@ -9,7 +9,7 @@ from sqlalchemy import case, func, insert, select, update
 from citizen.accounts.models import utcnow
 from citizen.kinds import GOLD_KEY, RowError, all_kinds, get_kind
 from citizen.storage.media import campaign_store, media_keys
-from citizen.campaigns import sections
+from citizen.campaigns import hooks, sections
 from citizen.campaigns.models import CLOSED, DRAFT, PUBLISHED, Campaign, Task
 from citizen.text import render_markdown
 from citizen.jobs import services as jobs
@@ -273,12 +273,17 @@ def import_tasks(campaign, filename, data, max_rows=None, max_errors=20, warning
     return len(values)
 
 
-def publish(campaign):
+def publish(campaign, check_alerts=True):
+    """Open a campaign to volunteers. One whose answers escalate needs an alert channel of its organisation that
+    works (the publish_check hook); only the demo, which has no response team, publishes without
+    (check_alerts=False)."""
     if campaign.status == PUBLISHED:
         return campaign
     if not campaign.tasks_total:
         raise Conflict(_("Import some tasks before publishing: volunteers would find nothing to do."),
                        code="no_tasks")
+    if check_alerts:
+        hooks.publish_check(campaign)  # a campaign whose answers escalate: an alert channel that works (moderation)
     campaign.status = PUBLISHED
     campaign.published_at = campaign.published_at or utcnow()
     db.session.flush()

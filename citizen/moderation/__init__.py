@@ -7,24 +7,30 @@
 - `access`       who may moderate an organisation's items, and the audit log every action writes to.
 - `services`     the moderator's actions, each written to the audit log.
 - `suspensions`  suspend a contributor (their answers stop counting, results recomputed) and lift it.
-- `webhooks`     the notification job: signed webhook with retries and a delivery log, and e-mail.
-- `views`        /moderation/ pages and the reports API.
+- `webhooks`     the notification job: signed webhook with retries and a delivery log, and e-mail; test alerts.
+- `channels`     where alerts go and whether they get there: tests, the publish rule, what a confirmation reached.
+- `live`         the response team's live page (a secret link): its cached feed and what it showed.
+- `views`        /moderation/ pages, the live page and the reports API.
 """
 
 
 def init_app(app):
     """Plug moderation in (called by create_app): /moderation/ pages, the reports API (bearer tokens, so exempt
-    from the form CSRF check; cookie callers are CSRF-checked in citizen.accounts.auth), the notification job, and what
-    the volunteer loop asks of moderation on every answer (suspended contributors, escalations), and the escalation
-    rule's section of the campaign settings."""
+    from the form CSRF check; cookie callers are CSRF-checked in citizen.accounts.auth), the live page, the
+    notification and test jobs, what the volunteer loop asks of moderation on every answer (suspended contributors,
+    escalations), the publish rule (a campaign whose answers escalate needs a working alert channel), and the
+    escalation rule's section of the campaign settings."""
     from citizen.campaigns import hooks, sections
     from citizen.extensions import csrf
     from citizen.jobs import services as jobs
-    from citizen.moderation import hot, rules, views, webhooks
+    from citizen.moderation import channels, hot, rules, views, webhooks
     app.register_blueprint(views.bp)
     app.register_blueprint(views.api_bp)
+    app.register_blueprint(views.live_bp)
     csrf.exempt(views.api_bp)
+    csrf.exempt(views.live_bp)  # the secret link is the credential; its one POST takes JSON only
     jobs.register(hot.NOTIFY_JOB, webhooks.notify_job)
-    hooks.register(app, suspended=hot.suspended, escalate=hot.escalate)
+    jobs.register(webhooks.TEST_JOB, webhooks.test_job)
+    hooks.register(app, suspended=hot.suspended, escalate=hot.escalate, publish_check=channels.check_publish)
     sections.register(app, "escalate_on", rules.clean_section, rules.section_from_form,
                       "moderation/campaign_settings.html")

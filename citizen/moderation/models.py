@@ -29,6 +29,9 @@ class Escalation(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None]
+    # Where rescuers should go ({"lat", "lon", "source"}, the kind's place), stored when a moderator confirms:
+    # the response team's live page reads it, never recomputes it.
+    place: Mapped[dict | None] = mapped_column(NullableJSON, nullable=True)
 
 
 class ContentReport(db.Model):
@@ -78,13 +81,18 @@ class QueueDismissal(db.Model):
 
 class AlertSettings(db.Model):
     """Where an organisation hears of escalations: a webhook (POST JSON signed with HMAC-SHA256 of the body
-    with `webhook_secret`) and e-mail addresses (when the server has MAIL_SERVER)."""
+    with `webhook_secret`), e-mail addresses (when the server has MAIL_SERVER) and the response team's live page
+    (a secret link, `live_token`; `live_seen_at` is when an open live page last checked in). `test_at` is when
+    the last test alert was sent: a channel works when its answer to the latest test was a success."""
 
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True)
     webhook_url: Mapped[str] = mapped_column(String(500), default="")
     webhook_secret: Mapped[str] = mapped_column(String(200), default="")
     emails: Mapped[str] = mapped_column(String(1000), default="")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    live_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    live_seen_at: Mapped[datetime | None]
+    test_at: Mapped[datetime | None]
 
 
 class DeliveryAttempt(db.Model):
@@ -94,9 +102,9 @@ class DeliveryAttempt(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
     escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalation.id", ondelete="SET NULL"))
-    channel: Mapped[str] = mapped_column(String(10))      # webhook or email
-    event: Mapped[str] = mapped_column(String(40))
-    target: Mapped[str] = mapped_column(String(1000))     # the URL, or the addresses
+    channel: Mapped[str] = mapped_column(String(10))      # webhook, email or live (an open live page showed it)
+    event: Mapped[str] = mapped_column(String(40))        # escalation.created, escalation.confirmed or test
+    target: Mapped[str] = mapped_column(String(1000))     # the URL, the addresses, or the live page's viewer
     attempt: Mapped[int] = mapped_column(default=1)
     status_code: Mapped[int | None]
     ok: Mapped[bool] = mapped_column(default=False)

@@ -5,7 +5,7 @@ import json
 import math
 import re
 
-from flask import current_app, flash, redirect
+from flask import current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -15,12 +15,13 @@ from citizen.accounts.models import Organisation, User, utcnow
 from citizen.kinds import get_kind
 from citizen.campaigns.models import Campaign, Participation
 from citizen.extensions import db
-from citizen.moderation import access, audit_display, display, escalations, queue, services
+from citizen.moderation import access, audit_display, channels, display, escalations, live, queue, services
 from citizen.numbers import int_arg, parse_int
 from citizen.accounts.audit import AuditLog
 from citizen.moderation.models import AlertSettings, DeliveryAttempt, Suspension
 from citizen.accounts.signatures import pseudonym
 from citizen.spreadsheet import safe_cell
+from citizen.urls import public_url
 
 PAGE_SIZE = 20
 # Lazy: translated when the page renders, in the moderator's language (not once at import, in English).
@@ -92,7 +93,9 @@ def escalation_page(user, escalation_id):
         place = {**place, "dms": f"{_dms(place['lat'], 'N', 'S')} {_dms(place['lon'], 'E', 'W')}"}
     decided_by = db.session.get(User, esc.decided_by_id) if esc.decided_by_id else None
     tiles = (campaign.settings or {}).get("tiles_after") or ""
-    return {"esc": esc, "item": item, "campaign": campaign, "task": task, "place": place,
+    reach = channels.reached(esc.id, esc.organisation_id) if esc.status == "confirmed" else None
+    return {"reached": reach, "reached_summary": channels.summary(reach) if reach is not None else "",
+            "esc": esc, "item": item, "campaign": campaign, "task": task, "place": place,
             "decided_by": decided_by.name if decided_by else None, "tiles": tiles,
             "attribution": (campaign.settings or {}).get("attribution", ""),
             "kind": get_kind(campaign.kind), "org": db.session.get(Organisation, esc.organisation_id)}
@@ -145,8 +148,56 @@ def settings_page(user, slug, form=None):
             return {"org": org, "saved": True}
     log = db.session.execute(select(DeliveryAttempt).where(DeliveryAttempt.organisation_id == org.id)
                              .order_by(DeliveryAttempt.id.desc()).limit(50)).scalars().all()
+    live_url = url_for("live.page", token=row.live_token, _external=False) if row and row.live_token else None
     return {"org": org, "orgs": access.organisations(user), "row": row, "errors": errors, "form": form or {},
-            "log": log, "mail": bool(current_app.config.get("MAIL_SERVER"))}
+            "log": log, "mail": bool(current_app.config.get("MAIL_SERVER")), "channels": channels.status(org.id),
+            "live_url": (public_url() or request.host_url.rstrip("/")) + live_url if live_url else None}
+
+
+def organiser_org(user, slug):
+    org = access.organisation_for(user, slug)
+    access.require_organiser(user, org.id)
+    return org
+
+
+def live_link(user, slug, remove=False):
+    """A new secret link for the response team's live page (the old one stops working), or none."""
+    org = organiser_org(user, slug)
+    if remove:
+        channels.remove_live_link(org.id)
+    else:
+        channels.new_live_link(org.id)
+    live.forget(org.id)
+    access.audit(user, org.id, "alert_live_link", "organisation", org.slug, "", None, {"live_page": not remove})
+    db.session.flush()
+    return org
+
+
+def send_test(user, slug):
+    """A test alert on every channel that is set; the settings page shows each answer."""
+    org = organiser_org(user, slug)
+    if not channels.status(org.id):
+        return org, False
+    channels.send_test(org, public_url())
+    live.forget(org.id)
+    access.audit(user, org.id, "alert_test", "organisation", org.slug, "", None,
+                   {"channels": [c["channel"] for c in channels.status(org.id)]})
+    db.session.flush()
+    return org, True
+
+
+def reached(user, escalation_id):
+    """Where a confirmed escalation went, for its escalation page (and its poll)."""
+    esc = services.get_escalation(user, escalation_id)
+    if esc.status != "confirmed":
+        return esc, []
+    return esc, channels.reached(esc.id, esc.organisation_id)
+
+
+def reached_json(user, escalation_id):
+    esc, reach = reached(user, escalation_id)
+    return {"status": esc.status, "summary": channels.summary(reach) if esc.status == "confirmed" else "",
+            "channels": [{**r, "at": escalations.iso(r.get("at"))} for r in reach]}
 
 
 def audit_page(user, args):

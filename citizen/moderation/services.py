@@ -16,7 +16,7 @@ from citizen.errors import Conflict, Forbidden, InvalidInput, NotFound
 from citizen.campaigns.builds import note_change
 from citizen.extensions import db
 from citizen.numbers import parse_int
-from citizen.moderation import hot
+from citizen.moderation import escalations, hot, live
 from citizen.moderation.access import MAX_REASON, audit, moderated, moderator_tag, require_moderator
 from citizen.moderation.models import (CONFIRMED, DISMISSED, OPEN, REPORT_REASONS, RESOLVED,
                                        ContentReport, Escalation, QueueDismissal)
@@ -76,9 +76,12 @@ def decide_escalation(user, escalation_id, status, reason=""):
     esc.status, esc.reason, esc.decided_by_id, esc.decided_at = status, reason, user.id, utcnow()
     audit(user, esc.organisation_id, "confirm" if status == CONFIRMED else "dismiss", "escalation", esc.id, reason,
           before, {"status": status}, esc.campaign_id)
+    if status == CONFIRMED:
+        esc.place = escalations.details(esc)[3]  # stored: the live page and the feed read it as it is
     db.session.flush()
     if status == CONFIRMED:
         hot.notify(esc.id, esc.campaign_id, "escalation.confirmed")
+        live.forget(esc.organisation_id)
     return esc
 
 
@@ -263,7 +266,7 @@ def act(user, data):
     """One action on one queue item, from the queue page: {"item": key, "action": ..., "reason": ..., and
     "answer" (override), "level"/"categories" (re-rate), "scope" (suspend: campaign or organisation),
     "members" (a cluster's pseudonyms)}. Returns {"done": action} (and the experts' view of a confirmation)."""
-    from citizen.moderation import suspensions
+    from citizen.moderation import channels, suspensions
     key, action = str(data.get("item") or ""), str(data.get("action") or "")
     kind, _sep, rest = key.partition(":")
     reason = _reason(data, required=action in ("override", "suspend", "hide"))
@@ -271,8 +274,12 @@ def act(user, data):
     if kind == "escalation":
         esc_id = _item_id(rest)
         if action in ("confirm", "dismiss"):
-            decide_escalation(user, esc_id, CONFIRMED if action == "confirm" else DISMISSED, reason)
-            return {"done": action, "escalation_url": f"/moderation/escalations/{esc_id}"}
+            esc = decide_escalation(user, esc_id, CONFIRMED if action == "confirm" else DISMISSED, reason)
+            out = {"done": action, "escalation_url": f"/moderation/escalations/{esc_id}"}
+            if action == "confirm":  # where it is going: the escalation page shows each delivery as it happens
+                reach = channels.reached(esc.id, esc.organisation_id)
+                out.update(sent_to=channels.summary(reach), reached_nobody=not reach)
+            return out
         esc = _escalation(user, esc_id)
         if action == "hide":
             hide_task(user, esc.task_id, reason)

@@ -9,10 +9,11 @@ from citizen.api.body import json_object
 from citizen.api.openapi import TASK_ROUTE_ID
 from citizen.errors import Unauthorized
 from citizen.extensions import db
-from citizen.moderation import access, pages, services, suspensions
+from citizen.moderation import access, live, pages, services, suspensions
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
 api_bp = Blueprint("moderation_api", __name__, url_prefix="/api/v1")
+live_bp = Blueprint("live", __name__, url_prefix="/alerts")
 
 
 @bp.before_request
@@ -56,6 +57,14 @@ def escalation(escalation_id):
     return render_template("moderation/escalation.html", **view)
 
 
+@bp.get("/escalations/<int:escalation_id>/reached")
+def reached(escalation_id):
+    """Where a confirmed escalation went so far (the escalation page polls it while deliveries are under way)."""
+    out = pages.reached_json(current_user, escalation_id)
+    db.session.commit()
+    return out
+
+
 @bp.get("/suspensions")
 def suspension_list():
     return render_template("moderation/suspensions.html", **pages.suspensions_page(current_user, request.args))
@@ -78,6 +87,24 @@ def alert_settings():
     return render_template("moderation/settings.html", **view)
 
 
+@bp.post("/settings/live-link")
+def live_link():
+    org = pages.live_link(current_user, request.args.get("org"), remove=request.form.get("remove") == "1")
+    db.session.commit()
+    return pages.back_to(url_for(".alert_settings", org=org.slug), _("Live page link removed.")
+                         if request.form.get("remove") == "1" else
+                         _("New live page link made: give it to the response team (the old one no longer works)."))
+
+
+@bp.post("/settings/test")
+def send_test():
+    org, sent = pages.send_test(current_user, request.args.get("org"))
+    db.session.commit()
+    return pages.back_to(url_for(".alert_settings", org=org.slug) + "#channels", _(
+        "Test alert sent: each channel’s answer shows below (the live page answers when it is open).")
+        if sent else _("Set a channel first: a webhook, e-mail or the live page."))
+
+
 @bp.get("/audit")
 def audit_log():
     return render_template("moderation/audit.html", **pages.audit_page(current_user, request.args))
@@ -96,3 +123,26 @@ def report(task_id):
     out = services.report_task(task_id, auth.contributor_id(), json_object())
     db.session.commit()
     return out, 201
+
+
+@live_bp.get("/<token>")
+def page(token):
+    """The response team's live page: confirmed finds as they come, with sound and notifications."""
+    org = live.organisation(token)
+    if org is None:
+        return render_template("moderation/live_gone.html"), 404
+    return render_template("moderation/live.html", org=org, token=token)
+
+
+@live_bp.get("/<token>/feed")
+def feed(token):
+    out = live.feed(token)
+    db.session.rollback()
+    return out, 200, {"Cache-Control": "no-store"}
+
+
+@live_bp.post("/<token>/seen")
+def seen(token):
+    out = live.seen(token, json_object())
+    db.session.commit()
+    return out

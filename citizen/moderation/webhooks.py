@@ -49,6 +49,13 @@ def verify(secret, body, header):
     return hmac.compare_digest(sign(secret, body), header or "")
 
 
+class Subject:
+    """What a delivery is about: an escalation's organisation and id, or (a test alert) an organisation alone."""
+
+    def __init__(self, organisation_id, escalation_id=None):
+        self.organisation_id, self.id = organisation_id, escalation_id
+
+
 def _record(escalation, channel, event, target, attempt, started, status=None, ok=False, error=""):
     db.session.add(DeliveryAttempt(organisation_id=escalation.organisation_id, escalation_id=escalation.id,
                                    channel=channel, event=event, target=target[:1000], attempt=attempt,
@@ -80,7 +87,7 @@ def deliver_webhook(escalation, settings, payload, attempt=1):
         _record(escalation, "webhook", payload["event"], url, attempt, started, None, False, REFUSED)
         return "refused"
     except Exception as exc:  # refused, timed out, reset, bad certificate: all are one failed attempt
-        log.info("webhook of escalation %s, attempt %s: %s", escalation.id, attempt, type(exc).__name__)
+        log.info("webhook of escalation %s, attempt %s: %s", escalation.id or "test", attempt, type(exc).__name__)
         _record(escalation, "webhook", payload["event"], url, attempt, started, None, False, UNDELIVERED)
         return "retry"
     ok = 200 <= status < 300
@@ -107,16 +114,24 @@ def send_email(escalation, settings, payload):
     if not to:
         return "nobody"
     esc = payload["escalation"]
-    msg = EmailMessage()
-    msg["From"], msg["To"] = cfg.get("MAIL_FROM") or "citizen@localhost", ", ".join(to)
     verb = "confirmed" if payload["event"].endswith("confirmed") else "needs a moderator"
-    msg["Subject"] = f"[citizen] Escalation {esc['id']} {verb}: {esc['answer']} in {esc['campaign']['title']}"
     place = esc["location"]
-    msg.set_content("\n".join([
+    return _mail(escalation, payload["event"], to,
+                 f"[citizen] Escalation {esc['id']} {verb}: {esc['answer']} in {esc['campaign']['title']}",
+                 "\n".join([
         f"A volunteer answered \"{esc['answer']}\" on task {esc['task']['id']} of \"{esc['campaign']['title']}\".",
         f"Status: {esc['status']}." + (f" Reason: {esc['reason']}" if esc["reason"] else ""),
         f"Location: {place['lat']:.6f}, {place['lon']:.6f} ({place['source']})" if place else "Location: unknown",
         f"Review it: {esc['url']}", ""]))
+
+
+def _mail(escalation, event, to, subject, text):
+    """Send one e-mail through MAIL_SERVER and log it as a delivery attempt: "sent" or "failed"."""
+    cfg = current_app.config
+    msg = EmailMessage()
+    msg["From"], msg["To"] = cfg.get("MAIL_FROM") or "citizen@localhost", ", ".join(to)
+    msg["Subject"] = subject
+    msg.set_content(text)
     db.session.commit()  # no transaction held while the mail server is waited on
     started = time.monotonic()
     try:
@@ -127,11 +142,10 @@ def send_email(escalation, settings, payload):
                 smtp.login(cfg["MAIL_USERNAME"], cfg.get("MAIL_PASSWORD") or "")
             smtp.send_message(msg)
     except Exception as exc:
-        log.warning("escalation %s: e-mail failed: %s", escalation.id, exc)
-        _record(escalation, "email", payload["event"], ", ".join(to), 1, started, None, False,
-                f"{type(exc).__name__}: {exc}")
+        log.warning("escalation %s: e-mail failed: %s", escalation.id or "test", exc)
+        _record(escalation, "email", event, ", ".join(to), 1, started, None, False, f"{type(exc).__name__}: {exc}")
         return "failed"
-    _record(escalation, "email", payload["event"], ", ".join(to), 1, started, None, True)
+    _record(escalation, "email", event, ", ".join(to), 1, started, None, True)
     return "sent"
 
 
@@ -164,4 +178,35 @@ def notify_job(job, progress):
         if outcome != "ok":
             raise DeliveryFailed(f"the webhook did not accept escalation {escalation.id} "
                                  f"({job.params['event']}); see the delivery log")
+    return out
+
+
+TEST_JOB = "moderation.test_alert"
+
+
+def test_payload(organisation, base_url=""):
+    """The JSON of a test alert: the shape of an escalation event, marked as a test, with no escalation."""
+    return {"event": "test", "delivery": f"test-{organisation.id}-{utcnow():%Y%m%dT%H%M%S%f}",
+            "sent_at": utcnow().isoformat(timespec="seconds") + "Z", "organisation": organisation.slug,
+            "test": True, "escalation": None,
+            "settings_url": f"{(base_url or '').rstrip('/')}/moderation/settings?org={organisation.slug}"}
+
+
+def test_job(job, progress):
+    """A test alert on every channel but the live page (which picks it up itself): one webhook POST (no retry:
+    the organiser waits for the answer) and one e-mail. Params: organisation_id, base_url."""
+    from citizen.accounts.models import Organisation
+    org = db.session.get(Organisation, job.params["organisation_id"])
+    settings = db.session.get(AlertSettings, org.id) if org else None
+    if settings is None:
+        return {"skipped": "no alert settings"}
+    subject, payload, out = Subject(org.id), test_payload(org, job.params.get("base_url", "")), {}
+    if settings.webhook_url:
+        out["webhook"] = deliver_webhook(subject, settings, payload) == "ok"
+    if current_app.config.get("MAIL_SERVER"):
+        to = _recipients(settings, org.id)
+        if to:
+            out["email"] = _mail(subject, "test", to, f"[citizen] Test alert for {org.name}", "\n".join([
+                f"This is a test alert for {org.name}: when a moderator confirms a find, an alert like this one",
+                "reaches this address with the place to go to.", f"Alert settings: {payload['settings_url']}", ""]))
     return out

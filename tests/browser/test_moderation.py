@@ -43,7 +43,8 @@ def hiker(org, organiser, make_user, hook):
     """The search-and-rescue campaign (three photos), a moderator, and the organisation's webhook."""
     make_user("mod@example.org", "moderator", name="Mo Moderator")
     campaign = missing_hiker_campaign(org, organiser, bounds=(-62.25, -9.93, -62.15, -9.87), n_photos=3)
-    db.session.add(AlertSettings(organisation_id=org.id, webhook_url=hook.url, webhook_secret="rescue-secret"))
+    row = db.session.get(AlertSettings, org.id)  # the demo made the live page link
+    row.webhook_url, row.webhook_secret = hook.url, "rescue-secret"
     db.session.commit()
     slug = campaign.slug
     db.session.close()  # an open session would hold SQLite's write lock
@@ -100,7 +101,8 @@ def test_a_person_spotted_reaches_the_moderator_at_once_and_is_confirmed_from_th
 
     mod.keyboard.press("c")
     expect(queue.items).to_have_count(0)
-    expect(queue.status).to_have_text("Done: confirm.")
+    expect(queue.status).to_contain_text("Done: confirm. Sent to: webhook ")  # and where else it went
+    expect(queue.status.get_by_role("link", name="Escalation page: where the alert went")).to_be_visible()
 
     db.session.expire_all()
     esc = db.session.execute(select(Escalation)).scalar_one()

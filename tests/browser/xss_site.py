@@ -20,7 +20,7 @@ from citizen.accounts import services as accounts
 from citizen.accounts.models import User
 from citizen.campaigns.models import Campaign, Task
 from citizen.extensions import db
-from citizen.moderation.models import Escalation, Suspension
+from citizen.moderation.models import AlertSettings, Escalation, Suspension
 from citizen.engagement.models import VolunteerProfile
 
 PAYLOAD_FILE = Path(__file__).resolve().parent.parent / "data" / "xss_payloads.txt"
@@ -253,6 +253,12 @@ def seed(app, payloads):
         "redundancy": "3", "licence": "CC0-1.0"})
     site.search = _slug_from(r)
     organiser.form(f"/organise/{site.search}/", {"action": "import", "area": json.dumps(AREA)})
+    # Its answers escalate: the organisation's live page is made and shows a test alert before it is published.
+    organiser.form("/moderation/settings/live-link?org=xss-org", {})
+    organiser.form("/moderation/settings/test?org=xss-org", {})
+    with app.app_context():
+        token = db.session.get(AlertSettings, org_a_id).live_token
+    assert organiser.client.post(f"/alerts/{token}/seen", json={"viewer": "cd" * 16, "test": True}).status_code == 200
     organiser.form(f"/organise/{site.search}/publish", {})
 
     # More map campaigns through the API: a swipe between two imagery layers, other imagery credits; the last one

@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 
 from citizen.kinds import Kind, RowError, clean_image_url, invalid
 from citizen.ingest import archives, areas, photos
-from citizen.kinds._map import tiles
+from citizen.kinds._map import footprint, tiles
 from citizen.kinds._shared import marks as marks_mod
 from citizen.text import clean_attribution, render_markdown
 from citizen.errors import InvalidInput
@@ -190,6 +190,11 @@ class MapKind(Kind):
                 if not (-90 <= lat <= 90 and -180 <= lon <= 180):
                     raise ValueError(_("lat and lon must be degrees (latitude -90 to 90, longitude -180 to 180)"))
                 out.update(lat=lat, lon=lon)
+            if payload.get("footprint") not in (None, "", []):
+                try:  # where the photo's corners lie: a pin on it then has a place (Kind.place)
+                    out["footprint"] = footprint.clean_footprint(payload["footprint"])
+                except footprint.FootprintError as exc:
+                    raise ValueError(str(exc)) from None
             return out
         raise ValueError(_("a task needs a geometry (a map cell)") if not self.accepts_photos
                          else _("a task needs a geometry (a map cell) or an image_url with width and height"))
@@ -341,16 +346,20 @@ class MapKind(Kind):
         return None
 
     def place(self, payload, value=None):
-        """The first point the critical answer marked on a map cell (most precise), else the photo's GPS
-        position, else the centre of the map cell; None when it has no place. Marks on photos are in pixels,
-        so a photo's position is its GPS tag."""
-        marks = (value or {}).get("marks") if isinstance(value, dict) else None
-        if isinstance(value, dict) and value.get("crs") == "lonlat" and marks:
-            for feature in marks.get("features", []):
-                geometry = feature.get("geometry") or {}
-                if geometry.get("type") == "Point":
-                    lon, lat = geometry["coordinates"][:2]
-                    return {"lat": lat, "lon": lon, "source": "mark"}
+        """Where rescuers should go: the first point the critical answer marked, on a map cell (in degrees
+        already) or on a photo whose footprint is known (its pixels placed by the footprint, source
+        "photo_mark"; the photo's GPS position rides along as "photo"); else the photo's GPS position; else the
+        centre of the map cell; None when it has no place."""
+        point = _first_point(value)
+        if point is not None and value.get("crs") == "lonlat":
+            return {"lat": point[1], "lon": point[0], "source": "mark"}
+        if point is not None and payload.get("footprint") and payload.get("width") and payload.get("height"):
+            pinned = footprint.pixel_to_lonlat(payload["footprint"], payload["width"], payload["height"], *point)
+            if pinned is not None:
+                out = {"lat": pinned[1], "lon": pinned[0], "source": "photo_mark"}
+                if payload.get("lat") is not None and payload.get("lon") is not None:
+                    out["photo"] = {"lat": payload["lat"], "lon": payload["lon"]}
+                return out
         if payload.get("lat") is not None and payload.get("lon") is not None:
             return {"lat": payload["lat"], "lon": payload["lon"], "source": "photo"}
         if payload.get("center"):
@@ -419,6 +428,16 @@ class MapKind(Kind):
             ("latitude", "Centre or photo position, latitude (WGS84)",
              lambda p: p["center"][1] if "center" in p else p.get("lat", "")),
         ]
+
+
+def _first_point(value):
+    """(x, y) of the first point an answer marked (degrees or pixels, as its crs says), or None."""
+    marks = value.get("marks") if isinstance(value, dict) else None
+    for feature in (marks or {}).get("features", []) if isinstance(marks, dict) else []:
+        geometry = (feature or {}).get("geometry") or {}
+        if geometry.get("type") == "Point":
+            return tuple(geometry["coordinates"][:2])
+    return None
 
 
 def _tile(template, lon, lat, zoom):

@@ -28,6 +28,20 @@
       L.circleMarker([place.lat, place.lon], { radius: 10, color: "#fff", weight: 3, fillColor: CRITICAL, fillOpacity: 1 })
         .addTo(locMap);
     }
+    var reached = document.getElementById("esc-reached");
+    if (reached) {  // deliveries under way (a webhook's retries, live pages yet to check in): follow them
+      var polls = 0;
+      var follow = function () {
+        fetch(reached.dataset.url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (body) {
+            if (body && body.summary) reached.textContent = body.summary;
+            polls += 1;
+            if (polls < 40) window.setTimeout(follow, 3000);
+          }, function () { /* the page still says what it knew */ });
+      };
+      window.setTimeout(follow, 2000);
+    }
     esc.addEventListener("click", function (e) {
       var reveal = e.target.closest(".mod-reveal");
       if (reveal) showOriginal(esc, reveal);
@@ -170,7 +184,15 @@
       busy = false;
       item.removeAttribute("aria-busy");
       if (!r.ok) { say(r.body.message || "Error", "error"); return; }
-      say(list.dataset.done.replace("%s", action));
+      say(list.dataset.done.replace("%s", action) + (r.body.sent_to ? " " + r.body.sent_to : ""),
+          r.body.reached_nobody ? "error" : "");
+      if (r.body.escalation_url && statusEl) {  // where the alert went, as each delivery arrives
+        var open = document.createElement("a");
+        open.href = r.body.escalation_url;
+        open.textContent = list.dataset.openEscalation;
+        statusEl.appendChild(document.createTextNode(" "));
+        statusEl.appendChild(open);
+      }
       pending = null;
       removeItem(item);
     }, function () { busy = false; item.removeAttribute("aria-busy"); say("Network error: try again.", "error"); });
