@@ -295,7 +295,11 @@ def test_builds_are_served_from_the_last_complete_version_while_a_new_one_is_pen
     assert sum(r["answers"] for r in again["results"]) == 4  # each task's own result is current
     assert len(queued) == 1  # the reader queued nothing more: one is pending
     csv_first = client.get(f"/data/{c.slug}/results.csv")
-    assert csv_first.status_code == 200 and "dawid-skene" in csv_first.get_data(as_text=True)
+    assert csv_first.status_code == 200
+    rows_first = list(csv.DictReader(io.StringIO(csv_first.get_data(as_text=True))))
+    # The build's consensus (only "yes" then) beside the tally's own share, which has a new "no" already.
+    assert any(r["confidence"] == "1.0" and float(r["agreement"]) < 1 for r in rows_first)
+    assert {r["method"] for r in rows_first} == {"majority"}  # nobody has weight yet, and no three agree
     report = get_ok(client, f"/data/{c.slug}/README.md")
     assert built["influence_summary"]["built_at"] in report
     monkeypatch.undo()

@@ -19,7 +19,7 @@ from citizen.campaigns.models import Participation
 from citizen.exports import geo
 from citizen.exports.rows import ANSWER_COLUMNS, Results, iso
 from citizen.extensions import db
-from citizen.quality import builds, controls
+from citizen.quality import builds, controls, unanimous
 
 LICENCES = {
     "CC0-1.0": ("CC0 1.0 Universal (public domain dedication)", "https://creativecommons.org/publicdomain/zero/1.0/"),
@@ -166,9 +166,27 @@ def _consensus(campaign, kind):
            "two-vote margin of a decided result keeps any one of them from deciding alone.",
            "- Known-answer tasks are fixed to their answer; answers faster than the minimum time are left out.",
            "- Until some volunteer on a task has earned weight, the leading answer by vote share is shown, "
-           "never as decided."]
+           "never as decided (`method` majority), unless the unanimous rule below decides it.",
+           "",
+           *UNANIMOUS]
     out += kind.methodology_more(s)
     return out
+
+
+UNANIMOUS = [
+    f"**The unanimous rule.** The model trusts nobody with fewer than {unanimous.SEASONED} answers, so on a young "
+    f"campaign three volunteers who all said the same thing would leave a task undecided. So a task is also decided "
+    f"when at least {unanimous.MIN_VOTERS} different volunteers answered it and every one of them gave the same "
+    f"answer (`method` unanimous). Accounts linked to each other (one device, or a group that deviates together) "
+    f"count as one volunteer; volunteers whose answers count for less (skipping tasks to pick their own, a group "
+    f"above the influence limit) or for nothing (muted as a coordinated group, suspended, too fast, or judged no "
+    f"better than chance by the model) are not counted among the {unanimous.MIN_VOTERS}, and any volunteer who "
+    f"disagrees, unless muted, breaks the rule.",
+    "",
+    "**What decided each result** (`method` in results.csv and the results API): `dawid-skene` (the model above), "
+    "`unanimous` (the rule above), `gold` (a known-answer task, published once the campaign is closed), "
+    "`agreement` (enough answers from different devices agreed), `majority` (the plain vote share: shown, never "
+    "decided by itself) or `moderator` (a moderator's decision, which wins over all others)."]
 
 
 def _influence(summary):

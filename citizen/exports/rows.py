@@ -60,9 +60,11 @@ RESULT_COLUMNS = [
     Column("decided", "boolean", "true when the consensus reaches the campaign's confidence threshold "
                                  "(transcription: every field verified or marked as not on the page)."),
     Column("complete", "boolean", "true when the task has all the answers it asks for."),
-    Column("method", "string", "How the answer was reached: dawid-skene (kinds with fixed answers), agreement "
-                               "(transcription, field by field), majority (plain vote share, when no answer "
-                               "carries weight yet) or moderator (a moderator's decision)."),
+    Column("method", "string", "What decided the answer (or would): dawid-skene (the model weighing each volunteer "
+                               "by their record), unanimous (every counted volunteer, at least three, gave it), gold "
+                               "(a known-answer task, shown once the campaign is closed), agreement (enough volunteers "
+                               "agreed; transcription: field by field), majority (plain vote share, when no answer "
+                               "carries weight yet: never decided by itself) or moderator (a moderator's decision)."),
     Column("gold", "boolean", "true for a known-answer task used to check volunteers. Filled in once the campaign is "
                               "closed: published earlier, it would let anyone recognise the checks."),
     Column("override", "string", "The answer a moderator decided on (accepting the consensus or replacing it); "
@@ -314,10 +316,13 @@ class Results:
         if r.is_gold and not self.show_gold and ds is not None:  # the crowd's answer, never the known one
             ds = disclosure.crowd_batch_row(ds, res, self.decided_at)
         if ds is not None:  # Dawid-Skene (kinds with fixed answers)
-            answer, confidence, decided, method = ds["answer"], ds["confidence"], ds["decided"], "dawid-skene"
+            answer, confidence, decided = ds["answer"], ds["confidence"], ds["decided"]
+            method = ds.get("method") or "dawid-skene"  # what decided it (citizen.quality.batch)
         else:  # the kind's own rule (transcription: field by field), or a plain vote share that decides nothing
             answer, confidence = res.get("answer"), res.get("share") if answered else None
             method, decided = self.kind.verdict(res, answered)
+            if res.get("decided") and not decided:  # settled on the hot path (citizen.campaigns.tally.settle)
+                method, decided = "agreement", True
         override = state.get("override")
         if isinstance(override, dict):  # citizen.moderation: {"answer", "by", "reason", "at", "action"}
             override = override.get("answer")
