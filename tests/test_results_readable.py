@@ -8,10 +8,13 @@ import numpy as np
 from sqlalchemy import select, update
 
 from citizen.accounts.models import Contributor
-from citizen.campaigns.models import Answer
+from citizen.campaigns import gold
+from citizen.campaigns import services as campaigns
+from citizen.campaigns.models import Answer, Campaign, Participation, Task
 from citizen.extensions import db
 from citizen.quality import pipeline, unanimous
-from tests.helpers import API, guest_at, try_answer
+from tests.helpers import API, answer_next, guest_at, next_task, signed_in, submit, try_answer
+from tests.test_map_kinds import photo_zip
 
 
 # --- 1. the unanimous rule ----------------------------------------------------------------------------------------
@@ -89,3 +92,75 @@ def test_three_accounts_found_on_one_device_do_not_decide_a_task(client, make_ca
     db.session.commit()
     (row,) = client.get(f"{API}/campaigns/{c.slug}/results").get_json()["results"]
     assert row["answers"] == 3 and row["decided"] is False and row["method"] == "majority"
+
+
+# --- 2. known-answer tasks from the manage page -------------------------------------------------------------------
+def _task(campaign, ref):
+    return db.session.execute(select(Task).where(Task.campaign_id == campaign.id, Task.external_id == ref)).scalar_one()
+
+
+def test_organiser_marks_a_task_gold_on_the_manage_page_and_volunteers_are_checked(app, client, make_campaign,
+                                                                                  organiser):
+    c = make_campaign(tasks=4, quality={"gold_start": 1.0, "gold_end": 1.0})
+    staff = signed_in(app, organiser.email)
+    page = staff.get(f"/organise/{c.slug}/").get_data(as_text=True)
+    assert 'id="gold-h"' in page and "No known-answer tasks yet." in page
+    r = staff.post(f"/organise/{c.slug}/gold", data={"task": "t2", "answer": "no"})
+    assert r.status_code == 302 and r.headers["Location"].endswith("#gold-h")
+    db.session.expire_all()
+    task = _task(c, "t2")
+    assert (task.gold, task.available) == ("no", False)
+    assert db.session.get(Campaign, c.id).settings["gold_count"] == 1
+    assert "t2" in staff.get(f"/organise/{c.slug}/").get_data(as_text=True)
+    # A newcomer is shown known-answer tasks first (gold_start 1.0): their answer is checked against it.
+    who = guest_at(client, "198.51.100.9", "UA9")
+    got = next_task(client, c.slug, who)
+    assert got["id"] == task.id
+    assert submit(client, task.id, "yes", who).status_code == 201
+    part = db.session.execute(select(Participation).where(Participation.campaign_id == c.id)).scalar_one()
+    assert (part.gold_total, part.gold_correct) == (1, 0)
+
+
+def test_gold_is_refused_for_answered_tasks_unknown_tasks_and_unknown_answers(app, client, make_campaign, organiser):
+    c = make_campaign(tasks=2)
+    answer_next(client, c.slug, "yes", guest_at(client, "198.51.100.9", "UA9"))
+    answered = db.session.execute(select(Task).where(Task.campaign_id == c.id, Task.answer_count > 0)).scalar_one()
+    staff = signed_in(app, organiser.email)
+    for data, message in (({"task": answered.external_id, "answer": "no"}, "already answered"),
+                          ({"task": "nope", "answer": "no"}, "No task nope"),
+                          ({"task": "", "answer": "no"}, "Name the task"),
+                          ({"task": "t0", "answer": "maybe"}, "gold must be one of the answers")):
+        r = staff.post(f"/organise/{c.slug}/gold", data=data, follow_redirects=True)
+        assert message in r.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.execute(select(Task.id).where(Task.gold.is_not(None))).first() is None
+    assert "gold_count" not in (db.session.get(Campaign, c.id).settings or {})
+
+
+def test_an_unanswered_gold_task_can_be_made_ordinary_again_and_others_cannot_touch_it(app, client, make_campaign,
+                                                                                      organiser, make_user):
+    c = make_campaign(tasks=2)
+    staff = signed_in(app, organiser.email)
+    staff.post(f"/organise/{c.slug}/gold", data={"task": "t1", "answer": "no"})
+    task = _task(c, "t1")
+    stranger = signed_in(app, make_user("volunteer@example.org").email)
+    assert stranger.post(f"/organise/{c.slug}/gold", data={"remove": str(task.id)}).status_code == 403
+    staff.post(f"/organise/{c.slug}/gold", data={"remove": str(task.id)})
+    db.session.expire_all()
+    task = _task(c, "t1")
+    assert (task.gold, task.available) == (None, True)
+    assert db.session.get(Campaign, c.id).settings["gold_count"] == 0
+
+
+def test_map_campaigns_take_a_known_grade(app, org, organiser):
+    c = campaigns.create_campaign(org.id, organiser, {"title": "Damage", "kind": "damage", "settings": {}})
+    campaigns.import_tasks(c, *photo_zip(2))
+    db.session.commit()
+    grades = gold.choices(c)
+    assert grades and all(isinstance(v, str) for v, _label in grades)
+    staff = signed_in(app, organiser.email)
+    assert 'id="gold-answer"' in staff.get(f"/organise/{c.slug}/").get_data(as_text=True)
+    first = db.session.execute(select(Task).where(Task.campaign_id == c.id).order_by(Task.id)).scalars().first()
+    staff.post(f"/organise/{c.slug}/gold", data={"task": f"#{first.id}", "answer": grades[-1][0]})
+    db.session.expire_all()
+    assert db.session.get(Task, first.id).gold == grades[-1][0]
