@@ -146,7 +146,8 @@ def test_moderation_and_wellbeing_plug_their_answer_hooks_into_the_loop(tmp_path
     from citizen.wellbeing import serving
     app = create_app(base_config(tmp_path, "sqlite://"))
     assert app.extensions[hooks.EXTENSION] == {"suspended": hot.suspended, "escalate": hot.escalate,
-                                               "gate": serving.gate, "shield_task": serving.shield_task}
+                                               "gate": serving.gate, "shield_task": serving.shield_task,
+                                               "revealed": serving.revealed}
 
 
 def test_an_app_without_the_shield_is_refused():
@@ -163,4 +164,7 @@ def test_an_app_without_the_shield_is_refused():
     with pytest.raises(ValueError, match="no hook shield"):
         hooks.register(app, shield=serving.shield_task)
     hooks.register(app, shield_task=serving.shield_task)
+    with pytest.raises(RuntimeError, match="revealed"):  # nor answers to blurred items counted as seen
+        hooks.check(app)
+    hooks.register(app, revealed=serving.revealed)
     hooks.check(app)

@@ -5,16 +5,20 @@ import csv
 import io
 
 import numpy as np
+import pytest
 from sqlalchemy import select, update
 
 from citizen.accounts.models import Contributor
 from citizen.campaigns import gold
 from citizen.campaigns import services as campaigns
 from citizen.campaigns.models import Answer, Campaign, Participation, Task
+from citizen.errors import InvalidInput
 from citizen.extensions import db
+from citizen.moderation import suspensions
 from citizen.quality import pipeline, unanimous
-from tests.helpers import API, answer_next, guest_at, next_task, signed_in, submit, try_answer
+from tests.helpers import API, answer_next, guest_at, new_guest, next_task, signed_in, submit, try_answer
 from tests.test_map_kinds import photo_zip
+from tests.test_wellbeing import GRAPHIC_INJURY, images, rated_campaign  # noqa: F401 (fixtures)
 
 
 # --- 1. the unanimous rule ----------------------------------------------------------------------------------------
@@ -164,3 +168,61 @@ def test_map_campaigns_take_a_known_grade(app, org, organiser):
     staff.post(f"/organise/{c.slug}/gold", data={"task": f"#{first.id}", "answer": grades[-1][0]})
     db.session.expire_all()
     assert db.session.get(Task, first.id).gold == grades[-1][0]
+
+
+# --- 3. answers to blurred photos the volunteer did not reveal --------------------------------------------------
+def _blurred_answer(client, slug, reveal, n=[0]):
+    """A new volunteer (a device of their own) takes the next (blurred) task, reveals it or not, and answers "yes":
+    the stored Answer."""
+    n[0] += 1
+    who = guest_at(client, f"203.0.113.{n[0]}", f"UA-{n[0]}")
+    task = next_task(client, slug, who)
+    assert task["blurred"] is True and "original" not in task["image_url"]
+    if reveal:
+        assert client.post(task["reveal_url"], headers=who[0], environ_base=who[1]).status_code == 200
+    assert submit(client, task["id"], "yes", who, duration_ms=5000).status_code == 201
+    db.session.expire_all()
+    return db.session.execute(select(Answer).where(Answer.task_id == task["id"]).order_by(Answer.id.desc())).scalar()
+
+
+def test_an_unrevealed_answer_to_a_blurred_photo_is_stored_as_such_and_does_not_count(client, images,
+                                                                                     rated_campaign):
+    c = rated_campaign(images(2), GRAPHIC_INJURY)
+    blind = _blurred_answer(client, c.slug, reveal=False)
+    seen = _blurred_answer(client, c.slug, reveal=True)
+    assert (blind.revealed, blind.weight) == (False, 0.0)
+    assert (seen.revealed, seen.weight) == (True, 1.0)
+    table = list(csv.DictReader(io.StringIO(client.get(f"/data/{c.slug}/answers.csv").get_data(as_text=True))))
+    assert {(r["revealed"], r["counted"]) for r in table} == {("false", "false"), ("true", "true")}
+
+
+def test_the_campaign_may_count_unrevealed_answers(client, images, rated_campaign):
+    c = rated_campaign(images(1), {**GRAPHIC_INJURY, "unrevealed": "count"})
+    blind = _blurred_answer(client, c.slug, reveal=False)
+    assert (blind.revealed, blind.weight) == (False, 1.0)
+
+
+def test_answers_to_tasks_nothing_was_held_back_from_record_nothing(client, make_campaign):
+    c = make_campaign(tasks=1)
+    answer_next(client, c.slug, "yes", new_guest(client))
+    assert db.session.execute(select(Answer.revealed, Answer.weight)).one() == (None, 1.0)
+
+
+def test_the_unrevealed_setting_is_validated_and_on_the_form(client, make_campaign, organiser):
+    with pytest.raises(InvalidInput) as err:
+        make_campaign(wellbeing={**GRAPHIC_INJURY, "unrevealed": "sometimes"})
+    assert err.value.details[0]["field"] == "wellbeing.unrevealed"
+    staff = signed_in(client.application, organiser.email)
+    assert 'name="wb_unrevealed"' in staff.get("/organise/new").get_data(as_text=True)
+
+
+def test_a_rebuilt_tally_keeps_unrevealed_answers_uncounted(client, images, rated_campaign):
+    c = rated_campaign(images(1), GRAPHIC_INJURY)
+    blind = _blurred_answer(client, c.slug, reveal=False)
+    # A lifted suspension gives the answers weight 1 again, then rebuilds their tasks by the one rule.
+    db.session.execute(update(Answer).where(Answer.id == blind.id).values(weight=1.0))
+    assert suspensions.rebuild_for(blind.contributor_id, [c.id]) == 1
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Answer, blind.id).weight == 0.0
+    assert db.session.get(Task, blind.task_id).consensus.get("n") == 1  # kept, in the tally, without weight

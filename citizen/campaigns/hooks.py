@@ -6,14 +6,16 @@ these and imports no feature.
   moderators at once, in the answer's own transaction (moderation);
 - `gate(conn, campaign, contributor_id, now)`: None, or what this contributor must not be handed (wellbeing);
 - `shield_task(campaign, contributor_id, body)`: the task JSON as this contributor may see it: blurred media,
-  warnings, a reveal link (wellbeing).
+  warnings, a reveal link (wellbeing);
+- `revealed(task, contributor_id)`: None when nothing of the task was held back from this contributor, else
+  whether they revealed it (the server sent them the original) before answering (wellbeing).
 
 Every hook must be registered, or create_app refuses to build the app (`check`): an app never hands out media
 unshielded, nor counts a suspended contributor, because a feature was left out. Each call is a dict lookup."""
 from flask import current_app
 
 EXTENSION = "citizen.campaigns.hooks"
-NAMES = ("suspended", "escalate", "gate", "shield_task")
+NAMES = ("suspended", "escalate", "gate", "shield_task", "revealed")
 
 
 def register(app, **hooks):
@@ -46,3 +48,7 @@ def gate(conn, campaign, contributor_id, now):
 
 def shield_task(campaign, contributor_id, body):
     return current_app.extensions[EXTENSION]["shield_task"](campaign, contributor_id, body)
+
+
+def revealed(task, contributor_id):
+    return current_app.extensions[EXTENSION]["revealed"](task, contributor_id)

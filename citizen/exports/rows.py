@@ -87,8 +87,13 @@ ANSWER_COLUMNS = [
     Column("duration_ms", "integer", "Time the volunteer spent on the task, in milliseconds (empty when unknown)."),
     Column("source", "string", "web (this site), api (an app or script using the API) or import (collected "
                                 "elsewhere, e.g. on paper, and imported by the organisers)."),
-    Column("counted", "boolean", "false when the answer came faster than the campaign's minimum time: it is kept "
-                                 "but carries no weight in the consensus."),
+    Column("counted", "boolean", "false when the answer carries no weight in the consensus (it is kept): it came "
+                                 "faster than the campaign's minimum time, its volunteer is suspended, another "
+                                 "answer from the same device counts, or it was given to a blurred item left "
+                                 "unrevealed where the campaign does not count those."),
+    Column("revealed", "boolean", "For an item shown blurred (upsetting content): true when the volunteer revealed "
+                                  "it before answering, false when they answered without seeing it. Empty when "
+                                  "nothing was held back."),
     Column("voter_weight", "number", "Weight of this volunteer (or of their group of linked accounts) in the "
                                      "Dawid-Skene consensus: 0 means their answers do not count, at most 3. "
                                      "Empty for kinds without fixed answers."),
@@ -425,7 +430,7 @@ class Answers:
         query = lambda after: (  # noqa: E731
             select(Answer.id, Answer.task_id, Task.external_id, Answer.contributor_id,
                    cast(Answer.value, Text).label("value"), type_coerce(Answer.created_at, Text).label("at"),
-                   Answer.duration_ms, Answer.source, Answer.weight)
+                   Answer.duration_ms, Answer.source, Answer.weight, Answer.revealed)
             .join(Task, Task.id == Answer.task_id)
             .where(Answer.campaign_id == self.campaign_id, Answer.id > after, Answer.id <= self.upto,
                    Task.rand > HIDDEN_RAND)  # the answers to a task a moderator hid are gone with it
@@ -452,4 +457,5 @@ class Answers:
                 at = f"{at[:10]}T{at[11:19]}Z" if isinstance(at, str) else iso(at)
                 yield (r.id, r.task_id, r.external_id or "", name, label or "", text, at,
                        "" if r.duration_ms is None else r.duration_ms, r.source,
-                       "true" if r.weight > 0 else "false", weights.get(r.contributor_id, ""))
+                       "true" if r.weight > 0 else "false", "" if r.revealed is None else str(r.revealed).lower(),
+                       weights.get(r.contributor_id, ""))

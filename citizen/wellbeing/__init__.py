@@ -17,7 +17,8 @@ preferences, flags, views) and applies them where citizen hands out tasks:
 def init_app(app):
     """Plug wellbeing in (called by create_app): the preferences page, its JSON API (exempt from the form CSRF
     check like the rest of /api/v1), the job that makes blurred copies, and the shield of the volunteer loop: its
-    gate (what a contributor must not be handed) and the task JSON they see (blurred media, warnings)."""
+    gate (what a contributor must not be handed), the task JSON they see (blurred media, warnings) and whether
+    they revealed a blurred item before answering it."""
     from citizen.campaigns import hooks
     from citizen.extensions import csrf
     from citizen.jobs import services as jobs
@@ -26,4 +27,4 @@ def init_app(app):
     app.register_blueprint(views.api_bp)
     csrf.exempt(views.api_bp)
     jobs.register(blurring.JOB, blurring.blur_job)
-    hooks.register(app, gate=serving.gate, shield_task=serving.shield_task)
+    hooks.register(app, gate=serving.gate, shield_task=serving.shield_task, revealed=serving.revealed)
