@@ -25,11 +25,13 @@ from citizen.campaigns import tally
 from citizen.kinds import get_kind
 from citizen.campaigns.models import CLOSED, DRAFT, PUBLISHED, Answer, Campaign, Task
 from citizen.errors import NotFound
+from citizen.exports import precision
 from citizen.extensions import db
 from citizen.moderation.queue import HIDDEN_RAND
 from citizen.campaigns import disclosure
 from citizen.quality import builds, controls
 from citizen.quality.report import pseudonym
+from citizen.urls import public_url
 from citizen.wellbeing import public
 
 FORMAT = 2          # bump when a file's layout changes: ETags and cached files then change too
@@ -247,6 +249,7 @@ class Results:
         self.show_gold = disclosure.reveals_gold(campaign.status)
         self.decided_at = controls.of(self.settings)["confidence"]
         self.spatial = self.kind.spatial
+        self.base_url = public_url()  # media links in the files are absolute (PUBLIC_URL, never a Host header)
         taken = {c.name for c in RESULT_COLUMNS} | {MARKS_COLUMN.name}
         self.kind_columns = []
         for name, description, _fn in self.kind.export_columns(self.settings):
@@ -339,7 +342,8 @@ class Results:
             "complete": complete, "method": "moderator" if override is not None else method if answered else "",
             "gold": bool(r.is_gold) if self.show_gold else None, "override": override,
         }
-        marks = self.kind.result_marks(res) if self.spatial else None
+        crs = state.get("crs") or self.kind.crs(r.payload)
+        marks = precision.rounded(self.kind.result_marks(res), precision.digits(crs)) if self.spatial else None
         if self.spatial:
             values["consensus_marks"] = len((marks or {}).get("features", []))
         kind_values = self.kind.export_row(self.settings, r.payload, res)
@@ -350,9 +354,12 @@ class Results:
             else:
                 values[MEDIA_NOTE] = ""
         for name, column in self.kind_columns:
-            values[column.name] = kind_values.get(name)
-        geometry = self.kind.map_geometry(r.payload) if self.spatial else None
-        crs = state.get("crs") or self.kind.crs(r.payload)
+            value = kind_values.get(name)
+            if name in self.kind.media_columns and isinstance(value, str) and value.startswith("/") \
+                    and not value.startswith("//"):
+                value = self.base_url + value  # a link that works from a downloaded file
+            values[column.name] = value
+        geometry = precision.rounded(self.kind.map_geometry(r.payload)) if self.spatial else None
         return values, geometry, marks, crs
 
 
