@@ -14,6 +14,7 @@ from citizen.campaigns import services as campaigns
 from citizen.campaigns.models import Answer, Campaign, Participation, Task
 from citizen.errors import InvalidInput
 from citizen.extensions import db
+from citizen.kinds._shared import agreement, fields
 from citizen.moderation import suspensions
 from citizen.quality import pipeline, unanimous
 from tests.helpers import API, answer_next, guest_at, new_guest, next_task, signed_in, submit, try_answer
@@ -226,3 +227,34 @@ def test_a_rebuilt_tally_keeps_unrevealed_answers_uncounted(client, images, rate
     db.session.expire_all()
     assert db.session.get(Answer, blind.id).weight == 0.0
     assert db.session.get(Task, blind.task_id).consensus.get("n") == 1  # kept, in the tally, without weight
+
+
+# --- 5. typo tolerance per field in transcription ---------------------------------------------------------------
+def _verdict(defined, values):
+    """The status of the first field when these values were given (one answer each), two answers to agree."""
+    form = fields.parse_fields(defined)
+    state = {}
+    for v in values:
+        state = agreement.add_answer(state, {form[0]["name"]: v})
+    return agreement.result(state, form, 2, 5)["fields"][form[0]["name"]]["status"]
+
+
+def test_names_and_identifiers_need_the_exact_spelling_by_default():
+    assert _verdict("surname | Surname | text", ["Mendes", "Mendez"]) == "disputed"
+    assert _verdict("ref | Invoice number | text", ["INV-20311", "INV-20317"]) == "disputed"
+    assert _verdict("place | Place of birth | text", ["Valparaiso", "Valparaíso"]) != "disputed"
+    assert _verdict("place | Place of birth | text", ["Santiago de Chile", "Santiago de Chlie"]) == "verified"
+
+
+def test_the_organiser_sets_tolerance_per_field():
+    assert _verdict("surname | Surname | text | typos", ["Mendes", "Mendez"]) == "verified"
+    assert _verdict("place | Place | text | exact", ["Santiago de Chile", "Santiago de Chlie"]) == "disputed"
+    form = fields.parse_fields("surname | Surname | text | typos\nplace | Place | text | exact\nnote | Note | text")
+    assert [f["typos"] for f in form] == [True, False, True]
+    assert fields.as_text(form).splitlines() == ["surname | Surname | text | typos", "place | Place | text | exact",
+                                                 "note | Note | text"]
+    with pytest.raises(ValueError, match="only text fields"):
+        fields.parse_fields("amount | Amount | money | typos")
+    # Fields stored before the setting existed take the default by their name.
+    assert fields.typos({"name": "surname", "label": "Surname", "type": "text"}) is False
+    assert fields.typos({"name": "notes", "label": "Notes", "type": "text"}) is True
