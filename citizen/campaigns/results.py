@@ -45,7 +45,9 @@ def results_page(campaign, after=0, limit=500, include_hidden=False):
         row.update(kind.result_fields(res))  # the kind's own part: consensus marks, fields...
         hide_gold = r.gold is not None and not reveal
         if r.id in batch_results:  # categorical kinds: the batch consensus over linked-account clusters
-            batch = disclosure.crowd_batch_row(batch_results[r.id], res, decided_at) if hide_gold else batch_results[r.id]
+            batch = batch_results[r.id]
+            if hide_gold:  # the crowd's own row: never the known answer, nor "gold" as the method
+                batch = disclosure.crowd_batch_row(batch, res, decided_at)
             row.update(batch, method=batch.get("method") or "dawid-skene")  # what decided it (quality.batch)
             if row["answer"] != res["answer"]:  # the tally's count and share are those of another answer
                 row["count"] = row["share"] = None

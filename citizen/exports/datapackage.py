@@ -3,9 +3,9 @@
 Resource paths are relative and name each file as it is saved, <slug>-<name> (methodology.saved_name: the
 downloads' and the folder's names), so the descriptor works both where it is served (/data/<slug>/, which answers
 to those names too) and in a folder of downloaded files (`frictionless validate`; `flask exports build <slug> --out
-DIR` writes the same names). Campaigns without places have no map files, so none are described. The two CSV files are Tabular
-Data Resources with a Table Schema: field types, descriptions, primary keys and the foreign key
-from answers to results; the GeoJSON, GeoPackage and the note are plain data resources.
+DIR` writes the same names). Campaigns without places have no map files, so none are described. The two CSV files
+are Tabular Data Resources with a Table Schema: field types, descriptions, primary keys and the foreign key from
+answers to results; the GeoJSON, GeoPackage and the note are plain data resources.
 
 The types of the kind's own columns come from their values in the first tasks (rows.Results.typed_columns).
 """
