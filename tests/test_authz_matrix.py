@@ -69,6 +69,7 @@ def everyone(outcome):
 #                              anonymous guest  volunteer moderator organiser other_org admin
 PUBLIC = everyone(200)
 DRAFT_PAGE = row(                 404,   404,   404,      404,      200,      404,      200)
+NO_SUCH_FILE = everyone(404)
 # Pages under /organise/ (organisers only; a draft of organisation A does not exist for B's organiser).
 ORGANISE = row(                   LOGIN, LOGIN, 403,      403,      200,      403,      200)
 ORGANISE_DRAFT = row(             LOGIN, LOGIN, 403,      403,      200,      404,      200)
@@ -109,12 +110,15 @@ MATRIX = {
     # --- open data --------------------------------------------------------------------------------------------
     "exports.index": {"GET": PUBLIC},
     "exports.campaign_page": {"GET": PUBLIC, "GET draft": DRAFT_PAGE, "GET shelved": DRAFT_PAGE},
-    "exports.stream": {"GET": PUBLIC, "GET answers": PUBLIC, "GET geojson": PUBLIC, "GET draft": DRAFT_PAGE,
+    # The world's campaigns are questions: tasks without places have no map files, for anyone (issue 19; who may
+    # read a map campaign's files: tests/test_exports.py and tests/test_exports_readable.py).
+    "exports.stream": {"GET": PUBLIC, "GET answers": PUBLIC, "GET geojson": NO_SUCH_FILE, "GET draft": DRAFT_PAGE,
                        "GET draft-answers": DRAFT_PAGE, "GET shelved": DRAFT_PAGE},
+    "exports.saved": {"GET": PUBLIC, "GET draft": DRAFT_PAGE},  # a file by its saved name, <slug>-results.csv
     "exports.readme": {"GET": PUBLIC, "GET draft": DRAFT_PAGE},
     "exports.data_package": {"GET": PUBLIC, "GET draft": DRAFT_PAGE},
-    "exports.geopackage": {"GET": PUBLIC, "GET draft": DRAFT_PAGE},
-    "exports.geopackage_progress": {"GET": PUBLIC, "GET draft": DRAFT_PAGE},
+    "exports.geopackage": {"GET": NO_SUCH_FILE, "GET draft": NO_SUCH_FILE},
+    "exports.geopackage_progress": {"GET": NO_SUCH_FILE, "GET draft": NO_SUCH_FILE},
     # --- engagement: profiles are the visitor's own (a guest's too); public profiles are public ----------------
     "engagement.me": {"GET": PUBLIC},  # anonymous: an empty profile that invites them to start
     "engagement.my_certificate": {"GET": PUBLIC},
@@ -148,6 +152,7 @@ MATRIX = {
     # A preview's thumbnail: the campaign's organisers (no such token in the world: 404 for them).
     "organise.preview_thumbnail": {"GET": row(LOGIN, LOGIN, 403, 403, 404, 403, 404)},
     "organise.delete_tasks": {"POST": ORGANISE_ACT},
+    "organise.mark_gold": {"POST": ORGANISE_ACT},
     "organise.create_event_code": {"POST": ORGANISE_ACT},
     "organise.end_event_code": {"POST": ORGANISE_ACT},
     "transcription.more_answers": {"POST": ORGANISE_ACT},
@@ -385,6 +390,8 @@ class World:
                 values[arg] = self.post
             elif arg == "action":
                 values[arg] = chosen["action"]
+            elif arg == "saved":
+                values[arg] = f"{slugs[chosen['slug']]}-results.csv"
             elif arg == "layer":
                 values.update(layer="forest-before", z=0, x=0, y=0)
             elif arg not in ("z", "x", "y", "n"):

@@ -24,6 +24,7 @@ from tests.helpers import API, answer_next, next_task, sign_in, submit
 from tests.test_map_kinds import AREA, TILES, fc, photo_zip
 
 FILES = ("results.csv", "results.geojson", "results.gpkg", "answers.csv", "datapackage.json", "README.md")
+PLAIN_FILES = tuple(n for n in FILES if n not in ("results.geojson", "results.gpkg"))  # campaigns without places
 EMAIL = re.compile(rb"[\w.+-]+@[\w-]+\.[\w.]+")
 IP = re.compile(rb"\b(?:\d{1,3}\.){3}\d{1,3}\b")
 PSEUDONYM = re.compile(r"^v-[0-9a-f]{10}$")
@@ -70,8 +71,9 @@ def test_data_page_lists_published_campaigns_with_licence_counts_and_files(clien
     page = client.get("/data/").get_data(as_text=True)
     assert answered.title in page and "Secret draft" not in page
     assert "CC-BY-4.0" in page and "Last update" in page
-    for name in FILES:
+    for name in PLAIN_FILES:
         assert f"/data/{answered.slug}/{name}" in page
+    assert f"/data/{answered.slug}/results.gpkg" not in page  # a question campaign has no places: no map files
     assert draft.slug not in page
     r = client.get(f"/data/{answered.slug}/")
     body = r.get_data(as_text=True)
@@ -85,7 +87,7 @@ def test_unpublished_campaign_data_is_only_for_its_organisers(client, make_campa
         assert client.get(path).status_code == 404, path
     sign_in(client, organiser.email)
     assert "Secret draft" in client.get("/data/").get_data(as_text=True)
-    for name in FILES:
+    for name in PLAIN_FILES:
         r = download(client, draft.slug, name)
         assert "private" in r.headers["Cache-Control"]
 
@@ -131,7 +133,7 @@ def test_override_column_reads_the_moderators_decision(client, answered):
     assert {t["external_id"]: t["override"] for t in table} == {"t0": "", "t1": "", "t2": "no", "t3": "", "t4": ""}
     t2 = next(t for t in table if t["external_id"] == "t2")
     assert t2["answer"] == "no" and t2["crowd_answer"] == "yes" and t2["method"] == "moderator" and t2["decided"] == "true"
-    assert "Seen on site" not in download(client, answered.slug, "results.geojson").get_data(as_text=True)
+    assert "Seen on site" not in download(client, answered.slug, "results.csv").get_data(as_text=True)
 
 
 def test_answers_csv_has_every_answer_under_pseudonyms(client, answered):
@@ -162,7 +164,7 @@ def test_no_personal_data_in_any_file(client, answered, make_user):
     signatures = {c.device_sig for c in contributors if c.device_sig} | {c.network_sig for c in contributors if c.network_sig}
     assert signatures  # the guests have device signatures: they must not leak
     client.post("/account/logout")
-    for name in FILES:
+    for name in PLAIN_FILES:
         body = download(client, answered.slug, name).get_data()
         assert not EMAIL.search(body), name
         if name != "results.gpkg":
@@ -192,7 +194,7 @@ def test_pseudonyms_are_stable_in_a_campaign_and_differ_across_campaigns(client,
 
 
 def test_conditional_get_answers_304_until_the_data_changes(client, answered, guest):
-    for name in FILES:
+    for name in PLAIN_FILES:
         first = download(client, answered.slug, name)
         etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
         assert "no-cache" in first.headers["Cache-Control"] and "public" in first.headers["Cache-Control"]
@@ -286,20 +288,18 @@ def test_results_gpkg_has_one_layer_per_geometry_type(client, forest, tmp_path, 
     assert marks["task_id"].iloc[0] in cells["task_id"].tolist()
 
 
-def test_question_campaign_geopackage_is_an_attribute_table(client, answered, tmp_path):
-    import pyogrio
-    path = tmp_path / "q.gpkg"
-    path.write_bytes(download(client, answered.slug, "results.gpkg").get_data())
-    assert [list(x) for x in pyogrio.list_layers(path)] == [["tasks", None]]
-    table = pyogrio.read_dataframe(path, layer="tasks")
-    assert len(table) == 5 and set(table["external_id"]) == {"t0", "t1", "t2", "t3", "t4"}
-    doc = json.loads(download(client, answered.slug, "results.geojson").get_data())
-    assert len(doc["features"]) == 5 and all(f["geometry"] is None for f in doc["features"])
+def test_a_campaign_without_places_has_no_map_files(client, answered):
+    for path in ("results.gpkg", "results.geojson", "results.gpkg/status", f"{answered.slug}-results.geojson"):
+        assert client.get(f"/data/{answered.slug}/{path}").status_code == 404, path
+    dp = download(client, answered.slug, "datapackage.json").get_json()
+    assert {res["name"] for res in dp["resources"]} == {"results", "answers", "methodology"}
+    assert "results.gpkg" not in download(client, answered.slug, "README.md").get_data(as_text=True)
+    assert "results.geojson" not in client.get(f"/data/{answered.slug}/").get_data(as_text=True)
 
 
-def test_geopackage_is_built_off_the_request_with_progress_then_cached(app, client, make_campaign, answered,
-                                                                          monkeypatch):
+def test_geopackage_is_built_off_the_request_with_progress_then_cached(app, client, forest, monkeypatch):
     app.config.update(JOBS_SYNC=False, EXPORTS_GPKG_SYNC_TASKS=0)
+    answered = forest
 
     def queued():  # GeoPackage builds sent to the memory queue (the campaign's quality build is sent beside them)
         return sorted({job_id for job_id, _eta in jobs.sent() if jobs.get(job_id).name == geo.GPKG_JOB})
@@ -318,7 +318,8 @@ def test_geopackage_is_built_off_the_request_with_progress_then_cached(app, clie
     assert first.get_data()[:15] == b"SQLite format 3"
     again = client.get(f"/data/{answered.slug}/results.gpkg", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304 and len(queued()) == 1
-    assert "Ready" in client.get(f"/data/{answered.slug}/").get_data(as_text=True)
+    page = client.get(f"/data/{answered.slug}/").get_data(as_text=True)
+    assert "Ready" in page and "Built " in page and f'download="{answered.slug}-results.gpkg"' in page
 
 
 def test_photo_campaign_publishes_positions_and_images_without_exif(client, guest, org, organiser, app):
@@ -336,9 +337,9 @@ def test_photo_campaign_publishes_positions_and_images_without_exif(client, gues
     assert submit(client, task["id"], {"answer": "major", "marks": fc(square)}, h).status_code == 201
     assert w and hgt
     table = list(csv.DictReader(io.StringIO(download(client, c.slug, "results.csv").get_data(as_text=True))))
-    assert len(table) == 2 and all(t["image_url"].startswith("/media/") for t in table)
+    assert len(table) == 2 and all(t["image_url"].startswith("http://localhost/media/") for t in table)  # PUBLIC_URL
     for t in table:
-        image = client.get(t["image_url"])
+        image = client.get(t["image_url"][len("http://localhost"):])
         assert image.status_code == 200
         with Image.open(io.BytesIO(image.get_data())) as img:
             assert not img.getexif() and "exif" not in img.info
@@ -360,7 +361,8 @@ def test_datapackage_describes_every_file_and_validates(client, forest, tmp_path
     assert r.headers["Content-Type"].startswith("application/json")
     dp = r.get_json()
     assert dp["licenses"][0]["name"] == "CC-BY-4.0" and dp["licenses"][0]["path"].startswith("https://")
-    assert {res["path"] for res in dp["resources"]} == set(FILES) - {"datapackage.json"}
+    # Each file under the name a browser saves it as (Content-Disposition), so a folder of downloads validates.
+    assert {res["path"] for res in dp["resources"]} == {f"{forest.slug}-{n}" for n in FILES if n != "datapackage.json"}
     for res in dp["resources"]:
         assert res["format"] and res["mediatype"] and res["name"]
     results = next(res for res in dp["resources"] if res["name"] == "results")
@@ -370,9 +372,12 @@ def test_datapackage_describes_every_file_and_validates(client, forest, tmp_path
     header = download(client, forest.slug, "results.csv").get_data(as_text=True).splitlines()[0].split(",")
     assert header == [f["name"] for f in results["schema"]["fields"]]
     for name in FILES:
-        (tmp_path / name).write_bytes(download(client, forest.slug, name).get_data())
+        r = download(client, forest.slug, name)
+        saved = r.headers["Content-Disposition"].split('filename="')[1].rstrip('"')
+        assert saved == f"{forest.slug}-{name}"
+        (tmp_path / saved).write_bytes(r.get_data())
     frictionless = pytest.importorskip("frictionless")
-    report = frictionless.validate(str(tmp_path / "datapackage.json"))
+    report = frictionless.validate(str(tmp_path / f"{forest.slug}-datapackage.json"))
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:10]
 
 
@@ -393,9 +398,9 @@ def test_exports_build_command_writes_every_file(app, forest, tmp_path):
     result = app.test_cli_runner().invoke(args=["exports", "build", forest.slug, "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "GeoPackage" in result.output
-    assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
-    assert len(gpd.read_file(out / "results.gpkg", layer="tasks_polygons")) == 12
-    assert len(pd.read_csv(out / "answers.csv")) == 36
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{forest.slug}-{n}" for n in FILES)
+    assert len(gpd.read_file(out / f"{forest.slug}-results.gpkg", layer="tasks_polygons")) == 12
+    assert len(pd.read_csv(out / f"{forest.slug}-answers.csv")) == 36
     bad = app.test_cli_runner().invoke(args=["exports", "build", "no-such-campaign"])
     assert bad.exit_code != 0 and "No campaign" in bad.output
 
@@ -423,8 +428,8 @@ def test_transcription_results_have_a_column_per_field_and_validate(client, gues
     dp = download(client, c.slug, "datapackage.json").get_json()
     types = {f["name"]: f["type"] for f in dp["resources"][0]["schema"]["fields"]}
     assert types["amount"] == "number" and types["name_agreement"] == "number" and types["needs_review"] == "boolean"
-    for name in FILES:
-        (tmp_path / name).write_bytes(download(client, c.slug, name).get_data())
+    for name in PLAIN_FILES:
+        (tmp_path / f"{c.slug}-{name}").write_bytes(download(client, c.slug, f"{c.slug}-{name}").get_data())
     frictionless = pytest.importorskip("frictionless")
-    report = frictionless.validate(str(tmp_path / "datapackage.json"))
+    report = frictionless.validate(str(tmp_path / f"{c.slug}-datapackage.json"))
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:10]

@@ -27,6 +27,7 @@ from tests.test_upload_bombs import SCRIPT, SVG, gif_js, pdf_html_after_eof
 
 API = "/api/v1"
 FILES = ("results.csv", "results.geojson", "results.gpkg", "answers.csv", "datapackage.json", "README.md")
+PLAIN_FILES = tuple(n for n in FILES if n not in ("results.geojson", "results.gpkg"))  # campaigns without places
 GRAPHIC_INJURY = {"level": "graphic", "categories": ["injury"]}
 NEVER = ("text/html", "text/javascript", "application/javascript", "image/svg+xml", "text/xml", "application/xml",
          "text/plain", "application/xhtml+xml")
@@ -285,12 +286,12 @@ def test_every_csv_neutralises_formula_cells(app, client, org, organiser, tmp_pa
     assert {r["external_id"] for r in results} == {"'" + t for t in FORMULAS[:4]}
     assert {r["name"] for r in results} == {"'" + t for t in FORMULAS[:4]}
     assert all(r["amount"] == "1234.5" for r in results)  # a number column stays a number
-    for name in FILES:
-        (tmp_path / name).write_bytes(download(client, c.slug, name).get_data())
+    for name in PLAIN_FILES:  # transcription: no places, no map files; each saved as <slug>-<name>
+        (tmp_path / f"{c.slug}-{name}").write_bytes(download(client, c.slug, name).get_data())
     frictionless = pytest.importorskip("frictionless")
-    report = frictionless.validate(str(tmp_path / "datapackage.json"))
+    report = frictionless.validate(str(tmp_path / f"{c.slug}-datapackage.json"))
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:10]
-    readme = (tmp_path / "README.md").read_text()
+    readme = (tmp_path / f"{c.slug}-README.md").read_text()
     assert "leading apostrophe" in readme
 
 

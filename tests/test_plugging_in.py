@@ -148,7 +148,8 @@ def test_moderation_and_wellbeing_plug_their_answer_hooks_into_the_loop(tmp_path
     assert app.extensions[hooks.EXTENSION] == {"suspended": hot.suspended, "escalate": hot.escalate,
                                                "gate": serving.gate, "shield_task": serving.shield_task,
                                                "media_guard": serving.media_guard,
-                                               "publish_check": channels.check_publish}
+                                               "publish_check": channels.check_publish,
+                                               "revealed": serving.revealed}
 
 
 def test_an_app_without_the_shield_is_refused():
@@ -169,6 +170,9 @@ def test_an_app_without_the_shield_is_refused():
     with pytest.raises(RuntimeError, match="publish_check"):  # nor a campaign published whose alerts reach nobody
         hooks.check(app)
     hooks.register(app, publish_check=channels.check_publish)
+    with pytest.raises(RuntimeError, match="revealed"):  # nor answers to blurred items counted as seen
+        hooks.check(app)
+    hooks.register(app, revealed=serving.revealed)
     hooks.check(app)
 
 

@@ -230,15 +230,16 @@ def test_gold_tasks_are_mixed_in_for_newcomers_with_feedback(client, make_campai
     assert db.session.get(Task, gold_id).available is False
 
 
-def test_results_use_dawid_skene_once_there_is_evidence(client, make_campaign):
+def test_small_unanimous_tasks_are_decided_by_the_stated_rule(client, make_campaign):
     c = make_campaign(tasks=2, redundancy=3)
     for i in range(3):
         h, env = guest_at(client, f"198.51.100.{i + 1}", f"UA{i}")
         while try_answer(client, c.slug, "yes", (h, env), duration_ms=4000).status_code == 201:
             pass
     rows = client.get(f"{API}/campaigns/{c.slug}/results").get_json()["results"]
-    assert {r["answer"] for r in rows} == {"yes"} and all(r["method"] == "dawid-skene" for r in rows)
-    assert all(r["decided"] is False for r in rows)  # two answers each is too little evidence to weigh anyone
+    # Two answers each is too little evidence for the model to weigh anyone: three of three alike decide by the rule.
+    assert {r["answer"] for r in rows} == {"yes"} and all(r["method"] == "unanimous" for r in rows)
+    assert all(r["decided"] is True for r in rows)
 
 
 def test_organiser_sees_the_quality_report_and_sets_the_controls(client, make_campaign, organiser):

@@ -5,6 +5,7 @@ Each flow runs on both: a photo an organiser uploads reaches a volunteer, a PDF 
 in the render job), a GeoPackage is built and downloaded, a graphic original is never public. With S3 nothing is
 written to the local media, exports or upload folders: no caller assumes a path on disk."""
 import io
+import json
 import os
 import urllib.error
 import urllib.request
@@ -243,8 +244,25 @@ def _answered(make_campaign, client, guest, tasks=2):
     return c
 
 
-def test_a_geopackage_is_built_into_the_store_and_downloaded(app, client, make_campaign, guest, backend):
-    c = _answered(make_campaign, client, guest)
+def _mapped(org, organiser, client, guest):
+    """A deforestation campaign (tasks with places: it has a GeoPackage) with two answers."""
+    from tests.test_map_kinds import AREA, TILES, fc
+    c = campaigns.create_campaign(org.id, organiser, {"title": "Forest", "kind": "deforestation", "redundancy": 1,
+                                                      "settings": TILES})
+    campaigns.import_tasks(c, "area.geojson", json.dumps(AREA).encode())
+    campaigns.publish(c)
+    db.session.commit()
+    for _ in range(2):
+        h = guest()
+        task = client.get(f"{API}/campaigns/{c.slug}/tasks/next", headers=h).get_json()
+        r = client.post(f"{API}/tasks/{task['id']}/answers", json={"value": {"answer": "not_cleared", "marks": fc()}},
+                        headers={**h, "Idempotency-Key": str(uuid.uuid4())})
+        assert r.status_code == 201, r.get_data(as_text=True)
+    return c
+
+
+def test_a_geopackage_is_built_into_the_store_and_downloaded(app, client, org, organiser, guest, backend):
+    c = _mapped(org, organiser, client, guest)
     r = client.get(f"/data/{c.slug}/results.gpkg")
     if backend:  # a short-lived presigned URL of the object store, never cached
         assert r.status_code == 302 and "no-store" in r.headers["Cache-Control"]

@@ -18,7 +18,7 @@ from citizen.jobs.models import Job
 from tests.helpers import API, next_task, sign_in, submit
 from tests.pdf_samples import encrypted_pdf, make_pdf, zip_of
 
-FIELDS = ("name | Name | text | region=0,0,0.5,0.2 | Who signed\n"
+FIELDS = ("name | Name | text | typos region=0,0,0.5,0.2 | Who signed\n"
           "amount | Amount | money | |\n"
           "when | Date | date | optional |\n"
           "kind | Kind | choice: Travel, Meals | optional |")

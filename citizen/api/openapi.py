@@ -407,6 +407,12 @@ SCHEMAS = {
             "is open (a gold task then reads like any other: the crowd's answer, never the known one)")},
         "decided": {"type": "boolean", "description": "settled: enough independent answers agreed, or the batch "
                     "consensus is confident; a task settled by agreement is handed out no more"},
+        "method": {"type": "string", "description": (
+            "what decided the answer (or would, while undecided): dawid-skene (the model weighing each volunteer "
+            "by their record), unanimous (every counted volunteer, at least three after linked accounts count as "
+            "one, gave it), gold (a known answer, shown to the public once the campaign is closed), agreement "
+            "(enough independent answers agreed; transcription: field by field), majority (the plain vote share, "
+            "never decided by itself) or moderator; absent for a task without answers")},
         "under_review": {"type": "boolean", "description": (
             "later answers would change a result decided when enough independent answers agreed: moderators are "
             "asked to settle it (the answer published meanwhile: the batch consensus for kinds with fixed "

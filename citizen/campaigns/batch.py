@@ -121,7 +121,7 @@ def consensus(campaign, influence=False, data=None):
                        imported=data.imported, skips=data.skips, influence=influence,
                        confidence=quality["confidence"], quality=quality)
     agg, ct, cv, cl = got.aggregate, got.t, got.v, got.l
-    results = _results(data, agg, ct, cv, cl, quality["confidence"], got.hinges)
+    results = _results(data, agg, ct, cv, cl, quality["confidence"], got.hinges, got.unanimous)
     members = {}
     for worker, voter in enumerate(got.cluster_of.tolist()):
         members.setdefault(voter, []).append(data.contributor_ids[worker])
@@ -144,11 +144,17 @@ def consensus(campaign, influence=False, data=None):
     return out
 
 
-def _results(data, agg, ct, cv, cl, threshold, hinges=None):
-    """{task_id: {"answer", "confidence", "decided"}}, and for gold tasks also "public_answer" and
+METHOD = {"mv": "majority"}  # what a row says decided it: the Dawid-Skene family unless the plain vote won
+
+
+def _results(data, agg, ct, cv, cl, threshold, hinges=None, unanimous=None):
+    """{task_id: {"answer", "confidence", "decided", "method"}}, and for gold tasks also "public_answer" and
     "public_confidence", and the same as a row in "crowd": the crowd's own posterior without the gold clamp (what
     may be shown while the campaign is open without revealing which tasks are gold). A result resting on one or two
-    votes (`hinges`, see aggregate.hinges) is not decided however confident."""
+    votes (`hinges`, see aggregate.hinges) is not decided however confident, unless every counted voter gave it
+    (`unanimous`: the label per task, or -1; citizen.quality.unanimous). `method` says what decided the row (or
+    would): "gold" (a known answer), "unanimous", the model ("dawid-skene", "majority" where majority vote was the
+    model) or "majority" (the plain vote share while no voter on the task has weight: never decided by itself)."""
     n_tasks, k = len(data.task_ids), max(len(data.labels), 1)
     answered = np.bincount(ct, minlength=n_tasks) > 0
     # Until some voter on a task has earned weight (min_evidence), fall back to the plain vote
@@ -159,6 +165,8 @@ def _results(data, agg, ct, cv, cl, threshold, hinges=None):
     labels, confidences = agg.labels, agg.confidence  # computed over every task on each access: read once
     public = agg.public if agg.public is not None else agg.posteriors
     gold_tasks = set(data.gold[0].tolist()) if data.gold is not None else set()
+    unanimous = np.full(n_tasks, -1) if unanimous is None else unanimous
+    model = METHOD.get(agg.model, "dawid-skene")
     results = {}
     for i, tid in enumerate(data.task_ids):
         if not answered[i]:
@@ -166,18 +174,23 @@ def _results(data, agg, ct, cv, cl, threshold, hinges=None):
         if evidence[i] > 0 or i in gold_tasks:
             conf = float(confidences[i])
             results[tid] = {"answer": data.labels[int(labels[i])], "confidence": round(conf, 4),
-                            "decided": conf >= threshold and (hinges is None or i in gold_tasks or not hinges[i])}
+                            "decided": conf >= threshold and (hinges is None or i in gold_tasks or not hinges[i]),
+                            "method": "gold" if i in gold_tasks else model}
         else:
             share = votes[i] / votes[i].sum()
             top = np.flatnonzero(share == share.max())
             results[tid] = {"answer": data.labels[int(top[0])] if len(top) == 1 else None,
-                            "confidence": round(float(share.max()), 4), "decided": False}
+                            "confidence": round(float(share.max()), 4), "decided": False, "method": "majority"}
+        if i not in gold_tasks:
+            _unanimous(results[tid], unanimous[i], data.labels)
         if i in gold_tasks:
             crowd = public[i] if evidence[i] > 0 else votes[i] / votes[i].sum()
             answer, conf = data.labels[int(crowd.argmax())], round(float(crowd.max()), 4)
-            results[tid].update(public_answer=answer, public_confidence=conf,
-                                crowd={"answer": answer, "confidence": conf,
-                                       "decided": conf >= threshold and (hinges is None or not hinges[i])})
+            row = {"answer": answer, "confidence": conf,
+                   "decided": conf >= threshold and (hinges is None or not hinges[i]),
+                   "method": model if evidence[i] > 0 else "majority"}
+            _unanimous(row, unanimous[i], data.labels)
+            results[tid].update(public_answer=row["answer"], public_confidence=row["confidence"], crowd=row)
     return results
 
 
@@ -210,3 +223,9 @@ def aggregate_report(campaign, agg, limit=50, data=None):
             "influence": [{**row, "contributors": [name(m) for m in row["contributors"]]}
                           for row in (agg["influence"] or [])[:limit]],
             "decided": sum(1 for r in results if r["decided"]), "results": len(agg["results"])}
+
+
+def _unanimous(row, label, labels):
+    """A row the model left undecided that the unanimous rule decides: its answer, decided, method "unanimous"."""
+    if label >= 0 and not row["decided"]:
+        row.update(answer=labels[int(label)], decided=True, method="unanimous")

@@ -11,13 +11,15 @@ these and imports no feature.
   task's original: `.sensitive(task_id, payload)` and `.viewed(contributor_id, task_id)` (wellbeing).
 - `publish_check(campaign)`: raise a CitizenError when the campaign must not be published yet (moderation: a
   campaign whose answers escalate needs an alert channel that works).
+- `revealed(task, contributor_id)`: None when nothing of the task was held back from this contributor, else
+  whether they revealed it (the server sent them the original) before answering (wellbeing).
 
 Every hook must be registered, or create_app refuses to build the app (`check`): an app never hands out media
 unshielded, nor counts a suspended contributor, because a feature was left out. Each call is a dict lookup."""
 from flask import current_app
 
 EXTENSION = "citizen.campaigns.hooks"
-NAMES = ("suspended", "escalate", "gate", "shield_task", "media_guard", "publish_check")
+NAMES = ("suspended", "escalate", "gate", "shield_task", "media_guard", "publish_check", "revealed")
 
 
 def register(app, **hooks):
@@ -58,3 +60,7 @@ def media_guard(campaign):
 
 def publish_check(campaign):
     return current_app.extensions[EXTENSION]["publish_check"](campaign)
+
+
+def revealed(task, contributor_id):
+    return current_app.extensions[EXTENSION]["revealed"](task, contributor_id)

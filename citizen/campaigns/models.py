@@ -120,6 +120,9 @@ class Answer(db.Model):
     # 0 when the answer came faster than the campaign's minimum time: kept, but it carries no weight.
     weight: Mapped[float] = mapped_column(default=1.0, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A blurred item (citizen.wellbeing): whether the volunteer revealed it before answering, as the server saw
+    # (the original is only sent by the reveal). NULL when nothing was held back (most answers, imports).
+    revealed: Mapped[bool | None]
 
 
 class Participation(db.Model):

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from citizen import storage
 from citizen.accounts import events
 from citizen.accounts.models import utcnow
-from citizen.campaigns import previews, sections, services, task_admin, uploads
+from citizen.campaigns import gold, previews, sections, services, task_admin, uploads
 from citizen.campaigns.forms import CampaignForm, ImportForm
 from citizen.kinds import all_kinds, get_kind
 from citizen.kinds import registry as kind_registry
@@ -222,6 +222,11 @@ def _event_code_helpers():
                              "default_guests": events.DEFAULT_GUESTS, "default_hours": events.DEFAULT_HOURS}}
 
 
+@bp.app_context_processor
+def _gold_helpers():
+    return {"gold_choices": gold.choices, "gold_tasks": gold.listed}
+
+
 @bp.post("/<slug>/event-codes")
 def create_event_code(slug):
     """A new event code: guests made from its link count against it, not against their shared address."""
@@ -242,6 +247,26 @@ def end_event_code(slug, code_id):
     db.session.commit()
     flash(_("Event code ended: its link now works like the ordinary campaign link."))
     return redirect(url_for(".manage", slug=slug) + "#event-codes-h")
+
+
+@bp.post("/<slug>/gold")
+def mark_gold(slug):
+    """Make a task a known-answer (gold) task (citizen.campaigns.gold), or (with `remove`) an ordinary one again."""
+    campaign = services.managed_campaign(slug, current_user)
+    try:
+        if request.form.get("remove"):
+            gold.unmark(campaign, request.form.get("remove", ""))
+            message = _("The task is an ordinary task again.")
+        else:
+            gold.mark(campaign, request.form.get("task", ""), request.form.get("answer", ""))
+            message = _("Known answer saved: volunteers are checked against it.")
+    except InvalidInput as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(message)
+    return redirect(url_for(".manage", slug=slug) + "#gold-h")
 
 
 @bp.route("/<slug>/close", methods=["GET", "POST"])

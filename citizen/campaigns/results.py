@@ -44,13 +44,17 @@ def results_page(campaign, after=0, limit=500, include_hidden=False):
                "tied": res.get("tied", False)}
         row.update(kind.result_fields(res))  # the kind's own part: consensus marks, fields...
         hide_gold = r.gold is not None and not reveal
-        if r.id in batch_results:  # categorical kinds: Dawid-Skene over linked-account clusters
+        if r.id in batch_results:  # categorical kinds: the batch consensus over linked-account clusters
             batch = batch_results[r.id]
-            row.update(disclosure.crowd_batch_row(batch, res, decided_at) if hide_gold else batch, method="dawid-skene")
+            if hide_gold:  # the crowd's own row: never the known answer, nor "gold" as the method
+                batch = disclosure.crowd_batch_row(batch, res, decided_at)
+            row.update(batch, method=batch.get("method") or "dawid-skene")  # what decided it (citizen.campaigns.batch)
             if row["answer"] != res["answer"]:  # the tally's count and share are those of another answer
                 row["count"] = row["share"] = None
         elif res.get("decided"):  # settled on the hot path (citizen.campaigns.tally.settle): later answers do not move it
-            row["decided"] = True
+            row.update(decided=True, method="agreement")
+        elif r.answer_count:
+            row["method"] = kind.verdict(res, True)[0]
         # Later answers would change what the hot path decided: moderators are asked (the queue). Where the batch
         # consensus exists it is still what is published: it weighs linked accounts and gold, which a decision by
         # the first few devices does not (a ring answering first would otherwise fix its answers).
@@ -58,7 +62,7 @@ def results_page(campaign, after=0, limit=500, include_hidden=False):
         row["gold"] = (r.gold is not None) if reveal else None
         override = r.override
         if override:  # a moderator's decision (citizen.moderation) wins over the consensus
-            row.update(override=override, answer=override["answer"])
+            row.update(override=override, answer=override["answer"], method="moderator")
         if r.hidden:
             row["hidden"] = True
         out.append(row)

@@ -258,17 +258,20 @@ def submit_answer(task_id, contributor_id, value, duration_ms=None, idempotency_
     duration_ms = measured_ms(now, leased_at, duration_ms)
     _check_caps(conn, quality, task, contributor_id, part.answer_count if part else 0, now)
     suspended = contributor_id in hooks.suspended(conn, task.campaign_id)  # a set lookup, mostly empty
-    # Kept, but it never counts when too fast (or of unknown duration), suspended, or from a device that already
-    # counts on this task; a skip-heavy contributor's answers weigh less (controls.skip_factor).
+    revealed = hooks.revealed(task, contributor_id)  # None unless the campaign has rated content
+    # Kept, but it never counts when too fast (or of unknown duration), suspended, given to a blurred item left
+    # unrevealed (unless the campaign counts those), or from a device that already counts on this task; a
+    # skip-heavy contributor's answers weigh less (controls.skip_factor).
     weight = 0.0 if duration_ms is None else tally.weight_of(
         quality, duration_ms, task.consensus, suspended=suspended, device_sig=task.device_sig,
-        skips=(part.answer_count, part.skip_count) if part else None)
+        skips=(part.answer_count, part.skip_count) if part else None,
+        unseen=tally.unseen(revealed, task.settings, kind))
     leases = task.lease_count - (leased_at is not None)
     answers, redundancy, state, result = _tally(task, kind, clean, weight, quality, part, leases)
     row = {"tid": task_id, "answers": answers, "leases": leases, "redundancy": redundancy, "consensus": state,
            "result": result, "available": not gold and answers + leases < redundancy, "camp": task.campaign_id,
            "cid": contributor_id, "value": clean, "duration_ms": duration_ms, "source": source, "weight": weight,
-           "now": now}
+           "revealed": revealed, "now": now}
     body = _response(task_id, clean, now, part, answers, redundancy, gold)
     answer_id = body["answer"]["id"] = store.store_answer(conn, row, body, idempotency_key and {
         "key": idempotency_key, "fingerprint": fingerprint})

@@ -42,16 +42,34 @@ def short_sig(device_sig):
     return device_sig[:SIG_CHARS] if device_sig else None
 
 
-def weight_of(quality, duration_ms, state=None, *, suspended=False, device_sig=None, skips=None):
+def weight_of(quality, duration_ms, state=None, *, suspended=False, device_sig=None, skips=None, unseen=False):
     """The weight an answer carries in its task's tally: 1.0, or 0.0 when it came too fast, its contributor is
-    suspended, or another answer from the same device already counts on the task (`state` is the task's tally
-    before this answer); `skips` = (answers, skips) of the contributor scales it by controls.skip_factor."""
-    if suspended or controls.is_fast(quality, duration_ms):
+    suspended, it was given to a blurred item left unrevealed where such answers do not count (`unseen`:
+    counts_unrevealed), or another answer from the same device already counts on the task (`state` is the task's
+    tally before this answer); `skips` = (answers, skips) of the contributor scales it by controls.skip_factor."""
+    if suspended or unseen or controls.is_fast(quality, duration_ms):
         return 0.0
     sig = short_sig(device_sig)
     if sig and sig in (state or {}).get(SIGS, ()):
         return 0.0
     return round(controls.skip_factor(*skips, quality), 4) if skips else 1.0
+
+
+UNREVEALED = "unrevealed"  # key of the campaign's wellbeing settings: "count" or "ignore" (absent: the default)
+
+
+def counts_unrevealed(settings, kind):
+    """Whether an answer given to a blurred item without revealing it counts in the campaign: the organiser's choice
+    (citizen.wellbeing.ratings), by default not for kinds that show images (the volunteer did not see what they
+    judged), yes for the others."""
+    choice = ((settings or {}).get("wellbeing") or {}).get(UNREVEALED)
+    return choice == "count" if choice in ("count", "ignore") else not kind.media_fields
+
+
+def unseen(revealed, settings, kind):
+    """An answer's `unseen` for weight_of: given to a blurred item left unrevealed (`revealed` False; None when
+    nothing was held back), in a campaign where such answers do not count."""
+    return revealed is False and not counts_unrevealed(settings, kind)
 
 
 def vote_of(weight, gold_total, gold_correct):

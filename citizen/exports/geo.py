@@ -281,14 +281,15 @@ def geopackage(campaign, version):
 
 def geopackage_status(campaign, version):
     """For the data page: {"state": "ready" | "building" | "not_built", ...} without starting anything; "ready"
-    with `updating` while a file of older data is served and the current one builds."""
+    with the file's `built_at` (a datetime), and `updating` while a file of older data is served and the current
+    one builds."""
     found = storage.exports_store().stat(gpkg_key(campaign.id, version))
     if found is not None:
-        return {"state": "ready", "bytes": found.size}
+        return {"state": "ready", "bytes": found.size, "built_at": found.modified}
     job = _building(campaign.id)
     older = last_built(campaign.id)
     if older is not None:
-        return {"state": "ready", "bytes": older[1].size, "updating": job is not None}
+        return {"state": "ready", "bytes": older[1].size, "built_at": older[1].modified, "updating": job is not None}
     if job is not None:
         return {"state": "building", **job.as_json()}
     job = jobs.latest(campaign.id, GPKG_JOB)

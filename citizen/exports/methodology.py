@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 
 from citizen.kinds import get_kind
 from citizen.campaigns.models import Participation
-from citizen.exports import geo
+from citizen.exports import geo, precision
 from citizen.exports.rows import ANSWER_COLUMNS, Results, iso
 from citizen.extensions import db
 from citizen.campaigns import builds
-from citizen.quality import controls
+from citizen.quality import controls, unanimous
 
 LICENCES = {
     "CC0-1.0": ("CC0 1.0 Universal (public domain dedication)", "https://creativecommons.org/publicdomain/zero/1.0/"),
@@ -53,6 +53,21 @@ FILES = [
     ("datapackage.json", N_("A Frictionless Data Package describing every file, its columns and types, and the licence.")),
     ("README.md", N_("This note.")),
 ]
+GEO_FILES = ("results.geojson", "results.gpkg")
+
+
+def files(campaign):
+    """(name, description) of a campaign's files: the map files only for kinds whose tasks have places (a campaign
+    without places gets no empty GeoJSON or GeoPackage)."""
+    spatial = get_kind(campaign.kind).spatial
+    return [(name, text) for name, text in FILES if spatial or name not in GEO_FILES]
+
+
+def saved_name(campaign, name):
+    """The name a file is saved under, the same in the download, in datapackage.json and in this note's links:
+    <slug>-<name> (the site answers at /data/<slug>/<slug>-<name> too, so the links work on the site and in a
+    folder of downloaded files alike)."""
+    return f"{campaign.slug}-{name}"
 
 
 def licence(code):
@@ -167,9 +182,27 @@ def _consensus(campaign, kind):
            "two-vote margin of a decided result keeps any one of them from deciding alone.",
            "- Known-answer tasks are fixed to their answer; answers faster than the minimum time are left out.",
            "- Until some volunteer on a task has earned weight, the leading answer by vote share is shown, "
-           "never as decided."]
+           "never as decided (`method` majority), unless the unanimous rule below decides it.",
+           "",
+           *UNANIMOUS]
     out += kind.methodology_more(s)
     return out
+
+
+UNANIMOUS = [
+    f"**The unanimous rule.** The model trusts nobody with fewer than {unanimous.SEASONED} answers, so on a young "
+    f"campaign three volunteers who all said the same thing would leave a task undecided. So a task is also decided "
+    f"when at least {unanimous.MIN_VOTERS} different volunteers answered it and every one of them gave the same "
+    f"answer (`method` unanimous). Accounts linked to each other (one device, or a group that deviates together) "
+    f"count as one volunteer; volunteers whose answers count for less (skipping tasks to pick their own, a group "
+    f"above the influence limit) or for nothing (muted as a coordinated group, suspended, too fast, or judged no "
+    f"better than chance by the model) are not counted among the {unanimous.MIN_VOTERS}, and any volunteer who "
+    f"disagrees, unless muted, breaks the rule.",
+    "",
+    "**What decided each result** (`method` in results.csv and the results API): `dawid-skene` (the model above), "
+    "`unanimous` (the rule above), `gold` (a known-answer task, published once the campaign is closed), "
+    "`agreement` (enough answers from different devices agreed), `majority` (the plain vote share: shown, never "
+    "decided by itself) or `moderator` (a moderator's decision, which wins over all others)."]
 
 
 def _influence(summary):
@@ -215,7 +248,8 @@ def readme(campaign, version, base_url="", summary=...):
         "when their ETag headers share it) and cite the date above.", "",
         "## The files", "",
         "| File | What it holds |", "| --- | --- |",
-        *[f"| [{name}]({name}) | {text} |" for name, text in FILES], "",
+        *[f"| [{saved_name(campaign, name)}]({saved_name(campaign, name)}) | {text} |"
+          for name, text in files(campaign)], "",
         "CSV files are UTF-8 (no byte-order mark), comma-separated, with a header row; empty cells mean no value; "
         "booleans are `true`/`false`; structured values are JSON. In Excel use Data > From Text/CSV.", "",
         CSV_FORMULAS, "",
@@ -237,7 +271,7 @@ def readme(campaign, version, base_url="", summary=...):
         "- A task a moderator hid (personal data, for instance) is left out of every file, with its answers, and its "
         "media are no longer served to the public. A picture rated sensitive is linked only as its blurred copy, "
         "or not at all: `media_note` says which.", "",
-        "## Columns of results.csv (and the properties of results.geojson)", "",
+        "## Columns of results.csv" + (" (and the properties of results.geojson)" if results.spatial else ""), "",
         _table(results.typed_columns()), "",
     ]
     if results.spatial:
@@ -245,7 +279,9 @@ def readme(campaign, version, base_url="", summary=...):
                   "FeatureCollection, each with `kind`, `support`, `agreement` and `contributors`, the number of "
                   "volunteers who answered) and `marks_crs`: `lonlat` (WGS84) for map cells, `pixel` for photos "
                   "(x, y from the top-left corner, y downwards). The GeoPackage's `marks_points` and "
-                  "`marks_polygons` layers hold the map cells' marks as features of their own.", ""]
+                  "`marks_polygons` layers hold the map cells' marks as features of their own. Coordinates are "
+                  f"rounded to {precision.LONLAT_DIGITS} decimals of a degree (about 10 cm) and "
+                  f"{precision.PIXEL_DIGITS} decimal of a pixel; media links are absolute.", ""]
     lines += ["## Columns of answers.csv", "", _table(ANSWER_COLUMNS), ""]
     return "\n".join(lines)
 

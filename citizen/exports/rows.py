@@ -22,12 +22,14 @@ from citizen.campaigns import tally
 from citizen.kinds import get_kind
 from citizen.campaigns.models import CLOSED, DRAFT, HIDDEN_RAND, PUBLISHED, Answer, Campaign, Task
 from citizen.errors import NotFound
+from citizen.exports import precision
 from citizen.extensions import db
 from citizen.campaigns import disclosure
 from citizen.campaigns import builds
 from citizen.accounts.signatures import pseudonym
 from citizen.quality import controls
 from citizen.quality.threads import one_thread
+from citizen.urls import public_url
 from citizen.wellbeing import public
 
 BATCH = 5000        # rows per query
@@ -57,9 +59,11 @@ RESULT_COLUMNS = [
     Column("decided", "boolean", "true when the consensus reaches the campaign's confidence threshold "
                                  "(transcription: every field verified or marked as not on the page)."),
     Column("complete", "boolean", "true when the task has all the answers it asks for."),
-    Column("method", "string", "How the answer was reached: dawid-skene (kinds with fixed answers), agreement "
-                               "(transcription, field by field), majority (plain vote share, when no answer "
-                               "carries weight yet) or moderator (a moderator's decision)."),
+    Column("method", "string", "What decided the answer (or would): dawid-skene (the model weighing each volunteer "
+                               "by their record), unanimous (every counted volunteer, at least three, gave it), gold "
+                               "(a known-answer task, shown once the campaign is closed), agreement (enough volunteers "
+                               "agreed; transcription: field by field), majority (plain vote share, when no answer "
+                               "carries weight yet: never decided by itself) or moderator (a moderator's decision)."),
     Column("gold", "boolean", "true for a known-answer task used to check volunteers. Filled in once the campaign is "
                               "closed: published earlier, it would let anyone recognise the checks."),
     Column("override", "string", "The answer a moderator decided on (accepting the consensus or replacing it); "
@@ -82,8 +86,13 @@ ANSWER_COLUMNS = [
     Column("duration_ms", "integer", "Time the volunteer spent on the task, in milliseconds (empty when unknown)."),
     Column("source", "string", "web (this site), api (an app or script using the API) or import (collected "
                                 "elsewhere, e.g. on paper, and imported by the organisers)."),
-    Column("counted", "boolean", "false when the answer came faster than the campaign's minimum time: it is kept "
-                                 "but carries no weight in the consensus."),
+    Column("counted", "boolean", "false when the answer carries no weight in the consensus (it is kept): it came "
+                                 "faster than the campaign's minimum time, its volunteer is suspended, another "
+                                 "answer from the same device counts, or it was given to a blurred item left "
+                                 "unrevealed where the campaign does not count those."),
+    Column("revealed", "boolean", "For an item shown blurred (upsetting content): true when the volunteer revealed "
+                                  "it before answering, false when they answered without seeing it. Empty when "
+                                  "nothing was held back."),
     Column("voter_weight", "number", "Weight of this volunteer (or of their group of linked accounts) in the "
                                      "Dawid-Skene consensus: 0 means their answers do not count, at most 3. "
                                      "Empty for kinds without fixed answers."),
@@ -195,6 +204,7 @@ class Results:
         self.show_gold = disclosure.reveals_gold(campaign.status)
         self.decided_at = controls.of(self.settings)["confidence"]
         self.spatial = self.kind.spatial
+        self.base_url = public_url()  # media links in the files are absolute (PUBLIC_URL, never a Host header)
         taken = {c.name for c in RESULT_COLUMNS} | {MARKS_COLUMN.name}
         self.kind_columns = []
         for name, description, _fn in self.kind.export_columns(self.settings):
@@ -269,10 +279,13 @@ class Results:
         if r.is_gold and not self.show_gold and ds is not None:  # the crowd's answer, never the known one
             ds = disclosure.crowd_batch_row(ds, res, self.decided_at)
         if ds is not None:  # Dawid-Skene (kinds with fixed answers)
-            answer, confidence, decided, method = ds["answer"], ds["confidence"], ds["decided"], "dawid-skene"
+            answer, confidence, decided = ds["answer"], ds["confidence"], ds["decided"]
+            method = ds.get("method") or "dawid-skene"  # what decided it (citizen.campaigns.batch)
         else:  # the kind's own rule (transcription: field by field), or a plain vote share that decides nothing
             answer, confidence = res.get("answer"), res.get("share") if answered else None
             method, decided = self.kind.verdict(res, answered)
+            if res.get("decided") and not decided:  # settled on the hot path (citizen.campaigns.tally.settle)
+                method, decided = "agreement", True
         override = state.get("override")
         if isinstance(override, dict):  # citizen.moderation: {"answer", "by", "reason", "at", "action"}
             override = override.get("answer")
@@ -284,7 +297,8 @@ class Results:
             "complete": complete, "method": "moderator" if override is not None else method if answered else "",
             "gold": bool(r.is_gold) if self.show_gold else None, "override": override,
         }
-        marks = self.kind.result_marks(res) if self.spatial else None
+        crs = state.get("crs") or self.kind.crs(r.payload)
+        marks = precision.rounded(self.kind.result_marks(res), precision.digits(crs)) if self.spatial else None
         if self.spatial:
             values["consensus_marks"] = len((marks or {}).get("features", []))
         kind_values = self.kind.export_row(self.settings, r.payload, res)
@@ -295,9 +309,12 @@ class Results:
             else:
                 values[MEDIA_NOTE] = ""
         for name, column in self.kind_columns:
-            values[column.name] = kind_values.get(name)
-        geometry = self.kind.map_geometry(r.payload) if self.spatial else None
-        crs = state.get("crs") or self.kind.crs(r.payload)
+            value = kind_values.get(name)
+            if name in self.kind.media_columns and isinstance(value, str) and value.startswith("/") \
+                    and not value.startswith("//"):
+                value = self.base_url + value  # a link that works from a downloaded file
+            values[column.name] = value
+        geometry = precision.rounded(self.kind.map_geometry(r.payload)) if self.spatial else None
         return values, geometry, marks, crs
 
 
@@ -360,7 +377,7 @@ class Answers:
         query = lambda after: (  # noqa: E731
             select(Answer.id, Answer.task_id, Task.external_id, Answer.contributor_id,
                    cast(Answer.value, Text).label("value"), type_coerce(Answer.created_at, Text).label("at"),
-                   Answer.duration_ms, Answer.source, Answer.weight)
+                   Answer.duration_ms, Answer.source, Answer.weight, Answer.revealed)
             .join(Task, Task.id == Answer.task_id)
             .where(Answer.campaign_id == self.campaign_id, Answer.id > after, Answer.id <= self.upto,
                    Task.rand > HIDDEN_RAND)  # the answers to a task a moderator hid are gone with it
@@ -387,4 +404,5 @@ class Answers:
                 at = f"{at[:10]}T{at[11:19]}Z" if isinstance(at, str) else iso(at)
                 yield (r.id, r.task_id, r.external_id or "", name, label or "", text, at,
                        "" if r.duration_ms is None else r.duration_ms, r.source,
-                       "true" if r.weight > 0 else "false", weights.get(r.contributor_id, ""))
+                       "true" if r.weight > 0 else "false", "" if r.revealed is None else str(r.revealed).lower(),
+                       weights.get(r.contributor_id, ""))

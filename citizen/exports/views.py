@@ -3,15 +3,18 @@ themselves, and `flask --app citizen exports build <slug>`.
 
 Every file answers conditional requests: its ETag and Last-Modified come from the data version
 (citizen.campaigns.versions), checked before anything is read, so an unchanged file costs two index
-look-ups and a 304. CSV and GeoJSON are streamed; the GeoPackage is a cached file, or 202 with the
-build's progress while it is being made.
+look-ups and a 304. CSV and GeoJSON are streamed; the GeoPackage is the last complete build (its date in
+Last-Modified and on the data page) while a newer one is made in the background, or, before the first build of a
+large campaign, 202 with the build's progress: JSON for a program, a page that reloads itself for a browser (never a
+file to save). Every file is saved as <slug>-<name> (methodology.saved_name), the name datapackage.json gives it, and
+the site answers to that name too. Campaigns without places have no map files (404).
 """
 import dataclasses
 import json
 import os
 
 import click
-from flask import Blueprint, Response, current_app, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 from werkzeug.http import is_resource_modified
 
@@ -45,8 +48,8 @@ def _headers(response, campaign, version, name, attachment=True):
         response.cache_control.public = True
     else:
         response.cache_control.private = True
-    if attachment:
-        response.headers["Content-Disposition"] = f'attachment; filename="{campaign.slug}-{name}"'
+    saved = methodology.saved_name(campaign, name)
+    response.headers["Content-Disposition"] = f'{"attachment" if attachment else "inline"}; filename="{saved}"'
     return response
 
 
@@ -58,8 +61,11 @@ def _not_modified(campaign, version, name):
 
 def _opened(slug, name):
     """The published campaign, its data version, and a 304 answer when the client's copy of `name` is current.
-    The ETag names the batch consensus build the file shows too (citizen.campaigns.builds): a file changes when it does."""
+    The ETag names the batch consensus build the file shows too (citizen.campaigns.builds): a file changes when it does.
+    A map file of a campaign without places is not there (404)."""
     campaign = rows.data_campaign(slug)
+    if name not in dict(methodology.files(campaign)):
+        abort(404)
     version = versions.data_version(campaign)
     if name != "results.gpkg":  # a GeoPackage file is named by its data version alone (it is built by its own job)
         version = dataclasses.replace(version, built=builds.tag(campaign, version.tag))
@@ -84,7 +90,7 @@ def index():
     public = rows.public_campaigns()
     listed = [(c, versions.data_version(c)) for c in public]
     mine = [(c, versions.data_version(c)) for c in rows.own_unpublished(current_user)]
-    return render_template("data/index.html", campaigns=listed, unpublished=mine, files=methodology.FILES,
+    return render_template("data/index.html", campaigns=listed, unpublished=mine, campaign_files=methodology.files,
                            licences=methodology.LICENCES)
 
 
@@ -93,7 +99,8 @@ def campaign_page(slug):
     campaign = rows.data_campaign(slug)
     version = versions.data_version(campaign)
     note = methodology.readme(campaign, version, _base_url())
-    return render_template("data/campaign.html", campaign=campaign, version=version, files=methodology.FILES,
+    return render_template("data/campaign.html", campaign=campaign, version=version,
+                           files=methodology.files(campaign),
                            gpkg=_file_state(campaign, version), methodology=methodology.as_html(note),
                            licence=methodology.licence(campaign.licence),
                            can_manage=campaigns.can_manage(current_user, campaign))
@@ -143,7 +150,11 @@ def geopackage(slug):
     body = {"status": "building", "job": job["status"], "done": job["done"], "total": job["total"],
             "percent": job["percent"], "retry_after": RETRY_AFTER, "status_url": url_for("exports.geopackage_progress", slug=slug),
             "message": what.message or "The GeoPackage is being built; try again in a few seconds."}
-    response = Response(json.dumps(body), status=202, mimetype="application/json")
+    if request.accept_mimetypes.best == "text/html":  # a browser: a page that reloads until the file is there
+        response = Response(render_template("data/building.html", campaign=campaign, job=body), status=202)
+        response.headers["Refresh"] = str(RETRY_AFTER)
+    else:
+        response = Response(json.dumps(body), status=202, mimetype="application/json")
     response.headers["Retry-After"] = str(RETRY_AFTER)
     response.cache_control.no_store = True
     return response
@@ -153,6 +164,8 @@ def geopackage(slug):
 def geopackage_progress(slug):
     """The GeoPackage's state for the data page's progress bar (starts nothing)."""
     campaign = rows.data_campaign(slug)
+    if "results.gpkg" not in dict(methodology.files(campaign)):
+        abort(404)
     state = _file_state(campaign, versions.data_version(campaign))
     state.pop("result", None)
     return state
@@ -168,6 +181,18 @@ def data_package(slug):
 def readme(slug):
     return _document(slug, "README.md",
                      lambda campaign, version: methodology.readme(campaign, version, _base_url()))
+
+
+@bp.get("/<slug>/<saved>")
+def saved(slug, saved):
+    """A file by the name it is saved under (<slug>-results.csv: datapackage.json's paths and README.md's links)."""
+    name = saved[len(slug) + 1:] if saved.startswith(f"{slug}-") else saved
+    if name in STREAMS:
+        return stream(slug, name)
+    views = {"results.gpkg": geopackage, "datapackage.json": data_package, "README.md": readme}
+    if name not in views:
+        abort(404)
+    return views[name](slug)
 
 
 # --- flask --app citizen exports build <slug> ---------------------------------------------------
@@ -186,12 +211,14 @@ def build_command(slug, out, base_url, no_influence):
     if campaign is None:
         raise click.ClickException(f"No campaign {slug!r}.")
     version = versions.data_version(campaign)
-    with click.progressbar(length=max(campaign.tasks_total, 1), label="GeoPackage", show_pos=True) as bar:
-        def progress(done, total, message=""):
-            bar.update(min(done, bar.length) - bar.pos)
-        key = geo.build_current(campaign, progress)
-    found = storage.exports_store().stat(key)
-    click.echo(f"GeoPackage: {key} in the exports store ({found.size if found else 0:,} bytes)")
+    key = None
+    if "results.gpkg" in dict(methodology.files(campaign)):  # a campaign without places has no map files
+        with click.progressbar(length=max(campaign.tasks_total, 1), label="GeoPackage", show_pos=True) as bar:
+            def progress(done, total, message=""):
+                bar.update(min(done, bar.length) - bar.pos)
+            key = geo.build_current(campaign, progress)
+        found = storage.exports_store().stat(key)
+        click.echo(f"GeoPackage: {key} in the exports store ({found.size if found else 0:,} bytes)")
     if not no_influence:
         click.echo("Influence report (leave-one-out over the most active volunteers)...")
         methodology.influence_summary(campaign, version, compute=True)
@@ -202,22 +229,26 @@ def build_command(slug, out, base_url, no_influence):
 
 
 def _write_all(campaign, version, out, base_url, gpkg):
+    """Every file of the campaign into `out`, each under the name a download saves it as (methodology.saved_name)."""
     import shutil
     os.makedirs(out, exist_ok=True)
+    path = lambda name: os.path.join(out, methodology.saved_name(campaign, name))  # noqa: E731
     steps = [("results.csv", lambda: csv_export.results_csv(campaign)),
-             ("results.geojson", lambda: geo.results_geojson(campaign)),
              ("answers.csv", lambda: csv_export.answers_csv(campaign, version))]
+    if gpkg is not None:
+        steps.insert(1, ("results.geojson", lambda: geo.results_geojson(campaign)))
     total = campaign.tasks_total * 2 + version.answers
     with click.progressbar(length=max(total, 1), label="Files", show_pos=True) as bar:
         for name, make in steps:
-            with open(os.path.join(out, name), "wb") as fh:
+            with open(path(name), "wb") as fh:
                 for chunk in make():
                     fh.write(chunk)
                     bar.update(chunk.count(b"\n"))
-    with storage.exports_store().open(gpkg) as src, open(os.path.join(out, "results.gpkg"), "wb") as dst:
-        shutil.copyfileobj(src, dst, 1024 * 1024)
-    with open(os.path.join(out, "datapackage.json"), "w") as fh:
+    if gpkg is not None:
+        with storage.exports_store().open(gpkg) as src, open(path("results.gpkg"), "wb") as dst:
+            shutil.copyfileobj(src, dst, 1024 * 1024)
+    with open(path("datapackage.json"), "w") as fh:
         json.dump(datapackage.descriptor(campaign, version, base_url), fh, ensure_ascii=False, indent=2)
-    with open(os.path.join(out, "README.md"), "w") as fh:
+    with open(path("README.md"), "w") as fh:
         fh.write(methodology.readme(campaign, version, base_url))
     current_app.logger.info("exported %s to %s", campaign.slug, out)

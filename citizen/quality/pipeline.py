@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from citizen.quality import clusters as clusters_mod
-from citizen.quality import controls
+from citizen.quality import controls, unanimous
 from citizen.quality.aggregate import Aggregate, collapse_clusters, hinges
 from citizen.quality.choose import aggregate
 from citizen.quality.limit import bounded
@@ -36,6 +36,7 @@ class Outcome:
     n_voters: int
     influence: list = None     # [influence.Influence] or None
     hinges: np.ndarray = None  # per task: its answer rests on one or two votes (aggregate.hinges): never "decided"
+    unanimous: np.ndarray = None  # per task: the label the unanimous rule decides, or -1 (citizen.quality.unanimous)
 
 
 def skip_factor(answers, skips, quality=None):
@@ -94,11 +95,13 @@ def run(t, w, l, n_tasks, n_workers, k, gold=None, device=None, network=None, ar
             factor[i] = 0.0  # confirmed coordinated deviation: collusion (see clusters), kept but not counted
     agg = aggregate(ct, cv, cl, n_tasks, n_voters, k, gold=gold, factor=factor)
     if not influence:
-        return Outcome(agg, cluster_of, groups, ct, cv, cl, n_voters, hinges=hinges(agg, ct, cv, cl))
+        return Outcome(agg, cluster_of, groups, ct, cv, cl, n_voters, hinges=hinges(agg, ct, cv, cl),
+                       unanimous=unanimous.decided(ct, cv, cl, n_tasks, factor, agg.weight))
     counts = np.bincount(cv, minlength=n_voters)
     top = [int(x) for x in np.argsort(-counts, kind="stable")[:TOP_VOTERS] if counts[x] > 0]
     sets = group_sets(groups, cluster_of, w, device, network, arrived, imported)
     limit = (quality or controls.defaults())["influence_limit"]
-    agg, _factor, rows, rests = bounded(agg, ct, cv, cl, n_tasks, n_voters, k, gold, factor, top, sets, limit,
-                                        confidence)
-    return Outcome(agg, cluster_of, groups, ct, cv, cl, n_voters, influence=rows, hinges=rests)
+    agg, factor, rows, rests = bounded(agg, ct, cv, cl, n_tasks, n_voters, k, gold, factor, top, sets, limit,
+                                       confidence)
+    return Outcome(agg, cluster_of, groups, ct, cv, cl, n_voters, influence=rows, hinges=rests,
+                   unanimous=unanimous.decided(ct, cv, cl, n_tasks, factor, agg.weight))

@@ -18,10 +18,10 @@ preferences, flags, views) and applies them where citizen hands out tasks:
 def init_app(app):
     """Plug wellbeing in (called by create_app): the preferences page, its JSON API (exempt from the form CSRF
     check like the rest of /api/v1), the job that makes blurred copies, and the shield of the volunteer loop: its
-    gate (what a contributor must not be handed), the task JSON they see (blurred media, warnings) and the media
-    guard of /media/ (a sensitive original only to those shown it); and the ratings section of the campaign
-    settings (the form's fields, the tasks' content bits on import and on every save) with the import columns
-    of a task's own rating (sensitivity, categories)."""
+    gate (what a contributor must not be handed), the task JSON they see (blurred media, warnings), whether they
+    revealed a blurred item before answering it, and the media guard of /media/ (a sensitive original only to
+    those shown it); and the ratings section of the campaign settings (the form's fields, the tasks' content bits
+    on import and on every save) with the import columns of a task's own rating (sensitivity, categories)."""
     from citizen.campaigns import hooks, sections
     from citizen.extensions import csrf
     from citizen.jobs import services as jobs
@@ -31,7 +31,8 @@ def init_app(app):
     app.register_blueprint(views.api_bp)
     csrf.exempt(views.api_bp)
     jobs.register(blurring.JOB, blurring.blur_job)
-    hooks.register(app, gate=serving.gate, shield_task=serving.shield_task, media_guard=serving.media_guard)
+    hooks.register(app, gate=serving.gate, shield_task=serving.shield_task, media_guard=serving.media_guard,
+                   revealed=serving.revealed)
     columns.register(app, ratings.RATING_KEY, ratings.IMPORT_FIELDS, ratings.parse_import_rating)
     sections.register(app, "wellbeing", ratings.clean_section, ratings.section_from_form,
                       "wellbeing/campaign_settings.html", prepare_import=services.prepare_import,

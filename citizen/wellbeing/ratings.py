@@ -28,6 +28,12 @@ LEVEL_CHOICES = [
     ("graphic", _l("Graphic: injured or dead people, violence")),
     ("extreme", _l("Extremely graphic")),
 ]
+# Whether an answer given to a blurred item without revealing it counts (citizen.campaigns.tally.counts_unrevealed).
+UNREVEALED_CHOICES = {
+    "": _l("Not for images: a volunteer who did not look cannot judge an image"),
+    "ignore": _l("Never: only answers given after seeing the item count"),
+    "count": _l("Always: the question can be answered without seeing the item"),
+}
 CATEGORY_CHOICES = [
     ("injury", _l("Injured people")),
     ("death", _l("Dead people or human remains")),
@@ -103,17 +109,25 @@ def clean_campaign_rating(raw):
                        "message": _("Reports that re-rate an item: a whole number from 1 to %(max)d.",
                                     max=MAX_FLAG_THRESHOLD)})
         threshold = DEFAULT_FLAG_THRESHOLD
+    unrevealed = raw.get("unrevealed") or ""
+    if unrevealed not in UNREVEALED_CHOICES:
+        errors.append({"field": "wellbeing.unrevealed",
+                       "message": _("Answers to a blurred item left unrevealed: choose one of the options.")})
+        unrevealed = ""
     if errors:
         raise InvalidInput(errors[0]["message"], details=errors)
-    return {**rating.to_dict(), "resources_md": resources, "resources_html": render_markdown(resources),
-            "flag_threshold": threshold, "active": rating.level > Sensitivity.NONE}
+    out = {**rating.to_dict(), "resources_md": resources, "resources_html": render_markdown(resources),
+           "flag_threshold": threshold, "active": rating.level > Sensitivity.NONE}
+    if unrevealed:  # absent: the default (citizen.campaigns.tally.counts_unrevealed)
+        out["unrevealed"] = unrevealed
+    return out
 
 
 def settings_from_form(form):
     """The wellbeing fields of the organiser's campaign form, as the raw dict clean_campaign_rating takes."""
     return {"level": form.get("wb_level", ""), "categories": form.getlist("wb_categories"),
             "custom_label": form.get("wb_custom_label", ""), "resources": form.get("wb_resources", ""),
-            "flag_threshold": form.get("wb_flag_threshold", "")}
+            "flag_threshold": form.get("wb_flag_threshold", ""), "unrevealed": form.get("wb_unrevealed", "")}
 
 
 def form_values(settings):
@@ -124,7 +138,8 @@ def form_values(settings):
     stored = (settings or {}).get(SETTINGS_KEY) or {}
     return {"level": stored.get("level", "none"), "categories": list(stored.get("categories") or []),
             "custom_label": stored.get("custom_label") or "", "resources": stored.get("resources_md", ""),
-            "flag_threshold": stored.get("flag_threshold", DEFAULT_FLAG_THRESHOLD)}
+            "flag_threshold": stored.get("flag_threshold", DEFAULT_FLAG_THRESHOLD),
+            "unrevealed": stored.get("unrevealed", "")}
 
 
 def campaign_rating(settings):

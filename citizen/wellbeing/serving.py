@@ -6,7 +6,8 @@
   (`turns_away`), which also catches the cases bits cannot express.
 - `shield_task` turns the kind's task JSON into what this contributor may see: for a blur, the blurred copy's
   URL, the warning and a reveal URL, and never the original; a warning line for items shown as they are.
-- `reveal` hands over the original after consent and counts the view against the budget.
+- `reveal` hands over the original after consent and counts the view against the budget; `revealed` tells the
+  volunteer loop whether an answer's author saw what a blur held back.
 - `shielded_image` is the same decision for a moderator's queue (citizen has no queue yet: it calls this).
 """
 from flask import g, url_for
@@ -177,6 +178,21 @@ def reveal(task_id, contributor_id, user=None):
         services.record_view(contributor_id, task.id, level, True, now)
     return {"task_id": task.id, "image_url": shown.get("image_url"), "reveal": shown,
             "budget": services.budget_json(services.budget(contributor_id, now))}
+
+
+def revealed(task, contributor_id):
+    """For an answer (the volunteer loop's hook): None when nothing of the task was held back from this contributor
+    (a campaign without rated content: one dict lookup; an item shown as it is), else whether they saw it before
+    answering: the server sent them the original (`reveal` records the view), or showed it to them as it is
+    earlier. The client's word is not asked: only the reveal hands the original out. `task` has id, payload and
+    settings (the scheduler's locked task row)."""
+    if not services.is_active(task.settings):
+        return None
+    state = services.load_item_state(task.settings, task.id, task.payload)
+    decision = decide_under_review(services.preferences(contributor_id), state.rerating)
+    if decision.action is not Action.BLUR:
+        return None
+    return services.has_viewed(contributor_id, task.id)
 
 
 def shielded_image(task, contributor_id):

@@ -56,7 +56,8 @@ def _forget_previous_request():
 @bp.app_context_processor
 def _template_helpers():
     return {"wellbeing_form": ratings.form_values, "wellbeing_notice": campaign_notice,
-            "wellbeing_levels": ratings.LEVEL_CHOICES, "wellbeing_categories": ratings.CATEGORY_CHOICES}
+            "wellbeing_levels": ratings.LEVEL_CHOICES, "wellbeing_categories": ratings.CATEGORY_CHOICES,
+            "wellbeing_unrevealed": ratings.UNREVEALED_CHOICES}
 
 
 def campaign_notice(campaign):

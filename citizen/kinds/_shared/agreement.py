@@ -17,6 +17,7 @@ among the agreeing answers.
 """
 import json
 
+from citizen.kinds._shared import fields as fields_mod
 from citizen.kinds._shared import normalise
 
 NONE = "none"
@@ -100,7 +101,7 @@ def result(state, fields, k, max_answers):
     values, an overall status (verified when every field is verified or missing, disputed when any
     is disputed, else pending) and needs_review (still unsettled after max_answers answers)."""
     n = state.get("n", 0)
-    per_field = {f["name"]: field_result((state.get("fields") or {}).get(f["name"], {}), k, f["type"] == "text")
+    per_field = {f["name"]: field_result((state.get("fields") or {}).get(f["name"], {}), k, fields_mod.typos(f))
                  for f in fields}
     statuses = {r["status"] for r in per_field.values()}
     settled = bool(per_field) and statuses <= {"verified", "missing"}

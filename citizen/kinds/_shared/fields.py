@@ -6,8 +6,10 @@ Organisers write one field per line, parts separated by "|":
     name | Label | type | options | help text
 
 type is text, number, money, date or "choice: A, B, C"; options are "optional" (volunteers may
-tick "not on this page") and "region=x0,y0,x1,y1" (where the field usually is, as fractions of the
-page from its top-left corner). A JSON list of objects with the same keys is accepted too.
+tick "not on this page"), "region=x0,y0,x1,y1" (where the field usually is, as fractions of the
+page from its top-left corner) and, for text, "typos" or "exact": whether two answers that differ by a
+typo agree (the default: yes, except for names and identifiers, where "Mendes" and "Mendez" are two
+people: `typos`). A JSON list of objects with the same keys is accepted too (`typos`: true or false).
 """
 import json
 import re
@@ -20,6 +22,25 @@ TYPES = ("text", "number", "money", "date", "choice")
 MAX_FIELDS = 30
 MAX_NAME = 40  # characters of a field's name
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+# Names and identifiers, where one letter makes another person or record: no typo tolerance unless asked for.
+_EXACT = re.compile(r"(^|[^a-z])(name|names|surname|firstname|lastname|nombre|apellidos?|nom|prenom|prénom|id|ids|"
+                    r"identifier|identity|code|ref|reference|number|num|no|nr|iban|phone|tel|email|plate|passport|"
+                    r"dni|nif|nie|cif|siret|siren)([^a-z]|$)", re.IGNORECASE)
+
+
+def default_typos(name, label, kind):
+    """Whether a field forgives typos when the organiser did not say: text fields do, except names and identifiers
+    (the field's name or label says so: "surname", "Invoice number", "id_card")."""
+    return kind == "text" and not _EXACT.search(name.replace("_", " ")) and not _EXACT.search(label)
+
+
+def typos(field):
+    """Whether two answers to this field that differ by a typo agree (normalise.typo_allowance): the organiser's
+    choice, or default_typos for fields stored before there was one. Only text fields ever do."""
+    if field.get("type") != "text":
+        return False
+    chosen = field.get("typos")
+    return chosen if isinstance(chosen, bool) else default_typos(field.get("name", ""), field.get("label", ""), "text")
 EXAMPLE = ("vendor | Vendor | text | optional region=0,0,0.6,0.2 | The company that issued the invoice\n"
            "total | Total amount | money | region=0.5,0.7,1,1 | Including tax\n"
            "date | Invoice date | date | |\n"
@@ -58,9 +79,11 @@ def _from_line(n, line):
             item["optional"] = True
         elif word.lower().startswith("region="):
             item["region"] = word.split("=", 1)[1].split(",")
+        elif word.lower() in ("typos", "exact"):
+            item["typos"] = word.lower() == "typos"
         else:
-            raise ValueError(_("Line %(n)d: unknown option %(word)r (use optional, region=x0,y0,x1,y1).",
-                               n=n, word=word))
+            raise ValueError(_("Line %(n)d: unknown option %(word)r (use optional, region=x0,y0,x1,y1, typos or "
+                               "exact).", n=n, word=word))
     return _from_dict(n, item)
 
 
@@ -86,6 +109,12 @@ def _from_dict(n, item):
         field["choices"] = choices
     if item.get("region") not in (None, "", []):
         field["region"] = _region(n, item["region"])
+    chosen = item.get("typos")
+    if chosen is not None and not isinstance(chosen, bool):
+        raise ValueError(_("Line %(n)d: typos is true or false.", n=n))
+    if chosen and kind != "text":
+        raise ValueError(_("Line %(n)d: only text fields can forgive typos.", n=n))
+    field["typos"] = chosen if chosen is not None else default_typos(name, label, kind)
     return field
 
 
@@ -120,8 +149,12 @@ def as_text(fields):
     lines = []
     for f in fields or []:
         kind = f["type"] + (": " + ", ".join(f["choices"]) if f["type"] == "choice" else "")
+        tolerance = typos(f)
         options = " ".join((["optional"] if f.get("optional") else [])
-                           + (["region=" + ",".join(f"{v:g}" for v in f["region"])] if f.get("region") else []))
+                           + (["region=" + ",".join(f"{v:g}" for v in f["region"])] if f.get("region") else [])
+                           + ([("typos" if tolerance else "exact")]
+                              if f["type"] == "text" and tolerance != default_typos(f["name"], f["label"], "text")
+                              else []))
         lines.append(" | ".join([f["name"], f["label"], kind, options, f.get("help", "")]).rstrip(" |"))
     return "\n".join(lines)
 

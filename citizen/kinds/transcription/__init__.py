@@ -306,11 +306,13 @@ class TranscriptionKind(Kind):
     def methodology_collection(self, settings, redundancy):
         s = settings or {}
         return [f"- Each task asks for **{redundancy}** answers from different volunteers. A field's value "
-                f"is accepted when **{s.get('agree', 2)}** answers agree on it (texts may differ by a typo, two "
-                f"beyond 12 characters; typos are looked for among a field's {agreement.MAX_FUZZY_GROUPS} most "
-                f"given values); while volunteers disagree the task asks for more answers, up to "
+                f"is accepted when **{s.get('agree', 2)}** answers agree on it (texts of the fields marked "
+                f"\"typos\" may differ by a typo, two beyond 12 characters; typos are looked for among a field's "
+                f"{agreement.MAX_FUZZY_GROUPS} most given values; names and identifiers must match exactly unless "
+                f"the organiser chose otherwise); while volunteers disagree the task asks for more answers, up to "
                 f"**{s.get('max_answers', 5)}**. Fields: "
-                + ", ".join(f"`{f['name']}` ({f['type']})" for f in s.get("fields") or []) + "."]
+                + ", ".join(f"`{f['name']}` ({f['type']}{', typos' if fields.typos(f) else ''})"
+                            for f in s.get("fields") or []) + "."]
 
     def methodology_consensus(self, settings):
         s = settings or {}

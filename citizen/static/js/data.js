@@ -12,6 +12,7 @@
         if (!s) return;
         if (s.state === "ready") {
           box.setAttribute("data-state", "ready");
+          link.setAttribute("download", link.getAttribute("data-save-as"));  // a file now, never a progress reply
           box.textContent = "Ready: download results.gpkg.";
           return;
         }
