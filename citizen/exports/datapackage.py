@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 
 from citizen.exports.methodology import FILES, licence
 from citizen.exports.rows import ANSWER_COLUMNS, Results, iso
+from citizen.kinds import get_kind
 
 CSV_DIALECT = {"delimiter": ",", "doubleQuote": True, "lineTerminator": "\r\n", "quoteChar": '"', "header": True}
 
@@ -26,6 +27,9 @@ def descriptor(campaign, version, base_url=""):
     page = f"{base_url}/data/{campaign.slug}/"
     described = dict(FILES)
     name = campaign.slug.lower()
+    own = [{"name": name.rsplit(".", 1)[0].lower(), "path": name, "profile": "data-resource", "format": fmt,
+            "mediatype": mediatype, "encoding": "utf-8", "title": name, "description": text}
+           for name, text, mediatype, fmt in get_kind(campaign.kind).export_files(campaign.settings or {})]
     return {
         "profile": "data-package",
         "name": name,
@@ -60,5 +64,5 @@ def descriptor(campaign, version, base_url=""):
             {"name": "methodology", "path": "README.md", "profile": "data-resource", "format": "md",
              "mediatype": "text/markdown", "encoding": "utf-8", "title": "Methodology",
              "description": described["README.md"]},
-        ],
+        ] + own,
     }

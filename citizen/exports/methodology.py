@@ -54,6 +54,12 @@ FILES = [
 ]
 
 
+def kind_files(campaign):
+    """[(name, description)] of the files the campaign's kind adds (Kind.export_files: the boxes' COCO JSON)."""
+    return [(name, text) for name, text, _type, _format in
+            get_kind(campaign.kind).export_files(campaign.settings or {})]
+
+
 def licence(code):
     title, url = LICENCES.get(code, (code, ""))
     return {"name": code, "title": title, "path": url}
@@ -214,7 +220,7 @@ def readme(campaign, version, base_url="", summary=...):
         "when their ETag headers share it) and cite the date above.", "",
         "## The files", "",
         "| File | What it holds |", "| --- | --- |",
-        *[f"| [{name}]({name}) | {text} |" for name, text in FILES], "",
+        *[f"| [{name}]({name}) | {text} |" for name, text in FILES + kind_files(campaign)], "",
         "CSV files are UTF-8 (no byte-order mark), comma-separated, with a header row; empty cells mean no value; "
         "booleans are `true`/`false`; structured values are JSON. In Excel use Data > From Text/CSV.", "",
         CSV_FORMULAS, "",
