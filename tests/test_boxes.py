@@ -226,3 +226,10 @@ def test_the_work_page_loads_the_kinds_script(client, organiser_token):
     page = client.get(f"/campaigns/{slug}/work").get_data(as_text=True)
     assert "/static/kinds/boxes/boxes.js" in page and 'id="bx-stage"' in page
     assert client.get("/static/kinds/boxes/boxes.js").status_code == 200
+
+
+def test_the_benchmark_consensus_beats_the_union_and_a_volunteer_on_overlap():
+    from benchmarks.boxes_consensus import run
+    out = run(images=60, voters=5, seed=3)
+    assert out["consensus"]["precision"] > out["union"]["precision"] + 0.3
+    assert out["consensus"]["recall"] > 0.85 and out["consensus"]["mean_iou"] > out["best_volunteer"]["mean_iou"]
