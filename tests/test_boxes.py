@@ -233,3 +233,22 @@ def test_the_benchmark_consensus_beats_the_union_and_a_volunteer_on_overlap():
     out = run(images=60, voters=5, seed=3)
     assert out["consensus"]["precision"] > out["union"]["precision"] + 0.3
     assert out["consensus"]["recall"] > 0.85 and out["consensus"]["mean_iou"] > out["best_volunteer"]["mean_iou"]
+
+
+def test_the_demo_has_a_published_boxes_campaign_with_answers_and_coco(app, client):
+    from sqlalchemy import select
+    from citizen.campaigns.models import Campaign, Task
+    from citizen.demo import load_demo
+    from citizen.extensions import db
+    load_demo(n_images=2)
+    db.session.commit()
+    c = db.session.execute(select(Campaign).where(Campaign.slug == "people-and-cars")).scalar_one()
+    assert (c.kind, c.status, c.tasks_total) == ("boxes", "published", 16)
+    listed = client.get(f"{API}/campaigns").get_json()
+    assert "boxes" in {x["kind"] for x in listed.get("campaigns", listed)}
+    payload = db.session.execute(select(Task.payload).where(Task.campaign_id == c.id)).scalars().first()
+    assert payload["image_url"].startswith("/media/") and "lat" not in payload  # a photo upload, no GPS kept
+    assert client.get(payload["image_url"]).status_code == 200
+    doc = client.get("/data/people-and-cars/boxes-coco.json").get_json()
+    assert len(doc["images"]) == 16 and doc["annotations"], "the demo volunteers' boxes make objects"
+    assert {a["attributes"]["support"] for a in doc["annotations"]} - {1}
