@@ -211,6 +211,30 @@ def test_boxes_from_the_api_to_results_coco_and_the_data_page(client, organiser_
     assert client.get(f"/data/{slug}/secrets.txt").status_code == 404
 
 
+def test_moderators_see_every_volunteers_boxes_and_the_consensus_on_the_photo(app, client, organiser_token, guest,
+                                                                             make_user):
+    from citizen.campaigns.models import Campaign
+    from citizen.extensions import db
+    from citizen.moderation import display
+    slug = _campaign(client, organiser_token)
+    for who, box in ((guest(), FACE), (guest(), {**FACE, "x": 0.12, "class": "hand"})):
+        task = client.get(f"{API}/campaigns/{slug}/tasks/next", headers=who).get_json()
+        if not task["image_url"].endswith("frame-0.jpg"):
+            task = client.get(f"{API}/campaigns/{slug}/tasks/next", headers=who).get_json()
+        assert _answer(client, who, {"boxes": [box]}, task["id"]).status_code == 201
+    campaign = db.session.execute(db.select(Campaign).where(Campaign.slug == slug)).scalar_one()
+    [item] = display.hydrate([{"reason": "disagreement", "task_id": task["id"], "campaign_id": campaign.id}],
+                             make_user("mod@example.org", "moderator"))
+    assert item["viewer"]["mode"] == "photo" and (item["viewer"]["width"], item["viewer"]["height"]) == (1000, 500)
+    first, second = item["answers"]
+    assert first["label"] == "face ×1" and second["label"] == "hand ×1"
+    assert first["marks"]["features"][0]["geometry"]["coordinates"][0] == [
+        [100.0, 100.0], [300.0, 100.0], [300.0, 300.0], [100.0, 300.0], [100.0, 100.0]]  # pixels, y down
+    [agreed] = item["result"]["features"]["features"]
+    assert agreed["geometry"]["coordinates"][0][0] == [110.0, 100.0]  # the median of 100 and 120 px
+    assert item["result"]["objects"][0]["support"] == 2
+
+
 def test_other_kinds_list_no_coco(client, organiser_token):
     r = client.post(f"{API}/campaigns", headers=bearer(organiser_token), json={
         "title": "Roofs", "kind": "question", "settings": {"question": "Red?", "options": ["Yes", "No"]}})

@@ -98,11 +98,12 @@ class Capabilities:
         """{answer value: the label volunteers saw} of a categorical kind."""
         return {}
 
-    def answer_display(self, value):
-        """What a moderator's queue shows of one answer besides its label: marks, or a summary as "label"."""
+    def answer_display(self, value, payload=None):
+        """What a moderator's queue shows of one answer besides its label: marks, or a summary as "label".
+        `payload` is the task's (the boxes kind draws its boxes in the photo's pixels from it)."""
         return {}
 
-    def result_display(self, result):
+    def result_display(self, result, payload=None):
         """What a moderator's queue shows of a task's result besides answer, share and counts."""
         return {}
 

@@ -12,7 +12,7 @@ from citizen.campaigns.models import Answer, Task
 from citizen.demo.figures import street_scenes_zip
 from citizen.extensions import db
 from tests.browser.conftest import PHONE
-from tests.browser.pages import WorkPage, box_of
+from tests.browser.pages import ModerationQueue, SignIn, WorkPage, box_of
 
 pytestmark = pytest.mark.browser
 
@@ -106,3 +106,31 @@ def test_guest_adds_and_sizes_a_box_with_the_keyboard_on_a_phone(phone, boxes_ca
     # N puts a box of 0.2 x 0.2 in the middle of the view: 5 steps right, 3 down, 4 narrower (1 % each)
     assert box["class"] == "car" and box["attributes"] == {"visibility": "fully-visible"}, box
     assert abs(box["x"] - 0.45) < 0.03 and abs(box["w"] - 0.16) < 0.005 and abs(box["h"] - 0.2) < 0.005, box
+
+
+def test_moderator_sees_every_volunteers_boxes_and_the_consensus(page, app, org, organiser, make_user, output_path):
+    """Two volunteers box the same person; one also boxes a car the other did not see: an uncertain object, so the
+    image is on the moderators' queue, drawn with both volunteers' boxes and the agreed one."""
+    from tests.helpers import answer_next, new_guest
+    make_user("mod@example.org", "moderator", name="Mo Moderator")
+    c = campaigns.create_campaign(org.id, organiser, {
+        "title": "Browser boxes review", "kind": "boxes", "redundancy": 2, "settings": {
+            "classes": "Person | #e6194b | p\nCar | #4363d8 | c"}})
+    campaigns.import_tasks(c, "scenes.zip", street_scenes_zip(1))
+    campaigns.publish(c)
+    db.session.commit()
+    slug = c.slug
+    client = app.test_client()
+    person = {"x": 0.3, "y": 0.3, "w": 0.1, "h": 0.4, "class": "person"}
+    answer_next(client, slug, {"boxes": [person]}, who=new_guest(client))
+    answer_next(client, slug, {"boxes": [{**person, "x": 0.31}, {"x": 0.6, "y": 0.7, "w": 0.2, "h": 0.2,
+                                                                 "class": "car"}]}, who=new_guest(client))
+    db.session.close()
+    page.set_viewport_size(DESKTOP)
+    SignIn(page).sign_in("mod@example.org")
+    queue = ModerationQueue(page).open()
+    expect(queue.items).to_have_count(1)
+    drawn = queue.items.first.locator(".mod-map path")
+    expect(drawn).to_have_count(4)  # 1 + 2 volunteers' boxes and the agreed person
+    page.wait_for_timeout(300)
+    shoot(page, output_path, "moderation-boxes-desktop")

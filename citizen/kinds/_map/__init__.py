@@ -371,11 +371,11 @@ class MapKind(Kind):
     def answer_names(self, settings):
         return {value: str(label) for value, label in self.grades}
 
-    def answer_display(self, value):
+    def answer_display(self, value, payload=None):
         return {"marks": value["marks"], "crs": value.get("crs", "lonlat")} \
             if isinstance(value, dict) and "marks" in value else {}
 
-    def result_display(self, result):
+    def result_display(self, result, payload=None):
         return self.result_fields(result)
 
     def methodology_more(self, settings):

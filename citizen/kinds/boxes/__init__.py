@@ -24,6 +24,7 @@ from citizen.kinds.boxes import files, settings as box_settings
 MAX_BOXES = 200            # boxes in one answer
 MAX_BOXES_PER_TASK = 1000  # boxes a task keeps for its consensus (answers beyond are kept, not counted in it)
 MIN_SIZE = 0.001           # a box's width and height, as a fraction of the image's (2 px on a 2048 px photo)
+REVIEW_BELOW = 0.6         # an agreed object's class share below which its task goes to moderators
 DIGITS = 5                 # decimals kept of a fraction (a fiftieth of a pixel on a 2048 px photo)
 BOX_KEYS = frozenset({"x", "y", "w", "h", "class", "attributes"})
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".zip")
@@ -88,6 +89,7 @@ class BoxesKind(Kind):
 
     def task_json(self, payload, settings):
         out = {k: payload[k] for k in ("image_url", "width", "height", "alt") if k in payload}
+        out["mode"] = "photo"  # a photo in pixels, as the moderators' viewer draws it
         out["question"] = settings.get("question") or str(_("Draw a box around each object you see."))
         out["classes"] = [{k: c[k] for k in ("value", "name", "colour", "key", "help")}
                           for c in settings.get("classes") or []]
@@ -143,7 +145,7 @@ class BoxesKind(Kind):
 
     def task_schema(self):
         text = {"type": "string"}
-        return {"question": text, "image_url": text, "alt": text, "width": {"type": "integer"},
+        return {"question": text, "mode": {"const": "photo"}, "image_url": text, "alt": text, "width": {"type": "integer"},
                 "height": {"type": "integer"},
                 "classes": {"type": "array", "items": {"type": "object"},
                             "description": "the classes to box: value, name, colour, key, help"},
@@ -179,10 +181,12 @@ class BoxesKind(Kind):
         agreement = round(sum(o["agreement"] for o in sure) / len(sure), 4) if sure else None
         return {"answer": {"boxes": [{k: o[k] for k in ("x", "y", "w", "h", "class", "attributes")} for o in sure]},
                 "count": counted, "share": agreement if agreement is not None else 0.0, "answers": state.get("n", 0),
-                "tied": False, "objects": objects, "voters": counted, "uncertain": len(objects) - len(sure)}
+                "tied": False, "objects": objects, "voters": counted, "uncertain": len(objects) - len(sure),
+                # for moderators once all answers are in: objects seen by too few, or classes split
+                "needs_review": bool(len(sure) < len(objects) or any(o["class_share"] < REVIEW_BELOW for o in sure))}
 
     def result_fields(self, result):
-        return {k: result[k] for k in ("objects", "voters", "uncertain") if k in result}
+        return {k: result[k] for k in ("objects", "voters", "uncertain", "needs_review") if k in result}
 
     def verdict(self, result, answered):
         return "box consensus", bool(answered) and result.get("voters", 0) >= box_consensus.MIN_SUPPORT \
@@ -191,14 +195,23 @@ class BoxesKind(Kind):
     def disputed(self, result):
         return bool(result.get("uncertain"))
 
-    def answer_display(self, value):
+    def answer_display(self, value, payload=None):
+        """A volunteer's boxes as the moderators' photo viewer draws marks: polygons in the photo's pixels."""
         boxes = value.get("boxes") if isinstance(value, dict) else None
         if not isinstance(boxes, list):
             return {}
-        return {"label": _summary(boxes) if boxes else str(_("none here")), "boxes": boxes}
+        return {"label": _summary(boxes) if boxes else str(_("none here")), "crs": "pixel",
+                "marks": _as_marks(boxes, payload)}
 
-    def result_display(self, result):
-        return {"objects": result.get("objects", []), "uncertain": result.get("uncertain", 0)}
+    def result_display(self, result, payload=None):
+        """The consensus boxes (certain ones) drawn over the volunteers', and every object found with its support."""
+        objects = result.get("objects") or []
+        sure = [o for o in objects if not o["uncertain"]]
+        summary = _summary(sure) if sure else str(_("none here"))
+        if result.get("uncertain"):
+            summary += " · " + str(_("%(n)d uncertain", n=result["uncertain"]))
+        return {"answer": summary, "objects": objects, "uncertain": result.get("uncertain", 0),
+                "features": _as_marks([o for o in objects if not o["uncertain"]], payload)}
 
     def example(self):
         return {"settings": {"classes": ["Face"]},
@@ -271,6 +284,20 @@ def _clean_box(box, line, classes, attributes):
     x, y = round(x, DIGITS), round(y, DIGITS)
     return {"x": x, "y": y, "w": round(min(w, 1 - x), DIGITS), "h": round(min(h, 1 - y), DIGITS),
             "class": box["class"], "attributes": clean}
+
+
+def _as_marks(boxes, payload):
+    """Boxes as a GeoJSON FeatureCollection of rectangles in the photo's pixels (y downwards)."""
+    width, height = (payload or {}).get("width") or 1, (payload or {}).get("height") or 1
+    features = []
+    for b in boxes:
+        if not isinstance(b, dict) or not all(isinstance(b.get(k), (int, float)) for k in ("x", "y", "w", "h")):
+            continue
+        x1, y1 = round(b["x"] * width, 1), round(b["y"] * height, 1)
+        x2, y2 = round((b["x"] + b["w"]) * width, 1), round((b["y"] + b["h"]) * height, 1)
+        features.append({"type": "Feature", "properties": {"class": b.get("class")}, "geometry": {
+            "type": "Polygon", "coordinates": [[[x1, y1], [x2, y1], [x2, y2], [x1, y2], [x1, y1]]]}})
+    return {"type": "FeatureCollection", "features": features}
 
 
 def _summary(boxes):
