@@ -276,3 +276,29 @@ def test_the_demo_has_a_published_boxes_campaign_with_answers_and_coco(app, clie
     doc = client.get("/data/people-and-cars/boxes-coco.json").get_json()
     assert len(doc["images"]) == 16 and doc["annotations"], "the demo volunteers' boxes make objects"
     assert {a["attributes"]["support"] for a in doc["annotations"]} - {1}
+
+
+def test_organisers_set_classes_and_attributes_in_the_campaign_form(client, organiser):
+    from tests.helpers import sign_in
+    from citizen.campaigns.models import Campaign
+    from citizen.extensions import db
+    sign_in(client, organiser.email)
+    form = {"title": "Faces", "summary": "Box faces", "kind": "boxes", "redundancy": "3", "licence": "CC0-1.0",
+            "classes": "Face | #e6194b | f | Any face", "attributes": "Visibility: fully visible, turned away",
+            "iou": "0.5"}
+    bad = client.post("/organise/new", data={**form, "classes": "Face | | s"})
+    assert bad.status_code in (200, 422) and 'id="classes-error"' in bad.get_data(as_text=True)
+    assert client.post("/organise/new", data=form).status_code == 302
+    c = db.session.execute(db.select(Campaign).where(Campaign.kind == "boxes")).scalar_one()
+    assert c.settings["classes"][0]["key"] == "f" and c.settings["attributes"][0]["name"] == "visibility"
+    page = client.get(f"/organise/{c.slug}/edit")  # the form shows the stored classes and attributes as typed
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Face | #e6194b | f | Any face" in text
+    assert "Visibility: fully visible, turned away" in text
+    # photos as the photo kinds take them: one, or a ZIP
+    from citizen.demo.figures import street_scene
+    r = client.post(f"/organise/{c.slug}/", content_type="multipart/form-data",
+                    data={"file": (io.BytesIO(street_scene(1)[0]), "frame.jpg")})
+    assert r.status_code in (200, 302)
+    db.session.expire_all()
+    assert db.session.get(Campaign, c.id).tasks_total == 1

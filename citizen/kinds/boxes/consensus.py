@@ -34,14 +34,28 @@ def iou_matrix(a, b):
 
 
 def weighted_median(values, weights):
-    order = np.argsort(values, kind="stable")
-    values, weights = np.asarray(values, float)[order], np.asarray(weights, float)[order]
-    cumulative = np.cumsum(weights)
-    half = cumulative[-1] / 2.0
-    i = int(np.searchsorted(cumulative, half))
-    if i + 1 < len(values) and abs(cumulative[i] - half) <= 1e-9 * cumulative[-1]:
-        return float((values[i] + values[i + 1]) / 2.0)  # an even split: the middle of the two middle values
-    return float(values[i])
+    """The value below and above which half the weight lies (the middle of the two middle values on an even split).
+    Pure Python: an object has a handful of boxes, where numpy's call overhead is most of the work."""
+    pairs = sorted(zip(values, weights))
+    half, seen = sum(w for _v, w in pairs) / 2.0, 0.0
+    for i, (value, weight) in enumerate(pairs):
+        seen += weight
+        if seen >= half - 1e-12 * half:
+            if abs(seen - half) <= 1e-9 * half and i + 1 < len(pairs):
+                return float((value + pairs[i + 1][0]) / 2.0)
+            return float(value)
+    return float(pairs[-1][0])
+
+
+def iou(a, b):
+    """IoU of two boxes [x1, y1, x2, y2]."""
+    ix = min(a[2], b[2]) - max(a[0], b[0])
+    iy = min(a[3], b[3]) - max(a[1], b[1])
+    if ix <= 0 or iy <= 0:
+        return 0.0
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
 
 
 def _corners(box):
@@ -67,9 +81,12 @@ class _Object:
         self.box = None
 
     def refresh(self):
-        corners = np.array([m[0] for m in self.members.values()])
-        weights = np.array([max(m[1], 1e-9) for m in self.members.values()])
-        self.box = [weighted_median(corners[:, i], weights) for i in range(4)]
+        members = list(self.members.values())
+        if len(members) == 1:
+            self.box = [float(c) for c in members[0][0]]
+            return
+        weights = [max(m[1], 1e-9) for m in members]
+        self.box = [weighted_median([m[0][i] for m in members], weights) for i in range(4)]
 
 
 def _assign(objects, voters, order, min_iou):
@@ -77,7 +94,7 @@ def _assign(objects, voters, order, min_iou):
         _weight, boxes = voters[v]
         if not boxes:
             continue
-        mine = np.array([_corners(b) for b in boxes])
+        mine = [_corners(b) for b in boxes]
         taken = set()
         if objects:
             ious = iou_matrix(mine, [o.box for o in objects])
@@ -127,7 +144,7 @@ def consensus_boxes(answers, min_iou=0.5, digits=5):
         members = list(obj.members.values())
         weight = sum(m[1] for m in members)
         x1, y1, x2, y2 = obj.box
-        agreement = float(np.mean(iou_matrix([obj.box], [m[0] for m in members])[0]))
+        agreement = sum(iou(obj.box, m[0]) for m in members) / len(members)
         cls, share = _vote([(m[2][4], m[1]) for m in members])
         names = sorted({k for m in members for k in (m[2][5] or {})})
         attributes = {n: _vote([((m[2][5] or {}).get(n), m[1]) for m in members])[0] for n in names}
