@@ -109,6 +109,9 @@ MATRIX = {
     "exports.data_package": {"GET": PUBLIC, "GET draft": DRAFT_PAGE},
     "exports.geopackage": {"GET": PUBLIC, "GET draft": DRAFT_PAGE},
     "exports.geopackage_progress": {"GET": PUBLIC, "GET draft": DRAFT_PAGE},
+    # A kind's own files (the boxes' COCO JSON: tests/test_boxes.py): a name the campaign's kind does not declare
+    # is not found, for everyone, and a draft's stays hidden.
+    "exports.kind_file": {"GET": everyone(404), "GET draft-coco": everyone(404)},
     # --- engagement: profiles are the visitor's own (a guest's too); public profiles are public ----------------
     "engagement.me": {"GET": PUBLIC},  # anonymous: an empty profile that invites them to start
     "engagement.my_certificate": {"GET": PUBLIC},
@@ -206,6 +209,7 @@ VARIANTS = {
     "answers": {"name": "answers.csv"},
     "geojson": {"name": "results.geojson"},
     "draft-answers": {"slug": "draft", "name": "answers.csv"},
+    "draft-coco": {"slug": "draft", "name": "boxes-coco.json"},
     "private": {"public_id": "private"},
     "own": {"org": None},
     "task": {}, "contributor": {}, "invalid": {},  # the same URL, another body (BODIES)
@@ -310,6 +314,8 @@ class World:
                 values[arg] = self.public_id if chosen["public_id"] == "public" else self.private_id
             elif arg == "name" and rule.endpoint == "campaigns.media":
                 values[arg] = self.media_name
+            elif arg == "name" and rule.endpoint == "exports.kind_file":
+                values[arg] = chosen["name"] or "boxes-coco.json"  # the question campaigns here have none
             elif arg == "name":
                 values[arg] = chosen["name"] or "results.csv"
             elif arg == "layer":
