@@ -389,6 +389,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="short phases (a smoke run, not a measurement)")
     args = parser.parse_args(argv)
+    # SIGTERM (a timeout, a Ctrl-C from a wrapper) ends through the `finally` below: no server left running.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     volunteers, loop_s, kill_pages, failover_s = (20, 6, 60, 12) if args.quick else (40, 20, 150, 30)
     secret = uuid.uuid4().hex + uuid.uuid4().hex
     logs = tempfile.mkdtemp(prefix="citizen-cluster-")

@@ -186,7 +186,7 @@ def measure(folder, slug, name, queue):
     if name == "results.csv":  # the same work as results.geojson: its heap is measured there
         queue.put(out)
         return
-    from citizen.quality import batch
+    from citizen.campaigns import batch
     batch._cache.clear()
     tracemalloc.start()
     again = client.get(f"/data/{slug}/{name}", buffered=False)

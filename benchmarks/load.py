@@ -386,6 +386,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="short phases (a smoke run, not a measurement)")
     args = parser.parse_args(argv)
+    # SIGTERM (a timeout, a Ctrl-C from a wrapper) ends through the `finally` below: no server left running.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     rounds, closed_s, open_s, fault_s = (1, 4, 3, 25) if args.quick else (5, 8, 20, 70)
     kill_every, restart_at = (10, 15) if args.quick else (20, 30)
     secret = uuid.uuid4().hex + uuid.uuid4().hex

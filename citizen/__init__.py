@@ -72,22 +72,25 @@ def create_app(test_config=None, instance_path=None):
     babel.init_app(app, locale_selector=select_locale)
 
     from citizen.jobs import models as _job_models  # noqa: F401  (the jobs table belongs to the schema)
-    from citizen import accounts, api, campaigns, demo, engagement, exports, kinds, moderation, quality, wellbeing
+    from citizen import accounts, api, campaigns, demo, engagement, exports, kinds, moderation, wellbeing
     from citizen.campaigns import hooks as loop_hooks
+    from citizen.campaigns import pages as public_pages
+    from citizen.campaigns import sections as settings_sections
 
     # Features plug in here and nowhere else: each one's init_app registers its blueprints (and CSRF exemptions),
     # answer hooks, jobs and commands; importing a module registers nothing.
     kinds.init_app(app)        # config["KINDS"]: their templates, static files, jobs and routes
     accounts.init_app(app)     # /account, `flask users`
     api.init_app(app)          # /api/v1
-    campaigns.init_app(app)    # campaign and organisers' pages, the results job, `flask release-leases`, `results`
+    campaigns.init_app(app)    # campaign and organisers' pages, the results and build jobs, its commands
     wellbeing.init_app(app)    # /wellbeing, its API, the blurring job
     exports.init_app(app)      # /data, `flask exports`, the GeoPackage job
     moderation.init_app(app)   # /moderation, the reports API, the notification job
     engagement.init_app(app)   # profiles, dashboard, updates and their mail job
-    quality.init_app(app)      # the batch consensus build job
     demo.init_app(app)         # `flask demo`, and its imagery tiles when DEMO is on
     loop_hooks.check(app)      # the volunteer loop's answer hooks are all there (moderation's, wellbeing's shield)
+    settings_sections.check(app)  # the campaign settings' required sections are there (wellbeing's ratings)
+    public_pages.check(app)    # what the home page and campaign pages show is there (engagement's)
 
     from citizen import handlers
     from citizen.cli import register_cli

@@ -86,7 +86,7 @@ class Defaults:
     # valid STORAGE_EXPORTS_REDIRECT seconds (0: streamed through the app too).
     STORAGE_MEDIA_REDIRECT = 0
     STORAGE_EXPORTS_REDIRECT = 300
-    # Campaign-wide results (citizen.quality.builds: batch consensus, influence report, maps) are built again at
+    # Campaign-wide results (citizen.campaigns.builds: batch consensus, influence report, maps) are built again at
     # most this often while answers keep coming; public pages serve the last complete build meanwhile. A build of
     # a campaign with tens of thousands of answers takes seconds of CPU in a web worker's job pool: once a minute
     # keeps it to a few per cent of a core during a busy campaign.

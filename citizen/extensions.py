@@ -35,7 +35,7 @@ limiter = Limiter(key_func=remote_network, default_limits=[])
 
 @limiter.request_filter
 def _api_counts_its_own_limits():
-    """The API's one limit (new guests, see api.auth) is counted where a guest is made: spare every other
+    """The API's one limit (new guests, see accounts.auth) is counted where a guest is made: spare every other
     API request Flask-Limiter's per-request lookup (a few percent of the volunteer loop's time)."""
     return request.path.startswith("/api/")
 babel = Babel()

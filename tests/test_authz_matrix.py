@@ -44,7 +44,7 @@ from citizen.engagement import profiles, updates
 from citizen.extensions import db
 from citizen.moderation import suspensions
 from citizen.moderation.models import Escalation, Suspension
-from citizen.quality.report import pseudonym
+from citizen.accounts.signatures import pseudonym
 from tests.conftest import PG_URL, QUESTION, _migrate, base_config
 from tests.helpers import guest_id
 

@@ -261,7 +261,7 @@ def test_members_of_a_group_found_colluding_are_refused_before_a_lease(client, m
     """The last build's coordinated groups weigh nothing (citizen.quality.clusters): no more tasks for them; a group
     counted as one voter without collusion (a shared device) is still served."""
     from citizen.accounts.models import Contributor
-    from citizen.quality import builds
+    from citizen.campaigns import builds
     c = make_campaign(tasks=5, redundancy=5)
     ring, other = guest_at(client, "198.51.100.80", "Ring"), guest_at(client, "198.51.100.81", "Honest")
     assert take(client, c.slug, ring).status_code == 200 and take(client, c.slug, other).status_code == 200

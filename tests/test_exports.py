@@ -13,6 +13,7 @@ from PIL import Image
 from sqlalchemy import select, update
 
 from citizen.accounts.models import Contributor
+from citizen.campaigns import builds
 from citizen.campaigns import results as campaign_results
 from citizen.campaigns import services as campaigns
 from citizen.campaigns.models import CLOSED, Answer, Task
@@ -124,7 +125,7 @@ def test_override_column_reads_the_moderators_decision(client, answered):
     # as citizen.moderation stores it: the moderator's pseudonym and reason stay out of the files
     task.consensus = {**task.consensus, "override": {"answer": "no", "by": "m-1234abcd", "reason": "Seen on site",
                                                      "at": "2026-01-01T00:00:00Z", "action": "override"}}
-    rows.note_change(answered)
+    builds.note_change(answered)
     db.session.commit()
     table = list(csv.DictReader(io.StringIO(download(client, answered.slug, "results.csv").get_data(as_text=True))))
     assert {t["external_id"]: t["override"] for t in table} == {"t0": "", "t1": "", "t2": "no", "t3": "", "t4": ""}

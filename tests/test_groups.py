@@ -4,7 +4,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from citizen.quality import batch, pipeline
+from citizen.campaigns import batch
+from citizen.quality import pipeline
 from citizen.quality.aggregate import fit
 from citizen.quality.choose import aggregate, pick
 from citizen.quality.clusters import detect
@@ -183,7 +184,7 @@ def test_influence_report_leaves_out_groups_as_well_as_single_voters():
 
 
 def test_the_build_stores_groups_for_the_shared_cap(client, make_campaign):
-    from citizen.quality import builds
+    from citizen.campaigns import builds
     from tests.helpers import guest_at, try_answer
     c = make_campaign(tasks=3)
     ids = []

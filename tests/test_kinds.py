@@ -178,3 +178,30 @@ def test_votes_are_incremental_and_keyed_stably():
     assert second["counts"] == {'{"a":2,"b":1}': 2.0} and second["n"] == 2
     weighted = consensus.add_vote(consensus.add_vote({}, "a", weight=2.0), "b")
     assert consensus.majority(weighted)["answer"] == "a" and consensus.majority(weighted)["share"] == 0.6667
+
+
+# --- columns a feature claims from every kind's rows (citizen.kinds.columns) ---------------------
+
+def test_wellbeing_claims_the_rating_columns_of_every_kind(kind):
+    """The kinds import no feature: wellbeing's init_app claims sensitivity and categories, the row reader
+    parses them into the payload's "_rating", and a bad value is reported on its line."""
+    rows = [(2, {"text": "A", "sensitivity": "graphic", "categories": "injury; death"}),
+            (3, {"text": "B", "sensitivity": "gory"}),
+            (4, {"text": "C"})]
+    out, errors = kind.tasks_from_rows(rows, SETTINGS)
+    assert [line for line, _ref, _payload in out] == [2, 4]
+    assert out[0][2]["_rating"]["level"] == "graphic" and set(out[0][2]["_rating"]["categories"]) == {"injury", "death"}
+    assert "_rating" not in out[1][2] and "sensitivity" not in out[0][2]
+    assert [e["line"] for e in errors] == [3] and "sensitivity" in errors[0]["message"]
+
+
+def test_claimed_columns_are_checked_when_registered(app):
+    from flask import Flask
+
+    from citizen.kinds import columns
+    bare = Flask("bare")
+    with pytest.raises(ValueError, match="start with _"):
+        columns.register(bare, "rating", ("sensitivity",), dict)
+    columns.register(bare, "_rating", ("sensitivity", "categories"), dict)
+    with pytest.raises(ValueError, match="categories are claimed already"):
+        columns.register(bare, "_other", ("categories",), dict)

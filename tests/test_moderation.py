@@ -22,7 +22,7 @@ from citizen.jobs.models import Job
 from citizen.moderation import webhooks
 from citizen.moderation.models import (AlertSettings, AuditLog, ContentReport, DeliveryAttempt, Escalation,
                                        Suspension)
-from citizen.moderation.queue import HIDDEN_RAND
+from citizen.campaigns.models import HIDDEN_RAND
 from tests.helpers import answer_next, next_task, signed_in, skip, submit
 
 PHOTOS = [{"external_id": f"p{i}", "image_url": f"/media/p{i}.jpg", "width": 640, "height": 480,
@@ -347,7 +347,7 @@ def test_suspension_stops_a_contributors_answers_counting_and_lifting_restores_t
     assert result()["answer"] == "yes"
     other = next_task(client, c.slug, spam1)["id"]  # held when the suspension comes
     mod = signed_in(app, "mod@example.org")
-    from citizen.quality.report import pseudonym
+    from citizen.accounts.signatures import pseudonym
     ids = [accounts.guest_id_from_token(h["Authorization"].split()[1]) for h in (spam1, spam2)]
     for cid in ids:
         r = act(mod, f"contributor:{c.id}:{pseudonym(c.id, cid)}", "suspend", reason="Copy-paste ring")

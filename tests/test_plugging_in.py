@@ -146,7 +146,8 @@ def test_moderation_and_wellbeing_plug_their_answer_hooks_into_the_loop(tmp_path
     from citizen.wellbeing import serving
     app = create_app(base_config(tmp_path, "sqlite://"))
     assert app.extensions[hooks.EXTENSION] == {"suspended": hot.suspended, "escalate": hot.escalate,
-                                               "gate": serving.gate, "shield_task": serving.shield_task}
+                                               "gate": serving.gate, "shield_task": serving.shield_task,
+                                               "media_guard": serving.media_guard}
 
 
 def test_an_app_without_the_shield_is_refused():
@@ -157,10 +158,88 @@ def test_an_app_without_the_shield_is_refused():
     from citizen.moderation import hot
     from citizen.wellbeing import serving
     app = Flask("bare")
-    hooks.register(app, suspended=hot.suspended, escalate=hot.escalate, gate=serving.gate)
+    hooks.register(app, suspended=hot.suspended, escalate=hot.escalate, gate=serving.gate,
+                   media_guard=serving.media_guard)
     with pytest.raises(RuntimeError, match="shield_task"):
         hooks.check(app)
     with pytest.raises(ValueError, match="no hook shield"):
         hooks.register(app, shield=serving.shield_task)
     hooks.register(app, shield_task=serving.shield_task)
     hooks.check(app)
+
+
+def test_features_plug_their_sections_into_the_campaign_settings(tmp_path):
+    """The campaign form and campaigns.services import no feature: wellbeing, moderation and engagement register
+    their part of the settings, in create_app's order (the form shows them, and lists their errors, in it)."""
+    from citizen.campaigns import sections
+    from citizen.engagement import settings as engagement_settings
+    from citizen.moderation import rules
+    from citizen.wellbeing import ratings, services
+    app = create_app(base_config(tmp_path, "sqlite://"))
+    with app.app_context():
+        registered = sections.all_sections()
+        assert [s.name for s in registered] == ["wellbeing", "escalate_on", "outcome"]
+        assert sections.templates() == ["wellbeing/campaign_settings.html", "moderation/campaign_settings.html",
+                                        "engagement/campaign_settings.html"]
+        wellbeing = registered[0]
+        assert (wellbeing.clean, wellbeing.prepare_import, wellbeing.after_import, wellbeing.after_update) == (
+            ratings.clean_section, services.prepare_import, services.after_import, services.after_campaign_update)
+        assert registered[1].clean is rules.clean_section and registered[2].clean is engagement_settings.clean_section
+
+
+def test_a_section_problem_is_listed_with_every_other_and_changes_nothing(tmp_path):
+    """Each section's errors reach the organiser together, one detail per bad field."""
+    from citizen.campaigns import sections
+    from citizen.kinds import get_kind
+    app = create_app(base_config(tmp_path, "sqlite://"))
+    with app.app_context():
+        kind = get_kind("question")
+        settings = kind.clean_settings({"question": "Is a person visible?", "options": ["yes", "no"]})
+        errors = []
+        before = dict(settings)
+        sections.clean({"wellbeing": {"level": "gory"}, "escalate_on": "perhaps", "outcome": 7}, {}, kind,
+                       settings, errors)
+        assert [e["field"] for e in errors] == ["wellbeing.level", "escalate_on", "outcome"]
+        assert settings == before
+
+
+def test_an_app_without_the_ratings_section_is_refused():
+    """Without wellbeing's section an import would store tasks unrated: create_app's check refuses such an app."""
+    from flask import Flask
+
+    from citizen.campaigns import sections
+    from citizen.moderation import rules
+    from citizen.wellbeing import ratings
+    app = Flask("bare")
+    sections.register(app, "escalate_on", rules.clean_section, rules.section_from_form, "x.html")
+    with pytest.raises(RuntimeError, match="wellbeing"):
+        sections.check(app)
+    with pytest.raises(ValueError, match="escalate_on already"):
+        sections.register(app, "escalate_on", rules.clean_section, rules.section_from_form, "x.html")
+    sections.register(app, "wellbeing", ratings.clean_section, ratings.section_from_form, "y.html")
+    sections.check(app)
+
+
+def test_engagement_plugs_its_parts_into_the_public_pages(tmp_path):
+    from flask import Flask
+
+    from citizen.campaigns import pages
+    from citizen.engagement import cards
+    from citizen.engagement import pages as engagement_pages
+    app = create_app(base_config(tmp_path, "sqlite://"))
+    assert app.extensions[pages.EXTENSION] == {"home": cards.home, "campaign_page": engagement_pages.campaign_page}
+    bare = Flask("bare")
+    pages.register(bare, home=cards.home)
+    with pytest.raises(RuntimeError, match="campaign_page"):
+        pages.check(bare)
+    with pytest.raises(ValueError, match="no part cards"):
+        pages.register(bare, cards=cards.home)
+
+
+def test_campaigns_give_the_kinds_routes_their_campaign_lookup(tmp_path):
+    """A kind's organiser routes (transcription's render and more-answers) find their campaign through the kinds'
+    registry, which campaigns fill: the kinds import no campaigns module."""
+    from citizen.campaigns import services
+    from citizen.kinds import registry
+    app = create_app(base_config(tmp_path, "sqlite://"))
+    assert app.extensions[registry.CAMPAIGNS] is services.managed_campaign

@@ -14,7 +14,7 @@ from citizen.quality import controls
 from citizen.quality.aggregate import collapse_clusters, dawid_skene
 from citizen.quality.clusters import clusters
 from citizen.quality.influence import leave_one_out
-from citizen.quality.signatures import signatures
+from citizen.accounts.signatures import signatures
 from tests.helpers import API, guest_at, sign_in, try_answer
 from tests.test_concurrency import _parallel
 

@@ -18,7 +18,7 @@ from citizen import storage
 from citizen.campaigns import services as campaigns
 from citizen.campaigns.models import Task
 from citizen.extensions import db
-from citizen.quality import builds
+from citizen.campaigns import builds
 from citizen.storage.media import campaign_store
 from tests.pdf_samples import make_pdf
 from tests.s3 import bucket_keys, s3_config, s3_server  # noqa: F401  (fixtures)

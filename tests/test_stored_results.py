@@ -21,7 +21,8 @@ from citizen.extensions import db
 from citizen.jobs import services as jobs
 from citizen.jobs.models import Job
 from citizen.moderation import suspensions
-from citizen.quality import batch, builds, spatial
+from citizen.campaigns import batch, builds
+from citizen.quality import spatial
 from tests.helpers import API, answer_next, new_guest, next_task, submit
 from tests.test_map_kinds import AREA, TILES, fc
 
@@ -373,7 +374,7 @@ def test_builds_follow_each_other_at_most_every_build_min_seconds(app, client, m
 def test_a_long_build_waits_ten_times_its_own_duration_before_the_next(app, make_campaign, monkeypatch):
     """Builds run in the web process's job threads: a campaign whose build took 30 s is built again at most every
     300 s (BUILD_SPACING x its duration), not every BUILD_MIN_SECONDS, so builds hold a bounded share of a thread."""
-    from citizen.quality import builds
+    from citizen.campaigns import builds
     c = make_campaign(tasks=2, redundancy=3)
     storage.exports_store().put(builds.key(c.id), json.dumps({"seconds": 30.0}).encode())
     app.config.update(JOBS_SYNC=False, BUILD_MIN_SECONDS=60, BUILD_SPACING=10)

@@ -33,7 +33,7 @@ def _guest_signer():
 
 def create_guest(device_sig=None, network_sig=None):
     """A new anonymous contributor; returns (contributor, bearer token). The signatures (keyed
-    hashes, see citizen.quality.signatures) link accounts made from one device."""
+    hashes, see citizen.accounts.signatures) link accounts made from one device."""
     contributor = Contributor(device_sig=device_sig, network_sig=network_sig)
     db.session.add(contributor)
     db.session.flush()

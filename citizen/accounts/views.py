@@ -8,7 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from citizen.accounts import events, services
 from citizen.accounts.forms import LoginForm, PasswordForm, RegisterForm, TokenForm
-from citizen.api.auth import EVENT_SESSION_KEY, GUEST_SESSION_KEY
+from citizen.accounts.auth import EVENT_SESSION_KEY, GUEST_SESSION_KEY
 from citizen.errors import InvalidInput
 from citizen.extensions import db, limiter
 

@@ -2,7 +2,7 @@
 from flask import Blueprint, current_app, request
 
 from citizen.accounts import services as accounts
-from citizen.api import auth
+from citizen.accounts import auth
 from citizen.api.body import json_object
 from citizen.api.openapi import MAX_ID, TASK_ROUTE_ID, spec
 from citizen.campaigns import results as results_svc
@@ -10,7 +10,7 @@ from citizen.campaigns import hooks, scheduler
 from citizen.campaigns import services as campaigns
 from citizen.kinds import get_kind
 from citizen.errors import InvalidInput, MethodNotAllowed, NotFound, NotOpen, Unauthorized
-from citizen.quality import report
+from citizen.campaigns import report
 from citizen.extensions import db
 from citizen.storable import unstorable
 from citizen.urls import external_url

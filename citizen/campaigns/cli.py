@@ -23,7 +23,7 @@ def rebuild_results(slug):
     """Compute again the stored result of every answered task of campaign SLUG, and its batch consensus build."""
     from citizen.campaigns.models import Campaign
     from citizen.campaigns.results import recompute_results
-    from citizen.quality import builds
+    from citizen.campaigns import builds
     campaign = db.session.execute(select(Campaign).where(Campaign.slug == slug)).scalar_one_or_none()
     if campaign is None:
         raise click.ClickException(f"No campaign {slug!r}.")

@@ -6,14 +6,16 @@ these and imports no feature.
   moderators at once, in the answer's own transaction (moderation);
 - `gate(conn, campaign, contributor_id, now)`: None, or what this contributor must not be handed (wellbeing);
 - `shield_task(campaign, contributor_id, body)`: the task JSON as this contributor may see it: blurred media,
-  warnings, a reveal link (wellbeing).
+  warnings, a reveal link (wellbeing);
+- `media_guard(campaign)`: None when nothing of the campaign is rated, else what /media/ asks before it serves a
+  task's original: `.sensitive(task_id, payload)` and `.viewed(contributor_id, task_id)` (wellbeing).
 
 Every hook must be registered, or create_app refuses to build the app (`check`): an app never hands out media
 unshielded, nor counts a suspended contributor, because a feature was left out. Each call is a dict lookup."""
 from flask import current_app
 
 EXTENSION = "citizen.campaigns.hooks"
-NAMES = ("suspended", "escalate", "gate", "shield_task")
+NAMES = ("suspended", "escalate", "gate", "shield_task", "media_guard")
 
 
 def register(app, **hooks):
@@ -46,3 +48,7 @@ def gate(conn, campaign, contributor_id, now):
 
 def shield_task(campaign, contributor_id, body):
     return current_app.extensions[EXTENSION]["shield_task"](campaign, contributor_id, body)
+
+
+def media_guard(campaign):
+    return current_app.extensions[EXTENSION]["media_guard"](campaign)

@@ -16,7 +16,8 @@ from sqlalchemy import Text, cast, or_, select
 from citizen import storage
 from citizen.storage import valid_key
 from citizen.storage.media import campaign_of, stored_type
-from citizen.campaigns.models import Campaign, Task
+from citizen.campaigns import hooks
+from citizen.campaigns.models import HIDDEN_RAND, Campaign, Task
 from citizen.errors import NotFound
 from citizen.extensions import db
 
@@ -24,11 +25,6 @@ _STORED_NAME = re.compile(r"^[A-Za-z0-9._-]{1,200}$")
 # A blurred copy as citizen names them now: never a task's own media (older names could be an uploader's).
 _BLURRED = re.compile(r"^[0-9a-f]{32}-blurred\.jpg$")
 MAX_NAME = 400
-
-
-def _hidden_rand():
-    from citizen.moderation.queue import HIDDEN_RAND
-    return HIDDEN_RAND
 
 
 def _staff(user, campaign):
@@ -43,19 +39,17 @@ def _tasks_showing(campaign_id, filename, hidden_only):
     query = select(Task.id, Task.payload, Task.rand, Task.consensus).where(
         Task.campaign_id == campaign_id, cast(Task.payload, Text).like(pattern, escape="\\"))
     if hidden_only:
-        query = query.where(Task.available == False, Task.rand == _hidden_rand())  # noqa: E712
+        query = query.where(Task.available == False, Task.rand == HIDDEN_RAND)  # noqa: E712
     else:  # only a rated task (its bits say so, review included) or a hidden one can withhold a file
-        query = query.where(or_(Task.content_bits != 0, Task.rand == _hidden_rand()))
+        query = query.where(or_(Task.content_bits != 0, Task.rand == HIDDEN_RAND))
     return db.session.execute(query).all()
 
 
 def _may_see(campaign, filename, user, viewer):
-    from citizen.wellbeing import services as wellbeing
-    from content_warnings import Sensitivity
-    hidden_rand = _hidden_rand()
-    rated = wellbeing.is_active(campaign.settings)
+    guard = hooks.media_guard(campaign)  # None: nothing of the campaign is rated (citizen.wellbeing)
+    rated = guard is not None
     any_hidden = db.session.execute(select(Task.id).where(
-        Task.campaign_id == campaign.id, Task.available == False, Task.rand == hidden_rand)  # noqa: E712
+        Task.campaign_id == campaign.id, Task.available == False, Task.rand == HIDDEN_RAND)  # noqa: E712
         .limit(1)).first() is not None
     if not rated and not any_hidden:
         return True
@@ -68,18 +62,16 @@ def _may_see(campaign, filename, user, viewer):
         return True  # a blurred copy, or a file no task shows any more
     staff = None
     for task_id, payload, rand, consensus in tasks:
-        if rand == hidden_rand or (consensus or {}).get("hidden"):
+        if rand == HIDDEN_RAND or (consensus or {}).get("hidden"):
             staff = _staff(user, campaign) if staff is None else staff
             if not staff:
                 return False
-        if rated:
-            state = wellbeing.load_item_state(campaign.settings, task_id, payload)
-            if state.shown_level > Sensitivity.NONE:
-                staff = _staff(user, campaign) if staff is None else staff
-                if not staff:
-                    contributor_id = viewer() if callable(viewer) else viewer
-                    if contributor_id is None or not wellbeing.has_viewed(contributor_id, task_id):
-                        return False
+        if rated and guard.sensitive(task_id, payload):
+            staff = _staff(user, campaign) if staff is None else staff
+            if not staff:
+                contributor_id = viewer() if callable(viewer) else viewer
+                if contributor_id is None or not guard.viewed(contributor_id, task_id):
+                    return False
     return True
 
 

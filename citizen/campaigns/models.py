@@ -16,6 +16,9 @@ DRAFT, PUBLISHED, CLOSED = "draft", "published", "closed"
 LEASED, ANSWERED, SKIPPED, EXPIRED = "leased", "answered", "skipped", "expired"
 # Ids and counts are `integer` columns (int4 on PostgreSQL): input beyond this can name or store nothing.
 MAX_INT = 2**31 - 1
+# Task.rand of a task a moderator hid (citizen.moderation): below every cursor of the scheduling order, so never
+# picked; every reader that lists tasks leaves such a task out (Task.rand > HIDDEN_RAND).
+HIDDEN_RAND = -2.0
 
 
 class Campaign(db.Model):

@@ -5,14 +5,14 @@ from flask_login import current_user, login_required
 
 from citizen.accounts import events
 from citizen.accounts.models import utcnow
-from citizen.campaigns import previews, services, uploads
+from citizen.campaigns import previews, sections, services, uploads
 from citizen.campaigns.forms import CampaignForm, ImportForm
 from citizen.kinds import all_kinds, get_kind
 from citizen.kinds import registry as kind_registry
 from citizen.errors import CitizenError, InvalidInput
 from citizen.numbers import int_arg
-from citizen.quality import controls, report
-from citizen.wellbeing import ratings as wellbeing_ratings
+from citizen.campaigns import report
+from citizen.quality import controls
 from citizen.extensions import db
 
 bp = Blueprint("organise", __name__, url_prefix="/organise")
@@ -41,9 +41,7 @@ def _data(form, kind):
             "tutorial": form.tutorial.data, "kind": kind.id, "redundancy": request.form.get("redundancy"),
             "licence": form.licence.data, "settings": kind.settings_from_form(request.form),
             "quality": {name: request.form.get("quality." + name) for name in controls.FIELDS},
-            "wellbeing": wellbeing_ratings.settings_from_form(request.form),
-            "escalate_on": request.form.get("escalate_on", ""),
-            "outcome": request.form.get("outcome", "")}
+            **sections.from_form(request.form)}
 
 
 def _show_errors(form, exc):
@@ -81,7 +79,8 @@ def new():
             db.session.commit()
             flash(_("Campaign created as a draft. Now import its tasks."))
             return redirect(url_for(".manage", slug=campaign.slug))
-    return render_template("organise/form.html", form=form, kind=kind, settings=request.form or kind.default_settings(),
+    return render_template("organise/form.html", form=form, kind=kind, settings_sections=sections.templates(),
+                           settings=request.form or kind.default_settings(),
                            campaign=None, settings_errors=errors, all_kinds=all_kinds().values(),
                            quality_fields=controls.FIELDS)
 
@@ -103,7 +102,8 @@ def edit(slug):
             flash(_("Saved."))
             return redirect(url_for(".manage", slug=campaign.slug))
     settings = request.form if request.method == "POST" else campaign.settings
-    return render_template("organise/form.html", form=form, kind=kind, settings=settings, campaign=campaign,
+    return render_template("organise/form.html", form=form, kind=kind, settings_sections=sections.templates(),
+                           settings=settings, campaign=campaign,
                            settings_errors=errors, quality_fields=controls.FIELDS)
 
 

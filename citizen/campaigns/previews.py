@@ -5,8 +5,7 @@ from sqlalchemy import select
 from citizen import maps
 from citizen.campaigns import tally
 from citizen.kinds import get_kind
-from citizen.campaigns.models import Task
-from citizen.moderation.queue import HIDDEN_RAND
+from citizen.campaigns.models import HIDDEN_RAND, Task
 from citizen.extensions import db
 
 MAP_LIMIT = 5000  # features drawn on one map; beyond this the page would be too heavy for a phone
@@ -39,13 +38,6 @@ def _state(t):
     if t.answer_count >= t.redundancy:
         return "done"
     return "in_progress" if t.answer_count or t.lease_count else "open"
-
-
-def campaign_maps(campaign):
-    """The public campaign page's maps (progress, consensus marks), as of the campaign's last build: made by a
-    job per data version (citizen.quality.builds), never on the request."""
-    from citizen.quality import builds
-    return builds.maps(campaign)
 
 
 def overview_map(campaign, release=False):

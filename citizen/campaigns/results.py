@@ -5,12 +5,12 @@ from citizen.accounts.models import utcnow
 from citizen.accounts.services import external_contributors
 from citizen.campaigns import tally
 from citizen.kinds import get_kind
-from citizen.campaigns.models import MAX_INT, Answer, Campaign, Participation, Task
+from citizen.campaigns.models import HIDDEN_RAND, MAX_INT, Answer, Campaign, Participation, Task
 from citizen.campaigns.hot_sql import insert_ignoring
 from citizen.errors import CitizenError, InvalidInput
-from citizen.moderation.queue import HIDDEN_RAND
 from citizen.campaigns import disclosure, hooks
-from citizen.quality import builds, controls
+from citizen.campaigns import builds
+from citizen.quality import controls
 from citizen.extensions import db
 from flask_babel import gettext as _
 

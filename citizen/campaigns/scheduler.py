@@ -32,7 +32,8 @@ from citizen.campaigns.models import LEASED, PUBLISHED, ANSWERED, EXPIRED, Assig
 from citizen.errors import (AlreadyAnswered, Capped, Conflict, NotAssigned, NotFound, NotOpen, Refused,
                            TaskComplete)
 from citizen.campaigns import disclosure, hooks
-from citizen.quality import builds, controls
+from citizen.campaigns import builds
+from citizen.quality import controls
 from citizen.extensions import db
 from flask_babel import gettext as _
 

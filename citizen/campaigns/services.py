@@ -9,14 +9,11 @@ from sqlalchemy import case, func, insert, select, update
 from citizen.accounts.models import utcnow
 from citizen.kinds import GOLD_KEY, RowError, all_kinds, get_kind
 from citizen.storage.media import campaign_store
+from citizen.campaigns import sections
 from citizen.campaigns.models import CLOSED, DRAFT, PUBLISHED, Campaign, Task
 from citizen.text import render_markdown
 from citizen.jobs import services as jobs
 from citizen.quality import controls
-from citizen.moderation import rules as escalation_rules
-from citizen.engagement import settings as engagement_settings
-from citizen.wellbeing import ratings as wellbeing_ratings
-from citizen.wellbeing import services as wellbeing
 from citizen.errors import Conflict, Forbidden, InvalidInput, NotFound
 from citizen.extensions import db
 from citizen.storable import unstorable
@@ -88,22 +85,8 @@ def _clean_fields(data, kind_id):
         settings["quality"] = controls.clean(raw_quality)
     except InvalidInput as exc:
         errors.extend(exc.details)
-    try:
-        raw_wellbeing = data.get("wellbeing") or raw_settings.get("wellbeing")
-        settings["wellbeing"] = wellbeing_ratings.clean_campaign_rating(raw_wellbeing)
-    except InvalidInput as exc:
-        errors.extend(exc.details)
-    try:  # answers that escalate a task to the moderators at once (citizen.moderation)
-        rule = escalation_rules.clean_escalate_on(data.get("escalate_on", raw_settings.get("escalate_on")),
-                                                  kind.answer_labels(settings))
-        if rule:
-            settings["escalate_on"] = rule
-    except InvalidInput as exc:
-        errors.extend(exc.details)
-    try:  # what happens with the results, shown on the campaign page (citizen.engagement)
-        settings.update(engagement_settings.clean_outcome(data.get("outcome", raw_settings.get("outcome"))))
-    except InvalidInput as exc:
-        errors.extend(exc.details)
+    # The features' sections (content ratings, the escalation rule, the outcome): citizen.campaigns.sections.
+    sections.clean(data, raw_settings, kind, settings, errors)
     if errors:
         raise InvalidInput(errors[0]["message"], details=errors)
     return {
@@ -158,7 +141,7 @@ def update_campaign(campaign, data):
             redundancy=r, available=case((in_pool, (Task.answer_count + Task.lease_count) < r), else_=Task.available)))
         campaign.tasks_done = db.session.execute(select(func.count()).select_from(Task).where(
             Task.campaign_id == campaign.id, Task.answer_count >= r)).scalar_one()
-    wellbeing.after_campaign_update(campaign)  # tasks follow a new content rating
+    sections.after_update(campaign)  # tasks follow a new content rating (wellbeing)
     db.session.flush()
     return campaign
 
@@ -240,7 +223,7 @@ def import_tasks(campaign, filename, data, max_rows=None, max_errors=20, warning
                        "redundancy": campaign.redundancy, "answer_count": 0, "lease_count": 0,
                        "available": gold is None and kind.task_ready(payload), "gold": gold,
                        "consensus": {}, "created_at": now})
-    wellbeing.prepare_import(campaign, values)  # content ratings (import columns or the campaign's)
+    sections.prepare_import(campaign, values)  # content ratings (import columns or the campaign's: wellbeing)
     gold_count = sum(1 for v in values if v["gold"] is not None)
     if gold_count:
         campaign.settings = {**campaign.settings, "gold_count": campaign.settings.get("gold_count", 0) + gold_count}
@@ -251,7 +234,7 @@ def import_tasks(campaign, filename, data, max_rows=None, max_errors=20, warning
     db.session.flush()
     kind.after_import(campaign, rows)
     db.session.refresh(campaign)
-    wellbeing.after_import(campaign, values)
+    sections.after_import(campaign, values)
     return len(values)
 
 

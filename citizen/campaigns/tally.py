@@ -23,8 +23,10 @@ tally "w" that dynamic overlap reads (citizen.quality.controls).
 on the task (Task.result): readers (API, exports, pages, moderation) read it and never compute it. The work of one
 fold is bounded by the kind's answer limits (marks per answer and per task, text lengths).
 """
-from citizen.moderation.hot import KEPT  # a moderator's keys of the state, which every fold carries over
+from citizen.kinds import EMPTY_RESULT
 from citizen.quality import controls
+
+KEPT = ("override", "hidden")  # a moderator's keys of the state (citizen.moderation): every fold carries them over
 
 SIGS = "d"          # state key: device signatures (shortened) with a weighted answer on the task
 SIG_CHARS = 16      # 64 bits of the keyed hash: plenty to tell a task's few devices apart
@@ -33,7 +35,7 @@ DECIDED = "decided"  # state key: the decision of a settled task {answer, n, cou
 REVIEW = "review"   # state key: later answers led elsewhere {n, counts}: the task waits for a moderator
 SETTLED = (DECIDED, REVIEW)
 # What a task with no stored result reads as (no answers yet, or a row from before results were stored).
-EMPTY = {"answer": None, "count": 0, "share": 0.0, "answers": 0, "tied": False}
+EMPTY = EMPTY_RESULT
 
 
 def short_sig(device_sig):
@@ -122,8 +124,8 @@ def result_of(kind, state, settings):
     if not (state or {}).get("n"):
         return None
     if kind.spatial:  # spatial consensus: scikit-learn on a handful of points
-        from citizen.exports.rows import _one_thread
-        with _one_thread():
+        from citizen.quality.threads import one_thread
+        with one_thread():
             return kind.result(state, settings)
     return decided_result(state, kind.result(state, settings))
 

@@ -82,7 +82,7 @@ def load_demo(media=None, n_images=40):
 def _build_results(slugs):
     """The campaign-wide results (maps, batch consensus, influence) of the demo's campaigns, built now: the first
     visitor of `make run` sees them at once instead of "being prepared" while the first builds run."""
-    from citizen.quality import builds
+    from citizen.campaigns import builds
     db.session.commit()
     for campaign in db.session.execute(select(Campaign).where(Campaign.slug.in_(slugs))).scalars().all():
         builds.build(campaign)

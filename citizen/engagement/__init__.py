@@ -1,7 +1,7 @@
 """Engagement: what makes people join a campaign, see its progress and come back.
 
 - `models`       volunteer profiles (display name, public, notify, recognition) and organisers' updates.
-- `settings`     the campaign's `outcome` text (no database): campaigns.services cleans it with the rest.
+- `settings`     the campaign's `outcome` text (no database): its section of the campaign settings.
 - `stats`        progress numbers, answers per day and per hour, volunteers active now (cached per campaign).
 - `charts`       server-rendered SVG bar charts with a title, a description and a table alternative.
 - `cards`        what the home page and share previews show of a campaign: picture, purpose, progress.
@@ -16,9 +16,15 @@
 
 
 def init_app(app):
-    """Plug engagement in (called by create_app): profiles, dashboard and updates pages, and the job that mails
-    organisers' updates."""
-    from citizen.engagement import updates, views
+    """Plug engagement in (called by create_app): profiles, dashboard and updates pages, the job that mails
+    organisers' updates, the outcome's section of the campaign settings, and what the home page and a campaign's
+    public page show (citizen.campaigns.pages)."""
+    from citizen.campaigns import pages as public_pages
+    from citizen.campaigns import sections
+    from citizen.engagement import cards, pages, settings, updates, views
     from citizen.jobs import services as jobs
     app.register_blueprint(views.bp)
     jobs.register(updates.MAIL_JOB, updates.mail_job)
+    public_pages.register(app, home=cards.home, campaign_page=pages.campaign_page)
+    sections.register(app, "outcome", settings.clean_section, settings.section_from_form,
+                      "engagement/campaign_settings.html")

@@ -1,6 +1,6 @@
 """How a contributor's answers compare with the results of a campaign.
 
-A result is the batch consensus (citizen.quality.batch: Dawid-Skene over linked-account clusters), or a
+A result is the batch consensus (citizen.campaigns.batch: Dawid-Skene over linked-account clusters), or a
 moderator's override. Recognition counts only decided results, so an open question never counts for or
 against anyone; a volunteer's own profile also compares with complete tasks' leading answers. Answers that
 carry no weight (faster than the minimum time, or from a suspended contributor) never count as agreeing.
@@ -17,7 +17,7 @@ from citizen.campaigns.models import Answer, Task
 from citizen.engagement import stats
 from citizen.extensions import db
 from citizen.campaigns import disclosure
-from citizen.quality import batch, builds
+from citizen.campaigns import batch, builds
 
 STALE_SECONDS = 300
 
@@ -29,7 +29,7 @@ def _key(campaign, name):
 
 
 def consensus(campaign):
-    """batch.consensus(campaign) as of the campaign's last complete build (citizen.quality.builds)."""
+    """batch.consensus(campaign) as of the campaign's last complete build (citizen.campaigns.builds)."""
     return builds.consensus(campaign)
 
 

@@ -5,10 +5,9 @@ cell, or the kind's icon. Campaigns with a content warning always get the icon: 
 show a graphic image to someone who did not choose to see it."""
 from sqlalchemy import select
 
-from citizen.campaigns.models import CLOSED, PUBLISHED, Campaign, Task
+from citizen.campaigns.models import CLOSED, HIDDEN_RAND, PUBLISHED, Campaign, Task
 from citizen.extensions import db
 from citizen.kinds import get_kind
-from citizen.moderation.queue import HIDDEN_RAND
 from citizen.urls import external_url, public_url
 from citizen.wellbeing.ratings import SETTINGS_KEY as WELLBEING_KEY
 

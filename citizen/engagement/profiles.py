@@ -13,7 +13,7 @@ from sqlalchemy import case, func, select
 
 from citizen.accounts.models import Contributor, User, utcnow
 from citizen.accounts.services import guest_is_current
-from citizen.api.auth import GUEST_SESSION_KEY
+from citizen.accounts.auth import GUEST_SESSION_KEY
 from citizen.campaigns.models import DRAFT, Answer, Campaign, Participation
 from citizen.engagement import agreement
 from citizen.engagement.models import CampaignUpdate, VolunteerProfile

@@ -1,6 +1,7 @@
 """The campaign's `outcome`: what will happen with the results (and, once a campaign is finished, what
 did). Stored in Campaign.settings["outcome"] (Markdown as written) and ["outcome_html"] (sanitised).
-No database here: campaigns.services calls it while it validates the other fields."""
+No database here: it is the outcome section of the campaign settings (citizen.campaigns.sections), cleaned while
+campaigns.services validates the other fields."""
 from flask_babel import gettext as _
 
 from citizen.text import render_markdown
@@ -21,3 +22,12 @@ def clean_outcome(raw):
         message = _("Keep “what happens with the results” under %(max)d characters.", max=MAX_OUTCOME)
         raise InvalidInput(message, details=[{"field": "outcome", "message": message}])
     return {"outcome": text, "outcome_html": render_markdown(text)} if text else {}
+
+
+# --- the campaign settings' outcome section (citizen.campaigns.sections, registered by engagement's init_app) ---
+def clean_section(data, raw_settings, kind, settings):
+    return clean_outcome(data.get("outcome", raw_settings.get("outcome")))
+
+
+def section_from_form(form):
+    return {"outcome": form.get("outcome", "")}

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from citizen.accounts.models import utcnow
-from citizen.api import auth
+from citizen.accounts import auth
 from citizen.campaigns import services as campaigns
 from citizen.engagement import languages, pages, profiles, updates
 from citizen.errors import InvalidInput

@@ -9,14 +9,14 @@
 - views: /data/ and /data/<slug>/..., and the `flask exports build` command.
 
 Nothing personal is ever written: contributors appear only as a pseudonym per campaign
-(citizen.quality.report.pseudonym); no e-mail, IP address, account id or device signature is read
+(citizen.accounts.signatures.pseudonym); no e-mail, IP address, account id or device signature is read
 by the queries here.
 """
 
 
 def init_app(app):
     """Plug open data in (called by create_app): /data/ and `flask exports build` (the blueprint's commands), and
-    the GeoPackage job (and the influence job that jobs queued before citizen.quality.builds still name)."""
+    the GeoPackage job (and the influence job that jobs queued before citizen.campaigns.builds still name)."""
     from citizen.exports import geo, views
     from citizen.jobs import services as jobs
     app.register_blueprint(views.bp)

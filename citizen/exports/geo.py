@@ -30,7 +30,8 @@ from flask import current_app
 from citizen import storage
 from citizen.accounts.models import utcnow
 from citizen.campaigns.models import Campaign
-from citizen.exports.rows import Column, Results, as_text, data_version
+from citizen.campaigns.versions import data_version
+from citizen.exports.rows import Column, Results, as_text
 from citizen.extensions import db
 from citizen.jobs import services as jobs
 from citizen.jobs.models import PENDING, RUNNING
@@ -225,8 +226,9 @@ def geopackage_job(job, progress):
 
 
 def influence_job(job, progress):
-    """Jobs queued before citizen.quality.builds: the campaign's build (batch consensus and influence report)."""
-    from citizen.quality import builds
+    """Jobs queued before citizen.quality.builds (now citizen.campaigns.builds): the campaign's build (batch
+    consensus and influence report)."""
+    from citizen.campaigns import builds
 
     campaign = db.session.get(Campaign, job.campaign_id)
     if campaign is not None:

@@ -4,7 +4,7 @@ It says how the data was collected (kind, redundancy, quality controls in force)
 consensus was computed, what the influence report found, what each column means, and what was
 done to protect volunteers. The influence report (leave-one-out over the most active volunteers)
 costs one Dawid-Skene run per volunteer checked: it is built by a job per data version with the batch
-consensus (citizen.quality.builds) and the note shows the last complete build, with its date.
+consensus (citizen.campaigns.builds) and the note shows the last complete build, with its date.
 """
 import json
 import os
@@ -19,7 +19,8 @@ from citizen.campaigns.models import Participation
 from citizen.exports import geo
 from citizen.exports.rows import ANSWER_COLUMNS, Results, iso
 from citizen.extensions import db
-from citizen.quality import builds, controls
+from citizen.campaigns import builds
+from citizen.quality import controls
 
 LICENCES = {
     "CC0-1.0": ("CC0 1.0 Universal (public domain dedication)", "https://creativecommons.org/publicdomain/zero/1.0/"),
@@ -73,7 +74,7 @@ def pct(x):
 def influence_summary(campaign, version=None, compute=None):
     """{"voters_checked", "largest_share", "flagged", "clusters", "linked_accounts", "decided",
     "results", "limit", "built_at", "data_version"} for kinds with fixed answers, as of the campaign's last
-    complete build (citizen.quality.builds: a job per data version); {} for the other kinds; None before the
+    complete build (citizen.campaigns.builds: a job per data version); {} for the other kinds; None before the
     first build. compute=True builds it now for the current data (the CLI)."""
     kind = get_kind(campaign.kind)
     if not kind.answer_labels(campaign.settings or {}):

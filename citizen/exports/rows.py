@@ -11,28 +11,25 @@ stop volunteers' answers.
 Nothing personal is selected: answers are read without their contributor's account, and the
 contributor id is turned into the campaign's pseudonym before it leaves this module.
 """
-import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
-from flask import current_app
 from flask_login import current_user
-from sqlalchemy import Text, cast, func, or_, select, type_coerce
+from sqlalchemy import Text, cast, or_, select, type_coerce
 
 from citizen.campaigns import services as campaigns
 from citizen.campaigns import tally
 from citizen.kinds import get_kind
-from citizen.campaigns.models import CLOSED, DRAFT, PUBLISHED, Answer, Campaign, Task
+from citizen.campaigns.models import CLOSED, DRAFT, HIDDEN_RAND, PUBLISHED, Answer, Campaign, Task
 from citizen.errors import NotFound
 from citizen.extensions import db
-from citizen.moderation.queue import HIDDEN_RAND
 from citizen.campaigns import disclosure
-from citizen.quality import builds, controls
-from citizen.quality.report import pseudonym
+from citizen.campaigns import builds
+from citizen.accounts.signatures import pseudonym
+from citizen.quality import controls
+from citizen.quality.threads import one_thread
 from citizen.wellbeing import public
 
-FORMAT = 2          # bump when a file's layout changes: ETags and cached files then change too
 BATCH = 5000        # rows per query
 PUBLIC = (PUBLISHED, CLOSED)
 
@@ -124,48 +121,6 @@ def data_campaign(slug, user=None):
     if not is_public(campaign) and not campaigns.can_manage(user, campaign):
         raise NotFound()
     return campaign
-
-
-# --- the data's version -----------------------------------------------------------------------
-@dataclass(frozen=True)
-class Version:
-    answers: int
-    last_answer_id: int
-    tasks: int
-    modified: datetime      # UTC, aware: the last answer (or the campaign's publication)
-    tag: str                # changes whenever any file would change
-    built: str = ""         # the data version of the batch consensus build the files show (citizen.quality.builds)
-
-    def etag(self, name):
-        return f"{self.tag}-{self.built[:8]}-{name}" if self.built else f"{self.tag}-{name}"
-
-
-def data_version(campaign):
-    """The version of a campaign's data: its answer count and last answer id (two index look-ups),
-    its task count, and everything in the campaign row the files show (settings, licence, title).
-    A change that touches none of these (a moderator's override on a task) must call note_change."""
-    n, last = db.session.execute(select(func.count(Answer.id), func.max(Answer.id))
-                                 .where(Answer.campaign_id == campaign.id)).one()
-    last_at = db.session.execute(select(Answer.created_at).where(Answer.id == last)).scalar() if last else None
-    changed = (campaign.settings or {}).get("data_changed_at")  # note_change
-    changed = datetime.fromisoformat(changed) if changed else None
-    modified = max(t for t in (last_at, changed, campaign.published_at, campaign.created_at) if t is not None)
-    secret = hashlib.sha256(current_app.config["SECRET_KEY"].encode()).hexdigest()[:8]  # pseudonyms depend on it
-    basis = [FORMAT, campaign.id, campaign.created_at, n, last or 0, campaign.tasks_total, campaign.redundancy,
-             campaign.status, campaign.licence, campaign.title, campaign.summary, campaign.settings, secret]
-    tag = hashlib.sha256(json.dumps(basis, sort_keys=True, default=str).encode()).hexdigest()[:24]
-    return Version(n, last or 0, campaign.tasks_total, modified.replace(tzinfo=timezone.utc), tag)
-
-
-def note_change(campaign):
-    """Mark a campaign's data as changed when nothing else says so (a result set by hand): every
-    file gets a new ETag and the cached GeoPackage is built again. The caller commits."""
-    settings = dict(campaign.settings or {})
-    settings["data_revision"] = int(settings.get("data_revision", 0)) + 1
-    settings["data_changed_at"] = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
-    campaign.settings = settings
-    if builds.has_builds(get_kind(campaign.kind), settings):
-        builds.request(campaign.id)  # the batch consensus and reports of the new version, once the caller commits
 
 
 # --- cells --------------------------------------------------------------------------------------
@@ -298,7 +253,7 @@ class Results:
             if self.media:
                 self._ratings = public.ratings(self.campaign_id, self.settings, [r.id for r in rows])
                 end_read()
-            with _one_thread():
+            with one_thread():
                 done = [self._row(r, by_task.get(r.id), with_result) for r in rows]
             for row in done:
                 yield row
@@ -345,21 +300,6 @@ class Results:
         geometry = self.kind.map_geometry(r.payload) if self.spatial else None
         crs = state.get("crs") or self.kind.crs(r.payload)
         return (values, res) if with_result else (values, geometry, marks, crs)
-
-
-_controller = None
-
-
-def _one_thread():
-    """Native thread pools (OpenMP, BLAS) limited to one thread while a batch of results is computed.
-    The spatial consensus runs scikit-learn on a handful of points per task, where starting a pool
-    costs ten times the work itself (30 ms instead of 3 ms a task with marks)."""
-    global _controller
-    if _controller is None:
-        from threadpoolctl import ThreadpoolController
-        import sklearn.neighbors  # noqa: F401  (loads the OpenMP runtime the controller must see)
-        _controller = ThreadpoolController()
-    return _controller.limit(limits=1)
 
 
 # --- answers: one row per answer ----------------------------------------------------------------

@@ -2,7 +2,7 @@
 themselves, and `flask --app citizen exports build <slug>`.
 
 Every file answers conditional requests: its ETag and Last-Modified come from the data version
-(rows.data_version), checked before anything is read, so an unchanged file costs two index
+(citizen.campaigns.versions), checked before anything is read, so an unchanged file costs two index
 look-ups and a 304. CSV and GeoJSON are streamed; the GeoPackage is a cached file, or 202 with the
 build's progress while it is being made.
 """
@@ -23,7 +23,7 @@ from citizen.exports import csv_export, datapackage, geo, methodology, rows
 from citizen.extensions import db
 from citizen.kinds import get_kind
 from citizen.urls import public_url
-from citizen.quality import builds
+from citizen.campaigns import builds, versions
 
 bp = Blueprint("exports", __name__, url_prefix="/data", cli_group="exports")
 
@@ -61,9 +61,9 @@ def _not_modified(campaign, version, name):
 
 def _opened(slug, name):
     """The published campaign, its data version, and a 304 answer when the client's copy of `name` is current.
-    The ETag names the batch consensus build the file shows too (citizen.quality.builds): a file changes when it does."""
+    The ETag names the batch consensus build the file shows too (citizen.campaigns.builds): a file changes when it does."""
     campaign = rows.data_campaign(slug)
-    version = rows.data_version(campaign)
+    version = versions.data_version(campaign)
     if name != "results.gpkg":  # a GeoPackage file is named by its data version alone (it is built by its own job)
         version = dataclasses.replace(version, built=builds.tag(campaign, version.tag))
     return campaign, version, _not_modified(campaign, version, name)
@@ -85,8 +85,8 @@ def _file_state(campaign, version):
 @bp.get("/")
 def index():
     public = rows.public_campaigns()
-    listed = [(c, rows.data_version(c)) for c in public]
-    mine = [(c, rows.data_version(c)) for c in rows.own_unpublished(current_user)]
+    listed = [(c, versions.data_version(c)) for c in public]
+    mine = [(c, versions.data_version(c)) for c in rows.own_unpublished(current_user)]
     return render_template("data/index.html", campaigns=listed, unpublished=mine, files=methodology.FILES,
                            licences=methodology.LICENCES)
 
@@ -94,7 +94,7 @@ def index():
 @bp.get("/<slug>/")
 def campaign_page(slug):
     campaign = rows.data_campaign(slug)
-    version = rows.data_version(campaign)
+    version = versions.data_version(campaign)
     note = methodology.readme(campaign, version, _base_url())
     return render_template("data/campaign.html", campaign=campaign, version=version,
                            files=methodology.FILES + methodology.kind_files(campaign),
@@ -179,7 +179,7 @@ def geopackage(slug):
 def geopackage_progress(slug):
     """The GeoPackage's state for the data page's progress bar (starts nothing)."""
     campaign = rows.data_campaign(slug)
-    state = _file_state(campaign, rows.data_version(campaign))
+    state = _file_state(campaign, versions.data_version(campaign))
     state.pop("result", None)
     return state
 
@@ -211,7 +211,7 @@ def build_command(slug, out, base_url, no_influence):
     campaign = db.session.execute(db.select(Campaign).where(Campaign.slug == slug)).scalar_one_or_none()
     if campaign is None:
         raise click.ClickException(f"No campaign {slug!r}.")
-    version = rows.data_version(campaign)
+    version = versions.data_version(campaign)
     with click.progressbar(length=max(campaign.tasks_total, 1), label="GeoPackage", show_pos=True) as bar:
         def progress(done, total, message=""):
             bar.update(min(done, bar.length) - bar.pos)

@@ -12,12 +12,14 @@ import json
 from citizen.errors import InvalidInput
 from citizen.kinds.capabilities import Capabilities
 from citizen.quality import consensus
-from citizen.wellbeing.ratings import IMPORT_FIELDS as RATING_FIELDS
-from citizen.wellbeing.ratings import RATING_KEY, parse_import_rating
+from citizen.kinds import columns as claimed_columns
 from flask_babel import gettext as _
 
 
 GOLD_KEY = "_gold"  # carried in an imported row's payload until the task row takes it as Task.gold
+# A task's result before any answer (Kind.result's shape: answer, count, share, answers, tied): what readers show
+# of a task with no stored result (citizen.campaigns.tally.stored).
+EMPTY_RESULT = {"answer": None, "count": 0, "share": 0.0, "answers": 0, "tied": False}
 
 
 class RowError(ValueError):
@@ -93,13 +95,12 @@ class Kind(Capabilities):
             row = dict(row)
             external_id = row.pop("external_id", None)
             gold = row.pop("gold", None)
-            rating = {k: row.pop(k) for k in RATING_FIELDS if k in row}  # sensitivity, categories
+            claimed = claimed_columns.take(row)  # columns a feature reads (wellbeing: sensitivity, categories)
             try:
                 payload = self.clean_task(row, settings)
                 if gold not in (None, ""):
                     payload[GOLD_KEY] = self.clean_gold(gold, settings)
-                if rating:
-                    payload[RATING_KEY] = parse_import_rating(rating)
+                claimed_columns.parse(claimed, payload)
             except ValueError as exc:
                 errors.append({"line": line, "message": str(exc)})
                 continue

@@ -19,6 +19,7 @@ from citizen.errors import NotFound
 
 EXTENSION = "citizen.kinds"
 MANAGE = "citizen.kinds.manage"  # {kind id: function(campaign) -> context of its manage panel}
+CAMPAIGNS = "citizen.kinds.campaigns"  # function(slug, user) -> the campaign they organise (citizen.campaigns)
 
 bp = Blueprint("kinds", __name__)
 
@@ -62,6 +63,17 @@ def init_app(app):
 def register_manage_context(app, kind_id, fn):
     """A kind's manage panel reads fn(campaign) as `extra` (called by the kind's init_app)."""
     app.extensions[MANAGE][kind_id] = fn
+
+
+def register_campaign_lookup(app, fn):
+    """Called by citizen.campaigns' init_app: how a kind's organiser routes (its manage panel's) find the campaign
+    at <slug> for the signed-in organiser, with the organiser's pages' own checks (NotFound, Forbidden)."""
+    app.extensions[CAMPAIGNS] = fn
+
+
+def managed_campaign(slug, user):
+    """The campaign at `slug` if `user` organises it (for a kind's organiser routes): kinds import no campaigns."""
+    return current_app.extensions[CAMPAIGNS](slug, user)
 
 
 def manage_context(kind, campaign):

@@ -11,7 +11,7 @@ from citizen.moderation.escalations import location
 from citizen.moderation.models import OPEN, ContentReport
 from citizen.moderation.queue import my_contributor_id
 from citizen.quality import consensus as tally
-from citizen.quality.report import pseudonym
+from citizen.accounts.signatures import pseudonym
 from citizen.wellbeing import serving as wellbeing_serving
 from citizen.wellbeing import services as wellbeing
 

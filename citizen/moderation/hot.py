@@ -28,8 +28,6 @@ ESCALATE = text(
     bindparam("cid", type_=Integer), bindparam("label", type_=String), bindparam("now", type_=DateTime))
 
 NOTIFY_JOB = "moderation.notify"
-# Keys of Task.consensus that a moderator sets and that every rebuild of the consensus carries over.
-KEPT = ("override", "hidden")
 _NEVER = -math.inf
 
 

@@ -15,10 +15,10 @@ from citizen.accounts.models import Organisation, User, utcnow
 from citizen.kinds import get_kind
 from citizen.campaigns.models import Campaign, Participation
 from citizen.extensions import db
-from citizen.moderation import display, escalations, queue, services
+from citizen.moderation import access, display, escalations, queue, services
 from citizen.numbers import int_arg, parse_int
 from citizen.moderation.models import AlertSettings, AuditLog, DeliveryAttempt, Suspension
-from citizen.quality.report import pseudonym
+from citizen.accounts.signatures import pseudonym
 from citizen.spreadsheet import safe_cell
 
 PAGE_SIZE = 20
@@ -41,7 +41,7 @@ def _int(value):
 
 
 def queue_page(user, args):
-    org = services.organisation_for(user, args.get("org"))
+    org = access.organisation_for(user, args.get("org"))
     campaigns = queue.campaigns_of(org.id)
     campaign_id = _int(args.get("campaign"))
     campaign_id = campaign_id if campaign_id in campaigns else None
@@ -51,7 +51,7 @@ def queue_page(user, args):
     page = min(max(_int(args.get("page")) or 1, 1), pages)
     shown = display.hydrate(items[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], user)
     last = max([i["escalation_id"] for i in items if i["reason"] == "escalation"] or [0])
-    return {"org": org, "orgs": services.organisations(user), "campaigns": list(campaigns.values()),
+    return {"org": org, "orgs": access.organisations(user), "campaigns": list(campaigns.values()),
             "campaign_id": campaign_id, "reason": reason, "reasons": queue.REASONS, "counts": counts,
             "total": len(items), "items": shown, "page": page, "pages": pages, "keys": KEYS,
             "last_escalation": last, "poll_seconds": current_app.config.get("MODERATION_POLL_SECONDS", 3),
@@ -60,7 +60,7 @@ def queue_page(user, args):
 
 def new_escalations(user, args):
     """Open escalations newer than args["after"] in the queue's filters, hydrated; and the newest id."""
-    org = services.organisation_for(user, args.get("org"))
+    org = access.organisation_for(user, args.get("org"))
     if args.get("reason") not in (None, "", "escalation"):
         return [], int_arg(args, "after", 0)
     after = int_arg(args, "after", 0)
@@ -98,7 +98,7 @@ def escalation_page(user, escalation_id):
 
 
 def suspensions_page(user, args):
-    org = services.organisation_for(user, args.get("org"))
+    org = access.organisation_for(user, args.get("org"))
     rows = db.session.execute(select(Suspension, Campaign.title).outerjoin(Campaign, Campaign.id == Suspension.campaign_id)
                               .where(Suspension.organisation_id == org.id)
                               .order_by(Suspension.lifted_at.is_not(None), Suspension.id.desc()).limit(200)).all()
@@ -111,12 +111,12 @@ def suspensions_page(user, args):
                 Participation.contributor_id == s.contributor_id).limit(3)).scalars()
             names = [pseudonym(c, s.contributor_id) for c in camps]
         out.append({"s": s, "campaign": title, "names": names})
-    return {"org": org, "orgs": services.organisations(user), "rows": out}
+    return {"org": org, "orgs": access.organisations(user), "rows": out}
 
 
 def settings_page(user, slug, form=None):
-    org = services.organisation_for(user, slug)
-    services.require_organiser(user, org.id)
+    org = access.organisation_for(user, slug)
+    access.require_organiser(user, org.id)
     row = db.session.get(AlertSettings, org.id)
     errors = {}
     if form is not None:
@@ -138,26 +138,26 @@ def settings_page(user, slug, form=None):
             row.webhook_url, row.emails, row.updated_at = url, emails, utcnow()
             if secret:
                 row.webhook_secret = secret
-            services.audit(user, org.id, "alert_settings", "organisation", org.slug, "", None,
+            access.audit(user, org.id, "alert_settings", "organisation", org.slug, "", None,
                            {"webhook_url": url, "emails": emails, "secret_changed": bool(secret)})
             db.session.flush()
             return {"org": org, "saved": True}
     log = db.session.execute(select(DeliveryAttempt).where(DeliveryAttempt.organisation_id == org.id)
                              .order_by(DeliveryAttempt.id.desc()).limit(50)).scalars().all()
-    return {"org": org, "orgs": services.organisations(user), "row": row, "errors": errors, "form": form or {},
+    return {"org": org, "orgs": access.organisations(user), "row": row, "errors": errors, "form": form or {},
             "log": log, "mail": bool(current_app.config.get("MAIL_SERVER"))}
 
 
 def audit_page(user, args):
-    org = services.organisation_for(user, args.get("org"))
-    services.require_organiser(user, org.id)
+    org = access.organisation_for(user, args.get("org"))
+    access.require_organiser(user, org.id)
     before = int_arg(args, "before")
     query = select(AuditLog).where(AuditLog.organisation_id == org.id)
     if before:
         query = query.where(AuditLog.id < before)
     rows = db.session.execute(query.order_by(AuditLog.id.desc()).limit(100)).scalars().all()
     titles = dict(db.session.execute(select(Campaign.id, Campaign.slug).where(Campaign.organisation_id == org.id)).all())
-    return {"org": org, "orgs": services.organisations(user), "rows": rows, "titles": titles,
+    return {"org": org, "orgs": access.organisations(user), "rows": rows, "titles": titles,
             "older": rows[-1].id if len(rows) == 100 else None}
 
 
@@ -176,8 +176,8 @@ def _cell(value):
 
 def audit_csv(user, slug):
     """(organisation, CSV text chunks) of the organisation's whole audit log, oldest first."""
-    org = services.organisation_for(user, slug)
-    services.require_organiser(user, org.id)
+    org = access.organisation_for(user, slug)
+    access.require_organiser(user, org.id)
     slugs = dict(db.session.execute(select(Campaign.id, Campaign.slug).where(Campaign.organisation_id == org.id)).all())
     rows = db.session.execute(select(AuditLog).where(AuditLog.organisation_id == org.id)
                               .order_by(AuditLog.id)).scalars().all()

@@ -20,20 +20,20 @@ from sqlalchemy import or_, select
 
 from citizen.accounts.models import Contributor
 from citizen.kinds import get_kind
-from citizen.campaigns.models import DRAFT, Answer, Campaign, Participation, Task
+from citizen.campaigns.models import DRAFT, HIDDEN_RAND, Answer, Campaign, Participation, Task
 from citizen.extensions import db
 from citizen.moderation.models import OPEN, ContentReport, Escalation, QueueDismissal, Suspension
 from citizen.campaigns.tally import DECIDED, REVIEW
 from citizen.quality import consensus as tally
 from citizen.quality import controls
-from citizen.quality.report import campaign_report, pseudonym
+from citizen.accounts.signatures import pseudonym
+from citizen.campaigns.report import campaign_report
 from citizen.wellbeing import services as wellbeing
 from citizen.wellbeing.models import ContentFlag, ContentRating
 
 REASONS = [("escalation", _l("Escalations")), ("flag", _l("Reported content")),
            ("disagreement", _l("Volunteers disagree")), ("contributor", _l("Contributors")),
            ("cluster", _l("Linked accounts"))]
-HIDDEN_RAND = -2.0      # a hidden task's place in the scheduling order: below every cursor, so never picked
 REVIEW_BELOW = 0.6      # share of the votes the leading answer of a complete task needs (2 of 3 passes)
 LOW_RELIABILITY = 0.5   # gold reliability below which a contributor is listed (with enough gold answers)
 QUALITY_TTL = 60.0      # seconds a campaign's quality report is reused by the queue

@@ -1,7 +1,9 @@
 """The organiser's escalation rule: which answers put a task at the top of the moderators' queue at once.
 
 Stored in Campaign.settings["escalate_on"] as a list of answer values (a question's "yes" for "Is a person
-visible?", the damage kind's "destroyed"). No database here: campaigns.services calls it while it validates.
+visible?", the damage kind's "destroyed"). No database here: it is the escalation section of the campaign
+settings (citizen.campaigns.sections, registered by moderation's init_app), cleaned while campaigns.services
+validates the rest.
 """
 import re
 
@@ -31,3 +33,14 @@ def clean_escalate_on(raw, labels):
                     values=", ".join(unknown), labels=", ".join(labels))
         raise InvalidInput(message, details=[{"field": "escalate_on", "message": message}])
     return values
+
+
+# --- the campaign settings' escalation section (citizen.campaigns.sections, registered by moderation's init_app) ---
+def clean_section(data, raw_settings, kind, settings):
+    """{"escalate_on": the rule} from the campaign's input ({} without one). Raises InvalidInput."""
+    rule = clean_escalate_on(data.get("escalate_on", raw_settings.get("escalate_on")), kind.answer_labels(settings))
+    return {"escalate_on": rule} if rule else {}
+
+
+def section_from_form(form):
+    return {"escalate_on": form.get("escalate_on", "")}

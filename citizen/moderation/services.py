@@ -5,93 +5,31 @@ after) and flushes; the request commits.
 Items are named by their queue key: escalation:<id>, flag:<task id>, disagreement:<task id>,
 contributor:<campaign id>:<pseudonym>, cluster:<campaign id>:<hash of the members' pseudonyms>.
 """
-import hashlib
-import hmac
-
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from citizen.accounts.models import Organisation, utcnow
+from citizen.accounts.models import utcnow
 from citizen.campaigns import tally
 from citizen.kinds import get_kind
-from citizen.campaigns.models import LEASED, EXPIRED, Assignment, Campaign, Participation, Task
+from citizen.campaigns.models import HIDDEN_RAND, LEASED, EXPIRED, Assignment, Campaign, Participation, Task
 from citizen.errors import Conflict, Forbidden, InvalidInput, NotFound
-from citizen.exports.rows import note_change
+from citizen.campaigns.builds import note_change
 from citizen.extensions import db
 from citizen.numbers import parse_int
 from citizen.moderation import hot
-from citizen.moderation.models import (CONFIRMED, DISMISSED, OPEN, REPORT_REASONS, RESOLVED, AuditLog,
+from citizen.moderation.access import MAX_REASON, audit, moderated, moderator_tag, require_moderator
+from citizen.moderation.models import (CONFIRMED, DISMISSED, OPEN, REPORT_REASONS, RESOLVED,
                                        ContentReport, Escalation, QueueDismissal)
-from citizen.moderation.queue import HIDDEN_RAND, cluster_key, my_contributor_id, own_task_ids, pseudonyms
+from citizen.moderation.queue import cluster_key, my_contributor_id, own_task_ids, pseudonyms
 from citizen.wellbeing import services as wellbeing
 from citizen.wellbeing.models import WITHHELD, ContentFlag
 
-MAX_REASON = 1000
 
-
-# --- who may act -----------------------------------------------------------------------------------------
-
-def organisations(user):
-    """The organisations whose queue this user works (moderator or organiser; an admin sees all)."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return []
-    if user.is_admin:
-        return db.session.execute(select(Organisation).order_by(Organisation.name)).scalars().all()
-    seen = {}
-    for m in user.memberships:
-        if m.role in ("moderator", "organiser"):
-            seen.setdefault(m.organisation_id, m.organisation)
-    return sorted(seen.values(), key=lambda o: o.name)
-
-
-def can_moderate(user, organisation_id):
-    return bool(user is not None and getattr(user, "is_authenticated", False) and (
-        user.is_admin or user.role_in(organisation_id) & {"moderator", "organiser"}))
-
-
-def require_moderator(user, organisation_id):
-    if not can_moderate(user, organisation_id):
-        raise Forbidden(_("Only this organisation's moderators and organisers can do that."))
-
-
-def require_organiser(user, organisation_id):
-    if not (user is not None and getattr(user, "is_authenticated", False) and user.can_organise(organisation_id)):
-        raise Forbidden(_("Only this organisation's organisers can see its audit log."))
-
-
-def organisation_for(user, slug=None):
-    """The organisation a page is about: the one named (if this user moderates it), else their first."""
-    orgs = organisations(user)
-    if not orgs:
-        raise Forbidden(_("Only moderators and organisers can see the moderation queue."))
-    if slug:
-        for org in orgs:
-            if org.slug == slug:
-                return org
-        raise Forbidden(_("You do not moderate this organisation."))
-    return orgs[0]
-
+# --- who may act: citizen.moderation.access; and never on their own work ---------------------------------
 
 def _not_own(user, task_id, campaign_id):
     if task_id in own_task_ids(my_contributor_id(user), [campaign_id]):
         raise Forbidden(_("You answered this task yourself: another moderator must review it."))
-
-
-def moderator_tag(user, organisation_id):
-    """How a moderator is named on a result (exports show it): a stable pseudonym, never an account id."""
-    key = current_app.config["SECRET_KEY"].encode()
-    return "m-" + hmac.new(key, f"moderator:{organisation_id}:{user.id}".encode(), hashlib.sha256).hexdigest()[:8]
-
-
-def audit(user, organisation_id, action, target_type, target_id, reason="", before=None, after=None,
-          campaign_id=None):
-    row = AuditLog(organisation_id=organisation_id, campaign_id=campaign_id, user_id=user.id,
-                   user_name=(user.name or "")[:120], action=action, target_type=target_type,
-                   target_id=str(target_id)[:80], reason=(reason or "")[:MAX_REASON], before=before, after=after,
-                   created_at=utcnow())
-    db.session.add(row)
-    return row
 
 
 def _reason(data, required=False):
@@ -122,15 +60,6 @@ def _escalation(user, escalation_id):
     esc = get_escalation(user, escalation_id)
     _not_own(user, esc.task_id, esc.campaign_id)
     return esc
-
-
-def moderated(user, model, ident, missing):
-    """The row `ident` of `model` (anything with an organisation_id), if `user` moderates its organisation."""
-    row = db.session.get(model, ident)
-    if row is None:
-        raise NotFound(missing)
-    require_moderator(user, row.organisation_id)
-    return row
 
 
 def get_escalation(user, escalation_id):

@@ -16,9 +16,10 @@ from citizen.campaigns import tally
 from citizen.kinds import get_kind
 from citizen.campaigns.models import Answer, Campaign, Participation, Task
 from citizen.errors import Conflict, Forbidden, NotFound
-from citizen.exports.rows import note_change
+from citizen.campaigns.builds import note_change
 from citizen.extensions import db
 from citizen.moderation import hot
+from citizen.moderation.access import audit, moderated, require_moderator
 from citizen.moderation.models import Suspension
 from citizen.moderation.queue import my_contributor_id, pseudonym
 from citizen.quality import controls
@@ -43,7 +44,6 @@ def active(organisation_id, contributor_id, campaign_id):
 def suspend(user, organisation_id, contributor_ids, campaign_id, reason):
     """Suspend contributors in one campaign (or, campaign_id None, the whole organisation). Returns the
     suspensions; raises Conflict when one is already suspended there."""
-    from citizen.moderation.services import audit, require_moderator
     require_moderator(user, organisation_id)
     if my_contributor_id(user) in contributor_ids:
         raise Forbidden(_("You cannot suspend yourself."))
@@ -75,7 +75,6 @@ def suspend(user, organisation_id, contributor_ids, campaign_id, reason):
 
 def lift(user, suspension_id, reason=""):
     """End a suspension: the answers count again (unless another suspension covers them), results rebuilt."""
-    from citizen.moderation.services import audit, moderated
     s = moderated(user, Suspension, suspension_id, _("There is no such suspension."))
     if s.lifted_at is not None:
         raise Conflict(_("This suspension was already lifted."), code="already_lifted")
@@ -155,7 +154,7 @@ def rebuild(task_ids):
             if weight != a.weight:
                 changed.setdefault(weight, []).append(a.id)
         old = task.consensus or {}
-        state.update({k: old[k] for k in hot.KEPT + tally.SETTLED if k in old})
+        state.update({k: old[k] for k in tally.KEPT + tally.SETTLED if k in old})
         # A decided task keeps its decision; if the rebuilt tally now leads elsewhere, it goes to review.
         state, _new, _review = tally.settle(state, quality, task.gold is None and bool(kind.answer_labels(settings)))
         task.consensus = state

@@ -4,12 +4,12 @@ from flask import Blueprint, Response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from citizen.api import auth
+from citizen.accounts import auth
 from citizen.api.body import json_object
 from citizen.api.openapi import TASK_ROUTE_ID
 from citizen.errors import Unauthorized
 from citizen.extensions import db
-from citizen.moderation import pages, services, suspensions
+from citizen.moderation import access, pages, services, suspensions
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
 api_bp = Blueprint("moderation_api", __name__, url_prefix="/api/v1")
@@ -23,7 +23,7 @@ def _staff_only():
         if request.accept_mimetypes.best == "application/json" or request.is_json:
             return Unauthorized(_("Sign in as a moderator or organiser.")).to_json(), 401
         return render_template("moderation/sign_in.html"), 401
-    services.organisation_for(current_user, request.args.get("org"))
+    access.organisation_for(current_user, request.args.get("org"))
 
 
 @bp.get("/")

@@ -1,8 +1,4 @@
-"""Data quality: consensus now; scheduling rules, caps, gold and reliability later."""
-
-
-def init_app(app):
-    """Plug quality in (called by create_app): the job that builds a campaign's batch consensus."""
-    from citizen.jobs import services as jobs
-    from citizen.quality import builds
-    jobs.register(builds.JOB, builds.build_job)
+"""Data quality, as plain computation over arrays and dicts (no database, no request): consensus, caps, gold and
+reliability (controls), groups of accounts (clusters), the batch models (aggregate, choose, pipeline), influence
+limits, spatial consensus. What reads a campaign's answers to run them is citizen.campaigns.batch, and the job that
+builds a campaign's results is citizen.campaigns.builds."""

@@ -103,7 +103,7 @@ def of(settings):
 def answer_cap(quality, tasks_total, redundancy):
     """Most answers one contributor or one cluster may give in the campaign (None: no cap).
 
-    A cluster is everyone with one device signature, i.e. one address (quality.signatures): a classroom or an
+    A cluster is everyone with one device signature, i.e. one address (accounts.signatures): a classroom or an
     office behind one NAT counts as one device. The cap never goes below the number of tasks, so such a group
     may still answer every task once between them; more than that from one address needs a higher cap_share."""
     share = quality["cap_share"]

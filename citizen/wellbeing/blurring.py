@@ -66,7 +66,7 @@ def ensure_blurred(task_id, campaign_id, urls, known=None):
     missing = [u for u in dict.fromkeys(urls) if u not in known]
     if not missing:
         return known
-    from citizen.wellbeing.services import rating_row
+    from citizen.wellbeing.state import rating_row
     row = rating_row(task_id, campaign_id)
     stored = dict(row.blurred or {})
     for url in missing:
@@ -85,7 +85,7 @@ def _kind_urls(task, campaign):
 
 def blur_task(task, campaign):
     """Make the blurred copies of one task's images (after a re-rating)."""
-    from citizen.wellbeing.services import rating_row
+    from citizen.wellbeing.state import rating_row
     row = rating_row(task.id, campaign.id)  # also marks a task without images as done
     urls = _kind_urls(task, campaign)
     if urls:

@@ -1,7 +1,8 @@
 """Ratings from what people type: the organiser's campaign settings, an import's columns, an API body.
 
-No database here: campaigns.kinds (import rows) and campaigns.services (campaign settings) call it while they
-validate, and it answers with plain dicts or the usual InvalidInput / ValueError.
+No database here: the kinds' row reader (the import columns wellbeing claims, citizen.kinds.columns) and the
+campaign settings' wellbeing section (citizen.campaigns.sections) call it while they validate, and it answers with
+plain dicts or the usual InvalidInput / ValueError.
 """
 import re
 
@@ -134,3 +135,13 @@ def campaign_rating(settings):
 
 def category_label(category):
     return dict(CATEGORY_CHOICES)[Category.parse(category).value]
+
+
+# --- the campaign settings' wellbeing section (citizen.campaigns.sections, registered by wellbeing's init_app) ---
+def clean_section(data, raw_settings, kind, settings):
+    """{"wellbeing": the organiser's ratings settings} from the campaign's input. Raises InvalidInput."""
+    return {SETTINGS_KEY: clean_campaign_rating(data.get("wellbeing") or raw_settings.get("wellbeing"))}
+
+
+def section_from_form(form):
+    return {"wellbeing": settings_from_form(form)}

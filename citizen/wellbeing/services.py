@@ -4,23 +4,23 @@ Services change state and flush; the request commits. Reading what a contributor
 is in citizen.wellbeing.serving.
 """
 from datetime import timedelta
-from typing import NamedTuple
 
 from flask import current_app, g
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, delete, exists, func, select, update
 
 from citizen.accounts.models import Contributor, utcnow
-from citizen.campaigns.hot_sql import insert_ignoring
-from citizen.campaigns.models import Assignment, Campaign, Task
+from citizen.campaigns import hot_sql as q
+from citizen.campaigns.models import LEASED, Assignment, Campaign, Participation, Task
 from citizen.errors import Conflict, Forbidden, InvalidInput, NotAssigned, NotFound, RateLimited, Unauthorized
 from citizen.extensions import db
 from citizen.wellbeing import bits
 from citizen.wellbeing.models import WITHHELD, ContentFlag, ContentPreference, ContentRating, ContentView
+from citizen.wellbeing.state import item_state, load_item_state, rating_row
 from citizen.wellbeing.ratings import (CATEGORY_CHOICES, DEFAULT_FLAG_THRESHOLD, MAX_LABEL, RATING_KEY, SETTINGS_KEY,
                                        campaign_rating, clean_campaign_rating, parse_rating)
-from content_warnings import (Action, BudgetPolicy, Category, FlagPolicy, Preferences, Rating, Rerating,
-                              Sensitivity, assess, break_text, rerate)
+from content_warnings import (Action, BudgetPolicy, Category, FlagPolicy, Preferences, Rating, Sensitivity, assess,
+                              break_text, decide_under_review, rerate)
 
 
 # --- campaigns -------------------------------------------------------------------------------------------
@@ -90,56 +90,12 @@ def after_campaign_update(campaign):
 
 # --- one task's rating -----------------------------------------------------------------------------------
 
-class ItemState(NamedTuple):
-    """A task's current rating, the level it is under review at (or None), and its blurred copies."""
-    rating: Rating
-    review_level: Sensitivity | None
-    blurred: dict
-
-    @property
-    def rerating(self):
-        """The state as content_warnings' Rerating, for decide_under_review."""
-        review = self.review_level if self.review_level is not None else self.rating.level
-        return Rerating(None, review > self.rating.level, self.rating, max(review, self.rating.level), 0)
-
-    @property
-    def shown_level(self):
-        return max(self.rating.level, self.review_level or Sensitivity.NONE)
-
-
-RATING_ROW = select(ContentRating.level, ContentRating.categories, ContentRating.custom_label,
-                    ContentRating.review_level, ContentRating.blurred).where(ContentRating.task_id == bindparam("tid"))
-
-
-def item_state(settings, payload, row):
-    """The rating that applies: a re-rating, else the import row's, else the campaign's."""
-    if row is not None and row.level is not None:
-        rating = Rating.parse(row.level, row.categories or (), row.custom_label)
-    elif (payload or {}).get(RATING_KEY):
-        rating = Rating.from_dict(payload[RATING_KEY])
-    else:
-        rating = campaign_rating(settings)
-    review = Sensitivity(row.review_level) if row is not None and row.review_level is not None else None
-    return ItemState(rating, review, dict(row.blurred or {}) if row is not None else {})
-
-
-def load_item_state(settings, task_id, payload):
-    return item_state(settings, payload, db.session.execute(RATING_ROW, {"tid": task_id}).first())
-
-
 def _task_and_campaign(task_id):
     row = db.session.execute(select(Task, Campaign).join(Campaign, Campaign.id == Task.campaign_id)
                              .where(Task.id == task_id)).first()
     if row is None:
         raise NotFound(_("There is no such task."))
     return row
-
-
-def rating_row(task_id, campaign_id):
-    """The task's ContentRating, created empty when it has none (safe against a concurrent creator)."""
-    values = {"task_id": task_id, "campaign_id": campaign_id, "categories": [], "blurred": {}}
-    db.session.execute(insert_ignoring(ContentRating.__table__, values), values)
-    return db.session.get(ContentRating, task_id)
 
 
 def _after_rating_change(task, campaign, row):
@@ -197,7 +153,7 @@ def rate_task(task_id, user, data):
 
 def independent_flags(task_id, flags_after=None):
     """The task's flags as (flagger, level) for content_warnings.rerate, newer than `flags_after`. A flagger is
-    a device signature (quality.signatures: one address, however many guests or browsers), or the contributor
+    a device signature (accounts.signatures: one address, however many guests or browsers), or the contributor
     when there is none: five guests on one device are one flagger."""
     query = (select(ContentFlag.contributor_id, Contributor.device_sig, ContentFlag.level)
              .join(Contributor, Contributor.id == ContentFlag.contributor_id).where(ContentFlag.task_id == task_id))
@@ -353,9 +309,37 @@ def save_preferences(contributor_id, data):
                                                 Assignment.state == WITHHELD))
     db.session.flush()
     _memo("preferences")[contributor_id] = prefs
-    from citizen.wellbeing import serving
-    serving.recheck_leases(contributor_id)
+    recheck_leases(contributor_id)
     return prefs
+
+
+def withdraw(conn, contributor_id, task_id, campaign_id):
+    """Take back a task a contributor holds (a live lease) that they must no longer be shown."""
+    conn.execute(select(Task.id).where(Task.id == task_id).with_for_update())  # lock order: task first
+    moved = conn.execute(update(Assignment).where(
+        Assignment.contributor_id == contributor_id, Assignment.task_id == task_id, Assignment.state == LEASED)
+        .values(state=WITHHELD)).rowcount
+    if moved:
+        conn.execute(q.RELEASE, {"tid": task_id})
+        conn.execute(update(Participation).where(Participation.contributor_id == contributor_id,
+                                                 Participation.campaign_id == campaign_id)
+                     .values(leases=Participation.leases - 1))
+
+
+def recheck_leases(contributor_id):
+    """After a change of preferences: give back the live leases the new settings withhold."""
+    now = utcnow()
+    rows = db.session.execute(
+        select(Assignment.task_id, Task.payload, Campaign.id, Campaign.settings)
+        .join(Task, Task.id == Assignment.task_id).join(Campaign, Campaign.id == Assignment.campaign_id)
+        .where(Assignment.contributor_id == contributor_id, Assignment.state == LEASED,
+               Assignment.expires_at > now)).all()
+    prefs = preferences(contributor_id)
+    for task_id, payload, campaign_id, settings in rows:
+        if is_active(settings):
+            state = load_item_state(settings, task_id, payload)
+            if not decide_under_review(prefs, state.rerating).served:
+                withdraw(db.session.connection(), contributor_id, task_id, campaign_id)
 
 
 def preferences_json(prefs):
@@ -385,7 +369,7 @@ def record_view(contributor_id, task_id, level, revealed, now=None):
     now = now or utcnow()
     values = {"contributor_id": contributor_id, "task_id": task_id, "level": int(level), "revealed": revealed,
               "viewed_at": now}
-    inserted = bool(db.session.execute(insert_ignoring(ContentView.__table__, values), values).rowcount)
+    inserted = bool(db.session.execute(q.insert_ignoring(ContentView.__table__, values), values).rowcount)
     views = _memo("views").get(contributor_id)
     if inserted and views is not None and policy().weight(level) > 0:
         views.append((now, Sensitivity(level)))

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from citizen.accounts.models import utcnow
 from citizen.campaigns import hot_sql as q
 from citizen.kinds import get_kind
-from citizen.campaigns.models import LEASED, Assignment, Campaign, Participation, Task
+from citizen.campaigns.models import Assignment, Campaign, Task
 from citizen.errors import Conflict, Forbidden, NotAssigned
 from citizen.extensions import db
 from citizen.wellbeing import bits, blurring, services
@@ -60,7 +60,7 @@ class Gate:
         lasting = not decision.served
         if held:
             if lasting:
-                withdraw(conn, self.contributor_id, task_id, self.campaign.id)
+                services.withdraw(conn, self.contributor_id, task_id, self.campaign.id)
             return lasting
         conn.execute(q.RELEASE, {"tid": task_id})
         if lasting:
@@ -77,35 +77,6 @@ def gate(conn, campaign, contributor_id, now):
         return None
     return Gate(campaign, contributor_id, services.preferences(contributor_id),
                 services.budget(contributor_id, now))
-
-
-def withdraw(conn, contributor_id, task_id, campaign_id):
-    """Take back a task a contributor holds (a live lease) that they must no longer be shown."""
-    conn.execute(select(Task.id).where(Task.id == task_id).with_for_update())  # lock order: task first
-    moved = conn.execute(update(Assignment).where(
-        Assignment.contributor_id == contributor_id, Assignment.task_id == task_id, Assignment.state == LEASED)
-        .values(state=WITHHELD)).rowcount
-    if moved:
-        conn.execute(q.RELEASE, {"tid": task_id})
-        conn.execute(update(Participation).where(Participation.contributor_id == contributor_id,
-                                                 Participation.campaign_id == campaign_id)
-                     .values(leases=Participation.leases - 1))
-
-
-def recheck_leases(contributor_id):
-    """After a change of preferences: give back the live leases the new settings withhold."""
-    now = utcnow()
-    rows = db.session.execute(
-        select(Assignment.task_id, Task.payload, Campaign.id, Campaign.settings)
-        .join(Task, Task.id == Assignment.task_id).join(Campaign, Campaign.id == Assignment.campaign_id)
-        .where(Assignment.contributor_id == contributor_id, Assignment.state == LEASED,
-               Assignment.expires_at > now)).all()
-    prefs = services.preferences(contributor_id)
-    for task_id, payload, campaign_id, settings in rows:
-        if services.is_active(settings):
-            state = services.load_item_state(settings, task_id, payload)
-            if not decide_under_review(prefs, state.rerating).served:
-                withdraw(db.session.connection(), contributor_id, task_id, campaign_id)
 
 
 def _decision(campaign, contributor_id, task_id):
@@ -227,3 +198,24 @@ def shielded_image(task, contributor_id):
         copies = blurring.ensure_blurred(task.id, campaign.id, urls[:1], state.blurred)
         out.update(image_url=copies[urls[0]], reveal_url=url_for("wellbeing_api.reveal", task_id=task.id))
     return out
+
+
+class MediaGuard:
+    """What /media/ asks of a campaign with rated content (citizen.campaigns.media_access): whether a task's
+    original is sensitive (shown rating or review level above none), and whether a contributor was shown or
+    revealed it (the work page records that view before the picture is fetched)."""
+
+    def __init__(self, settings):
+        self.settings = settings
+
+    def sensitive(self, task_id, payload):
+        return services.load_item_state(self.settings, task_id, payload).shown_level > Sensitivity.NONE
+
+    def viewed(self, contributor_id, task_id):
+        return services.has_viewed(contributor_id, task_id)
+
+
+def media_guard(campaign):
+    """The loop's `media_guard` hook: None for a campaign without rated content (one dict lookup), else a
+    MediaGuard."""
+    return MediaGuard(campaign.settings) if services.is_active(campaign.settings) else None

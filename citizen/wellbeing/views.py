@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from citizen.api import auth
+from citizen.accounts import auth
 from citizen.api.body import json_object
 from citizen.api.openapi import TASK_ROUTE_ID
 from citizen.errors import Forbidden

@@ -15,8 +15,7 @@ from flask import current_app
 from PIL import Image
 from sqlalchemy import select, update
 
-from citizen.campaigns import tally
-from citizen.kinds import get_kind
+from citizen.kinds import EMPTY_RESULT, get_kind
 from citizen.ingest import pdfs
 from citizen.storage.media import campaign_store, key_of
 from citizen.campaigns.models import Campaign, Task
@@ -170,7 +169,7 @@ def stored_result(kind, campaign, result):
     if result:
         return result
     pending = {"value": None, "status": "pending", "support": 0.0, "agreement": 0.0, "answers": 0.0}
-    return {**tally.EMPTY, "status": "pending", "needs_review": False,
+    return {**EMPTY_RESULT, "status": "pending", "needs_review": False,
             "fields": {f["name"]: dict(pending) for f in (campaign.settings or {}).get("fields") or []}}
 
 

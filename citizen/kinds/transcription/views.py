@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from citizen.campaigns import services
 from citizen.extensions import db
+from citizen.kinds.registry import managed_campaign
 from citizen.kinds.transcription import transcripts
 
 bp = Blueprint("transcription", __name__, url_prefix="/organise")
@@ -24,13 +24,13 @@ def _organisers_only():
 @bp.get("/<slug>/render.json")
 def render_status(slug):
     """How far the rendering of a transcription campaign's PDF pages got (polled by its manage page)."""
-    return transcripts.render_status(services.managed_campaign(slug, current_user)) or {"status": "none"}
+    return transcripts.render_status(managed_campaign(slug, current_user)) or {"status": "none"}
 
 
 @bp.post("/<slug>/render")
 def render_again(slug):
     """Render the pages still waiting (a render job that failed or whose process stopped)."""
-    transcripts.start_rendering(services.managed_campaign(slug, current_user), None)
+    transcripts.start_rendering(managed_campaign(slug, current_user), None)
     db.session.commit()
     flash(_("Rendering the pages that were still waiting."))
     return redirect(url_for("organise.manage", slug=slug))
@@ -39,7 +39,7 @@ def render_again(slug):
 @bp.post("/<slug>/more-answers")
 def more_answers(slug):
     """Hand disputed pages out again, up to the campaign's most answers per task."""
-    campaign = services.managed_campaign(slug, current_user)
+    campaign = managed_campaign(slug, current_user)
     n = transcripts.ask_for_more_answers(campaign)
     db.session.commit()
     flash(ngettext("%(num)d disputed page is handed out again.", "%(num)d disputed pages are handed out again.", n))

@@ -1,4 +1,5 @@
-"""Who is calling the API: a bearer token, or (for the site's own pages) the signed session cookie."""
+"""Who is calling: a bearer token, or (for the site's own pages and the API) the signed session cookie: a user, a
+guest kept in the session (GUEST_SESSION_KEY), or nobody. Every feature's views ask here."""
 from flask import after_this_request, current_app, g, request, session
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
@@ -6,7 +7,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from citizen.accounts import events
 from citizen.accounts import services as accounts
 from citizen.errors import Forbidden, Unauthorized
-from citizen.quality.signatures import signatures
+from citizen.accounts.signatures import signatures
 from citizen.extensions import csrf, db, limiter
 from citizen.network import remote_network, wider_network_key
 from flask_babel import gettext as _
@@ -95,7 +96,7 @@ def _forget_guest_on_error(response):
 
 
 def request_signatures():
-    """(device, network) signatures of this request (keyed hashes; see quality.signatures)."""
+    """(device, network) signatures of this request (keyed hashes; see accounts.signatures)."""
     return signatures(current_app.config["SECRET_KEY"], request.remote_addr)
 
 

@@ -2,13 +2,13 @@
 
 What one task's answers decide is stored on the task as they arrive (citizen.campaigns.tally). What needs every
 answer of a campaign is built here, off the request: the batch consensus (the model the gold picks over groups of
-accounts, citizen.quality.batch and pipeline), the influence report over voters and groups (leave-one-out,
+accounts, citizen.campaigns.batch, citizen.quality.pipeline), the influence report over voters and groups (leave-one-out,
 citizen.quality.influence) and what the
 organiser's quality page, the moderation queue, the API, the exports and the methodology note show of them.
 
 - A build is one JSON file per campaign, <campaign id>/quality.json in the exports store (storage.exports_store():
   the local EXPORTS_FOLDER or an object store), replaced atomically: readers always see a complete build. It
-  records the data version it was built from (citizen.exports.rows.data_version) and when.
+  records the data version it was built from (citizen.campaigns.versions.data_version) and when.
 - After an answer commits (and after an import, a suspension, a moderator's decision: anything that calls
   `request`), a rebuild is queued unless one is pending for the campaign already: at most one pending build per
   campaign; answers arriving while one builds queue the next. A process remembers the build it queued until that
@@ -22,7 +22,7 @@ organiser's quality page, the moderation queue, the API, the exports and the met
 import json
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
 from flask import current_app
@@ -33,6 +33,7 @@ from citizen import storage
 from citizen.accounts.models import utcnow
 from citizen.kinds import get_kind
 from citizen.campaigns.models import Campaign
+from citizen.campaigns.versions import data_version
 from citizen.extensions import db
 from citizen.jobs import services as jobs
 from citizen.jobs.models import DONE, FAILED, PENDING, RUNNING, Job
@@ -53,6 +54,18 @@ MUTED_REFRESH = 2.0                 # seconds a process trusts the muted groups 
 def key(campaign_id):
     """The exports store's key of a campaign's build."""
     return f"{int(campaign_id)}/{FILE}"
+
+
+def note_change(campaign):
+    """Mark a campaign's data as changed when nothing else says so (a result set by hand, a suspension): every
+    file gets a new ETag (citizen.campaigns.versions), the cached GeoPackage and this build are made again. The
+    caller commits."""
+    settings = dict(campaign.settings or {})
+    settings["data_revision"] = int(settings.get("data_revision", 0)) + 1
+    settings["data_changed_at"] = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
+    campaign.settings = settings
+    if has_builds(get_kind(campaign.kind), settings):
+        request(campaign.id)  # the batch consensus and reports of the new version, once the caller commits
 
 
 def has_builds(kind, settings):
@@ -136,8 +149,7 @@ def build_job(job, progress):
 
 def build(campaign):
     """Build and store the campaign's results for its current data version; returns the build."""
-    from citizen.exports.rows import data_version
-    from citizen.quality import batch, report
+    from citizen.campaigns import batch
     version = data_version(campaign)
     current = latest(campaign.id)
     if current is not None and current.get("tag") == version.tag:
@@ -160,7 +172,7 @@ def build(campaign):
         _end_read()
         agg = batch.consensus(snap, influence=True, data=data)
         out["consensus"] = _dump(agg)
-        out["report"] = report.aggregate_report(snap, agg, data=data)
+        out["report"] = batch.aggregate_report(snap, agg, data=data)
         out["influence_summary"] = _summary(snap, agg)
     _end_read()
     out["built_at"] = utcnow().isoformat(timespec="seconds") + "Z"
@@ -259,7 +271,6 @@ def served(campaign, version_tag=None):
     """The build to serve for a campaign: the last complete one. A reader finding it behind the data (or none) and
     no build pending starts one (with JOBS_SYNC at once, so tests read fresh results). `version_tag`: the
     campaign's data version when the caller has it."""
-    from citizen.exports.rows import data_version
     if not has_builds(get_kind(campaign.kind), campaign.settings):
         return None
     built = latest(campaign.id)
@@ -272,7 +283,6 @@ def served(campaign, version_tag=None):
 def status(campaign, built=...):
     """{"built_at", "data_version", "current", "pending"}: what a reader is served and whether a newer build is
     coming; {"state": "preparing"} before the first build; None for kinds without builds."""
-    from citizen.exports.rows import data_version
     if not has_builds(get_kind(campaign.kind), campaign.settings):
         return None
     built = latest(campaign.id) if built is ... else built

@@ -20,6 +20,8 @@ import hashlib
 import hmac
 import ipaddress
 
+from flask import current_app
+
 DEVICE_PREFIX = {4: 32, 6: 64}
 NETWORK_PREFIX = {4: 24, 6: 48}
 
@@ -65,3 +67,9 @@ def signatures(secret, remote_addr, user_agent=None, accept_language=None):
     if ip is None:
         return None, None
     return _digest(secret, "device", _prefix(ip, DEVICE_PREFIX)), _digest(secret, "network", _prefix(ip, NETWORK_PREFIX))
+
+
+def pseudonym(campaign_id, contributor_id):
+    """A stable name for a contributor within one campaign that reveals nothing about them."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return "v-" + hmac.new(key, f"{campaign_id}:{contributor_id}".encode(), hashlib.sha256).hexdigest()[:10]

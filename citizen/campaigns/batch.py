@@ -15,6 +15,7 @@ from sqlalchemy import Text, cast, func, select
 from citizen.accounts.models import Contributor
 from citizen.kinds import get_kind
 from citizen.campaigns.models import Answer, Participation, Task
+from citizen.accounts.signatures import pseudonym
 from citizen.extensions import db
 from citizen.quality import controls, pipeline
 
@@ -90,7 +91,7 @@ def _key(campaign):
     n, last = db.session.execute(select(func.count(Answer.id), func.max(Answer.id))
                                  .where(Answer.campaign_id == campaign.id)).one()
     # created_at too: ids are reused when a database is rebuilt (tests, a restore), timestamps are not.
-    # data_revision: weights changed without a new answer (a suspension: citizen.exports.rows.note_change).
+    # data_revision: weights changed without a new answer (a suspension: citizen.campaigns.builds.note_change).
     return (str(db.engine.url), campaign.id, campaign.created_at, n, last,
             repr(sorted((campaign.settings or {}).get("quality", {}).items())),
             (campaign.settings or {}).get("data_revision"))
@@ -178,3 +179,34 @@ def _results(data, agg, ct, cv, cl, threshold, hinges=None):
                                 crowd={"answer": answer, "confidence": conf,
                                        "decided": conf >= threshold and (hinges is None or not hinges[i])})
     return results
+
+
+# --- the report of a build (citizen.campaigns.builds): who was grouped and why, influence, decided -------------
+def _cluster_evidence(data, members):
+    idx = [data.contributor_ids.index(m) for m in members if m in data.contributor_ids]
+    sigs = {data.signature_of[i] for i in idx}
+    inside = np.isin(data.w, idx)
+    answers = {}
+    for t, w, l in zip(data.t[inside], data.w[inside], data.l[inside]):
+        answers.setdefault(int(t), []).append(int(l))
+    same = [len(set(v)) == 1 for v in answers.values() if len(v) > 1]
+    return {"shared_device": len(sigs) == 1 and None not in sigs,
+            "tasks_in_common": len(same), "agreement": round(float(np.mean(same)), 3) if same else None}
+
+
+def aggregate_report(campaign, agg, limit=50, data=None):
+    """The part of the report that needs every answer (clusters with their evidence, influence, decided results),
+    from consensus(campaign, influence=True): built by a job (citizen.campaigns.builds), never on a request."""
+    name = lambda cid: pseudonym(campaign.id, cid)  # noqa: E731
+    data = data or CampaignAnswers(campaign)
+    results = agg["results"].values()
+    groups = agg.get("groups") or [{"contributors": m, "reason": None, "evidence": {}} for m in agg["clusters"]]
+    return {"clusters": [{"members": [name(m) for m in g["contributors"]], "size": len(g["contributors"]),
+                          "reason": g["reason"], "deviation": {k: v for k, v in g["evidence"].items()
+                                                               if k != "shared_device"},
+                          **_cluster_evidence(data, g["contributors"])} for g in groups],
+            "method": agg.get("method"), "iterations": agg.get("iterations"), "converged": agg.get("converged"),
+            "model_scores": agg.get("model_scores") or {},
+            "influence": [{**row, "contributors": [name(m) for m in row["contributors"]]}
+                          for row in (agg["influence"] or [])[:limit]],
+            "decided": sum(1 for r in results if r["decided"]), "results": len(agg["results"])}
