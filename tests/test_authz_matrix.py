@@ -252,6 +252,7 @@ VARIANTS = {
     "answers": {"name": "answers.csv"},
     "geojson": {"name": "results.geojson"},
     "draft-answers": {"slug": "draft", "name": "answers.csv"},
+    "draft-coco": {"slug": "draft", "name": "boxes-coco.json"},
     "private": {"public_id": "private"},
     "own": {"org": None},
     "report": {"action": "report"},
@@ -384,6 +385,8 @@ class World:
                 values[arg] = self.public_id if chosen["public_id"] == "public" else self.private_id
             elif arg == "name" and rule.endpoint == "campaigns.media":
                 values[arg] = self.media_name
+            elif arg == "name" and rule.endpoint == "exports.kind_file":
+                values[arg] = chosen["name"] or "boxes-coco.json"  # the question campaigns here have none
             elif arg == "name":
                 values[arg] = chosen["name"] or "results.csv"
             elif arg == "post_id":

@@ -1,5 +1,5 @@
 """Demo data for `make run`: an organisation, its people, and published campaigns of the
-`question`, `deforestation`, `damage` and `transcription` kinds whose images, imagery and PDFs are
+`question`, `deforestation`, `damage`, `transcription`, `search` and `boxes` kinds whose images, imagery and PDFs are
 drawn here with Pillow and fpdf2 (nothing is downloaded)."""
 import io
 import json
@@ -66,7 +66,8 @@ def load_demo(media=None, n_images=40):
               "quake-damage": lambda: _damage_campaign(org, organiser),
               "graphic-damage-demo": lambda: _graphic_damage_campaign(org, organiser),
               "expense-reports": lambda: _transcription_campaign(org, organiser),
-              "missing-hiker": lambda: _search_campaign(org, organiser)}
+              "missing-hiker": lambda: _search_campaign(org, organiser),
+              "people-and-cars": lambda: _boxes_campaign(org, organiser)}
     existing = set(db.session.execute(select(Campaign.slug).where(Campaign.slug.in_(makers))).scalars())
     slugs = [make().slug for slug, make in makers.items() if slug not in existing]
     from citizen.demo.history import load_history
@@ -188,6 +189,12 @@ def _search_campaign(org, organiser):
     """Search and rescue: drone photos of hills, a few with a hiker; "person" answers escalate (moderation)."""
     from citizen.demo.hiker import missing_hiker_campaign
     return missing_hiker_campaign(org, organiser, bounds=_bounds(demo_imagery.FOREST_AREA))
+
+
+def _boxes_campaign(org, organiser):
+    """Street scenes to box each person and car in (the boxes kind), uploaded as a ZIP of photos."""
+    from citizen.demo.figures import people_and_cars_campaign
+    return people_and_cars_campaign(org, organiser)
 
 
 def _bounds(polygon):

@@ -37,7 +37,7 @@ VOLUNTEERS = [("Amina K.", 0.95, 5, True, True, True), ("Bruno S.", 0.9, 3, Fals
               # Answers a lot, fast and carelessly, and asked to be listed: the thank-you list must not reward it.
               ("Max Speed", 0.45, 7, False, True, False)]
 CAREFUL_MS, FAST_MS = (4_000, 25_000), (600, 2_500)
-PLAN = {"red-roofs": 80, "forest-clearings": 60, "quake-damage": 22}
+PLAN = {"red-roofs": 80, "forest-clearings": 60, "quake-damage": 22, "people-and-cars": 30}
 OUTCOMES = {
     "red-roofs": ("Each photo where volunteers agree there is a red roof goes to the relief team's helicopter crews "
                   "with its position. The results are published as open data for the flood's after-action review."),
@@ -109,6 +109,9 @@ def _value(kind, payload, ref, accuracy, rnd, forest):
     if kind == "question":
         truth = "yes" if _number(ref) % 3 == 0 else "no"
         return truth if right else rnd.choice(["unsure", "no" if truth == "yes" else "yes"])
+    if kind == "boxes":
+        from citizen.demo.figures import volunteer_boxes
+        return volunteer_boxes(_number(ref), accuracy, rnd)
     if kind == "deforestation":
         truth, drawn = forest(payload, rnd)
         if not right:

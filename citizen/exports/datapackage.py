@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 
 from citizen.exports.methodology import FILES, GEO_FILES, licence, saved_name
 from citizen.exports.rows import ANSWER_COLUMNS, Results, iso
+from citizen.kinds import get_kind
 
 CSV_DIALECT = {"delimiter": ",", "doubleQuote": True, "lineTerminator": "\r\n", "quoteChar": '"', "header": True}
 
@@ -53,6 +54,9 @@ def descriptor(campaign, version, base_url=""):
     spatial = results.spatial
     resources = [{**r, "path": saved_name(campaign, r["path"])} for r in resources
                  if spatial or r["path"] not in GEO_FILES]
+    own = [{"name": name.rsplit(".", 1)[0].lower(), "path": name, "profile": "data-resource", "format": fmt,
+            "mediatype": mediatype, "encoding": "utf-8", "title": name, "description": text}
+           for name, text, mediatype, fmt in get_kind(campaign.kind).export_files(campaign.settings or {})]
     return {
         "profile": "data-package",
         "name": name,
@@ -66,5 +70,5 @@ def descriptor(campaign, version, base_url=""):
         "licenses": [licence(campaign.licence)],
         "contributors": [{"title": campaign.organisation.name, "role": "publisher"}],
         "sources": [{"title": f"citizen campaign {campaign.slug}", "path": f"{base_url}/campaigns/{campaign.slug}"}],
-        "resources": resources,
+        "resources": resources + [{**r, "path": saved_name(campaign, r["path"])} for r in own],
     }

@@ -70,6 +70,12 @@ def saved_name(campaign, name):
     return f"{campaign.slug}-{name}"
 
 
+def kind_files(campaign):
+    """[(name, description)] of the files the campaign's kind adds (Kind.export_files: the boxes' COCO JSON)."""
+    return [(name, text) for name, text, _type, _format in
+            get_kind(campaign.kind).export_files(campaign.settings or {})]
+
+
 def licence(code):
     title, url = LICENCES.get(code, (code, ""))
     return {"name": code, "title": title, "path": url}
@@ -249,7 +255,7 @@ def readme(campaign, version, base_url="", summary=...):
         "## The files", "",
         "| File | What it holds |", "| --- | --- |",
         *[f"| [{saved_name(campaign, name)}]({saved_name(campaign, name)}) | {text} |"
-          for name, text in files(campaign)], "",
+          for name, text in files(campaign) + kind_files(campaign)], "",
         "CSV files are UTF-8 (no byte-order mark), comma-separated, with a header row; empty cells mean no value; "
         "booleans are `true`/`false`; structured values are JSON. In Excel use Data > From Text/CSV.", "",
         CSV_FORMULAS, "",

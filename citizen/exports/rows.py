@@ -245,9 +245,10 @@ class Results:
             self._batch_loaded = True
         return self._batch
 
-    def rows(self, limit=None, batch_consensus=True):
+    def rows(self, limit=None, batch_consensus=True, with_result=False):
         """The rows in task id order (the first `limit`). Without `batch_consensus` the Dawid-Skene
-        columns are left empty (datapackage.json samples the kind's columns: no need to wait for it)."""
+        columns are left empty (datapackage.json samples the kind's columns: no need to wait for it).
+        With `with_result`, (values, the task's stored result) per task: what a kind's own files read."""
         by_task = (self.batch_results() or {}).get("results", {}) if batch_consensus else {}
         end_read()  # the batches below read on connections of their own
         seen = 0
@@ -263,14 +264,14 @@ class Results:
                 self._ratings = public.ratings(self.campaign_id, self.settings, [r.id for r in rows])
                 end_read()
             with one_thread():
-                done = [self._row(r, by_task.get(r.id)) for r in rows]
+                done = [self._row(r, by_task.get(r.id), with_result) for r in rows]
             for row in done:
                 yield row
                 seen += 1
                 if limit is not None and seen >= limit:
                     return
 
-    def _row(self, r, ds):
+    def _row(self, r, ds, with_result=False):
         state = {"override": r.override, "crs": r.crs}
         res = tally.stored(r.result)  # computed when the answers came, never on a read
         answers = disclosure.published_answers(r.answer_count, r.redundancy, self.show_gold)
@@ -315,7 +316,7 @@ class Results:
                 value = self.base_url + value  # a link that works from a downloaded file
             values[column.name] = value
         geometry = precision.rounded(self.kind.map_geometry(r.payload)) if self.spatial else None
-        return values, geometry, marks, crs
+        return (values, res) if with_result else (values, geometry, marks, crs)
 
 
 # --- answers: one row per answer ----------------------------------------------------------------

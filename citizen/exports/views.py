@@ -15,13 +15,16 @@ import os
 
 import click
 from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.http import is_resource_modified
 
 from citizen import storage
 from citizen.campaigns import services as campaigns
+from citizen.errors import NotFound
 from citizen.exports import csv_export, datapackage, geo, methodology, rows
 from citizen.extensions import db
+from citizen.kinds import get_kind
 from citizen.urls import public_url
 from citizen.campaigns import builds, versions
 
@@ -64,7 +67,7 @@ def _opened(slug, name):
     The ETag names the batch consensus build the file shows too (citizen.campaigns.builds): a file changes when it does.
     A map file of a campaign without places is not there (404)."""
     campaign = rows.data_campaign(slug)
-    if name not in dict(methodology.files(campaign)):
+    if name not in dict(methodology.files(campaign) + methodology.kind_files(campaign)):
         abort(404)
     version = versions.data_version(campaign)
     if name != "results.gpkg":  # a GeoPackage file is named by its data version alone (it is built by its own job)
@@ -100,7 +103,7 @@ def campaign_page(slug):
     version = versions.data_version(campaign)
     note = methodology.readme(campaign, version, _base_url())
     return render_template("data/campaign.html", campaign=campaign, version=version,
-                           files=methodology.files(campaign),
+                           files=methodology.files(campaign) + methodology.kind_files(campaign),
                            gpkg=_file_state(campaign, version), methodology=methodology.as_html(note),
                            licence=methodology.licence(campaign.licence),
                            can_manage=campaigns.can_manage(current_user, campaign))
@@ -118,6 +121,28 @@ def stream(slug, name):
     _headers(response, campaign, version, name)
     # End the request's read transaction before the download starts: on SQLite it holds the write
     # lock, and a download lasts as long as the client takes. The rows are read batch by batch.
+    rows.end_read()
+    return response
+
+
+def kind_file(slug, name):
+    """A file the campaign's kind adds (Kind.export_files: the boxes' COCO JSON and per-box CSV), streamed; reached
+    through `saved` (/data/<slug>/<name> or /data/<slug>/<slug>-<name>)."""
+    campaign = rows.data_campaign(slug)
+    kind = get_kind(campaign.kind)
+    settings = campaign.settings or {}
+    declared = {n: mediatype for n, _text, mediatype, _format in kind.export_files(settings)}
+    if name not in declared:
+        raise NotFound(_("There is no such file."))
+    campaign, version, cached = _opened(slug, name)
+    if cached is not None:
+        return cached
+    results = rows.Results(campaign)
+    chunks = kind.write_export_file(name, settings, lambda: results.rows(with_result=True))
+    charset = "; charset=utf-8" if declared[name].startswith(("text/", "application/json")) else ""
+    response = Response(stream_with_context(chunks), content_type=declared[name] + charset)
+    response.headers["X-Accel-Buffering"] = "no"
+    _headers(response, campaign, version, name)
     rows.end_read()
     return response
 
@@ -191,7 +216,7 @@ def saved(slug, saved):
         return stream(slug, name)
     views = {"results.gpkg": geopackage, "datapackage.json": data_package, "README.md": readme}
     if name not in views:
-        abort(404)
+        return kind_file(slug, name)  # a file of the campaign's kind, or 404
     return views[name](slug)
 
 

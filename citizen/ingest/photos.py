@@ -59,6 +59,32 @@ def photos_from_upload(filename, data, max_files=2000, max_bytes=25_000_000, max
 _error, _mb = archives.error, archives.mb
 
 
+def photo_tasks(filename, data, media):
+    """An upload of photos (one, or a ZIP of them) as tasks of a photo kind: ([(line, name, payload)], errors[,
+    warnings]) as Kind.tasks_from_upload returns them. Each photo is re-encoded without its EXIF (clean_copy) and
+    saved through `media` (a citizen.storage.media.MediaStore); the payload is {"image_url", "width", "height",
+    "name"} and the photo's GPS position ("lat", "lon") when it has one. Raises PhotoError when the upload is
+    unusable."""
+    files, errors = photos_from_upload(filename, data)
+    rows = []
+    for i, (name, blob) in enumerate(files):
+        try:
+            info = read_photo(blob)
+            clean, width, height = clean_copy(blob)
+        except PhotoError as exc:  # decoded once, yet cannot be re-encoded (damaged EXIF...)
+            errors.append({"line": i + 1, "file": name, "message": str(exc)})
+            continue
+        payload = {"image_url": media.save(name.rsplit(".", 1)[0] + ".jpg", clean), "width": width,
+                   "height": height, "name": name}
+        if info.get("lat") is not None:
+            payload.update(lat=info["lat"], lon=info["lon"])
+        rows.append((i + 1, name, payload))
+    report = [{"line": e["line"], "message": f"{e.get('file', '')}: {e['message']}"} for e in errors]
+    # A drone's card holds more than photos (Thumbs.db, flight logs, .SRT subtitles, videos): what is not a
+    # photo is left out and listed, the photos are imported. Only when nothing is a photo is it an error.
+    return (rows, [], report) if rows else (rows, report)
+
+
 def _image_problem(data):
     """None for a JPEG, PNG or WebP Pillow can decode, else a plain reason."""
     try:

@@ -98,13 +98,26 @@ class Capabilities:
         """{answer value: the label volunteers saw} of a categorical kind."""
         return {}
 
-    def answer_display(self, value):
-        """What a moderator's queue shows of one answer besides its label: marks, or a summary as "label"."""
+    def answer_display(self, value, payload=None):
+        """What a moderator's queue shows of one answer besides its label: marks, or a summary as "label".
+        `payload` is the task's (the boxes kind draws its boxes in the photo's pixels from it)."""
         return {}
 
-    def result_display(self, result):
+    def result_display(self, result, payload=None):
         """What a moderator's queue shows of a task's result besides answer, share and counts."""
         return {}
+
+    # --- files of the kind's own ----------------------------------------------------------------------------
+    def export_files(self, settings):
+        """[(name, description, mediatype, format)]: files this kind adds to a campaign's open data beside
+        results.csv (the boxes kind's COCO JSON). The exports list, serve and describe them by these names."""
+        return []
+
+    def write_export_file(self, name, settings, rows):
+        """The file `name` (one of export_files) as an iterator of byte chunks. `rows()` iterates over the campaign's
+        published tasks in task order as (values, result): the task's results.csv row (the public's media rules
+        applied) and its stored result; it may be called more than once (one pass per part of the file)."""
+        raise KeyError(name)
 
     # --- the methodology note -------------------------------------------------------------------------------
     def methodology_collection(self, settings, redundancy):

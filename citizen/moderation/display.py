@@ -37,21 +37,21 @@ def _viewer(task, campaign, kind, me):
     return view
 
 
-def _answer_json(kind, campaign_id, row, critical):
+def _answer_json(kind, campaign_id, row, critical, payload):
     value = row.value
     label = kind.label_of(value)
     out = {"who": pseudonym(campaign_id, row.contributor_id), "label": label, "counted": row.weight > 0,
            "critical": bool(label is not None and label in critical)}
-    out.update(kind.answer_display(value))  # marks, or the values typed
+    out.update(kind.answer_display(value, payload))  # marks, or the values typed
     return out
 
 
-def _result_json(kind, campaign, state, result):
+def _result_json(kind, campaign, state, result, payload):
     res = stored(result)  # computed when the answers came (citizen.campaigns.tally)
     out = {"answer": res.get("answer"), "share": res.get("share"), "tied": res.get("tied", False),
            "count": res.get("answers", state.get("n", 0)), "override": state.get("override"),
            "counts": state.get("counts") or {}}
-    out.update(kind.result_display(res))  # consensus marks, fields...
+    out.update(kind.result_display(res, payload))  # consensus marks, fields...
     if kind.answer_labels(campaign.settings):
         out["options"] = kind.answer_labels(campaign.settings)
         out["majority"] = tally.majority(state)
@@ -89,8 +89,8 @@ def hydrate(items, user):
         item["task"] = {"id": task.id, "external_id": task.external_id, "answers": task.answer_count,
                         "redundancy": task.redundancy}
         rows = answers.get(task.id, [])
-        item["answers"] = [_answer_json(kind, campaign.id, r, critical) for r in rows[:MAX_ANSWERS]]
-        item["result"] = _result_json(kind, campaign, state, task.result)
+        item["answers"] = [_answer_json(kind, campaign.id, r, critical, task.payload) for r in rows[:MAX_ANSWERS]]
+        item["result"] = _result_json(kind, campaign, state, task.result, task.payload)
         item["viewer"] = _viewer(task, campaign, kind, me)
         if kind.answer_labels(campaign.settings):
             item["options"] = kind.answer_labels(campaign.settings)

@@ -134,6 +134,50 @@ class WorkPage:
             f"prev => {{ const now = ({self.QUESTION_IMAGE_SHOWN})(); return now !== prev && now; }}",
             arg=previous).json_value()
 
+    # --- the boxes kind ---
+    BOXES_READY = """() => { const img = document.querySelector('#bx-image');
+  return !!document.querySelector('#bx-none:not([disabled])') && img.complete && img.naturalWidth > 0; }"""
+
+    @property
+    def boxes_stage(self):
+        """The image boxes are drawn on (it takes the keyboard when focused)."""
+        return self.page.locator("#bx-stage")
+
+    @property
+    def boxes_drawn(self):
+        return self.page.locator("#bx-boxes .bx-box")
+
+    @property
+    def boxes_selected(self):
+        return self.page.locator("#bx-boxes .bx-box.selected")
+
+    def box_class(self, name):
+        return self.page.locator("#bx-classes").get_by_role("button", name=name)
+
+    def box_attribute(self, label):
+        return self.page.locator("#bx-attributes").get_by_label(label)
+
+    @property
+    def boxes_send(self):
+        return self.page.locator("#bx-done")
+
+    @property
+    def boxes_none(self):
+        return self.page.locator("#bx-none")
+
+    @property
+    def boxes_status(self):
+        return self.page.locator("#bx-status")
+
+    def drag_box(self, stage_box, start, end):
+        """Draw a box with the mouse from `start` to `end`, fractions (x, y) of the image on screen."""
+        mouse, x, y, w, h = self.page.mouse, stage_box["x"], stage_box["y"], stage_box["width"], stage_box["height"]
+        mouse.move(x + w * start[0], y + h * start[1])
+        mouse.down()
+        for i in range(1, 6):
+            mouse.move(x + w * (start[0] + (end[0] - start[0]) * i / 5), y + h * (start[1] + (end[1] - start[1]) * i / 5))
+        mouse.up()
+
     # --- the map kinds (deforestation, damage, search) ---
     @property
     def map(self):

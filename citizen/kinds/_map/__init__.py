@@ -143,26 +143,9 @@ class MapKind(Kind):
 
     def _photo_tasks(self, filename, data, media):
         try:
-            files, errors = photos.photos_from_upload(filename, data)
+            return photos.photo_tasks(filename, data, media)
         except photos.PhotoError as exc:
             raise RowError(1, str(exc)) from None
-        rows = []
-        for i, (name, blob) in enumerate(files):
-            try:
-                info = photos.read_photo(blob)
-                clean, width, height = photos.clean_copy(blob)
-            except photos.PhotoError as exc:  # decoded once, yet cannot be re-encoded (damaged EXIF...)
-                errors.append({"line": i + 1, "file": name, "message": str(exc)})
-                continue
-            payload = {"image_url": media.save(name.rsplit(".", 1)[0] + ".jpg", clean), "width": width,
-                       "height": height, "name": name}
-            if info.get("lat") is not None:
-                payload.update(lat=info["lat"], lon=info["lon"])
-            rows.append((i + 1, name, payload))
-        report = [{"line": e["line"], "message": f"{e.get('file', '')}: {e['message']}"} for e in errors]
-        # A drone's card holds more than photos (Thumbs.db, flight logs, .SRT subtitles, videos): what is not a
-        # photo is left out and listed, the photos are imported. Only when nothing is a photo is it an error.
-        return (rows, [], report) if rows else (rows, report)
 
     def clean_task(self, payload, settings):
         """A task given as a row of JSON: a cell {"geometry": Polygon} or, for photo kinds,
@@ -397,11 +380,11 @@ class MapKind(Kind):
     def answer_names(self, settings):
         return {value: str(label) for value, label in self.grades}
 
-    def answer_display(self, value):
+    def answer_display(self, value, payload=None):
         return {"marks": value["marks"], "crs": value.get("crs", "lonlat")} \
             if isinstance(value, dict) and "marks" in value else {}
 
-    def result_display(self, result):
+    def result_display(self, result, payload=None):
         return self.result_fields(result)
 
     def methodology_more(self, settings):

@@ -290,12 +290,12 @@ class TranscriptionKind(Kind):
     def disputed(self, result):
         return result.get("status") == "disputed"
 
-    def answer_display(self, value):
+    def answer_display(self, value, payload=None):
         if isinstance(value, dict) and isinstance(value.get("fields"), dict):
             return {"label": "; ".join(f"{k}: {v}" for k, v in list(value["fields"].items())[:6])}
         return {}
 
-    def result_display(self, result):
+    def result_display(self, result, payload=None):
         if "fields" not in result:
             return {}
         found = result["fields"]

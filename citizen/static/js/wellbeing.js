@@ -27,7 +27,7 @@ window.citizenWellbeing = (function () {
 
   // A blurred item's notice sits in the middle of the picture (or map), whatever the kind's layout.
   function place() {
-    var media = taskEl && taskEl.querySelector("#q-media, #m-map, #tx-map");
+    var media = taskEl && taskEl.querySelector("#q-media, #m-map, #tx-map, [data-task-media]");
     if (!media || !notice.classList.contains("blurred")) { notice.style.top = notice.style.left = ""; return; }
     var t = taskEl.getBoundingClientRect(), m = media.getBoundingClientRect();
     notice.style.top = (m.top - t.top + m.height / 2) + "px";
