@@ -155,6 +155,11 @@ def test_an_unanswered_gold_task_can_be_made_ordinary_again_and_others_cannot_to
     task = _task(c, "t1")
     assert (task.gold, task.available) == (None, True)
     assert db.session.get(Campaign, c.id).settings["gold_count"] == 0
+    from citizen.accounts.audit import AuditLog
+    log = db.session.execute(select(AuditLog).where(AuditLog.campaign_id == c.id).order_by(AuditLog.id)).scalars().all()
+    assert [(e.action, e.target_id, e.user_id) for e in log] == [("mark_gold", str(task.id), organiser.id),
+                                                                   ("unmark_gold", str(task.id), organiser.id)]
+    assert log[0].after == {"known_answer": True, "reference": "t1"}  # never the answer itself: moderators read the log
 
 
 def test_map_campaigns_take_a_known_grade(app, org, organiser):

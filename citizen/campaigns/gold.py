@@ -11,6 +11,7 @@ answer later would leave wrong."""
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from citizen.accounts import audit
 from citizen.campaigns.models import Task
 from citizen.errors import InvalidInput
 from citizen.extensions import db
@@ -57,8 +58,16 @@ def _count(campaign, delta):
     campaign.settings = settings
 
 
-def mark(campaign, ref, answer):
-    """Make the task `ref` a known-answer task with `answer` (one of `choices`). Returns the task."""
+def _audit(user, campaign, action, task, known):
+    """The audit log's entry (never the known answer itself: moderators read the log)."""
+    if user is not None:
+        audit.record(user, campaign.organisation_id, action, "task", task.id, campaign_id=campaign.id,
+                     before=None, after={"known_answer": known, "reference": task.external_id or ""})
+
+
+def mark(campaign, ref, answer, user=None):
+    """Make the task `ref` a known-answer task with `answer` (one of `choices`), written to the audit log as done by
+    `user`. Returns the task."""
     kind = get_kind(campaign.kind)
     if not choices(campaign):
         raise InvalidInput(_("This kind of campaign has no fixed answers to check volunteers against."))
@@ -71,16 +80,19 @@ def mark(campaign, ref, answer):
         _count(campaign, +1)
     task.gold = answer
     task.available = False  # gold stays out of the ordinary pool: the scheduler mixes it in at the campaign's rate
+    _audit(user, campaign, "mark_gold", task, True)
     db.session.flush()
     return task
 
 
-def unmark(campaign, task_id):
-    """Make a known-answer task an ordinary one again (into the pool when its media is ready). Returns the task."""
+def unmark(campaign, task_id, user=None):
+    """Make a known-answer task an ordinary one again (into the pool when its media is ready), written to the audit
+    log as done by `user`. Returns the task."""
     task = _task(campaign, str(task_id), by_id=True)
     if task.gold is not None:
         task.gold = None
         task.available = get_kind(campaign.kind).task_ready(task.payload) and task.redundancy > 0
         _count(campaign, -1)
+        _audit(user, campaign, "unmark_gold", task, False)
         db.session.flush()
     return task

@@ -255,10 +255,10 @@ def mark_gold(slug):
     campaign = services.managed_campaign(slug, current_user)
     try:
         if request.form.get("remove"):
-            gold.unmark(campaign, request.form.get("remove", ""))
+            gold.unmark(campaign, request.form.get("remove", ""), current_user)
             message = _("The task is an ordinary task again.")
         else:
-            gold.mark(campaign, request.form.get("task", ""), request.form.get("answer", ""))
+            gold.mark(campaign, request.form.get("task", ""), request.form.get("answer", ""), current_user)
             message = _("Known answer saved: volunteers are checked against it.")
     except InvalidInput as exc:
         db.session.rollback()

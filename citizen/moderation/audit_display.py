@@ -17,6 +17,7 @@ ACTIONS = {
     "delete_tasks": _l("deleted tasks"), "replace_tasks": _l("replaced the tasks"), "close": _l("closed"),
     "reopen": _l("reopened"), "invite": _l("invited"), "withdraw_invitation": _l("withdrew an invitation"),
     "join": _l("joined"), "change_role": _l("changed a role"), "remove_member": _l("removed from the team"),
+    "mark_gold": _l("made a known-answer task"), "unmark_gold": _l("made an ordinary task again"),
 }
 
 
