@@ -192,11 +192,16 @@ def fit(t, w, l, n_tasks, n_workers, k, model="ds", gold=None, answer_weight=Non
         keep = np.asarray(answer_weight) > 0
         t, w, l = t[keep], w[keep], l[keep]
     factor = np.ones(n_workers) if factor is None else np.clip(np.asarray(factor, float), 0.0, 1.0)
-    post = _clamp(majority(t, l, n_tasks, k) if start is None else np.array(start, float), gold)
+    # Muted workers (factor 0) take no part in the fit: their votes neither count, nor start the EM, nor shape
+    # the others' matrices (with "hds" and "onecoin", the pooled confusion everyone is shrunk toward: a muted
+    # block always giving one label pulled every honest matrix toward that label, issue 16).
+    live = factor[w] > 0
+    post = _clamp(majority(t[live], l[live], n_tasks, k, factor=factor, w=w[live]) if start is None
+                  else np.array(start, float), gold)
     evidence = np.bincount(w, minlength=n_workers)
-    args = (t, w, l, n_tasks, n_workers, k, gold)
-    post, conf, logc, log_prior, it, converged, ll = _em(model, *args, factor, post, max_iter, tol, alpha, beta,
-                                                         max_weight)
+    post, conf, logc, log_prior, it, converged, ll = _em(
+        model, t[live], w[live], l[live], n_tasks, n_workers, k, gold, factor, post, max_iter, tol, alpha, beta,
+        max_weight)
     dead = (balanced_accuracy(conf) <= 1.0 / k + chance_margin) | (evidence < min_evidence) | \
         gold_aware(t, w, l, post, gold, n_workers)
     if dead.any() and (factor[dead] > 0).any():
@@ -207,8 +212,10 @@ def fit(t, w, l, n_tasks, n_workers, k, model="ds", gold=None, answer_weight=Non
             model, t[live], w[live], l[live], n_tasks, n_workers, k, gold, factor, post, max_iter, tol, alpha,
             beta, max_weight)
         it += it2
+    muted = dead | (factor == 0)
+    if muted.any():
         conf_all = _confusion(model, t, w, l, post, n_workers, k, alpha, beta)
-        conf = np.where(dead[:, None, None], conf_all, conf)  # report the dead workers' matrices as seen
+        conf = np.where(muted[:, None, None], conf_all, conf)  # report the muted workers' matrices as seen
     public, _logp, _norm = _estep(t, w, l, n_tasks, k, logc, log_prior, factor)
     balanced = balanced_accuracy(conf) if n_tasks else np.zeros(n_workers)
     odds = np.log(np.clip(balanced, 1e-6, 1 - 1e-6) / np.clip(1 - balanced, 1e-6, 1))
