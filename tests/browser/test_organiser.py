@@ -40,7 +40,7 @@ def test_organiser_creates_imports_and_publishes(page, organiser_email):
     errors = manage.import_errors
     expect(errors).to_have_count(1)
     expect(errors).to_contain_text("Line 3")
-    expect(page.get_by_text("No tasks yet.")).to_be_visible()
+    expect(page.get_by_label("Preview").get_by_text("No tasks yet.")).to_be_visible()  # nothing was imported
 
     manage.upload("tasks.csv", GOOD_CSV)
     expect(page.get_by_text("5 tasks imported.")).to_be_visible()

@@ -377,7 +377,7 @@ def seed(app, payloads):
                                                           "body": P.take("update body (Markdown)")})
     organiser.form(f"/organise/{site.main}/updates", {"title": P.take("update title", 200),
                                                        "body": P.block("update body (Markdown)", 4000)})
-    organiser.form(f"/organise/{site.rec}/close", {})  # finished: on the home page with what came of it
+    organiser.form(f"/organise/{site.rec}/close", {"confirm": "yes"})  # finished: on the home page with what came of it
 
     # --- volunteers report and flag items of the main campaign --------------------------------------------
     with app.app_context():
