@@ -229,11 +229,15 @@ def test_exclude_never_lets_a_contributor_hold_more_than_max_leases(app, client,
 def test_exclude_is_bounded_before_anything_is_locked(client, make_campaign):
     c = make_campaign(tasks=3)
     headers, env = guest_at(client, "192.0.2.11")
-    for bad in (",".join(["1"] * 11), "1" * 200, "1,two", "1;2", str(2**40), "1,,,,,,,,,,,2"):
+    for bad in (",".join(["1"] * 11), "1" * 200, "1,two", "1;2", str(2**40), "1,,,,,,,,,,,2",
+                "1,,2", " 1", "1, 2", "1,", ",1", "١"):  # as the OpenAPI pattern says: digits, commas, nothing else
         r = client.get(f"{API}/campaigns/{c.slug}/tasks/next", headers=headers, environ_base=env,
                        query_string={"exclude": bad})
         assert r.status_code == 422 and r.get_json()["details"][0]["field"] == "exclude", bad
     assert count(Assignment) == 0
+    r = client.get(f"{API}/campaigns/{c.slug}/tasks/next", headers=headers, environ_base=env,
+                   query_string={"exclude": ""})  # empty: nothing on screen
+    assert r.status_code == 200, r.get_data(as_text=True)
 
 
 def _visitor(app, slug):

@@ -69,7 +69,7 @@ PUBLIC = []
 TASK_ERRORS = (400, 401, 403, 404)  # every operation on /tasks/{task_id}/...
 
 # At most 10 task ids, comma-separated (api.views.MAX_EXCLUDE).
-TASK_LIST = {"type": "string", "maxLength": 120, "pattern": "^[0-9]{1,10}(,[0-9]{1,10}){0,9}$"}
+TASK_LIST = {"type": "string", "maxLength": 120, "pattern": "^([0-9]{1,10}(,[0-9]{1,10}){0,9})?$"}
 EXCLUDE = {"name": "exclude", "in": "query", "description": "comma-separated ids of the tasks already on screen "
            "(at most 10): passed by, never a way to hold more than two tasks", "schema": TASK_LIST}
 NEXT_RESPONSES = {
