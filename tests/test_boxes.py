@@ -2,8 +2,10 @@
 end to end through the public interfaces: created and filled by the API, worked by guests, its results, the COCO
 JSON and per-box CSV on the data page and in the datapackage, its answer schema in the OpenAPI document."""
 import csv
+import html
 import io
 import json
+import re
 import math
 import uuid
 
@@ -234,6 +236,63 @@ def test_moderators_see_every_volunteers_boxes_and_the_consensus_on_the_photo(ap
     [agreed] = item["result"]["features"]["features"]
     assert agreed["geometry"]["coordinates"][0][0] == [110.0, 100.0]  # the median of 100 and 120 px
     assert item["result"]["objects"][0]["support"] == 2
+
+
+def _disputed(client, slug, guest):
+    """Frame 0 boxed by two guests who disagree on the class: a disputed image in the moderators' queue."""
+    for who, box in ((guest(), FACE), (guest(), {**FACE, "x": 0.12, "class": "hand"})):
+        task = client.get(f"{API}/campaigns/{slug}/tasks/next", headers=who).get_json()
+        if not task["image_url"].endswith("frame-0.jpg"):
+            task = client.get(f"{API}/campaigns/{slug}/tasks/next", headers=who).get_json()
+        assert _answer(client, who, {"boxes": [box]}, task["id"]).status_code == 201
+    return task["id"]
+
+
+def test_a_reviewer_adjusts_the_agreed_boxes_in_the_editor_and_they_become_the_result(app, client, organiser_token,
+                                                                                     guest, make_user):
+    from tests.helpers import signed_in
+    slug = _campaign(client, organiser_token)
+    task_id = _disputed(client, slug, guest)
+    make_user("mod@example.org", "moderator")
+    mod = signed_in(app, "mod@example.org")
+    page = mod.get("/moderation/").get_data(as_text=True)
+    item = re.search(r'<li class="mod-item[^>]*data-key="disagreement:%d"[^>]*>' % task_id, page).group(0)
+    editor = json.loads(html.unescape(re.search(r'data-editor="([^"]*)"', item).group(1)))
+    assert editor["kind"] == "boxes" and editor["task"]["id"] == task_id
+    assert editor["task"]["image_url"].endswith("frame-0.jpg") and editor["task"]["classes"][0]["key"] == "f"
+    [start] = editor["task"]["start"]["boxes"]  # the agreed box: where volunteers put it, its class still split
+    assert start["x"] == pytest.approx(0.11)
+    assert 'id="mod-editor"' in page and 'id="bx-stage"' in page and "boxes.js" in page and "boxes.css" in page
+    assert page.count('data-action="edit"') == 1  # the one disputed image has Adjust (E)
+
+    key = f"disagreement:{task_id}"
+    bad = mod.post("/moderation/act", json={"item": key, "action": "override", "reason": "Reviewed",
+                                            "answer": {"boxes": [{**FACE, "w": 5}]}})
+    assert bad.status_code == 422  # the kind's own limits: nothing changes
+    assert mod.get(f"/data/{slug}/boxes.csv").get_data(as_text=True).count("\n") == 2
+    adjusted = [{**FACE, "x": 0.3, "class": "hand"}, {**FACE, "x": 0.6, "y": 0.1}]
+    r = mod.post("/moderation/act", json={"item": key, "action": "override", "reason": "Reviewed",
+                                          "answer": {"boxes": adjusted}})
+    assert r.status_code == 200, r.get_json()
+    assert key not in mod.get("/moderation/").get_data(as_text=True)  # settled: off the queue
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/data/{slug}/boxes.csv").get_data(as_text=True))))
+    assert [(r["class"], r["x_px"]) for r in rows] == [("hand", "300.0"), ("face", "600.0")]
+    coco = client.get(f"/data/{slug}/boxes-coco.json").get_json()
+    assert len(coco["annotations"]) == 2
+    r = mod.post("/moderation/act", json={"item": key, "action": "override", "reason": "Nothing there",
+                                          "answer": {"boxes": []}})
+    assert r.status_code == 200  # deleting every box is an answer too ("none here")
+    assert client.get(f"/data/{slug}/boxes-coco.json").get_json()["annotations"] == []
+
+
+def test_no_editor_for_kinds_with_fixed_answers(app, client, guest, make_campaign, make_user):
+    from tests.helpers import signed_in, answer_next
+    c = make_campaign(tasks=1, redundancy=2)
+    answer_next(client, c.slug, "yes", guest(), duration_ms=5000)
+    answer_next(client, c.slug, "no", guest(), duration_ms=5000)
+    make_user("mod@example.org", "moderator")
+    page = signed_in(app, "mod@example.org").get("/moderation/").get_data(as_text=True)
+    assert "disagreement:" in page and "data-editor=" not in page and 'id="mod-editor"' not in page
 
 
 def test_other_kinds_list_no_coco(client, organiser_token):

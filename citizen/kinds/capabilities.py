@@ -107,6 +107,14 @@ class Capabilities:
         """What a moderator's queue shows of a task's result besides answer, share and counts."""
         return {}
 
+    # A moderator adjusts a disputed result in the kind's own work widget (its task_template and script), which
+    # then starts from `start`: the task JSON's key holding an answer to begin with (the boxes agreed so far).
+    reviewable = False
+
+    def review_start(self, result):
+        """The answer a moderator's adjustment begins from: the result's own answer (a reviewable kind's)."""
+        return (result or {}).get("answer")
+
     # --- files of the kind's own ----------------------------------------------------------------------------
     def export_files(self, settings):
         """[(name, description, mediatype, format)]: files this kind adds to a campaign's open data beside

@@ -37,6 +37,16 @@ def _viewer(task, campaign, kind, me):
     return view
 
 
+def _editor(task, campaign, kind, view, result):
+    """What moderation.js hands the kind's own widget to adjust a disputed result: the task as a volunteer gets
+    it, its media as the moderator's viewer shows them (shielded alike), and the answer to start from. None when
+    the moderator's content settings withhold the image: nothing to adjust boxes on."""
+    if not view["image_url"]:
+        return None
+    shown = kind.replace_media(kind.task_json(task.payload, campaign.settings), lambda _url: view["image_url"])
+    return {"kind": kind.id, "task": {**shown, "id": task.id, "start": kind.review_start(stored(task.result))}}
+
+
 def _answer_json(kind, campaign_id, row, critical, payload):
     value = row.value
     label = kind.label_of(value)
@@ -48,9 +58,12 @@ def _answer_json(kind, campaign_id, row, critical, payload):
 
 def _result_json(kind, campaign, state, result, payload):
     res = stored(result)  # computed when the answers came (citizen.campaigns.tally)
+    override = state.get("override")
     out = {"answer": res.get("answer"), "share": res.get("share"), "tied": res.get("tied", False),
-           "count": res.get("answers", state.get("n", 0)), "override": state.get("override"),
+           "count": res.get("answers", state.get("n", 0)), "override": override,
            "counts": state.get("counts") or {}}
+    if isinstance(override, dict) and not isinstance(override.get("answer"), str):  # marks, boxes: in words
+        out["override_label"] = kind.answer_display(override.get("answer"), payload).get("label")
     out.update(kind.result_display(res, payload))  # consensus marks, fields...
     if kind.answer_labels(campaign.settings):
         out["options"] = kind.answer_labels(campaign.settings)
@@ -92,6 +105,8 @@ def hydrate(items, user):
         item["answers"] = [_answer_json(kind, campaign.id, r, critical, task.payload) for r in rows[:MAX_ANSWERS]]
         item["result"] = _result_json(kind, campaign, state, task.result, task.payload)
         item["viewer"] = _viewer(task, campaign, kind, me)
+        if kind.reviewable and item["reason"] == "disagreement":
+            item["editor"] = _editor(task, campaign, kind, item["viewer"], item["result"])
         if kind.answer_labels(campaign.settings):
             item["options"] = kind.answer_labels(campaign.settings)
         item["report_notes"] = reports.get(task.id, [])

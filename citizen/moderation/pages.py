@@ -26,7 +26,7 @@ from citizen.urls import public_url
 PAGE_SIZE = 20
 # Lazy: translated when the page renders, in the moderator's language (not once at import, in English).
 KEYS = [("j", _l("next")), ("k", _l("previous")), ("c", _l("confirm")), ("d", _l("dismiss")), ("a", _l("accept")),
-        ("o", _l("override")), ("h", _l("hide")), ("r", _l("re-rate")), ("s", _l("suspend"))]
+        ("o", _l("override")), ("e", _l("adjust")), ("h", _l("hide")), ("r", _l("re-rate")), ("s", _l("suspend"))]
 
 
 def back_to(url, message):
@@ -52,12 +52,13 @@ def queue_page(user, args):
     pages = max(1, math.ceil(len(items) / PAGE_SIZE))
     page = min(max(_int(args.get("page")) or 1, 1), pages)
     shown = display.hydrate(items[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], user)
+    editors = [get_kind(k) for k in dict.fromkeys(i["editor"]["kind"] for i in shown if i.get("editor"))]
     last = max([i["escalation_id"] for i in items if i["reason"] == "escalation"] or [0])
     return {"org": org, "orgs": access.organisations(user), "campaigns": list(campaigns.values()),
             "campaign_id": campaign_id, "reason": reason, "reasons": queue.REASONS, "counts": counts,
             "total": len(items), "items": shown, "page": page, "pages": pages, "keys": KEYS,
             "last_escalation": last, "poll_seconds": current_app.config.get("MODERATION_POLL_SECONDS", 3),
-            "is_organiser": user.can_organise(org.id)}
+            "is_organiser": user.can_organise(org.id), "editors": editors}
 
 
 def new_escalations(user, args):

@@ -454,6 +454,15 @@ class ModerationQueue:
     def empty(self):
         return self.page.get_by_role("heading", name="Nothing to review here.")
 
+    @property
+    def editor(self):
+        """The panel where a disputed answer is adjusted in its kind's own widget (E on a boxes item)."""
+        return self.page.locator("#mod-editor")
+
+    @property
+    def editor_boxes(self):
+        return self.page.locator("#mod-editor .bx-box")
+
     @staticmethod
     def photo(item):
         return item.locator("img.leaflet-image-layer")

@@ -134,3 +134,26 @@ def test_moderator_sees_every_volunteers_boxes_and_the_consensus(page, app, org,
     expect(drawn).to_have_count(4)  # 1 + 2 volunteers' boxes and the agreed person
     page.wait_for_timeout(300)
     shoot(page, output_path, "moderation-boxes-desktop")
+
+    # The reviewer adjusts it with the keyboard alone: E opens the editor on the agreed boxes (the car, seen by
+    # one volunteer, is not agreed), N adds the car, C gives it its class, Enter saves it as the result.
+    page.set_viewport_size(PHONE)
+    page.keyboard.press("e")
+    expect(queue.editor).to_be_visible()
+    expect(queue.editor_boxes).to_have_count(1)
+    page.wait_for_function("() => document.querySelector('#mod-editor #bx-image').complete")
+    no_sideways_scroll(page)
+    page.keyboard.press("n")
+    page.keyboard.press("c")
+    for key in ["ArrowRight"] * 10 + ["ArrowDown"] * 20:
+        page.keyboard.press(key)
+    expect(queue.editor_boxes).to_have_count(2)
+    shoot(page, output_path, "moderation-boxes-editor-phone")
+    page.keyboard.press("Enter")
+    expect(queue.empty).to_be_visible()
+    expect(queue.editor).to_be_hidden()
+    db.session.expire_all()
+    override = db.session.execute(select(Task.consensus)).scalar_one()["override"]
+    db.session.close()
+    assert override["action"] == "override" and override["reason"] == "Adjusted in review", override
+    assert sorted(b["class"] for b in override["answer"]["boxes"]) == ["car", "person"], override

@@ -213,6 +213,8 @@ class BoxesKind(Kind):
         return {"answer": summary, "objects": objects, "uncertain": result.get("uncertain", 0),
                 "features": _as_marks([o for o in objects if not o["uncertain"]], payload)}
 
+    reviewable = True  # moderators adjust, delete or add agreed boxes in the work page's own editor
+
     def example(self):
         return {"settings": {"classes": ["Face"]},
                 "payload": {"image_url": "/media/example/frame.jpg", "width": 800, "height": 600, "alt": "A frame"}}

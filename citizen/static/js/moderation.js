@@ -8,7 +8,7 @@
   var statusEl = document.getElementById("mod-status");
   var emptyEl = document.getElementById("mod-empty");
   var current = null, pending = null, busy = false;
-  var KEYS = { c: "confirm", d: "dismiss", a: "accept", o: "override", h: "hide", r: "rerate", s: "suspend" };
+  var KEYS = { c: "confirm", d: "dismiss", a: "accept", o: "override", e: "edit", h: "hide", r: "rerate", s: "suspend" };
   var NEEDS_FORM = { override: "override", rerate: "rerate", hide: null, suspend: "suspend" };
   var REASON_REQUIRED = { override: 1, hide: 1, suspend: 1 };
   var PALETTE = ["#1f78b4", "#33a02c", "#6a3d9a", "#ff7f00", "#b15928", "#a6cee3", "#fb9a99", "#cab2d6"];
@@ -178,12 +178,17 @@
     if (action === "rerate" && form.elements.level) body.level = form.elements.level.value;
     if (action === "suspend" && form.elements.scope && form.elements.scope.checked) body.scope = "organisation";
     if (item.dataset.members) body.members = JSON.parse(item.dataset.members);
+    deliver(item, body);
+  }
+
+  function deliver(item, body) {
+    var action = body.action;
     busy = true;
     item.setAttribute("aria-busy", "true");
     post(list.dataset.actUrl, body).then(function (r) {
       busy = false;
       item.removeAttribute("aria-busy");
-      if (!r.ok) { say(r.body.message || "Error", "error"); return; }
+      if (!r.ok) { say(r.body.message || "Error", "error"); unlockEditor(item); return; }
       say(list.dataset.done.replace("%s", action) + (r.body.sent_to ? " " + r.body.sent_to : ""),
           r.body.reached_nobody ? "error" : "");
       if (r.body.escalation_url && statusEl) {  // where the alert went, as each delivery arrives
@@ -194,12 +199,52 @@
         statusEl.appendChild(open);
       }
       pending = null;
+      if (editing === item) closeEditor(false);
       removeItem(item);
-    }, function () { busy = false; item.removeAttribute("aria-busy"); say("Network error: try again.", "error"); });
+    }, function () {
+      busy = false; item.removeAttribute("aria-busy"); say("Network error: try again.", "error");
+      unlockEditor(item);
+    });
   }
+
+  // --- adjusting an answer in its kind's own widget (the boxes editor), from the agreed answer ------------
+  var editor = document.getElementById("mod-editor"), editing = null;
+  function openEditor(item) {
+    var spec = json(item, "editor"), widget = spec && window.citizenKinds && window.citizenKinds[spec.kind];
+    if (!editor || !widget) return;
+    select(item, false);
+    editing = item;
+    editor.querySelectorAll("[data-editor-kind]").forEach(function (el) { el.hidden = el.dataset.editorKind !== spec.kind; });
+    var el = editor.querySelector('[data-editor-kind="' + spec.kind + '"]');
+    editor.hidden = false;
+    document.getElementById("mod-editor-task").textContent = item.querySelector(".mod-item-head .muted").textContent;
+    widget.render(spec.task, el, function (answer) {
+      var reason = document.getElementById("mod-editor-reason").value.trim();
+      if (!reason) { say(list.dataset.reasonNeeded, "error"); document.getElementById("mod-editor-reason").focus(); return; }
+      if (widget.lock) widget.lock();
+      deliver(item, { item: item.dataset.key, action: "override", answer: answer, reason: reason });
+    });
+    var stage = el.querySelector("[tabindex='0']");
+    if (stage) stage.focus({ preventScroll: true });
+    editor.scrollIntoView({ block: "start" });
+  }
+  function unlockEditor(item) {  // a refused or failed save: the moderator's boxes stay, to try again
+    var widget = editing === item && window.citizenKinds[json(item, "editor").kind];
+    if (widget && widget.unlock) widget.unlock();
+  }
+  function closeEditor(refocus) {
+    if (!editor || !editing) return;
+    var item = editing;
+    editing = null;
+    editor.hidden = true;
+    editor.querySelectorAll("[data-editor-kind]").forEach(function (el) { el.hidden = true; });
+    if (refocus && item.isConnected) { item.focus({ preventScroll: true }); item.scrollIntoView({ block: "nearest" }); }
+  }
+  if (editor) document.getElementById("mod-editor-close").addEventListener("click", function () { closeEditor(true); });
 
   function start(item, action) {
     if (!item.querySelector('[data-action="' + action + '"]')) return;
+    if (action === "edit") { openEditor(item); return; }
     select(item, false);
     if (!(action in NEEDS_FORM)) { send(item, action); return; }
     var p = panel(item);
@@ -232,6 +277,10 @@
   document.addEventListener("keydown", function (e) {
     if (e.altKey || e.ctrlKey || e.metaKey) return;
     var typing = /^(INPUT|SELECT|TEXTAREA)$/.test(e.target.tagName);
+    if (editing) {  // the kind's widget has the keys; Esc leaves it without saving
+      if (e.key === "Escape") { e.preventDefault(); closeEditor(true); }
+      return;
+    }
     if (e.key === "Escape" && current) { closePanel(current); current.focus(); return; }
     if (typing) return;
     var key = e.key.toLowerCase();

@@ -1,6 +1,7 @@
 /* The `boxes` kind: draw a box around each object by dragging (mouse, pen or touch), move it by dragging it,
    resize it by its corner; pick its class by button or key and set its attributes; delete, undo, zoom and pan.
    Keyboard: N adds a box, arrows move it (Shift: resize), [ ] select, Delete removes, U undoes, Enter sends.
+   The moderators' queue mounts the same editor on a disputed image, starting from the agreed boxes (task.start).
    Boxes are kept as fractions of the image (x, y from the top-left corner, w, h), as the answer sends them. */
 window.citizenKinds = window.citizenKinds || {};
 (function () {
@@ -271,12 +272,16 @@ window.citizenKinds = window.citizenKinds || {};
     render: function (task, el, submit) {
       var attrs = {};
       (task.attributes || []).forEach(function (a) { attrs[a.name] = a.values[0].value; });
-      s = { task: task, el: el, submit: submit, boxes: [], selected: -1, cls: (task.classes[0] || {}).value,
+      var start = (task.start && Array.isArray(task.start.boxes)) ? task.start.boxes : [];  // a moderator's review
+      s = { task: task, el: el, submit: submit, selected: -1, cls: (task.classes[0] || {}).value,
+            boxes: start.map(function (b) {
+              return fit({ x: +b.x, y: +b.y, w: +b.w, h: +b.h, "class": b["class"], attributes: Object.assign({}, b.attributes) });
+            }),
             attrs: attrs, history: [], zoom: 1, pan: false, locked: false };
       wire(el);
       el.querySelector("#bx-question").textContent = task.question || "";
       var img = el.querySelector("#bx-image");
-      img.src = task.image_url; img.alt = task.alt || el.closest("#work").dataset.photoAlt || "";
+      img.src = task.image_url; img.alt = task.alt || (el.closest("[data-photo-alt]") || el).dataset.photoAlt || "";
       if (task.width && task.height) img.style.aspectRatio = task.width + " / " + task.height;
       layout();
       el.querySelector("#bx-stage").classList.remove("panning");
