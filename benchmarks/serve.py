@@ -45,11 +45,27 @@ QUALITY_OFF = {"cap_share": 0, "min_ms": 0, "gold_start": 0, "gold_end": 0}
 GOLD_SHARE = 0.05
 
 
-def build(tasks, preloaded, redundancy, controls=True):
+# `--kinds`: the same loop on a campaign of each kind, gold off for both (the boxes kind has no known-answer tasks
+# yet), every other control as a new campaign has it; a box answer is one to three boxes.
+KINDS = {
+    "question": ({"question": "Is there a red roof?", "options": OPTIONS}, lambda i: {"text": f"task {i}"}),
+    "boxes": ({"classes": "Person | #e6194b | p\nCar | #4363d8 | c", "attributes": "Visibility: fully visible, partly hidden"},
+              lambda i: {"image_url": f"https://example.org/frames/{i}.jpg", "width": 800, "height": 520}),
+}
+GOLD_OFF = {"gold_start": 0, "gold_end": 0}
+
+
+def box_answer(rnd):
+    return {"boxes": [{"x": round(rnd.uniform(0, 0.7), 4), "y": round(rnd.uniform(0, 0.7), 4), "w": 0.2, "h": 0.25,
+                       "class": rnd.choice(["person", "car"]), "attributes": {"visibility": "fully-visible"}}
+                      for _ in range(rnd.randint(1, 3))]}
+
+
+def build(tasks, preloaded, redundancy, controls=True, kind="question"):
     """A migrated SQLite database with one published campaign, bulk-loaded (loading is not timed)."""
     app, _folder = fresh_app("bench")
     with app.app_context():
-        slug = populate(tasks, preloaded, redundancy, controls)
+        slug = populate(tasks, preloaded, redundancy, controls, kind)
         # Loading is not part of the measurement: fold the WAL into the database and let the OS
         # write it all out now, rather than during the timed loop.
         db.session.remove()
@@ -61,20 +77,21 @@ def build(tasks, preloaded, redundancy, controls=True):
     return app, slug
 
 
-def populate(tasks, preloaded, redundancy, controls=True):
+def populate(tasks, preloaded, redundancy, controls=True, kind="question"):
     """One published campaign of `tasks` question tasks, bulk-loaded into the app's database; its slug.
     With `controls`, the anti-skew controls are on as a new campaign has them (caps per contributor
-    and per device signature, minimum time, gold tasks mixed in: 5 % of the tasks are gold)."""
+    and per device signature, minimum time, gold tasks mixed in: 5 % of the tasks are gold; `controls="no-gold"`:
+    all of them but gold). `kind` is a key of KINDS."""
+    settings, payload = KINDS[kind]
     org = accounts.get_or_create_organisation("bench", "Bench")
     c = campaigns.create_campaign(org.id, None, {
-        "title": "Bench", "kind": "question", "redundancy": redundancy,
-        "settings": {"question": "Is there a red roof?", "options": OPTIONS},
-        "quality": {} if controls else QUALITY_OFF})
+        "title": "Bench", "kind": kind, "redundancy": redundancy, "settings": settings,
+        "quality": GOLD_OFF if controls == "no-gold" else {} if controls else QUALITY_OFF})
     rnd = random.Random(1)
-    gold_every = int(1 / GOLD_SHARE) if controls else 0
+    gold_every = int(1 / GOLD_SHARE) if controls is True else 0
     for start in range(0, tasks, CHUNK):
         db.session.execute(insert(Task), [
-            {"campaign_id": c.id, "payload": {"text": f"task {i}"}, "rand": rnd.random(),
+            {"campaign_id": c.id, "payload": payload(i), "rand": rnd.random(),
              "redundancy": redundancy, "answer_count": 0, "lease_count": 0,
              "available": not (gold_every and i % gold_every == 0),
              "gold": "yes" if gold_every and i % gold_every == 0 else None,
@@ -142,9 +159,9 @@ def _volunteer_pace():
     clock.now = now
 
 
-def run(tasks, preloaded, redundancy, cycles, warmup, controls=True):
+def run(tasks, preloaded, redundancy, cycles, warmup, controls=True, kind="question"):
     _volunteer_pace()
-    app, slug = build(tasks, preloaded, redundancy, controls)
+    app, slug = build(tasks, preloaded, redundancy, controls, kind)
     client = app.test_client()
     # Each volunteer on their own network, so every answer also counts against a device signature.
     envs = [{"REMOTE_ADDR": f"198.51.{i}.10"} for i in range(CONTRIBUTORS)]
@@ -169,7 +186,7 @@ def run(tasks, preloaded, redundancy, cycles, warmup, controls=True):
         task_id = r.get_json()["id"]
         # Volunteers who mostly agree with the known answers ("yes"): random answerers would be refused tasks once
         # they proved no better than chance on gold (citizen.quality.controls.refusal).
-        value = "yes" if rnd.random() < 0.8 else rnd.choice(OPTIONS)
+        value = box_answer(rnd) if kind == "boxes" else "yes" if rnd.random() < 0.8 else rnd.choice(OPTIONS)
         s = client.post(f"/api/v1/tasks/{task_id}/answers", json={"value": value, "duration_ms": 2000},
                         headers={**h, "Idempotency-Key": uuid.uuid4().hex}, environ_base=env)
         t2 = time.perf_counter()
@@ -188,7 +205,7 @@ def run(tasks, preloaded, redundancy, cycles, warmup, controls=True):
             Task.answer_count > Task.redundancy, Task.gold.is_(None))).scalar()
         db.engine.dispose()
     return {"tasks": tasks, "preloaded_answers": preloaded, "redundancy": redundancy, "cycles": cycles,
-            "controls": controls,
+            "controls": controls, "kind": kind,
             "cycles_per_s": round(statistics.median(blocks), 1),
             "cycles_per_s_overall": round(cycles / elapsed, 1),
             "block_cycles_per_s": [round(b, 1) for b in blocks],
@@ -201,9 +218,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
     parser.add_argument("--cycles", type=int, default=None)
+    parser.add_argument("--kinds", action="store_true",
+                        help="the boxes kind against the question kind instead (gold off for both), rounds alternated")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     cycles = args.cycles or (300 if args.quick else 3000)
+    if args.kinds:
+        return compare_kinds(sizes[0], cycles)
     out = {"runs": [], "runs_controls_off": []}
     for controls, key in ((True, "runs"), (False, "runs_controls_off")):
         for tasks, preloaded, redundancy in sizes:
@@ -214,6 +235,21 @@ def main(argv=None):
                   file=sys.stderr, flush=True)
             out[key].append(result)
     print(json.dumps(out))
+
+
+def compare_kinds(size, cycles, rounds=3):
+    """{"kinds": {kind: [cycles/s per round]}, "boxes_to_question": median ratio}: the two kinds alternated."""
+    tasks, preloaded, redundancy = size
+    out = {kind: [] for kind in ("question", "boxes")}
+    for _ in range(rounds):
+        for kind in out:
+            result = run(tasks, preloaded, redundancy, cycles, warmup=min(200, cycles // 5), controls="no-gold",
+                         kind=kind)
+            print(f"# {kind}: {result['cycles_per_s']} cycles/s, next p50 {result['next_p50_ms']} ms, submit p50 "
+                  f"{result['submit_p50_ms']} ms", file=sys.stderr, flush=True)
+            out[kind].append(result["cycles_per_s"])
+    ratio = statistics.median(b / q for b, q in zip(out["boxes"], out["question"]))
+    print(json.dumps({"tasks": tasks, "cycles": cycles, "kinds": out, "boxes_to_question": round(ratio, 3)}))
 
 
 if __name__ == "__main__":

@@ -143,13 +143,13 @@ def test_a_test_config_replaces_the_environment(tmp_path, monkeypatch):
 def test_moderation_and_wellbeing_plug_their_answer_hooks_into_the_loop(tmp_path):
     from citizen.campaigns import hooks
     from citizen.moderation import channels, hot
-    from citizen.wellbeing import serving
+    from citizen.wellbeing import blurring, serving
     app = create_app(base_config(tmp_path, "sqlite://"))
     assert app.extensions[hooks.EXTENSION] == {"suspended": hot.suspended, "escalate": hot.escalate,
                                                "gate": serving.gate, "shield_task": serving.shield_task,
                                                "media_guard": serving.media_guard,
                                                "publish_check": channels.check_publish,
-                                               "revealed": serving.revealed}
+                                               "revealed": serving.revealed, "derived_media": blurring.copies_of}
 
 
 def test_an_app_without_the_shield_is_refused():
@@ -158,7 +158,7 @@ def test_an_app_without_the_shield_is_refused():
 
     from citizen.campaigns import hooks
     from citizen.moderation import channels, hot
-    from citizen.wellbeing import serving
+    from citizen.wellbeing import blurring, serving
     app = Flask("bare")
     hooks.register(app, suspended=hot.suspended, escalate=hot.escalate, gate=serving.gate,
                    media_guard=serving.media_guard)
@@ -173,6 +173,9 @@ def test_an_app_without_the_shield_is_refused():
     with pytest.raises(RuntimeError, match="revealed"):  # nor answers to blurred items counted as seen
         hooks.check(app)
     hooks.register(app, revealed=serving.revealed)
+    with pytest.raises(RuntimeError, match="derived_media"):  # nor blurred copies left behind by deleted tasks
+        hooks.check(app)
+    hooks.register(app, derived_media=blurring.copies_of)
     hooks.check(app)
 
 

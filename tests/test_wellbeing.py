@@ -136,6 +136,24 @@ def test_blurred_copies_are_made_at_import_once_and_shared(client, guest, images
     assert sorted(os.listdir(folder)) == files  # nothing made again
 
 
+def test_deleting_tasks_removes_their_blurred_copies_and_keeps_the_others(client, images, rated_campaign, app,
+                                                                        organiser):
+    from tests.helpers import sign_in
+    c = rated_campaign(images(3), GRAPHIC_INJURY)
+    folder = os.path.join(app.config["MEDIA_FOLDER"], "campaigns", str(c.id))
+    before = sorted(os.listdir(folder))
+    rows = {r.task_id: r.blurred for r in db.session.execute(
+        select(ContentRating).where(ContentRating.campaign_id == c.id)).scalars()}
+    gone, *kept = sorted(rows)
+    sign_in(client, organiser.email)
+    r = client.post(f"/organise/{c.slug}/tasks/delete", data={"task": [str(gone)]})
+    assert r.status_code == 302, r.get_data(as_text=True)
+    after = sorted(os.listdir(folder))
+    [copy] = rows[gone].values()
+    assert len(before) == 3 and len(after) == 2 and copy.rsplit("/", 1)[1] not in after  # no graphic copy left
+    assert all(url.rsplit("/", 1)[1] in after for t in kept for url in rows[t].values())
+
+
 def test_blurred_copy_made_lazily_for_a_task_rated_later(client, guest, images, rated_campaign, make_user,
                                                          organiser_token):
     c = rated_campaign(images(1))

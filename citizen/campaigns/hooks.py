@@ -13,13 +13,16 @@ these and imports no feature.
   campaign whose answers escalate needs an alert channel that works).
 - `revealed(task, contributor_id)`: None when nothing of the task was held back from this contributor, else
   whether they revealed it (the server sent them the original) before answering (wellbeing).
+- `derived_media(campaign_id, task_ids)`: the storage keys of files a feature made from these tasks' media (None:
+  every task of the campaign still there): deleting tasks removes them with the originals (wellbeing: blurred
+  copies).
 
 Every hook must be registered, or create_app refuses to build the app (`check`): an app never hands out media
 unshielded, nor counts a suspended contributor, because a feature was left out. Each call is a dict lookup."""
 from flask import current_app
 
 EXTENSION = "citizen.campaigns.hooks"
-NAMES = ("suspended", "escalate", "gate", "shield_task", "media_guard", "publish_check", "revealed")
+NAMES = ("suspended", "escalate", "gate", "shield_task", "media_guard", "publish_check", "revealed", "derived_media")
 
 
 def register(app, **hooks):
@@ -64,3 +67,7 @@ def publish_check(campaign):
 
 def revealed(task, contributor_id):
     return current_app.extensions[EXTENSION]["revealed"](task, contributor_id)
+
+
+def derived_media(campaign_id, task_ids=None):
+    return current_app.extensions[EXTENSION]["derived_media"](campaign_id, task_ids)

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, exists, func, select, update
 
 from citizen.accounts import audit
+from citizen.campaigns import hooks
 from citizen.campaigns.models import CLOSED, DRAFT, PUBLISHED, Answer, Campaign, Task
 from citizen.errors import Conflict, InvalidInput
 from citizen.extensions import db
@@ -48,13 +49,13 @@ def _delete(campaign, where):
     if not rows:
         return [], set()
     ids = [r[0] for r in rows]
+    keys = hooks.derived_media(campaign.id, ids)  # read before the rows go (blurred copies: wellbeing)
     done = 0
     for i in range(0, len(ids), 900):
         done += db.session.execute(delete(Task).where(Task.id.in_(ids[i:i + 900]), keep)).rowcount
     if done != len(ids):  # a volunteer took one in between: nothing of this request is kept
         db.session.rollback()
         raise Conflict(_("A volunteer has just taken one of these tasks. Nothing was deleted: try again."))
-    keys = set()
     for r in rows:
         media_keys(campaign.id, r[3], keys)
     gold = sum(1 for r in rows if r[2])
@@ -73,7 +74,7 @@ def _unused(campaign, keys):
     """The keys no remaining task of the campaign refers to."""
     if not keys:
         return set()
-    used = set()
+    used = hooks.derived_media(campaign.id)
     for payload in db.session.execute(select(Task.payload).where(Task.campaign_id == campaign.id)
                                       .execution_options(yield_per=2000)).scalars():
         media_keys(campaign.id, payload, used)

@@ -32,7 +32,7 @@ def init_app(app):
     csrf.exempt(views.api_bp)
     jobs.register(blurring.JOB, blurring.blur_job)
     hooks.register(app, gate=serving.gate, shield_task=serving.shield_task, media_guard=serving.media_guard,
-                   revealed=serving.revealed)
+                   revealed=serving.revealed, derived_media=blurring.copies_of)
     columns.register(app, ratings.RATING_KEY, ratings.IMPORT_FIELDS, ratings.parse_import_rating)
     sections.register(app, "wellbeing", ratings.clean_section, ratings.section_from_form,
                       "wellbeing/campaign_settings.html", prepare_import=services.prepare_import,

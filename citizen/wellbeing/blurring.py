@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from werkzeug.security import safe_join
 
 from citizen import storage
-from citizen.storage.media import MediaRefused, campaign_store, key_of
+from citizen.storage.media import MediaRefused, campaign_store, key_of, media_keys
 from citizen.campaigns.models import Task
 from citizen.extensions import db
 from citizen.jobs import services as jobs
@@ -57,6 +57,20 @@ def _make(url, campaign_id):
     except MediaRefused:
         log.warning("cannot store the blurred copy of %s (campaign %s)", url, campaign_id)
         return PLACEHOLDER
+
+
+def copies_of(campaign_id, task_ids=None):
+    """The storage keys of the blurred copies made for these tasks of the campaign (None: all its tasks still
+    there); the task admin removes them with the tasks they were made for (the volunteer loop's derived_media)."""
+    q = select(ContentRating.blurred).join(Task, Task.id == ContentRating.task_id).where(
+        ContentRating.campaign_id == campaign_id, Task.campaign_id == campaign_id)
+    keys = set()
+    ids = None if task_ids is None else list(task_ids)
+    for i in range(0, len(ids), 900) if ids is not None else [None]:
+        part = q if i is None else q.where(ContentRating.task_id.in_(ids[i:i + 900]))
+        for blurred in db.session.execute(part.execution_options(yield_per=2000)).scalars():
+            media_keys(campaign_id, blurred or {}, keys)
+    return keys
 
 
 def ensure_blurred(task_id, campaign_id, urls, known=None):
