@@ -121,6 +121,19 @@ class WorkPage:
     def text(self):
         return self.page.locator("#q-text")
 
+    @property
+    def zoom_in(self):
+        return self.page.get_by_role("button", name="Zoom in")
+
+    @property
+    def whole_image(self):
+        return self.page.get_by_role("button", name="Whole image")
+
+    def image_scale(self):
+        """How far the question's image is zoomed (1: the whole image)."""
+        return self.page.evaluate("() => new DOMMatrix(getComputedStyle(document.querySelector('#q-image'))"
+                                  ".transform).a")
+
     def next_question(self, previous=None):
         """Wait until a question task other than `previous` can be answered; returns what it shows (its image
         address or its text)."""

@@ -40,6 +40,8 @@ class QuestionKind(Kind):
     id = "question"
     label = _l("Question about an image or a text")
     script = "question.js"
+    scripts = ("vendor/panzoom/panzoom.min.js",)  # zoom and pan on the image (wheel, drag, pinch, + and -)
+    styles = ("question.css",)
     media_fields = ("image_url",)
     media_columns = {"image_url": True}
     text_fields = ("text",)
