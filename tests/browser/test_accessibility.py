@@ -128,3 +128,26 @@ def test_axe_finds_nothing_on_form_errors_and_other_languages(sized_page):
         page.goto(f"/campaigns/red-roofs?lang={lang}")
         assert page.evaluate("document.documentElement.lang") == lang
         check(page, size)
+
+
+def test_axe_finds_nothing_on_the_moderators_queue_and_the_boxes_editor(sized_page):
+    """The queue draws every item's photo or map (Leaflet, with marks) and, for a disputed boxes image, opens the
+    kind's own editor over the queue (E): no violation there either, at both sizes."""
+    from playwright.sync_api import expect
+    from citizen.demo import PASSWORD
+    from tests.browser.pages import ModerationQueue, SignIn
+    page, size = sized_page
+    SignIn(page).sign_in("moderator@example.org", PASSWORD)
+    queue = ModerationQueue(page).open()
+    expect(queue.items.first).to_be_visible()
+    page.wait_for_timeout(500)  # the maps of the page's items are drawn
+    check(page, size)
+    page.goto("/moderation/?reason=disagreement&campaign=" + page.evaluate(
+        "() => [...document.querySelectorAll('#mod-campaign option')].find(o => /box/i.test(o.textContent)).value"))
+    boxes = page.locator('.mod-item[data-editor] [data-action="edit"]')
+    expect(boxes.first).to_be_visible()  # the demo's boxes campaign has disputed images
+    boxes.first.click()
+    expect(queue.editor_boxes.first).to_be_visible()
+    check(page, size)
+    page.keyboard.press("Escape")
+    expect(queue.editor).to_be_hidden()
