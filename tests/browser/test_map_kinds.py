@@ -192,6 +192,50 @@ def test_guest_pins_damage_on_a_drone_photo_by_phone(phone, map_campaign, output
     assert not errors, errors
 
 
+def test_a_keyboard_user_pins_moves_outlines_and_deletes_marks(page, map_campaign, output_path):
+    """No mouse: Tab to the map, arrows move it under the cross in its middle, P pins, M moves the nearest pin,
+    V adds corners and F finishes an outline, Delete removes the last mark, a number answers."""
+    slug = map_campaign("damage")
+    errors = open_work(page, slug, "desktop")
+    work = WorkPage(page)
+    status = page.locator("#m-keys-status")
+
+    def press(*keys):
+        for key in keys:
+            page.keyboard.press(key)
+            if key.startswith("Arrow") or key == "+":  # Leaflet ignores arrows while it still moves: as a person
+                page.wait_for_timeout(350)
+
+    work.map.focus()
+    press("+")  # Leaflet's own keys: zoomed in, the arrows move the photo both ways
+    page.keyboard.press("p")
+    expect(work.pins).to_have_count(1)
+    expect(status).to_have_text("Pin put in the middle of the map.")
+    press(*["ArrowRight"] * 3, "p", "ArrowDown", "ArrowDown", "m")
+    expect(work.pins).to_have_count(2)
+    expect(status).to_have_text("Pin moved to the middle of the map.")
+    page.keyboard.press("v")
+    page.keyboard.press("f")
+    expect(status).to_have_text("An outline needs at least 3 corners.")
+    press("ArrowLeft", "ArrowLeft", "v", "ArrowUp", "ArrowUp", "v", "f")
+    expect(status).to_have_text("Outline finished.")
+    expect(work.marks).to_have_text("3 marks drawn.")
+    shoot(page, output_path, "work-damage-keyboard-desktop")
+    page.keyboard.press("Delete")  # the outline goes; the two pins stay
+    expect(work.marks).to_have_text("2 marks drawn.")
+    press("v", "ArrowRight", "v", "ArrowDown", "v", "f")
+    expect(work.marks).to_have_text("3 marks drawn.")
+    page.keyboard.press("3")
+    value, _task = answered(page)
+    kinds = sorted(f["geometry"]["type"] for f in value["marks"]["features"])
+    assert value["answer"] == "major" and kinds == ["Point", "Point", "Polygon"], value
+    (p1, p2) = [f["geometry"]["coordinates"] for f in value["marks"]["features"] if f["geometry"]["type"] == "Point"]
+    assert p1 != p2  # the second pin was moved, not stacked on the first
+    [ring] = next(f["geometry"]["coordinates"] for f in value["marks"]["features"] if f["geometry"]["type"] == "Polygon")
+    assert len({tuple(c) for c in ring}) == 3, ring  # three corners where the cross was
+    assert not errors, errors
+
+
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("kind", ["deforestation", "damage"])
 def test_map_work_page_layout(page, map_campaign, output_path, kind, size):

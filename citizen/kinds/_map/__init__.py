@@ -68,7 +68,7 @@ class MapKind(Kind):
     spatial = True
     consensus = ("categorical", "spatial")
     styles = ("vendor/leaflet/leaflet.css", "vendor/leaflet-draw/leaflet.draw.css",
-              "vendor/leaflet-side-by-side/layout.css", "vendor/leaflet-side-by-side/range.css")
+              "vendor/leaflet-side-by-side/layout.css", "vendor/leaflet-side-by-side/range.css", "map.css")
     scripts = ("vendor/leaflet/leaflet.js", "js/tiles.js", "vendor/leaflet-draw/leaflet.draw.js",
                "vendor/leaflet-side-by-side/leaflet-side-by-side.js")
     grades = ()

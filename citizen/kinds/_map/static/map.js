@@ -1,5 +1,5 @@
 /* The map kinds (deforestation, damage): a grid cell over before/after imagery tiles, or a photo
-   in pixel coordinates; the volunteer may draw polygons and points, then presses an answer.
+   in pixel coordinates; the volunteer may draw polygons and points (pointer or keyboard), then presses an answer.
    The answer sent is {answer, marks}: marks are GeoJSON in lon/lat on maps and in [x, y] pixels
    from the photo's top-left corner on photos. */
 (function () {
@@ -55,6 +55,57 @@
     map.addControl(control);
     map.on(L.Draw.Event.CREATED, function (e) { drawn.addLayer(e.layer); countMarks(); });
     map.on(L.Draw.Event.DELETED, countMarks);
+  }
+
+  // --- marks by keyboard: the map has the focus (Tab), arrows move it under the cross in its centre --------
+  // P puts a pin there, M moves the pin nearest to it there, V adds an outline's corner there (F finishes the
+  // outline from three corners, Esc drops it), Delete removes the corner or the mark drawn last.
+  function polygonHandler() {
+    var modes = control && control._toolbars && control._toolbars.draw && control._toolbars.draw._modes;
+    return modes && modes.polygon && modes.polygon.handler;
+  }
+  function nearestPin(at) {
+    var best = null, dist = Infinity;
+    drawn.eachLayer(function (l) {
+      if (!l.getLatLng) return;
+      var d = map.latLngToContainerPoint(l.getLatLng()).distanceTo(map.latLngToContainerPoint(at));
+      if (d < dist) { best = l; dist = d; }
+    });
+    return best;
+  }
+  function say(text) { if (els.keys) els.keys.textContent = text || ""; }
+  var MAP_KEYS = { p: 1, m: 1, v: 1, f: 1, Delete: 1, Backspace: 1 };
+  function mapKey(e) {
+    if (!map || !drawn || e.ctrlKey || e.metaKey || e.altKey) return;
+    var k = e.key.length === 1 ? e.key.toLowerCase() : e.key, poly = polygonHandler();
+    if (!MAP_KEYS[k] && !(k === "Escape" && poly && poly.enabled())) return;
+    e.preventDefault();
+    e.stopPropagation();
+    // Arrow keys pan with an animation: a key pressed meanwhile acts where the map comes to rest.
+    if (map._panAnim && map._panAnim._inProgress) map.once("moveend", function () { act(k); }); else act(k);
+  }
+  function act(k) {
+    if (!map || !drawn) return;
+    var at = map.getCenter(), poly = polygonHandler(), texts = els.keys ? els.keys.dataset : {};
+    if (k === "p") {
+      drawn.addLayer(L.marker(at)); countMarks(); say(texts.keyPin);
+    } else if (k === "m") {
+      var pin = nearestPin(at);
+      if (pin) { pin.setLatLng(at); say(texts.keyMoved); }
+    } else if (k === "v" && poly) {
+      if (!poly.enabled()) poly.enable();
+      poly.addVertex(at);
+      say((texts.keyCorner || "").replace("%n", poly._markers.length));
+    } else if (k === "f" && poly && poly.enabled()) {
+      if (poly._markers.length >= 3) { poly.completeShape(); poly.disable(); say(texts.keyOutline); }
+      else say(texts.keyTooFew);
+    } else if (k === "Escape" && poly && poly.enabled()) {
+      poly.disable(); say("");
+    } else if (k === "Delete" || k === "Backspace") {
+      if (poly && poly.enabled() && poly._markers.length) { poly.deleteLastVertex(); return; }
+      var last = drawn.getLayers().pop();
+      if (last) { drawn.removeLayer(last); countMarks(); say(texts.keyRemoved); }
+    }
   }
 
   function setMode(mode) {
@@ -114,10 +165,12 @@
     render: function (t, el, answer) {
       task = t;
       els = { root: document.getElementById("work"), map: $(el, "#m-map"), modes: $(el, "#m-modes"),
-              marks: $(el, "#m-marks") };
+              marks: $(el, "#m-marks"), keys: $(el, "#m-keys-status") };
       if (map) { map.remove(); map = null; swipe = null; }
       if (t.mode === "photo") showPhoto(t); else showCell(t);
       setupDraw();
+      if (!els.map.dataset.keys) { els.map.dataset.keys = "1"; els.map.addEventListener("keydown", mapKey); }
+      say("");
       countMarks();
       $(el, "#m-question").textContent = t.question;
       citizenOptions.render($(el, "#m-options"), t, function (v) { finishDrawing(); answer({ answer: v, marks: marks() }); });
