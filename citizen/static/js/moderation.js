@@ -320,7 +320,7 @@
           counted("escalation", 1);
           prepare(item);
           say(list.dataset["new"]);
-          if (!current || current.dataset.reason !== "escalation") select(item, true);
+          if (!editing && (!current || current.dataset.reason !== "escalation")) select(item, true);  // never away from an open editor
         });
       })
       .catch(function () { /* offline for a moment: the next poll catches up */ });
