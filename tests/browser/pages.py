@@ -4,9 +4,19 @@ A test says `work.done_count` or `queue.items`, not the page's element ids; when
 this file changes and the tests do not. Each object wraps a Playwright page (`.page`) and finds its parts by
 role and label where the page offers them, by id where it does not.
 """
-from playwright.sync_api import expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout, expect
 
 PASSWORD = "password123"  # the conftest make_user default
+
+
+def settle(page, quiet_for=5_000):
+    """Wait until the page has made no request for 500 ms, or `quiet_for` ms at most: a map still fetching demo
+    tiles on a busy CI machine changes nothing that the test reads, so it goes on rather than failing."""
+    page.wait_for_load_state("load")
+    try:
+        page.wait_for_load_state("networkidle", timeout=quiet_for)
+    except PlaywrightTimeout:
+        pass
 
 
 def box_of(locator):

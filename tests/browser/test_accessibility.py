@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import PHONE
-from tests.browser.pages import WorkPage
+from tests.browser.pages import WorkPage, settle
 
 # One worker for the tests on the session's demo site (conftest demo_site): it is built once, and they share it.
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("demo-site")]
@@ -73,7 +73,7 @@ def phone_problems(page):
 
 
 def check(page, size):
-    page.wait_for_load_state("networkidle")
+    settle(page)
     problems = axe_violations(page)
     if size == "phone":
         problems += phone_problems(page)
@@ -122,7 +122,7 @@ def test_axe_finds_nothing_on_form_errors_and_other_languages(sized_page):
     page, size = sized_page
     page.goto("/account/register")
     page.get_by_role("button", name="Create account").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     check(page, size)
     for lang in ("es", "fr"):
         page.goto(f"/campaigns/red-roofs?lang={lang}")

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from citizen.demo import PASSWORD
 from tests.browser.conftest import PHONE
-from tests.browser.pages import ManagePage, SignIn, WorkPage
+from tests.browser.pages import ManagePage, SignIn, WorkPage, settle
 
 # One worker for the tests on the session's demo site (conftest demo_site): it is built once, and they share it.
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("demo-site")]
@@ -77,7 +77,7 @@ def test_campaign_page_has_its_map_chart_numbers_updates_and_share_preview(demo_
     expect(page.get_by_role("heading", name="Updates from the organisers")).to_be_visible()
     expect(page.locator("article.update").first).to_contain_text("rangers")
     expect(page.get_by_role("heading", name="What happens with the results")).to_be_visible()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     page.wait_for_timeout(300)  # Leaflet fades tiles in
     no_sideways_scroll(page)
     shoot(page, output_path, f"campaign-forest-{size}")

@@ -17,7 +17,7 @@ from citizen.ingest import photos
 from citizen.campaigns.models import Answer, Task
 from citizen.extensions import db
 from tests.browser.conftest import PHONE
-from tests.browser.pages import WorkPage, box_of
+from tests.browser.pages import WorkPage, box_of, settle
 
 pytestmark = pytest.mark.browser
 
@@ -94,7 +94,7 @@ def open_work(page, slug, size):
 
 def shoot(page, output_path, name):
     """A screenshot of the viewport once every tile and icon has arrived and faded in."""
-    page.wait_for_load_state("networkidle")
+    settle(page)
     page.wait_for_function(WorkPage.MAP_TILES_LOADED)
     page.wait_for_timeout(300)
     os.makedirs(output_path, exist_ok=True)

@@ -12,7 +12,7 @@ from citizen.accounts import audit
 from citizen.campaigns import services as campaigns
 from citizen.extensions import db
 from tests.browser.conftest import PHONE
-from tests.browser.pages import JoinPage, ManagePage, SignIn, TeamPage
+from tests.browser.pages import JoinPage, ManagePage, SignIn, TeamPage, settle
 from tests.browser.test_accessibility import axe_violations, phone_problems
 
 pytestmark = pytest.mark.browser
@@ -30,7 +30,7 @@ def shoot(page, output_path, name):
 
 def fits(page, size):
     """No axe violation; on a phone, nothing scrolls sideways and buttons are a finger tall."""
-    page.wait_for_load_state("networkidle")
+    settle(page)
     problems = axe_violations(page)
     if size == "phone":
         problems += phone_problems(page)

@@ -11,7 +11,7 @@ from citizen.extensions import db
 from citizen.moderation.models import ContentReport
 from citizen.talk.models import TalkPost
 from tests.browser.conftest import PHONE
-from tests.browser.pages import SignIn, TaskDiscussion, WorkPage
+from tests.browser.pages import SignIn, TaskDiscussion, WorkPage, settle
 from tests.browser.test_accessibility import axe_violations, phone_problems
 
 pytestmark = pytest.mark.browser
@@ -62,7 +62,7 @@ def test_a_volunteer_posts_in_the_task_thread_under_the_work_page(context, site,
     db.session.close()
 
     talk.box.scroll_into_view_if_needed()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     problems = axe_violations(page) + (phone_problems(page) if size == "phone" else [])
     assert problems == [], "\n".join(problems)
     shoot(page, output_path, f"talk-work-{size}")
@@ -70,7 +70,7 @@ def test_a_volunteer_posts_in_the_task_thread_under_the_work_page(context, site,
     talk.open_whole_thread()
     expect(page.get_by_role("heading", name=f"Discussion of task {stored.task_id}")).to_be_visible()
     expect(page.locator(f"#post-{stored.id}")).to_contain_text("Is the red shed behind the house a roof too?")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     problems = axe_violations(page) + (phone_problems(page) if size == "phone" else [])
     assert problems == [], "\n".join(problems)
     shoot(page, output_path, f"talk-thread-{size}")

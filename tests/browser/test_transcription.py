@@ -14,7 +14,7 @@ from citizen.campaigns import services as campaigns
 from citizen.campaigns.models import Answer, Task
 from citizen.extensions import db
 from tests.browser.conftest import PHONE
-from tests.browser.pages import ManagePage, SignIn, WorkPage
+from tests.browser.pages import ManagePage, SignIn, WorkPage, settle
 
 pytestmark = pytest.mark.browser
 
@@ -49,7 +49,7 @@ def expenses(app, org, make_user):
 
 
 def shoot(page, output_path, name):
-    page.wait_for_load_state("networkidle")
+    settle(page)
     page.wait_for_timeout(300)
     os.makedirs(output_path, exist_ok=True)
     path = os.path.join(output_path, f"{name}.png")
