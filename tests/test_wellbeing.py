@@ -452,9 +452,13 @@ def test_shielded_image_gives_moderators_the_same_protection(client, guest, imag
         shown = serving.shielded_image(task, cid)
         assert shown["action"] == "blur" and shown["image_url"].endswith("-blurred.jpg")
         assert shown["reveal_url"] == f"/api/v1/tasks/{task.id}/reveal"
+        assert shown["alt"] == "A blurred picture: read its content warning first."  # not "Photo 0"
+        [item] = display_items(moderator, task.id, task.campaign_id, reason="flag")
+        assert item["viewer"]["image_url"] == shown["image_url"] and item["viewer"]["alt"] == shown["alt"]
         wellbeing.save_preferences(cid, {"choices": {"injury": "withhold"}})
         assert serving.shielded_image(task, cid) == {"action": "withhold", "image_url": None, "reveal_url": None,
-                                                     "warning": "Warning: graphic content. It may show: injured people."}
+                                                     "warning": "Warning: graphic content. It may show: injured people.",
+                                                     "alt": None}
     # A moderator may reveal without having been handed the task.
     wellbeing.save_preferences(cid, {})
     db.session.commit()
@@ -462,6 +466,33 @@ def test_shielded_image_gives_moderators_the_same_protection(client, guest, imag
     db.session.commit()
     r = client.post(f"/api/v1/tasks/{task.id}/reveal", headers={"Authorization": "Bearer " + token})
     assert r.status_code == 200 and r.get_json()["image_url"] == task.payload["image_url"]
+
+
+def test_the_boxes_editor_of_a_blurred_image_shows_the_blurred_copy_with_a_neutral_alt(client, guest, images,
+                                                                                       make_campaign, make_user, app):
+    boxes = {"classes": "Face | #e6194b | f\nHand", "question": "Box every face."}
+    c = make_campaign(tasks=0, publish=False, kind="boxes", settings=boxes, wellbeing=GRAPHIC_INJURY, redundancy=2)
+    campaigns.import_tasks(c, "tasks.json", json.dumps([{**row, "width": 320, "height": 240} for row in images(1)]))
+    campaigns.publish(c)
+    db.session.commit()
+    for cls in ("face", "hand"):
+        h = guest()
+        task, raw = next_task(client, c.slug, h)
+        assert task["blurred"] and "Photo 0" not in raw
+        r = submit(client, task["id"], {"boxes": [{"x": 0.1, "y": 0.1, "w": 0.3, "h": 0.3, "class": cls}]}, h,
+                   duration_ms=5000)
+        assert r.status_code == 201, r.get_json()
+    moderator = make_user("mod@example.org", "moderator")
+    with app.test_request_context():
+        [item] = display_items(moderator, task["id"], c.id)
+    editor = item["editor"]["task"]
+    assert editor["image_url"].endswith("-blurred.jpg") and editor["image_url"] == item["viewer"]["image_url"]
+    assert editor["alt"] == item["viewer"]["alt"] == "A blurred picture: read its content warning first."
+
+
+def display_items(user, task_id, campaign_id, reason="disagreement"):
+    from citizen.moderation import display
+    return display.hydrate([{"reason": reason, "task_id": task_id, "campaign_id": campaign_id}], user)
 
 
 def test_content_bits_mask_matches_the_consent_rules():

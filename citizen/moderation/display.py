@@ -33,7 +33,7 @@ def _viewer(task, campaign, kind, me):
     if view["image_url"] and wellbeing.is_active(campaign.settings):
         shield = wellbeing_serving.shielded_image(task, me)
         view.update(image_url=shield["image_url"], shield=shield["action"], warning=shield["warning"] or "",
-                    reveal_url=shield["reveal_url"])
+                    reveal_url=shield["reveal_url"], alt=shield["alt"] or view["alt"])
     return view
 
 
@@ -44,6 +44,8 @@ def _editor(task, campaign, kind, view, result):
     if not view["image_url"]:
         return None
     shown = kind.replace_media(kind.task_json(task.payload, campaign.settings), lambda _url: view["image_url"])
+    if kind.alt_field and kind.alt_field in shown:
+        shown[kind.alt_field] = view["alt"]  # neutral under a blur: the original's describes what it hides
     return {"kind": kind.id, "task": {**shown, "id": task.id, "start": kind.review_start(stored(task.result))}}
 
 

@@ -101,6 +101,11 @@ def withheld_json(kind, out):
     return out
 
 
+def blurred_alt():
+    """The alt text of a blurred picture: neutral, since the original's describes what the blur hides."""
+    return _("A blurred picture: read its content warning first.")
+
+
 def blurred_json(kind, out, copies):
     """The task JSON `out` as a blur shows it: every media URL the kind declares (media_fields) replaced by its
     blurred copy in `copies` (the placeholder when there is none: never the original), its texts dropped and
@@ -113,7 +118,7 @@ def blurred_json(kind, out, copies):
     for key in kind.text_fields:
         had_text = out.pop(key, None) is not None or had_text
     if kind.alt_field and kind.alt_field in out:
-        out[kind.alt_field] = _("A blurred picture: read its content warning first.")
+        out[kind.alt_field] = blurred_alt()
     out.update(blurred=True, reveal_label=_("Show the image") if urls or not had_text else _("Show the text"))
     return out
 
@@ -200,19 +205,22 @@ def shielded_image(task, contributor_id):
     rules as for volunteers, applied at the level the item is rated or claimed to be (a flagged item is not
     withheld from the person who reviews it, unless their own settings withhold that level).
 
-    Returns {"action", "image_url" (the blurred copy for a blur, None when withheld), "warning", "reveal_url"}.
+    Returns {"action", "image_url" (the blurred copy for a blur, None when withheld), "warning", "reveal_url",
+    "alt" (a neutral alt text for a blur, which replaces the original's; None otherwise)}.
     """
     campaign = db.session.get(Campaign, task.campaign_id)
     state = services.load_item_state(campaign.settings, task.id, task.payload)
     decision = decide(services.preferences(contributor_id), state.rating.with_level(state.shown_level), _)
     kind = get_kind(campaign.kind)
     urls = kind.media_urls(kind.task_json(task.payload, campaign.settings))
-    out = {"action": decision.action.value, "warning": decision.warning, "image_url": None, "reveal_url": None}
+    out = {"action": decision.action.value, "warning": decision.warning, "image_url": None, "reveal_url": None,
+           "alt": None}
     if decision.action is Action.SHOW:
         out["image_url"] = urls[0] if urls else None
     elif decision.action is Action.BLUR and urls:
         copies = blurring.ensure_blurred(task.id, campaign.id, urls[:1], state.blurred)
-        out.update(image_url=copies[urls[0]], reveal_url=url_for("wellbeing_api.reveal", task_id=task.id))
+        out.update(image_url=copies[urls[0]], reveal_url=url_for("wellbeing_api.reveal", task_id=task.id),
+                   alt=blurred_alt())
     return out
 
 
