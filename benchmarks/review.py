@@ -10,6 +10,8 @@ moderator and clears the queue from the keyboard, in turn:
 - delete: E opens the editor on the agreed boxes, ] selects the first, Delete removes it, Enter saves (or, when
   it was the only one, a click on "None here": Enter never sends an empty answer);
 - add: E, N adds a box, C makes it a car, five arrow presses move it, Enter saves.
+An adjustment needs a reason; the field starts empty on each page of the queue and keeps the moderator's last
+one, so the benchmark types "Reviewed" the first time the editor opens on a page (within that image's act time).
 For each image two times are taken, with no human pause between key presses:
 - load: from the previous image's action being done (its item gone from the page) to this one being ready (the
   current item's photo loaded and every volunteer's boxes drawn). After 20 images this includes reloading the
@@ -136,6 +138,9 @@ def act(page, action, key):
     else:
         page.keyboard.press("e")
         wait(page, EDITOR_READY)
+        if not page.input_value("#mod-editor-reason"):  # typed once: the field keeps the moderator's last reason
+            page.fill("#mod-editor-reason", "Reviewed")
+            page.focus("#mod-editor .bx-stage")
         if action == "delete":
             page.keyboard.press("]")
             page.keyboard.press("Delete")

@@ -486,6 +486,10 @@ class ModerationQueue:
     def editor_boxes(self):
         return self.page.locator("#mod-editor .bx-box")
 
+    @property
+    def editor_reason(self):
+        return self.page.get_by_role("textbox", name="Reason")
+
     @staticmethod
     def photo(item):
         return item.locator("img.leaflet-image-layer")

@@ -149,11 +149,23 @@ def test_moderator_sees_every_volunteers_boxes_and_the_consensus(page, app, org,
         page.keyboard.press(key)
     expect(queue.editor_boxes).to_have_count(2)
     shoot(page, output_path, "moderation-boxes-editor-phone")
+    # Esc deselects the new box; Esc again over unsent changes only warns; any other key and it warns anew.
+    page.keyboard.press("Escape")
+    expect(queue.editor.locator(".bx-box.selected")).to_have_count(0)
+    page.keyboard.press("Escape")
+    expect(queue.status).to_contain_text("press Esc again")
+    expect(queue.editor).to_be_visible()
+    expect(queue.editor_boxes).to_have_count(2)
+    # Enter asks for a reason first (there is none by default: the audit log keeps what the moderator says)
+    page.keyboard.press("Enter")
+    expect(queue.status).to_contain_text("Say why")
+    expect(queue.editor_reason).to_be_focused()
+    page.keyboard.type("The car was missing")
     page.keyboard.press("Enter")
     expect(queue.empty).to_be_visible()
     expect(queue.editor).to_be_hidden()
     db.session.expire_all()
     override = db.session.execute(select(Task.consensus)).scalar_one()["override"]
     db.session.close()
-    assert override["action"] == "override" and override["reason"] == "Adjusted in review", override
+    assert override["action"] == "override" and override["reason"] == "The car was missing", override
     assert sorted(b["class"] for b in override["answer"]["boxes"]) == ["car", "person"], override

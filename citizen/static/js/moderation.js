@@ -232,15 +232,33 @@
     var widget = editing === item && window.citizenKinds[json(item, "editor").kind];
     if (widget && widget.unlock) widget.unlock();
   }
+  var discarding = false;  // Esc was pressed once over unsent changes
+  function leaveEditor() {
+    var widget = window.citizenKinds[json(editing, "editor").kind];
+    if (!discarding && widget.changed && widget.changed()) {
+      discarding = true;
+      say(list.dataset.discard, "error");
+      return;
+    }
+    say("");
+    closeEditor(true);
+  }
   function closeEditor(refocus) {
     if (!editor || !editing) return;
     var item = editing;
     editing = null;
+    discarding = false;
     editor.hidden = true;
     editor.querySelectorAll("[data-editor-kind]").forEach(function (el) { el.hidden = true; });
     if (refocus && item.isConnected) { item.focus({ preventScroll: true }); item.scrollIntoView({ block: "nearest" }); }
   }
-  if (editor) document.getElementById("mod-editor-close").addEventListener("click", function () { closeEditor(true); });
+  if (editor) {
+    document.getElementById("mod-editor-close").addEventListener("click", function () { closeEditor(true); });
+    document.getElementById("mod-editor-reason").addEventListener("keydown", function (e) {
+      var widget = editing && window.citizenKinds[json(editing, "editor").kind];
+      if (e.key === "Enter" && widget && widget.send) { e.preventDefault(); widget.send(); }
+    });
+  }
 
   function start(item, action) {
     if (!item.querySelector('[data-action="' + action + '"]')) return;
@@ -277,8 +295,9 @@
   document.addEventListener("keydown", function (e) {
     if (e.altKey || e.ctrlKey || e.metaKey) return;
     var typing = /^(INPUT|SELECT|TEXTAREA)$/.test(e.target.tagName);
-    if (editing) {  // the kind's widget has the keys; Esc leaves it without saving
-      if (e.key === "Escape") { e.preventDefault(); closeEditor(true); }
+    if (editing) {  // the kind's widget has the keys; Esc leaves it (twice when its changes would be lost)
+      if (e.key === "Escape" && !e.defaultPrevented) { e.preventDefault(); leaveEditor(); }
+      else if (e.key !== "Escape") discarding = false;
       return;
     }
     if (e.key === "Escape" && current) { closePanel(current); current.focus(); return; }

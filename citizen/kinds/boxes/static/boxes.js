@@ -1,6 +1,7 @@
 /* The `boxes` kind: draw a box around each object by dragging (mouse, pen or touch), move it by dragging it,
    resize it by its corner; pick its class by button or key and set its attributes; delete, undo, zoom and pan.
-   Keyboard: N adds a box, arrows move it (Shift: resize), [ ] select, Delete removes, U undoes, Enter sends.
+   Keyboard: N adds a box, arrows move it (Shift: resize), [ ] select, Esc deselects, Delete removes, U undoes,
+   Enter sends.
    The moderators' queue mounts the same editor on a disputed image, starting from the agreed boxes (task.start).
    Boxes are kept as fractions of the image (x, y from the top-left corner, w, h), as the answer sends them. */
 window.citizenKinds = window.citizenKinds || {};
@@ -202,7 +203,7 @@ window.citizenKinds = window.citizenKinds || {};
       zoom(1);
     } else if (k === "-") {
       zoom(-1);
-    } else if (k === "Escape") {
+    } else if (k === "Escape" && s.selected >= 0) {  // deselects; with nothing selected, Esc is the page's
       select(-1);
     } else if (k === "Enter") {
       if (s.boxes.length) send(s.boxes);
@@ -278,6 +279,7 @@ window.citizenKinds = window.citizenKinds || {};
               return fit({ x: +b.x, y: +b.y, w: +b.w, h: +b.h, "class": b["class"], attributes: Object.assign({}, b.attributes) });
             }),
             attrs: attrs, history: [], zoom: 1, pan: false, locked: false };
+      s.initial = JSON.stringify(s.boxes);
       wire(el);
       el.querySelector("#bx-question").textContent = task.question || "";
       var img = el.querySelector("#bx-image");
@@ -292,6 +294,8 @@ window.citizenKinds = window.citizenKinds || {};
     reveal: function (task, el) {  // the blurred image shown as it is: the boxes drawn stay
       el.querySelector("#bx-image").src = task.image_url;
     },
+    send: function () { if (s && s.boxes.length) send(s.boxes); },  // as Enter on the image does
+    changed: function () { return !!s && JSON.stringify(s.boxes) !== s.initial; },  // boxes not yet sent
     lock: function () { if (s) { s.locked = true; draw(); } },
     unlock: function () { if (s) { s.locked = false; draw(); } }
   };
