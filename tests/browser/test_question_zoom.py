@@ -66,6 +66,30 @@ def test_a_volunteer_zooms_pans_and_the_next_image_starts_whole(page, photo_ques
     expect(work.whole_image).to_be_hidden()
 
 
+SCALE = "() => new DOMMatrix(getComputedStyle(document.querySelector('#q-image')).transform).a"
+
+
+def test_at_the_whole_image_the_page_keeps_its_wheel_and_finger(page, photo_question):
+    page.set_viewport_size({"width": 1280, "height": 500})  # short: the page has more below the image
+    work = WorkPage(page).open(photo_question)
+    work.next_image()
+    assert page.evaluate("getComputedStyle(document.querySelector('#q-zoom')).touchAction") == "pan-y"
+    box = box_of(work.image)
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, 300)  # down, at the whole image: the page scrolls, the image stays whole
+    page.wait_for_function("() => window.scrollY > 0")
+    assert page.evaluate(SCALE) == pytest.approx(1)
+    page.evaluate("window.scrollTo(0, 0)")
+    box = box_of(work.image)
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, -300)  # up zooms in; from then on the image has the wheel and the finger
+    page.wait_for_function(SCALE + " > 1.01")
+    assert page.evaluate("getComputedStyle(document.querySelector('#q-zoom')).touchAction") == "none"
+    scale = page.evaluate(SCALE)
+    page.mouse.wheel(0, 100)
+    page.wait_for_function(SCALE + f" < {scale}")
+
+
 def test_zoom_tools_fit_a_phone(phone, photo_question, output_path):
     work = WorkPage(phone).open(photo_question)
     work.next_image()

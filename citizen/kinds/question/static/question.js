@@ -1,6 +1,7 @@
 /* The `question` kind: an image and/or a text, and one large button per answer (keys 1-9, 0).
    The image zooms and pans inside its frame (Panzoom: wheel, drag, pinch; + and - keys, the buttons in its corner);
-   each new task starts with the whole image. */
+   each new task starts with the whole image. At the whole image, one finger and the wheel turned down scroll the
+   page as elsewhere: the image takes them only once zoomed in. */
 window.citizenKinds = window.citizenKinds || {};
 (function () {
   "use strict";
@@ -10,6 +11,8 @@ window.citizenKinds = window.citizenKinds || {};
   function zoomed() {
     var on = zoom && zoom.getScale() > 1.01;
     box.classList.toggle("zoomed", !!on);
+    // At the whole image a finger scrolls the page (two pinch the image); zoomed in, it pans the image.
+    box.style.touchAction = box.querySelector("#q-image").style.touchAction = on ? "none" : "pan-y";
     box.querySelector("#q-zoom-reset").hidden = !on;
     box.querySelector("#q-zoom-out").disabled = !on;
     box.querySelector("#q-zoom-in").disabled = !!zoom && zoom.getScale() >= MAX - 0.01;
@@ -20,7 +23,10 @@ window.citizenKinds = window.citizenKinds || {};
     var img = box.querySelector("#q-image");
     zoom = window.Panzoom(img, { maxScale: MAX, minScale: 1, step: STEP, contain: "outside", panOnlyWhenZoomed: true,
                                  cursor: null });
-    box.addEventListener("wheel", zoom.zoomWithWheel);
+    box.addEventListener("wheel", function (e) {  // at the whole image, scrolling down scrolls the page
+      if (zoom.getScale() <= 1.01 && e.deltaY > 0 && !e.ctrlKey) return;
+      zoom.zoomWithWheel(e);
+    }, { passive: false });
     img.addEventListener("panzoomchange", zoomed);
     box.querySelector("#q-zoom-in").addEventListener("click", function () { zoom.zoomIn(); });
     box.querySelector("#q-zoom-out").addEventListener("click", function () { zoom.zoomOut(); });
