@@ -217,7 +217,7 @@
     editor.querySelectorAll("[data-editor-kind]").forEach(function (el) { el.hidden = el.dataset.editorKind !== spec.kind; });
     var el = editor.querySelector('[data-editor-kind="' + spec.kind + '"]');
     editor.hidden = false;
-    document.getElementById("mod-editor-task").textContent = item.querySelector(".mod-item-head .muted").textContent;
+    document.getElementById("mod-editor-task").textContent = item.querySelector(".mod-item-head > p.muted").textContent;
     widget.render(spec.task, el, function (answer) {
       var reason = document.getElementById("mod-editor-reason").value.trim();
       if (!reason) { say(list.dataset.reasonNeeded, "error"); document.getElementById("mod-editor-reason").focus(); return; }
