@@ -238,6 +238,9 @@ def test_exclude_is_bounded_before_anything_is_locked(client, make_campaign):
     r = client.get(f"{API}/campaigns/{c.slug}/tasks/next", headers=headers, environ_base=env,
                    query_string={"exclude": ""})  # empty: nothing on screen
     assert r.status_code == 200, r.get_data(as_text=True)
+    r = client.get(f"{API}/campaigns/{c.slug}/tasks/next", headers=headers, environ_base=env,
+                   query_string={"exclude": "9999999999,0"})  # the pattern allows them; they name no task
+    assert r.status_code == 200, r.get_data(as_text=True)
 
 
 def _visitor(app, slug):
