@@ -123,8 +123,11 @@
     beep();
     function done(permission) {
       notify = permission === "granted";
-      enable.hidden = true;
-      say(notify ? root.dataset.on : root.dataset.soundOnly, notify ? "success" : "");
+      enable.hidden = true;  // in its own line: the poll's "last checked" never writes over it
+      var mode = document.getElementById("live-mode");
+      mode.textContent = notify ? root.dataset.on : root.dataset.soundOnly;
+      mode.className = "message " + (notify ? "success" : "");
+      mode.hidden = false;
     }
     if ("Notification" in window) {
       var asked = Notification.requestPermission(done);
