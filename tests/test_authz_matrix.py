@@ -218,6 +218,8 @@ MATRIX = {
     "api.quality_report": {"GET": row(401, 403, 403, 200, 200, 403, 200)},
     "api.submit_answer": {"POST": row(401, 201, 201, 201, 201, 201, 201)},
     "api.skip_task": {"POST": ANY_CONTRIBUTOR},
+    # Back: a contributor's own last answer only; none of these roles answered the task (404, never another's).
+    "api.change_answer": {"PUT": row(401, 404, 404, 404, 404, 404, 404)},
     "moderation_api.report": {"POST": row(401, 201, 201, 201, 201, 201, 201)},
     "wellbeing_api.flag": {"POST": row(401, 201, 201, 201, 201, 201, 201)},
     "wellbeing_api.reveal": {"POST": ANY_CONTRIBUTOR},
@@ -304,6 +306,7 @@ BODIES = {
     ("api.import_answers", "POST"): {"json": {"answers": [{"external_id": "t7", "contributor": "paper-1",
                                                            "value": "no"}]}},
     ("api.submit_answer", "POST"): {"json": {"value": "no", "duration_ms": 5000}},
+    ("api.change_answer", "PUT"): {"json": {"value": "no"}},
     ("moderation_api.report", "POST"): {"json": {"reason": "abusive", "note": "Rude words"}},
     ("wellbeing_api.flag", "POST"): {"json": {"level": "graphic"}},
     ("wellbeing_api.rate", "POST"): {"json": {"level": "mild"}},

@@ -198,6 +198,19 @@ PATHS = {
                                 s409="Already answered, the task is complete, the campaign is closed, or the "
                                      "Idempotency-Key was used for another answer",
                                 s422="Invalid answer", s429="Capped (code capped)")}}},
+    "/tasks/{task_id}/answers/mine": {"put": {
+        "summary": "Change the caller's last answer in its campaign, within 10 minutes of giving it (Back on the "
+                   "work page). The same rule for every task, so a refusal never says which tasks are known-answer "
+                   "or decided.", "security": CONTRIBUTOR, "parameters": [TASK_ID],
+        "requestBody": _body(_object({"value": {"description": "the new answer"}}, ["value"])),
+        "responses": {"200": _ok("Changed (or the same as before: changed is false)", _object({
+            "answer": {"type": "object"}, "changed": BOOLEAN}, ["answer", "changed"])),
+                      **_errors(*TASK_ERRORS, 409, 413, 422, 429,
+                                s404="No such task, or the caller has not answered it",
+                                s429="More than 6 changes in 10 minutes (code rate_limited)",
+                                s409="Not the caller's last answer in the campaign (code not_last), given more "
+                                     "than 10 minutes ago (code too_late), or the campaign is closed",
+                                s422="Invalid answer")}}},
     "/tasks/{task_id}/skip": {"post": {
         "summary": "Give a leased task back", "security": CONTRIBUTOR, "parameters": [TASK_ID],
         "responses": {"200": _ok("Skipped", _object({"skipped": INTEGER}, ["skipped"])),
@@ -451,7 +464,10 @@ def _with_answer_value(paths, value):
     answers = {**body["properties"]["answers"], "items": {**items, "properties": {**items["properties"],
                                                                                      "value": value}}}
     imported = {**imported, "requestBody": _body({**body, "properties": {**body["properties"], "answers": answers}})}
-    return {**paths, "/tasks/{task_id}/answers": {"post": answer},
+    change = paths["/tasks/{task_id}/answers/mine"]["put"]
+    body = change["requestBody"]["content"]["application/json"]["schema"]
+    change = {**change, "requestBody": _body({**body, "properties": {**body["properties"], "value": value}})}
+    return {**paths, "/tasks/{task_id}/answers": {"post": answer}, "/tasks/{task_id}/answers/mine": {"put": change},
             "/campaigns/{slug}/answers/import": {"post": imported}}
 
 

@@ -1,18 +1,19 @@
 """API v1 views: parse, call one service, return JSON. Errors are mapped in citizen.handlers."""
 import re
 from flask import Blueprint, current_app, request
+from limits import parse
 
 from citizen.accounts import services as accounts
 from citizen.accounts import auth
 from citizen.api.body import json_object
 from citizen.api.openapi import MAX_ID, TASK_ROUTE_ID, spec
 from citizen.campaigns import results as results_svc
-from citizen.campaigns import hooks, scheduler
+from citizen.campaigns import changes, hooks, scheduler
 from citizen.campaigns import services as campaigns
 from citizen.kinds import get_kind
-from citizen.errors import InvalidInput, MethodNotAllowed, NotFound, NotOpen, Unauthorized
+from citizen.errors import InvalidInput, MethodNotAllowed, NotFound, NotOpen, RateLimited, Unauthorized
 from citizen.campaigns import report
-from citizen.extensions import db
+from citizen.extensions import db, limiter
 from citizen.storable import unstorable
 from citizen.urls import external_url
 from flask_babel import gettext as _
@@ -206,6 +207,30 @@ def submit_answer(task_id):
                                           source="api" if auth._bearer() else "web")
     db.session.commit()
     return out, status
+
+
+CHANGE_LIMIT = "6 per 10 minutes"  # changes per contributor: each folds a task's answers again
+
+
+def _spend_change(contributor_id):
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return
+    if not limiter.limiter.hit(parse(CHANGE_LIMIT), "answer-changes", str(contributor_id)):
+        raise RateLimited(_("You have changed several answers in the last minutes. Please wait a little."),
+                          retry_after=60)
+
+
+@bp.put(f"/tasks/{TASK_ROUTE_ID}/answers/mine")
+def change_answer(task_id):
+    """Back on the work page: the caller's last answer, changed within minutes (citizen.campaigns.changes)."""
+    cid = auth.contributor_id()
+    body = json_object()
+    if "value" not in body:
+        raise InvalidInput(_('Send the answer as {"value": ...}.'), details=[{"field": "value", "message": _("missing")}])
+    _spend_change(cid)
+    out = changes.change_answer(task_id, cid, body["value"])
+    db.session.commit()
+    return out
 
 
 @bp.post(f"/tasks/{TASK_ROUTE_ID}/skip")

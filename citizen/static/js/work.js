@@ -1,5 +1,6 @@
 /* The volunteer loop: show a task, send the answer (with an Idempotency-Key, retried on network
-   errors), show the next task at once (it was fetched while the volunteer was looking), count. */
+   errors), show the next task at once (it was fetched while the volunteer was looking), count.
+   Back shows the task answered last again, to change its answer (PUT .../answers/mine), then the task it left. */
 (function () {
   "use strict";
   var root = document.getElementById("work");
@@ -11,7 +12,11 @@
   var messageEl = document.getElementById("message");
   var countEl = document.getElementById("done-count");
   var skipBtn = document.getElementById("skip");
+  var backBtn = document.getElementById("back"), keepBtn = document.getElementById("back-cancel");
   var current = null, upcoming = null, shownAt = 0, busy = false, done = 0;
+  // Back: `last` is the task answered last on this page (its answer can still be changed for a few minutes);
+  // while it is on screen again, `resume` is the task it left, shown again once the change is sent or dropped.
+  var last = null, resume = null;
   var wellbeing = window.citizenWellbeing;  // content warnings, reveal, reports, breaks (js/wellbeing.js)
 
   function newKey() {
@@ -56,7 +61,7 @@
     busy = false;
     taskEl.setAttribute("aria-busy", "false");
     if (!task) {
-      taskEl.hidden = true; skipBtn.hidden = true; emptyEl.hidden = false;
+      taskEl.hidden = true; skipBtn.hidden = true; backBtn.hidden = true; emptyEl.hidden = false;
       var heading = emptyEl.querySelector("h2");
       if (refusal) {
         say("", "");
@@ -69,13 +74,59 @@
       heading.focus();  // screen readers announce it; keyboard users start from here
       return;
     }
-    taskEl.hidden = false; skipBtn.hidden = false; emptyEl.hidden = true;
+    taskEl.hidden = false; skipBtn.hidden = false; emptyEl.hidden = true; backBtn.hidden = !last;
     count(task.done);
+    render(task);
+    shownAt = performance.now();
+    upcoming = fetchNext([task.id]).catch(function () { return undefined; });
+  }
+
+  function render(task) {
     kind.render(task, taskEl, submit);
     if (wellbeing) wellbeing.show(task, taskEl, kind, function () { kind.render(task, taskEl, submit); });
     document.dispatchEvent(new CustomEvent("citizen:task", { detail: task }));  // the task's discussion follows
-    shownAt = performance.now();
-    upcoming = fetchNext([task.id]).catch(function () { return undefined; });
+  }
+
+  function back() {
+    if (busy || !last || resume || !current) return;
+    resume = current;
+    current = last;
+    skipBtn.hidden = backBtn.hidden = true;
+    keepBtn.hidden = false;
+    render(current);
+    say(root.dataset.changing, "info");
+  }
+  function backToWork(message, tone) {
+    current = resume;
+    resume = null;
+    busy = false;
+    keepBtn.hidden = true;
+    skipBtn.hidden = false;
+    backBtn.hidden = !last;
+    render(current);
+    say(message, tone);
+  }
+  function change(value) {
+    busy = true;
+    var task = current;
+    kind.lock && kind.lock(taskEl, value);
+    request("PUT", url("changeUrl", task.id), { value: value }).then(function (r) {
+      return r.json().then(function (out) {
+        if (r.ok) backToWork(root.dataset.changed, "ok");
+        else if (r.status === 422 || r.status === 413) {  // the new answer is not valid: say so, keep it on screen
+          busy = false;
+          kind.unlock && kind.unlock(taskEl);
+          say(out.message, "error");
+        } else {  // too late, or no longer the last: the first answer stands
+          last = null;
+          backToWork(out.message, "info");
+        }
+      });
+    }).catch(function () {
+      busy = false;
+      kind.unlock && kind.unlock(taskEl);
+      say(root.dataset.sendFailed, "error");
+    });
   }
 
   function advance() {
@@ -118,11 +169,13 @@
 
   function submit(value) {
     if (busy || !current) return;
+    if (resume) { change(value); return; }
     busy = true;
     var task = current;
     kind.lock && kind.lock(taskEl, value);
     send(task, value, newKey(), 0).then(function (res) {
       if (res.status === 201 || res.status === 200) {
+        last = task;
         count(res.body.done);
         say(goldFeedback(res.body.feedback) || root.dataset.thanks || "", "ok");
         advance();
@@ -142,7 +195,7 @@
   }
 
   function skip() {
-    if (busy || !current) return;
+    if (busy || !current || resume) return;
     busy = true;
     request("POST", url("skipUrl", current.id)).finally(function () { say("", ""); advance(); });
   }
@@ -175,6 +228,8 @@
   });
 
   skipBtn.addEventListener("click", skip);
+  backBtn.addEventListener("click", back);
+  keepBtn.addEventListener("click", function () { if (resume && !busy) backToWork("", ""); });
   document.addEventListener("keydown", function (e) {
     if (e.ctrlKey || e.metaKey || e.altKey || !current) return;
     var tag = (e.target.tagName || "").toLowerCase();
