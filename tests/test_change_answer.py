@@ -1,6 +1,8 @@
 """Back on the work page (issue 19): a volunteer changes their last answer within minutes, through
 PUT /api/v1/tasks/<id>/answers/mine. The tally is folded again (the stored result follows), nothing else moves,
 and a refusal is the same for every task (gold or not)."""
+import csv
+import io
 import json
 from datetime import timedelta
 
@@ -31,6 +33,7 @@ def test_a_volunteer_changes_their_last_answer_and_the_result_follows(client, ma
     answer_next(client, c.slug, "no", second, duration_ms=5000)
     answer_next(client, c.slug, "no", me, duration_ms=5000)
     assert stored(task["id"]).result["answer"] == "no"
+    etag = client.get(f"/data/{c.slug}/answers.csv").headers["ETag"]
     r = change(client, task["id"], "yes", me)
     assert r.status_code == 200, r.get_json()
     assert r.get_json()["changed"] is True and r.get_json()["answer"]["value"] == "yes"
@@ -42,6 +45,9 @@ def test_a_volunteer_changes_their_last_answer_and_the_result_follows(client, ma
     again = change(client, task["id"], "yes", me)
     assert again.status_code == 200 and again.get_json()["changed"] is False  # a retry changes nothing
     assert client.get(f"{API}/campaigns/{c.slug}/results").get_json()["results"][0]["answer"] == "yes"
+    r = client.get(f"/data/{c.slug}/answers.csv")
+    assert r.headers["ETag"] != etag  # the open data file follows
+    assert sorted(row["answer"] for row in csv.DictReader(io.StringIO(r.get_data(as_text=True)))) == ["no", "yes", "yes"]
 
 
 def test_bad_changes_are_refused_and_change_nothing(client, make_campaign):

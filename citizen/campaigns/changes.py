@@ -64,6 +64,5 @@ def change_answer(task_id, contributor_id, value):
     if (task.gold is None and label != before and label in kind.critical(campaign.settings)
             and contributor_id not in hooks.suspended(conn, campaign.id)):  # as the volunteer loop escalates
         hooks.escalate(conn, task_id, campaign.id, answer.id, contributor_id, label, now)
-    if kind.answer_labels(campaign.settings):
-        builds.request(campaign.id)  # the batch consensus, off the request
+    builds.note_change(campaign)  # no answer count says it: the open data files and the batch consensus follow
     return out
