@@ -148,6 +148,7 @@ MATRIX = {
     "organise.quality": {"GET": ORGANISE},  # moderators read the same report through the API
     "organise.publish": {"POST draft": ORGANISE_ACT_DRAFT},
     "organise.close": {"GET": ORGANISE, "POST": ORGANISE_ACT},  # the GET asks first
+    "organise.translations": {"GET": ORGANISE, "GET draft": ORGANISE_DRAFT, "POST": ORGANISE_ACT},
     "organise.reopen": {"POST": ORGANISE_ACT},
     # A preview's thumbnail: the campaign's organisers (no such token in the world: 404 for them).
     "organise.preview_thumbnail": {"GET": row(LOGIN, LOGIN, 403, 403, 404, 403, 404)},
@@ -277,6 +278,7 @@ BODIES = {
     ("accounts.create_token", "POST"): {"data": {"label": "script", "days": "30"}},
     ("organise.create_event_code", "POST"): {"data": {"max_guests": "30", "hours": "2"}},
     ("organise.close", "POST"): {"data": {"confirm": "yes"}},
+    ("organise.translations", "POST"): {"data": {"into": "es", "title": "Encontrar tejados rojos"}},
     ("organise.delete_tasks", "POST"): lambda w: {"data": {"task": str(w.handed["first"])}},
     ("team.invite", "POST"): {"data": {"role": "moderator"}},
     ("team.withdraw", "POST"): {"data": {"org": "test-org"}},

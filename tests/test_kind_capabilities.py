@@ -67,3 +67,20 @@ def test_every_export_column_with_media_is_declared(app):
         values = kind.export_row(settings, example["payload"], kind.result({}, settings))
         with_media = {name for name, value in values.items() if str(value).startswith(MEDIA)}
         assert with_media <= set(kind.media_columns), f"{kind.id}: undeclared media columns {with_media}"
+
+
+def test_a_kinds_translated_words_change_what_volunteers_read_never_the_values_answers_store(app):
+    from citizen.kinds import get_kind
+    kinds = [(k, k.clean_settings({**k.default_settings(), **k.example()["settings"]}), k.example()["payload"])
+             for k in all_kinds().values() if k.example() is not None]
+    question = get_kind("question")
+    kinds.append((question, question.clean_settings({"question": "Red roof?", "options": ["Yes", "No"]}), {"text": "t"}))
+    for kind, settings, payload in kinds:
+        words = kind.texts(settings)
+        translated = kind.with_texts(settings, {key: f"«{key}»" for key in words})
+        before, after = kind.task_json(payload, settings), kind.task_json(payload, translated)
+        for key in words:
+            assert f"«{key}»" in json.dumps(after, ensure_ascii=False), (kind.id, key)
+        assert after.get("options") == before.get("options"), kind.id  # the values answers store
+        assert kind.answer_labels(translated) == kind.answer_labels(settings), kind.id
+        assert kind.with_texts(settings, {}) == settings, kind.id  # nothing given: the organiser's own words

@@ -8,7 +8,7 @@ from citizen.accounts import auth
 from citizen.api.body import json_object
 from citizen.api.openapi import MAX_ID, TASK_ROUTE_ID, spec
 from citizen.campaigns import results as results_svc
-from citizen.campaigns import changes, hooks, scheduler
+from citizen.campaigns import changes, hooks, scheduler, texts
 from citizen.campaigns import services as campaigns
 from citizen.kinds import get_kind
 from citizen.errors import InvalidInput, MethodNotAllowed, NotFound, NotOpen, RateLimited, Unauthorized
@@ -48,8 +48,9 @@ def campaign_json(c):
 
 def task_json(campaign, task_id, payload, done):
     kind = get_kind(campaign.kind)
+    settings = texts.kind_settings(kind, campaign.settings)  # the question in the volunteer's language
     return {"id": task_id, "kind": campaign.kind, "campaign": campaign.slug,
-            **kind.task_json(payload, campaign.settings), "done": done}
+            **kind.task_json(payload, settings), "done": done}
 
 
 @bp.get("/openapi.json")

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from citizen import storage
 from citizen.accounts import events
 from citizen.accounts.models import utcnow
-from citizen.campaigns import gold, previews, sections, services, task_admin, uploads
+from citizen.campaigns import gold, previews, sections, services, task_admin, texts, uploads
 from citizen.campaigns.forms import CampaignForm, ImportForm
 from citizen.kinds import all_kinds, get_kind
 from citizen.kinds import registry as kind_registry
@@ -267,6 +267,39 @@ def mark_gold(slug):
         db.session.commit()
         flash(message)
     return redirect(url_for(".manage", slug=slug) + "#gold-h")
+
+
+@bp.route("/<slug>/translations", methods=["GET", "POST"])
+def translations(slug):
+    """The campaign's own words in the site's other languages (citizen.campaigns.texts), one language a page."""
+    campaign = services.managed_campaign(slug, current_user)
+    kind = get_kind(campaign.kind)
+    langs = texts.languages(campaign)
+    # ?into=, not ?lang= (which switches the organiser's own pages into that language: citizen.engagement.languages)
+    lang = request.values.get("into") or (langs[0] if langs else "")
+    if lang not in langs:
+        abort(404)
+    errors = {}
+    if request.method == "POST":
+        try:
+            texts.save(campaign, lang, request.form)
+        except InvalidInput as exc:
+            errors = {d["field"]: d["message"] for d in exc.details}
+        else:
+            db.session.commit()
+            flash(_("Saved. Volunteers reading this language see these words."))
+            return redirect(url_for(".translations", slug=slug, into=lang))
+    stored = texts.entry(campaign.settings, lang)
+    values = request.form if request.method == "POST" else {
+        **{k: stored.get(k, "") for k in texts.LIMITS}, **{"kind." + k: v for k, v in (stored.get("kind") or {}).items()}}
+    originals = [("title", _("Title"), campaign.title, False), ("summary", _("Summary"), campaign.summary, False),
+                 ("description_md", _("Description (Markdown)"), campaign.description_md, True),
+                 ("tutorial_md", _("Field guide: what am I looking at? (Markdown)"), campaign.tutorial_md, True)]
+    kind_texts = [("kind." + key, _("Question") if key == "question" else _("Answer “%(label)s”", label=text), text)
+                  for key, text in kind.texts(campaign.settings).items()]
+    return render_template("organise/translations.html", campaign=campaign, lang=lang, langs=langs,
+                           names={code: texts.language_name(code) for code in langs}, values=values, errors=errors, originals=originals,
+                           kind_texts=kind_texts)
 
 
 @bp.route("/<slug>/close", methods=["GET", "POST"])

@@ -26,7 +26,7 @@ LICENCES = {
     "ODbL-1.0": "ODbL 1.0 (Open Database Licence)",
 }
 MAX_REDUNDANCY = 100
-KEPT_SETTINGS = ("gold_count",)
+KEPT_SETTINGS = ("gold_count", "translations")  # citizen.campaigns.texts
 INSERT_CHUNK = 5000
 PREVIEW_IMAGES = 12  # thumbnails on the organiser's import preview
 

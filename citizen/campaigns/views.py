@@ -6,7 +6,7 @@ from sqlalchemy import select
 from citizen.accounts.models import Contributor
 from citizen.accounts.auth import GUEST_SESSION_KEY, caller
 from citizen import storage
-from citizen.campaigns import builds, media_access, pages, services
+from citizen.campaigns import builds, media_access, pages, services, texts
 from citizen.errors import NotFound
 from citizen.kinds import get_kind
 from citizen.extensions import db
@@ -16,14 +16,16 @@ bp = Blueprint("campaigns", __name__)
 
 @bp.get("/")
 def home():
-    return render_template("home.html", **pages.home())
+    page = pages.home()
+    page["campaigns"] = [texts.localized(c) for c in page.get("campaigns") or []]
+    return render_template("home.html", **page)
 
 
 @bp.get("/campaigns/<slug>")
 def show(slug):
     campaign = services.get_campaign(slug, current_user)
     maps = builds.maps(campaign)  # made by a job per data version (citizen.campaigns.builds), never on the request
-    return render_template("campaigns/show.html", campaign=campaign, maps=maps,
+    return render_template("campaigns/show.html", campaign=texts.localized(campaign), maps=maps,
                            can_manage=services.can_manage(current_user, campaign),
                            page=pages.campaign_page(campaign))  # citizen.campaigns.pages
 
@@ -31,7 +33,7 @@ def show(slug):
 @bp.get("/campaigns/<slug>/work")
 def work(slug):
     campaign = services.get_campaign(slug, current_user)
-    return render_template("campaigns/work.html", campaign=campaign, kind=get_kind(campaign.kind))
+    return render_template("campaigns/work.html", campaign=texts.localized(campaign), kind=get_kind(campaign.kind))
 
 
 # What a stored file may do if someone opens it as a page: nothing (no script, no plugin, no framing).

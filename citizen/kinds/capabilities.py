@@ -115,6 +115,18 @@ class Capabilities:
         """The answer a moderator's adjustment begins from: the result's own answer (a reviewable kind's)."""
         return (result or {}).get("answer")
 
+    # --- the campaign's own words, in other languages (citizen.campaigns.texts) ------------------------------
+    def texts(self, settings):
+        """{key: text} of the words in the kind's settings that volunteers read and an organiser may translate:
+        the question, when the organiser wrote one (a default question is the app's own, translated with it)."""
+        question = (settings or {}).get("question")
+        return {"question": question} if isinstance(question, str) and question.strip() else {}
+
+    def with_texts(self, settings, texts):
+        """`settings` with the words of `texts` ({key: text}, keys of `texts(settings)`) in place of the
+        organiser's: what task_json reads for a volunteer in that language. Never a value that answers store."""
+        return {**settings, "question": texts["question"]} if texts.get("question") else settings
+
     # --- files of the kind's own ----------------------------------------------------------------------------
     def export_files(self, settings):
         """[(name, description, mediatype, format)]: files this kind adds to a campaign's open data beside

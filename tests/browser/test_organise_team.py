@@ -155,3 +155,28 @@ def test_phone_pages_that_were_too_wide_fit_390_px(phone, live_server, org, orga
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390, wide[:15]
     fits(phone, "phone")
     shoot(phone, output_path, "phone" + path.replace("/", "-").replace("?", "-").replace("=", "-"))
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_campaign_texts_in_spanish_from_the_translations_page(page, make_campaign, size, output_path):
+    c = make_campaign(tasks=2, title="Find red roofs", summary="Look at roofs.")
+    slug = c.slug
+    db.session.close()
+    page.set_viewport_size(SIZES[size])
+    SignIn(page).sign_in("organiser@example.org")  # make_campaign's organiser
+    page.goto(f"/organise/{slug}/")
+    page.get_by_role("link", name="Translations").click()
+    expect(page.get_by_label("Translation into").get_by_role("link", name="Español")).to_have_attribute("aria-current", "page")
+    page.get_by_label("Title").fill("Encontrar tejados rojos")
+    page.get_by_label("Question").fill("¿Hay un tejado rojo?")
+    page.get_by_label("Answer “Yes”").fill("Sí")
+    fits(page, SIZES[size])
+    shoot(page, output_path, f"translations-{size}")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Volunteers reading this language see these words.")).to_be_visible()
+    page.get_by_role("link", name="See the public page in this language").click()
+    expect(page.get_by_role("heading", name="Encontrar tejados rojos")).to_be_visible()
+    page.goto(f"/campaigns/{slug}/work")
+    expect(page.locator("#q-question")).to_have_text("¿Hay un tejado rojo?")
+    expect(page.locator("#q-options button.answer").first).to_contain_text("Sí")
+    fits(page, SIZES[size])

@@ -91,6 +91,17 @@ class QuestionKind(Kind):
             task["question"] = str(payload["question"]).strip()[:300]
         return task
 
+    def texts(self, settings):
+        out = super().texts(settings)
+        out.update({f"option:{o['value']}": o["label"] for o in settings.get("options") or []})
+        return out
+
+    def with_texts(self, settings, texts):
+        """The question, and each option's label (its value, which answers store, stays)."""
+        settings = super().with_texts(settings, texts)
+        return {**settings, "options": [{**o, "label": texts.get(f"option:{o['value']}") or o["label"]}
+                                        for o in settings.get("options") or []]}
+
     def task_json(self, payload, settings):
         options = settings.get("options", [])
         out = {
