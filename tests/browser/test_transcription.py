@@ -144,3 +144,15 @@ def test_work_page_on_a_phone(phone, expenses, output_path):
     phone.get_by_label("Employee").scroll_into_view_if_needed()
     submit = phone.get_by_role("button", name="Submit").bounding_box()
     assert submit["height"] >= 44 and submit["width"] >= width * 0.8
+    # Typing: the page stays in view above the field, and the field above the sticky Submit, for every field.
+    fields = phone.locator(".tx-field input[type=text]")
+    for i in range(fields.count()):
+        fields.nth(i).focus()
+        phone.wait_for_timeout(100)
+        page, field = work.document.bounding_box(), fields.nth(i).bounding_box()
+        submit = phone.get_by_role("button", name="Submit").bounding_box()
+        assert page["y"] >= -1 and page["height"] >= 140, (i, page)  # held at the top of the screen
+        assert field["y"] >= page["y"] + page["height"] - 1, (i, field, page)
+        assert field["y"] + field["height"] <= min(submit["y"], PHONE["height"]) + 1, (i, field, submit)
+    fields.first.type("Ana")
+    shoot(phone, output_path, "work-transcription-phone-typing")

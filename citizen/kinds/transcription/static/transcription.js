@@ -65,6 +65,7 @@
     // Bring the field's region into view, large enough to read: the whole page shown on a phone
     // (or beside a form) makes small print too small.
     var rect = regions[name];
+    if (map) map.invalidateSize({ pan: false });  // on a phone the page is a shorter strip while a field has focus
     if (!map || !rect) return;
     var b = rect.getBounds(), size = map.getSize();
     var shown = map.latLngToContainerPoint(b.getNorthEast()).x - map.latLngToContainerPoint(b.getSouthWest()).x;
@@ -161,7 +162,13 @@
       task = t; send = answer;
       form = root.querySelector("#tx-form"); list = root.querySelector("#tx-fields");
       where = root.querySelector("#tx-where"); submitBtn = root.querySelector("#tx-submit");
-      if (!form.dataset.bound) { form.addEventListener("submit", onSubmit); form.dataset.bound = "1"; }
+      if (!form.dataset.bound) {
+        form.addEventListener("submit", onSubmit);
+        form.addEventListener("focusout", function () {  // the page's full height back once typing is over
+          setTimeout(function () { if (map) map.invalidateSize({ pan: false }); }, 0);
+        });
+        form.dataset.bound = "1";
+      }
       root.querySelector("#tx-question").textContent = t.question;
       var place = t.document + (t.page ? " · " + text("page", { n: t.page }) : "")
         + (t.pages_in_document && !t.page ? " · " + text("pages", { n: t.pages_in_document }) : "");
