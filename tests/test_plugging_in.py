@@ -180,7 +180,7 @@ def test_an_app_without_the_shield_is_refused():
 
 
 def test_features_plug_their_sections_into_the_campaign_settings(tmp_path):
-    """The campaign form and campaigns.services import no feature: wellbeing, moderation and engagement register
+    """The campaign form and campaigns.services import no feature: wellbeing, moderation, engagement and talk register
     their part of the settings, in create_app's order (the form shows them, and lists their errors, in it)."""
     from citizen.campaigns import sections
     from citizen.engagement import settings as engagement_settings
@@ -189,9 +189,9 @@ def test_features_plug_their_sections_into_the_campaign_settings(tmp_path):
     app = create_app(base_config(tmp_path, "sqlite://"))
     with app.app_context():
         registered = sections.all_sections()
-        assert [s.name for s in registered] == ["wellbeing", "escalate_on", "outcome"]
+        assert [s.name for s in registered] == ["wellbeing", "escalate_on", "outcome", "talk_export"]
         assert sections.templates() == ["wellbeing/campaign_settings.html", "moderation/campaign_settings.html",
-                                        "engagement/campaign_settings.html"]
+                                        "engagement/campaign_settings.html", "talk/campaign_settings.html"]
         wellbeing = registered[0]
         assert (wellbeing.clean, wellbeing.prepare_import, wellbeing.after_import, wellbeing.after_update) == (
             ratings.clean_section, services.prepare_import, services.after_import, services.after_campaign_update)

@@ -393,3 +393,42 @@ def test_staff_handles_are_their_names_in_plain_letters_or_a_number():
     assert names.handle("  O'Brien,  Seán ", 8) == "o-brien-sean"
     assert names.handle("张伟", 9) == "staff-9"
     assert len(names.handle("x" * 200, 10)) == names.MAX_HANDLE
+
+
+# --- the discussions as open data, only when the organiser publishes them ----------------------------------------
+
+def test_discussions_are_open_data_only_when_the_organiser_publishes_them(app, client, campaign, people):
+    vera, mod = signed_in(app, "vera@example.org"), signed_in(app, "mona@example.org")
+    task_id = first_task(campaign)
+    assert post(vera, campaign.slug, "Is a red shed a roof? Ask @mona or write to vera@example.org.",
+                task_id).status_code == 201
+    assert post(mod, campaign.slug, "=HYPERLINK(\"x\") Sheds count, @vera.").status_code == 201
+    assert client.get(f"/data/{campaign.slug}/talk.csv").status_code == 404  # not published: off by default
+    assert "talk.csv" not in json.dumps(client.get(f"/data/{campaign.slug}/datapackage.json").get_json())
+
+    staff = signed_in(app, "organiser@example.org")
+    page = staff.get(f"/organise/{campaign.slug}/edit").get_data(as_text=True)
+    assert 'name="talk_export"' in page and "Publish the discussions with the open data" in page
+    campaign.settings = {**campaign.settings, "talk_export": True}
+    db.session.commit()
+    r = client.get(f"/data/{campaign.slug}/talk.csv")
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
+    assert [(x["task_id"], x["staff_role"]) for x in rows] == [(str(task_id), ""), ("", "moderator")]
+    first, second = rows
+    assert first["author"].startswith("v-") and second["author"] == ""
+    assert "vera@example.org" not in r.get_data(as_text=True) and "Vera" not in r.get_data(as_text=True)
+    assert "@mona" not in first["text"] and "[e-mail removed]" in first["text"]
+    assert second["text"].startswith("'=HYPERLINK")  # a spreadsheet shows it as text
+    package = client.get(f"/data/{campaign.slug}/datapackage.json").get_json()
+    assert f"{campaign.slug}-talk.csv" in [res["path"] for res in package["resources"]]
+    assert "talk.csv" in client.get(f"/data/{campaign.slug}/README.md").get_data(as_text=True)
+    assert client.get(f"/data/{campaign.slug}/{campaign.slug}-talk.csv").status_code == 200  # the saved name
+
+    # A hidden post leaves the file, and the file's ETag changes with it.
+    etag = r.headers["ETag"]
+    assert client.get(f"/data/{campaign.slug}/talk.csv", headers={"If-None-Match": etag}).status_code == 304
+    pid = db.session.execute(select(TalkPost.id).order_by(TalkPost.id)).scalars().first()
+    assert mod.post(f"{API}/talk/posts/{pid}/hide", json={"reason": "personal data"}).status_code == 200
+    again = client.get(f"/data/{campaign.slug}/talk.csv", headers={"If-None-Match": etag})
+    assert again.status_code == 200 and len(list(csv.DictReader(io.StringIO(again.get_data(as_text=True))))) == 1

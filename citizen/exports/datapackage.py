@@ -11,6 +11,7 @@ The types of the kind's own columns come from their values in the first tasks (r
 """
 from datetime import datetime, timezone
 
+from citizen.exports import extra
 from citizen.exports.methodology import FILES, GEO_FILES, licence, saved_name
 from citizen.exports.rows import ANSWER_COLUMNS, Results, iso
 from citizen.kinds import get_kind
@@ -56,7 +57,8 @@ def descriptor(campaign, version, base_url=""):
                  if spatial or r["path"] not in GEO_FILES]
     own = [{"name": name.rsplit(".", 1)[0].lower(), "path": name, "profile": "data-resource", "format": fmt,
             "mediatype": mediatype, "encoding": "utf-8", "title": name, "description": text}
-           for name, text, mediatype, fmt in get_kind(campaign.kind).export_files(campaign.settings or {})]
+           for name, text, mediatype, fmt in get_kind(campaign.kind).export_files(campaign.settings or {})
+           + [(f.name, f.description(), f.mediatype, f.format) for f in extra.of(campaign)]]
     return {
         "profile": "data-package",
         "name": name,

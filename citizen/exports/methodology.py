@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from citizen.kinds import get_kind
 from citizen.campaigns.models import Participation
-from citizen.exports import geo, precision
+from citizen.exports import extra, geo, precision
 from citizen.exports.rows import ANSWER_COLUMNS, Results, iso
 from citizen.extensions import db
 from citizen.campaigns import builds
@@ -71,9 +71,11 @@ def saved_name(campaign, name):
 
 
 def kind_files(campaign):
-    """[(name, description)] of the files the campaign's kind adds (Kind.export_files: the boxes' COCO JSON)."""
+    """[(name, description)] of the files the campaign's kind adds (Kind.export_files: the boxes' COCO JSON), and
+    those of features its organiser publishes (citizen.exports.extra: the discussions)."""
     return [(name, text) for name, text, _type, _format in
-            get_kind(campaign.kind).export_files(campaign.settings or {})]
+            get_kind(campaign.kind).export_files(campaign.settings or {})] + [
+        (f.name, f.description()) for f in extra.of(campaign)]
 
 
 def licence(code):

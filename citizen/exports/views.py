@@ -22,7 +22,7 @@ from werkzeug.http import is_resource_modified
 from citizen import storage
 from citizen.campaigns import services as campaigns
 from citizen.errors import NotFound
-from citizen.exports import csv_export, datapackage, geo, methodology, rows
+from citizen.exports import csv_export, datapackage, extra, geo, methodology, rows
 from citizen.extensions import db
 from citizen.kinds import get_kind
 from citizen.urls import public_url
@@ -132,6 +132,9 @@ def kind_file(slug, name):
     kind = get_kind(campaign.kind)
     settings = campaign.settings or {}
     declared = {n: mediatype for n, _text, mediatype, _format in kind.export_files(settings)}
+    feature = extra.named(campaign, name)
+    if feature is not None:
+        return _extra_file(slug, feature)
     if name not in declared:
         raise NotFound(_("There is no such file."))
     campaign, version, cached = _opened(slug, name)
@@ -143,6 +146,21 @@ def kind_file(slug, name):
     response = Response(stream_with_context(chunks), content_type=declared[name] + charset)
     response.headers["X-Accel-Buffering"] = "no"
     _headers(response, campaign, version, name)
+    rows.end_read()
+    return response
+
+
+def _extra_file(slug, feature):
+    """A feature's file (citizen.exports.extra), with its own tag in the ETag: it changes without the data version."""
+    campaign = rows.data_campaign(slug)
+    version = versions.data_version(campaign)
+    version = dataclasses.replace(version, tag=f"{version.tag}-{feature.tag(campaign)}")
+    cached = _not_modified(campaign, version, feature.name)
+    if cached is not None:
+        return cached
+    charset = "; charset=utf-8" if feature.mediatype.startswith("text/") else ""
+    response = Response(stream_with_context(feature.write(campaign)), content_type=feature.mediatype + charset)
+    _headers(response, campaign, version, feature.name)
     rows.end_read()
     return response
 
@@ -216,7 +234,7 @@ def saved(slug, saved):
         return stream(slug, name)
     views = {"results.gpkg": geopackage, "datapackage.json": data_package, "README.md": readme}
     if name not in views:
-        return kind_file(slug, name)  # a file of the campaign's kind, or 404
+        return kind_file(slug, name)  # a file of the campaign's kind or of a feature it publishes, or 404
     return views[name](slug)
 
 

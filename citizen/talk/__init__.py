@@ -8,7 +8,9 @@
 - `pages`     what the pages show; the template global other features' pages use (`talk`).
 - `views`     the pages and the API (/api/v1/campaigns/<slug>/talk, .../tasks/<id>/talk, posts' reports, hide).
 
-Posts belong to no export: the open data files are built from tasks and answers only.
+- `exports`   the discussions as open data (talk.csv), only when the organiser publishes them; pseudonymous.
+
+Posts belong to no export unless the organiser ticks "publish the discussions" on the campaign form.
 """
 
 
@@ -22,3 +24,9 @@ def init_app(app):
     app.register_blueprint(views.api_bp)
     csrf.exempt(views.api_bp)
     app.jinja_env.globals["talk"] = {"thread_url": pages.thread_url, "inbox": pages.inbox}
+    from citizen.campaigns import sections
+    from citizen.exports import extra
+    from citizen.talk import exports
+    sections.register(app, exports.SETTING, exports.clean_section, exports.section_from_form,
+                      "talk/campaign_settings.html")
+    extra.register(app, exports.FILE)
