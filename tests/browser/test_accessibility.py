@@ -149,3 +149,17 @@ def test_axe_finds_nothing_on_the_moderators_queue_and_the_boxes_editor(sized_pa
         check(page, size)
         page.keyboard.press("Escape")
         expect(queue.editor).to_be_hidden()
+
+
+def test_axe_finds_nothing_on_the_organisers_draw_an_area_map(sized_page):
+    """The manage page of a map campaign with its draw-an-area map open: Leaflet.draw's toolbar (its buttons are
+    links drawn by the library), the layer switcher and "Go to" included, at both sizes."""
+    from playwright.sync_api import expect
+    from citizen.demo import PASSWORD
+    from tests.browser.pages import SignIn
+    page, size = sized_page
+    SignIn(page).sign_in("organiser@example.org", PASSWORD)
+    page.goto("/organise/forest-clearings/")
+    page.locator("details.draw-area > summary").click()
+    expect(page.locator("details.draw-area .leaflet-draw-toolbar a").first).to_be_visible()
+    check(page, size)
