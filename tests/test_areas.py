@@ -10,7 +10,7 @@ import shapely
 from pyproj import CRS, Transformer
 from shapely.geometry import shape
 
-from citizen.ingest.areas import AreaError, area_geojson, area_km2, read_area, split_grid
+from citizen.ingest.areas import AreaError, area_geojson, area_km2, read_area, split_grid, split_parts
 
 # An irregular outline of a forest block in the Congo basin, about 21 km x 16 km (~257 km²).
 FOREST = shapely.Polygon([(23.100, -1.200), (23.205, -1.215), (23.282, -1.170), (23.275, -1.105),
@@ -134,6 +134,22 @@ def test_a_country_sized_area_is_limited_by_its_tasks_not_its_size():
         split_grid(area, 5)
     with pytest.raises(AreaError, match=r"even with the largest cells \(50 km\): split the area into 6 campaigns"):
         split_grid(area, 50, max_cells=1_200)
+
+
+def test_an_area_too_large_for_one_campaign_is_cut_into_parts_that_each_fit():
+    """A Brazil-sized box at 20 km cells (about 44,000 tasks) against a limit of 5,000: parts of about equal area, each under
+    the limit once re-read from its GeoJSON (as an organiser imports it), together about the whole area's tasks."""
+    brazil = read_area("brazil.geojson", json.dumps(shapely.geometry.mapping(shapely.box(-74, -34, -35, 5))).encode())
+    with pytest.raises(AreaError):
+        split_grid(brazil, 20, max_cells=5_000)
+    parts = split_parts(brazil, 20, max_cells=5_000)
+    assert 9 <= len(parts) <= 12  # 44,000 tasks at 20 km (the box is 18 million km²)
+    counts = [len(split_grid(read_area("part.geojson", json.dumps(area_geojson(p)).encode()), 20, max_cells=5_000))
+              for p in parts]
+    assert max(counts) <= 5_000 and max(counts) < 1.25 * min(counts), counts
+    assert sum(counts) == pytest.approx(len(split_grid(brazil, 20)), rel=0.06)  # the cut cells count twice
+    with pytest.raises(AreaError, match="Even in 50 parts"):
+        split_parts(brazil, 1)
 
 
 FIJI_SPLIT = {"type": "MultiPolygon", "coordinates": [  # RFC 7946: split at the meridian

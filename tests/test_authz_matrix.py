@@ -149,6 +149,9 @@ MATRIX = {
     "organise.publish": {"POST draft": ORGANISE_ACT_DRAFT},
     "organise.close": {"GET": ORGANISE, "POST": ORGANISE_ACT},  # the GET asks first
     "organise.translations": {"GET": ORGANISE, "GET draft": ORGANISE_DRAFT, "POST": ORGANISE_ACT},
+    # A map kind's organiser route (the demo campaign under test is a question campaign: its area is none, so the
+    # organiser is sent back to the manage page with the reason).
+    "map_tiles.area_parts": {"POST": ORGANISE_ACT},
     "organise.reopen": {"POST": ORGANISE_ACT},
     # A preview's thumbnail: the campaign's organisers (no such token in the world: 404 for them).
     "organise.preview_thumbnail": {"GET": row(LOGIN, LOGIN, 403, 403, 404, 403, 404)},

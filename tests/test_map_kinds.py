@@ -255,3 +255,27 @@ def test_the_kinds_own_question_reaches_each_volunteer_in_their_language(client,
     own = map_campaign(question="¿Ves humo en esta celda?")
     r = client.get(f"/api/v1/campaigns/{own.slug}/tasks/next", headers={**guest(), "Accept-Language": "fr"})
     assert own.settings["question"] == "¿Ves humo en esta celda?" and r.get_json()["question"] == "¿Ves humo en esta celda?"
+
+
+def test_organiser_downloads_an_area_too_large_for_one_campaign_in_parts(app, client, organiser, org):
+    c = campaigns.create_campaign(org.id, organiser, {"title": "Forest", "kind": "deforestation",
+                                                      "settings": {**TILES, "cell_km": 0.1}})
+    db.session.commit()
+    sign_in(client, organiser.email)
+    big = {"type": "Polygon", "coordinates": [[[10, 0], [13, 0], [13, 2], [10, 2], [10, 0]]]}  # 330 x 220 km
+    refused = client.post(f"/organise/{c.slug}/", data={"action": "preview", "area": json.dumps(big)})
+    page = refused.get_data(as_text=True)
+    assert "split the area into" in page and "Download the area in parts" in page
+    c.settings = {**c.settings, "cell_km": 1}
+    db.session.commit()
+    r = client.post(f"/organise/{c.slug}/area-parts", data={"area": json.dumps(big)})
+    assert r.status_code == 200 and r.mimetype == "application/geo+json"
+    assert r.headers["Content-Disposition"] == f'attachment; filename="{c.slug}-area-parts.geojson"'
+    parts = r.get_json()["features"]
+    assert len(parts) == 2 and [p["properties"] for p in parts] == [{"part": 1, "of": 2}, {"part": 2, "of": 2}]
+    for part in parts:  # each imports as it is (72,600 cells of 1 km in all; the limit is 50,000)
+        preview = client.post(f"/organise/{c.slug}/", data={"action": "preview", "area": json.dumps(part)})
+        assert "tasks will be created" in preview.get_data(as_text=True)
+    bad = client.post(f"/organise/{c.slug}/area-parts", data={"area": "{}"})
+    assert bad.status_code == 302  # back to the manage page, with the reason
+    assert client.get(f"/organise/{c.slug}/").status_code == 200

@@ -1,10 +1,15 @@
-"""The map kinds' organiser route: check a tile address and give the address of one test tile.
+"""The map kinds' organiser routes: check a tile address and give the address of one test tile; cut an area too
+large for one campaign into parts that each fit (a GeoJSON file to import part by part, as campaigns or stages).
 
 Nothing is fetched by the server: the organiser's browser loads the test tile, as volunteers' browsers will.
 Registered once by MapKind.init_app (both map kinds share it)."""
-from flask import Blueprint, abort, request
+import json
+
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
+from citizen.ingest import areas
+from citizen.kinds import registry
 from citizen.kinds._map import tiles
 
 bp = Blueprint("map_tiles", __name__, url_prefix="/organise")
@@ -37,3 +42,24 @@ def _number(name, default, low, high):
     except (TypeError, ValueError):
         return default
     return min(high, max(low, value)) if value == value else default  # NaN: the default
+
+
+@bp.post("/<slug>/area-parts")
+def area_parts(slug):
+    """The area of the manage page's import form (the uploaded file, else the drawn one) in parts that each fit the
+    task limit at the campaign's cell size, as a GeoJSON download (one feature per part, numbered)."""
+    campaign = registry.managed_campaign(slug, current_user)
+    upload = request.files.get("file")
+    filename, data = (upload.filename, upload.read()) if upload and upload.filename else (
+        "drawn.geojson", request.form.get("area", "").encode())
+    try:
+        area = areas.read_area(filename, data)
+        parts = areas.split_parts(area, float((campaign.settings or {}).get("cell_km") or 1.0))
+    except areas.AreaError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("organise.manage", slug=slug))
+    doc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"part": i + 1, "of": len(parts)}, "geometry": areas.area_geojson(part)}
+        for i, part in enumerate(parts)]}
+    return Response(json.dumps(doc), mimetype="application/geo+json",
+                    headers={"Content-Disposition": f'attachment; filename="{campaign.slug}-area-parts.geojson"'})
