@@ -1,0 +1,111 @@
+"""Building blocks of the OpenAPI document (citizen.api.openapi): the shared parameters, schemas and error
+responses its paths are written with."""
+
+from citizen.campaigns.models import MAX_INT as MAX_ID
+from citizen.campaigns.services import MAX_REDUNDANCY
+
+# Ids are PostgreSQL `integer` columns: a path id beyond int4 can name nothing (404, never an overflow).
+TASK_ROUTE_ID = f"<int(max={MAX_ID}):task_id>"  # the route converter of every /tasks/<task_id>/... view
+
+ERRORS = {
+    400: "Malformed request: a NUL character or a malformed integer anywhere in the request (code bad_request), "
+         "or a write from a signed-in browser session without a valid CSRF token (code csrf)",
+    401: "The bearer token is not valid (code unauthorized), expired (code token_expired) or revoked (code "
+         "token_revoked), or no identity was sent where one is needed",
+    403: "This caller may not do that",
+    404: "No such campaign or task (code not_found)",
+    409: "Conflicts with what is stored",
+    413: "The request body is larger than the server accepts (code too_large)",
+    422: "Invalid input; the fields at fault are listed in details",
+    405: "Not taken with this method",
+    429: "Too many requests",
+    500: "A fault on the server's side, logged (code server_error)",
+    503: "The database is briefly unavailable: retry after Retry-After seconds (code unavailable)",
+}
+
+
+def _error(description):
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _errors(*statuses, **descriptions):
+    """Error responses: each status with its default description, or the one given as s409="..."."""
+    assert {f"s{s}" for s in statuses} >= set(descriptions), "a description for a status not listed"
+    return {str(s): _error(descriptions.get(f"s{s}", ERRORS[s])) for s in statuses}
+
+
+def _ok(description, schema=None):
+    out = {"description": description}
+    if schema:
+        out["content"] = {"application/json": {"schema": schema}}
+    return out
+
+
+def _body(schema):
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _object(properties, required=()):
+    out = {"type": "object", "properties": properties}
+    if required:
+        out["required"] = list(required)
+    return out
+
+
+INTEGER = {"type": "integer"}
+STRING = {"type": "string"}
+BOOLEAN = {"type": "boolean"}
+NULLABLE_STRING = {"type": ["string", "null"]}
+SLUG = {"name": "slug", "in": "path", "required": True, "schema": STRING}
+TASK_ID = {"name": "task_id", "in": "path", "required": True,
+           "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
+ORGANISER = [{"bearer": []}]  # an organiser's (or moderator's) API token
+CONTRIBUTOR = [{"bearer": []}]  # any contributor: a guest token, or an account's API token
+OPTIONAL = [{}, {"bearer": []}]  # anyone; without a token a browser becomes a guest kept in its cookie
+PUBLIC = []
+TASK_ERRORS = (400, 401, 403, 404)  # every operation on /tasks/{task_id}/...
+
+# At most 10 task ids, comma-separated (api.views.MAX_EXCLUDE).
+TASK_LIST = {"type": "string", "maxLength": 120, "pattern": "^([0-9]{1,10}(,[0-9]{1,10}){0,9})?$"}
+EXCLUDE = {"name": "exclude", "in": "query", "description": "comma-separated ids of the tasks already on screen "
+           "(at most 10): passed by, never a way to hold more than two tasks", "schema": TASK_LIST}
+NEXT_RESPONSES = {
+    "200": _ok("A task", {"$ref": "#/components/schemas/Task"}),
+    "204": _ok("Nothing is left for this contributor (or they hold as many tasks as they may)"),
+    **_errors(400, 401, 404, 409, 422, 429, s409="The campaign is not open (code campaign_not_open)",
+              s422="exclude is not a list of at most 10 task ids",
+              s429="Refused before any task is handed out: the caller (or their device) gave this campaign as many "
+                   "answers as one may, is suspended or answers known-answer tasks no better than chance (code "
+                   "capped); the caller skipped past the campaign's skip budget (code skip_limit); or too many new "
+                   "guests from this address or network (code rate_limited)")}
+
+POST_ID = {"name": "post_id", "in": "path", "required": True,
+           "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
+AFTER_POST = {"name": "after", "in": "query", "description": "the last post id of the previous page",
+              "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID}}
+
+
+def _thread_read(summary, task=False):
+    return {"summary": summary + ": its posts, oldest first, 50 a page (anyone who may see the campaign reads it; "
+                                 "a hidden post keeps its place without its text)",
+            "security": OPTIONAL, "parameters": [SLUG] + ([TASK_ID] if task else []) + [AFTER_POST],
+            "responses": {"200": _ok("A page of the thread", {"$ref": "#/components/schemas/Thread"}),
+                          **_errors(401, 404, 422, s404="No such campaign, or no such task in it",
+                                    s422="after is not a post id")}}
+
+
+def _thread_write(summary, task=False):
+    return {"summary": summary + " (a signed-in account: an API token or the site's session; Markdown, sanitised: "
+                                 "no images but the task's own; @moderators or a staff member's @handle notifies "
+                                 "them)",
+            "security": CONTRIBUTOR, "parameters": [SLUG] + ([TASK_ID] if task else []),
+            "requestBody": _body(_object({"body": {"type": "string", "minLength": 1, "maxLength": 5000},
+                                          "needs_expert": BOOLEAN}, ["body"])),
+            "responses": {"201": _ok("Posted", {"$ref": "#/components/schemas/Post"}),
+                          **_errors(400, 401, 403, 404, 413, 422, 429,
+                                    s403="A guest (code account_needed), a suspended contributor (code suspended), "
+                                         "or a campaign that is not open (code campaign_not_open)",
+                                    s404="No such campaign, or no such task in it",
+                                    s422="An empty or too long post, or more than 5 people mentioned",
+                                    s429="Too many posts for now (code too_many_posts)")}}
