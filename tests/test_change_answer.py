@@ -92,10 +92,25 @@ def test_on_a_gold_task_the_record_keeps_the_first_answer(client, make_campaign)
     me = new_guest(client)
     task = answer_next(client, c.slug, "yes", me, duration_ms=5000)
     r = change(client, task["id"], "no", me)
-    assert r.status_code == 200 and r.get_json()["changed"] is True  # as on any task: nothing tells it is gold
+    assert r.status_code == 200 and r.get_json() == {"answer": {"id": r.get_json()["answer"]["id"],
+                                                                 "task_id": task["id"], "value": "no"},
+                                                      "changed": True}  # as on any task: nothing tells it is gold
     db.session.expire_all()
     part = db.session.execute(select(Participation)).scalar_one()
     assert (part.gold_total, part.gold_correct) == (1, 0)  # scored on the first answer: Back mends nothing
+    assert db.session.execute(select(Answer.value)).scalar_one() == "yes"  # nor the record read from the answers
+
+
+def test_a_change_that_leaves_a_decided_task_tied_sends_it_to_review(client, make_campaign):
+    c = make_campaign(tasks=1, redundancy=3, quality={"close_after": 2})
+    first, me = new_guest(client), new_guest(client)
+    task = answer_next(client, c.slug, "yes", first, duration_ms=5000)
+    answer_next(client, c.slug, "yes", me, duration_ms=5000)
+    t = stored(task["id"])
+    assert t.result["answer"] == "yes" and t.result.get("decided")
+    assert change(client, task["id"], "no", me).status_code == 200
+    t = stored(task["id"])
+    assert t.result["answer"] == "yes" and t.result["under_review"] is True  # never silently lost: reviewed
 
 
 def test_changing_to_an_answer_that_escalates_alerts_at_once(client, make_campaign):

@@ -3,13 +3,14 @@
 What may change, and why so little:
 - only the contributor's last answer in the campaign, and only within CHANGE_MINUTES of giving it, while the
   campaign is open: "I pressed the wrong button", not a way to revise earlier work after seeing the results;
-- the same rule on every task, gold or not, decided or not, so a refusal never tells which tasks are gold or
-  decided. On a known-answer (gold) task the volunteer's record keeps the first answer's score: changing it after
-  a feedback summary mends nothing;
+- the same rule and the same reply on every task, gold or not, decided or not, so neither a refusal nor a reply
+  tells which tasks are gold or decided. On a known-answer (gold) task the first answer stays stored: it is the one
+  scored (the volunteer's record, their weight in the batch consensus), and a gold task's result is known anyway,
+  so a change there mends nothing and shows nothing (the profile's record does not move);
 - the new value is cleaned by the kind as any answer is; the task's tally is folded again from all its answers
   (citizen.campaigns.refold) with the answer's first duration and the one weight rule, so the change weighs what
-  the first answer weighed. A decided task keeps its decision: a change that would flip it sends it to the
-  moderators' review, as late answers do;
+  the first answer weighed. A decided task keeps its decision: a change that would flip it, or leave it tied,
+  sends it to the moderators' review, as late answers do (citizen.campaigns.tally.settle);
 - a change to an answer that escalates (a person spotted) escalates at once, as a new answer would; an alert
   already sent stays with the moderators, who see the answer as it is now.
 """
@@ -35,7 +36,8 @@ def change_answer(task_id, contributor_id, value):
     task = db.session.execute(select(Task).where(Task.id == task_id).with_for_update()).scalar_one_or_none()
     if task is None:
         raise NotFound(_("There is no such task."))
-    campaign = db.session.get(Campaign, task.campaign_id)
+    # The campaign row too: note_change rewrites its settings (an organiser's save must not be lost between).
+    campaign = db.session.execute(select(Campaign).where(Campaign.id == task.campaign_id).with_for_update()).scalar_one()
     kind = get_kind(campaign.kind)
     kind.check_limits(value, campaign.settings)
     answer = db.session.execute(select(Answer).where(Answer.task_id == task_id,
@@ -54,14 +56,14 @@ def change_answer(task_id, contributor_id, value):
                        code="too_late")
     clean = kind.clean_answer(value, task.payload, campaign.settings)
     out = {"answer": {"id": answer.id, "task_id": task_id, "value": clean}, "changed": clean != answer.value}
-    if not out["changed"]:
+    if not out["changed"] or task.gold is not None:  # gold: the first answer is the one scored (see above)
         return out
     before = kind.label_of(answer.value)
     answer.value = clean
     db.session.flush()
     refold.rebuild([task_id])
     label, conn = kind.label_of(clean), db.session.connection()
-    if (task.gold is None and label != before and label in kind.critical(campaign.settings)
+    if (label != before and label in kind.critical(campaign.settings)
             and contributor_id not in hooks.suspended(conn, campaign.id)):  # as the volunteer loop escalates
         hooks.escalate(conn, task_id, campaign.id, answer.id, contributor_id, label, now)
     builds.note_change(campaign)  # no answer count says it: the open data files and the batch consensus follow

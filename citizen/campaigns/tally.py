@@ -114,8 +114,9 @@ def settle(state, quality, labelled):
         return {**state, DECIDED: {"answer": label, "n": state.get("n", 0), "counts": dict(state.get("counts") or {}),
                                    "w": dict(state.get("w") or {})}}, True, False
     counts = state.get("counts") or {}
-    lead = max(counts, key=counts.get) if counts else None
-    if REVIEW in state or lead is None or counts[lead] <= counts.get(decided["answer"], 0):
+    rival = max((c for label, c in counts.items() if label != decided["answer"]), default=None)
+    # Another answer leads, or ties (a volunteer who changed their answer took a vote away): a moderator looks.
+    if REVIEW in state or rival is None or rival < counts.get(decided["answer"], 0):
         return state, False, False
     return {**state, REVIEW: {"n": state.get("n", 0), "counts": dict(counts)}}, False, True
 
