@@ -17,6 +17,7 @@ class ExtraFile(NamedTuple):
     enabled: Callable       # (campaign) -> whether the organiser publishes it
     write: Callable         # (campaign) -> an iterator of byte chunks
     tag: Callable           # (campaign) -> a short string that changes whenever the file would
+    modified: Callable      # (campaign) -> when it last changed (naive UTC), or None: its Last-Modified
 
 
 def register(app, file):

@@ -10,6 +10,7 @@ file to save). Every file is saved as <slug>-<name> (methodology.saved_name), th
 the site answers to that name too. Campaigns without places have no map files (404).
 """
 import dataclasses
+from datetime import timezone
 import json
 import os
 
@@ -154,7 +155,9 @@ def _extra_file(slug, feature):
     """A feature's file (citizen.exports.extra), with its own tag in the ETag: it changes without the data version."""
     campaign = rows.data_campaign(slug)
     version = versions.data_version(campaign)
-    version = dataclasses.replace(version, tag=f"{version.tag}-{feature.tag(campaign)}")
+    changed = feature.modified(campaign)
+    version = dataclasses.replace(version, tag=f"{version.tag}-{feature.tag(campaign)}", modified=max(
+        version.modified, changed.replace(tzinfo=timezone.utc)) if changed else version.modified)
     cached = _not_modified(campaign, version, feature.name)
     if cached is not None:
         return cached

@@ -1,19 +1,23 @@
 """The campaign's discussions as open data, only when its organiser chooses (the campaign form's "publish the
 discussions" box; off by default): `talk.csv` beside results.csv, one row per visible post.
 
-Never personal data: authors are the campaign's pseudonyms (the same as in answers.csv) or "organiser"/"moderator"
-for staff, never a name or handle; in the text, e-mail addresses and @mentions are replaced. Hidden posts are left
-out. The posts' own Markdown is published as written otherwise (a volunteer who types a phone number into a post
-publishes it: the form says so).
+Never personal data: authors are pseudonyms of talk's own (keyed apart from the answers' pseudonyms, so a post's
+public display name never ties to a row of answers.csv: citizen.talk.names), staff by role only; in the text every
+word holding an @ (an e-mail address, an @mention) is replaced. Hidden posts are left out. The posts' Markdown is
+published as written otherwise (a volunteer who types a phone number into a post publishes it: the form says so).
+The file is read a chunk of posts at a time, each on a connection given back at once: a slow download holds no
+transaction (on SQLite, the write lock every answer needs).
 """
 import csv
+import hashlib
+import hmac
 import io
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from citizen.accounts.signatures import pseudonym
 from citizen.campaigns.models import Task
 from citizen.errors import InvalidInput
 from citizen.exports.extra import ExtraFile
@@ -25,8 +29,9 @@ NAME = "talk.csv"
 SETTING = "talk_export"
 COLUMNS = ["post_id", "task_id", "task_external_id", "created_at", "author", "staff_role", "needs_expert", "text"]
 DESCRIPTION = _l("The campaign's discussions, one row per post (hidden posts left out): task_id is empty for the "
-                 "campaign's own thread; author is a pseudonym (the same as in answers.csv) or empty for staff, "
-                 "whose role is given; e-mail addresses and @mentions are removed from the text.")
+                 "campaign's own thread; author is a pseudonym of the discussions' own (not the one of "
+                 "answers.csv) or empty for staff, whose role is given; words with an @ (e-mail addresses, "
+                 "mentions) are removed from the text.")
 CHUNK = 1000
 
 
@@ -45,23 +50,44 @@ def section_from_form(form):
 
 
 def redact(text):
-    """The post's text without e-mail addresses and @mentions (a word at a time: linear, no pattern)."""
-    out = []
-    for line in (text or "").split("\n"):
-        words = []
-        for word in line.split(" "):
-            core = word.strip(".,;:!?()[]<>\"'")
-            if core.startswith("@") and len(core) > 1:
-                word = word.replace(core, "@…")
-            elif "@" in core and "." in core.rsplit("@", 1)[-1]:
-                word = word.replace(core, "[e-mail removed]")  # open data: the same words in every language
-            words.append(word)
-        out.append(" ".join(words))
-    return "\n".join(out)
+    """The post's text with every word that holds an @ replaced: "[e-mail removed]" when a dot follows the @, else
+    "@…" (a mention, however it is wrapped: **@name**, (cc:@name), hi,@name). Words are runs of non-space
+    characters, found in one pass; the spaces between them are kept as they were."""
+    out, word = [], []
+
+    def flush():
+        if word:
+            token = "".join(word)
+            at = token.find("@")
+            if at >= 0:
+                token = "[e-mail removed]" if "." in token[at + 1:].rstrip(".,;:!?)]*_") else "@…"
+            out.append(token)
+            word.clear()
+    for ch in text or "":
+        if ch.isspace():
+            flush()
+            out.append(ch)
+        else:
+            word.append(ch)
+    flush()
+    return "".join(out)
+
+
+def author(campaign_id, contributor_id):
+    """A volunteer's pseudonym in the campaign's talk.csv: stable, keyed apart from answers.csv's."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return "t-" + hmac.new(key, f"talk:{campaign_id}:{contributor_id}".encode(), hashlib.sha256).hexdigest()[:10]
 
 
 def _visible(campaign_id):
     return (TalkPost.campaign_id == campaign_id) & TalkPost.hidden_at.is_(None)
+
+
+def modified(campaign):
+    """When the file last changed: its newest post or the latest hiding (None without posts)."""
+    newest = db.session.execute(select(func.max(TalkPost.created_at)).where(_visible(campaign.id))).scalar()
+    hidden = db.session.execute(select(func.max(TalkPost.hidden_at)).where(TalkPost.campaign_id == campaign.id)).scalar()
+    return max((t for t in (newest, hidden) if t is not None), default=None)
 
 
 def tag(campaign):
@@ -73,29 +99,38 @@ def tag(campaign):
 
 
 def write(campaign):
-    """talk.csv as byte chunks, read a chunk of posts at a time in id order."""
+    """talk.csv as byte chunks, a chunk of posts at a time in id order, each read on its own short connection. The
+    campaign's id is read now: inside the stream, the campaign row (expired by the request's end_read) would be read
+    again on the request's session, whose transaction would then last the whole download."""
+    return _rows(campaign.id)
+
+
+def _rows(campaign_id):
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(COLUMNS)
+    yield buf.getvalue().encode()
     after = 0
     while True:
-        posts = db.session.execute(
-            select(TalkPost.id, TalkPost.task_id, Task.external_id, TalkPost.created_at, TalkPost.contributor_id,
-                   TalkPost.staff_role, TalkPost.needs_expert, TalkPost.body)
-            .outerjoin(Task, Task.id == TalkPost.task_id)
-            .where(_visible(campaign.id), TalkPost.id > after).order_by(TalkPost.id).limit(CHUNK)).all()
-        for p in posts:
-            author = "" if p.staff_role or p.contributor_id is None else pseudonym(campaign.id, p.contributor_id)
-            writer.writerow(safe_row([p.id, p.task_id or "", p.external_id or "", p.created_at.isoformat() + "Z",
-                                      author, p.staff_role or "", "true" if p.needs_expert else "false",
-                                      redact(p.body)]))
-        yield buf.getvalue().encode()
+        query = (select(TalkPost.id, TalkPost.task_id, Task.external_id, TalkPost.created_at, TalkPost.contributor_id,
+                        TalkPost.staff_role, TalkPost.needs_expert, TalkPost.body)
+                 .outerjoin(Task, Task.id == TalkPost.task_id)
+                 .where(_visible(campaign_id), TalkPost.id > after).order_by(TalkPost.id).limit(CHUNK))
+        with db.engine.connect() as conn:
+            posts = conn.execute(query).all()
         buf.seek(0)
         buf.truncate()
+        for p in posts:
+            who = "" if p.staff_role or p.contributor_id is None else author(campaign_id, p.contributor_id)
+            writer.writerow(safe_row([p.id, p.task_id or "", p.external_id or "", p.created_at.isoformat() + "Z",
+                                      who, p.staff_role or "", "true" if p.needs_expert else "false",
+                                      redact(p.body)]))
+        if buf.tell():
+            yield buf.getvalue().encode()
         if len(posts) < CHUNK:
             return
         after = posts[-1].id
 
 
 FILE = ExtraFile(NAME, lambda: str(DESCRIPTION), "text/csv", "csv",
-                 lambda campaign: bool((campaign.settings or {}).get(SETTING)), write, tag)
+                 lambda campaign: bool((campaign.settings or {}).get(SETTING)), write, tag, modified)
