@@ -10,7 +10,8 @@ import shapely
 from pyproj import CRS, Transformer
 from shapely.geometry import shape
 
-from citizen.ingest.areas import AreaError, area_geojson, area_km2, read_area, split_grid, split_parts
+from citizen.ingest.area_parts import split_parts
+from citizen.ingest.areas import AreaError, area_geojson, area_km2, read_area, split_grid
 
 # An irregular outline of a forest block in the Congo basin, about 21 km x 16 km (~257 km²).
 FOREST = shapely.Polygon([(23.100, -1.200), (23.205, -1.215), (23.282, -1.170), (23.275, -1.105),
@@ -150,6 +151,15 @@ def test_an_area_too_large_for_one_campaign_is_cut_into_parts_that_each_fit():
     assert sum(counts) == pytest.approx(len(split_grid(brazil, 20)), rel=0.06)  # the cut cells count twice
     with pytest.raises(AreaError, match="Even in 50 parts"):
         split_parts(brazil, 1)
+    # Two squares 200 km apart: the grid counts each row's whole span, so the parts are cut by that count.
+    two = read_area("two.geojson", json.dumps(feature_collection(shapely.box(10, 0, 10.5, 0.5),
+                                                                 shapely.box(12.3, 0, 12.8, 0.5))).encode())
+    pieces = split_parts(two, 0.2, max_cells=50_000)
+    assert len(pieces) >= 2
+    assert all(len(split_grid(read_area("p.geojson", json.dumps(area_geojson(p)).encode()), 0.2)) <= 50_000
+               for p in pieces)
+    dense = shapely.Point(11, 1).buffer(1.5, quad_segs=25_000)  # 100,000 vertices: the cuts use a simpler outline
+    assert len(split_parts(read_area("d.geojson", json.dumps(area_geojson(dense)).encode()), 0.5)) >= 2
 
 
 FIJI_SPLIT = {"type": "MultiPolygon", "coordinates": [  # RFC 7946: split at the meridian

@@ -343,49 +343,18 @@ def _rounded(geoms):
     return shapely.transform(geoms, lambda c: np.round(c, PRECISION))
 
 
-def split_parts(area, cell_km, max_cells=50_000, max_parts=50):
-    """An area too large for one campaign at this cell size, cut into parts that each fit (`split_grid`'s task
-    limit, with a margin), for separate campaigns or stages: strips across its longer side, each cut placed by
-    bisection so the parts have about the same area. Returns [lon/lat polygon], west to east or north to south.
-    Raises AreaError when even `max_parts` parts would not fit (a smaller area or larger cells then)."""
-    if isinstance(cell_km, bool) or not isinstance(cell_km, numbers.Real) or not math.isfinite(cell_km) \
-            or not MIN_CELL_KM <= cell_km <= MAX_CELL_KM:
-        raise AreaError(_("Choose a cell size between %(min)s and %(max)s km.", min=MIN_CELL_KM, max=MAX_CELL_KM))
-    lon0, lat0 = shapely.centroid(shapely.envelope(area)).coords[0]
-    local = CRS.from_proj4(f"+proj=aeqd +lat_0={lat0:.6f} +lon_0={lon0:.6f} +datum=WGS84 +units=m +no_defs")
-    forward = Transformer.from_crs(_WGS84, local, always_xy=True)
-    back = Transformer.from_crs(local, _WGS84, always_xy=True)
-    metric = shapely.transform(area, lambda c: np.column_stack(forward.transform(c[:, 0], c[:, 1])))
-    fits = 0.9 * max_cells * (float(cell_km) * 1000) ** 2  # the largest part's area, with a margin for edge cells
-    parts = math.ceil(metric.area / fits)
-    if parts > max_parts:
-        raise AreaError(_("Even in %(n)d parts this area is too large at this cell size: choose larger cells.",
-                          n=max_parts))
+def _row_counts(metric, size):
+    """A grid of `size` over a metric area, row by row: (top of each row, the area's strip in it, first and last
+    column, cells per row). Only the columns between the area's west and east edges within a row count."""
     minx, miny, maxx, maxy = metric.bounds
-    across = (maxx - minx) >= (maxy - miny)  # cut across the longer side
-
-    def piece(a, b):
-        box = shapely.box(a, miny, b, maxy) if across else shapely.box(minx, maxy - b, maxx, maxy - a)
-        return shapely.intersection(metric, box)
-    low, high = (minx, maxx) if across else (0.0, maxy - miny)
-    cuts, start = [], low
-    for k in range(1, parts):
-        lo, hi, want = start, high, metric.area * k / parts
-        for _step in range(40):
-            mid = (lo + hi) / 2
-            if shapely.area(piece(low, mid)) < want:
-                lo = mid
-            else:
-                hi = mid
-        cuts.append(hi)
-        start = hi
-    bounds = [low, *cuts, high]
-
-    def to_lonlat(c):  # longitudes kept within 180 degrees of lon0, like the area's own
-        lon, lat = back.transform(c[:, 0], c[:, 1])
-        return np.column_stack([lon0 + (np.asarray(lon) - lon0 + 180.0) % 360.0 - 180.0, lat])
-    return [shapely.transform(piece(a, b), to_lonlat) for a, b in zip(bounds, bounds[1:])
-            if not shapely.is_empty(piece(a, b))]
+    nrows = max(1, math.ceil((maxy - miny) / size))
+    tops = maxy - size * np.arange(nrows)
+    strips = shapely.intersection(shapely.box(minx, tops - size, maxx, tops), metric)
+    hit = ~shapely.is_empty(strips)
+    sb = shapely.bounds(strips)
+    first = np.where(hit, np.floor((sb[:, 0] - minx) / size), 0).astype(np.int64)
+    last = np.where(hit, np.ceil((sb[:, 2] - minx) / size), 0).astype(np.int64)
+    return tops, strips, first, last, np.maximum(last - first, 0)
 
 
 def split_grid(area, cell_km, max_cells=50_000):
@@ -431,14 +400,7 @@ def split_grid(area, cell_km, max_cells=50_000):
     if metric.area / size**2 > max_cells:
         refuse(math.ceil(metric.area / size**2))
     nrows = max(1, math.ceil((maxy - miny) / size))
-    # Each row only needs the columns between the area's west and east edges within that row.
-    tops = maxy - size * np.arange(nrows)
-    strips = shapely.intersection(shapely.box(minx, tops - size, maxx, tops), metric)
-    hit = ~shapely.is_empty(strips)
-    sb = shapely.bounds(strips)
-    first = np.where(hit, np.floor((sb[:, 0] - minx) / size), 0).astype(np.int64)
-    last = np.where(hit, np.ceil((sb[:, 2] - minx) / size), 0).astype(np.int64)
-    counts = np.maximum(last - first, 0)
+    tops, strips, first, last, counts = _row_counts(metric, size)
     if counts.sum() > max_cells:
         refuse(int(counts.sum()))
     rows = np.repeat(np.arange(nrows), counts)

@@ -8,6 +8,7 @@ import json
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
+from citizen.ingest import area_parts as cutting
 from citizen.ingest import areas
 from citizen.kinds import registry
 from citizen.kinds._map import tiles
@@ -54,7 +55,7 @@ def area_parts(slug):
         "drawn.geojson", request.form.get("area", "").encode())
     try:
         area = areas.read_area(filename, data)
-        parts = areas.split_parts(area, float((campaign.settings or {}).get("cell_km") or 1.0))
+        parts = cutting.split_parts(area, float((campaign.settings or {}).get("cell_km") or 1.0))
     except areas.AreaError as exc:
         flash(str(exc), "error")
         return redirect(url_for("organise.manage", slug=slug))

@@ -1,0 +1,59 @@
+"""An area too large for one campaign, cut into parts that each fit (the map kinds' "Download the area in parts":
+citizen.kinds._map.views), to import part by part as campaigns or stages."""
+import math
+import numbers
+
+import numpy as np
+import shapely
+from flask_babel import gettext as _
+from pyproj import CRS, Transformer
+
+from citizen.ingest.areas import _WGS84, MAX_CELL_KM, MIN_CELL_KM, AreaError, _row_counts
+
+
+def split_parts(area, cell_km, max_cells=50_000, max_parts=50):
+    """An area too large for one campaign at this cell size, cut into parts that each fit (`split_grid`'s own count
+    of the tasks, with a margin), for separate campaigns or stages: strips across its longer side, cut where they
+    hold about the same area. Cuts are placed by bisection on a simplified outline (bounded work whatever its
+    vertices); each part is then cut from the area itself. Returns [lon/lat polygon], west to east or north to south.
+    Raises AreaError when even `max_parts` parts would not fit (a smaller area or larger cells then)."""
+    if isinstance(cell_km, bool) or not isinstance(cell_km, numbers.Real) or not math.isfinite(cell_km) \
+            or not MIN_CELL_KM <= cell_km <= MAX_CELL_KM:
+        raise AreaError(_("Choose a cell size between %(min)s and %(max)s km.", min=MIN_CELL_KM, max=MAX_CELL_KM))
+    size = float(cell_km) * 1000
+    lon0, lat0 = shapely.centroid(shapely.envelope(area)).coords[0]
+    local = CRS.from_proj4(f"+proj=aeqd +lat_0={lat0:.6f} +lon_0={lon0:.6f} +datum=WGS84 +units=m +no_defs")
+    forward = Transformer.from_crs(_WGS84, local, always_xy=True)
+    back = Transformer.from_crs(local, _WGS84, always_xy=True)
+    metric = shapely.transform(area, lambda c: np.column_stack(forward.transform(c[:, 0], c[:, 1])))
+    outline = shapely.simplify(metric, size / 4)  # where the cuts go: a few hundred vertices, not the file's
+    minx, miny, maxx, maxy = metric.bounds
+    across = (maxx - minx) >= (maxy - miny)  # cut across the longer side
+    low, high = (minx, maxx) if across else (miny, maxy)
+
+    def box(a, b):
+        return shapely.box(a, miny, b, maxy) if across else shapely.box(minx, a, maxx, b)
+
+    def cut(n):
+        bounds, total = [low], shapely.area(outline)
+        for k in range(1, n):
+            lo, hi = bounds[-1], high
+            for _step in range(30):
+                mid = (lo + hi) / 2
+                lo, hi = (mid, hi) if shapely.area(shapely.intersection(outline, box(low, mid))) < total * k / n \
+                    else (lo, mid)
+            bounds.append(hi)
+        pieces = [shapely.intersection(metric, box(a, b)) for a, b in zip(bounds, bounds[1:] + [high])]
+        return [p for p in pieces if shapely.area(p) > 0]
+    for n in range(max(1, math.ceil(metric.area / (0.9 * max_cells * size ** 2))), max_parts + 1):
+        pieces = cut(n)
+        if all(int(_row_counts(p, size)[-1].sum()) <= 0.95 * max_cells for p in pieces):
+            break
+    else:
+        raise AreaError(_("Even in %(n)d parts this area is too large at this cell size: choose larger cells.",
+                          n=max_parts))
+
+    def to_lonlat(c):  # longitudes kept within 180 degrees of lon0, like the area's own
+        lon, lat = back.transform(c[:, 0], c[:, 1])
+        return np.column_stack([lon0 + (np.asarray(lon) - lon0 + 180.0) % 360.0 - 180.0, lat])
+    return [shapely.transform(p, to_lonlat) for p in pieces]
