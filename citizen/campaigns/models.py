@@ -33,6 +33,9 @@ class Campaign(db.Model):
     tutorial_md: Mapped[str] = mapped_column(Text, default="")
     tutorial_html: Mapped[str] = mapped_column(Text, default="")
     settings: Mapped[dict] = mapped_column(JSONType, default=dict)
+    # The page texts in other languages, {lang: {title, summary, description_md/html, tutorial_md/html}}
+    # (citizen.campaigns.texts): apart from settings, which the volunteer loop reads on every answer.
+    texts: Mapped[dict | None] = mapped_column(NullableJSON)
     redundancy: Mapped[int] = mapped_column(default=3)
     licence: Mapped[str] = mapped_column(String(40), default="CC-BY-4.0")
     status: Mapped[str] = mapped_column(String(20), default=DRAFT, index=True)

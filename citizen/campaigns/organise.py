@@ -289,9 +289,7 @@ def translations(slug):
             db.session.commit()
             flash(_("Saved. Volunteers reading this language see these words."))
             return redirect(url_for(".translations", slug=slug, into=lang))
-    stored = texts.entry(campaign.settings, lang)
-    values = request.form if request.method == "POST" else {
-        **{k: stored.get(k, "") for k in texts.LIMITS}, **{"kind." + k: v for k, v in (stored.get("kind") or {}).items()}}
+    values = request.form if request.method == "POST" else texts.entry(campaign, lang)
     originals = [("title", _("Title"), campaign.title, False), ("summary", _("Summary"), campaign.summary, False),
                  ("description_md", _("Description (Markdown)"), campaign.description_md, True),
                  ("tutorial_md", _("Field guide: what am I looking at? (Markdown)"), campaign.tutorial_md, True)]
