@@ -1,5 +1,8 @@
 """API v1 views: parse, call one service, return JSON. Errors are mapped in citizen.handlers."""
+import math
 import re
+import time
+
 from flask import Blueprint, current_app, request
 from limits import parse
 
@@ -216,9 +219,11 @@ CHANGE_LIMIT = "6 per 10 minutes"  # changes per contributor: each folds a task'
 def _spend_change(contributor_id):
     if not current_app.config.get("RATELIMIT_ENABLED", True):
         return
-    if not limiter.limiter.hit(parse(CHANGE_LIMIT), "answer-changes", str(contributor_id)):
+    item = parse(CHANGE_LIMIT)
+    if not limiter.limiter.hit(item, "answer-changes", str(contributor_id)):
+        reset = limiter.limiter.get_window_stats(item, "answer-changes", str(contributor_id)).reset_time
         raise RateLimited(_("You have changed several answers in the last minutes. Please wait a little."),
-                          retry_after=60)
+                          retry_after=max(1, math.ceil(reset - time.time())))
 
 
 @bp.put(f"/tasks/{TASK_ROUTE_ID}/answers/mine")

@@ -253,6 +253,7 @@
     if (refocus && item.isConnected) { item.focus({ preventScroll: true }); item.scrollIntoView({ block: "nearest" }); }
   }
   if (editor) {
+    editor.addEventListener("pointerdown", function () { discarding = false; });  // changed since the warning
     document.getElementById("mod-editor-close").addEventListener("click", function () { closeEditor(true); });
     document.getElementById("mod-editor-reason").addEventListener("keydown", function (e) {
       var widget = editing && window.citizenKinds[json(editing, "editor").kind];

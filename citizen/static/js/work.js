@@ -113,7 +113,8 @@
     request("PUT", url("changeUrl", task.id), { value: value }).then(function (r) {
       return r.json().then(function (out) {
         if (r.ok) backToWork(root.dataset.changed, "ok");
-        else if (r.status === 422 || r.status === 413) {  // the new answer is not valid: say so, keep it on screen
+        else if (r.status === 422 || r.status === 413 || r.status === 429 || r.status >= 500) {
+          // not valid, too many changes, or the server is restarting: say so, keep the task on screen to try again
           busy = false;
           kind.unlock && kind.unlock(taskEl);
           say(out.message, "error");
