@@ -180,3 +180,43 @@ def test_campaign_texts_in_spanish_from_the_translations_page(page, make_campaig
     expect(page.locator("#q-question")).to_have_text("¿Hay un tejado rojo?")
     expect(page.locator("#q-options button.answer").first).to_contain_text("Sí")
     fits(page, SIZES[size])
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_draw_an_area_goes_to_fiji_and_a_tile_address_is_tried_in_the_form(page, org, organiser, size, output_path):
+    """The map campaign's organiser: "Go to" moves the draw-an-area map to a country across the 180th meridian
+    (offline names), a name it does not know gets a clear message; on the campaign form, the test tile of the
+    campaign's imagery loads, an ESRI-ordered address ({z}/{y}/{x}) is accepted, one without {y} is refused."""
+    c = campaigns.create_campaign(org.id, organiser, {
+        "title": "Reef damage", "kind": "damage", "settings": {
+            "tiles_after": "/tiles/demo/town-after/{z}/{x}/{y}.png", "cell_km": 1}})
+    db.session.commit()
+    slug = c.slug
+    db.session.close()
+    page.set_viewport_size(SIZES[size])
+    SignIn(page).sign_in("organiser@example.org")
+    page.goto(f"/organise/{slug}/")
+    page.locator("details.draw-area > summary").click()
+    page.get_by_label("Go to").fill("Fiji")
+    page.get_by_role("button", name="Go", exact=True).click()
+    expect(page.locator("#draw-goto-status")).to_contain_text("Fiji")
+    page.get_by_label("Go to").fill("Atlantis")
+    page.get_by_role("button", name="Go", exact=True).click()
+    expect(page.locator("#draw-goto-status")).to_contain_text("No such place")
+    fits(page, SIZES[size])
+    shoot(page, output_path, f"draw-area-goto-{size}")
+
+    page.goto(f"/organise/{slug}/edit")
+    tiles = page.locator("input[name=tiles_after]")
+    tiles.fill("/tiles/demo/town-after/{z}/{x}/{y}.png")
+    page.locator('.tile-check[data-for="tiles_after"] button').click()
+    expect(page.locator('.tile-check[data-for="tiles_after"] .message')).to_contain_text("The test tile loaded")
+    message = page.locator('.tile-check[data-for="tiles_after"] .message')
+    tiles.fill("/tiles/demo/town-after/{z}/{y}/{x}.png")  # ESRI's order ({z}/{y}/{x}): accepted, its tile asked for
+    page.locator('.tile-check[data-for="tiles_after"] button').click()
+    expect(message).to_contain_text("The test tile")
+    tiles.fill("/tiles/demo/town-after/{z}/{x}.png")  # no {y}: refused by the server, with the reason
+    page.locator('.tile-check[data-for="tiles_after"] button').click()
+    expect(message).not_to_have_text("…")
+    expect(message).not_to_contain_text("The test tile")
+    fits(page, SIZES[size])
