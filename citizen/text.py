@@ -10,9 +10,10 @@ ATTRS = {"a": ["href", "title", "rel"]}
 _NO_SOURCE = re.compile(r"<img(?: alt=\"[^\"<>]*\")?/?>")  # bleach's output: attributes quoted, < > escaped
 
 
-def render_markdown(text):
-    """Markdown written by organisers, to safe HTML (see _clean)."""
-    return _clean(md.markdown(text or "", extensions=["sane_lists"]))
+def render_markdown(text, images=()):
+    """Markdown written by organisers, to safe HTML (see _clean); images only from the addresses in `images` (a
+    field guide's examples: the campaign's own uploads)."""
+    return _clean(md.markdown(text or "", extensions=["sane_lists"]), images)
 
 
 # Markdown anyone may write (discussion posts): markdown-it's CommonMark parser, whose time grows about linearly with

@@ -152,6 +152,7 @@ MATRIX = {
     # A map kind's organiser route (the demo campaign under test is a question campaign: its area is none, so the
     # organiser is sent back to the manage page with the reason).
     "map_tiles.area_parts": {"POST": ORGANISE_ACT},
+    "organise.guide_image": {"POST": ORGANISE_ACT},  # no image sent: back to the manage page with the reason
     "organise.reopen": {"POST": ORGANISE_ACT},
     # A preview's thumbnail: the campaign's organisers (no such token in the world: 404 for them).
     "organise.preview_thumbnail": {"GET": row(LOGIN, LOGIN, 403, 403, 404, 403, 404)},

@@ -11,7 +11,8 @@ class CampaignForm(FlaskForm):
     title = StringField(_l("Title"), render_kw={"maxlength": 200, "required": True})
     summary = StringField(_l("Summary (one sentence, shown on cards)"), render_kw={"maxlength": 500})
     description = TextAreaField(_l("Description (Markdown)"))
-    tutorial = TextAreaField(_l("Tutorial: what volunteers should look for (Markdown)"))
+    tutorial = TextAreaField(_l("Field guide: what volunteers should look for (Markdown; example images from the "
+                                "manage page)"))
     kind = SelectField(_l("Kind of task"))
     redundancy = IntegerField(_l("Answers wanted per task"), default=3, validators=[Optional()],
                               render_kw={"min": 1, "max": 50})

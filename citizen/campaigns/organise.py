@@ -269,6 +269,25 @@ def mark_gold(slug):
     return redirect(url_for(".manage", slug=slug) + "#gold-h")
 
 
+@bp.post("/<slug>/guide-images")
+def guide_image(slug):
+    """An example image for the field guide ("what am I looking at?"), uploaded from the manage page."""
+    campaign = services.managed_campaign(slug, current_user)
+    upload = request.files.get("image")
+    if not upload or not upload.filename:
+        flash(_("Choose an image to add to the field guide."), "error")
+    else:
+        try:
+            url = services.add_guide_image(campaign, upload.filename, upload.read())
+        except InvalidInput as exc:
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Added. Show it in the field guide with ![what it shows](%(url)s) (Edit, then Field guide).",
+                    url=url))
+    return redirect(url_for(".manage", slug=slug) + "#guide-h")
+
+
 @bp.route("/<slug>/translations", methods=["GET", "POST"])
 def translations(slug):
     """The campaign's own words in the site's other languages (citizen.campaigns.texts), one language a page."""

@@ -8,6 +8,7 @@ from sqlalchemy import case, func, insert, select, update
 
 from citizen.accounts.models import utcnow
 from citizen.kinds import GOLD_KEY, RowError, all_kinds, get_kind
+from citizen.ingest import photos
 from citizen.storage.media import campaign_store, media_keys
 from citizen.campaigns import hooks, sections
 from citizen.campaigns.models import CLOSED, DRAFT, PUBLISHED, Campaign, Task
@@ -26,7 +27,7 @@ LICENCES = {
     "ODbL-1.0": "ODbL 1.0 (Open Database Licence)",
 }
 MAX_REDUNDANCY = 100
-KEPT_SETTINGS = ("gold_count", "translations")  # citizen.campaigns.texts
+KEPT_SETTINGS = ("gold_count", "translations", "guide_images")  # citizen.campaigns.texts, the field guide
 INSERT_CHUNK = 5000
 PREVIEW_IMAGES = 12  # thumbnails on the organiser's import preview
 
@@ -100,7 +101,35 @@ def _apply(campaign, fields):
     for key, value in fields.items():
         setattr(campaign, key, value)
     campaign.description_html = render_markdown(campaign.description_md)
-    campaign.tutorial_html = render_markdown(campaign.tutorial_md)
+    campaign.tutorial_html = render_markdown(campaign.tutorial_md, images=guide_images(campaign))
+
+
+MAX_GUIDE_IMAGES = 30
+
+
+def guide_images(campaign):
+    """The field guide's example images (their addresses): uploaded by the organiser (add_guide_image), the only
+    images its Markdown may show."""
+    return [i["url"] for i in (campaign.settings or {}).get("guide_images") or []]
+
+
+def add_guide_image(campaign, filename, data):
+    """Store an example image for the field guide (re-encoded: no metadata, at most 1600 px) in the campaign's
+    media; returns its address, to write in the guide as ![what it shows](address). InvalidInput for a file that
+    is not a photo, or past MAX_GUIDE_IMAGES."""
+    images = list((campaign.settings or {}).get("guide_images") or [])
+    if len(images) >= MAX_GUIDE_IMAGES:
+        raise InvalidInput(_("A field guide holds at most %(n)d images.", n=MAX_GUIDE_IMAGES))
+    try:
+        jpeg, width, height = photos.clean_copy(data, max_side=1600)
+    except photos.PhotoError as exc:
+        raise InvalidInput(str(exc), details=[{"field": "image", "message": str(exc)}]) from None
+    url = campaign_store(campaign.id).save("guide.jpg", jpeg)
+    name = str(filename or "")[:100]
+    images.append({"url": url, "name": name, "width": width, "height": height})
+    campaign.settings = {**(campaign.settings or {}), "guide_images": images}
+    campaign.tutorial_html = render_markdown(campaign.tutorial_md, images=guide_images(campaign))
+    return url
 
 
 def create_campaign(organisation_id, user, data):

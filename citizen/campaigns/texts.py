@@ -15,6 +15,7 @@ from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from citizen.campaigns.services import guide_images
 from citizen.errors import InvalidInput
 from citizen.kinds import get_kind
 from citizen.text import render_markdown
@@ -70,9 +71,10 @@ def save(campaign, lang, form):
             kind_texts[key] = {"text": text, "of": original}
     if errors:
         raise InvalidInput(errors[0]["message"], details=errors)
-    for field in ("description_md", "tutorial_md"):
-        if field in page:
-            page[field.replace("_md", "_html")] = render_markdown(page[field])
+    if "description_md" in page:
+        page["description_html"] = render_markdown(page["description_md"])
+    if "tutorial_md" in page:  # the field guide: its example images too
+        page["tutorial_html"] = render_markdown(page["tutorial_md"], images=guide_images(campaign))
     if page:
         page["of"] = {field: originals[field] for field in LIMITS if field in page}
     texts = {k: v for k, v in (campaign.texts or {}).items() if k != lang}
