@@ -1,14 +1,11 @@
 """An area too large for one campaign, cut into parts that each fit (the map kinds' "Download the area in parts":
 citizen.kinds._map.views), to import part by part as campaigns or stages."""
 import math
-import numbers
 
-import numpy as np
 import shapely
 from flask_babel import gettext as _
-from pyproj import CRS, Transformer
 
-from citizen.ingest.areas import _WGS84, MAX_CELL_KM, MIN_CELL_KM, AreaError, _row_counts
+from citizen.ingest.areas import AreaError, _row_counts, local_grid
 
 
 def split_parts(area, cell_km, max_cells=50_000, max_parts=50):
@@ -17,15 +14,7 @@ def split_parts(area, cell_km, max_cells=50_000, max_parts=50):
     hold about the same area. Cuts are placed by bisection on a simplified outline (bounded work whatever its
     vertices); each part is then cut from the area itself. Returns [lon/lat polygon], west to east or north to south.
     Raises AreaError when even `max_parts` parts would not fit (a smaller area or larger cells then)."""
-    if isinstance(cell_km, bool) or not isinstance(cell_km, numbers.Real) or not math.isfinite(cell_km) \
-            or not MIN_CELL_KM <= cell_km <= MAX_CELL_KM:
-        raise AreaError(_("Choose a cell size between %(min)s and %(max)s km.", min=MIN_CELL_KM, max=MAX_CELL_KM))
-    size = float(cell_km) * 1000
-    lon0, lat0 = shapely.centroid(shapely.envelope(area)).coords[0]
-    local = CRS.from_proj4(f"+proj=aeqd +lat_0={lat0:.6f} +lon_0={lon0:.6f} +datum=WGS84 +units=m +no_defs")
-    forward = Transformer.from_crs(_WGS84, local, always_xy=True)
-    back = Transformer.from_crs(local, _WGS84, always_xy=True)
-    metric = shapely.transform(area, lambda c: np.column_stack(forward.transform(c[:, 0], c[:, 1])))
+    size, metric, to_lonlat = local_grid(area, cell_km)
     outline = shapely.simplify(metric, size / 4)  # where the cuts go: a few hundred vertices, not the file's
     minx, miny, maxx, maxy = metric.bounds
     across = (maxx - minx) >= (maxy - miny)  # cut across the longer side
@@ -52,8 +41,4 @@ def split_parts(area, cell_km, max_cells=50_000, max_parts=50):
     else:
         raise AreaError(_("Even in %(n)d parts this area is too large at this cell size: choose larger cells.",
                           n=max_parts))
-
-    def to_lonlat(c):  # longitudes kept within 180 degrees of lon0, like the area's own
-        lon, lat = back.transform(c[:, 0], c[:, 1])
-        return np.column_stack([lon0 + (np.asarray(lon) - lon0 + 180.0) % 360.0 - 180.0, lat])
     return [shapely.transform(p, to_lonlat) for p in pieces]

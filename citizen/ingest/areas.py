@@ -343,6 +343,28 @@ def _rounded(geoms):
     return shapely.transform(geoms, lambda c: np.round(c, PRECISION))
 
 
+def local_grid(area, cell_km):
+    """(cell size in m, the area in a local azimuthal equidistant projection centred on it, a function taking that
+    projection's coordinates back to lon/lat). Cells laid out there are true squares on the ground anywhere on
+    Earth. Raises AreaError for a cell size outside MIN_CELL_KM-MAX_CELL_KM or an area without a polygon."""
+    if isinstance(cell_km, bool) or not isinstance(cell_km, numbers.Real) or not math.isfinite(cell_km) \
+            or not MIN_CELL_KM <= cell_km <= MAX_CELL_KM:
+        raise AreaError(_("Choose a cell size between %(min)s and %(max)s km.", min=MIN_CELL_KM, max=MAX_CELL_KM))
+    if area is None or area.is_empty or not _polygon_parts(area):
+        raise AreaError(_("The file has no polygon: draw or upload the area as a polygon."))
+    lon0, lat0 = shapely.centroid(shapely.envelope(area)).coords[0]
+    # lon0 may lie past 180 (an area across the meridian, see read_area): PROJ takes it modulo 360.
+    local = CRS.from_proj4(f"+proj=aeqd +lat_0={lat0:.6f} +lon_0={lon0:.6f} +datum=WGS84 +units=m +no_defs")
+    forward = Transformer.from_crs(_WGS84, local, always_xy=True)
+    back = Transformer.from_crs(local, _WGS84, always_xy=True)
+    metric = shapely.transform(area, lambda c: np.column_stack(forward.transform(c[:, 0], c[:, 1])))
+
+    def to_lonlat(c):  # longitudes kept within 180 degrees of lon0, like the area's own
+        lon, lat = back.transform(c[:, 0], c[:, 1])
+        return np.column_stack([lon0 + (np.asarray(lon) - lon0 + 180.0) % 360.0 - 180.0, lat])
+    return float(cell_km) * 1000, metric, to_lonlat
+
+
 def _row_counts(metric, size):
     """A grid of `size` over a metric area, row by row: (top of each row, the area's strip in it, first and last
     column, cells per row). Only the columns between the area's west and east edges within a row count."""
@@ -367,22 +389,7 @@ def split_grid(area, cell_km, max_cells=50_000):
     Raises AreaError for a cell size outside 0.1-50 km or a grid of more than `max_cells` cells
     (estimated from the area's extent row by row, before any cell is built).
     """
-    if isinstance(cell_km, bool) or not isinstance(cell_km, numbers.Real) or not math.isfinite(cell_km) \
-            or not MIN_CELL_KM <= cell_km <= MAX_CELL_KM:
-        raise AreaError(_("Choose a cell size between %(min)s and %(max)s km.", min=MIN_CELL_KM, max=MAX_CELL_KM))
-    if area is None or area.is_empty or not _polygon_parts(area):
-        raise AreaError(_("The file has no polygon: draw or upload the area as a polygon."))
-    size = float(cell_km) * 1000
-    lon0, lat0 = shapely.centroid(shapely.envelope(area)).coords[0]
-    # lon0 may lie past 180 (an area across the meridian, see read_area): PROJ takes it modulo 360.
-    local = CRS.from_proj4(f"+proj=aeqd +lat_0={lat0:.6f} +lon_0={lon0:.6f} +datum=WGS84 +units=m +no_defs")
-    forward = Transformer.from_crs(_WGS84, local, always_xy=True)
-    back = Transformer.from_crs(local, _WGS84, always_xy=True)
-    metric = shapely.transform(area, lambda c: np.column_stack(forward.transform(c[:, 0], c[:, 1])))
-
-    def to_lonlat(c):  # longitudes kept within 180 degrees of lon0, like the area's own
-        lon, lat = back.transform(c[:, 0], c[:, 1])
-        return np.column_stack([lon0 + (np.asarray(lon) - lon0 + 180.0) % 360.0 - 180.0, lat])
+    size, metric, to_lonlat = local_grid(area, cell_km)
     minx, miny, maxx, maxy = metric.bounds
 
     def refuse(count):
