@@ -99,8 +99,8 @@ PATHS = {
                    "work page). The same rule for every task, so a refusal never says which tasks are known-answer "
                    "or decided.", "security": CONTRIBUTOR, "parameters": [TASK_ID],
         "requestBody": _body(_object({"value": {"description": "the new answer"}}, ["value"])),
-        "responses": {"200": _ok("Changed (or the same as before: changed is false)", _object({
-            "answer": {"type": "object"}, "changed": BOOLEAN}, ["answer", "changed"])),
+        "responses": {"200": _ok("Changed: the answer as it now reads (the same reply when it was already so)",
+                                 _object({"answer": {"type": "object"}}, ["answer"])),
                       **_errors(*TASK_ERRORS, 409, 413, 422, 429,
                                 s404="No such task, or the caller has not answered it",
                                 s429="More than 6 changes in 10 minutes (code rate_limited)",

@@ -30,7 +30,8 @@ CHANGE_MINUTES = 10
 
 
 def change_answer(task_id, contributor_id, value):
-    """Replace the caller's answer to `task_id` by `value`. Returns {"answer", "changed"}; raises NotFound (no such
+    """Replace the caller's answer to `task_id` by `value`. Returns {"answer"} (the same whether anything changed,
+    and on a gold task, so that a repeated change tells nothing either); raises NotFound (no such
     task, or no answer of theirs), NotOpen, Conflict (code not_last or too_late) or InvalidInput; in every such
     case nothing changes."""
     task = db.session.execute(select(Task).where(Task.id == task_id).with_for_update()).scalar_one_or_none()
@@ -55,8 +56,8 @@ def change_answer(task_id, contributor_id, value):
         raise Conflict(_("An answer can be changed for %(n)d minutes after it was given.", n=CHANGE_MINUTES),
                        code="too_late")
     clean = kind.clean_answer(value, task.payload, campaign.settings)
-    out = {"answer": {"id": answer.id, "task_id": task_id, "value": clean}, "changed": clean != answer.value}
-    if not out["changed"] or task.gold is not None:  # gold: the first answer is the one scored (see above)
+    out = {"answer": {"id": answer.id, "task_id": task_id, "value": clean}}
+    if clean == answer.value or task.gold is not None:  # gold: the first answer is the one scored (see above)
         return out
     before = kind.label_of(answer.value)
     answer.value = clean
