@@ -205,6 +205,13 @@ def test_draw_an_area_goes_to_fiji_and_a_tile_address_is_tried_in_the_form(page,
     expect(page.locator("#draw-goto-status")).to_contain_text("No such place")
     fits(page, SIZES[size])
     shoot(page, output_path, f"draw-area-goto-{size}")
+    page.locator("#area").fill(json.dumps({"type": "Polygon", "coordinates": [[[177, -19], [182, -19], [182, -16],
+                                                                                [177, -16], [177, -19]]]}))
+    with page.expect_download() as download:  # the import form sent to the parts route: a GeoJSON file
+        page.get_by_role("button", name="Download the area in parts").click()
+    assert download.value.suggested_filename == f"{slug}-area-parts.geojson"
+    parts = json.loads(open(download.value.path()).read())["features"]
+    assert parts and parts[0]["properties"] == {"part": 1, "of": len(parts)}
 
     page.goto(f"/organise/{slug}/edit")
     tiles = page.locator("input[name=tiles_after]")

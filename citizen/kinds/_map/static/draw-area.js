@@ -96,6 +96,14 @@
       if (e.key === "Enter") { e.preventDefault(); goTo(); }
     });
   }
+  // "Download the area in parts": the import form (its file, or the area drawn) sent to the parts route instead.
+  var parts = document.getElementById("area-parts");
+  if (parts) parts.addEventListener("click", function () {
+    var form = parts.closest("form"), action = form.getAttribute("action");
+    form.setAttribute("action", parts.dataset.url);
+    form.submit();
+    if (action === null) form.removeAttribute("action"); else form.setAttribute("action", action);
+  });
   if (details) details.addEventListener("toggle", function () { if (details.open) start(); });
   if (!details || details.open) start();
 })();
