@@ -398,7 +398,9 @@ def test_staff_handles_are_their_names_in_plain_letters_or_a_number():
 
 # --- the discussions as open data, only when the organiser publishes them ----------------------------------------
 
-def test_discussions_are_open_data_only_when_the_organiser_publishes_them(app, client, campaign, people):
+def test_discussions_are_open_data_only_when_the_organiser_publishes_them(app, client, campaign, people, monkeypatch):
+    from citizen.talk import exports as talk_exports
+    monkeypatch.setattr(talk_exports, "CHUNK", 1)  # a post a read: the reads go on until a short chunk
     vera, mod = signed_in(app, "vera@example.org"), signed_in(app, "mona@example.org")
     task_id = first_task(campaign)
     assert post(vera, campaign.slug, "Is a red shed a roof? Ask @mona or write to vera@example.org.",

@@ -16,7 +16,8 @@ from citizen.spreadsheet import safe_row
 FLUSH_BYTES = 256 * 1024  # hand the web server a chunk about this big
 
 
-def _stream(header, rows):
+def stream(header, rows):
+    """CSV byte chunks of a header and rows (cells made spreadsheet-safe), flushed about every FLUSH_BYTES."""
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(header)
@@ -38,10 +39,10 @@ def results_csv(campaign):
     results = Results(campaign)
     names = [c.name for c in results.columns]
     rows = ([as_text(values.get(n)) for n in names] for values, _geometry, _marks, _crs in results.rows())
-    return _stream(names, rows)
+    return stream(names, rows)
 
 
 def answers_csv(campaign, version):
     """answers.csv as an iterator of byte chunks: every answer up to the version's last answer."""
     answers = Answers(campaign, version.last_answer_id)
-    return _stream([c.name for c in answers.columns], answers.rows())
+    return stream([c.name for c in answers.columns], answers.rows())

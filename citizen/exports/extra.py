@@ -1,7 +1,7 @@
 """Open data files that features add to a campaign's, when its organiser chooses (talk's discussions): registered by
 the feature's init_app, listed on the data page, in README.md and datapackage.json, and served at /data/<slug>/<name>
 like the kind's own files. A feature's file changes without the campaign's data version (a post, a post hidden), so
-it gives its own `tag`, which goes into the file's ETag."""
+it gives its own `state`, which goes into the file's ETag and Last-Modified."""
 from typing import Callable, NamedTuple
 
 from flask import current_app
@@ -16,8 +16,8 @@ class ExtraFile(NamedTuple):
     format: str
     enabled: Callable       # (campaign) -> whether the organiser publishes it
     write: Callable         # (campaign) -> an iterator of byte chunks
-    tag: Callable           # (campaign) -> a short string that changes whenever the file would
-    modified: Callable      # (campaign) -> when it last changed (naive UTC), or None: its Last-Modified
+    state: Callable         # (campaign) -> (a short tag that changes whenever the file would, when it last
+    #                         changed: naive UTC or None), for its ETag and Last-Modified; one cheap query
 
 
 def register(app, file):

@@ -175,7 +175,7 @@ def end_read():
     db.session.commit()
 
 
-def _batches(make_query):
+def batches(make_query):
     """Rows of make_query(after_id) batch by batch, each read on a connection given back at once."""
     after = 0
     while True:
@@ -259,7 +259,7 @@ class Results:
                    Task.gold.is_not(None).label("is_gold"))
             .where(Task.campaign_id == self.campaign_id, Task.id > after, Task.rand > HIDDEN_RAND)  # hidden: gone
             .order_by(Task.id).limit(BATCH if limit is None else min(BATCH, limit)))
-        for rows in _batches(query):
+        for rows in batches(query):
             if self.media:
                 self._ratings = public.ratings(self.campaign_id, self.settings, [r.id for r in rows])
                 end_read()
@@ -383,7 +383,7 @@ class Answers:
             .where(Answer.campaign_id == self.campaign_id, Answer.id > after, Answer.id <= self.upto,
                    Task.rand > HIDDEN_RAND)  # the answers to a task a moderator hid are gone with it
             .order_by(Answer.id).limit(BATCH))
-        for rows in _batches(query):
+        for rows in batches(query):
             for r in rows:
                 if r.task_id in gold_shown and r.id not in gold_shown[r.task_id]:
                     continue

@@ -135,7 +135,7 @@ def kind_file(slug, name):
     declared = {n: mediatype for n, _text, mediatype, _format in kind.export_files(settings)}
     feature = extra.named(campaign, name)
     if feature is not None:
-        return _extra_file(slug, feature)
+        return _extra_file(campaign, feature)
     if name not in declared:
         raise NotFound(_("There is no such file."))
     campaign, version, cached = _opened(slug, name)
@@ -151,12 +151,12 @@ def kind_file(slug, name):
     return response
 
 
-def _extra_file(slug, feature):
-    """A feature's file (citizen.exports.extra), with its own tag in the ETag: it changes without the data version."""
-    campaign = rows.data_campaign(slug)
+def _extra_file(campaign, feature):
+    """A feature's file (citizen.exports.extra), with its own state in the ETag and Last-Modified: it changes
+    without the data version."""
     version = versions.data_version(campaign)
-    changed = feature.modified(campaign)
-    version = dataclasses.replace(version, tag=f"{version.tag}-{feature.tag(campaign)}", modified=max(
+    tag, changed = feature.state(campaign)
+    version = dataclasses.replace(version, tag=f"{version.tag}-{tag}", modified=max(
         version.modified, changed.replace(tzinfo=timezone.utc)) if changed else version.modified)
     cached = _not_modified(campaign, version, feature.name)
     if cached is not None:

@@ -8,10 +8,8 @@ published as written otherwise (a volunteer who types a phone number into a post
 The file is read a chunk of posts at a time, each on a connection given back at once: a slow download holds no
 transaction (on SQLite, the write lock every answer needs).
 """
-import csv
 import hashlib
 import hmac
-import io
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -20,9 +18,10 @@ from sqlalchemy import func, select
 
 from citizen.campaigns.models import Task
 from citizen.errors import InvalidInput
+from citizen.exports.csv_export import stream
 from citizen.exports.extra import ExtraFile
+from citizen.exports.rows import batches
 from citizen.extensions import db
-from citizen.spreadsheet import safe_row
 from citizen.talk.models import TalkPost
 
 NAME = "talk.csv"
@@ -83,54 +82,37 @@ def _visible(campaign_id):
     return (TalkPost.campaign_id == campaign_id) & TalkPost.hidden_at.is_(None)
 
 
-def modified(campaign):
-    """When the file last changed: its newest post or the latest hiding (None without posts)."""
-    newest = db.session.execute(select(func.max(TalkPost.created_at)).where(_visible(campaign.id))).scalar()
-    hidden = db.session.execute(select(func.max(TalkPost.hidden_at)).where(TalkPost.campaign_id == campaign.id)).scalar()
-    return max((t for t in (newest, hidden) if t is not None), default=None)
-
-
-def tag(campaign):
-    """Changes with every post written or hidden: the count and newest id of the visible posts, the latest hiding."""
-    n, last = db.session.execute(select(func.count(TalkPost.id), func.max(TalkPost.id))
-                                 .where(_visible(campaign.id))).one()
-    hidden = db.session.execute(select(func.max(TalkPost.hidden_at)).where(TalkPost.campaign_id == campaign.id)).scalar()
-    return f"t{n}.{last or 0}.{hidden.strftime('%Y%m%d%H%M%S') if hidden else 0}"
+def state(campaign):
+    """(tag, last change) of the file, in one query over the campaign's posts: the tag changes with every post
+    written or hidden (the count and newest id of the visible posts, the latest hiding); the last change is the
+    newest post or the latest hiding."""
+    visible = TalkPost.hidden_at.is_(None)
+    n, last, newest, hidden = db.session.execute(select(
+        func.count(TalkPost.id).filter(visible), func.max(TalkPost.id).filter(visible),
+        func.max(TalkPost.created_at).filter(visible), func.max(TalkPost.hidden_at))
+        .where(TalkPost.campaign_id == campaign.id)).one()
+    tag = f"t{n}.{last or 0}.{hidden.strftime('%Y%m%d%H%M%S') if hidden else 0}"
+    return tag, max((t for t in (newest, hidden) if t is not None), default=None)
 
 
 def write(campaign):
-    """talk.csv as byte chunks, a chunk of posts at a time in id order, each read on its own short connection. The
-    campaign's id is read now: inside the stream, the campaign row (expired by the request's end_read) would be read
-    again on the request's session, whose transaction would then last the whole download."""
-    return _rows(campaign.id)
+    """talk.csv as byte chunks, a chunk of posts at a time in id order, each read on its own short connection
+    (exports.rows.batches, exports.csv_export.stream). The campaign's id is read now: inside the stream, the campaign
+    row (expired by the request's end_read) would be read again on the request's session, whose transaction would
+    then last the whole download."""
+    campaign_id = campaign.id
 
-
-def _rows(campaign_id):
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(COLUMNS)
-    yield buf.getvalue().encode()
-    after = 0
-    while True:
-        query = (select(TalkPost.id, TalkPost.task_id, Task.external_id, TalkPost.created_at, TalkPost.contributor_id,
-                        TalkPost.staff_role, TalkPost.needs_expert, TalkPost.body)
-                 .outerjoin(Task, Task.id == TalkPost.task_id)
-                 .where(_visible(campaign_id), TalkPost.id > after).order_by(TalkPost.id).limit(CHUNK))
-        with db.engine.connect() as conn:
-            posts = conn.execute(query).all()
-        buf.seek(0)
-        buf.truncate()
-        for p in posts:
-            who = "" if p.staff_role or p.contributor_id is None else author(campaign_id, p.contributor_id)
-            writer.writerow(safe_row([p.id, p.task_id or "", p.external_id or "", p.created_at.isoformat() + "Z",
-                                      who, p.staff_role or "", "true" if p.needs_expert else "false",
-                                      redact(p.body)]))
-        if buf.tell():
-            yield buf.getvalue().encode()
-        if len(posts) < CHUNK:
-            return
-        after = posts[-1].id
+    def query(after):
+        return (select(TalkPost.id, TalkPost.task_id, Task.external_id, TalkPost.created_at, TalkPost.contributor_id,
+                       TalkPost.staff_role, TalkPost.needs_expert, TalkPost.body)
+                .outerjoin(Task, Task.id == TalkPost.task_id)
+                .where(_visible(campaign_id), TalkPost.id > after).order_by(TalkPost.id).limit(CHUNK))
+    lines = ([p.id, p.task_id or "", p.external_id or "", p.created_at.isoformat() + "Z",
+              "" if p.staff_role or p.contributor_id is None else author(campaign_id, p.contributor_id),
+              p.staff_role or "", "true" if p.needs_expert else "false", redact(p.body)]
+             for posts in batches(query) for p in posts)
+    return stream(COLUMNS, lines)
 
 
 FILE = ExtraFile(NAME, lambda: str(DESCRIPTION), "text/csv", "csv",
-                 lambda campaign: bool((campaign.settings or {}).get(SETTING)), write, tag, modified)
+                 lambda campaign: bool((campaign.settings or {}).get(SETTING)), write, state)
