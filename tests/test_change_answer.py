@@ -59,6 +59,8 @@ def test_bad_changes_are_refused_and_change_nothing(client, make_campaign):
     assert r.status_code == 409 and r.get_json()["code"] == "not_last"
     r = change(client, last["id"], "maybe", me)
     assert r.status_code == 422
+    r = change(client, last["id"], "y" * 200_000, me)  # the kind's limits, checked before any row is locked
+    assert r.status_code in (413, 422)
     r = change(client, last["id"], "no", other)  # never answered it: nobody else's answer can be reached
     assert r.status_code == 404
     r = client.put(f"{API}/tasks/{last['id']}/answers/mine", json={"answer": "no"}, headers=me)

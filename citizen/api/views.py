@@ -193,12 +193,18 @@ def release_leases(slug):
     return {"released": n}
 
 
-@bp.post(f"/tasks/{TASK_ROUTE_ID}/answers")
-def submit_answer(task_id):
-    cid = auth.contributor_id()
+def _answer_body():
+    """The JSON body of an answer: an object with a `value` (its kind checks the rest)."""
     body = json_object()
     if "value" not in body:
         raise InvalidInput(_('Send the answer as {"value": ...}.'), details=[{"field": "value", "message": _("missing")}])
+    return body
+
+
+@bp.post(f"/tasks/{TASK_ROUTE_ID}/answers")
+def submit_answer(task_id):
+    cid = auth.contributor_id()
+    body = _answer_body()
     duration = body.get("duration_ms")
     if duration is not None and (not isinstance(duration, int) or isinstance(duration, bool)
                                  or not 0 <= duration <= MAX_ID):
@@ -230,9 +236,7 @@ def _spend_change(contributor_id):
 def change_answer(task_id):
     """Back on the work page: the caller's last answer, changed within minutes (citizen.campaigns.changes)."""
     cid = auth.contributor_id()
-    body = json_object()
-    if "value" not in body:
-        raise InvalidInput(_('Send the answer as {"value": ...}.'), details=[{"field": "value", "message": _("missing")}])
+    body = _answer_body()
     _spend_change(cid)
     out = changes.change_answer(task_id, cid, body["value"])
     db.session.commit()

@@ -34,13 +34,14 @@ def change_answer(task_id, contributor_id, value):
     and on a gold task, so that a repeated change tells nothing either); raises NotFound (no such
     task, or no answer of theirs), NotOpen, Conflict (code not_last or too_late) or InvalidInput; in every such
     case nothing changes."""
-    task = db.session.execute(select(Task).where(Task.id == task_id).with_for_update()).scalar_one_or_none()
-    if task is None:
+    # The value's size is checked against its kind's limits before any lock, as the volunteer loop does.
+    campaign = db.session.execute(select(Campaign).join(Task, Task.campaign_id == Campaign.id)
+                                  .where(Task.id == task_id)).scalar_one_or_none()
+    if campaign is None:
         raise NotFound(_("There is no such task."))
-    # The campaign row too: note_change rewrites its settings (an organiser's save must not be lost between).
-    campaign = db.session.execute(select(Campaign).where(Campaign.id == task.campaign_id).with_for_update()).scalar_one()
     kind = get_kind(campaign.kind)
     kind.check_limits(value, campaign.settings)
+    task = db.session.execute(select(Task).where(Task.id == task_id).with_for_update()).scalar_one()
     answer = db.session.execute(select(Answer).where(Answer.task_id == task_id,
                                                      Answer.contributor_id == contributor_id)).scalar_one_or_none()
     if answer is None:
@@ -67,5 +68,8 @@ def change_answer(task_id, contributor_id, value):
     if (label != before and label in kind.critical(campaign.settings)
             and contributor_id not in hooks.suspended(conn, campaign.id)):  # as the volunteer loop escalates
         hooks.escalate(conn, task_id, campaign.id, answer.id, contributor_id, label, now)
+    # note_change rewrites the campaign's settings: read them again under the row's lock, so that an organiser's save
+    # in between is not lost. Only a change that stores something takes this lock.
+    db.session.refresh(campaign, with_for_update=True)
     builds.note_change(campaign)  # no answer count says it: the open data files and the batch consensus follow
     return out
