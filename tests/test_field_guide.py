@@ -49,8 +49,22 @@ def test_a_file_that_is_not_a_photo_is_refused_and_changes_nothing(app, make_cam
     staff = signed_in(app, "organiser@example.org")
     r = staff.post(f"/organise/{c.slug}/guide-images", data={"image": (io.BytesIO(b"<svg onload=alert(1)>"), "x.svg")},
                    content_type="multipart/form-data", follow_redirects=True)
-    assert r.status_code == 200 and "This file is not a photo that can be opened." in html(r)
+    assert r.status_code == 200 and "not a photo (JPEG, PNG or WebP) that can be opened" in html(r)
     db.session.expire_all()
     assert not campaigns.get_campaign(c.slug, None).settings.get("guide_images")
     other = signed_in(app, "organiser@example.org")
     assert other.post(f"/organise/{c.slug}/guide-images", data={}).status_code == 302  # nothing chosen: a message
+
+
+def test_a_decompression_bomb_is_refused_before_it_is_decoded(app, make_campaign, organiser):
+    """A PNG of a few KB that would decode to 40,000 x 40,000 pixels: refused by the import's own check."""
+    c = make_campaign(tasks=1)
+    buf = io.BytesIO()
+    Image.new("1", (40_000, 40_000)).save(buf, "PNG")
+    assert len(buf.getvalue()) < 1_000_000
+    r = signed_in(app, "organiser@example.org").post(
+        f"/organise/{c.slug}/guide-images", data={"image": (io.BytesIO(buf.getvalue()), "bomb.png")},
+        content_type="multipart/form-data", follow_redirects=True)
+    assert "too many pixels" in html(r)
+    db.session.expire_all()
+    assert not campaigns.get_campaign(c.slug, None).settings.get("guide_images")

@@ -9,6 +9,7 @@ from citizen.accounts import events
 from citizen.accounts.models import utcnow
 from citizen.campaigns import gold, previews, sections, services, task_admin, texts, uploads
 from citizen.campaigns.forms import CampaignForm, ImportForm
+from citizen.ingest import photos
 from citizen.kinds import all_kinds, get_kind
 from citizen.kinds import registry as kind_registry
 from citizen.errors import CitizenError, InvalidInput
@@ -278,7 +279,7 @@ def guide_image(slug):
         flash(_("Choose an image to add to the field guide."), "error")
     else:
         try:
-            url = services.add_guide_image(campaign, upload.filename, upload.read())
+            url = services.add_guide_image(campaign, upload.filename, upload.read(photos.MAX_PHOTO_BYTES + 1))
         except InvalidInput as exc:
             flash(exc.message, "error")
         else:

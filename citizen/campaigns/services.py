@@ -121,7 +121,7 @@ def add_guide_image(campaign, filename, data):
     if len(images) >= MAX_GUIDE_IMAGES:
         raise InvalidInput(_("A field guide holds at most %(n)d images.", n=MAX_GUIDE_IMAGES))
     try:
-        jpeg, width, height = photos.clean_copy(data, max_side=1600)
+        jpeg, width, height = photos.checked_copy(data, max_side=1600)
     except photos.PhotoError as exc:
         raise InvalidInput(str(exc), details=[{"field": "image", "message": str(exc)}]) from None
     url = campaign_store(campaign.id).save("guide.jpg", jpeg)

@@ -15,6 +15,7 @@ from PIL import ExifTags, Image, ImageOps, TiffImagePlugin
 from citizen.ingest import archives
 
 FORMATS = {"JPEG", "PNG", "WEBP"}
+MAX_PHOTO_BYTES = 25_000_000  # one photo, in a ZIP or alone
 _GPS = ExifTags.IFD.GPSInfo
 _ORIENTATION = 0x0112
 
@@ -23,7 +24,7 @@ class PhotoError(ValueError):
     """An upload that cannot be used at all; the message is meant for the organiser."""
 
 
-def photos_from_upload(filename, data, max_files=2000, max_bytes=25_000_000, max_total=2_000_000_000):
+def photos_from_upload(filename, data, max_files=2000, max_bytes=MAX_PHOTO_BYTES, max_total=2_000_000_000):
     """Split an upload (one JPEG/PNG/WebP photo, or a ZIP of them) into photos.
 
     Returns (photos, errors): photos as [(name, bytes)], names being base names sanitised to
@@ -169,6 +170,17 @@ def _degrees(dms, ref, positive, negative, limit):
     if value > limit:
         return None
     return -value if ref == negative else value
+
+
+def checked_copy(data, max_side=2048, max_bytes=MAX_PHOTO_BYTES):
+    """One uploaded picture (not a ZIP), checked as an import checks each photo (size, a picture Pillow decodes, no
+    decompression bomb), then `clean_copy`. Raises PhotoError saying what is wrong."""
+    if len(data) > max_bytes:
+        raise PhotoError(_("The picture is larger than %(max)s MB.", max=_mb(max_bytes)))
+    problem = _image_problem(data)
+    if problem:
+        raise PhotoError(_("The picture cannot be used: %(why)s", why=problem))
+    return clean_copy(data, max_side)
 
 
 def clean_copy(data, max_side=2048):
