@@ -316,8 +316,8 @@ def translations(slug):
     kind_texts = [("kind." + key, _("Question") if key == "question" else _("Answer “%(label)s”", label=text), text)
                   for key, text in kind.texts(campaign.settings).items()]
     return render_template("organise/translations.html", campaign=campaign, lang=lang, langs=langs,
-                           names={code: texts.language_name(code) for code in langs}, values=values, errors=errors, originals=originals,
-                           kind_texts=kind_texts)
+                           names={code: texts.language_name(code) for code in langs}, values=values, errors=errors,
+                           originals=originals, kind_texts=kind_texts)
 
 
 @bp.route("/<slug>/close", methods=["GET", "POST"])

@@ -34,10 +34,14 @@ def split_parts(area, cell_km, max_cells=50_000, max_parts=50):
             bounds.append(hi)
         pieces = [shapely.intersection(metric, box(a, b)) for a, b in zip(bounds, bounds[1:] + [high])]
         return [p for p in pieces if shapely.area(p) > 0]
-    for n in range(max(1, math.ceil(metric.area / (0.9 * max_cells * size ** 2))), max_parts + 1):
+    fits = 0.95 * max_cells
+    n = max(1, math.ceil(metric.area / (0.9 * max_cells * size ** 2)))
+    while n <= max_parts:
         pieces = cut(n)
-        if all(int(_row_counts(p, size)[-1].sum()) <= 0.95 * max_cells for p in pieces):
+        worst = max(int(_row_counts(p, size)[-1].sum()) for p in pieces)
+        if worst <= fits:
             break
+        n = max(n + 1, math.ceil(n * worst / fits))  # as many more parts as the largest is too large: few rounds
     else:
         raise AreaError(_("Even in %(n)d parts this area is too large at this cell size: choose larger cells.",
                           n=max_parts))
