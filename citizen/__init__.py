@@ -73,7 +73,7 @@ def create_app(test_config=None, instance_path=None):
 
     from citizen.jobs import models as _job_models  # noqa: F401  (the jobs table belongs to the schema)
     from citizen import (accounts, api, campaigns, demo, engagement, exports, kinds, moderation, talk, team,
-                         wellbeing)
+                         training, wellbeing)
     from citizen.campaigns import hooks as loop_hooks
     from citizen.campaigns import pages as public_pages
     from citizen.campaigns import sections as settings_sections
@@ -85,6 +85,7 @@ def create_app(test_config=None, instance_path=None):
     api.init_app(app)          # /api/v1
     campaigns.init_app(app)    # campaign and organisers' pages, the results and build jobs, its commands
     wellbeing.init_app(app)    # /wellbeing, its API, the blurring job
+    training.init_app(app)     # tutorial and qualification before work: its API, the organisers' training page
     exports.init_app(app)      # /data, `flask exports`, the GeoPackage job
     moderation.init_app(app)   # /moderation, the reports API, the notification job
     engagement.init_app(app)   # profiles, dashboard, updates and their mail job

@@ -143,13 +143,15 @@ def test_a_test_config_replaces_the_environment(tmp_path, monkeypatch):
 def test_moderation_and_wellbeing_plug_their_answer_hooks_into_the_loop(tmp_path):
     from citizen.campaigns import hooks
     from citizen.moderation import channels, hot
+    from citizen.training import services as training
     from citizen.wellbeing import blurring, serving
     app = create_app(base_config(tmp_path, "sqlite://"))
     assert app.extensions[hooks.EXTENSION] == {"suspended": hot.suspended, "escalate": hot.escalate,
                                                "gate": serving.gate, "shield_task": serving.shield_task,
                                                "media_guard": serving.media_guard,
                                                "publish_check": channels.check_publish,
-                                               "revealed": serving.revealed, "derived_media": blurring.copies_of}
+                                               "revealed": serving.revealed, "derived_media": blurring.copies_of,
+                                               "training": training.due}
 
 
 def test_an_app_without_the_shield_is_refused():
@@ -176,6 +178,10 @@ def test_an_app_without_the_shield_is_refused():
     with pytest.raises(RuntimeError, match="derived_media"):  # nor blurred copies left behind by deleted tasks
         hooks.check(app)
     hooks.register(app, derived_media=blurring.copies_of)
+    with pytest.raises(RuntimeError, match="training"):  # nor unqualified volunteers handed work as if trained
+        hooks.check(app)
+    from citizen.training import services as training
+    hooks.register(app, training=training.due)
     hooks.check(app)
 
 

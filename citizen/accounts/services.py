@@ -169,6 +169,9 @@ def contributor_for_user(user, signatures=None):
     return contributor
 
 
+ADOPTERS = "citizen.accounts.adopters"
+
+
 def adopt_guest(user, guest_id):
     """Give a guest's history to the user who just registered or signed in.
 
@@ -180,9 +183,18 @@ def adopt_guest(user, guest_id):
     guest = db.session.get(Contributor, guest_id)
     if guest is None or guest.user_id is not None or guest.external_ref is not None:
         return
-    has_own = db.session.execute(select(Contributor.id).where(Contributor.user_id == user.id)).first()
+    has_own = db.session.execute(select(Contributor.id).where(Contributor.user_id == user.id)).scalar()
     if not has_own:
         db.session.execute(update(Contributor).where(Contributor.id == guest.id).values(user_id=user.id))
+        return
+    for carry in current_app.extensions.get(ADOPTERS, ()):  # what features carry over (citizen.training)
+        carry(guest.id, has_own)
+
+
+def on_adopt(app, carry):
+    """Called by a feature's init_app: `carry(guest_id, contributor_id)` runs when a user who has a history of their
+    own registers or signs in from a guest's session (the guest's answers stay the guest's)."""
+    app.extensions.setdefault(ADOPTERS, []).append(carry)
 
 
 def _looks_like_email(email):

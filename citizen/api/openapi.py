@@ -5,8 +5,8 @@ Every status an operation can answer is listed, each error with the one Error bo
 
 from citizen.api.openapi_parts import (  # noqa: F401 - MAX_ID and TASK_ROUTE_ID are imported from here too
     BOOLEAN, CONTRIBUTOR, ERRORS, EXCLUDE, INTEGER, MAX_ID, MAX_REDUNDANCY, NEXT_RESPONSES, NULLABLE_STRING,
-    OPTIONAL, ORGANISER, POST_ID, PUBLIC, SLUG, STRING, TASK_ERRORS, TASK_ID, TASK_ROUTE_ID, _body, _error,
-    _errors, _object, _ok, _thread_read, _thread_write)
+    OPTIONAL, ORGANISER, POST_ID, PUBLIC, SLUG, STRING, TASK_ERRORS, TASK_ID, TASK_ROUTE_ID, TRAINING_PATHS,
+    TRAINING_STEP, _body, _error, _errors, _object, _ok, _thread_read, _thread_write)
 
 
 PATHS = {
@@ -241,6 +241,8 @@ for _item in PATHS.values():
     for _operation in _item.values():
         _operation["responses"].update(_errors(500, 503))
 
+PATHS.update(TRAINING_PATHS)
+
 SCHEMAS = {
     "Error": _object({
         "code": {"type": "string", "description": "stable, for programs"},
@@ -272,7 +274,9 @@ SCHEMAS = {
         "blurred": {"type": "boolean", "description": "image_url is a blurred copy; POST reveal_url for the original"},
         "blurred_url": STRING, "reveal_url": STRING,
         "content": {"type": "object", "description": "the rating: level, categories, custom_label, under_review"},
-        "budget": {"$ref": "#/components/schemas/Budget"}}, ["id", "kind"]),
+        "budget": {"$ref": "#/components/schemas/Budget"},
+        "training": {"description": "present on a training task (tutorial or qualification), which comes before "
+                                    "any work: answer it at its answer_url", **TRAINING_STEP}}, ["id", "kind"]),
     "Preferences": _object({
         "choices": {"type": "object", "additionalProperties": {"type": "string", "enum": ["show", "blur", "withhold"]},
                     "propertyNames": {"enum": ["injury", "death", "violence", "distress_text", "other"]},
@@ -292,7 +296,9 @@ SCHEMAS = {
             "The same fields for every task: a response never says whether the task had a known (gold) answer, nor "
             "what it is. On every tenth answer, a summary of the caller's record on known-answer tasks so far: "
             "checked (how many they answered), agreed (how many matched); null otherwise."),
-            "properties": {"checked": INTEGER, "agreed": INTEGER}}}),
+            "properties": {"checked": INTEGER, "agreed": INTEGER}},
+        "counted": {"type": "boolean", "description": "present (false) when the answer is kept but does not count: "
+                                                      "given before the campaign's qualification was passed"}}),
     "Post": _object({
         "id": INTEGER, "author": {"type": "string", "description": "a display name or a handle; never an e-mail"},
         "staff_role": {"type": ["string", "null"], "description": "organiser or moderator when staff wrote it"},

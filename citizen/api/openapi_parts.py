@@ -109,3 +109,48 @@ def _thread_write(summary, task=False):
                                     s404="No such campaign, or no such task in it",
                                     s422="An empty or too long post, or more than 5 people mentioned",
                                     s429="Too many posts for now (code too_many_posts)")}}
+
+
+# Training (citizen.training): tutorial and qualification tasks come before any work where a campaign has them.
+TRAINING_STEP = _object({
+    "stage": {"type": "string", "enum": ["tutorial", "qualification"]},
+    "step": INTEGER, "steps": INTEGER,
+    "attempt": {"type": "integer", "description": "the qualification run (1, 2, ...): a failed run may be taken "
+                                                  "again at once; 0 in the tutorial"},
+    "pass_mark": {"type": ["integer", "null"], "description": "percent of the run's tasks to answer right"},
+    "retraining": {"type": "boolean", "description": "sent back to training by a falling gold record"},
+    "answer_url": {"type": "string", "description": "where the answer goes: POST /training/{task_id}/answers"}},
+    ["stage", "step", "steps", "answer_url"])
+TRAINING_PATHS = {
+    "/training/{task_id}/answers": {"post": {
+        "summary": "Answer the training task the caller is at (next-task handed it out with a `training` object). "
+                   "Tutorial: the feedback says whether it was right, the known answer (expected) and the "
+                   "organiser's explanation, whether right or wrong. Qualification: no feedback per task (it would "
+                   "hand the answers round); the run's last answer returns its result against the pass mark. Until "
+                   "a qualification is passed, answers to the campaign's other tasks are kept with weight 0 "
+                   "(reason not_qualified) and their response says counted: false.",
+        "security": CONTRIBUTOR, "parameters": [TASK_ID],
+        "requestBody": _body(_object({"value": {"description": "the answer, as the task's kind takes it"}},
+                                     ["value"])),
+        "responses": {"200": _ok("Taken", _object({
+            "stage": STRING, "step": INTEGER, "steps": INTEGER, "trained": BOOLEAN,
+            "correct": {"type": "boolean", "description": "tutorial only"},
+            "expected": {"type": "string", "description": "tutorial only: the known answer, in words"},
+            "explanation": {"type": "string", "description": "tutorial only"},
+            "result": {"description": "the qualification run's last answer only", **_object({
+                "passed": BOOLEAN, "correct": INTEGER, "total": INTEGER, "pass_mark": INTEGER})}},
+            ["stage", "step", "steps", "trained"])),
+            **_errors(400, 401, 404, 409, 413, 422, s404="No such training task",
+                      s409="Not the caller's next training step (code not_next_training), or the campaign is "
+                           "closed", s422="Invalid answer")}}},
+    "/campaigns/{slug}/training": {"get": {
+        "summary": "The caller's training in a campaign: its stages, where they are, their qualification runs",
+        "security": CONTRIBUTOR, "parameters": [SLUG],
+        "responses": {"200": _ok("Their training", _object({
+            "tutorial": {"type": "integer", "description": "tutorial tasks"},
+            "qualification": {"type": "integer", "description": "qualification tasks"},
+            "pass_mark": INTEGER, "stage": {"type": "string", "enum": ["tutorial", "qualification", "trained"]},
+            "trained": BOOLEAN, "runs": {"type": "array", "items": _object({
+                "attempt": INTEGER, "correct": INTEGER, "total": INTEGER, "passed": BOOLEAN})}})),
+            **_errors(400, 401, 404)}}},
+}

@@ -163,6 +163,10 @@ def _next_task(slug, create_guest):
     cid = auth.contributor_id(create_guest=create_guest)
     try:
         campaign, task = scheduler.next_task(slug, cid, exclude)
+    except hooks.TrainingDue as due:  # a training task first (citizen.training), shielded like any task
+        body = hooks.shield_task(due.campaign, cid, due.body)
+        db.session.commit()
+        return body
     except NotOpen:
         # A draft exists only for its organisers (they hear it takes no answers yet); others find nothing.
         campaigns.get_campaign(slug, auth.caller()[0])

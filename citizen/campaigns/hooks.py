@@ -13,6 +13,9 @@ these and imports no feature.
   campaign whose answers escalate needs an alert channel that works).
 - `revealed(task, contributor_id)`: None when nothing of the task was held back from this contributor, else
   whether they revealed it (the server sent them the original) before answering (wellbeing).
+- `training(conn, campaign, contributor_id, part, now)`: None, or the training task this contributor must answer
+  before any other task of a campaign with training tasks (its JSON body; citizen.training). Called only when the
+  campaign's settings name training tasks.
 - `derived_media(campaign_id, task_ids)`: the storage keys of files a feature made from these tasks' media (None:
   every task of the campaign still there): deleting tasks removes them with the originals (wellbeing: blurred
   copies).
@@ -22,7 +25,16 @@ unshielded, nor counts a suspended contributor, because a feature was left out. 
 from flask import current_app
 
 EXTENSION = "citizen.campaigns.hooks"
-NAMES = ("suspended", "escalate", "gate", "shield_task", "media_guard", "publish_check", "revealed", "derived_media")
+NAMES = ("suspended", "escalate", "gate", "shield_task", "media_guard", "publish_check", "revealed", "derived_media",
+         "training")
+
+
+class TrainingDue(Exception):
+    """Raised by the scheduler instead of leasing a task: the contributor's next step is a training task (`body`)."""
+
+    def __init__(self, body, campaign):
+        super().__init__("training")
+        self.body, self.campaign = body, campaign
 
 
 def register(app, **hooks):
@@ -71,3 +83,7 @@ def revealed(task, contributor_id):
 
 def derived_media(campaign_id, task_ids=None):
     return current_app.extensions[EXTENSION]["derived_media"](campaign_id, task_ids)
+
+
+def training(conn, campaign, contributor_id, part, now):
+    return current_app.extensions[EXTENSION]["training"](conn, campaign, contributor_id, part, now)

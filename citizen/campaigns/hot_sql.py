@@ -21,7 +21,7 @@ CAMPAIGN_BY_SLUG = select(C.c.id, C.c.slug, C.c.kind, C.c.settings, C.c.status, 
     C.c.slug == B("slug"))
 
 PARTICIPATION = select(P.c.answer_count, P.c.leases, P.c.cursor, P.c.skip_count, P.c.gold_total,
-                       P.c.gold_correct).where(
+                       P.c.gold_correct, P.c.training).where(
     P.c.contributor_id == B("cid"), P.c.campaign_id == B("camp"))
 
 # The campaign and this contributor's place in it, in one round trip (cursor is NULL for a newcomer).
@@ -33,7 +33,7 @@ _DEVICE_ANSWERS = (select(ST.c.answer_count).where(
     .scalar_subquery()).scalar_subquery())
 CAMPAIGN_AND_PARTICIPATION = (
     select(*CAMPAIGN_BY_SLUG.selected_columns, P.c.answer_count, P.c.leases, P.c.cursor, P.c.skip_count,
-           P.c.gold_total, P.c.gold_correct, _DEVICE_ANSWERS.label("device_answers"))
+           P.c.gold_total, P.c.gold_correct, P.c.training, _DEVICE_ANSWERS.label("device_answers"))
     .outerjoin(P, (P.c.campaign_id == C.c.id) & (P.c.contributor_id == B("cid")))
     .where(C.c.slug == B("slug")))
 
@@ -141,7 +141,8 @@ TASK_ANSWERED = update(T).where(T.c.id == B("tid")).values(
 # column of the task that it does not set (SQLAlchemy would add it to the UPDATE).
 ANSWER_BINDS = {"task_id": "tid", "campaign_id": "camp", "contributor_id": "cid", "created_at": "now"}
 INSERT_ANSWER = A.insert().values(typed(A, ("task_id", "campaign_id", "contributor_id", "value", "duration_ms",
-                                            "source", "weight", "revealed", "created_at"), **ANSWER_BINDS)
+                                            "source", "weight", "revealed", "reason", "created_at"),
+                                            **ANSWER_BINDS)
                                   ).returning(A.c.id)
 
 
@@ -152,7 +153,8 @@ def participation_answered(fast):
         .values(answer_count=P.c.answer_count + 1, leases=P.c.leases - B("lease_used"), last_at=B("now"),
                 fast_count=P.c.fast_count + fast, gold_total=P.c.gold_total + B("gold"),
                 gold_correct=P.c.gold_correct + B("gold_correct"))
-        .returning(P.c.answer_count, P.c.fast_count, P.c.gold_total, P.c.gold_correct, P.c.skip_count))
+        .returning(P.c.answer_count, P.c.fast_count, P.c.gold_total, P.c.gold_correct, P.c.skip_count,
+                   P.c.training))
 
 
 PARTICIPATION_ANSWERED = participation_answered(B("fast"))

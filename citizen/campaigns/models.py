@@ -19,6 +19,11 @@ MAX_INT = 2**31 - 1
 # Task.rand of a task a moderator hid (citizen.moderation): below every cursor of the scheduling order, so never
 # picked; every reader that lists tasks leaves such a task out (Task.rand > HIDDEN_RAND).
 HIDDEN_RAND = -2.0
+# Task.rand of a training task (citizen.training: tutorial and qualification): below HIDDEN_RAND, so never picked
+# by the scheduler, and left out by every reader that leaves hidden tasks out (results, exports, maps, counts).
+TRAINING_RAND = -3.0
+# Participation.training: the tutorial is done (the qualification, if any, comes next); trained (qualified).
+TUTORIAL_DONE, TRAINED = 1, 2
 
 
 class Campaign(db.Model):
@@ -126,6 +131,9 @@ class Answer(db.Model):
     # A blurred item (citizen.wellbeing): whether the volunteer revealed it before answering, as the server saw
     # (the original is only sent by the reveal). NULL when nothing was held back (most answers, imports).
     revealed: Mapped[bool | None]
+    # Why an answer carries no weight when the reason is one the volunteer should know of: "not_qualified" (given
+    # before passing the campaign's qualification, citizen.training). NULL otherwise.
+    reason: Mapped[str | None] = mapped_column(String(20))
 
 
 class Participation(db.Model):
@@ -140,6 +148,10 @@ class Participation(db.Model):
     fast_count: Mapped[int] = mapped_column(default=0, server_default="0")    # answers faster than the minimum time
     gold_total: Mapped[int] = mapped_column(default=0, server_default="0")    # gold tasks answered
     gold_correct: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Training (citizen.training): 0 not started or in the tutorial, 1 tutorial done, 2 trained (qualified when the
+    # campaign asks for it). `retrains`: how often their gold record sent them back to training.
+    training: Mapped[int] = mapped_column(default=0, server_default="0")
+    retrains: Mapped[int] = mapped_column(default=0, server_default="0")
     first_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -28,7 +28,8 @@ from citizen.campaigns import hot_sql as q
 from citizen.campaigns import store as stores
 from citizen.campaigns import tally
 from citizen.kinds import get_kind
-from citizen.campaigns.models import LEASED, PUBLISHED, ANSWERED, EXPIRED, Assignment, Campaign, Participation, Task
+from citizen.campaigns.models import (LEASED, PUBLISHED, ANSWERED, EXPIRED, TRAINED, Assignment, Campaign,
+                                     Participation, Task)
 from citizen.errors import (AlreadyAnswered, Capped, Conflict, NotAssigned, NotFound, NotOpen, Refused,
                            TaskComplete)
 from citizen.campaigns import disclosure, hooks
@@ -81,6 +82,10 @@ def _lease_next(conn, campaign, contributor_id, exclude):
     part = campaign if campaign.cursor is not None else _join(conn, contributor_id, campaign.id)
     quality = controls.of(campaign.settings)
     _refuse(conn, campaign, quality, contributor_id, part, now)
+    if campaign.settings.get("training"):  # tutorial or qualification first (citizen.training); mostly absent
+        due = hooks.training(conn, campaign, contributor_id, part, now)
+        if due is not None:
+            raise hooks.TrainingDue(due, campaign)
     gate = hooks.gate(conn, campaign, contributor_id, now)  # None unless the campaign has rated content
     if part.leases >= cfg["MAX_LEASES"]:
         # At the limit (or it counts leases that expired and are not reclaimed yet): give back the oldest
@@ -266,13 +271,18 @@ def submit_answer(task_id, contributor_id, value, duration_ms=None, idempotency_
         quality, duration_ms, task.consensus, suspended=suspended, device_sig=task.device_sig,
         skips=(part.answer_count, part.skip_count) if part else None,
         unseen=tally.unseen(revealed, task.settings, kind))
+    reason = None
+    if part is not None and part.training < TRAINED and (task.settings.get("training") or {}).get("qualification"):
+        weight, reason = 0.0, "not_qualified"  # kept, never counted before the campaign's qualification is passed
     leases = task.lease_count - (leased_at is not None)
     answers, redundancy, state, result = _tally(task, kind, clean, weight, quality, part, leases)
     row = {"tid": task_id, "answers": answers, "leases": leases, "redundancy": redundancy, "consensus": state,
            "result": result, "available": not gold and answers + leases < redundancy, "camp": task.campaign_id,
            "cid": contributor_id, "value": clean, "duration_ms": duration_ms, "source": source, "weight": weight,
-           "revealed": revealed, "now": now}
+           "revealed": revealed, "reason": reason, "now": now}
     body = _response(task_id, clean, now, part, answers, redundancy, gold)
+    if reason:
+        body["counted"] = False  # the volunteer hears why (the work page sends them to the qualification)
     answer_id = body["answer"]["id"] = store.store_answer(conn, row, body, idempotency_key and {
         "key": idempotency_key, "fingerprint": fingerprint})
     critical = kind.critical(task.settings)  # answers that escalate at once (a person spotted); mostly none

@@ -27,7 +27,8 @@ LICENCES = {
     "ODbL-1.0": "ODbL 1.0 (Open Database Licence)",
 }
 MAX_REDUNDANCY = 100
-KEPT_SETTINGS = ("gold_count", "translations", "guide_images")  # citizen.campaigns.texts, the field guide
+# Kept by this module, citizen.campaigns.texts, the field guide and citizen.training (its tasks and rules).
+KEPT_SETTINGS = ("gold_count", "translations", "guide_images", "training")
 INSERT_CHUNK = 5000
 PREVIEW_IMAGES = 12  # thumbnails on the organiser's import preview
 

@@ -53,10 +53,10 @@ def street_scene(seed):
     return buf.getvalue(), truth
 
 
-def street_scenes_zip(n):
+def street_scenes_zip(numbers):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
-        for i in range(n):
+        for i in numbers:
             zf.writestr(f"street-{i:03d}.jpg", street_scene(i)[0])
     return buffer.getvalue()
 
@@ -78,8 +78,42 @@ def people_and_cars_campaign(org, organiser, n_scenes=16):
         "settings": {"question": "Draw a box around every person and every car.",
                      "classes": "Person | #e6194b | p | Anyone, even partly hidden\nCar | #4363d8 | c | A car or a van",
                      "attributes": "Visibility: fully visible, partly hidden"}})
-    campaigns.import_tasks(campaign, "street-scenes.zip", street_scenes_zip(n_scenes))
+    campaigns.import_tasks(campaign, "street-scenes.zip", street_scenes_zip([*range(n_scenes), *TRAINING_SCENES]))
+    _training(campaign, organiser)
     return campaigns.publish(campaign)
+
+
+# The demo's training: two scenes with feedback, then three to pass with two right (citizen.training); scenes with
+# one to three things to box, numbered apart from the work's.
+TRAINING_SCENES = (102, 103, 108, 115, 127)
+TRAINING = [("tutorial", "Each person gets their own box, from the top of the head to the feet, and each car its "
+                         "own, from the roof to the wheels."),
+            ("tutorial", "Someone behind the wall is still a person: box all of them you can see, and set "
+                         "Visibility to partly hidden."),
+            ("qualification", ""), ("qualification", ""), ("qualification", "")]
+
+
+def true_boxes(number):
+    """The boxes an expert draws on street scene `number`: its truth, as an answer."""
+    return {"boxes": [{"x": round(x1 / WIDTH, 4), "y": round(y1 / HEIGHT, 4), "w": round((x2 - x1) / WIDTH, 4),
+                       "h": round((y2 - y1) / HEIGHT, 4), "class": cls,
+                       "attributes": {"visibility": visibility} if visibility else {}}
+                      for cls, visibility, (x1, y1, x2, y2) in street_scene(number)[1]]}
+
+
+def _training(campaign, organiser):
+    """The last scenes of the upload become the tutorial and the qualification, with their true boxes."""
+    from sqlalchemy import select
+
+    from citizen.campaigns.models import Task
+    from citizen.extensions import db
+    from citizen.training import services as training
+    tasks = {int("".join(c for c in payload.get("name", "") if c.isdigit()) or -1): task_id
+             for task_id, payload in db.session.execute(select(Task.id, Task.payload).where(
+                 Task.campaign_id == campaign.id))}
+    for (stage, explanation), number in zip(TRAINING, TRAINING_SCENES):
+        training.add(campaign, f"#{tasks[number]}", stage, true_boxes(number), explanation, organiser)
+    training.set_rules(campaign, 67, 50, organiser)
 
 
 def volunteer_boxes(number, accuracy, rnd):

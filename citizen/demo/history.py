@@ -17,9 +17,9 @@ from citizen import clock
 from citizen.demo import imagery as demo_imagery
 from citizen.accounts import services as accounts
 from citizen.accounts.models import utcnow
-from citizen.campaigns import scheduler
+from citizen.campaigns import hooks, scheduler
 from citizen.campaigns import services as campaigns
-from citizen.campaigns.models import Answer, Assignment, Campaign, Participation
+from citizen.campaigns.models import Answer, Assignment, Campaign, Participation, Task
 from citizen.text import render_markdown
 from citizen.engagement import profiles
 from citizen.engagement import updates as updates_svc
@@ -37,7 +37,7 @@ VOLUNTEERS = [("Amina K.", 0.95, 5, True, True, True), ("Bruno S.", 0.9, 3, Fals
               # Answers a lot, fast and carelessly, and asked to be listed: the thank-you list must not reward it.
               ("Max Speed", 0.45, 7, False, True, False)]
 CAREFUL_MS, FAST_MS = (4_000, 25_000), (600, 2_500)
-PLAN = {"red-roofs": 80, "forest-clearings": 60, "quake-damage": 22, "people-and-cars": 30}
+PLAN = {"red-roofs": 80, "forest-clearings": 60, "quake-damage": 22, "people-and-cars": 90}
 OUTCOMES = {
     "red-roofs": ("Each photo where volunteers agree there is a red roof goes to the relief team's helicopter crews "
                   "with its position. The results are published as open data for the flood's after-action review."),
@@ -125,6 +125,17 @@ def _value(kind, payload, ref, accuracy, rnd, forest):
     return {"answer": grades[truth], "marks": None}
 
 
+def _train(campaign, cid, body, accuracy, rnd, forest):
+    """A demo volunteer answers a training task as they would answer work (citizen.training)."""
+    from citizen.training import services as training
+    payload = db.session.get(Task, body["id"]).payload
+    ref = payload.get("name") or payload.get("cell") or payload.get("image_url")
+    try:
+        training.answer(body["id"], cid, _value(campaign.kind, payload, ref, accuracy, rnd, forest))
+    except CitizenError:
+        pass
+
+
 def _times(n, rnd, now, days=14):
     """n moments over the past `days` days, busier lately and in the daytime, a few in the last hours; sorted."""
     out = []
@@ -150,6 +161,9 @@ def _answer_history(campaign, people, n, rnd, now, days=14):
             cid, accuracy, _activity, careless = rnd.choices(people, weights=weights)[0]
             try:
                 _light, task = scheduler.next_task(campaign.slug, cid)
+            except hooks.TrainingDue as due:  # the campaign's tutorial or qualification first
+                _train(campaign, cid, due.body, accuracy, rnd, forest)
+                continue
             except CitizenError:
                 continue
             if task is None:

@@ -181,6 +181,20 @@ class Kind(Capabilities):
             raise ValueError(_("gold must be one of the answers: %(labels)s", labels=", ".join(labels)))
         return gold
 
+    # --- known answers for training (citizen.training) -----------------------------------------
+    def clean_known(self, known, payload, settings):
+        """A training task's known answer as the organiser gives it (for a categorical kind, one of its answers);
+        raises ValueError with a message for the organiser."""
+        return self.clean_gold(known, settings)
+
+    def known_matches(self, value, known, settings):
+        """Whether a cleaned answer agrees with a training task's known answer."""
+        return self.label_of(value) == known
+
+    def known_text(self, known, settings):
+        """The known answer as volunteers read it in training feedback ("the experts marked this as ...")."""
+        return str(self.answer_names(settings).get(known, known))
+
     # --- aggregation --------------------------------------------------------------------------
     def add_to_consensus(self, state, value, weight=1.0):
         return consensus.add_vote(state, value, weight)

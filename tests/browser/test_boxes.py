@@ -24,7 +24,7 @@ def boxes_campaign(app, org, organiser):
     c = campaigns.create_campaign(org.id, organiser, {
         "title": "Browser boxes", "kind": "boxes", "redundancy": 3, "settings": {
             "classes": "Person | #e6194b | p\nCar | #4363d8 | c", "attributes": "Visibility: fully visible, partly hidden"}})
-    campaigns.import_tasks(c, "scenes.zip", street_scenes_zip(2))
+    campaigns.import_tasks(c, "scenes.zip", street_scenes_zip(range(2)))
     campaigns.publish(c)
     db.session.commit()
     slug = c.slug
@@ -116,7 +116,7 @@ def test_moderator_sees_every_volunteers_boxes_and_the_consensus(page, app, org,
     c = campaigns.create_campaign(org.id, organiser, {
         "title": "Browser boxes review", "kind": "boxes", "redundancy": 2, "settings": {
             "classes": "Person | #e6194b | p\nCar | #4363d8 | c"}})
-    campaigns.import_tasks(c, "scenes.zip", street_scenes_zip(1))
+    campaigns.import_tasks(c, "scenes.zip", street_scenes_zip(range(1)))
     campaigns.publish(c)
     db.session.commit()
     slug = c.slug

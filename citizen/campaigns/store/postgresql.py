@@ -43,7 +43,7 @@ _part = (q.participation_answered(case((or_(B("client_fast", type_=Integer) == 1
 _one = select(literal_column("1")).subquery("one")
 CLAIM_AND_COUNT = (select(_count(_claimed).label("claimed"), _leased_at.label("leased_at"),
                           *(_part.c[k] for k in ("answer_count", "fast_count", "gold_total", "gold_correct",
-                                                 "skip_count")))
+                                                 "skip_count", "training")))
                    .select_from(_one.outerjoin(_part, true())))
 
 # The task's counters and the answer; with the response kept for the Idempotency-Key, the body is sent without the

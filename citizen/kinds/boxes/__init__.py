@@ -10,7 +10,10 @@ downwards): they do not depend on the size the image was shown at, and a box's p
 `{"boxes": []}` is the answer "none here". At most MAX_BOXES boxes. The consensus (boxes.consensus) runs over
 the counted answers each time one comes, on at most MAX_BOXES_PER_TASK boxes a task.
 """
+import json
 import math
+
+from scipy.optimize import linear_sum_assignment
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -152,6 +155,40 @@ class BoxesKind(Kind):
                 "attributes": {"type": "array", "items": {"type": "object"},
                                "description": "attributes of each box: name, label, values [{value, label}]"}}
 
+    # --- known answers for training ----------------------------------------------------------
+    def clean_known(self, known, payload, settings):
+        """The boxes an organiser drew or wrote for a training image: the answer format (JSON text accepted)."""
+        if isinstance(known, str):
+            try:
+                known = json.loads(known)
+            except ValueError:
+                raise ValueError(_('Give the known boxes as JSON: {"boxes": [{"x": 0.1, "y": 0.2, "w": 0.3, '
+                                   '"h": 0.4, "class": "..."}]}, or {"boxes": []} for none.')) from None
+        try:
+            return self.clean_answer(known, payload, settings)
+        except InvalidInput as exc:
+            raise ValueError(exc.message) from None
+
+    def known_matches(self, value, known, settings):
+        """Every known box found by a drawn box of the same class overlapping it by at least the campaign's IoU
+        (0.5 by default), one to one, and no drawn box left over."""
+        drawn, wanted = value.get("boxes") or [], known.get("boxes") or []
+        if len(drawn) != len(wanted):
+            return False
+        if not wanted:
+            return True
+        ious = box_consensus.iou_matrix([_corners(b) for b in drawn], [_corners(b) for b in wanted])
+        rows, cols = linear_sum_assignment(-ious)
+        least = float((settings or {}).get("iou") or 0.5)
+        return all(ious[r, c] >= least and drawn[r]["class"] == wanted[c]["class"] for r, c in zip(rows, cols))
+
+    def known_text(self, known, settings):
+        boxes = known.get("boxes") if isinstance(known, dict) else None
+        if not boxes:
+            return str(_("none here"))
+        names = {c["value"]: c.get("name") or c["value"] for c in (settings or {}).get("classes") or []}
+        return _summary([{**b, "class": names.get(b.get("class"), b.get("class"))} for b in boxes])
+
     # --- aggregation --------------------------------------------------------------------------
     def add_to_consensus(self, state, value, weight=1.0):
         """Count the answer and keep its boxes (compact, with the weight it carries) for the consensus, within the
@@ -286,6 +323,10 @@ def _clean_box(box, line, classes, attributes):
     x, y = round(x, DIGITS), round(y, DIGITS)
     return {"x": x, "y": y, "w": round(min(w, 1 - x), DIGITS), "h": round(min(h, 1 - y), DIGITS),
             "class": box["class"], "attributes": clean}
+
+
+def _corners(box):
+    return [box["x"], box["y"], box["x"] + box["w"], box["y"] + box["h"]]
 
 
 def _as_marks(boxes, payload):

@@ -1,6 +1,8 @@
 /* The volunteer loop: show a task, send the answer (with an Idempotency-Key, retried on network
    errors), show the next task at once (it was fetched while the volunteer was looking), count.
-   Back shows the task answered last again, to change its answer (PUT .../answers/mine), then the task it left. */
+   Back shows the task answered last again, to change its answer (PUT .../answers/mine), then the task it left.
+   Training tasks (a `training` object on the task: tutorial, then qualification) come first where the campaign has
+   them: their answers go to their own address, the tutorial's feedback waits for "Next", and nothing is prefetched. */
 (function () {
   "use strict";
   var root = document.getElementById("work");
@@ -17,6 +19,8 @@
   // Back: `last` is the task answered last on this page (its answer can still be changed for a few minutes);
   // while it is on screen again, `resume` is the task it left, shown again once the change is sent or dropped.
   var last = null, resume = null;
+  var trainingEl = document.getElementById("training"), stepEl = document.getElementById("training-step");
+  var feedbackEl = document.getElementById("training-feedback"), nextBtn = document.getElementById("training-next");
   var wellbeing = window.citizenWellbeing;  // content warnings, reveal, reports, breaks (js/wellbeing.js)
 
   function newKey() {
@@ -78,6 +82,8 @@
     count(task.done);
     render(task);
     shownAt = performance.now();
+    showTraining(task.training);
+    if (task.training) return;  // one step at a time: the next one depends on this answer
     upcoming = fetchNext([task.id]).catch(function () { return undefined; });
   }
 
@@ -88,7 +94,7 @@
   }
 
   function back() {
-    if (busy || !last || resume || !current) return;
+    if (busy || !last || resume || !current || current.training) return;
     resume = current;
     current = last;
     skipBtn.hidden = backBtn.hidden = true;
@@ -168,8 +174,65 @@
     return (root.dataset.goldSummary || "").replace("%a", feedback.agreed).replace("%c", feedback.checked);
   }
 
+  // --- training: "Tutorial 1 of 3" over the task, feedback under it -------------------------------------------
+  function fill(template, values) {
+    return (template || "").replace(/%(\w)/g, function (m, k) { return k in values ? values[k] : m; });
+  }
+  function showTraining(t) {
+    feedbackEl.hidden = true;
+    trainingEl.hidden = !t;
+    if (!t) return;
+    skipBtn.hidden = backBtn.hidden = true;
+    var d = root.dataset;
+    stepEl.textContent = t.stage === "tutorial" ? fill(d.tutorialStep, { s: t.step, n: t.steps })
+      : fill(d.qualificationStep, { s: t.step, n: t.steps, p: t.pass_mark, a: t.attempt });
+  }
+  function feedback(tone, heading, text, explanation, button) {
+    feedbackEl.className = "training-feedback " + tone;
+    feedbackEl.querySelector("h2").textContent = heading;
+    feedbackEl.querySelector(".text").textContent = text;
+    var why = feedbackEl.querySelector(".explanation");
+    why.textContent = explanation || "";
+    why.hidden = !explanation;
+    nextBtn.textContent = button;
+    feedbackEl.hidden = false;
+    nextBtn.focus();
+  }
+  function trained(out) {
+    var d = root.dataset;
+    if (out.stage === "tutorial") {
+      feedback(out.correct ? "ok" : "info", out.correct ? d.tutorialRight : d.tutorialWrong,
+               fill(d.tutorialExpected, { e: out.expected }), out.explanation, d.nextLabel);
+    } else if (out.result) {
+      var r = out.result, values = { c: r.correct, t: r.total, p: r.pass_mark };
+      if (r.passed) feedback("ok", d.qualifiedHeading, fill(d.qualifiedText, values), "", d.startLabel);
+      else feedback("info", d.failedHeading, fill(d.failedText, values), "", d.againLabel);
+    } else {
+      say(d.trainingSaved, "ok");
+      advance();
+    }
+  }
+  function train(value) {
+    busy = true;
+    kind.lock && kind.lock(taskEl, value);
+    function failed(message) {
+      busy = false;
+      kind.unlock && kind.unlock(taskEl);
+      say(message, "error");
+    }
+    request("POST", current.training.answer_url, { value: value }).then(function (r) {
+      return r.json().then(function (out) {
+        if (r.ok) { say("", ""); trained(out); }
+        else if (r.status === 409) advance();  // answered already (a retry after a lost reply): the next step
+        else failed(out.message);
+      });
+    }).catch(function () { failed(root.dataset.sendFailed); });
+  }
+  nextBtn.addEventListener("click", function () { feedbackEl.hidden = true; advance(); });
+
   function submit(value) {
     if (busy || !current) return;
+    if (current.training) { train(value); return; }
     if (resume) { change(value); return; }
     busy = true;
     var task = current;
@@ -178,7 +241,8 @@
       if (res.status === 201 || res.status === 200) {
         last = task;
         count(res.body.done);
-        say(goldFeedback(res.body.feedback) || root.dataset.thanks || "", "ok");
+        if (res.body.counted === false) say(root.dataset.notCounted, "info");  // before the qualification is passed
+        else say(goldFeedback(res.body.feedback) || root.dataset.thanks || "", "ok");
         advance();
       } else if (res.status === 409 || res.status === 403) {
         say(res.body.message, "info");
@@ -196,7 +260,7 @@
   }
 
   function skip() {
-    if (busy || !current || resume) return;
+    if (busy || !current || resume || current.training) return;
     busy = true;
     request("POST", url("skipUrl", current.id)).finally(function () { say("", ""); advance(); });
   }
