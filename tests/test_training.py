@@ -214,3 +214,13 @@ def test_boxes_known_answers_match_by_overlap_and_class(app):
     import pytest
     with pytest.raises(ValueError):
         kind.clean_known("not json", payload, settings)
+
+
+def test_qualification_runs_are_bounded(client, make_campaign, organiser, monkeypatch):
+    monkeypatch.setattr(training, "MAX_RUNS", 2)
+    c = _with_training(make_campaign, organiser, tutorial=(), qualification=("t0",), pass_mark=100)
+    me = new_guest(client)
+    for _ in range(2):
+        assert _train(client, _next(client, c.slug, me), "no", me).get_json()["result"]["passed"] is False
+    r = client.post(f"{API}/campaigns/{c.slug}/tasks/next", headers=me)
+    assert r.status_code == 429 and r.get_json()["code"] == "training_limit"

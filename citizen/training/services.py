@@ -26,7 +26,7 @@ from citizen.accounts import audit
 from citizen.accounts.signatures import pseudonym
 from citizen.campaigns.models import (PUBLISHED, TRAINED, TRAINING_RAND, TUTORIAL_DONE, Answer, Campaign,
                                       Participation, Task)
-from citizen.errors import Conflict, InvalidInput, NotFound, NotOpen
+from citizen.errors import Conflict, InvalidInput, NotFound, NotOpen, Refused
 from citizen.extensions import db
 from citizen.kinds import get_kind
 from citizen.training.models import QUALIFICATION, STAGES, TUTORIAL, QualificationRun, TrainingAnswer, TrainingItem
@@ -36,6 +36,7 @@ RETRAIN_AFTER = 10      # checked (gold) answers before a low agreement sends a 
 MAX_ITEMS = 30          # training tasks per stage
 MAX_EXPLANATION = 1000  # characters
 LISTED = 20             # volunteers sent back to training, listed for organisers and moderators
+MAX_RUNS = 20           # qualification runs per volunteer and campaign: practice, with a bound on the rows it makes
 
 
 class Step(NamedTuple):
@@ -224,6 +225,9 @@ def next_step(campaign, part):
         answered = set(db.session.execute(select(TrainingAnswer.task_id).where(
             TrainingAnswer.campaign_id == campaign.id, TrainingAnswer.contributor_id == part.contributor_id,
             TrainingAnswer.stage == QUALIFICATION, TrainingAnswer.attempt == attempt)).scalars())
+        if attempt > MAX_RUNS:
+            raise Refused(_("You have taken this campaign's qualification %(n)d times without passing: thank you for "
+                            "trying! Other campaigns may suit you better.", n=MAX_RUNS), code="training_limit")
         todo = [item for item in qualification if item.task_id not in answered]
         if todo:
             return Step(todo[0], QUALIFICATION, attempt, len(qualification) - len(todo) + 1, len(qualification))

@@ -90,7 +90,8 @@
   function render(task) {
     kind.render(task, taskEl, submit);
     if (wellbeing) wellbeing.show(task, taskEl, kind, function () { kind.render(task, taskEl, submit); });
-    document.dispatchEvent(new CustomEvent("citizen:task", { detail: task }));  // the task's discussion follows
+    // The task's discussion follows; a training task has none (a qualification's answers would be posted there).
+    document.dispatchEvent(new CustomEvent("citizen:task", { detail: task.training ? null : task }));
   }
 
   function back() {
