@@ -362,3 +362,33 @@ def test_organisers_set_classes_and_attributes_in_the_campaign_form(client, orga
     assert r.status_code in (200, 302)
     db.session.expire_all()
     assert db.session.get(Campaign, c.id).tasks_total == 1
+
+
+
+def test_known_answer_boxes_check_volunteers_by_overlap(client, organiser_token, guest, monkeypatch):
+    """A gold column of boxes in the import (known-answer boxes): a volunteer who boxes the same face agrees with it,
+    one who boxes nothing does not; the gold record counts both, and a bad gold column is refused."""
+    from sqlalchemy import select
+
+    from citizen.campaigns.models import Participation
+    from citizen.extensions import db
+    from citizen.quality import controls
+    monkeypatch.setattr(controls, "gold_rate", lambda *_a: 1.0)  # newcomers meet the known-answer task first
+    r = client.post(f"{API}/campaigns", headers=bearer(organiser_token), json={
+        "title": "Faces with a check", "kind": "boxes", "redundancy": 2, "settings": SETTINGS})
+    slug = r.get_json()["slug"]
+    known = json.dumps({"boxes": [{k: v for k, v in FACE.items() if k != "attributes"}]})
+    bad = client.post(f"{API}/campaigns/{slug}/tasks", headers=bearer(organiser_token),
+                      json=[{**TASKS[0], "gold": "a face"}])
+    assert bad.status_code == 422 and "JSON" in json.dumps(bad.get_json())
+    r = client.post(f"{API}/campaigns/{slug}/tasks", headers=bearer(organiser_token),
+                    json=[{**TASKS[0], "gold": known}, *TASKS[1:]])
+    assert r.status_code == 201, r.get_json()
+    assert client.post(f"{API}/campaigns/{slug}/publish", headers=bearer(organiser_token)).status_code == 200
+    for who, value in ((guest(), {"boxes": [{**FACE, "x": 0.11}]}), (guest(), {"boxes": []})):
+        task = client.get(f"{API}/campaigns/{slug}/tasks/next", headers=who).get_json()
+        assert task["image_url"].endswith("frame-0.jpg")  # the known-answer task
+        reply = _answer(client, who, value, task["id"])
+        assert reply.status_code == 201 and "correct" not in json.dumps(reply.get_json())  # never said per task
+    records = db.session.execute(select(Participation.gold_total, Participation.gold_correct)).all()
+    assert sorted(records) == [(1, 0), (1, 1)]

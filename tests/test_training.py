@@ -224,3 +224,16 @@ def test_qualification_runs_are_bounded(client, make_campaign, organiser, monkey
         assert _train(client, _next(client, c.slug, me), "no", me).get_json()["result"]["passed"] is False
     r = client.post(f"{API}/campaigns/{c.slug}/tasks/next", headers=me)
     assert r.status_code == 429 and r.get_json()["code"] == "training_limit"
+
+
+def test_moderators_reach_the_training_page_from_their_queue(client, make_campaign, organiser, make_user):
+    c = _with_training(make_campaign, organiser)
+    make_user("mod@example.org", "moderator")
+    client.post("/account/login", data={"email": "mod@example.org", "password": "password123"})
+    queue = client.get(f"/moderation/?org=test-org&campaign={c.id}").get_data(as_text=True)
+    assert f"/organise/{c.slug}/training" in queue
+    page = client.get(f"/organise/{c.slug}/training")
+    assert page.status_code == 200 and b"sent back to training" in page.data
+    assert b"Add a training task" not in page.data  # moderators read; organisers change
+    assert client.post(f"/organise/{c.slug}/training/rules", data={"pass_mark": "50", "retrain_below": "0"}
+                       ).status_code == 403

@@ -60,7 +60,7 @@ def gold_record(campaign, contributor_id, answer_count, gold_total, gold_correct
     upto = (answer_count or 0) // FEEDBACK_EVERY * FEEDBACK_EVERY
     if not upto or not gold_total:
         return 0, 0
-    label_of = get_kind(campaign.kind).label_of
+    matches, settings = get_kind(campaign.kind).known_matches, campaign.settings or {}
     mine = (Answer.contributor_id == contributor_id, Answer.campaign_id == campaign.id)
     # The id of their upto-th answer (an index walk), then only their gold answers up to it are read.
     last = db.session.execute(select(Answer.id).where(*mine).order_by(Answer.id).offset(upto - 1).limit(1)).scalar()
@@ -71,5 +71,5 @@ def gold_record(campaign, contributor_id, answer_count, gold_total, gold_correct
     checked = agreed = 0
     for value, gold in rows:
         checked += 1
-        agreed += int(label_of(value) == gold)
+        agreed += int(matches(value, gold, settings))
     return checked, agreed

@@ -237,7 +237,7 @@ def submit_answer(task_id, contributor_id, value, duration_ms=None, idempotency_
     clean = kind.clean_answer(value, task.payload, task.settings)
     gold = task.gold is not None
     quality = controls.of(task.settings)
-    correct = gold and kind.label_of(clean) == task.gold
+    correct = gold and kind.known_matches(clean, task.gold, task.settings)  # a label, or boxes by overlap
     now = clock.now()
     counts = {"cid": contributor_id, "tid": task_id, "camp": task.campaign_id, "now": now, "gold": int(gold),
               "gold_correct": int(correct), "client_fast": int(controls.is_fast(quality, duration_ms)),

@@ -169,6 +169,10 @@ class BoxesKind(Kind):
         except InvalidInput as exc:
             raise ValueError(exc.message) from None
 
+    def clean_gold(self, gold, settings):
+        """A known answer in an import's gold column (known-answer boxes): the boxes as JSON, as for training."""
+        return self.clean_known(gold, None, settings)
+
     def known_matches(self, value, known, settings):
         """Every known box found by a drawn box of the same class overlapping it by at least the campaign's IoU
         (0.5 by default), one to one, and no drawn box left over."""
