@@ -11,7 +11,8 @@ signature, minimum time, 5 % gold tasks mixed in at a decaying rate, random orde
 consensus); "runs_controls_off" repeat the sizes with caps, minimum time and gold switched off.
 cycles_per_s is the median over BLOCKS equal blocks of the measured cycles (this machine is a shared
 VM whose speed drifts during a run); cycles_per_s_overall is all cycles over all the time, and
-block_cycles_per_s lists every block. `--quick` runs small sizes for a smoke test.
+block_cycles_per_s lists every block. `--quick` runs small sizes for a smoke test. `--kinds` compares the boxes kind
+with the question kind, `--predictions` a campaign routed by a model's predictions with one without.
 """
 import argparse
 import gc
@@ -61,11 +62,13 @@ def box_answer(rnd):
                       for _ in range(rnd.randint(1, 3))]}
 
 
-def build(tasks, preloaded, redundancy, controls=True, kind="question"):
+def build(tasks, preloaded, redundancy, controls=True, kind="question", predictions=False):
     """A migrated SQLite database with one published campaign, bulk-loaded (loading is not timed)."""
     app, _folder = fresh_app("bench")
     with app.app_context():
         slug = populate(tasks, preloaded, redundancy, controls, kind)
+        if predictions:
+            with_predictions(slug)
         # Loading is not part of the measurement: fold the WAL into the database and let the OS
         # write it all out now, rather than during the timed loop.
         db.session.remove()
@@ -104,6 +107,23 @@ def populate(tasks, preloaded, redundancy, controls=True, kind="question"):
     campaigns.publish(c)
     db.session.commit()
     return c.slug
+
+
+def with_predictions(slug):
+    """A model's prediction for every ordinary task (random confidence), routing least confident first with a 10 %
+    audit sample and the prediction shown (citizen.predictions): what `--predictions` measures."""
+    from citizen.campaigns.models import Campaign
+    from citizen.predictions import services as predictions
+    from citizen.predictions.models import Prediction
+    c = db.session.execute(db.select(Campaign).where(Campaign.slug == slug)).scalar_one()
+    rnd = random.Random(3)
+    ids = db.session.execute(db.select(Task.id).where(Task.campaign_id == c.id, Task.gold.is_(None))).scalars().all()
+    for start in range(0, len(ids), CHUNK):
+        db.session.execute(insert(Prediction), [
+            {"campaign_id": c.id, "task_id": t, "model": "bench-1", "answer": rnd.choice(OPTIONS),
+             "confidence": rnd.random(), "audit": False, "skipped": False} for t in ids[start:start + CHUNK]])
+    predictions.set_routing(c, {"model": "bench-1", "strategy": "uncertainty", "audit": 0.1, "show": True})
+    db.session.commit()
 
 
 def _preload(campaign_id, tasks, answers):
@@ -159,9 +179,9 @@ def _volunteer_pace():
     clock.now = now
 
 
-def run(tasks, preloaded, redundancy, cycles, warmup, controls=True, kind="question"):
+def run(tasks, preloaded, redundancy, cycles, warmup, controls=True, kind="question", predictions=False):
     _volunteer_pace()
-    app, slug = build(tasks, preloaded, redundancy, controls, kind)
+    app, slug = build(tasks, preloaded, redundancy, controls, kind, predictions)
     client = app.test_client()
     # Each volunteer on their own network, so every answer also counts against a device signature.
     envs = [{"REMOTE_ADDR": f"198.51.{i}.10"} for i in range(CONTRIBUTORS)]
@@ -205,7 +225,7 @@ def run(tasks, preloaded, redundancy, cycles, warmup, controls=True, kind="quest
             Task.answer_count > Task.redundancy, Task.gold.is_(None))).scalar()
         db.engine.dispose()
     return {"tasks": tasks, "preloaded_answers": preloaded, "redundancy": redundancy, "cycles": cycles,
-            "controls": controls, "kind": kind,
+            "controls": controls, "kind": kind, "predictions": predictions,
             "cycles_per_s": round(statistics.median(blocks), 1),
             "cycles_per_s_overall": round(cycles / elapsed, 1),
             "block_cycles_per_s": [round(b, 1) for b in blocks],
@@ -220,11 +240,16 @@ def main(argv=None):
     parser.add_argument("--cycles", type=int, default=None)
     parser.add_argument("--kinds", action="store_true",
                         help="the boxes kind against the question kind instead (gold off for both), rounds alternated")
+    parser.add_argument("--predictions", action="store_true",
+                        help="a question campaign routed by a model's predictions (least confident first, 10 %% audit, "
+                             "prediction shown) against the same without, rounds alternated")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     cycles = args.cycles or (300 if args.quick else 3000)
     if args.kinds:
         return compare_kinds(sizes[0], cycles)
+    if args.predictions:
+        return compare_predictions(sizes[0], cycles)
     out = {"runs": [], "runs_controls_off": []}
     for controls, key in ((True, "runs"), (False, "runs_controls_off")):
         for tasks, preloaded, redundancy in sizes:
@@ -250,6 +275,22 @@ def compare_kinds(size, cycles, rounds=3):
             out[kind].append(result["cycles_per_s"])
     ratio = statistics.median(b / q for b, q in zip(out["boxes"], out["question"]))
     print(json.dumps({"tasks": tasks, "cycles": cycles, "kinds": out, "boxes_to_question": round(ratio, 3)}))
+
+
+def compare_predictions(size, cycles, rounds=3):
+    """{"cycles_per_s": {"without", "with"}: [per round], "with_to_without": median ratio}: alternated rounds, the
+    anti-skew controls on as a new campaign has them (gold included) in both."""
+    tasks, preloaded, redundancy = size
+    out = {"without": [], "with": []}
+    for _ in range(rounds):
+        for name in out:
+            result = run(tasks, preloaded, redundancy, cycles, warmup=min(200, cycles // 5),
+                         predictions=name == "with")
+            print(f"# {name} predictions: {result['cycles_per_s']} cycles/s, next p50 {result['next_p50_ms']} ms, "
+                  f"submit p50 {result['submit_p50_ms']} ms", file=sys.stderr, flush=True)
+            out[name].append(result["cycles_per_s"])
+    ratio = statistics.median(w / o for w, o in zip(out["with"], out["without"]))
+    print(json.dumps({"tasks": tasks, "cycles": cycles, "cycles_per_s": out, "with_to_without": round(ratio, 3)}))
 
 
 if __name__ == "__main__":

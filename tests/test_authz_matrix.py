@@ -166,6 +166,15 @@ MATRIX = {
     "training.remove": {"POST": row(LOGIN, LOGIN, 403, 403, 404, 403, 404)},
     "training_api.answer": {"POST": row(401, 404, 404, 404, 404, 404, 404)},
     "training_api.state": {"GET": ANY_CONTRIBUTOR},
+    # A model in the loop: organisers (and their models' API tokens) send predictions and set the routing; the
+    # outcomes are for organisers and moderators (who settle disagreements); verified labels for organisers.
+    "predictions.manage": {"GET": row(LOGIN, LOGIN, 403, 200, 200, 403, 200)},
+    "predictions.upload": {"POST": ORGANISE_ACT},  # no file: back to the page with the reason
+    "predictions.routing": {"POST": ORGANISE_ACT},  # no predictions yet: back to the page with the reason
+    "predictions_api.import_predictions": {"POST": row(401, 403, 403, 403, 422, 403, 422)},
+    "predictions_api.set_routing": {"PUT": row(401, 403, 403, 403, 422, 403, 422)},
+    "predictions_api.outcomes": {"GET": row(401, 403, 403, 200, 200, 403, 200)},
+    "predictions_api.verified": {"GET": row(401, 403, 403, 403, 200, 403, 200)},
     "organise.create_event_code": {"POST": ORGANISE_ACT},
     "organise.end_event_code": {"POST": ORGANISE_ACT},
     "transcription.more_answers": {"POST": ORGANISE_ACT},
@@ -322,6 +331,10 @@ BODIES = {
     ("api.submit_answer", "POST"): {"json": {"value": "no", "duration_ms": 5000}},
     ("api.change_answer", "PUT"): {"json": {"value": "no"}},
     ("training_api.answer", "POST"): {"json": {"value": "no"}},
+    ("predictions_api.import_predictions", "POST"): {"json": [{"external_id": "t7", "model": "v1", "answer": "maybe",
+                                                             "confidence": 0.5}]},
+    ("predictions_api.set_routing", "PUT"): {"json": {"model": "v1"}},
+    ("predictions.routing", "POST"): {"data": {"model": "v1"}},
     ("training.add", "POST"): {"data": {"task": "t7", "stage": "tutorial", "answer": "no"}},
     ("training.rules", "POST"): {"data": {"pass_mark": "80", "retrain_below": "0"}},
     ("moderation_api.report", "POST"): {"json": {"reason": "abusive", "note": "Rude words"}},

@@ -144,6 +144,7 @@ def test_moderation_and_wellbeing_plug_their_answer_hooks_into_the_loop(tmp_path
     from citizen.campaigns import hooks
     from citizen.moderation import channels, hot
     from citizen.training import services as training
+    from citizen.predictions import services as predictions
     from citizen.wellbeing import blurring, serving
     app = create_app(base_config(tmp_path, "sqlite://"))
     assert app.extensions[hooks.EXTENSION] == {"suspended": hot.suspended, "escalate": hot.escalate,
@@ -151,7 +152,9 @@ def test_moderation_and_wellbeing_plug_their_answer_hooks_into_the_loop(tmp_path
                                                "media_guard": serving.media_guard,
                                                "publish_check": channels.check_publish,
                                                "revealed": serving.revealed, "derived_media": blurring.copies_of,
-                                               "training": training.due}
+                                               "training": training.due,
+                                               "prediction_shown": predictions.prediction_shown,
+                                               "annotate_task": predictions.annotate_task}
 
 
 def test_an_app_without_the_shield_is_refused():
@@ -182,6 +185,10 @@ def test_an_app_without_the_shield_is_refused():
         hooks.check(app)
     from citizen.training import services as training
     hooks.register(app, training=training.due)
+    with pytest.raises(RuntimeError, match="prediction_shown"):  # nor answers stored without what they were shown
+        hooks.check(app)
+    from citizen.predictions import services as predictions
+    hooks.register(app, prediction_shown=predictions.prediction_shown, annotate_task=predictions.annotate_task)
     hooks.check(app)
 
 

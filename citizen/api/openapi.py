@@ -5,8 +5,8 @@ Every status an operation can answer is listed, each error with the one Error bo
 
 from citizen.api.openapi_parts import (  # noqa: F401 - MAX_ID and TASK_ROUTE_ID are imported from here too
     BOOLEAN, CONTRIBUTOR, ERRORS, EXCLUDE, INTEGER, MAX_ID, MAX_REDUNDANCY, NEXT_RESPONSES, NULLABLE_STRING,
-    OPTIONAL, ORGANISER, POST_ID, PUBLIC, SLUG, STRING, TASK_ERRORS, TASK_ID, TASK_ROUTE_ID, TRAINING_PATHS,
-    TRAINING_STEP, _body, _error, _errors, _object, _ok, _thread_read, _thread_write)
+    OPTIONAL, ORGANISER, POST_ID, PREDICTION_PATHS, PUBLIC, SLUG, STRING, TASK_ERRORS, TASK_ID, TASK_ROUTE_ID,
+    TRAINING_PATHS, TRAINING_STEP, _body, _error, _errors, _object, _ok, _thread_read, _thread_write)
 
 
 PATHS = {
@@ -242,6 +242,7 @@ for _item in PATHS.values():
         _operation["responses"].update(_errors(500, 503))
 
 PATHS.update(TRAINING_PATHS)
+PATHS.update(PREDICTION_PATHS)
 
 SCHEMAS = {
     "Error": _object({
@@ -275,6 +276,9 @@ SCHEMAS = {
         "blurred_url": STRING, "reveal_url": STRING,
         "content": {"type": "object", "description": "the rating: level, categories, custom_label, under_review"},
         "budget": {"$ref": "#/components/schemas/Budget"},
+        "prediction": {"description": "a model's prediction shown as a starting point (campaigns that show them; "
+                                      "never on the audit sample)", **_object({
+                                          "answer": {}, "label": STRING, "confidence": {"type": "number"}})},
         "training": {"description": "present on a training task (tutorial or qualification), which comes before "
                                     "any work: answer it at its answer_url", **TRAINING_STEP}}, ["id", "kind"]),
     "Preferences": _object({

@@ -154,3 +154,57 @@ TRAINING_PATHS = {
                 "attempt": INTEGER, "correct": INTEGER, "total": INTEGER, "passed": BOOLEAN})}})),
             **_errors(400, 401, 404)}}},
 }
+
+
+# A model in the loop (citizen.predictions): predictions in, routing, outcomes, verified labels out.
+_PREDICTION = _object({
+    "task_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "external_id": STRING,
+    "model": {"type": "string", "maxLength": 100, "description": "the model's version"},
+    "answer": {"description": "the predicted answer in the kind's own answer schema (a category; boxes as a "
+                              "boxes answer)"},
+    "confidence": {"type": "number", "minimum": 0, "maximum": 1}}, ["model", "answer", "confidence"])
+ROUTING = _object({
+    "model": {"type": "string", "description": "the model version that routes the work"},
+    "strategy": {"type": "string", "enum": ["uncertainty", "random"],
+                 "description": "uncertainty: least confident first; random: the tasks' random order"},
+    "audit": {"type": "number", "minimum": 0, "maximum": 1,
+              "description": "share of tasks in the random audit sample, never shown with the prediction"},
+    "skip_above": {"type": ["number", "null"], "minimum": 0, "maximum": 1,
+                   "description": "tasks at or above this confidence are left to the model (not shown)"},
+    "show": {"type": "boolean", "description": "show volunteers the prediction as a starting point"}})
+PREDICTION_PATHS = {
+    "/campaigns/{slug}/predictions": {"post": {
+        "summary": "Import a model's predictions (organiser's or the model's API token): JSON lines, a JSON list, or "
+                   "CSV (text/csv, or a multipart file): task_id or external_id, model, answer, confidence. All or "
+                   "nothing; the work is routed again",
+        "security": ORGANISER, "parameters": [SLUG],
+        "requestBody": {"required": True, "content": {
+            "application/json": {"schema": {"type": "array", "items": _PREDICTION}},
+            "application/x-ndjson": {"schema": {"type": "string"}}, "text/csv": {"schema": {"type": "string"}},
+            "multipart/form-data": {"schema": _object({"file": {"type": "string", "format": "binary"}})}}},
+        "responses": {"201": _ok("Stored", _object({"imported": INTEGER, "routing": ROUTING})),
+                      **_errors(400, 401, 403, 404, 413, 422, s403="Not an organiser of this campaign",
+                                s422="Bad lines, each with its line number in details")}}},
+    "/campaigns/{slug}/predictions/routing": {"put": {
+        "summary": "How the predictions route the work", "security": ORGANISER, "parameters": [SLUG],
+        "requestBody": _body(ROUTING),
+        "responses": {"200": _ok("Saved", ROUTING), **_errors(400, 401, 403, 404, 422)}}},
+    "/campaigns/{slug}/predictions/outcomes": {"get": {
+        "summary": "Per model version: accuracy estimated on the audit sample with a 95 % Wilson interval, agreement "
+                   "on every verified task, the audit sample's confusion matrix, and where model and crowd disagree "
+                   "(organisers and moderators)", "security": ORGANISER, "parameters": [SLUG],
+        "responses": {"200": _ok("Outcomes", _object({"models": {"type": "array", "items": {"type": "object"}}})),
+                      **_errors(400, 401, 403, 404)}}},
+    "/campaigns/{slug}/predictions/verified": {"get": {
+        "summary": "Labels the crowd verified since a cursor, with the model's prediction and confidence beside each: "
+                   "a training pipeline polls with after=<next of the last page>",
+        "security": ORGANISER, "parameters": [SLUG, {"name": "after", "in": "query", "schema": {
+            "type": "integer", "minimum": 0, "maximum": MAX_ID}}, {"name": "limit", "in": "query", "schema": {
+                "type": "integer", "minimum": 1, "maximum": 1000}}],
+        "responses": {"200": _ok("A page of labels", _object({"labels": {"type": "array", "items": _object({
+            "task_id": INTEGER, "external_id": NULLABLE_STRING, "answer": {}, "share": {"type": ["number", "null"]},
+            "answers": INTEGER, "model": NULLABLE_STRING, "prediction": {},
+            "confidence": {"type": ["number", "null"]}, "audit": {"type": ["boolean", "null"]},
+            "agrees": {"type": ["boolean", "null"]}})}, "next": INTEGER})),
+            **_errors(400, 401, 403, 404, 422)}}},
+}

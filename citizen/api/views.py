@@ -173,6 +173,8 @@ def _next_task(slug, create_guest):
         raise
     # Blurred copy instead of the original, warning, reveal URL (unchanged when nothing is rated).
     body = task and hooks.shield_task(campaign, cid, task_json(campaign, *task))
+    if body and (campaign.settings.get("routing") or {}).get("show"):
+        body = hooks.annotate_task(campaign, body)  # the model's prediction as a starting point (citizen.predictions)
     db.session.commit()
     if task is None:
         return "", 204

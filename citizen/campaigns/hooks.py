@@ -16,6 +16,9 @@ these and imports no feature.
 - `training(conn, campaign, contributor_id, part, now)`: None, or the training task this contributor must answer
   before any other task of a campaign with training tasks (its JSON body; citizen.training). Called only when the
   campaign's settings name training tasks.
+- `prediction_shown(conn, task_id, settings)`: whether this task's volunteers are shown a model's prediction (citizen.predictions;
+  called only when the campaign shows predictions); `annotate_task(campaign, body)`: the task JSON with the
+  prediction to show, if any (citizen.predictions).
 - `derived_media(campaign_id, task_ids)`: the storage keys of files a feature made from these tasks' media (None:
   every task of the campaign still there): deleting tasks removes them with the originals (wellbeing: blurred
   copies).
@@ -26,7 +29,7 @@ from flask import current_app
 
 EXTENSION = "citizen.campaigns.hooks"
 NAMES = ("suspended", "escalate", "gate", "shield_task", "media_guard", "publish_check", "revealed", "derived_media",
-         "training")
+         "training", "prediction_shown", "annotate_task")
 
 
 class TrainingDue(Exception):
@@ -87,3 +90,11 @@ def derived_media(campaign_id, task_ids=None):
 
 def training(conn, campaign, contributor_id, part, now):
     return current_app.extensions[EXTENSION]["training"](conn, campaign, contributor_id, part, now)
+
+
+def prediction_shown(conn, task_id, settings):
+    return current_app.extensions[EXTENSION]["prediction_shown"](conn, task_id, settings)
+
+
+def annotate_task(campaign, body):
+    return current_app.extensions[EXTENSION]["annotate_task"](campaign, body)

@@ -141,7 +141,8 @@ TASK_ANSWERED = update(T).where(T.c.id == B("tid")).values(
 # column of the task that it does not set (SQLAlchemy would add it to the UPDATE).
 ANSWER_BINDS = {"task_id": "tid", "campaign_id": "camp", "contributor_id": "cid", "created_at": "now"}
 INSERT_ANSWER = A.insert().values(typed(A, ("task_id", "campaign_id", "contributor_id", "value", "duration_ms",
-                                            "source", "weight", "revealed", "reason", "created_at"),
+                                            "source", "weight", "revealed", "reason", "prediction_shown",
+                                            "created_at"),
                                             **ANSWER_BINDS)
                                   ).returning(A.c.id)
 

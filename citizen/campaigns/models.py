@@ -134,6 +134,9 @@ class Answer(db.Model):
     # Why an answer carries no weight when the reason is one the volunteer should know of: "not_qualified" (given
     # before passing the campaign's qualification, citizen.training). NULL otherwise.
     reason: Mapped[str | None] = mapped_column(String(20))
+    # Whether the volunteer was shown a model's prediction as a starting point (citizen.predictions); NULL when the
+    # campaign has no predictions shown.
+    prediction_shown: Mapped[bool | None]
 
 
 class Participation(db.Model):

@@ -47,10 +47,12 @@ def _conn():
     return db.session.connection()
 
 
-def _join(conn, contributor_id, campaign_id):
-    """A newcomer's participation row, with a random starting point in the campaign's task order."""
+def _join(conn, contributor_id, campaign_id, start=None):
+    """A newcomer's participation row, with a random starting point in the campaign's task order (or `start`: the
+    head of the order where a model's predictions route the work, most uncertain first: citizen.predictions)."""
     now = clock.now()
-    values = {"contributor_id": contributor_id, "campaign_id": campaign_id, "cursor": random.random(),
+    values = {"contributor_id": contributor_id, "campaign_id": campaign_id,
+              "cursor": random.random() if start is None else start,
               "answer_count": 0, "skip_count": 0, "leases": 0, "first_at": now, "last_at": now}
     conn.execute(q.insert_ignoring(q.P, values), values)
     return conn.execute(q.PARTICIPATION, {"cid": contributor_id, "camp": campaign_id}).first()
@@ -79,7 +81,8 @@ def _lease_next(conn, campaign, contributor_id, exclude):
     cfg = current_app.config
     store = stores.of(conn)
     now = clock.now()
-    part = campaign if campaign.cursor is not None else _join(conn, contributor_id, campaign.id)
+    part = campaign if campaign.cursor is not None else _join(
+        conn, contributor_id, campaign.id, -1.0 if (campaign.settings.get("routing") or {}).get("ordered") else None)
     quality = controls.of(campaign.settings)
     _refuse(conn, campaign, quality, contributor_id, part, now)
     if campaign.settings.get("training"):  # tutorial or qualification first (citizen.training); mostly absent
@@ -279,7 +282,9 @@ def submit_answer(task_id, contributor_id, value, duration_ms=None, idempotency_
     row = {"tid": task_id, "answers": answers, "leases": leases, "redundancy": redundancy, "consensus": state,
            "result": result, "available": not gold and answers + leases < redundancy, "camp": task.campaign_id,
            "cid": contributor_id, "value": clean, "duration_ms": duration_ms, "source": source, "weight": weight,
-           "revealed": revealed, "reason": reason, "now": now}
+           "revealed": revealed, "reason": reason, "now": now,
+           "prediction_shown": hooks.prediction_shown(conn, task_id, task.settings) if (task.settings.get("routing") or {}).get(
+               "show") else None}
     body = _response(task_id, clean, now, part, answers, redundancy, gold)
     if reason:
         body["counted"] = False  # the volunteer hears why (the work page sends them to the qualification)

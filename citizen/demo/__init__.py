@@ -67,7 +67,8 @@ def load_demo(media=None, n_images=40):
               "graphic-damage-demo": lambda: _graphic_damage_campaign(org, organiser),
               "expense-reports": lambda: _transcription_campaign(org, organiser),
               "missing-hiker": lambda: _search_campaign(org, organiser),
-              "people-and-cars": lambda: _boxes_campaign(org, organiser)}
+              "people-and-cars": lambda: _boxes_campaign(org, organiser),
+              "roof-model": lambda: _model_campaign(org, organiser, media)}
     existing = set(db.session.execute(select(Campaign.slug).where(Campaign.slug.in_(makers))).scalars())
     slugs = [make().slug for slug, make in makers.items() if slug not in existing]
     from citizen.demo.history import load_history
@@ -189,6 +190,44 @@ def _search_campaign(org, organiser):
     """Search and rescue: drone photos of hills, a few with a hiker; "person" answers escalate (moderation)."""
     from citizen.demo.hiker import missing_hiker_campaign
     return missing_hiker_campaign(org, organiser, bounds=_bounds(demo_imagery.FOREST_AREA))
+
+
+def _model_campaign(org, organiser, media, n_images=30):
+    """A roof detector's findings checked by volunteers (citizen.predictions): its predictions imported with their
+    confidence, the least confident first, a fifth of the photos in the audit sample, the prediction shown as a
+    starting point elsewhere. The detector is wrong on about one photo in seven, mostly where it is less sure."""
+    import random
+
+    from citizen.predictions import services as predictions
+    rnd, tasks, lines = random.Random(22), [], []
+    for i in range(100, 100 + n_images):
+        name, red = f"model-roofs-{i:03d}.jpg", i % 3 == 0
+        media.put(f"demo/{name}", draw_rooftops(seed=i, red_roof=red), content_type="image/jpeg")
+        tasks.append({"external_id": f"photo-{i:03d}", "image_url": f"/media/demo/{name}",
+                      "alt": "Aerial photo of fields, a road and rooftops"})
+        right = rnd.random() > 0.15
+        answer = ("yes" if red else "no") if right else ("no" if red else "yes")
+        lines.append(json.dumps({"external_id": f"photo-{i:03d}", "model": "roof-detector-1", "answer": answer,
+                                 "confidence": round(rnd.uniform(0.75, 0.99) if right else rnd.uniform(0.5, 0.8), 3)}))
+    campaign = campaigns.create_campaign(org.id, organiser, {
+        "slug": "roof-model", "title": "Check the roof detector", "kind": "question", "redundancy": 3,
+        "summary": "A computer model found red roofs in aerial photos: help find where it is wrong.",
+        "description": ("A relief team runs a model that finds shelters with **red roofs** in aerial photos. It is "
+                        "right most of the time. You see the photos it is least sure about first, and some photos "
+                        "picked at random, so that the team knows how often the model is right.\n\nThe photos and "
+                        "the model are the demo's own."),
+        "tutorial": ("1. Look at the whole photo.\n2. The model's suggestion, when shown, is only a starting point: "
+                     "answer what **you** see.\n3. If you cannot tell, answer *Not sure*."),
+        "licence": "CC-BY-4.0",
+        "settings": {"question": "Is there a red roof in this photo?", "options": [
+            {"value": "yes", "label": "Yes"}, {"value": "no", "label": "No"},
+            {"value": "unsure", "label": "Not sure"}]},
+    })
+    campaigns.import_tasks(campaign, "demo.json", json.dumps(tasks))
+    predictions.import_predictions(campaign, "roof-detector.jsonl", "\n".join(lines))
+    predictions.set_routing(campaign, {"model": "roof-detector-1", "strategy": "uncertainty", "audit": 0.2,
+                                       "show": True})
+    return campaigns.publish(campaign)
 
 
 def _boxes_campaign(org, organiser):

@@ -37,7 +37,7 @@ VOLUNTEERS = [("Amina K.", 0.95, 5, True, True, True), ("Bruno S.", 0.9, 3, Fals
               # Answers a lot, fast and carelessly, and asked to be listed: the thank-you list must not reward it.
               ("Max Speed", 0.45, 7, False, True, False)]
 CAREFUL_MS, FAST_MS = (4_000, 25_000), (600, 2_500)
-PLAN = {"red-roofs": 80, "forest-clearings": 60, "quake-damage": 22, "people-and-cars": 90}
+PLAN = {"red-roofs": 80, "forest-clearings": 60, "quake-damage": 22, "people-and-cars": 150, "roof-model": 70}
 OUTCOMES = {
     "red-roofs": ("Each photo where volunteers agree there is a red roof goes to the relief team's helicopter crews "
                   "with its position. The results are published as open data for the flood's after-action review."),

@@ -83,6 +83,12 @@
     render(task);
     shownAt = performance.now();
     showTraining(task.training);
+    var suggestion = document.getElementById("suggestion");  // a model's prediction, as a starting point
+    suggestion.hidden = !task.prediction;
+    if (task.prediction) {
+      suggestion.textContent = fill(root.dataset.suggestion,
+                                    { l: task.prediction.label, p: Math.round(task.prediction.confidence * 100) });
+    }
     if (task.training) return;  // one step at a time: the next one depends on this answer
     upcoming = fetchNext([task.id]).catch(function () { return undefined; });
   }
