@@ -163,3 +163,19 @@ def test_verified_labels_are_polled_with_a_cursor_and_published_as_open_data(cli
     assert sum(r["agrees"] == "false" for r in table) == sum(
         1 for x in first["labels"] + rest["labels"] if not x["agrees"])
     assert "predictions.csv" in client.get(f"/data/{c.slug}/").get_data(as_text=True)
+
+
+def test_a_new_routing_model_decides_afresh_which_tasks_it_leaves_alone(client, make_campaign, organiser_token):
+    c = make_campaign(tasks=6, redundancy=1)
+    _post(client, organiser_token, c.slug, _lines(_confidences(6)))
+    _route(client, organiser_token, c.slug, audit=0, skip_above=0.6)  # v1 leaves t3, t4, t5 alone
+    db.session.expire_all()
+    assert db.session.get(Campaign, c.id).tasks_done == 3
+    unsure = [{**p, "model": "v2", "confidence": 0.55 if p["external_id"] != "t4" else 0.9} for p in _confidences(6)]
+    assert _post(client, organiser_token, c.slug, _lines(unsure)).status_code == 201
+    _route(client, organiser_token, c.slug, model="v2")  # v2 is sure of t4 only
+    db.session.expire_all()
+    assert db.session.get(Campaign, c.id).tasks_done == 1
+    alone = db.session.execute(select(Task.external_id).where(Task.campaign_id == c.id, Task.redundancy == 0)
+                               ).scalars().all()
+    assert alone == ["t4"]

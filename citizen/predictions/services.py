@@ -181,41 +181,47 @@ def _unit(campaign_id, task_id, salt):
 
 
 def route(campaign):
-    """Write the campaign's routing into the scheduling order (see the module's docstring)."""
+    """Write the campaign's routing into the scheduling order (see the module's docstring). Tasks an earlier routing
+    left to a model are work again unless this one leaves them too."""
     r = routing(campaign)
     if not r["model"]:
         return
-    rows = db.session.execute(select(Prediction, Task.answer_count, Task.lease_count, Task.redundancy).join(
-        Task, Task.id == Prediction.task_id).where(Prediction.campaign_id == campaign.id,
-                                                   Prediction.model == r["model"], Task.rand >= 0)).all()
-    audit = {p.task_id for p, *_ in rows if _unit(campaign.id, p.task_id, "audit") < r["audit"]}
-    ranked = sorted((p for p, *_ in rows if p.task_id not in audit), key=lambda p: (p.confidence, p.task_id))
+    rows = db.session.execute(select(Prediction.id, Prediction.task_id, Prediction.confidence, Task.answer_count,
+                                     Task.lease_count).join(Task, Task.id == Prediction.task_id).where(
+        Prediction.campaign_id == campaign.id, Prediction.model == r["model"], Task.rand >= 0)).all()
+    alone_now = set(db.session.execute(select(Prediction.task_id).where(
+        Prediction.campaign_id == campaign.id, Prediction.skipped.is_(True))).scalars())
+    audit = {p.task_id for p in rows if _unit(campaign.id, p.task_id, "audit") < r["audit"]}
+    ranked = sorted((p for p in rows if p.task_id not in audit), key=lambda p: (p.confidence, p.task_id))
     places = {p.task_id: (i + 0.5) / (len(ranked) + 1) for i, p in enumerate(ranked)}
-    done_delta, changes = 0, []
-    for p, answers, leases, redundancy in rows:
-        p.audit = p.task_id in audit
-        change = {}
+    alone = {p.task_id for p in rows if r["skip_above"] is not None and p.task_id not in audit
+             and p.confidence >= r["skip_above"] and not p.answer_count and not p.lease_count}
+    changes = {}
+    for p in rows:
         if r["strategy"] == "uncertainty":
-            change["rand"] = _unit(campaign.id, p.task_id, "place") if p.audit else places[p.task_id]
-        skip = (r["skip_above"] is not None and not p.audit and p.confidence >= r["skip_above"] and not answers
-                and not leases)
-        if skip and not p.skipped:  # the model's alone: never handed out, and no longer holding progress back
-            change.update(available=False, redundancy=0)
-            done_delta += 1
-        elif p.skipped and not skip and not answers:
-            change.update(available=True, redundancy=campaign.redundancy)
-            done_delta -= 1
-        p.skipped = skip or (p.skipped and bool(answers))
-        if change:
-            changes.append({"id": p.task_id, **change})
-    for start in range(0, len(changes), 5000):  # bulk UPDATEs by primary key, a chunk at a time
-        chunk = changes[start:start + 5000]
-        for keys in {tuple(sorted(c)) for c in chunk}:
-            db.session.execute(update(Task), [c for c in chunk if tuple(sorted(c)) == keys])
+            changes[p.task_id] = {"rand": _unit(campaign.id, p.task_id, "place") if p.task_id in audit
+                                  else places[p.task_id]}
+    for task_id in alone - alone_now:  # the model's alone: never handed out, no longer holding progress back
+        changes.setdefault(task_id, {}).update(available=False, redundancy=0)
+    for task_id in alone_now - alone:
+        changes.setdefault(task_id, {}).update(available=True, redundancy=campaign.redundancy)
+    _bulk(Task, [{"id": task_id, **change} for task_id, change in changes.items()])
+    db.session.execute(update(Prediction).where(Prediction.campaign_id == campaign.id,
+                                                Prediction.skipped.is_(True)).values(skipped=False))
+    _bulk(Prediction, [{"id": p.id, "audit": p.task_id in audit, "skipped": p.task_id in alone} for p in rows])
+    done_delta = len(alone - alone_now) - len(alone_now - alone)
     if done_delta:
         db.session.execute(update(Campaign).where(Campaign.id == campaign.id).values(
             tasks_done=Campaign.tasks_done + done_delta))
-    db.session.flush()
+    db.session.expire_all()  # the rows just written in bulk are read afresh
+
+
+def _bulk(model, params, chunk=5000):
+    """UPDATEs by primary key, grouped by the columns they set, a chunk at a time."""
+    for start in range(0, len(params), chunk):
+        part = params[start:start + chunk]
+        for keys in {tuple(sorted(p)) for p in part}:
+            db.session.execute(update(model), [p for p in part if tuple(sorted(p)) == keys])
 
 
 # --- the volunteer loop's hooks -------------------------------------------------------------------------------------
