@@ -179,3 +179,14 @@ def test_a_new_routing_model_decides_afresh_which_tasks_it_leaves_alone(client, 
     alone = db.session.execute(select(Task.external_id).where(Task.campaign_id == c.id, Task.redundancy == 0)
                                ).scalars().all()
     assert alone == ["t4"]
+
+
+def test_disagreement_between_model_versions_comes_first(client, make_campaign, organiser_token):
+    c = make_campaign(tasks=6, redundancy=1)
+    _post(client, organiser_token, c.slug, _lines(_confidences(6)))
+    other = [{**p, "model": "v0", "answer": ("no" if p["answer"] == "yes" else "yes") if p["external_id"] == "t4"
+              else p["answer"]} for p in _confidences(6)]
+    _post(client, organiser_token, c.slug, _lines(other))
+    _route(client, organiser_token, c.slug, model="v1", audit=0, strategy="disagreement")
+    who = new_guest(client)
+    assert client.post(f"{API}/campaigns/{c.slug}/tasks/next", headers=who).get_json()["text"] == "Task number 4"

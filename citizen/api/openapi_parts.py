@@ -165,8 +165,9 @@ _PREDICTION = _object({
     "confidence": {"type": "number", "minimum": 0, "maximum": 1}}, ["model", "answer", "confidence"])
 ROUTING = _object({
     "model": {"type": "string", "description": "the model version that routes the work"},
-    "strategy": {"type": "string", "enum": ["uncertainty", "random"],
-                 "description": "uncertainty: least confident first; random: the tasks' random order"},
+    "strategy": {"type": "string", "enum": ["uncertainty", "disagreement", "random"],
+                 "description": "uncertainty: least confident first; disagreement: where the other model versions "
+                                "disagree with the routing model first; random: the tasks' random order"},
     "audit": {"type": "number", "minimum": 0, "maximum": 1,
               "description": "share of tasks in the random audit sample, never shown with the prediction"},
     "skip_above": {"type": ["number", "null"], "minimum": 0, "maximum": 1,

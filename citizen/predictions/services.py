@@ -7,6 +7,8 @@
   (Task.rand), so serving stays one indexed range scan:
   - "uncertainty": the routing model's tasks by rising confidence; newcomers start at the head of the order
     (Campaign.settings["routing"]["ordered"]), so the work goes where the model is least sure first;
+  - "disagreement": tasks on which the other imported model versions disagree with the routing model first, each
+    part least confident first;
   - "random": the tasks' own random order;
   - an audit sample (a stated share, drawn by a keyed hash of the task: stable across re-routing) keeps random
     places in the order and is never shown with its prediction: the model's accuracy is estimated on it without
@@ -37,7 +39,7 @@ from citizen.predictions.models import Prediction
 MAX_ROWS = 50000        # predictions in one import
 MAX_ERRORS = 20
 MAX_MODEL = 100         # characters of a model version
-STRATEGIES = ("uncertainty", "random")
+STRATEGIES = ("uncertainty", "disagreement", "random")
 DISAGREEMENTS = 20      # listed for moderators
 Z95 = 1.959964
 
@@ -164,10 +166,10 @@ def set_routing(campaign, data):
         raise InvalidInput(_("Choose one of the model versions whose predictions you imported."))
     strategy = data.get("strategy", current["strategy"])
     if strategy not in STRATEGIES:
-        raise InvalidInput(_("Choose uncertainty first or random order."))
+        raise InvalidInput(_("Choose least confident first, disagreement between models first, or random order."))
     new = {"model": model, "strategy": strategy, "audit": _share(data.get("audit", current["audit"]), "audit"),
            "skip_above": _share(data.get("skip_above", current["skip_above"]), "skip_above", allow_none=True),
-           "show": bool(data.get("show", current["show"])), "ordered": strategy == "uncertainty"}
+           "show": bool(data.get("show", current["show"])), "ordered": strategy != "random"}
     campaign.settings = {**(campaign.settings or {}), "routing": new}
     db.session.flush()
     route(campaign)
@@ -186,19 +188,22 @@ def route(campaign):
     r = routing(campaign)
     if not r["model"]:
         return
-    rows = db.session.execute(select(Prediction.id, Prediction.task_id, Prediction.confidence, Task.answer_count,
+    rows = db.session.execute(select(Prediction.id, Prediction.task_id, Prediction.confidence, Prediction.answer,
+                                     Task.answer_count,
                                      Task.lease_count).join(Task, Task.id == Prediction.task_id).where(
         Prediction.campaign_id == campaign.id, Prediction.model == r["model"], Task.rand >= 0)).all()
     alone_now = set(db.session.execute(select(Prediction.task_id).where(
         Prediction.campaign_id == campaign.id, Prediction.skipped.is_(True))).scalars())
     audit = {p.task_id for p in rows if _unit(campaign.id, p.task_id, "audit") < r["audit"]}
-    ranked = sorted((p for p in rows if p.task_id not in audit), key=lambda p: (p.confidence, p.task_id))
+    split = _disputed(campaign, r["model"], rows) if r["strategy"] == "disagreement" else set()
+    ranked = sorted((p for p in rows if p.task_id not in audit),
+                    key=lambda p: (p.task_id not in split, p.confidence, p.task_id))
     places = {p.task_id: (i + 0.5) / (len(ranked) + 1) for i, p in enumerate(ranked)}
     alone = {p.task_id for p in rows if r["skip_above"] is not None and p.task_id not in audit
              and p.confidence >= r["skip_above"] and not p.answer_count and not p.lease_count}
     changes = {}
     for p in rows:
-        if r["strategy"] == "uncertainty":
+        if r["strategy"] != "random":
             changes[p.task_id] = {"rand": _unit(campaign.id, p.task_id, "place") if p.task_id in audit
                                   else places[p.task_id]}
     for task_id in alone - alone_now:  # the model's alone: never handed out, no longer holding progress back
@@ -214,6 +219,15 @@ def route(campaign):
         db.session.execute(update(Campaign).where(Campaign.id == campaign.id).values(
             tasks_done=Campaign.tasks_done + done_delta))
     db.session.expire_all()  # the rows just written in bulk are read afresh
+
+
+def _disputed(campaign, model, rows):
+    """The tasks where another model version's prediction differs from the routing model's."""
+    kind, settings = get_kind(campaign.kind), campaign.settings or {}
+    mine = {p.task_id: p.answer for p in rows}
+    return {task_id for task_id, answer in db.session.execute(select(Prediction.task_id, Prediction.answer).where(
+        Prediction.campaign_id == campaign.id, Prediction.model != model))
+        if task_id in mine and not kind.known_matches(answer, mine[task_id], settings)}
 
 
 def _bulk(model, params, chunk=5000):
