@@ -16,7 +16,7 @@ from flask import Request, current_app
 MB = 1024 * 1024
 # Endpoints whose bodies may be a bulk import: a JSON or CSV body gets IMPORT_MAX_BODY, a file upload
 # (multipart/form-data) MAX_CONTENT_LENGTH.
-IMPORTS = {"api.import_tasks", "api.import_answers"}
+IMPORTS = {"api.import_tasks", "api.import_answers", "predictions_api.import_predictions", "predictions.upload"}
 UPLOADS = {"api.import_tasks", "organise.manage"}
 
 

@@ -156,6 +156,10 @@ def test_verified_labels_are_polled_with_a_cursor_and_published_as_open_data(cli
     again = client.get(url + f"?after={rest['next']}", headers=bearer(organiser_token)).get_json()
     assert again["labels"] == [] and again["next"] == rest["next"]
     assert client.get(url + "?limit=0", headers=bearer(organiser_token)).status_code in (400, 422)
+    assert client.get(f"/data/{c.slug}/predictions.csv").status_code == 404  # not while the campaign is open
+    from citizen.campaigns import services as campaigns
+    campaigns.close(db.session.get(Campaign, c.id))
+    db.session.commit()
     data = client.get(f"/data/{c.slug}/predictions.csv")
     assert data.status_code == 200
     table = list(csv.DictReader(io.StringIO(data.get_data(as_text=True))))
@@ -190,3 +194,20 @@ def test_disagreement_between_model_versions_comes_first(client, make_campaign, 
     _route(client, organiser_token, c.slug, model="v1", audit=0, strategy="disagreement")
     who = new_guest(client)
     assert client.post(f"{API}/campaigns/{c.slug}/tasks/next", headers=who).get_json()["text"] == "Task number 4"
+
+
+def test_an_edit_of_the_campaign_keeps_its_routing(client, make_campaign, organiser_token):
+    from citizen.campaigns import services as campaigns
+    c = make_campaign(tasks=6, redundancy=1)
+    _post(client, organiser_token, c.slug, _lines(_confidences(6)))
+    _route(client, organiser_token, c.slug, audit=0, skip_above=0.6, show=True)
+    campaigns.update_campaign(db.session.get(Campaign, c.id), {
+        "title": "Find red roofs again", "kind": "question", "redundancy": 2,
+        "settings": {"question": "Red?", "options": [{"value": "yes", "label": "Yes"}, {"value": "no", "label": "No"}]}})
+    db.session.commit()
+    db.session.expire_all()
+    camp = db.session.get(Campaign, c.id)
+    assert camp.settings["routing"]["skip_above"] == 0.6 and camp.settings["routing"]["show"] is True
+    assert camp.tasks_done == 3
+    assert db.session.execute(select(Task.redundancy).where(Task.external_id == "t5", Task.campaign_id == c.id)
+                              ).scalar() == 0

@@ -137,8 +137,9 @@ TRAINING_PATHS = {
             "correct": {"type": "boolean", "description": "tutorial only"},
             "expected": {"type": "string", "description": "tutorial only: the known answer, in words"},
             "explanation": {"type": "string", "description": "tutorial only"},
-            "result": {"description": "the qualification run's last answer only", **_object({
-                "passed": BOOLEAN, "correct": INTEGER, "total": INTEGER, "pass_mark": INTEGER})}},
+            "result": {"description": "the qualification run's last answer only: passed or not (never how many were "
+                                      "right, which would let runs probe the answers one by one)", **_object({
+                "passed": BOOLEAN, "total": INTEGER, "pass_mark": INTEGER})}},
             ["stage", "step", "steps", "trained"])),
             **_errors(400, 401, 404, 409, 413, 422, s404="No such training task",
                       s409="Not the caller's next training step (code not_next_training), or the campaign is "
@@ -151,7 +152,7 @@ TRAINING_PATHS = {
             "qualification": {"type": "integer", "description": "qualification tasks"},
             "pass_mark": INTEGER, "stage": {"type": "string", "enum": ["tutorial", "qualification", "trained"]},
             "trained": BOOLEAN, "runs": {"type": "array", "items": _object({
-                "attempt": INTEGER, "correct": INTEGER, "total": INTEGER, "passed": BOOLEAN})}})),
+                "attempt": INTEGER, "total": INTEGER, "passed": BOOLEAN})}})),
             **_errors(400, 401, 404)}}},
 }
 

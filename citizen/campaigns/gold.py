@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from citizen.accounts import audit
-from citizen.campaigns.models import Task
+from citizen.campaigns.models import TRAINING_RAND, Task
 from citizen.errors import InvalidInput
 from citizen.extensions import db
 from citizen.kinds import get_kind
@@ -30,7 +30,8 @@ def choices(campaign):
 def listed(campaign):
     """The campaign's gold tasks (id, external_id, gold, answer_count), by task id, at most LISTED."""
     return db.session.execute(select(Task.id, Task.external_id, Task.gold, Task.answer_count).where(
-        Task.campaign_id == campaign.id, Task.gold.is_not(None)).order_by(Task.id).limit(LISTED)).all()
+        Task.campaign_id == campaign.id, Task.gold.is_not(None), Task.rand != TRAINING_RAND)
+        .order_by(Task.id).limit(LISTED)).all()
 
 
 def _task(campaign, ref, by_id=False):
@@ -46,6 +47,8 @@ def _task(campaign, ref, by_id=False):
         task = db.session.execute(query.where(Task.id == int(number))).scalar()
     if task is None:
         raise InvalidInput(_("No task %(ref)s in this campaign.", ref=ref))
+    if task.rand == TRAINING_RAND:  # its known answer is the training's (citizen.training)
+        raise InvalidInput(_("Task %(ref)s is a training task: change it on the Training page.", ref=ref))
     if task.answer_count or task.lease_count:
         raise InvalidInput(_("Volunteers have already answered or are answering task %(ref)s: only a task nobody "
                              "has seen yet can become, or stop being, a known-answer task.", ref=ref))

@@ -81,7 +81,7 @@ RELEASE = update(T).where(T.c.id == B("tid")).values(
 # other, so releases balance.
 LEASE_GOLD = (
     update(T).where(T.c.id == select(T.c.id).where(
-        T.c.campaign_id == B("camp"), T.c.gold.is_not(None),
+        T.c.campaign_id == B("camp"), T.c.gold.is_not(None), T.c.rand >= 0,  # not a hidden or training task
         ~exists().where(A.c.task_id == T.c.id, A.c.contributor_id == B("cid")),
         ~exists().where(AS.c.task_id == T.c.id, AS.c.contributor_id == B("cid")))
         .order_by(T.c.rand <= B("after"), T.c.rand).limit(1).with_for_update().scalar_subquery())

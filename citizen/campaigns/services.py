@@ -11,7 +11,7 @@ from citizen.kinds import GOLD_KEY, RowError, all_kinds, get_kind
 from citizen.ingest import photos
 from citizen.storage.media import campaign_store, media_keys
 from citizen.campaigns import hooks, sections
-from citizen.campaigns.models import CLOSED, DRAFT, PUBLISHED, Campaign, Task
+from citizen.campaigns.models import CLOSED, DRAFT, PUBLISHED, TRAINING_RAND, Campaign, Task
 from citizen.text import render_markdown
 from citizen.jobs import services as jobs
 from citizen.quality import controls
@@ -27,8 +27,9 @@ LICENCES = {
     "ODbL-1.0": "ODbL 1.0 (Open Database Licence)",
 }
 MAX_REDUNDANCY = 100
-# Kept by this module, citizen.campaigns.texts, the field guide and citizen.training (its tasks and rules).
-KEPT_SETTINGS = ("gold_count", "translations", "guide_images", "training")
+# Kept by this module, citizen.campaigns.texts, the field guide, citizen.training (its tasks and rules) and
+# citizen.predictions (the routing, which the scheduling order and the tasks left to a model follow).
+KEPT_SETTINGS = ("gold_count", "translations", "guide_images", "training", "routing")
 INSERT_CHUNK = 5000
 PREVIEW_IMAGES = 12  # thumbnails on the organiser's import preview
 
@@ -166,12 +167,15 @@ def update_campaign(campaign, data):
     if campaign.redundancy != old_redundancy:
         r = campaign.redundancy
         # Only tasks that are in the pool or full change: gold tasks and tasks still being prepared
-        # (a PDF page not rendered yet) stay out of it.
+        # (a PDF page not rendered yet) stay out of it. Hidden and training tasks (rand below 0) and tasks left to a
+        # model (redundancy 0: citizen.predictions) keep theirs: none of them is work any more.
         in_pool = Task.gold.is_(None) & (Task.available | ((Task.answer_count + Task.lease_count) >= old_redundancy))
-        db.session.execute(update(Task).where(Task.campaign_id == campaign.id).values(
-            redundancy=r, available=case((in_pool, (Task.answer_count + Task.lease_count) < r), else_=Task.available)))
+        db.session.execute(update(Task).where(Task.campaign_id == campaign.id, Task.rand >= 0, Task.redundancy > 0)
+                           .values(redundancy=r, available=case((in_pool, (Task.answer_count + Task.lease_count) < r),
+                                                                else_=Task.available)))
         campaign.tasks_done = db.session.execute(select(func.count()).select_from(Task).where(
-            Task.campaign_id == campaign.id, Task.answer_count >= r)).scalar_one()
+            Task.campaign_id == campaign.id, Task.rand > TRAINING_RAND,
+            Task.answer_count >= Task.redundancy)).scalar_one()
     sections.after_update(campaign)  # tasks follow a new content rating (wellbeing)
     db.session.flush()
     return campaign

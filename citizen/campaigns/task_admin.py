@@ -10,7 +10,7 @@ from sqlalchemy import delete, exists, func, select, update
 
 from citizen.accounts import audit
 from citizen.campaigns import hooks
-from citizen.campaigns.models import CLOSED, DRAFT, PUBLISHED, Answer, Campaign, Task
+from citizen.campaigns.models import CLOSED, DRAFT, PUBLISHED, TRAINING_RAND, Answer, Campaign, Task
 from citizen.errors import Conflict, InvalidInput
 from citizen.extensions import db
 from citizen.storage import media_store
@@ -43,7 +43,7 @@ def has_answers(campaign):
 def _delete(campaign, where):
     """Delete the campaign's tasks matching `where` that have no answer and no live lease; return
     (deleted rows [(id, external_id, gold)], their media keys)."""
-    keep = (Task.answer_count == 0) & (Task.lease_count == 0)
+    keep = (Task.answer_count == 0) & (Task.lease_count == 0) & (Task.rand != TRAINING_RAND)  # training: its page
     rows = db.session.execute(select(Task.id, Task.external_id, Task.gold.is_not(None), Task.payload)
                               .where(Task.campaign_id == campaign.id, where, keep)).all()
     if not rows:
@@ -89,7 +89,7 @@ def delete_tasks(user, campaign, ids):
     """Delete these tasks of the campaign, all or none. Tasks with answers or handed out right now are refused
     with one line each. Returns (number deleted, media keys to remove once committed)."""
     found = {r.id: r for r in db.session.execute(select(Task.id, Task.external_id, Task.answer_count,
-                                                         Task.lease_count)
+                                                         Task.lease_count, Task.rand)
                                                   .where(Task.campaign_id == campaign.id, Task.id.in_(ids))).all()}
     problems = []
     for tid in ids:
@@ -97,6 +97,9 @@ def delete_tasks(user, campaign, ids):
         name = (row.external_id if row is not None else None) or f"#{tid}"
         if row is None:
             problems.append({"task": tid, "message": _("Task %(name)s is not in this campaign.", name=name)})
+        elif row.rand == TRAINING_RAND:
+            problems.append({"task": tid, "message": _(
+                "Task %(name)s is a training task: make it an ordinary task on the Training page first.", name=name)})
         elif row.answer_count:
             problems.append({"task": tid, "message": _(
                 "Task %(name)s has answers: answered tasks are kept, so the results stay explained.", name=name)})

@@ -11,7 +11,8 @@ from sqlalchemy import select, update
 from citizen.accounts.models import utcnow
 from citizen.campaigns import tally
 from citizen.kinds import get_kind
-from citizen.campaigns.models import HIDDEN_RAND, LEASED, EXPIRED, Assignment, Campaign, Participation, Task
+from citizen.campaigns.models import (HIDDEN_RAND, LEASED, TRAINING_RAND, EXPIRED, Assignment, Campaign,
+                                      Participation, Task)
 from citizen.errors import Conflict, Forbidden, InvalidInput, NotFound
 from citizen.campaigns.builds import note_change
 from citizen.extensions import db
@@ -150,7 +151,7 @@ def hide_task(user, task_id, reason):
         db.session.execute(update(Participation).where(Participation.campaign_id == campaign.id,
                                                        Participation.contributor_id.in_(live))
                            .values(leases=Participation.leases - 1))
-    was_complete = task.answer_count >= task.redundancy
+    was_complete = task.answer_count >= task.redundancy or task.rand == TRAINING_RAND  # training: never work
     task.lease_count, task.available, task.rand = 0, False, HIDDEN_RAND
     if not was_complete:  # nothing more will come: it no longer holds the campaign's progress back
         task.redundancy = task.answer_count

@@ -6,7 +6,7 @@ import json
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from citizen.campaigns.models import HIDDEN_RAND, Answer, Task
+from citizen.campaigns.models import CLOSED, HIDDEN_RAND, Answer, Task
 from citizen.exports.csv_export import stream
 from citizen.exports.extra import ExtraFile
 from citizen.exports.rows import batches
@@ -18,7 +18,7 @@ from citizen.predictions.services import crowd_answer
 NAME = "predictions.csv"
 COLUMNS = ["task_id", "task_external_id", "model", "prediction", "confidence", "audit", "left_to_model",
            "crowd_answer", "crowd_answers", "agrees"]
-DESCRIPTION = _l("A model's predictions beside the volunteers' verified answers, one row per prediction: model is "
+DESCRIPTION = _l("Published once the campaign is closed. A model's predictions beside the volunteers' verified answers, one row per prediction: model is "
                  "the model's version; audit true marks the random audit sample, shown to volunteers without the "
                  "prediction, on which the model's accuracy is estimated without bias; left_to_model true marks a "
                  "task no volunteer was shown because the model was confident enough (its result is the model's "
@@ -57,7 +57,9 @@ def write(campaign):
 
 
 def _enabled(campaign):
-    return bool((campaign.settings or {}).get("routing"))
+    """Published once the campaign is closed, like which tasks were gold: while it is open the file would tell which
+    tasks have no prediction (the known-answer ones) and which are in the audit sample."""
+    return bool((campaign.settings or {}).get("routing")) and campaign.status == CLOSED
 
 
 FILE = ExtraFile(NAME, lambda: str(DESCRIPTION), "text/csv", "csv", _enabled, write, state)

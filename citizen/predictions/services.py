@@ -22,10 +22,12 @@
 """
 import csv
 import hashlib
+import hmac
 import io
 import json
 import math
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
@@ -51,11 +53,14 @@ def _rows(filename, data):
     name = (filename or "").lower()
     stripped = text.lstrip()
     if name.endswith(".csv") or not stripped[:1] in ("{", "["):
-        return [(n + 2, dict(r)) for n, r in enumerate(csv.DictReader(io.StringIO(text)))]
+        try:
+            return [(n + 2, dict(r)) for n, r in enumerate(csv.DictReader(io.StringIO(text)))]
+        except csv.Error as exc:
+            raise InvalidInput(_("This CSV cannot be read: %(why)s", why=str(exc)[:200])) from None
     if stripped.startswith("["):
         try:
             items = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise InvalidInput(_("This is not valid JSON.")) from None
         return list(enumerate(items, 1))
     out = []
@@ -63,7 +68,7 @@ def _rows(filename, data):
         if line.strip():
             try:
                 out.append((n, json.loads(line)))
-            except ValueError:
+            except (ValueError, RecursionError):
                 out.append((n, None))
     return out
 
@@ -177,8 +182,10 @@ def set_routing(campaign, data):
 
 
 def _unit(campaign_id, task_id, salt):
-    """A stable number in [0, 1) for a task: the audit draw and its place in the order."""
-    digest = hashlib.sha256(f"{salt}:{campaign_id}:{task_id}".encode()).digest()
+    """A stable number in [0, 1) for a task: the audit draw and its place in the order, keyed with the server's
+    secret (nobody outside can tell which tasks the audit sample holds)."""
+    key = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(key, f"{salt}:{campaign_id}:{task_id}".encode(), hashlib.sha256).digest()
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
@@ -192,8 +199,8 @@ def route(campaign):
                                      Task.answer_count,
                                      Task.lease_count).join(Task, Task.id == Prediction.task_id).where(
         Prediction.campaign_id == campaign.id, Prediction.model == r["model"], Task.rand >= 0)).all()
-    alone_now = set(db.session.execute(select(Prediction.task_id).where(
-        Prediction.campaign_id == campaign.id, Prediction.skipped.is_(True))).scalars())
+    alone_now = set(db.session.execute(select(Prediction.task_id).join(Task, Task.id == Prediction.task_id).where(
+        Prediction.campaign_id == campaign.id, Prediction.skipped.is_(True), Task.rand >= 0)).scalars())
     audit = {p.task_id for p in rows if _unit(campaign.id, p.task_id, "audit") < r["audit"]}
     split = _disputed(campaign, r["model"], rows) if r["strategy"] == "disagreement" else set()
     ranked = sorted((p for p in rows if p.task_id not in audit),
@@ -203,9 +210,8 @@ def route(campaign):
              and p.confidence >= r["skip_above"] and not p.answer_count and not p.lease_count}
     changes = {}
     for p in rows:
-        if r["strategy"] != "random":
-            changes[p.task_id] = {"rand": _unit(campaign.id, p.task_id, "place") if p.task_id in audit
-                                  else places[p.task_id]}
+        random_place = r["strategy"] == "random" or p.task_id in audit
+        changes[p.task_id] = {"rand": _unit(campaign.id, p.task_id, "place") if random_place else places[p.task_id]}
     for task_id in alone - alone_now:  # the model's alone: never handed out, no longer holding progress back
         changes.setdefault(task_id, {}).update(available=False, redundancy=0)
     for task_id in alone_now - alone:

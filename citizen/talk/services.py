@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from citizen.accounts import services as accounts
 from citizen.accounts.models import utcnow
 from citizen.campaigns import hooks
-from citizen.campaigns.models import PUBLISHED, Campaign, Task
+from citizen.campaigns.models import PUBLISHED, TRAINING_RAND, Campaign, Task
 from citizen.campaigns.services import is_staff
 from citizen.errors import Forbidden, InvalidInput, NotFound, RateLimited, Unauthorized
 from citizen.extensions import db
@@ -54,7 +54,7 @@ def thread_task(campaign, task_id, user):
     if task_id is None:
         return None
     task = db.session.get(Task, task_id) if parse_int(task_id) is not None else None
-    if task is None or task.campaign_id != campaign.id or (
+    if task is None or task.campaign_id != campaign.id or task.rand == TRAINING_RAND or (
             (task.consensus or {}).get("hidden") and not is_staff(user, campaign)):
         raise NotFound(_("There is no such task in this campaign."))
     return task

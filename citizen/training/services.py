@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 
 from citizen.accounts import audit
 from citizen.accounts.signatures import pseudonym
-from citizen.campaigns.models import (PUBLISHED, TRAINED, TRAINING_RAND, TUTORIAL_DONE, Answer, Campaign,
+from citizen.campaigns.models import (CLOSED, PUBLISHED, TRAINED, TRAINING_RAND, TUTORIAL_DONE, Answer, Campaign,
                                       Participation, Task)
 from citizen.errors import Conflict, InvalidInput, NotFound, NotOpen, Refused
 from citizen.extensions import db
@@ -61,9 +61,9 @@ def _save_rules(campaign, **changes):
 
 
 def items(campaign_id, stage):
-    return db.session.execute(select(TrainingItem).where(TrainingItem.campaign_id == campaign_id,
-                                                         TrainingItem.stage == stage)
-                              .order_by(TrainingItem.position, TrainingItem.task_id)).scalars().all()
+    return db.session.execute(select(TrainingItem).join(Task, Task.id == TrainingItem.task_id).where(
+        TrainingItem.campaign_id == campaign_id, TrainingItem.stage == stage, Task.rand == TRAINING_RAND)
+        .order_by(TrainingItem.position, TrainingItem.task_id)).scalars().all()
 
 
 # --- organisers ---------------------------------------------------------------------------------------------------
@@ -92,9 +92,12 @@ def add(campaign, ref, stage, known, explanation, user):
     task = _task(campaign, ref)
     if db.session.get(TrainingItem, task.id) is not None:
         raise InvalidInput(_("Task %(ref)s is a training task already.", ref=ref))
-    if task.answer_count or task.lease_count or task.gold is not None:
-        raise InvalidInput(_("Only a task nobody has answered or is answering, and that is not a known-answer task, "
-                             "can become a training task."))
+    if task.answer_count or task.lease_count or task.gold is not None or task.rand < 0:
+        raise InvalidInput(_("Only a task nobody has answered or is answering, and that is not a known-answer task "
+                             "nor hidden, can become a training task."))
+    if task.content_bits:  # every volunteer must see it: a rated picture would be blurred or withheld from some
+        raise InvalidInput(_("Task %(ref)s is rated sensitive: training tasks are shown to every volunteer, so "
+                             "choose another.", ref=ref))
     count = rules(campaign)[stage]
     if count >= MAX_ITEMS:
         raise InvalidInput(_("At most %(n)d training tasks in each stage.", n=MAX_ITEMS))
@@ -117,9 +120,9 @@ def add(campaign, ref, stage, known, explanation, user):
 def remove(campaign, task_id, user):
     """Put a training task back into the work (its training answers go; finished runs keep their scores)."""
     item = db.session.get(TrainingItem, task_id)
-    if item is None or item.campaign_id != campaign.id:
-        raise NotFound(_("There is no such training task."))
     task = db.session.get(Task, task_id)
+    if item is None or item.campaign_id != campaign.id or task.rand != TRAINING_RAND:
+        raise NotFound(_("There is no such training task."))
     db.session.execute(TrainingAnswer.__table__.delete().where(TrainingAnswer.task_id == task_id))
     db.session.delete(item)
     task.gold, task.rand = None, random.random()
@@ -158,7 +161,7 @@ def overview(campaign):
     for stage in STAGES:
         rows = db.session.execute(select(TrainingItem, Task.external_id, Task.gold).join(
             Task, Task.id == TrainingItem.task_id).where(TrainingItem.campaign_id == campaign.id,
-                                                         TrainingItem.stage == stage)
+                                                         TrainingItem.stage == stage, Task.rand == TRAINING_RAND)
             .order_by(TrainingItem.position, TrainingItem.task_id)).all()
         stages[stage] = [{"task_id": item.task_id, "reference": ref or f"#{item.task_id}",
                           "known": kind.known_text(gold, settings), "explanation": item.explanation,
@@ -248,7 +251,9 @@ def _score(campaign, part, attempt):
     if passed:
         _set_state(part, TRAINED)
     db.session.flush()
-    return {"passed": passed, "correct": correct, "total": total, "pass_mark": pass_mark}
+    # Passed or not, never how many were right: with the count, a run that changes one answer tells whether that
+    # answer was right, and a few runs would learn the whole qualification.
+    return {"passed": passed, "total": total, "pass_mark": pass_mark}
 
 
 def _retrain_due(campaign, part):
@@ -294,8 +299,10 @@ def answer(task_id, contributor_id, value):
     if row is None:
         raise NotFound(_("There is no such training task."))
     item, task, campaign = row
-    if campaign.status != PUBLISHED:
-        raise NotOpen()
+    if campaign.status != PUBLISHED or task.rand != TRAINING_RAND:
+        if campaign.status == CLOSED:
+            raise NotOpen()
+        raise NotFound(_("There is no such training task."))
     kind, settings = get_kind(campaign.kind), campaign.settings or {}
     kind.check_limits(value, settings)
     part = _participation(campaign.id, contributor_id, lock=True)
@@ -344,5 +351,5 @@ def state_of(campaign, contributor_id):
     return {"tutorial": r["tutorial"], "qualification": r["qualification"], "pass_mark": r["pass_mark"],
             "stage": "trained" if state >= TRAINED else (QUALIFICATION if state >= TUTORIAL_DONE else TUTORIAL),
             "trained": state >= TRAINED or not (r["tutorial"] or r["qualification"]),
-            "runs": [{"attempt": a, "correct": c, "total": t, "passed": p} for a, c, t, p in runs]}
+            "runs": [{"attempt": a, "total": t, "passed": p} for a, _c, t, p in runs]}
 

@@ -161,7 +161,7 @@ class BoxesKind(Kind):
         if isinstance(known, str):
             try:
                 known = json.loads(known)
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise ValueError(_('Give the known boxes as JSON: {"boxes": [{"x": 0.1, "y": 0.2, "w": 0.3, '
                                    '"h": 0.4, "class": "..."}]}, or {"boxes": []} for none.')) from None
         try:

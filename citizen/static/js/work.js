@@ -211,7 +211,7 @@
       feedback(out.correct ? "ok" : "info", out.correct ? d.tutorialRight : d.tutorialWrong,
                fill(d.tutorialExpected, { e: out.expected }), out.explanation, d.nextLabel);
     } else if (out.result) {
-      var r = out.result, values = { c: r.correct, t: r.total, p: r.pass_mark };
+      var r = out.result, values = { t: r.total, p: r.pass_mark };
       if (r.passed) feedback("ok", d.qualifiedHeading, fill(d.qualifiedText, values), "", d.startLabel);
       else feedback("info", d.failedHeading, fill(d.failedText, values), "", d.againLabel);
     } else {
