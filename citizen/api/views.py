@@ -174,7 +174,7 @@ def _next_task(slug, create_guest):
     # Blurred copy instead of the original, warning, reveal URL (unchanged when nothing is rated).
     body = task and hooks.shield_task(campaign, cid, task_json(campaign, *task))
     if body and (campaign.settings.get("routing") or {}).get("show"):
-        body = hooks.annotate_task(campaign, body)  # the model's prediction as a starting point (citizen.predictions)
+        body = hooks.annotate_task(body, task[1])  # the model's prediction as a starting point (citizen.predictions)
     db.session.commit()
     if task is None:
         return "", 204

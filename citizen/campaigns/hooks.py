@@ -16,8 +16,8 @@ these and imports no feature.
 - `training(conn, campaign, contributor_id, part, now)`: None, or the training task this contributor must answer
   before any other task of a campaign with training tasks (its JSON body; citizen.training). Called only when the
   campaign's settings name training tasks.
-- `prediction_shown(conn, task_id, settings)`: whether this task's volunteers are shown a model's prediction (citizen.predictions;
-  called only when the campaign shows predictions); `annotate_task(campaign, body)`: the task JSON with the
+- `prediction_shown(payload)`: whether this task's volunteers are shown a model's prediction (citizen.predictions;
+  called only when the campaign shows predictions); `annotate_task(body, payload)`: the task JSON with the
   prediction to show, if any (citizen.predictions).
 - `derived_media(campaign_id, task_ids)`: the storage keys of files a feature made from these tasks' media (None:
   every task of the campaign still there): deleting tasks removes them with the originals (wellbeing: blurred
@@ -92,9 +92,9 @@ def training(conn, campaign, contributor_id, part, now):
     return current_app.extensions[EXTENSION]["training"](conn, campaign, contributor_id, part, now)
 
 
-def prediction_shown(conn, task_id, settings):
-    return current_app.extensions[EXTENSION]["prediction_shown"](conn, task_id, settings)
+def prediction_shown(payload):
+    return current_app.extensions[EXTENSION]["prediction_shown"](payload)
 
 
-def annotate_task(campaign, body):
-    return current_app.extensions[EXTENSION]["annotate_task"](campaign, body)
+def annotate_task(body, payload):
+    return current_app.extensions[EXTENSION]["annotate_task"](body, payload)

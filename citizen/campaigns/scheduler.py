@@ -283,7 +283,7 @@ def submit_answer(task_id, contributor_id, value, duration_ms=None, idempotency_
            "result": result, "available": not gold and answers + leases < redundancy, "camp": task.campaign_id,
            "cid": contributor_id, "value": clean, "duration_ms": duration_ms, "source": source, "weight": weight,
            "revealed": revealed, "reason": reason, "now": now,
-           "prediction_shown": hooks.prediction_shown(conn, task_id, task.settings) if (task.settings.get("routing") or {}).get(
+           "prediction_shown": hooks.prediction_shown(task.payload) if (task.settings.get("routing") or {}).get(
                "show") else None}
     body = _response(task_id, clean, now, part, answers, redundancy, gold)
     if reason:

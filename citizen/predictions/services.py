@@ -43,6 +43,7 @@ MAX_ERRORS = 20
 MAX_MODEL = 100         # characters of a model version
 STRATEGIES = ("uncertainty", "disagreement", "random")
 DISAGREEMENTS = 20      # listed for moderators
+SHOWN = "_prediction"   # the payload key of the prediction shown with a task
 Z95 = 1.959964
 
 
@@ -196,7 +197,7 @@ def route(campaign):
     if not r["model"]:
         return
     rows = db.session.execute(select(Prediction.id, Prediction.task_id, Prediction.confidence, Prediction.answer,
-                                     Task.answer_count,
+                                     Task.payload, Task.answer_count,
                                      Task.lease_count).join(Task, Task.id == Prediction.task_id).where(
         Prediction.campaign_id == campaign.id, Prediction.model == r["model"], Task.rand >= 0)).all()
     alone_now = set(db.session.execute(select(Prediction.task_id).join(Task, Task.id == Prediction.task_id).where(
@@ -212,6 +213,15 @@ def route(campaign):
     for p in rows:
         random_place = r["strategy"] == "random" or p.task_id in audit
         changes[p.task_id] = {"rand": _unit(campaign.id, p.task_id, "place") if random_place else places[p.task_id]}
+    # The prediction to show travels in the task's payload under a key of the server's own (never sent as is: Kind.
+    # task_json leaves "_" keys out), so that the loop reads it with the task, without a query of its own.
+    kind, settings = get_kind(campaign.kind), campaign.settings or {}
+    for p in rows:
+        shown = {"answer": p.answer, "confidence": round(p.confidence, 3),
+                 "label": kind.known_text(p.answer, settings)} if r["show"] and p.task_id not in audit else None
+        if (p.payload or {}).get(SHOWN) != shown:
+            payload = {k: v for k, v in (p.payload or {}).items() if k != SHOWN}
+            changes.setdefault(p.task_id, {})["payload"] = {**payload, SHOWN: shown} if shown else payload
     for task_id in alone - alone_now:  # the model's alone: never handed out, no longer holding progress back
         changes.setdefault(task_id, {}).update(available=False, redundancy=0)
     for task_id in alone_now - alone:
@@ -245,24 +255,16 @@ def _bulk(model, params, chunk=5000):
 
 
 # --- the volunteer loop's hooks -------------------------------------------------------------------------------------
-def prediction_shown(conn, task_id, settings):
-    """Whether this task is shown with a prediction (the campaign shows them; the task has one of the routing model,
-    outside the audit sample): stored with each answer."""
-    audit = conn.execute(select(Prediction.audit).where(
-        Prediction.task_id == task_id, Prediction.model == ((settings or {}).get("routing") or {}).get("model"))).first()
-    return audit is not None and not audit[0]
+def prediction_shown(payload):
+    """Whether this task is shown with a prediction (routing put it in the payload: the campaign shows them, and the
+    task has one of the routing model outside the audit sample): stored with each answer."""
+    return SHOWN in (payload or {})
 
 
-def annotate_task(campaign, body):
+def annotate_task(body, payload):
     """The task JSON with the routing model's prediction as a starting point (never for the audit sample)."""
-    model = routing(campaign)["model"]
-    row = db.session.execute(select(Prediction.answer, Prediction.confidence, Prediction.audit).where(
-        Prediction.task_id == body["id"], Prediction.model == model)).first()
-    if row is None or row.audit:
-        return body
-    kind = get_kind(campaign.kind)
-    return {**body, "prediction": {"answer": row.answer, "confidence": round(row.confidence, 3),
-                                   "label": kind.known_text(row.answer, campaign.settings or {})}}
+    shown = (payload or {}).get(SHOWN)
+    return {**body, "prediction": shown} if shown else body
 
 
 # --- outcomes -------------------------------------------------------------------------------------------------------
