@@ -392,3 +392,39 @@ def test_known_answer_boxes_check_volunteers_by_overlap(client, organiser_token,
         assert reply.status_code == 201 and "correct" not in json.dumps(reply.get_json())  # never said per task
     records = db.session.execute(select(Participation.gold_total, Participation.gold_correct)).all()
     assert sorted(records) == [(1, 0), (1, 1)]
+
+
+def test_a_detectors_coco_output_becomes_predictions(client, organiser_token):
+    """COCO for boxes (issue 22): images matched to tasks by file name, pixels to fractions, categories to classes,
+    the least sure box as the task's confidence, an image without boxes as "none here"; bad annotations listed."""
+    from sqlalchemy import select
+
+    from citizen.extensions import db
+    from citizen.predictions.models import Prediction
+    slug = _campaign(client, organiser_token)
+    doc = {"info": {"version": "det-3"}, "categories": [{"id": 1, "name": "face"}, {"id": 2, "name": "Hand"}],
+           "images": [{"id": 1, "file_name": "frame-0.jpg", "width": 1000, "height": 500},
+                      {"id": 2, "file_name": "frame-1.jpg", "width": 1000, "height": 500}],
+           "annotations": [{"image_id": 1, "category_id": 1, "bbox": [100, 100, 200, 200], "score": 0.8},
+                           {"image_id": 1, "category_id": 2, "bbox": [400, 100, 100, 100], "score": 0.6}]}
+    bad = {**doc, "annotations": [{"image_id": 1, "category_id": 9, "bbox": [1, 2, 3, 4]},
+                                  {"image_id": 7, "category_id": 1, "bbox": [1, 2, 3, 4]}]}
+    r = client.post(f"{API}/campaigns/{slug}/predictions", headers=bearer(organiser_token), json=bad)
+    assert r.status_code == 422 and len(r.get_json()["details"]) == 2
+    r = client.post(f"{API}/campaigns/{slug}/predictions", headers=bearer(organiser_token), json=doc)
+    assert r.status_code == 201 and r.get_json()["imported"] == 2, r.get_json()
+    got = {p.confidence: p.answer for p in db.session.execute(select(Prediction)).scalars()}
+    assert got[0.5] == {"boxes": []}
+    face, hand = got[0.6]["boxes"]
+    assert (face["class"], face["x"], face["y"], face["w"], face["h"]) == ("face", 0.1, 0.2, 0.2, 0.4)
+    assert hand["class"] == "hand"
+    # A detector's results list (no images: only the images with boxes), its version in the address.
+    results = [{"image_id": 1, "category_id": 1, "bbox": [100, 100, 200, 200], "score": 0.9}]
+    r = client.post(f"{API}/campaigns/{slug}/predictions?model=det-4", headers=bearer(organiser_token),
+                    json={"images": doc["images"][:1], "categories": doc["categories"], "annotations": results})
+    assert r.status_code == 201 and r.get_json()["imported"] == 1
+    task_id = client.get(f"{API}/campaigns/{slug}/results").get_json()["results"][0]["task_id"]
+    r = client.post(f"{API}/campaigns/{slug}/predictions?model=det-5", headers=bearer(organiser_token),
+                    json=[{"image_id": task_id, "category_id": 1, "bbox": [0, 0, 100, 50], "score": 0.7,
+                           "category_name": "face"}])
+    assert r.status_code == 201 and r.get_json()["imported"] == 1

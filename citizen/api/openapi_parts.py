@@ -177,9 +177,13 @@ ROUTING = _object({
 PREDICTION_PATHS = {
     "/campaigns/{slug}/predictions": {"post": {
         "summary": "Import a model's predictions (organiser's or the model's API token): JSON lines, a JSON list, or "
-                   "CSV (text/csv, or a multipart file): task_id or external_id, model, answer, confidence. All or "
-                   "nothing; the work is routed again",
-        "security": ORGANISER, "parameters": [SLUG],
+                   "CSV (text/csv, or a multipart file): task_id or external_id, model, answer, confidence. A boxes "
+                   "campaign also takes a detector's COCO output (a document with images, categories and "
+                   "annotations, or a results list whose image_id is the task's id; the least sure box's score is "
+                   "the task's confidence). All or nothing; the work is routed again",
+        "security": ORGANISER, "parameters": [SLUG, {"name": "model", "in": "query", "schema": {
+            "type": "string", "maxLength": 100}, "description": "the model's version, for a COCO file without "
+                                                               "info.version"}],
         "requestBody": {"required": True, "content": {
             "application/json": {"schema": {"type": "array", "items": _PREDICTION}},
             "application/x-ndjson": {"schema": {"type": "string"}}, "text/csv": {"schema": {"type": "string"}},

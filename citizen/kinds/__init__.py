@@ -191,6 +191,12 @@ class Kind(Capabilities):
         """Whether a cleaned answer agrees with a training task's known answer."""
         return self.label_of(value) == known
 
+    def prediction_rows(self, filename, text, tasks, settings, model=None):
+        """A model's output in a format of the kind's own (COCO for boxes) as rows of the predictions import:
+        ([(line, {task_id, model, answer, confidence})], errors), or None when the file is not in that format
+        (the generic JSON lines, JSON list or CSV then apply). `tasks`: [(task_id, external_id, payload)]."""
+        return None
+
     def known_text(self, known, settings):
         """The known answer as volunteers read it in training feedback ("the experts marked this as ...")."""
         return str(self.answer_names(settings).get(known, known))

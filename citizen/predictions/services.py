@@ -74,6 +74,22 @@ def _rows(filename, data):
     return out
 
 
+def _kind_rows(campaign, filename, data, model):
+    text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
+    tasks = db.session.execute(select(Task.id, Task.external_id, Task.payload).where(
+        Task.campaign_id == campaign.id, Task.rand > HIDDEN_RAND, Task.gold.is_(None))).all()
+    try:
+        out = get_kind(campaign.kind).prediction_rows(filename, text, tasks, campaign.settings or {}, model)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    if out is None:
+        return None
+    rows, errors = out
+    if errors:
+        raise InvalidInput(_("No prediction was stored: fix these lines."), details=errors)
+    return rows
+
+
 def _confidence(raw):
     try:
         value = float(raw)
@@ -82,9 +98,13 @@ def _confidence(raw):
     return value if math.isfinite(value) and 0 <= value <= 1 else None
 
 
-def import_predictions(campaign, filename, data):
-    """Store a file of predictions; returns how many. Raises InvalidInput listing the bad lines (nothing stored)."""
-    rows = _rows(filename, data)
+def import_predictions(campaign, filename, data, model=None):
+    """Store a file of predictions; returns how many. Raises InvalidInput listing the bad lines (nothing stored).
+    A kind may take its own format (COCO for boxes: Kind.prediction_rows), whose model version `model` names when
+    the file does not."""
+    rows = _kind_rows(campaign, filename, data, model)
+    if rows is None:
+        rows = _rows(filename, data)
     if len(rows) > MAX_ROWS:
         raise InvalidInput(_("At most %(n)d predictions in one file.", n=MAX_ROWS))
     kind, settings = get_kind(campaign.kind), campaign.settings or {}

@@ -27,7 +27,8 @@ def _upload():
 def import_predictions(slug):
     """Predictions as JSON lines, a JSON list or CSV (task_id or external_id, model, answer, confidence)."""
     campaign = campaigns.managed_campaign(slug, auth.organiser())
-    n = services.import_predictions(campaign, *_upload())
+    model = (request.args.get("model") or "").strip()[:services.MAX_MODEL] or None
+    n = services.import_predictions(campaign, *_upload(), model=model)
     db.session.commit()
     return {"imported": n, "routing": services.routing(campaign)}, 201
 

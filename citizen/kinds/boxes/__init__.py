@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from citizen.errors import InvalidInput
 from citizen.ingest import photos
 from citizen.kinds import Kind, RowError, _oversized, clean_image_url, invalid
+from citizen.kinds.boxes import coco_in
 from citizen.kinds.boxes import consensus as box_consensus
 from citizen.kinds.boxes import files, settings as box_settings
 
@@ -185,6 +186,13 @@ class BoxesKind(Kind):
         rows, cols = linear_sum_assignment(-ious)
         least = float((settings or {}).get("iou") or 0.5)
         return all(ious[r, c] >= least and drawn[r]["class"] == wanted[c]["class"] for r, c in zip(rows, cols))
+
+    def prediction_rows(self, filename, text, tasks, settings, model=None):
+        """A detector's COCO output (citizen.kinds.boxes.coco_in)."""
+        doc = coco_in.parse(text) if text.lstrip()[:1] in ("{", "[") else None
+        if not coco_in.looks_like_coco(doc):
+            return None
+        return coco_in.rows(doc, tasks, settings or {}, model)
 
     def known_text(self, known, settings):
         boxes = known.get("boxes") if isinstance(known, dict) else None
