@@ -211,3 +211,17 @@ def test_an_edit_of_the_campaign_keeps_its_routing(client, make_campaign, organi
     assert camp.tasks_done == 3
     assert db.session.execute(select(Task.redundancy).where(Task.external_id == "t5", Task.campaign_id == c.id)
                               ).scalar() == 0
+
+
+def test_the_methodology_note_says_what_the_model_decided_and_how_its_error_is_estimated(
+        client, make_campaign, organiser_token):
+    c = make_campaign(tasks=10, redundancy=1)
+    _post(client, organiser_token, c.slug, _lines(_confidences(10)))
+    _route(client, organiser_token, c.slug, audit=1.0)
+    for _ in range(10):
+        who = new_guest(client)
+        task = client.post(f"{API}/campaigns/{c.slug}/tasks/next", headers=who).get_json()
+        client.post(f"{API}/tasks/{task['id']}/answers", json={"value": "yes", "duration_ms": 5000}, headers=who)
+    readme = client.get(f"/data/{c.slug}/README.md").get_data(as_text=True)
+    assert "## A model's predictions" in readme and "version `v1`" in readme
+    assert "**50.0%**, 95 % Wilson interval" in readme and "Results from the model alone**: 0 tasks" in readme

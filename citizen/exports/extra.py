@@ -33,6 +33,25 @@ def of(campaign):
     return [f for f in current_app.extensions.get(EXTENSION, {}).values() if f.enabled(campaign)]
 
 
+NOTES = "citizen.exports.notes"
+
+
+def register_note(app, note):
+    """Called by a feature's init_app: note(campaign) -> Markdown lines of the methodology note (a section with its
+    own heading), or [] when the feature has nothing to say of this campaign."""
+    app.extensions.setdefault(NOTES, []).append(note)
+
+
+def notes(campaign):
+    """The registered features' sections of the methodology note for this campaign."""
+    lines = []
+    for note in current_app.extensions.get(NOTES, []):
+        part = note(campaign)
+        if part:
+            lines += [*part, ""]
+    return lines
+
+
 def named(campaign, name):
     """The registered file `name` if this campaign publishes it, else None."""
     return next((f for f in of(campaign) if f.name == name), None)

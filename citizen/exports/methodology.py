@@ -268,6 +268,7 @@ def readme(campaign, version, base_url="", summary=...):
         "## How the consensus is computed", "",
         *_consensus(campaign, kind), "",
         *_influence(summary), "",
+        *extra.notes(campaign),
         "## Volunteers' privacy", "",
         "- Volunteers appear only as a pseudonym (`v-` and ten letters or digits): a keyed hash of the campaign and "
         "the volunteer. It is the same for one volunteer throughout this campaign, different in every other "

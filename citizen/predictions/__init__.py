@@ -20,3 +20,4 @@ def init_app(app):
     csrf.exempt(views.api_bp)
     hooks.register(app, prediction_shown=services.prediction_shown, annotate_task=services.annotate_task)
     extra.register(app, exports.FILE)
+    extra.register_note(app, exports.note)

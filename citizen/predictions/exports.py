@@ -56,6 +56,41 @@ def write(campaign):
     return stream(COLUMNS, (line(p) for rows in batches(query) for p in rows))
 
 
+def note(campaign):
+    """The methodology's section on the model: which results came from it alone, which volunteers checked, and how
+    the audit sample estimates its error."""
+    from citizen.predictions import services
+    r = services.routing(campaign)
+    if not r["model"]:
+        return []
+    models = {m["model"]: m for m in services.outcomes(campaign)}
+    m = models.get(r["model"]) or {}
+    lines = ["## A model's predictions", "",
+             f"A model's predictions (version `{r['model']}`, {m.get('predictions', 0)} tasks) routed the work: "
+             + ("volunteers saw the tasks the model was least sure of first. " if r["strategy"] == "uncertainty" else
+                "volunteers saw first the tasks on which model versions disagreed, then the least sure. "
+                if r["strategy"] == "disagreement" else "volunteers saw the tasks in a random order. ")
+             + ("They were shown the model's prediction as a starting point, except on the audit sample. "
+                if r["show"] else "They were never shown the model's predictions. "),
+             "",
+             f"- **Results from the model alone**: {m.get('alone', 0)} tasks"
+             + (f" (confidence of at least {r['skip_above']:g}): no volunteer saw them; `predictions.csv` marks them "
+                "`left_to_model`." if r["skip_above"] is not None else "."),
+             f"- **Checked by volunteers**: {m.get('verified', 0)} tasks with a verified answer so far; "
+             f"the model agreed on {m.get('agreement_all') if m.get('agreement_all') is not None else '-'} of them "
+             "(not an estimate of its accuracy: the routing chose them).",
+             f"- **Audit sample**: {m.get('audit', 0)} tasks ({r['audit']:.0%} of them, drawn at random by a keyed "
+             "hash of the task) were shown without the prediction. The model's accuracy is estimated as its agreement "
+             "with the volunteers' verified answers on that sample"
+             + (f": **{m['accuracy']:.1%}**, 95 % Wilson interval {m['interval'][0]:.1%} to {m['interval'][1]:.1%}, "
+                f"from {m['audit_verified']} tasks." if m.get("accuracy") is not None else
+                ": no audit task is verified yet.")
+             + " The volunteers' answers have errors of their own, so the estimate is a little below the model's "
+               "true accuracy.",
+             "- `predictions.csv` (once the campaign is closed) gives every prediction beside the verified answer."]
+    return lines
+
+
 def _enabled(campaign):
     """Published once the campaign is closed, like which tasks were gold: while it is open the file would tell which
     tasks have no prediction (the known-answer ones) and which are in the audit sample."""
