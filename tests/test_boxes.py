@@ -428,3 +428,33 @@ def test_a_detectors_coco_output_becomes_predictions(client, organiser_token):
                     json=[{"image_id": task_id, "category_id": 1, "bbox": [0, 0, 100, 50], "score": 0.7,
                            "category_name": "face"}])
     assert r.status_code == 201 and r.get_json()["imported"] == 1
+
+
+def test_a_models_boxes_are_measured_by_precision_recall_and_overlap(kind, settings):
+    crowd = {"boxes": [{"x": 0.1, "y": 0.1, "w": 0.2, "h": 0.2, "class": "face"},
+                       {"x": 0.6, "y": 0.6, "w": 0.2, "h": 0.2, "class": "face"}]}
+    model = {"boxes": [{"x": 0.11, "y": 0.1, "w": 0.2, "h": 0.2, "class": "face"},
+                       {"x": 0.6, "y": 0.1, "w": 0.1, "h": 0.1, "class": "face"}]}
+    c = kind.compare_known(crowd, model, {})
+    assert (c["tp"], c["fp"], c["fn"]) == (1, 1, 1) and 0.9 < c["iou"] < 1
+    assert kind.compare_known({"boxes": []}, {"boxes": []}, {}) == {"tp": 0, "fp": 0, "fn": 0, "iou": 0.0}
+
+
+def test_a_detectors_outcomes_on_the_audit_sample(client, organiser_token, guest):
+    slug = _campaign(client, organiser_token)
+    model_face = {k: v for k, v in FACE.items() if k != "attributes"}
+    lines = "\n".join(json.dumps({"external_id": f"frame-{i}", "model": "det-1", "confidence": 0.7,
+                                  "answer": {"boxes": [model_face]}}) for i in range(2))
+    assert client.post(f"{API}/campaigns/{slug}/predictions", headers=bearer(organiser_token), data=lines,
+                       content_type="application/x-ndjson").status_code == 201
+    assert client.put(f"{API}/campaigns/{slug}/predictions/routing", headers=bearer(organiser_token),
+                      json={"audit": 1.0}).status_code == 200
+    for who in (guest(), guest()):
+        for _ in TASKS:
+            task = client.get(f"{API}/campaigns/{slug}/tasks/next", headers=who).get_json()
+            value = {"boxes": [FACE]} if task["image_url"].endswith("frame-0.jpg") else {"boxes": []}
+            assert _answer(client, who, value, task["id"]).status_code == 201
+    [m] = client.get(f"{API}/campaigns/{slug}/predictions/outcomes", headers=bearer(organiser_token)
+                     ).get_json()["models"]
+    assert m["audit_verified"] == 2 and m["accuracy"] == 0.5  # right on frame 0, a face too many on frame 1
+    assert m["boxes"]["precision"] == 0.5 and m["boxes"]["recall"] == 1.0 and m["boxes"]["mean_iou"] == 1.0

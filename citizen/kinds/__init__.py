@@ -197,6 +197,12 @@ class Kind(Capabilities):
         (the generic JSON lines, JSON list or CSV then apply). `tasks`: [(task_id, external_id, payload)]."""
         return None
 
+    def compare_known(self, value, known, settings):
+        """For kinds whose answers are more than right or wrong: counts comparing a model's answer (`known`) with the
+        crowd's (`value`), summed over tasks by the model outcomes (boxes: true and false positives, misses, IoU).
+        None: right or wrong (known_matches) says it all."""
+        return None
+
     def known_text(self, known, settings):
         """The known answer as volunteers read it in training feedback ("the experts marked this as ...")."""
         return str(self.answer_names(settings).get(known, known))

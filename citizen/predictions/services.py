@@ -321,7 +321,7 @@ def outcomes(campaign):
     for r in rows:
         m = out.setdefault(r.model, {"model": r.model, "predictions": 0, "audit": 0, "audit_verified": 0,
                                      "audit_agree": 0, "verified": 0, "agree": 0, "alone": 0, "confusion": {},
-                                     "disagreements": []})
+                                     "disagreements": [], "counts": {}})
         m["predictions"] += 1
         m["audit"] += int(r.audit)
         m["alone"] += int(r.skipped)
@@ -337,6 +337,8 @@ def outcomes(campaign):
             if labels:
                 key = (str(kind.label_of(r.answer)), str(kind.label_of(crowd)))
                 m["confusion"][key] = m["confusion"].get(key, 0) + 1
+            for name, n in (kind.compare_known(crowd, r.answer, settings) or {}).items():
+                m["counts"][name] = m["counts"].get(name, 0) + n
         if not agrees:
             m["disagreements"].append({"task_id": r.id, "reference": r.external_id or f"#{r.id}",
                                        "model": kind.known_text(r.answer, settings),
@@ -348,6 +350,12 @@ def outcomes(campaign):
         m["disagreements"] = sorted(m["disagreements"], key=lambda d: -d["confidence"])[:DISAGREEMENTS]
         m["labels"] = list(labels or [])
         m["confusion"] = [{"model": a, "crowd": b, "n": n} for (a, b), n in sorted(m["confusion"].items())]
+        c = m.pop("counts")
+        if c.get("tp") is not None:  # boxes: precision, recall and mean IoU on the audit sample
+            m["boxes"] = {"precision": round(c["tp"] / (c["tp"] + c["fp"]), 4) if c["tp"] + c["fp"] else None,
+                          "recall": round(c["tp"] / (c["tp"] + c["fn"]), 4) if c["tp"] + c["fn"] else None,
+                          "mean_iou": round(c["iou"] / c["tp"], 4) if c["tp"] else None,
+                          "matched": c["tp"], "model_boxes": c["tp"] + c["fp"], "crowd_boxes": c["tp"] + c["fn"]}
     return list(out.values())
 
 

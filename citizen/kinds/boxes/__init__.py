@@ -194,6 +194,20 @@ class BoxesKind(Kind):
             return None
         return coco_in.rows(doc, tasks, settings or {}, model)
 
+    def compare_known(self, value, known, settings):
+        """{tp, fp, fn, iou}: a model's boxes (`known`) against the crowd's (`value`), matched one to one by overlap
+        (at least the campaign's IoU) and class; iou sums the matched pairs' overlap."""
+        crowd, model = value.get("boxes") or [], (known or {}).get("boxes") or []
+        tp, iou = 0, 0.0
+        if crowd and model:
+            ious = box_consensus.iou_matrix([_corners(b) for b in model], [_corners(b) for b in crowd])
+            rows, cols = linear_sum_assignment(-ious)
+            least = float((settings or {}).get("iou") or 0.5)
+            for r, c in zip(rows, cols):
+                if ious[r, c] >= least and model[r]["class"] == crowd[c]["class"]:
+                    tp, iou = tp + 1, iou + float(ious[r, c])
+        return {"tp": tp, "fp": len(model) - tp, "fn": len(crowd) - tp, "iou": iou}
+
     def known_text(self, known, settings):
         boxes = known.get("boxes") if isinstance(known, dict) else None
         if not boxes:
