@@ -458,3 +458,21 @@ def test_a_detectors_outcomes_on_the_audit_sample(client, organiser_token, guest
                      ).get_json()["models"]
     assert m["audit_verified"] == 2 and m["accuracy"] == 0.5  # right on frame 0, a face too many on frame 1
     assert m["boxes"]["precision"] == 0.5 and m["boxes"]["recall"] == 1.0 and m["boxes"]["mean_iou"] == 1.0
+
+
+def test_a_class_has_help_and_an_example_image_of_the_campaigns_own(client, organiser_token):
+    from citizen.kinds.boxes import settings as box_settings
+    ok = box_settings.clean_classes("Face | #e6194b | f | Any human face | /media/campaigns/3/ab12.jpg")
+    assert ok[0]["example"] == "/media/campaigns/3/ab12.jpg" and ok[0]["help"] == "Any human face"
+    for bad in ("https://tracker.example/pixel.png", "/media/campaigns/3/../x.jpg", "/media/demo/x.svg",
+                "javascript:alert(1)"):
+        with pytest.raises(ValueError):
+            box_settings.clean_classes(f"Face | #e6194b | f | help | {bad}")
+    r = client.post(f"{API}/campaigns", headers=bearer(organiser_token), json={
+        "title": "Faces with examples", "kind": "boxes", "redundancy": 2,
+        "settings": {**SETTINGS, "classes": "Face | #e6194b | f | Any human face | /media/campaigns/3/ab12.jpg"}})
+    slug = r.get_json()["slug"]
+    client.post(f"{API}/campaigns/{slug}/tasks", headers=bearer(organiser_token), json=TASKS)
+    client.post(f"{API}/campaigns/{slug}/publish", headers=bearer(organiser_token))
+    page = client.get(f"/campaigns/{slug}/work").get_data(as_text=True)
+    assert "What each class means" in page and 'src="/media/campaigns/3/ab12.jpg"' in page

@@ -79,6 +79,7 @@ def people_and_cars_campaign(org, organiser, n_scenes=16):
                      "classes": "Person | #e6194b | p | Anyone, even partly hidden\nCar | #4363d8 | c | A car or a van",
                      "attributes": "Visibility: fully visible, partly hidden"}})
     campaigns.import_tasks(campaign, "street-scenes.zip", street_scenes_zip([*range(n_scenes), *TRAINING_SCENES]))
+    _examples(campaign)
     _training(campaign, organiser)
     return campaigns.publish(campaign)
 
@@ -91,6 +92,24 @@ TRAINING = [("tutorial", "Each person gets their own box, from the top of the he
             ("tutorial", "Someone behind the wall is still a person: box all of them you can see, and set "
                          "Visibility to partly hidden."),
             ("qualification", ""), ("qualification", ""), ("qualification", "")]
+
+
+def _examples(campaign):
+    """An example image per class (cut from a scene, uploaded as a field guide image) beside its help text."""
+    from citizen.campaigns import services
+    image = Image.open(io.BytesIO(street_scene(EXAMPLE_SCENE)[0]))
+    found = {}
+    for cls, _visibility, (x1, y1, x2, y2) in street_scene(EXAMPLE_SCENE)[1]:
+        if cls not in found:
+            buf = io.BytesIO()
+            image.crop((max(0, x1 - 20), max(0, y1 - 20), min(WIDTH, x2 + 20), min(HEIGHT, y2 + 20))).save(buf, "JPEG")
+            found[cls] = services.add_guide_image(campaign, f"{cls}.jpg", buf.getvalue())
+    classes = [{**c, "example": found[c["value"]]} if c["value"] in found else c
+               for c in campaign.settings["classes"]]
+    campaign.settings = {**campaign.settings, "classes": classes}
+
+
+EXAMPLE_SCENE = 1  # a scene with a person and a car
 
 
 def true_boxes(number):

@@ -95,7 +95,7 @@ class BoxesKind(Kind):
         out = {k: payload[k] for k in ("image_url", "width", "height", "alt") if k in payload}
         out["mode"] = "photo"  # a photo in pixels, as the moderators' viewer draws it
         out["question"] = settings.get("question") or str(_("Draw a box around each object you see."))
-        out["classes"] = [{k: c[k] for k in ("value", "name", "colour", "key", "help")}
+        out["classes"] = [{k: c[k] for k in ("value", "name", "colour", "key", "help", "example") if k in c}
                           for c in settings.get("classes") or []]
         out["attributes"] = settings.get("attributes") or []
         return out

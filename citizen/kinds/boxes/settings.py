@@ -1,10 +1,12 @@
 """The organiser's settings of a boxes campaign: the classes to box and the attributes of each box.
 
-    {"question": "...", "classes": [{"value", "name", "colour", "key", "help"}],
+    {"question": "...", "classes": [{"value", "name", "colour", "key", "help", "example"}],
      "attributes": [{"name", "label", "values": [{"value", "label"}]}], "iou": 0.5}
 
-The campaign form writes one class per line, "name | #colour | key | help", and one attribute per line,
-"label: first value, second value, ..." (the first value is what a new box starts with).
+The campaign form writes one class per line, "name | #colour | key | help | example", and one attribute per line,
+"label: first value, second value, ..." (the first value is what a new box starts with). A class's example is one of
+the campaign's own images (a field guide image's address, /media/campaigns/...): no picture from elsewhere, which
+would tell another site who opens the work page.
 """
 import re
 
@@ -19,6 +21,7 @@ PALETTE = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _KEY = re.compile(r"^[a-z0-9]$")
 _VALUE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+_EXAMPLE = re.compile(r"^/media/campaigns/[0-9]{1,10}/[A-Za-z0-9._-]{1,200}\.(jpg|jpeg|png|webp)$")
 
 
 def slug(text):
@@ -28,7 +31,7 @@ def slug(text):
 def _clean_class(raw, i, keys, values):
     if isinstance(raw, str):
         parts = [p.strip() for p in raw.split("|")]
-        raw = dict(zip(("name", "colour", "key", "help"), parts))
+        raw = dict(zip(("name", "colour", "key", "help", "example"), parts))
     if not isinstance(raw, dict) or not str(raw.get("name") or "").strip():
         raise ValueError(_("Each class needs a name."))
     name = str(raw["name"]).strip()[:MAX_NAME]
@@ -45,11 +48,18 @@ def _clean_class(raw, i, keys, values):
         raise ValueError(_("Class %(name)s: its key must be one letter or digit other than s, n and u.", name=name))
     if key and key in keys:
         raise ValueError(_("The key %(key)s is given to two classes.", key=key))
+    example = str(raw.get("example") or "").strip()
+    if example and (not _EXAMPLE.match(example) or ".." in example):
+        raise ValueError(_("Class %(name)s: its example must be one of the campaign's images: upload it as a field "
+                           "guide image and give the address shown under it (/media/campaigns/...).", name=name))
     values.add(value)
     if key:
         keys.add(key)
-    return {"value": value, "name": name, "colour": colour.lower(), "key": key,
-            "help": str(raw.get("help") or "").strip()[:MAX_HELP]}
+    out = {"value": value, "name": name, "colour": colour.lower(), "key": key,
+           "help": str(raw.get("help") or "").strip()[:MAX_HELP]}
+    if example:
+        out["example"] = example
+    return out
 
 
 def clean_classes(raw):
