@@ -279,3 +279,45 @@ def test_organiser_downloads_an_area_too_large_for_one_campaign_in_parts(app, cl
     bad = client.post(f"/organise/{c.slug}/area-parts", data={"area": "{}"})
     assert bad.status_code == 302  # back to the manage page, with the reason
     assert client.get(f"/organise/{c.slug}/").status_code == 200
+
+
+def test_a_models_geojson_becomes_predictions_with_grades_and_marks(client, guest, map_campaign, organiser_token):
+    """GeoJSON for the map kinds (issue 22): features name their cell, grade, confidence and model; a task's features
+    make one prediction whose geometries are its marks; bad features are listed and nothing is stored."""
+    from citizen.predictions.models import Prediction
+    from tests.helpers import bearer
+    c = map_campaign(redundancy=1)
+    cells = db.session.execute(select(Task.id, Task.payload).where(Task.campaign_id == c.id)
+                               .order_by(Task.id)).all()
+    (t1, p1), (t2, p2) = cells[0], cells[1]
+    w, s, e, n = p1["bbox"]
+    point = {"type": "Point", "coordinates": [(w + e) / 2, (s + n) / 2]}
+    doc = {"type": "FeatureCollection", "model": "alerts-7", "features": [
+        {"type": "Feature", "geometry": point, "properties": {"cell": p1["cell"], "answer": "cleared", "confidence": 0.9}},
+        {"type": "Feature", "geometry": square((w + e) / 2, (s + n) / 2, (e - w) / 10),
+         "properties": {"cell": p1["cell"], "answer": "cleared", "confidence": 0.7}},
+        {"type": "Feature", "geometry": None, "properties": {"task_id": t2, "answer": "not_cleared", "confidence": 0.6}}]}
+    bad = {**doc, "features": [{"type": "Feature", "geometry": None, "properties": {"cell": "nowhere", "answer": "cleared",
+                                                                                    "confidence": 0.5}}]}
+    url = f"{API}/campaigns/{c.slug}/predictions"
+    r = client.post(url, headers=bearer(organiser_token), json=bad)
+    assert r.status_code == 422 and "cell" in r.get_json()["details"][0]["message"]
+    r = client.post(url, headers=bearer(organiser_token), json=doc)
+    assert r.status_code == 201 and r.get_json()["imported"] == 2, r.get_json()
+    got = {p.task_id: p for p in db.session.execute(select(Prediction)).scalars()}
+    assert got[t1].confidence == 0.7 and got[t1].answer["answer"] == "cleared"
+    assert [f["geometry"]["type"] for f in got[t1].answer["marks"]["features"]] == ["Point", "Polygon"]
+    assert got[t2].answer["answer"] == "not_cleared" and got[t2].answer["marks"]["features"] == []
+    # The volunteers' grade is what is compared.
+    client.put(f"{API}/campaigns/{c.slug}/predictions/routing", headers=bearer(organiser_token),
+               json={"audit": 1.0, "strategy": "uncertainty"})
+    h = guest()
+    task = next_task(client, c.slug, h)
+    while task["id"] != t2:
+        client.post(f"{API}/tasks/{task['id']}/skip", headers=h)
+        task = next_task(client, c.slug, h)
+    assert submit(client, t2, {"answer": "cleared", "marks": None}, h).status_code == 201
+    [m] = client.get(f"{API}/campaigns/{c.slug}/predictions/outcomes", headers=bearer(organiser_token)
+                     ).get_json()["models"]
+    assert m["audit_verified"] == 1 and m["accuracy"] == 0.0
+    assert m["confusion"] == [{"model": "not_cleared", "crowd": "cleared", "n": 1}]

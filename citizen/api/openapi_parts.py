@@ -180,10 +180,12 @@ PREDICTION_PATHS = {
                    "CSV (text/csv, or a multipart file): task_id or external_id, model, answer, confidence. A boxes "
                    "campaign also takes a detector's COCO output (a document with images, categories and "
                    "annotations, or a results list whose image_id is the task's id; the least sure box's score is "
-                   "the task's confidence). All or nothing; the work is routed again",
+                   "the task's confidence); a map campaign a GeoJSON FeatureCollection (each feature's properties: task_id, "
+                   "external_id or cell, answer (the grade), confidence, model; a task's geometries are its marks). "
+                   "All or nothing; the work is routed again",
         "security": ORGANISER, "parameters": [SLUG, {"name": "model", "in": "query", "schema": {
-            "type": "string", "maxLength": 100}, "description": "the model's version, for a COCO file without "
-                                                               "info.version"}],
+            "type": "string", "maxLength": 100}, "description": "the model's version, for a COCO or GeoJSON "
+                                                               "file that does not name it"}],
         "requestBody": {"required": True, "content": {
             "application/json": {"schema": {"type": "array", "items": _PREDICTION}},
             "application/x-ndjson": {"schema": {"type": "string"}}, "text/csv": {"schema": {"type": "string"}},

@@ -306,6 +306,12 @@ def crowd_answer(result, answers, redundancy):
     return res["answer"]
 
 
+def _label(kind, value):
+    """The category of an answer or of a result's answer (a map kind's result is its grade alone)."""
+    label = kind.label_of(value)
+    return value if label is None and isinstance(value, str) else label
+
+
 def outcomes(campaign):
     """Per model version: agreement with the crowd on the audit sample (the unbiased estimate) with its interval,
     on every verified task (biased by the routing, for comparison), the confusion matrix of the audit sample (kinds
@@ -335,7 +341,7 @@ def outcomes(campaign):
             m["audit_verified"] += 1
             m["audit_agree"] += int(agrees)
             if labels:
-                key = (str(kind.label_of(r.answer)), str(kind.label_of(crowd)))
+                key = (str(_label(kind, r.answer)), str(_label(kind, crowd)))
                 m["confusion"][key] = m["confusion"].get(key, 0) + 1
             for name, n in (kind.compare_known(crowd, r.answer, settings) or {}).items():
                 m["counts"][name] = m["counts"].get(name, 0) + n

@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 
 from citizen.kinds import Kind, RowError, clean_image_url, invalid
 from citizen.ingest import archives, areas, photos
-from citizen.kinds._map import footprint, tiles
+from citizen.kinds._map import footprint, predictions_in, tiles
 from citizen.kinds._shared import marks as marks_mod
 from citizen.text import clean_attribution, render_markdown
 from citizen.errors import InvalidInput
@@ -276,6 +276,29 @@ class MapKind(Kind):
 
     def answer_labels(self, settings):
         return [v for v, _label in self.grades]
+
+    # --- known answers and predictions: the grade decides; a prediction may carry its marks -----------------------
+    def clean_known(self, known, payload, settings):
+        """A grade (training, gold), or a model's whole answer {answer, marks} (citizen.predictions)."""
+        if isinstance(known, dict):
+            try:
+                return self.clean_answer(known, payload, settings)
+            except InvalidInput as exc:
+                raise ValueError(exc.message) from None
+        return self.clean_gold(known, settings)
+
+    def known_matches(self, value, known, settings):
+        grade = known.get("answer") if isinstance(known, dict) else known
+        return self.label_of(value) == grade or (isinstance(value, str) and value == grade)
+
+    def known_text(self, known, settings):
+        grade = known.get("answer") if isinstance(known, dict) else known
+        return str(self.answer_names(settings).get(grade, grade))
+
+    def prediction_rows(self, filename, text, tasks, settings, model=None):
+        """A model's GeoJSON output: grades and marks per task (citizen.kinds._map.predictions_in)."""
+        doc = predictions_in.parse(text) if text.lstrip()[:1] == "{" else None
+        return None if doc is None else predictions_in.rows(doc, tasks, model)
 
     def label_of(self, value):
         return value.get("answer") if isinstance(value, dict) else None
