@@ -119,7 +119,7 @@ def consensus(campaign, influence=False, data=None):
     got = pipeline.run(data.t[keep], data.w[keep], data.l[keep], n_tasks, len(data.contributor_ids), k,
                        gold=data.gold, device=data.signature_of, network=data.network_of, arrived=data.arrived,
                        imported=data.imported, skips=data.skips, influence=influence,
-                       confidence=quality["confidence"], quality=quality)
+                       confidence=quality["confidence"], quality=quality, evidence=(data.t, data.w, data.l))
     agg, ct, cv, cl = got.aggregate, got.t, got.v, got.l
     results = _results(data, agg, ct, cv, cl, quality["confidence"], got.hinges, got.unanimous)
     members = {}
