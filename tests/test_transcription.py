@@ -330,3 +330,29 @@ def test_demo_campaign_is_created_once(app, tmp_path):
                                                  "expenses-field-office.pdf"}
     assert load_demo(n_images=2) == {"created": False}
     assert demo_documents.expected(demo_documents.REPORTS[2])["total"] == 1266.2
+
+
+def test_a_field_extractors_predictions_are_measured_field_by_field(client, guest, tx_campaign, organiser_token):
+    """Issue 22: a document-field extractor's answers imported as predictions; on the audit sample the outcome says
+    how many of the fields the volunteers settled the model read the same way."""
+    import json as _json
+    from tests.helpers import bearer
+    c = tx_campaign(source=("reports.pdf", make_pdf(1)), redundancy=2)
+    first = next_task(client, c.slug, (h1 := guest()))
+    model = answer(name="Amina Dialo")  # the extractor misreads the name, reads the rest right
+    line = _json.dumps({"task_id": first["id"], "model": "ocr-1", "answer": model, "confidence": 0.8})
+    bad = _json.dumps({"task_id": first["id"], "model": "ocr-1", "answer": {"fields": {"amount": "lots"}},
+                       "confidence": 0.8})
+    url = f"{API}/campaigns/{c.slug}/predictions"
+    assert client.post(url, headers=bearer(organiser_token), data=bad, content_type="application/x-ndjson"
+                       ).status_code == 422
+    assert client.post(url, headers=bearer(organiser_token), data=line, content_type="application/x-ndjson"
+                       ).status_code == 201
+    client.put(f"{url}/routing", headers=bearer(organiser_token), json={"audit": 1.0})
+    assert submit(client, first["id"], answer(), h1).status_code == 201
+    h2 = guest()
+    task = next_task(client, c.slug, h2)
+    assert submit(client, task["id"], answer(), h2).status_code == 201
+    [m] = client.get(f"{url}/outcomes", headers=bearer(organiser_token)).get_json()["models"]
+    assert m["audit_verified"] == 1 and m["accuracy"] == 0.0  # one field wrong: the page is not read right
+    assert m["fields"] == {"accuracy": 0.75, "fields": 4}

@@ -357,6 +357,8 @@ def outcomes(campaign):
         m["labels"] = list(labels or [])
         m["confusion"] = [{"model": a, "crowd": b, "n": n} for (a, b), n in sorted(m["confusion"].items())]
         c = m.pop("counts")
+        if c.get("fields"):  # transcription: the share of the settled fields the model read the same
+            m["fields"] = {"accuracy": round(c["right"] / c["fields"], 4), "fields": c["fields"]}
         if c.get("tp") is not None:  # boxes: precision, recall and mean IoU on the audit sample
             m["boxes"] = {"precision": round(c["tp"] / (c["tp"] + c["fp"]), 4) if c["tp"] + c["fp"] else None,
                           "recall": round(c["tp"] / (c["tp"] + c["fn"]), 4) if c["tp"] + c["fn"] else None,

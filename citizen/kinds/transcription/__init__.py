@@ -250,6 +250,34 @@ class TranscriptionKind(Kind):
         return {"type": "object", "required": ["fields"], "properties": {"fields": field_map},
                 "description": "transcription: {\"fields\": {name: value or null}}, one entry per field of the form"}
 
+    # --- known answers: a model's transcription (citizen.predictions) -------------------------
+    def clean_known(self, known, payload, settings):
+        """A document-field extractor's answer, in the answer's own form: {"fields": {name: value or null}}."""
+        try:
+            self.check_limits(known, settings)
+            return self.clean_answer(known, payload, settings)
+        except InvalidInput as exc:
+            raise ValueError(exc.message) from None
+
+    def _field_pairs(self, value, known):
+        """(crowd's value key, model's value key) per field the crowd settled (the result's answer, or an answer)."""
+        crowd = value.get("fields", value) if isinstance(value, dict) else {}
+        model = (known or {}).get("fields") or {}
+        return [(agreement.value_key(v), agreement.value_key(model.get(name))) for name, v in crowd.items()]
+
+    def known_matches(self, value, known, settings):
+        pairs = self._field_pairs(value, known)
+        return bool(pairs) and all(a == b for a, b in pairs)
+
+    def compare_known(self, value, known, settings):
+        """{fields, right}: the fields the crowd settled, and how many of them the model read the same."""
+        pairs = self._field_pairs(value, known)
+        return {"fields": len(pairs), "right": sum(a == b for a, b in pairs)}
+
+    def known_text(self, known, settings):
+        values = (known or {}).get("fields") or {}
+        return "; ".join(f"{name}: {'-' if v is None else v}" for name, v in values.items())[:300]
+
     # --- aggregation --------------------------------------------------------------------------
     def add_to_consensus(self, state, value, weight=1.0):
         return agreement.add_answer(state, value["fields"], weight)
