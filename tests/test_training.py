@@ -272,3 +272,23 @@ def test_training_tasks_stay_out_of_gold_task_admin_talk_and_hiding(client, make
     moderation.hide_task(organiser, training_id, "Shows a face")
     db.session.commit()
     assert training.items(c.id, "tutorial") == [] and db.session.get(Campaign, c.id).tasks_done == done
+
+
+def test_a_volunteer_sent_back_to_training_gets_a_fresh_allowance_of_runs(client, make_campaign, organiser,
+                                                                           monkeypatch):
+    monkeypatch.setattr(training, "MAX_RUNS", 2)
+    c = _with_training(make_campaign, organiser, tutorial=(), qualification=("t0",), pass_mark=100)
+    training.set_rules(c, 100, 60, organiser)
+    db.session.commit()
+    me = new_guest(client)
+    assert _train(client, _next(client, c.slug, me), "no", me).get_json()["result"]["passed"] is False
+    assert _train(client, _next(client, c.slug, me), "yes", me).get_json()["result"]["passed"] is True
+    part = db.session.execute(select(Participation).where(Participation.campaign_id == c.id)).scalar()
+    part.gold_total, part.gold_correct = 10, 5  # below the 60 % threshold, above chance
+    db.session.commit()
+    again = _next(client, c.slug, me)  # back to training after two runs: two more failures are allowed
+    assert again["training"]["stage"] == "qualification"
+    assert _train(client, again, "no", me).get_json()["result"]["passed"] is False
+    assert _train(client, _next(client, c.slug, me), "no", me).get_json()["result"]["passed"] is False
+    r = client.post(f"{API}/campaigns/{c.slug}/tasks/next", headers=me)
+    assert r.status_code == 429 and r.get_json()["code"] == "training_limit"

@@ -36,7 +36,7 @@ RETRAIN_AFTER = 10      # checked (gold) answers before a low agreement sends a 
 MAX_ITEMS = 30          # training tasks per stage
 MAX_EXPLANATION = 1000  # characters
 LISTED = 20             # volunteers sent back to training, listed for organisers and moderators
-MAX_RUNS = 20           # qualification runs per volunteer and campaign: practice, with a bound on the rows it makes
+MAX_RUNS = 20           # failed qualification runs in a row (since the last pass): practice, with a bound on rows
 
 
 class Step(NamedTuple):
@@ -228,7 +228,10 @@ def next_step(campaign, part):
         answered = set(db.session.execute(select(TrainingAnswer.task_id).where(
             TrainingAnswer.campaign_id == campaign.id, TrainingAnswer.contributor_id == part.contributor_id,
             TrainingAnswer.stage == QUALIFICATION, TrainingAnswer.attempt == attempt)).scalars())
-        if attempt > MAX_RUNS:
+        passed_at = db.session.execute(select(func.max(QualificationRun.attempt)).where(
+            QualificationRun.campaign_id == campaign.id, QualificationRun.contributor_id == part.contributor_id,
+            QualificationRun.passed.is_(True))).scalar() or 0
+        if attempt - passed_at > MAX_RUNS:  # failed runs since the last pass: retraining starts a fresh allowance
             raise Refused(_("You have taken this campaign's qualification %(n)d times without passing: thank you for "
                             "trying! Other campaigns may suit you better.", n=MAX_RUNS), code="training_limit")
         todo = [item for item in qualification if item.task_id not in answered]
