@@ -74,10 +74,8 @@ def _rows(filename, data):
     return out
 
 
-def _kind_rows(campaign, filename, data, model):
+def _kind_rows(campaign, filename, data, model, tasks):
     text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
-    tasks = db.session.execute(select(Task.id, Task.external_id, Task.payload).where(
-        Task.campaign_id == campaign.id, Task.rand > HIDDEN_RAND, Task.gold.is_(None))).all()
     try:
         out = get_kind(campaign.kind).prediction_rows(filename, text, tasks, campaign.settings or {}, model)
     except ValueError as exc:
@@ -102,16 +100,17 @@ def import_predictions(campaign, filename, data, model=None):
     """Store a file of predictions; returns how many. Raises InvalidInput listing the bad lines (nothing stored).
     A kind may take its own format (COCO for boxes: Kind.prediction_rows), whose model version `model` names when
     the file does not."""
-    rows = _kind_rows(campaign, filename, data, model)
+    # The tasks a prediction may name, read once: ordinary ones (not gold, training or hidden).
+    tasks = db.session.execute(select(Task.id, Task.external_id, Task.payload).where(
+        Task.campaign_id == campaign.id, Task.rand > HIDDEN_RAND, Task.gold.is_(None))).all()
+    rows = _kind_rows(campaign, filename, data, model, tasks)
     if rows is None:
         rows = _rows(filename, data)
     if len(rows) > MAX_ROWS:
         raise InvalidInput(_("At most %(n)d predictions in one file.", n=MAX_ROWS))
     kind, settings = get_kind(campaign.kind), campaign.settings or {}
-    by_ext = dict(db.session.execute(select(Task.external_id, Task.id).where(
-        Task.campaign_id == campaign.id, Task.external_id.is_not(None), Task.rand > HIDDEN_RAND)).all())
-    payloads = dict(db.session.execute(select(Task.id, Task.payload).where(
-        Task.campaign_id == campaign.id, Task.rand > HIDDEN_RAND, Task.gold.is_(None))).all())
+    by_ext = {external_id: task_id for task_id, external_id, _payload in tasks if external_id is not None}
+    payloads = {task_id: payload for task_id, _external_id, payload in tasks}
     clean, errors = {}, []
     for line, row in rows:
         if len(errors) >= MAX_ERRORS:

@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 
 from citizen.accounts import auth
 from citizen.campaigns import services as campaigns
+from citizen.campaigns.models import MAX_INT
 from citizen.errors import InvalidInput, Unauthorized
 from citizen.extensions import db
 from citizen.numbers import int_arg
@@ -13,7 +14,6 @@ from citizen.predictions import services
 
 bp = Blueprint("predictions", __name__, url_prefix="/organise")
 api_bp = Blueprint("predictions_api", __name__, url_prefix="/api/v1")
-MAX_ID = 2**31 - 1
 
 
 def _upload():
@@ -61,7 +61,7 @@ def outcomes(slug):
 def verified(slug):
     """Labels verified by the crowd since the cursor `after`, with the model's prediction beside each."""
     campaign = campaigns.managed_campaign(slug, auth.organiser())
-    return services.verified(campaign, int_arg(request.args, "after", 0, high=MAX_ID),
+    return services.verified(campaign, int_arg(request.args, "after", 0, high=MAX_INT),
                              int_arg(request.args, "limit", 500, low=1, high=1000))
 
 
