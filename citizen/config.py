@@ -51,7 +51,8 @@ class Defaults:
              "citizen.kinds.damage:DamageKind",
              "citizen.kinds.transcription:TranscriptionKind",
              "citizen.kinds.search:SearchKind",
-             "citizen.kinds.boxes:BoxesKind"]
+             "citizen.kinds.boxes:BoxesKind",
+             "citizen.kinds.field:FieldKind"]
     # A task handed to a volunteer is held for them this long before its slot is offered to others. Short, so
     # visitors who open the work page and leave do not lock a small campaign: the page says "still here" while
     # the volunteer is active (each time the lease lasts LEASE_SECONDS more, up to LEASE_MAX_SECONDS after it

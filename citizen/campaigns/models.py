@@ -117,6 +117,10 @@ class Answer(db.Model):
         UniqueConstraint("task_id", "contributor_id"),
         Index("ix_answer_contributor", "contributor_id", "campaign_id"),
         Index("ix_answer_campaign", "campaign_id", "id"),
+        # Answers kept without weight for a reason (held for a moderator, before the qualification): few, listed
+        # by the moderators' queue.
+        Index("ix_answer_reason", "campaign_id", "reason", sqlite_where=text("reason IS NOT NULL"),
+              postgresql_where=text("reason IS NOT NULL")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"))
@@ -131,7 +135,8 @@ class Answer(db.Model):
     # A blurred item (citizen.wellbeing): whether the volunteer revealed it before answering, as the server saw
     # (the original is only sent by the reveal). NULL when nothing was held back (most answers, imports).
     revealed: Mapped[bool | None]
-    # Why an answer carries no weight when the reason is one the volunteer should know of: "not_qualified" (given
+    # Why an answer carries no weight when the reason is one the volunteer should know of: "held" (the kind holds it
+    # for a moderator: a field visit from too far away), "not_qualified" (given
     # before passing the campaign's qualification, citizen.training). NULL otherwise.
     reason: Mapped[str | None] = mapped_column(String(20))
     # Whether the volunteer was shown a model's prediction as a starting point (citizen.predictions); NULL when the

@@ -24,7 +24,7 @@ def rebuild(task_ids):
     answers = {}
     for row in db.session.execute(select(Answer.id, Answer.task_id, Answer.contributor_id, Answer.campaign_id,
                                          Answer.value, Answer.duration_ms, Answer.weight, Answer.source,
-                                         Answer.revealed)
+                                         Answer.revealed, Answer.reason)
                                   .where(Answer.task_id.in_(task_ids)).order_by(Answer.id)):
         answers.setdefault(row.task_id, []).append(row)
     pairs = {(a.contributor_id, a.campaign_id) for rows in answers.values() for a in rows}
@@ -46,10 +46,12 @@ def rebuild(task_ids):
             sig = sigs.get(a.contributor_id)
             # As on the volunteer loop: an answer without a live lease (no measured duration) never counted; imports
             # are the organiser's and trusted.
-            weight = 0.0 if a.duration_ms is None and a.source != "import" else tally.weight_of(
+            weight = 0.0 if a.duration_ms is None and a.source != "import" and kind.timed else tally.weight_of(
                 quality, a.duration_ms, state, suspended=a.contributor_id in suspended, device_sig=sig,
                 skips=skips.get((a.contributor_id, a.campaign_id)) if a.source != "import" else None,
                 unseen=tally.unseen(a.revealed, settings, kind))
+            if a.reason == "not_qualified" or kind.held(a.value):  # kept, not counted (as on the volunteer loop)
+                weight = 0.0
             vote = tally.vote_of(weight, *gold.get((a.contributor_id, a.campaign_id), (0, 0)))
             state, _result = tally.fold(state, kind, a.value, weight, settings, vote, sig, with_result=False)
             if weight != a.weight:

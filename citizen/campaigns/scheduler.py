@@ -250,6 +250,10 @@ def submit_answer(task_id, contributor_id, value, duration_ms=None, idempotency_
     if claimed is not None:  # the usual case on PostgreSQL: a live lease, claimed and counted in one round trip
         leased_at, part = claimed.leased_at, (claimed if claimed.answer_count is not None else None)
     else:
+        if kind.picked:  # volunteers choose this kind's tasks themselves (a field visit): no hand-out to claim
+            _join(conn, contributor_id, task.campaign_id)
+            conn.execute(q.INSERT_LEASE, {"cid": contributor_id, "tid": task_id, "camp": task.campaign_id,
+                                          "state": EXPIRED, "now": now, "expires_at": now})
         try:
             had_lease, leased_at = _claim_assignment(conn, {"cid": contributor_id, "tid": task_id})
         except AlreadyAnswered:
@@ -260,7 +264,7 @@ def submit_answer(task_id, contributor_id, value, duration_ms=None, idempotency_
             raise
         if not had_lease and not gold and task.answer_count + task.lease_count >= task.redundancy:
             raise TaskComplete()
-        fast = not controls.is_slow_enough(quality, measured_ms(now, leased_at, duration_ms))
+        fast = kind.timed and not controls.is_slow_enough(quality, measured_ms(now, leased_at, duration_ms))
         part = conn.execute(q.PARTICIPATION_ANSWERED, {**counts, "fast": int(fast),
                                                        "lease_used": int(had_lease)}).first()
     duration_ms = measured_ms(now, leased_at, duration_ms)
@@ -270,13 +274,16 @@ def submit_answer(task_id, contributor_id, value, duration_ms=None, idempotency_
     # Kept, but it never counts when too fast (or of unknown duration), suspended, given to a blurred item left
     # unrevealed (unless the campaign counts those), or from a device that already counts on this task; a
     # skip-heavy contributor's answers weigh less (controls.skip_factor).
-    weight = 0.0 if duration_ms is None else tally.weight_of(
+    weight = 0.0 if duration_ms is None and kind.timed else tally.weight_of(
         quality, duration_ms, task.consensus, suspended=suspended, device_sig=task.device_sig,
         skips=(part.answer_count, part.skip_count) if part else None,
         unseen=tally.unseen(revealed, task.settings, kind))
     reason = None
     if part is not None and part.training < TRAINED and (task.settings.get("training") or {}).get("qualification"):
         weight, reason = 0.0, "not_qualified"  # kept, never counted before the campaign's qualification is passed
+    held = kind.held(clean)  # a field visit from too far away: kept, counted once a moderator accepts it
+    if held:
+        weight, reason = 0.0, "held"
     leases = task.lease_count - (leased_at is not None)
     answers, redundancy, state, result = _tally(task, kind, clean, weight, quality, part, leases)
     row = {"tid": task_id, "answers": answers, "leases": leases, "redundancy": redundancy, "consensus": state,
@@ -288,6 +295,8 @@ def submit_answer(task_id, contributor_id, value, duration_ms=None, idempotency_
     body = _response(task_id, clean, now, part, answers, redundancy, gold)
     if reason:
         body["counted"] = False  # the volunteer hears why (the work page sends them to the qualification)
+    if held:
+        body["held"] = held
     answer_id = body["answer"]["id"] = store.store_answer(conn, row, body, idempotency_key and {
         "key": idempotency_key, "fingerprint": fingerprint})
     critical = kind.critical(task.settings)  # answers that escalate at once (a person spotted); mostly none

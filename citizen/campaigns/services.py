@@ -29,7 +29,8 @@ LICENCES = {
 MAX_REDUNDANCY = 100
 # Kept by this module, citizen.campaigns.texts, the field guide, citizen.training (its tasks and rules) and
 # citizen.predictions (the routing, which the scheduling order and the tasks left to a model follow).
-KEPT_SETTINGS = ("gold_count", "translations", "guide_images", "training", "routing")
+# "extent": the area a kind's tasks cover ({"center", "bounds"}), written by the kind after an import (field sites).
+KEPT_SETTINGS = ("gold_count", "translations", "guide_images", "training", "routing", "extent")
 INSERT_CHUNK = 5000
 PREVIEW_IMAGES = 12  # thumbnails on the organiser's import preview
 

@@ -6,6 +6,7 @@ re-encoding also drops anything else a camera or phone wrote into the file).
 import io
 import math
 import os
+import re
 import warnings
 from fractions import Fraction
 
@@ -145,11 +146,28 @@ def read_photo(data):
             gps = exif.get_ifd(_GPS) if exif is not None else {}
         except Exception:
             gps = {}
+        taken = _taken(exif)
     lat = _degrees(gps.get(ExifTags.GPS.GPSLatitude), gps.get(ExifTags.GPS.GPSLatitudeRef), "N", "S", 90)
     lon = _degrees(gps.get(ExifTags.GPS.GPSLongitude), gps.get(ExifTags.GPS.GPSLongitudeRef), "E", "W", 180)
     if lat is None or lon is None or (lat == 0 and lon == 0):
         lat = lon = None
-    return {"width": width, "height": height, "lat": lat, "lon": lon}
+    return {"width": width, "height": height, "lat": lat, "lon": lon, "taken": taken}
+
+
+_TAKEN = re.compile(r"^[0-9]{4}:[0-9]{2}:[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$")
+
+
+def _taken(exif):
+    """When the photo was taken, as its camera wrote it ("2026:12:07 10:15:00", local time), or None."""
+    try:
+        value = exif.get_ifd(ExifTags.IFD.Exif).get(ExifTags.Base.DateTimeOriginal) if exif is not None else None
+        value = value or (exif.get(ExifTags.Base.DateTime) if exif is not None else None)
+    except Exception:  # a damaged EXIF block
+        return None
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    value = value.strip("\x00 ") if isinstance(value, str) else None
+    return value if value and _TAKEN.match(value) else None
 
 
 def _degrees(dms, ref, positive, negative, limit):
@@ -172,7 +190,7 @@ def _degrees(dms, ref, positive, negative, limit):
     return -value if ref == negative else value
 
 
-def checked_copy(data, max_side=2048, max_bytes=MAX_PHOTO_BYTES):
+def checked_copy(data, max_side=2048, max_bytes=MAX_PHOTO_BYTES, gps=None):
     """One uploaded picture (not a ZIP), checked as an import checks each photo (size, a picture Pillow decodes, no
     decompression bomb), then `clean_copy`. Raises PhotoError saying what is wrong."""
     if len(data) > max_bytes:
@@ -180,11 +198,13 @@ def checked_copy(data, max_side=2048, max_bytes=MAX_PHOTO_BYTES):
     problem = _image_problem(data)
     if problem:
         raise PhotoError(_("The picture cannot be used: %(why)s", why=problem))
-    return clean_copy(data, max_side)
+    return clean_copy(data, max_side, gps)
 
 
-def clean_copy(data, max_side=2048):
-    """Re-encode a photo as a JPEG (quality 85) without any metadata, upright and at most `max_side` px.
+def clean_copy(data, max_side=2048, gps=None):
+    """Re-encode a photo as a JPEG (quality 85) without any metadata, upright and at most `max_side` px; with
+    `gps` = (lat, lon), the only metadata kept is that position (a field campaign's photos keep where they were
+    taken, nothing else: no camera serial, no time, no thumbnail of the uncropped original).
 
     Returns (jpeg_bytes, width, height). Raises PhotoError for data that cannot be decoded.
     """
@@ -203,7 +223,8 @@ def clean_copy(data, max_side=2048):
                 upright = upright.convert("RGB")
             upright.info = {}  # Pillow carries a JPEG comment over from .info; exif/icc/xmp only when passed
             out = io.BytesIO()
-            upright.save(out, "JPEG", quality=85, optimize=True)
+            extra = {"exif": _gps_exif(*gps)} if gps else {}
+            upright.save(out, "JPEG", quality=85, optimize=True, **extra)
             return out.getvalue(), upright.width, upright.height
     except PhotoError:
         raise
@@ -211,19 +232,27 @@ def clean_copy(data, max_side=2048):
         raise PhotoError(_("This photo is damaged and cannot be decoded.")) from exc
 
 
-def with_gps(jpeg_bytes, lat, lon):
-    """The same JPEG with EXIF GPS tags for lat/lon (for demo data and tests); re-encoded at quality 95."""
+def _gps_exif(lat, lon, exif=None):
+    exif = exif if exif is not None else Image.Exif()
+    exif[_GPS] = {
+        ExifTags.GPS.GPSVersionID: b"\x02\x03\x00\x00",
+        ExifTags.GPS.GPSLatitudeRef: "N" if lat >= 0 else "S",
+        ExifTags.GPS.GPSLatitude: _dms(abs(lat)),
+        ExifTags.GPS.GPSLongitudeRef: "E" if lon >= 0 else "W",
+        ExifTags.GPS.GPSLongitude: _dms(abs(lon)),
+    }
+    return exif
+
+
+def with_gps(jpeg_bytes, lat, lon, taken=None):
+    """The same JPEG with EXIF GPS tags for lat/lon (and DateTimeOriginal `taken`, "YYYY:MM:DD HH:MM:SS"), for demo
+    data and tests; re-encoded at quality 95."""
     img = _open(jpeg_bytes)
     with img:
         img.load()
-        exif = img.getexif()
-        exif[_GPS] = {
-            ExifTags.GPS.GPSVersionID: b"\x02\x03\x00\x00",
-            ExifTags.GPS.GPSLatitudeRef: "N" if lat >= 0 else "S",
-            ExifTags.GPS.GPSLatitude: _dms(abs(lat)),
-            ExifTags.GPS.GPSLongitudeRef: "E" if lon >= 0 else "W",
-            ExifTags.GPS.GPSLongitude: _dms(abs(lon)),
-        }
+        exif = _gps_exif(lat, lon, img.getexif())
+        if taken:
+            exif[ExifTags.IFD.Exif] = {ExifTags.Base.DateTimeOriginal: taken}
         out = io.BytesIO()
         img.convert("RGB").save(out, "JPEG", quality=95, exif=exif)
     return out.getvalue()

@@ -72,6 +72,26 @@ class Capabilities:
         """The coordinate system of a task's marks: "lonlat" on a map, "pixel" on a photo."""
         return "lonlat"
 
+    # --- the answer's weight ---------------------------------------------------------------------------------
+    # Whether the time spent on a task says anything of an answer (the minimum time, answers without a live lease
+    # weighing nothing). A field visit's time is spent walking to the place and its answer comes without a lease
+    # (sent when the phone is back online): the field kind is not timed.
+    timed = True
+    # Whether volunteers choose this kind's tasks themselves (a field visit: the site they walked to) instead of being
+    # handed them by the loop: an answer then needs no hand-out, and the kind's own checks (the visit's position)
+    # stand where the loop's choice of task stood against volunteers picking their targets.
+    picked = False
+
+    def held(self, value):
+        """Why a stored answer waits for a moderator before it counts ([] for none: every answer of most kinds).
+        The volunteer loop and every rebuild of a tally give such an answer weight 0 and the reason "held";
+        the moderators' queue lists it, and accepting it is the kind's own change of the value (`accept_held`)."""
+        return []
+
+    def accept_held(self, value):
+        """The stored value once a moderator accepted a held answer (it then counts like any other)."""
+        return value
+
     # --- the typed result ---------------------------------------------------------------------------------
     # How answers are combined: "categorical" (a vote over fixed answers), "spatial" (marks clustered),
     # "per-field" (each field of a form agreed on its own). The methodology note and the docs read it.

@@ -1,0 +1,130 @@
+"""The sites of field campaigns on the map: the index "nearby" reads, filled after every import.
+
+Nearby is a box around the volunteer (an index range on (campaign, lat) filtered by lon), widened until it holds
+enough open sites or reaches MAX_BOX_DEG; distances and bearings are computed for what the box holds and sorted.
+One query per widening, at most BOX_ROWS rows each: bounded whatever the campaign's size or the volunteer's place.
+"""
+import math
+
+from sqlalchemy import and_, func, insert, select
+
+from citizen.campaigns.models import ANSWERED, HIDDEN_RAND, PUBLISHED, Assignment, Campaign, Task
+from citizen.errors import NotFound, NotOpen
+from citizen.extensions import db
+from citizen.kinds.field import bearing_deg, haversine_m
+from citizen.kinds.field.models import FieldSite
+from flask_babel import gettext as _
+
+FIRST_BOX_DEG = 0.005   # about 550 m north and south
+MAX_BOX_DEG = 0.5       # about 55 km: farther than anyone walks to a site
+MIN_BOX_DEG = 0.0002    # about 22 m
+METRES_PER_DEG = 111195  # of latitude
+BOX_ROWS = 2000
+MAX_LIMIT = 100
+MAX_IN_BOX = 500
+CHUNK = 5000
+
+
+def published(slug, kind_id="field"):
+    campaign = db.session.execute(select(Campaign).where(Campaign.slug == slug)).scalar_one_or_none()
+    if campaign is None or campaign.kind != kind_id:
+        raise NotFound(_("There is no campaign at this address."))
+    if campaign.status != PUBLISHED:
+        raise NotOpen()
+    return campaign
+
+
+def index_campaign(campaign_id):
+    """Index the campaign's sites that are not indexed yet (after an import), and store the area they cover in the
+    campaign's settings ("extent": its center and bounds, where the volunteers' map opens)."""
+    known = select(FieldSite.task_id).where(FieldSite.campaign_id == campaign_id)
+    rows = db.session.execute(select(Task.id, Task.payload).where(
+        Task.campaign_id == campaign_id, Task.id.not_in(known))).all()
+    values = [{"task_id": tid, "campaign_id": campaign_id, "lat": float(p["lat"]), "lon": float(p["lon"]),
+               "name": str(p.get("name") or "")[:200]} for tid, p in rows if "lat" in p]
+    for i in range(0, len(values), CHUNK):
+        db.session.execute(insert(FieldSite), values[i:i + CHUNK])
+    update_extent(campaign_id)
+
+
+def update_extent(campaign_id):
+    low_lat, low_lon, high_lat, high_lon = db.session.execute(select(
+        func.min(FieldSite.lat), func.min(FieldSite.lon), func.max(FieldSite.lat), func.max(FieldSite.lon)).where(
+        FieldSite.campaign_id == campaign_id)).one()
+    campaign = db.session.get(Campaign, campaign_id)
+    if low_lat is None or campaign is None:
+        return
+    extent = {"center": [round((low_lat + high_lat) / 2, 6), round((low_lon + high_lon) / 2, 6)],
+              "bounds": [round(low_lon, 6), round(low_lat, 6), round(high_lon, 6), round(high_lat, 6)]}
+    campaign.settings = {**(campaign.settings or {}), "extent": extent}
+    db.session.flush()  # the import refreshes its campaign next
+
+
+def _open_sites(campaign_id, south, north, west, east, limit):
+    return db.session.execute(
+        select(FieldSite.task_id, FieldSite.lat, FieldSite.lon, FieldSite.name, Task.answer_count, Task.redundancy)
+        .join(Task, Task.id == FieldSite.task_id)
+        .where(FieldSite.campaign_id == campaign_id, FieldSite.lat.between(south, north),
+               FieldSite.lon.between(west, east), Task.rand > HIDDEN_RAND,
+               Task.answer_count < Task.redundancy)
+        .limit(limit)).all()
+
+
+def _box(lat, lon, half):
+    wide = half / max(0.05, math.cos(math.radians(lat)))
+    return lat - half, lat + half, lon - wide, lon + wide
+
+
+def _mine(contributor_id, task_ids):
+    if contributor_id is None or not task_ids:
+        return set()
+    return set(db.session.execute(select(Assignment.task_id).where(
+        Assignment.contributor_id == contributor_id, Assignment.task_id.in_(task_ids),
+        Assignment.state == ANSWERED)).scalars())
+
+
+def _rows_around(campaign_id, lat, lon, limit):
+    """Open sites in a box around (lat, lon) holding at least `limit` of them (or all there are within
+    MAX_BOX_DEG), at most BOX_ROWS: widened where sites are sparse, narrowed where they are dense; then widened
+    once more if the limit-th nearest lies beyond the box's inner circle (a corner of the box is farther than its
+    sides: a site just outside a side may be nearer)."""
+    half, rows = FIRST_BOX_DEG, []
+    for _step in range(8):
+        rows = _open_sites(campaign_id, *_box(lat, lon, half), BOX_ROWS)
+        if len(rows) >= BOX_ROWS and half > MIN_BOX_DEG:
+            half /= 3
+        elif len(rows) < limit and half < MAX_BOX_DEG:
+            half = min(MAX_BOX_DEG, half * 3)
+        else:
+            break
+    if len(rows) >= limit:
+        kth = sorted(haversine_m(lat, lon, r.lat, r.lon) for r in rows)[limit - 1]
+        if kth > half * METRES_PER_DEG:
+            wider = _open_sites(campaign_id, *_box(lat, lon, kth / METRES_PER_DEG), BOX_ROWS)
+            rows = wider if len(wider) < BOX_ROWS else rows
+    return rows
+
+
+def nearby(campaign, lat, lon, limit, contributor_id=None):
+    """The open sites nearest to (lat, lon), nearest first: {"sites": [...], "more": whether more are farther}."""
+    rows = _rows_around(campaign.id, lat, lon, limit)
+    near = sorted(((haversine_m(lat, lon, r.lat, r.lon), r) for r in rows), key=lambda pair: pair[0])
+    mine = _mine(contributor_id, [r.task_id for _d, r in near[:limit]])
+    return {"sites": [_site(r, mine, distance=d, bearing=bearing_deg(lat, lon, r.lat, r.lon))
+                      for d, r in near[:limit]],
+            "more": len(near) > limit}
+
+
+def in_box(campaign, west, south, east, north, contributor_id=None):
+    """The open sites inside a box (a volunteer saving an area for offline use), at most MAX_IN_BOX."""
+    rows = _open_sites(campaign.id, south, north, west, east, MAX_IN_BOX + 1)
+    mine = _mine(contributor_id, [r.task_id for r in rows[:MAX_IN_BOX]])
+    return {"sites": [_site(r, mine) for r in rows[:MAX_IN_BOX]], "more": len(rows) > MAX_IN_BOX}
+
+
+def _site(row, mine, distance=None, bearing=None):
+    out = {"id": row.task_id, "name": row.name, "lat": row.lat, "lon": row.lon, "visits": row.answer_count,
+           "wanted": row.redundancy, "mine": row.task_id in mine}
+    if distance is not None:
+        out.update(distance_m=round(distance), bearing_deg=round(bearing))
+    return out
