@@ -299,6 +299,137 @@ class WorkPage:
         return self.where.inner_text()
 
 
+class FieldPage(WorkPage):
+    """/campaigns/<slug>/work of a field campaign: where the volunteer is, the sites near them (list and map), a
+    site's report form, the reports waiting on the phone."""
+
+    # The list of sites has arrived (from the server, or from the sites kept on the phone).
+    SITES_SHOWN = "() => document.querySelectorAll('#fd-sites button').length > 0"
+    # The map's tiles have all arrived (before a screenshot).
+    TILES_LOADED = ("() => [...document.querySelectorAll('#fd-map img.leaflet-tile')]"
+                    ".every(img => img.classList.contains('leaflet-tile-loaded'))")
+
+    @property
+    def position(self):
+        """"Finding where you are…", "Your position: ±12 m", or why the position is unknown."""
+        return self.page.locator("#fd-position")
+
+    @property
+    def notice(self):
+        """What just happened ("Report saved on your phone…"), at the top of the list."""
+        return self.page.locator("#fd-notice")
+
+    @property
+    def map(self):
+        return self.page.locator("#fd-map")
+
+    @property
+    def sites(self):
+        """The site buttons of the list, nearest first."""
+        return self.page.locator("#fd-sites button")
+
+    def site(self, name):
+        return self.sites.filter(has_text=name)
+
+    @property
+    def list_note(self):
+        return self.page.locator("#fd-list-note")
+
+    @property
+    def nearest_button(self):
+        return self.page.get_by_role("button", name="Go to the nearest site")
+
+    @property
+    def save_area_button(self):
+        return self.page.get_by_role("button", name="Save this area for offline use")
+
+    @property
+    def area_status(self):
+        return self.page.locator("#fd-area-status")
+
+    @property
+    def report_form(self):
+        return self.page.locator("#fd-report")
+
+    @property
+    def site_name(self):
+        return self.page.locator("#fd-site-name")
+
+    @property
+    def site_where(self):
+        """Distance and direction of the chosen site."""
+        return self.page.locator("#fd-site-where")
+
+    @property
+    def site_warning(self):
+        return self.page.locator("#fd-site-warning")
+
+    @property
+    def photo_input(self):
+        return self.page.locator("#fd-photo-input")
+
+    @property
+    def take_photo(self):
+        """The big "Take a photo" button (the label of the file input)."""
+        return self.page.locator("label.fd-take")
+
+    @property
+    def thumbnails(self):
+        return self.page.locator("#fd-thumbs img")
+
+    @property
+    def photo_problem(self):
+        return self.page.locator("#fd-photo-problem")
+
+    @property
+    def form_problem(self):
+        return self.page.locator("#fd-form-problem")
+
+    @property
+    def send_button(self):
+        return self.page.get_by_role("button", name="Send report")
+
+    @property
+    def back_button(self):
+        return self.page.get_by_role("button", name="Back to the list")
+
+    @property
+    def field_queue(self):
+        """The reports on this phone: "Waiting to send (n)", their names, "Sent: ...", "Not sent: ..."."""
+        return self.page.locator("#fd-queue")
+
+    @property
+    def waiting_line(self):
+        return self.page.locator("#fd-queue-line")
+
+    @property
+    def sent_items(self):
+        return self.page.locator("#fd-queue-list li.fd-sent")
+
+    @property
+    def pending_items(self):
+        return self.page.locator("#fd-queue-list li.fd-pending")
+
+    def wait_for_sites(self):
+        self.page.wait_for_function(self.SITES_SHOWN)
+        return self
+
+    def report(self, name, photos=(), answers=None):
+        """Open the site `name`, add the photos (file paths or payloads), choose or type the answers
+        ({label: value}; a radio is checked by its label) and send the report."""
+        self.site(name).click()
+        expect(self.site_name).to_have_text(name)
+        if photos:
+            self.photo_input.set_input_files(list(photos))
+        for label, value in (answers or {}).items():
+            field = self.page.get_by_label(label, exact=True)
+            if field.get_attribute("type") == "radio":
+                field.check()
+            else:
+                field.fill(value)
+        self.send_button.click()
+
+
 class TaskDiscussion:
     """The current task's discussion under the work page (talk), and the whole thread's page it links to."""
 
