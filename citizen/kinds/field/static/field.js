@@ -538,7 +538,7 @@
         if (count && r.done > (parseInt(count.textContent, 10) || 0)) count.textContent = r.done;
       }
       var s = sites[taskOf(it)];
-      if (s) { s.mine = true; }
+      if (s && !s.mine) { s.mine = true; s.visits = (s.visits || 0) + 1; persist(); }
     });
     sentNotes = sentNotes.slice(0, 3);
   }
