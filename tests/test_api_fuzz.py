@@ -33,7 +33,9 @@ from sqlalchemy import event, select, update
 
 from citizen import create_app
 from citizen.accounts import services as accounts
-from citizen.api.openapi import PATHS
+from citizen.api.openapi import spec
+from citizen.config import Defaults
+from citizen.kinds.registry import load_kinds
 from citizen.campaigns import services as campaigns
 from citizen.campaigns.models import Campaign, Task
 from citizen.extensions import db
@@ -48,6 +50,7 @@ from tests.test_moderation import PHOTOS
 pytestmark = pytest.mark.xdist_group("api-fuzz")
 
 API = "/api/v1"
+PATHS = spec(load_kinds(Defaults.KINDS))["paths"]  # the document as served: with the kinds' own routes
 OPERATIONS = [(method.upper(), path) for path, item in PATHS.items() for method in item]
 OPTIONAL_SECURITY = ([], [{}, {"bearer": []}])
 
@@ -101,6 +104,8 @@ def seed(app):
     make("search", {}, ("photos.json", json.dumps(PHOTOS)))
     make("question", QUESTION, ("tasks.json", json.dumps(rows[:2])), publish=False)  # a draft with tasks
     make("question", QUESTION, None, publish=False)  # a draft without: publish answers 409
+    field = make("field", {"photos_min": 0, "proposals": True},
+                 ("sites.csv", b"name,lat,lon\nBin 1,36.2,36.16\nBin 2,36.201,36.161\n"))
     tokens = {"organiser": accounts.create_api_token(organiser)}
     db.session.commit()
     client = app.test_client()
@@ -125,8 +130,13 @@ def seed(app):
     post_ids = [talk.write(first, task, volunteer, {"body": f"Post {i} about **this**"}).id
                 for i, task in enumerate([None, db.session.get(Task, questions[0]), None])]
     db.session.commit()
+    from citizen.kinds.field.models import FieldProposal  # a proposed site to confirm
+    db.session.add(FieldProposal(campaign_id=field.id, contributor_id=None, key="seed", name="New bin", lat=36.205,
+                                 lon=36.17, accuracy=5, status="proposed", confirmations=0))
+    db.session.commit()
+    field_tasks = list(db.session.execute(select(Task.id).where(Task.campaign_id == field.id)).scalars())
     return {"slugs": made, "task_ids": task_ids, "tokens": tokens, "leases": leases, "questions": questions,
-            "post_ids": post_ids}
+            "post_ids": post_ids, "field": {"slug": field.slug, "task_ids": field_tasks}}
 
 
 @pytest.fixture(scope="module")
@@ -211,12 +221,13 @@ def strategy(operation, mode, role, data):
     generated = operation.as_strategy(generation_mode=mode)
     options = [generated]
     names = {p.name for p in operation.path_parameters}
+    pools = {"slug": data["slugs"] + ["no-such-campaign"],
+             "task_id": data["task_ids"] + [2**31 - 1, 2**31, 2**63],
+             "post_id": data["post_ids"] + [2**31 - 1, 2**31],
+             "proposal_id": [1, 2, 2**31 - 1], "upload_id": ["0123456789abcdef", "upload-1234-abcd"]}
     if names and (mode is GenerationMode.POSITIVE
                   or _constrained(operation.method.upper(), operation.path, beyond_path=True)):
         # (negative data with the path fixed needs something else left to make invalid)
-        pools = {"slug": data["slugs"] + ["no-such-campaign"],
-                 "task_id": data["task_ids"] + [2**31 - 1, 2**31, 2**63],
-                 "post_id": data["post_ids"] + [2**31 - 1, 2**31]}
         known = st.fixed_dictionaries({n: st.sampled_from(pools[n]) for n in names})
         options.append(known.flatmap(lambda p: operation.as_strategy(generation_mode=mode, path_parameters=p)))
     if mode is GenerationMode.NEGATIVE:
@@ -233,6 +244,13 @@ def strategy(operation, mode, role, data):
                                        optional={"duration_ms": st.integers(0, 2**31 - 1)})
         options.append(st.lists(answer, min_size=1, max_size=5).flatmap(lambda answers: operation.as_strategy(
             path_parameters={"slug": data["slugs"][0]}, body={"answers": answers})))
+    elif operation.path.startswith(("/campaigns/{slug}/nearby", "/campaigns/{slug}/sites", "/campaigns/{slug}/"
+                                     "proposals", "/tasks/{task_id}/photos")):
+        # the field kind's routes: its campaign and its sites
+        site = st.fixed_dictionaries({n: st.sampled_from(
+            {"slug": [data["field"]["slug"]], "task_id": data["field"]["task_ids"]}.get(n) or pools[n])
+            for n in names})
+        options.append(site.flatmap(lambda p: operation.as_strategy(generation_mode=mode, path_parameters=p)))
     elif label == "POST /campaigns":
         body = st.fixed_dictionaries(
             {"title": st.just("Fuzzed campaign") | st.text(min_size=1, max_size=40),

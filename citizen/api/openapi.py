@@ -390,6 +390,8 @@ def spec(kinds=None):
         named, value = _answer_value(kinds)
         schemas = {**schemas, **named, **_tasks(kinds)}
         paths = _with_answer_value(paths, value)
+        for kind in kinds.values():  # a kind's own routes (the field kind's nearby sites and photo uploads)
+            paths = {**paths, **kind.api_paths()}
     return {
         "openapi": "3.1.0",
         "info": {"title": "citizen API", "version": "1.0.0",

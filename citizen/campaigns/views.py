@@ -1,5 +1,5 @@
 """Public pages: home, a campaign's page, and the work page where volunteers answer tasks."""
-from flask import Blueprint, current_app, render_template, request, session
+from flask import Blueprint, current_app, make_response, render_template, request, session
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -33,7 +33,13 @@ def show(slug):
 @bp.get("/campaigns/<slug>/work")
 def work(slug):
     campaign = services.get_campaign(slug, current_user)
-    return render_template("campaigns/work.html", campaign=texts.localized(campaign), kind=get_kind(campaign.kind))
+    kind = get_kind(campaign.kind)
+    response = make_response(render_template("campaigns/work.html", campaign=texts.localized(campaign), kind=kind))
+    if kind.permissions:  # the field kind's page asks for the position (every other page is refused it)
+        allowed = {feature: "(self)" for feature in kind.permissions}
+        response.headers["Permissions-Policy"] = ", ".join(
+            f"{f}={allowed.get(f, '()')}" for f in ("camera", "microphone", "geolocation", "payment"))
+    return response
 
 
 # What a stored file may do if someone opens it as a page: nothing (no script, no plugin, no framing).

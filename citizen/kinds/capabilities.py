@@ -52,6 +52,10 @@ class Capabilities:
         return urls[0] if urls else None
 
     # --- the API ------------------------------------------------------------------------------------------------
+    def api_paths(self):
+        """OpenAPI paths of the kind's own API routes (registered by its init_app), merged into the document."""
+        return {}
+
     def task_schema(self):
         """JSON Schema properties of the kind's part of a task JSON (task_json): the OpenAPI document states one
         Task schema per kind from it (citizen.api.openapi). The answer's schema is answer_schema."""
@@ -81,6 +85,9 @@ class Capabilities:
     # handed them by the loop: an answer then needs no hand-out, and the kind's own checks (the visit's position)
     # stand where the loop's choice of task stood against volunteers picking their targets.
     picked = False
+    # Browser features the kind's work page uses that every other page is refused (Permissions-Policy): the field
+    # kind asks for "geolocation".
+    permissions = ()
 
     def held(self, value):
         """Why a stored answer waits for a moderator before it counts ([] for none: every answer of most kinds).

@@ -143,6 +143,7 @@ class FieldKind(Kind):
     consensus = ("per-field",)
     spatial = True
     timed = False  # a visit's time is spent walking, not reading: no minimum time applies
+    permissions = ("geolocation",)
     picked = True  # volunteers choose the site they walk to (nearby); the visit's position is checked instead
     import_help = _l("Upload the sites to visit: a CSV with name, lat and lon columns (WGS84 degrees), GeoJSON "
                      "points or small areas, or a GeoPackage. An area is placed at its centre.")
@@ -315,6 +316,10 @@ class FieldKind(Kind):
         if not isinstance(value, dict) or value.get("accepted"):
             return []
         return list(value.get("held") or [])
+
+    def api_paths(self):
+        from citizen.kinds.field import openapi
+        return openapi.paths()
 
     def accept_held(self, value):
         return {**value, "accepted": True}

@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from citizen import clock, storage
-from citizen.campaigns.models import HIDDEN_RAND, PUBLISHED, Campaign, Task
+from citizen.campaigns.models import HIDDEN_RAND, MAX_INT, PUBLISHED, Campaign, Task
 from citizen.errors import Conflict, InvalidInput, NotFound, NotOpen, RateLimited
 from citizen.extensions import db
 from citizen.ingest import photos as pictures
@@ -44,6 +44,8 @@ def _store():
 
 def site_task(task_id):
     """(task, campaign) of an open site of a published field campaign; NotFound / NotOpen otherwise."""
+    if not 1 <= task_id <= MAX_INT:
+        raise NotFound(_("There is no such task."))
     row = db.session.execute(select(Task, Campaign).join(Campaign, Campaign.id == Task.campaign_id).where(
         Task.id == task_id)).first()
     if row is None or row.Campaign.kind != "field" or row.Task.rand <= HIDDEN_RAND:
@@ -103,9 +105,11 @@ def _upload(contributor_id, upload_id, task_id, total=None, create=False):
 
 
 def status(task_id, contributor_id, upload_id):
-    """{"received", "photo"} of an upload (nothing yet: received 0)."""
+    """{"received", "photo"} of an upload (nothing yet, or a caller not known yet: received 0)."""
     task, _campaign = site_task(task_id)
-    upload = _upload(contributor_id, upload_id, task.id)
+    if not _UPLOAD_ID.match(upload_id or ""):
+        raise NotFound(_("There is no such upload."))
+    upload = _upload(contributor_id, upload_id, task.id) if contributor_id is not None else None
     if upload is None:
         return {"received": 0, "photo": None}
     return {"received": upload.received, "photo": _token_of(upload, task)}

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import desc, insert, select, update
 
 from citizen import clock
-from citizen.campaigns.models import Answer, Campaign, Task
+from citizen.campaigns.models import MAX_INT, Answer, Campaign, Task
 from citizen.errors import Conflict, Forbidden, InvalidInput, NotFound
 from citizen.extensions import db
 from citizen.kinds.field import haversine_m, held_label, places
@@ -91,6 +91,8 @@ def _json(p):
 
 def confirm(campaign, proposal_id, contributor_id, exists, position=None):
     """A volunteer says whether a proposed site is there. Returns the proposal as it stands."""
+    if not 1 <= proposal_id <= MAX_INT:
+        raise NotFound(_("There is no such proposal."))
     proposal = db.session.execute(select(FieldProposal).where(
         FieldProposal.id == proposal_id, FieldProposal.campaign_id == campaign.id).with_for_update()
     ).scalar_one_or_none()

@@ -68,14 +68,13 @@ def sites_in_box(slug):
     return sites.in_box(campaign, west, south, east, north, _caller_id())
 
 
-@api_bp.get(f"/tasks/{TASK_ID}/photos/<upload_id>")
-def photo_status(task_id, upload_id):
-    return photos.status(task_id, auth.contributor_id(), upload_id)
-
-
-@api_bp.put(f"/tasks/{TASK_ID}/photos/<upload_id>")
-def photo_chunk(task_id, upload_id):
-    """One chunk of a photo (Content-Range: bytes first-last/total, at most 1 MiB): resumable uploads."""
+@api_bp.route(f"/tasks/{TASK_ID}/photos/<upload_id>", methods=["GET", "PUT"])
+def photo_upload(task_id, upload_id):
+    """GET: how much of the photo arrived. PUT: one chunk of it (Content-Range: bytes first-last/total, at most
+    1 MiB): resumable uploads. One rule for both methods: werkzeug answers 405, not 404, for an id past int4 when a
+    sibling rule of other methods shares the path."""
+    if request.method == "GET":  # a visitor not known yet has sent nothing: the queue then starts at 0
+        return photos.status(task_id, auth.caller()[1], upload_id)
     cid = auth.contributor_id(create_guest=True)
     status, body = photos.receive_chunk(task_id, cid, upload_id, request.headers.get("Content-Range"),
                                         request.get_data(cache=False))
