@@ -72,8 +72,8 @@ def create_app(test_config=None, instance_path=None):
     babel.init_app(app, locale_selector=select_locale)
 
     from citizen.jobs import models as _job_models  # noqa: F401  (the jobs table belongs to the schema)
-    from citizen import (accounts, api, campaigns, demo, engagement, exports, kinds, moderation, predictions, talk,
-                         team, training, wellbeing)
+    from citizen import (accounts, api, campaigns, demo, engagement, exports, kinds, moderation, offline, predictions,
+                         talk, team, training, wellbeing)
     from citizen.campaigns import hooks as loop_hooks
     from citizen.campaigns import pages as public_pages
     from citizen.campaigns import sections as settings_sections
@@ -93,6 +93,7 @@ def create_app(test_config=None, instance_path=None):
     talk.init_app(app)         # discussions per campaign and per task, their API and moderation
     predictions.init_app(app)  # a model in the loop: predictions, routing, outcomes, verified labels
     demo.init_app(app)         # `flask demo`, and its imagery tiles when DEMO is on
+    offline.init_app(app)      # /manifest.webmanifest and the service worker /sw.js (the work pages offline)
     loop_hooks.check(app)      # the volunteer loop's answer hooks are all there (moderation's, wellbeing's shield)
     settings_sections.check(app)  # the campaign settings' required sections are there (wellbeing's ratings)
     public_pages.check(app)    # what the home page and campaign pages show is there (engagement's)

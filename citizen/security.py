@@ -20,7 +20,7 @@ MIN_SECRET_LENGTH = 32
 
 PAGE_POLICY = ("default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
                "img-src * data: blob:; font-src 'self'; connect-src 'self'; object-src 'none'; "
-               "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+               "worker-src 'self'; manifest-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 # Anything else (JSON, CSV, media): nothing may run if someone opens it as a document.
 OTHER_POLICY = "default-src 'none'; frame-ancestors 'none'; sandbox"
 

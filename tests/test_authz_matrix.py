@@ -97,6 +97,9 @@ MATRIX = {
     # Media names are unguessable (citizen.storage.media): the URL is the capability, drafts' files included.
     "campaigns.media": {"GET": PUBLIC},
     "demo.tile": {"GET": PUBLIC},
+    # Offline use of the work pages: the app's manifest and its service worker, the same for everyone.
+    "offline.manifest": {"GET": PUBLIC},
+    "offline.service_worker": {"GET": PUBLIC},
     "accounts.login": {"GET": PUBLIC, "POST": PUBLIC},  # a wrong password shows the form again (200)
     "accounts.register": {"GET": PUBLIC, "POST": PUBLIC},  # an empty form is shown again with its errors (200)
     # A guest's cookie is not an account: there is nothing to sign out of, so the sign-in page.
