@@ -105,6 +105,26 @@ class WorkPage:
     def skip_button(self):
         return self.page.locator("#skip")
 
+    @property
+    def queue_status(self):
+        """The line "n answers waiting to send" (answers kept on the device until the network is back)."""
+        return self.page.locator("#queue-status")
+
+    @property
+    def refused_items(self):
+        """Answers the server refused when the queue sent them ("Not sent: ...")."""
+        return self.page.locator("#queue-refused li")
+
+    def queued(self):
+        """The answers waiting in this browser's queue (js/queue.js), every campaign's."""
+        return self.page.evaluate("() => window.citizenQueue.pending()")
+
+    def wait_offline_ready(self):
+        """Wait until the service worker controls the page's origin and keeps a copy of this page."""
+        self.page.evaluate("() => navigator.serviceWorker.ready")
+        self.page.wait_for_function("() => window.__pageKept === true || "
+                                    "(caches.match(location.href).then(r => { window.__pageKept = !!r; }), false)")
+
     def wait_done_or_error(self, n, timeout=None):
         """Wait until the page counts n answers sent, or shows an error message."""
         self.page.wait_for_function("n => document.querySelector('#done-count').textContent === n || "

@@ -2,7 +2,12 @@
    errors), show the next task at once (it was fetched while the volunteer was looking), count.
    Back shows the task answered last again, to change its answer (PUT .../answers/mine), then the task it left.
    Training tasks (a `training` object on the task: tutorial, then qualification) come first where the campaign has
-   them: their answers go to their own address, the tutorial's feedback waits for "Next", and nothing is prefetched. */
+   them: their answers go to their own address, the tutorial's feedback waits for "Next", and nothing is prefetched.
+   Offline (or when an answer cannot be sent after its retries) the answer waits in the queue (js/queue.js), sent
+   with its key when the network is back, and the volunteer goes on with the prefetched task; training answers are
+   never queued (they need the server's feedback).
+   A kind whose script defines `start` runs its own flow instead of this loop (the field kind picks a site nearby):
+   work.js calls kind.start({root, csrf, queue, say}) and takes no task, lease nor skip of its own. */
 (function () {
   "use strict";
   var root = document.getElementById("work");
@@ -22,6 +27,7 @@
   var trainingEl = document.getElementById("training"), stepEl = document.getElementById("training-step");
   var feedbackEl = document.getElementById("training-feedback"), nextBtn = document.getElementById("training-next");
   var wellbeing = window.citizenWellbeing;  // content warnings, reveal, reports, breaks (js/wellbeing.js)
+  var queue = window.citizenQueue, slug = root.dataset.campaign;  // answers waiting to be sent (js/queue.js)
 
   function newKey() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -152,19 +158,36 @@
       return task ? task : fetchNext([]);
     }).then(show).catch(function (err) {
       if (err && err.final) { show(null, err.message); return; }
+      if (unreachable(err)) { waitForNetwork(advance); return; }
       say(root.dataset.errorText || "We could not load the next task. Check your connection; retrying…", "error");
       setTimeout(advance, 3000);
     });
   }
 
+  // Offline with a queue to keep answers in: say so instead of "retrying…" in a loop, and try again when the
+  // browser is back online (or every 10 s: `online` is not fired for every kind of cut). fetch() rejects with a
+  // TypeError when the network fails.
+  function unreachable(err) { return !!queue && (navigator.onLine === false || err instanceof TypeError); }
+  function waitForNetwork(retry) {
+    taskEl.hidden = skipBtn.hidden = backBtn.hidden = true;
+    say(root.dataset.offline, "info");
+    var timer = setTimeout(again, 10000);
+    function again() {
+      window.removeEventListener("online", again);
+      clearTimeout(timer);
+      say("", "");
+      retry();
+    }
+    window.addEventListener("online", again);
+  }
+
   // A lost connection, a reply that is not ours (a proxy's error page) or a 503 (the database restarting)
   // is tried again with the same key, so the answer is stored once.
-  function send(task, value, key, attempt) {
-    var body = { value: value, duration_ms: Math.round(performance.now() - shownAt) };
+  function send(task, body, key, attempt) {
     function again(err) {
       if (attempt >= 4) throw err;
       return new Promise(function (ok) { setTimeout(ok, 500 * Math.pow(2, attempt)); })
-        .then(function () { return send(task, value, key, attempt + 1); });
+        .then(function () { return send(task, body, key, attempt + 1); });
     }
     return request("POST", url("answerUrl", task.id), body, key).then(function (r) {
       return r.json().then(function (out) {
@@ -242,9 +265,11 @@
     if (current.training) { train(value); return; }
     if (resume) { change(value); return; }
     busy = true;
-    var task = current;
+    var task = current, key = newKey();
+    var body = { value: value, duration_ms: Math.round(performance.now() - shownAt) };
     kind.lock && kind.lock(taskEl, value);
-    send(task, value, newKey(), 0).then(function (res) {
+    if (queue && navigator.onLine === false) { keep(task, body, key); return; }
+    send(task, body, key, 0).then(function (res) {
       if (res.status === 201 || res.status === 200) {
         last = task;
         count(res.body.done);
@@ -260,9 +285,51 @@
         say(res.body.message, "error");
       }
     }).catch(function () {
-      busy = false;
-      kind.unlock && kind.unlock(taskEl);
-      say(root.dataset.sendFailed || "Your answer could not be sent. Check your connection and press it again.", "error");
+      if (queue) { keep(task, body, key); return; }
+      notSent();
+    });
+  }
+  function notSent() {
+    busy = false;
+    kind.unlock && kind.unlock(taskEl);
+    say(root.dataset.sendFailed || "Your answer could not be sent. Check your connection and press it again.", "error");
+  }
+
+  // --- answers waiting in the queue: kept with their key, sent when the network is back ------------------------
+  function keep(task, body, key) {
+    var label = kind.label ? kind.label(task) : fill(root.dataset.taskLabel, { n: task.id });
+    queue.add({ campaign: slug, url: url("answerUrl", task.id), body: body, key: key, label: label })
+      .then(function () {
+        last = null;  // not on the server yet: nothing to change with Back
+        say("", "");
+        advance();
+      }, notSent);
+  }
+  var queueEl = document.getElementById("queue-status"), refusedEl = document.getElementById("queue-refused");
+  function showQueue(event) {
+    var sent = event && event.detail.sent;
+    if (sent && sent.campaign === slug && sent.response) count(sent.response.done);
+    Promise.all([queue.pending(slug), queue.refused(slug)]).then(function (lists) {
+      var n = lists[0].length, d = root.dataset;
+      var text = n === 1 ? d.queueOne : fill(d.queueMany, { n: n });
+      if (queueEl.textContent !== text) queueEl.textContent = text;  // a live region: say it once
+      queueEl.hidden = !n;
+      showRefused(lists[1]);
+    }).catch(function () {});  // no storage to read: nothing to show
+  }
+  function showRefused(items) {
+    refusedEl.textContent = "";
+    refusedEl.hidden = !items.length;
+    items.forEach(function (item) {
+      var li = document.createElement("li"), text = document.createElement("span");
+      var dismiss = document.createElement("button");
+      text.textContent = fill(root.dataset.queueRefused, { l: item.label, m: item.message || "" });
+      dismiss.type = "button";
+      dismiss.className = "button";
+      dismiss.textContent = root.dataset.queueDismiss;
+      dismiss.addEventListener("click", function () { queue.forget(item.id); });
+      li.append(text, dismiss);
+      refusedEl.appendChild(li);
     });
   }
 
@@ -272,47 +339,64 @@
     request("POST", url("skipUrl", current.id)).finally(function () { say("", ""); advance(); });
   }
 
-  // Leases are short: while the volunteer is active the page says "still here" (at most once every
-  // STILL_HERE_MS), and when it is hidden or closed it gives its tasks back at once, so visitors who
-  // open the page and leave never lock a campaign for others.
-  var STILL_HERE_MS = 45000, lastSaid = Date.now();
-  function stillHere() {
-    if (document.visibilityState === "hidden" || Date.now() - lastSaid < STILL_HERE_MS || !current) return;
-    lastSaid = Date.now();
-    request("POST", root.dataset.extendUrl).catch(function () {});
-  }
-  ["pointerdown", "keydown", "input", "wheel", "touchstart"].forEach(function (name) {
-    document.addEventListener(name, stillHere, { passive: true, capture: true });
-  });
-  function leave() {
-    upcoming = null;  // the prefetched task's lease goes back too: ask again when the volunteer returns
-    var form = new FormData();
-    form.append("csrf_token", csrf);  // no list of tasks: every task held in this campaign goes back
-    if (!(navigator.sendBeacon && navigator.sendBeacon(root.dataset.releaseUrl, form))) {
-      fetch(root.dataset.releaseUrl, { method: "POST", body: form, credentials: "same-origin", keepalive: true })
-        .catch(function () {});
+  function startLoop() {
+    // Leases are short: while the volunteer is active the page says "still here" (at most once every
+    // STILL_HERE_MS), and when it is hidden or closed it gives its tasks back at once, so visitors who
+    // open the page and leave never lock a campaign for others.
+    var STILL_HERE_MS = 45000, lastSaid = Date.now();
+    function stillHere() {
+      if (document.visibilityState === "hidden" || Date.now() - lastSaid < STILL_HERE_MS || !current) return;
+      lastSaid = Date.now();
+      request("POST", root.dataset.extendUrl).catch(function () {});
     }
+    ["pointerdown", "keydown", "input", "wheel", "touchstart"].forEach(function (name) {
+      document.addEventListener(name, stillHere, { passive: true, capture: true });
+    });
+    function leave() {
+      upcoming = null;  // the prefetched task's lease goes back too: ask again when the volunteer returns
+      var form = new FormData();
+      form.append("csrf_token", csrf);  // no list of tasks: every task held in this campaign goes back
+      if (!(navigator.sendBeacon && navigator.sendBeacon(root.dataset.releaseUrl, form))) {
+        fetch(root.dataset.releaseUrl, { method: "POST", body: form, credentials: "same-origin", keepalive: true })
+          .catch(function () {});
+      }
+    }
+    window.addEventListener("pagehide", leave);
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "hidden") leave();
+      else lastSaid = 0;  // back: the next touch says "still here" at once
+    });
+
+    skipBtn.addEventListener("click", skip);
+    backBtn.addEventListener("click", back);
+    keepBtn.addEventListener("click", function () { if (resume && !busy) backToWork("", ""); });
+    document.addEventListener("keydown", function (e) {
+      if (e.ctrlKey || e.metaKey || e.altKey || !current) return;
+      var tag = (e.target.tagName || "").toLowerCase();
+      if (tag === "input" || tag === "textarea" || tag === "select") return;
+      if (e.key === "s" || e.key === "S") { e.preventDefault(); skip(); return; }
+      var value = kind.valueForKey && kind.valueForKey(current, e.key);
+      if (value !== undefined && value !== null) { e.preventDefault(); submit(value); }
+    });
+
+    function first() {
+      fetchNext([]).then(show).catch(function (err) {
+        if (err && err.final) { show(null, err.message); return; }
+        if (unreachable(err)) { waitForNetwork(first); return; }
+        say(err.message, "error");
+      });
+    }
+    first();
   }
-  window.addEventListener("pagehide", leave);
-  document.addEventListener("visibilitychange", function () {
-    if (document.visibilityState === "hidden") leave();
-    else lastSaid = 0;  // back: the next touch says "still here" at once
-  });
 
-  skipBtn.addEventListener("click", skip);
-  backBtn.addEventListener("click", back);
-  keepBtn.addEventListener("click", function () { if (resume && !busy) backToWork("", ""); });
-  document.addEventListener("keydown", function (e) {
-    if (e.ctrlKey || e.metaKey || e.altKey || !current) return;
-    var tag = (e.target.tagName || "").toLowerCase();
-    if (tag === "input" || tag === "textarea" || tag === "select") return;
-    if (e.key === "s" || e.key === "S") { e.preventDefault(); skip(); return; }
-    var value = kind.valueForKey && kind.valueForKey(current, e.key);
-    if (value !== undefined && value !== null) { e.preventDefault(); submit(value); }
-  });
-
-  fetchNext([]).then(show).catch(function (err) {
-    if (err && err.final) { show(null, err.message); return; }
-    say(err.message, "error");
-  });
+  if (queue) {
+    window.addEventListener("citizen-queue", showQueue);
+    showQueue();
+  }
+  if (typeof kind.start === "function") {  // the kind runs its own flow (see the top of this file)
+    skipBtn.hidden = backBtn.hidden = true;
+    kind.start({ root: root, csrf: csrf, queue: queue, say: say });
+  } else {
+    startLoop();
+  }
 })();
