@@ -46,15 +46,6 @@ def field_site(make_app):
     kinds = Defaults.KINDS + ([FIELD] if FIELD not in Defaults.KINDS else [])
     app = make_app(WTF_CSRF_ENABLED=True, KINDS=kinds)
 
-    # TODO(lead): citizen/security.py sends "geolocation=()" on every page, which blocks the position on the work
-    # page; until it allows geolocation=(self) there, this lets the rest be tested
-    # (test_the_work_page_may_ask_for_the_position checks the real header).
-    @app.after_request
-    def allow_geolocation(response):
-        if app.config.get("TEST_ALLOW_GEOLOCATION", True) and "geolocation=()" in response.headers.get(
-                "Permissions-Policy", "geolocation=()"):
-            response.headers["Permissions-Policy"] = "camera=(self), microphone=(), geolocation=(self), payment=()"
-        return response
     with app.app_context():
         org = accounts.get_or_create_organisation("clean-streets", "Clean Streets")
         user = accounts.register_user("olu@example.org", "Olu", "a-known-password")
@@ -207,9 +198,9 @@ def test_a_report_made_offline_waits_survives_a_reload_and_is_sent_once(voluntee
 
     context = work.page.context
     context.set_offline(True)
-    work.report("Bin 2, by the mosque", [photo(36.2012, 36.1611)], {"Gone": True})
+    work.report("Bin 1, Market Street", [photo(*BY_BIN_1)], {"Gone": True})
     expect(work.waiting_line).to_have_text(re.compile(r"^Waiting to send \(1\)"))
-    expect(work.pending_items).to_have_text(["Bin 2, by the mosque"])
+    expect(work.pending_items).to_have_text(["Bin 1, Market Street"])
     shoot(work.page, output_path, "field-offline-phone")
     assert answers(app)[0] == []
 
@@ -217,11 +208,11 @@ def test_a_report_made_offline_waits_survives_a_reload_and_is_sent_once(voluntee
     assert reloaded.from_service_worker
     work.wait_for_sites()  # from the sites kept on the phone
     expect(work.waiting_line).to_have_text(re.compile(r"^Waiting to send \(1\)"))
-    expect(work.site("Bin 2, by the mosque")).to_contain_text("Reported by you")
+    expect(work.site("Bin 1, Market Street")).to_contain_text("Reported by you")
     assert answers(app)[0] == []
 
     context.set_offline(False)
-    expect(work.sent_items).to_have_text(["Sent: Bin 2, by the mosque. Thank you!"], timeout=20_000)
+    expect(work.sent_items).to_have_text(["Sent: Bin 1, Market Street. Thank you!"], timeout=20_000)
     expect(work.waiting_line).to_be_hidden()
     work.page.wait_for_timeout(1000)  # a second send would have arrived by now
     rows, stored = answers(app)
@@ -232,6 +223,7 @@ def test_a_report_made_offline_waits_survives_a_reload_and_is_sent_once(voluntee
 def test_the_work_page_may_ask_for_the_position(field_site):
     """The browser gives the page the phone's position only if the page's Permissions-Policy allows it."""
     _url, slug, app = field_site
-    app.config["TEST_ALLOW_GEOLOCATION"] = False
-    policy = app.test_client().get(f"/campaigns/{slug}/work").headers.get("Permissions-Policy", "")
+    r = app.test_client().get(f"/campaigns/{slug}/work")
+    assert r.status_code == 200, r.status_code
+    policy = r.headers.get("Permissions-Policy", "")
     assert "geolocation=()" not in policy, policy
