@@ -267,6 +267,18 @@ MATRIX = {
                             "POST draft": row(401, 403, 404, 404, 404, 404, 404)},
     "talk_api.report_post": {"POST": row(401, 403, 201, 201, 201, 201, 201)},
     "talk_api.hide_post": {"POST": row(401, 403, 403, 200, 200, 403, 200)},
+    # --- the field kind: anyone reads sites near a place; any contributor (a visitor becomes a guest) sends photos
+    # and proposals, refused here as invalid past the access check; staff (organisers and moderators of A) see
+    # volunteers' photos, take them down and settle proposals. ------------------------------------------------
+    "field.nearby": {"GET field": PUBLIC},
+    "field.sites_in_box": {"GET field": PUBLIC},
+    "field.photo_upload": {"GET field": PUBLIC, "PUT field": everyone(422)},
+    "field.photo_whole": {"POST field": everyone(422)},
+    "field.propose": {"POST field": everyone(422)},
+    "field.confirm": {"POST field": everyone(422)},
+    "field_staff.photo": {"GET field": row(LOGIN, LOGIN, 403, 200, 200, 403, 200)},
+    "field_staff.remove": {"POST removable": row(LOGIN, LOGIN, 403, 200, 200, 403, 200)},
+    "field_staff.decide": {"POST field": row(LOGIN, LOGIN, 403, REDIRECT, REDIRECT, 403, REDIRECT)},
 }
 UNLISTED = {"static", "kinds.static"}  # files of the site itself, and of its kinds
 MODERATION_ITEMS = {"moderation.act", "moderation.escalation", "moderation.reached", "moderation.lift"}
@@ -284,7 +296,9 @@ VARIANTS = {
     "own": {"org": None},
     "report": {"action": "report"},
     "task": {}, "contributor": {}, "invalid": {},  # the same URL, another body (BODIES)
+    "field": {"slug": "field"}, "removable": {"slug": "field", "photo": "removable"},
 }
+FIELD_QUERY = {"field.nearby": {"lat": "36.2", "lon": "36.16"}, "field.sites_in_box": {"bbox": "36.15,36.19,36.17,36.21"}}
 
 QUESTION_FORM = {"summary": "Boats after the storm", "kind": "question", "redundancy": "2", "licence": "CC0-1.0",
                  "question": "Is there a boat?", "options": "Yes\nNo\n"}
@@ -351,6 +365,9 @@ BODIES = {
     ("talk_api.thread_api", "POST"): {"json": {"body": "Is a red shed a roof?"}},
     ("talk_api.report_post", "POST"): {"json": {"reason": "spam"}},
     ("talk_api.hide_post", "POST"): {"json": {"reason": "Advertising"}},
+    ("field.propose", "POST field"): {"json": {}},
+    ("field.confirm", "POST field"): {"json": {}},
+    ("field_staff.decide", "POST field"): {"data": {"decision": "reject"}},
 }
 
 
@@ -383,6 +400,10 @@ class World:
     guest_id: int = 0
     handed: dict = field(default_factory=dict)     # role -> a task of the published campaign handed to them
     post: int = 0                                  # a volunteer's post in the published campaign's discussion
+    field_slug: str = ""                           # a published field campaign of A: its slug, a site, photos
+    field_task: int = 0
+    photos: dict = field(default_factory=dict)     # "kept", "removable" -> a volunteer's photo's key
+    proposal: int = 0
 
     def params(self, rule, role, variant):
         """Values for the rule's URL arguments (and query string) for this role and variant."""
@@ -391,13 +412,22 @@ class World:
         org = None if rule.endpoint in MODERATION_ITEMS else "test-org"
         chosen = {**{"slug": "published", "name": None, "public_id": "public", "org": org, "action": "hide"},
                   **VARIANTS.get(variant, {})}
-        slugs = {"published": self.published, "draft": self.draft, "shelved": self.shelved, "b": self.campaign_b}
+        slugs = {"published": self.published, "draft": self.draft, "shelved": self.shelved, "b": self.campaign_b,
+                 "field": self.field_slug}
         values = {}
         for arg in rule.arguments:
             if arg == "slug":
                 values[arg] = slugs[chosen["slug"]]
+            elif arg == "task_id" and chosen["slug"] == "field":
+                values[arg] = self.field_task
             elif arg == "task_id":
                 values[arg] = self.handed.get(role, self.handed["first"])
+            elif arg == "upload_id":
+                values[arg] = "0123456789abcdef"
+            elif arg == "proposal_id":
+                values[arg] = self.proposal
+            elif arg == "key":
+                values[arg] = self.photos[chosen.get("photo", "kept")]
             elif arg == "escalation_id":
                 values[arg] = self.escalation
             elif arg == "suspension_id":
@@ -436,7 +466,7 @@ class World:
             elif arg not in ("z", "x", "y", "n"):
                 raise AssertionError(f"{rule.endpoint}: nothing fills <{arg}>; add it to World.params")
         query = {"org": chosen["org"]} if rule.endpoint.startswith("moderation.") and chosen["org"] else {}
-        return values, query
+        return values, {**query, **FIELD_QUERY.get(rule.endpoint, {})}
 
 
 def _config(root, tmp, uri):
@@ -533,6 +563,36 @@ def _build(world, app):
     with open(os.path.join(folder, "0a1b2c3d4e5f-roof.png"), "wb") as fh:
         fh.write(b"\x89PNG\r\n\x1a\n")
     world.media_name = f"campaigns/{published.id}/0a1b2c3d4e5f-roof.png"
+    _build_field(world, client, org_a, organiser)
+
+
+def _build_field(world, client, org, organiser):
+    """A published field campaign of A with two sites, two photos a guest sent, and a proposal."""
+    from PIL import Image
+    from citizen.kinds.field.models import FieldProposal
+    c = campaigns.create_campaign(org.id, organiser, {"title": "Check the bins", "kind": "field",
+                                                      "settings": {"photos_min": 0, "proposals": True}})
+    campaigns.import_tasks(c, "sites.csv", b"name,lat,lon\nBin 1,36.2,36.16\nBin 2,36.201,36.161\n")
+    campaigns.publish(c)
+    db.session.commit()
+    world.field_slug = c.slug
+    world.field_task = db.session.execute(db.select(db.func.min(db.text("task.id"))).select_from(
+        db.text("task")).where(db.text(f"task.campaign_id = {c.id}"))).scalar()
+    token = client.post("/api/v1/guests").get_json()["token"]
+    for name in ("kept", "removable"):
+        out = io.BytesIO()
+        Image.new("RGB", (64, 48), (20, 120, 60)).save(out, "JPEG")
+        r = client.post(f"/api/v1/tasks/{world.field_task}/photos", headers=_bearer(token),
+                        data={"photo": (io.BytesIO(out.getvalue()), "bin.jpg")}, content_type="multipart/form-data")
+        assert r.status_code == 201, r.get_json()
+    from citizen.kinds.field.models import FieldPhoto
+    keys = db.session.execute(db.select(FieldPhoto.key).order_by(FieldPhoto.id)).scalars().all()
+    world.photos = {"kept": keys[0], "removable": keys[1]}
+    proposal = FieldProposal(campaign_id=c.id, contributor_id=None, key="p", name="New bin", lat=36.205, lon=36.17,
+                             accuracy=5, status="proposed", confirmations=0)
+    db.session.add(proposal)
+    db.session.commit()
+    world.proposal = proposal.id
 
 
 @pytest.fixture(scope="module")

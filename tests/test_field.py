@@ -292,3 +292,46 @@ def test_proposals_are_off_unless_the_organiser_allows_them(client, guest, field
     r = client.post(f"{API}/campaigns/{c.slug}/proposals", headers=guest(),
                     json={"name": "X", "value": {"position": {"lat": 36.3, "lon": 36.3, "accuracy": 5}}})
     assert r.status_code == 403
+
+
+def test_moderators_see_held_visits_with_their_photos_and_count_them(app, client, guest, field_campaign, make_user):
+    """A held visit is in the moderators' queue with its blurred photos; "Count it" makes it count (audited)."""
+    from citizen.accounts.audit import AuditLog
+    from tests.helpers import sign_in
+    c = field_campaign(redundancy=2)
+    task, who = site(c, "Market bin"), guest()
+    token = upload(client, who, task.id, jpeg(36.21, 36.16))
+    assert visit(client, who, task.id, 36.21, 36.16, photos=[token]).get_json()["held"] == ["too_far", "photo_elsewhere"]
+    answer = db.session.execute(select(Answer)).scalar_one()
+    moderator = make_user("mod@example.org", "moderator", name="Mo")
+    staff = app.test_client()
+    sign_in(staff, moderator.email)
+    page = staff.get("/moderation/").get_data(as_text=True)
+    assert f'data-key="held:{answer.id}"' in page and "too far from the site" in page
+    photo = db.session.execute(select(FieldPhoto)).scalar_one()
+    blurred = staff.get(f"/organise/{c.slug}/field/photos/{photo.key}")
+    original = staff.get(f"/organise/{c.slug}/field/photos/{photo.key}?show=1")
+    assert blurred.status_code == original.status_code == 200 and blurred.data != original.data
+    assert blurred.headers["Cache-Control"] == "private, no-store"
+    assert client.get(f"/organise/{c.slug}/field/photos/{photo.key}", headers=who).status_code in (302, 401, 403, 404)
+    r = staff.post("/moderation/act", json={"item": f"held:{answer.id}", "action": "accept", "reason": "GPS drift"})
+    assert r.status_code == 200, r.get_json()
+    db.session.expire_all()
+    answer = db.session.get(Answer, answer.id)
+    assert answer.weight == 1.0 and answer.reason is None and answer.value["accepted"] is True
+    assert db.session.get(Task, task.id).consensus["latest"]["fields"]["state"] == "overflowing"
+    assert db.session.execute(select(AuditLog).where(AuditLog.action == "count_held")).scalar_one()
+    assert f'held:{answer.id}' not in staff.get("/moderation/").get_data(as_text=True)
+
+
+def test_staff_take_a_photo_down(app, client, guest, field_campaign, organiser):
+    from tests.helpers import sign_in
+    c = field_campaign()
+    task, who = site(c, "Market bin"), guest()
+    upload(client, who, task.id, jpeg())
+    photo = db.session.execute(select(FieldPhoto)).scalar_one()
+    staff = app.test_client()
+    sign_in(staff, organiser.email)
+    assert staff.post(f"/organise/{c.slug}/field/photos/{photo.key}/remove").status_code == 200
+    assert staff.get(f"/organise/{c.slug}/field/photos/{photo.key}").status_code == 404
+    assert field_photos._store().get(photo.key) is None

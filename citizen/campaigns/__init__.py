@@ -14,6 +14,7 @@ def init_app(app):
     jobs.register(results.RECOMPUTE_JOB, results.recompute_job)
     jobs.register(builds.JOB, builds.build_job)
     worker.register_chore("forget-stale-uploads", uploads.forget_stale, every_seconds=3600)
-    kinds.register_campaign_lookup(app, services.managed_campaign)  # a kind's organiser routes find their campaign
+    # a kind's organiser (and moderator) routes find their campaign
+    kinds.register_campaign_lookup(app, services.managed_campaign, services.reviewed_campaign)
     app.cli.add_command(cli.release_leases)
     app.cli.add_command(cli.results_cli)

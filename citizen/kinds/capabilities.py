@@ -95,6 +95,11 @@ class Capabilities:
         the moderators' queue lists it, and accepting it is the kind's own change of the value (`accept_held`)."""
         return []
 
+    def answer_links(self, slug, value):
+        """[(label, URL)] of files an answer carries that staff open from the moderators' queue (the field kind's
+        photos, served to the campaign's staff only); [] for most kinds."""
+        return []
+
     def accept_held(self, value):
         """The stored value once a moderator accepted a held answer (it then counts like any other)."""
         return value

@@ -20,6 +20,7 @@ from citizen.errors import NotFound
 EXTENSION = "citizen.kinds"
 MANAGE = "citizen.kinds.manage"  # {kind id: function(campaign) -> context of its manage panel}
 CAMPAIGNS = "citizen.kinds.campaigns"  # function(slug, user) -> the campaign they organise (citizen.campaigns)
+REVIEWED = "citizen.kinds.reviewed"  # function(slug, user) -> the campaign they organise or moderate
 
 bp = Blueprint("kinds", __name__)
 
@@ -65,15 +66,22 @@ def register_manage_context(app, kind_id, fn):
     app.extensions[MANAGE][kind_id] = fn
 
 
-def register_campaign_lookup(app, fn):
+def register_campaign_lookup(app, fn, reviewed=None):
     """Called by citizen.campaigns' init_app: how a kind's organiser routes (its manage panel's) find the campaign
-    at <slug> for the signed-in organiser, with the organiser's pages' own checks (NotFound, Forbidden)."""
+    at <slug> for the signed-in organiser, with the organiser's pages' own checks (NotFound, Forbidden); and,
+    `reviewed`, for its organisers and moderators (what the field kind's staff see of volunteers' photos)."""
     app.extensions[CAMPAIGNS] = fn
+    app.extensions[REVIEWED] = reviewed or fn
 
 
 def managed_campaign(slug, user):
     """The campaign at `slug` if `user` organises it (for a kind's organiser routes): kinds import no campaigns."""
     return current_app.extensions[CAMPAIGNS](slug, user)
+
+
+def reviewed_campaign(slug, user):
+    """The campaign at `slug` if `user` organises or moderates it."""
+    return current_app.extensions[REVIEWED](slug, user)
 
 
 def manage_context(kind, campaign):

@@ -31,7 +31,7 @@ from citizen.campaigns.report import campaign_report
 from citizen.wellbeing import services as wellbeing
 from citizen.wellbeing.models import ContentFlag, ContentRating
 
-REASONS = [("escalation", _l("Escalations")), ("flag", _l("Reported content")),
+REASONS = [("escalation", _l("Escalations")), ("flag", _l("Reported content")), ("held", _l("Answers to check")),
            ("disagreement", _l("Volunteers disagree")), ("contributor", _l("Contributors")),
            ("cluster", _l("Linked accounts"))]
 REVIEW_BELOW = 0.6      # share of the votes the leading answer of a complete task needs (2 of 3 passes)
@@ -69,8 +69,8 @@ def open_items(user, organisation_id, campaign_id=None, reason=None):
     mine = own_task_ids(me, list(campaigns))
     dismissed = set(db.session.execute(select(QueueDismissal.item_key).where(
         QueueDismissal.organisation_id == organisation_id)).scalars())
-    items = (escalations(organisation_id, campaigns) + flags(campaigns) + disagreements(campaigns, dismissed)
-             + quality(campaigns, dismissed))
+    items = (escalations(organisation_id, campaigns) + flags(campaigns) + held(campaigns, dismissed)
+             + disagreements(campaigns, dismissed) + quality(campaigns, dismissed))
     items = [i for i in items if not (i.get("task_id") in mine or me in i.get("contributor_ids", ()))]
     counts = {r: 0 for r, _label in REASONS}
     for item in items:
@@ -127,6 +127,32 @@ def flags(campaigns):
         item["reports"] += 1
         item["created_at"] = min(item["created_at"], at)
     return sorted(by_task.values(), key=lambda i: (i["created_at"], i["task_id"]))
+
+
+MAX_HELD = 500  # held answers listed at once (oldest first): a moderator works down from the top
+
+
+def held(campaigns, dismissed):
+    """Answers their kind holds for a check before they count (a field visit from farther than the campaign's radius,
+    or with a photo taken elsewhere): kept with weight 0 and the reason "held" (an index of few rows)."""
+    if not campaigns:
+        return []
+    rows = db.session.execute(
+        select(Answer.id, Answer.task_id, Answer.campaign_id, Answer.contributor_id, Answer.value, Answer.created_at)
+        .join(Task, Task.id == Answer.task_id)
+        .where(Answer.campaign_id.in_(list(campaigns)), Answer.reason == "held", Task.rand > HIDDEN_RAND)
+        .order_by(Answer.id).limit(MAX_HELD)).all()
+    out = []
+    for r in rows:
+        key = f"held:{r.id}"
+        if key in dismissed:
+            continue
+        kind = get_kind(campaigns[r.campaign_id].kind)
+        out.append({"key": key, "reason": "held", "campaign_id": r.campaign_id, "task_id": r.task_id,
+                    "answer_id": r.id, "contributor_ids": [r.contributor_id], "created_at": r.created_at,
+                    "why": kind.held(r.value), "summary": kind.answer_display(r.value).get("label"),
+                    "links": kind.answer_links(campaigns[r.campaign_id].slug, r.value)})
+    return out
 
 
 def _flag_item(task_id, campaign_id, at):

@@ -2,7 +2,7 @@
 gave none of its answers), changes state, writes one AuditLog row (who, when, what, on what, why, before and
 after) and flushes; the request commits.
 
-Items are named by their queue key: escalation:<id>, flag:<task id>, disagreement:<task id>,
+Items are named by their queue key: escalation:<id>, flag:<task id>, held:<answer id>, disagreement:<task id>,
 contributor:<campaign id>:<pseudonym>, cluster:<campaign id>:<hash of the members' pseudonyms>.
 """
 from flask_babel import gettext as _
@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from citizen.accounts.models import utcnow
 from citizen.campaigns import tally
 from citizen.kinds import get_kind
-from citizen.campaigns.models import (HIDDEN_RAND, LEASED, TRAINING_RAND, EXPIRED, Assignment, Campaign,
+from citizen.campaigns.models import (HIDDEN_RAND, LEASED, TRAINING_RAND, EXPIRED, Answer, Assignment, Campaign,
                                       Participation, Task)
 from citizen.errors import Conflict, Forbidden, InvalidInput, NotFound
 from citizen.campaigns.builds import note_change
@@ -126,6 +126,25 @@ def override_result(user, task_id, answer, reason):
         answer = kind.clean_answer(answer, task.payload, campaign.settings)
     _reason({"reason": reason}, required=True)
     return _set_override(user, task, campaign, answer, reason, "override")
+
+
+def count_held(user, answer_id, reason=""):
+    """A held answer (a field visit from too far away) checked and found right: it counts from now on, its task's
+    tally rebuilt from all its answers as every change of a tally is (citizen.campaigns.refold)."""
+    from citizen.campaigns import refold
+    answer = db.session.get(Answer, answer_id)
+    if answer is None or answer.reason != "held":
+        raise NotFound(_("There is no such answer waiting for a check."))
+    task, campaign = _task(user, answer.task_id)
+    kind = get_kind(campaign.kind)
+    before = answer.value
+    answer.value, answer.reason = kind.accept_held(answer.value), None
+    db.session.flush()
+    refold.rebuild([task.id])
+    audit(user, campaign.organisation_id, "count_held", "answer", answer.id, reason,
+          {"held": kind.held(before)}, {"held": []}, campaign.id)
+    note_change(campaign)
+    db.session.flush()
 
 
 # --- content ---------------------------------------------------------------------------------------------
@@ -308,6 +327,18 @@ def act(user, data):
         else:
             action = None
         if action:
+            return {"done": action}
+    elif kind == "held":
+        answer_id = _item_id(rest)
+        if action == "accept":  # count it
+            count_held(user, answer_id, reason)
+            return {"done": action}
+        if action == "dismiss":  # looked at and left uncounted: out of the queue, the answer kept as it is
+            answer = db.session.get(Answer, answer_id)
+            if answer is None:
+                raise NotFound(_("There is no such item."))
+            _task_row, campaign = _task(user, answer.task_id)
+            dismiss_item(user, campaign.organisation_id, key, campaign.id, reason)
             return {"done": action}
     elif kind in ("contributor", "cluster"):
         camp_id, _sep, name = rest.partition(":")

@@ -324,6 +324,12 @@ class FieldKind(Kind):
     def accept_held(self, value):
         return {**value, "accepted": True}
 
+    def answer_links(self, slug, value):
+        from flask import url_for
+        photos = (value or {}).get("photos") or [] if isinstance(value, dict) else []
+        return [(_("Photo %(n)d", n=n), url_for("field_staff.photo", slug=slug, key=p["k"]))
+                for n, p in enumerate(photos, start=1) if isinstance(p, dict) and p.get("k")]
+
     def answer_schema(self, settings=None):
         value = {"anyOf": [{"type": "string", "maxLength": normalise.MAX_TEXT_SENT}, {"type": "number"},
                            {"type": "null"}]}

@@ -2,14 +2,14 @@
 photos (blurred first). Registered by FieldKind.init_app."""
 from flask import Blueprint, request
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from citizen import storage
 from citizen.accounts import auth
 from citizen.errors import InvalidInput, NotFound
 from citizen.extensions import csrf, db
 from citizen.kinds.field import MAX_PHOTO_BYTES, photos, proposals, sites
-from citizen.kinds.registry import managed_campaign
+from citizen.kinds.registry import reviewed_campaign
 
 api_bp = Blueprint("field", __name__, url_prefix="/api/v1")
 staff_bp = Blueprint("field_staff", __name__, url_prefix="/organise")
@@ -124,10 +124,15 @@ def confirm(slug, proposal_id):
 
 
 # --- staff ---------------------------------------------------------------------------------------------------------
+@staff_bp.before_request
+@login_required
+def _signed_in():
+    """Staff pages: signed in first (a visitor goes to the sign-in page), then the campaign's own check."""
+
+
 def _staff_campaign(slug):
-    if not current_user.is_authenticated:
-        raise NotFound()
-    return managed_campaign(slug, current_user)
+    """The campaign, for its organisers and moderators (who see volunteers' photos and settle proposals)."""
+    return reviewed_campaign(slug, current_user)
 
 
 @staff_bp.get("/<slug>/field/photos/<path:key>")
