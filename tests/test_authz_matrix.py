@@ -277,7 +277,7 @@ MATRIX = {
     "field.propose": {"POST field": everyone(422)},
     "field.confirm": {"POST field": everyone(422)},
     "field_staff.photo": {"GET field": row(LOGIN, LOGIN, 403, 200, 200, 403, 200)},
-    "field_staff.remove": {"POST removable": row(LOGIN, LOGIN, 403, 200, 200, 403, 200)},
+    "field_staff.remove": {"POST removable": row(LOGIN, LOGIN, 403, REDIRECT, REDIRECT, 403, REDIRECT)},
     "field_staff.decide": {"POST field": row(LOGIN, LOGIN, 403, REDIRECT, REDIRECT, 403, REDIRECT)},
 }
 UNLISTED = {"static", "kinds.static"}  # files of the site itself, and of its kinds

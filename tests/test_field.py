@@ -332,6 +332,28 @@ def test_staff_take_a_photo_down(app, client, guest, field_campaign, organiser):
     photo = db.session.execute(select(FieldPhoto)).scalar_one()
     staff = app.test_client()
     sign_in(staff, organiser.email)
-    assert staff.post(f"/organise/{c.slug}/field/photos/{photo.key}/remove").status_code == 200
+    assert staff.post(f"/organise/{c.slug}/field/photos/{photo.key}/remove", json={}).status_code == 200
     assert staff.get(f"/organise/{c.slug}/field/photos/{photo.key}").status_code == 404
     assert field_photos._store().get(photo.key) is None
+
+
+def test_the_manage_panel_lists_proposals_and_visits_with_blurred_photos(app, client, guest, field_campaign, organiser):
+    from tests.helpers import sign_in
+    c = field_campaign(proposals=True)
+    task, who = site(c, "Market bin"), guest()
+    token = upload(client, who, task.id, jpeg())
+    assert visit(client, who, task.id, 36.21, 36.16, photos=[token]).status_code == 201
+    client.post(f"{API}/campaigns/{c.slug}/proposals", json={"name": "Corner heap", "value": {
+        "position": {"lat": 36.3, "lon": 36.3, "accuracy": 5}}}, headers={**guest(), "Idempotency-Key": "k"})
+    staff = app.test_client()
+    sign_in(staff, organiser.email)
+    page = staff.get(f"/organise/{c.slug}/").get_data(as_text=True)
+    photo = db.session.execute(select(FieldPhoto)).scalar_one()
+    assert "Corner heap" in page and "Market bin" in page and "waiting for a check: too far from the site" in page
+    assert f"/field/photos/{photo.key}?show=1" in page and f'src="/organise/{c.slug}/field/photos/{photo.key}"' in page
+    proposal = db.session.execute(select(FieldProposal)).scalar_one()
+    r = staff.post(f"/organise/{c.slug}/field/proposals/{proposal.id}", data={"decision": "accept"})
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(FieldProposal, proposal.id).status == "accepted"
+    assert count(FieldSite, FieldSite.campaign_id == c.id) == 4

@@ -13,7 +13,7 @@ PLACES_LIMIT = 1000  # places of a campaign's tasks its organiser's map can jump
 
 
 def _tiles(campaign):
-    return campaign.settings.get("tiles_after") or None, campaign.settings.get("attribution", "")
+    return get_kind(campaign.kind).basemap(campaign.settings)
 
 
 def _collection(features):

@@ -68,7 +68,8 @@ def load_demo(media=None, n_images=40):
               "expense-reports": lambda: _transcription_campaign(org, organiser),
               "missing-hiker": lambda: _search_campaign(org, organiser),
               "people-and-cars": lambda: _boxes_campaign(org, organiser),
-              "roof-model": lambda: _model_campaign(org, organiser, media)}
+              "roof-model": lambda: _model_campaign(org, organiser, media),
+              "town-bins": lambda: _field_campaign(org, organiser)}
     existing = set(db.session.execute(select(Campaign.slug).where(Campaign.slug.in_(makers))).scalars())
     slugs = [make().slug for slug, make in makers.items() if slug not in existing]
     from citizen.demo.history import load_history
@@ -234,6 +235,14 @@ def _boxes_campaign(org, organiser):
     """Street scenes to box each person and car in (the boxes kind), uploaded as a ZIP of photos."""
     from citizen.demo.figures import people_and_cars_campaign
     return people_and_cars_campaign(org, organiser)
+
+
+def _field_campaign(org, organiser):
+    """Rubbish bins of the demo town to visit (the field kind), a few reports already in, one held for a moderator."""
+    from citizen.demo.fieldwork import trash_sites_campaign
+    from citizen.demo.history import _volunteers
+    people = [p[0] for p in _volunteers()]
+    return trash_sites_campaign(org, organiser, _bounds(demo_imagery.TOWN_AREA), people)
 
 
 def _bounds(polygon):

@@ -64,6 +64,10 @@ class Capabilities:
     # --- geometry: maps, GeoJSON and GeoPackage -----------------------------------------------------------
     spatial = False   # tasks sit on a map (map_geometry) and answers carry marks clustered into consensus marks
 
+    def basemap(self, settings):
+        """(tile template or None, attribution) of the campaign's maps (the imagery after, for the map kinds)."""
+        return (settings or {}).get("tiles_after") or None, (settings or {}).get("attribution", "")
+
     def map_geometry(self, payload):
         """Where a task sits on a map (GeoJSON geometry in WGS84), or None."""
         return None

@@ -390,6 +390,9 @@ class FieldKind(Kind):
                                         int(settings.get("max_answers") or 5), redundancy)
 
     # --- maps, results and exports ----------------------------------------------------------------------------------
+    def basemap(self, settings):
+        return (settings or {}).get("tiles") or None, (settings or {}).get("attribution", "")
+
     def map_geometry(self, payload):
         if payload.get("geometry"):
             return payload["geometry"]

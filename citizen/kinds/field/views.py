@@ -1,6 +1,6 @@
 """The field kind's routes: the volunteers' API (nearby sites, photo uploads, proposals) and the staff's view of
 photos (blurred first). Registered by FieldKind.init_app."""
-from flask import Blueprint, request
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -149,9 +149,13 @@ def photo(slug, key):
 
 @staff_bp.post("/<slug>/field/photos/<path:key>/remove")
 def remove(slug, key):
+    """Take a volunteer's photo down (a face, a licence plate, abuse): its files go."""
     photos.remove_photo(key, _staff_campaign(slug))
     db.session.commit()
-    return {"removed": True}
+    if request.is_json:
+        return {"removed": True}
+    flash(_("The photo was taken down."))
+    return redirect(url_for("organise.manage", slug=slug))
 
 
 @staff_bp.post("/<slug>/field/proposals/<int(max=2147483647):proposal_id>")
@@ -163,7 +167,6 @@ def decide(slug, proposal_id):
     db.session.commit()
     if request.is_json:
         return out
-    from flask import flash, redirect, url_for
     flash(_("The proposed site was accepted.") if decision == "accept" else _("The proposed site was rejected."))
     return redirect(url_for("organise.manage", slug=slug))
 
