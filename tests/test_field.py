@@ -357,3 +357,26 @@ def test_the_manage_panel_lists_proposals_and_visits_with_blurred_photos(app, cl
     db.session.expire_all()
     assert db.session.get(FieldProposal, proposal.id).status == "accepted"
     assert count(FieldSite, FieldSite.campaign_id == c.id) == 4
+
+
+def test_open_data_give_the_sites_position_never_the_volunteers(client, guest, field_campaign):
+    """results and answers publish the site's place and the answers; no device position, photo, pseudonym or
+    voter weight (a volunteer's visits in time order would be their track)."""
+    import csv
+    c = field_campaign()
+    task, who = site(c, "Market bin"), guest()
+    token = upload(client, who, task.id, jpeg(36.20011, 36.16011))
+    assert visit(client, who, task.id, 36.20013, 36.16013, photos=[token]).status_code == 201
+    db.session.commit()
+    texts = {}
+    for name in ("results.csv", "answers.csv", "results.geojson"):
+        r = client.get(f"/data/{c.slug}/{name}")
+        assert r.status_code == 200, name
+        texts[name] = r.get_data(as_text=True)
+    every = "".join(texts.values())
+    assert "36.2001" not in every and "36.1601" not in every and "field/" not in every
+    rows = list(csv.DictReader(io.StringIO(texts["answers.csv"])))
+    assert rows[0]["contributor"] == "" and rows[0]["voter_weight"] == ""
+    assert json.loads(rows[0]["value"]) == {"fields": {"state": "overflowing", "bags": None}}
+    results = {r["name"]: r for r in csv.DictReader(io.StringIO(texts["results.csv"]))}
+    assert results["Market bin"]["lat"] == "36.2" and results["Market bin"]["visits"] == "1"

@@ -374,6 +374,9 @@ class Answers:
         names = {}
         label_of = self.kind.label_of
         categorical = self._categorical
+        # A field visit: no pseudonym nor voter weight (either would link a volunteer's visits into their track), and
+        # the answers without the device's position.
+        whereabouts = self.kind.whereabouts
         loads = json.loads
         query = lambda after: (  # noqa: E731
             select(Answer.id, Answer.task_id, Task.external_id, Answer.contributor_id,
@@ -387,13 +390,16 @@ class Answers:
             for r in rows:
                 if r.task_id in gold_shown and r.id not in gold_shown[r.task_id]:
                     continue
-                name = names.get(r.contributor_id)
+                name = "" if whereabouts else names.get(r.contributor_id)
                 if name is None:
                     if len(names) > 100_000:  # bounded: a campaign may have a million guests
                         names.clear()
                     name = names[r.contributor_id] = pseudonym(self.campaign_id, r.contributor_id)
                 raw = r.value
                 value = loads(raw)
+                if whereabouts:
+                    value = self.kind.public_value(value)
+                    raw = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
                 if isinstance(value, str):
                     text = value
                 elif "\\u" not in raw:
@@ -406,4 +412,4 @@ class Answers:
                 yield (r.id, r.task_id, r.external_id or "", name, label or "", text, at,
                        "" if r.duration_ms is None else r.duration_ms, r.source,
                        "true" if r.weight > 0 else "false", "" if r.revealed is None else str(r.revealed).lower(),
-                       weights.get(r.contributor_id, ""))
+                       "" if whereabouts else weights.get(r.contributor_id, ""))

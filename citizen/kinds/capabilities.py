@@ -163,6 +163,16 @@ class Capabilities:
         organiser's: what task_json reads for a volunteer in that language. Never a value that answers store."""
         return {**settings, "question": texts["question"]} if texts.get("question") else settings
 
+    # --- what the open data may say of an answer -------------------------------------------------------------
+    # Whether an answer tells where its volunteer was (a field visit: the site, at a time). Then answers.csv names no
+    # volunteer (neither pseudonym nor voter weight) and gives the answer as `public_value`: a pseudonym's visits, in
+    # time order, would be their track.
+    whereabouts = False
+
+    def public_value(self, value):
+        """An answer as answers.csv publishes it (a kind with `whereabouts` leaves out the device's position)."""
+        return value
+
     # --- files of the kind's own ----------------------------------------------------------------------------
     def export_files(self, settings):
         """[(name, description, mediatype, format)]: files this kind adds to a campaign's open data beside

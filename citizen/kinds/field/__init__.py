@@ -144,6 +144,7 @@ class FieldKind(Kind):
     spatial = True
     timed = False  # a visit's time is spent walking, not reading: no minimum time applies
     permissions = ("geolocation",)
+    whereabouts = True  # answers.csv: no pseudonym or voter weight, the answers without the position
     picked = True  # volunteers choose the site they walk to (nearby); the visit's position is checked instead
     import_help = _l("Upload the sites to visit: a CSV with name, lat and lon columns (WGS84 degrees), GeoJSON "
                      "points or small areas, or a GeoPackage. An area is placed at its centre.")
@@ -316,6 +317,10 @@ class FieldKind(Kind):
         if not isinstance(value, dict) or value.get("accepted"):
             return []
         return list(value.get("held") or [])
+
+    def public_value(self, value):
+        """The visit's answers to the questions, without where the phone was, its photos or the time."""
+        return {"fields": (value or {}).get("fields") or {}} if isinstance(value, dict) else value
 
     def api_paths(self):
         from citizen.kinds.field import openapi
