@@ -274,6 +274,8 @@ def test_proposals_become_sites_once_confirmed_on_the_spot(client, guest, field_
     near = client.post(url, json={"name": "Same", "value": {"position": {**here, "lat": 36.2051}}},
                        headers={**guest(), "Idempotency-Key": "p2"})
     assert near.status_code == 409 and near.get_json()["code"] == "proposal_nearby"
+    listed = client.get(f"{API}/campaigns/{c.slug}/nearby?lat=36.2052&lon=36.17", headers=proposer).get_json()
+    assert [(p["id"], p["mine"], p["answered"]) for p in listed["proposals"]] == [(pid, True, False)]
     confirm = f"{url}/{pid}/confirm"
     assert client.post(confirm, json={"exists": True, "position": here}, headers=proposer).status_code == 403
     far = client.post(confirm, json={"exists": True, "position": {**here, "lat": 36.3}}, headers=guest())

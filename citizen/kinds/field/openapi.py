@@ -33,6 +33,10 @@ _SITE = {"type": "object", "properties": {
     "distance_m": {"type": "integer", "description": "metres from the position asked about (nearby only)"},
     "bearing_deg": {"type": "integer", "description": "compass bearing from that position, 0 = north (nearby only)"}}}
 _SITES = {"sites": {"type": "array", "items": _SITE}, "more": _BOOL}
+_NEARBY = {**_SITES, "proposals": {"type": "array", "description": "sites volunteers proposed nearby (campaigns that "
+                                   "take proposals), to confirm on the spot", "items": {"type": "object", "properties": {
+                                       "id": _INT, "name": _STR, "lat": _NUM, "lon": _NUM, "distance_m": _INT,
+                                       "bearing_deg": _INT, "confirmations": _INT, "mine": _BOOL, "answered": _BOOL}}}}
 _POSITION = {"type": "object", "required": ["lat", "lon"], "description": "where the volunteer stands: latitude and "
              "longitude (WGS84 degrees) and the position's accuracy in metres",
              "properties": {"lat": {"type": "number", "minimum": -90, "maximum": 90},
@@ -54,7 +58,7 @@ def paths():
                 {"name": "lon", "in": "query", "required": True,
                  "schema": {"type": "number", "minimum": -180, "maximum": 180}},
                 {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}],
-            "responses": {"200": _ok("Sites", _SITES), **_errors(400, 401, 404, 409, 422)}}},
+            "responses": {"200": _ok("Sites", _NEARBY), **_errors(400, 401, 404, 409, 422)}}},
         "/campaigns/{slug}/sites": {"get": {
             "summary": "Field campaigns: the open sites inside a box (at most 500): an area saved for offline use",
             "security": _OPTIONAL, "parameters": [_SLUG, {

@@ -12,7 +12,7 @@ from citizen.campaigns.models import ANSWERED, HIDDEN_RAND, PUBLISHED, Assignmen
 from citizen.errors import NotFound, NotOpen
 from citizen.extensions import db
 from citizen.kinds.field import bearing_deg, haversine_m
-from citizen.kinds.field.models import FieldSite
+from citizen.kinds.field.models import FieldConfirmation, FieldProposal, FieldSite
 from flask_babel import gettext as _
 
 FIRST_BOX_DEG = 0.005   # about 550 m north and south
@@ -106,13 +106,37 @@ def _rows_around(campaign_id, lat, lon, limit):
 
 
 def nearby(campaign, lat, lon, limit, contributor_id=None):
-    """The open sites nearest to (lat, lon), nearest first: {"sites": [...], "more": whether more are farther}."""
+    """The open sites nearest to (lat, lon), nearest first: {"sites": [...], "more": whether more are farther,
+    "proposals": sites volunteers proposed within PROPOSALS_WITHIN_M, to confirm on the spot}."""
     rows = _rows_around(campaign.id, lat, lon, limit)
     near = sorted(((haversine_m(lat, lon, r.lat, r.lon), r) for r in rows), key=lambda pair: pair[0])
     mine = _mine(contributor_id, [r.task_id for _d, r in near[:limit]])
     return {"sites": [_site(r, mine, distance=d, bearing=bearing_deg(lat, lon, r.lat, r.lon))
                       for d, r in near[:limit]],
-            "more": len(near) > limit}
+            "more": len(near) > limit, "proposals": _proposals(campaign, lat, lon, contributor_id)}
+
+
+PROPOSALS_WITHIN_M = 2000
+MAX_PROPOSALS = 10
+
+
+def _proposals(campaign, lat, lon, contributor_id):
+    if not (campaign.settings or {}).get("proposals"):
+        return []
+    south, north, west, east = _box(lat, lon, PROPOSALS_WITHIN_M / METRES_PER_DEG)
+    rows = db.session.execute(select(FieldProposal).where(
+        FieldProposal.campaign_id == campaign.id, FieldProposal.status == "proposed",
+        FieldProposal.lat.between(south, north), FieldProposal.lon.between(west, east)).limit(200)).scalars().all()
+    near = sorted(((haversine_m(lat, lon, p.lat, p.lon), p) for p in rows), key=lambda pair: pair[0])
+    near = near[:MAX_PROPOSALS]
+    said = set(db.session.execute(select(FieldConfirmation.proposal_id).where(
+        FieldConfirmation.contributor_id == contributor_id,
+        FieldConfirmation.proposal_id.in_([p.id for _d, p in near])
+    )).scalars()) if contributor_id is not None and near else set()
+    return [{"id": p.id, "name": p.name, "lat": p.lat, "lon": p.lon, "distance_m": round(d),
+             "bearing_deg": round(bearing_deg(lat, lon, p.lat, p.lon)), "confirmations": p.confirmations,
+             "mine": p.contributor_id == contributor_id and contributor_id is not None, "answered": p.id in said}
+            for d, p in near]
 
 
 def in_box(campaign, west, south, east, north, contributor_id=None):
