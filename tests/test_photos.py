@@ -111,7 +111,7 @@ def test_gps_round_trip(lat, lon):
 
 
 def test_read_photo_without_or_with_bad_gps():
-    assert read_photo(jpeg()) == {"width": 64, "height": 48, "lat": None, "lon": None}
+    assert read_photo(jpeg()) == {"width": 64, "height": 48, "lat": None, "lon": None, "taken": None}
     assert read_photo(png())["lat"] is None
     assert read_photo(with_gps(jpeg(), 0, 0))["lat"] is None  # a camera without a fix writes 0, 0
     img = Image.open(io.BytesIO(jpeg()))
@@ -144,7 +144,7 @@ def test_clean_copy_strips_metadata_and_downsizes():
     assert copy.format == "JPEG" and copy.size == (width, height) == (1024, 683)
     assert not copy.getexif() and not copy.getexif().get_ifd(ExifTags.IFD.GPSInfo)
     assert b"Exif" not in data and b"Jane" not in data and "comment" not in copy.info
-    assert read_photo(data) == {"width": 1024, "height": 683, "lat": None, "lon": None}
+    assert read_photo(data) == {"width": 1024, "height": 683, "lat": None, "lon": None, "taken": None}
     small, w, h = clean_copy(png(), max_side=1024)  # never upscaled; transparency flattened
     assert (w, h) == (32, 32) and Image.open(io.BytesIO(small)).mode == "RGB"
     with pytest.raises(PhotoError):
