@@ -72,6 +72,7 @@ class Defaults:
     PDF_RENDER_SYNC_PAGES = 20
     MEDIA_FOLDER = None  # set by create_app: instance/media
     UPLOADS_FOLDER = None  # the organiser's previews kept until confirmed (None: instance/uploads)
+    PRIVATE_FOLDER = None  # files never served under /media/: volunteers' field photos (None: instance/private)
     # Where files live (citizen.storage): empty for the local folders (MEDIA_FOLDER, EXPORTS_FOLDER: instance/exports,
     # UPLOADS_FOLDER), or "s3://bucket/prefix" for an S3-compatible object store (MinIO, Garage...) that every web
     # server and worker of a deployment shares. STORAGE_ACCESS_KEY/SECRET_KEY empty: boto3's own chain (AWS_* variables).

@@ -70,6 +70,7 @@ def base_config(tmp_path, uri):
     return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "test-secret",
             "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "JOBS_SYNC": True, "JOBS_QUEUE_URL": "memory://", "BUILD_MIN_SECONDS": 0, "MEDIA_FOLDER": str(tmp_path / "media"),
             "EXPORTS_FOLDER": str(tmp_path / "exports"),  # builds and files are per campaign id: never another test's
+            "PRIVATE_FOLDER": str(tmp_path / "private"),
             "SERVER_NAME": None, "PUBLIC_URL": "http://localhost",  # the test client's host: links in pages match
             "KINDS": Defaults.KINDS + ["tests.kinds.compare:CompareKind"]}  # an example kind, one folder (tests/kinds/)
 

@@ -382,3 +382,27 @@ def test_open_data_give_the_sites_position_never_the_volunteers(client, guest, f
     assert json.loads(rows[0]["value"]) == {"fields": {"state": "overflowing", "bags": None}}
     results = {r["name"]: r for r in csv.DictReader(io.StringIO(texts["results.csv"]))}
     assert results["Market bin"]["lat"] == "36.2" and results["Market bin"]["visits"] == "1"
+
+
+def test_a_photo_named_by_two_accounts_counts_once(client, guest, field_campaign):
+    c = field_campaign()
+    task, first, second = site(c, "Market bin"), guest(), guest()
+    token = upload(client, first, task.id, jpeg(36.2, 36.16))
+    assert visit(client, first, task.id, 36.2, 36.16, photos=[token]).status_code == 201
+    assert visit(client, second, task.id, 36.2, 36.16, photos=[token]).status_code == 201  # shared with a friend
+    history = db.session.get(Task, task.id).consensus["history"]
+    assert [v["counted"] for v in history] == [True, False] and history[1]["reused_photo"] is True
+
+
+def test_unfinished_uploads_are_given_up_after_days(client, guest, field_campaign):
+    from datetime import timedelta
+    from citizen import clock
+    c = field_campaign()
+    task, who = site(c, "Market bin"), guest()
+    url = f"{API}/tasks/{task.id}/photos/{uuid.uuid4()}"
+    r = client.put(url, data=b"x" * 10, headers={**who, "Content-Range": "bytes 0-9/100"})
+    assert r.get_json() == {"received": 10}
+    assert list(field_photos._store().list("field-parts/"))
+    assert field_photos.sweep(clock.now() + timedelta(days=4)) == 1
+    db.session.commit()
+    assert not list(field_photos._store().list("field-parts/")) and count(FieldUpload) == 0

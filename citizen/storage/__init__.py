@@ -1,18 +1,22 @@
 """Where files live: one storage interface (citizen.storage.backends.Storage) for every file citizen keeps.
 
-Three areas, each a store of its own:
+Four areas, each a store of its own:
 
 - `media_store()`: what /media/ serves: campaigns' photos, rendered PDF pages, PDFs, blurred copies, the demo's images
   (keys as in the URL after /media/: "campaigns/<id>/<32 hex>.jpg", "demo/rooftops-000.jpg").
 - `exports_store()`: built files: GeoPackages and quality builds ("<campaign id>/results-<tag>.gpkg", "<id>/quality.json").
-- `uploads_store()`: the organiser's preview stash ("<campaign id>/<token>__<name>"), until the import is confirmed.
+- `uploads_store()`: the organiser's preview stash ("<campaign id>/<token>__<name>"), until the import is confirmed
+  (swept after UPLOADS_KEEP_HOURS).
+- `private_store()`: files kept for good but never served under /media/: volunteers' photos of field sites, shown to
+  the campaign's staff by the field kind's own route ("field/<campaign id>/<32 hex>.jpg"), and their chunks while
+  they upload ("field-parts/<upload>/<n>").
 
 Backends (configuration, or CITIZEN_* environment variables):
 
-- STORAGE_URL empty (the default): the local folders MEDIA_FOLDER, EXPORTS_FOLDER and UPLOADS_FOLDER (default
-  <instance>/media, <instance>/exports, <instance>/uploads).
+- STORAGE_URL empty (the default): the local folders MEDIA_FOLDER, EXPORTS_FOLDER, UPLOADS_FOLDER and PRIVATE_FOLDER
+  (default <instance>/media, <instance>/exports, <instance>/uploads, <instance>/private).
 - STORAGE_URL = "s3://bucket/prefix": an S3-compatible object store (MinIO, Garage, SeaweedFS, AWS); the areas
-  are "<prefix>/media/", "<prefix>/exports/" and "<prefix>/uploads/" in the bucket. STORAGE_ENDPOINT
+  are "<prefix>/media/", "<prefix>/exports/", "<prefix>/uploads/" and "<prefix>/private/" in the bucket. STORAGE_ENDPOINT
   (http://minio:9000), STORAGE_REGION, STORAGE_ACCESS_KEY and STORAGE_SECRET_KEY (empty: boto3's own chain,
   AWS_ACCESS_KEY_ID...), STORAGE_PUBLIC_ENDPOINT (the store's address as browsers reach it, for presigned URLs).
 
@@ -22,7 +26,7 @@ from flask import current_app, redirect, send_file
 
 from citizen.storage.backends import LocalStorage, S3Storage, Stat, Storage, valid_key  # noqa: F401
 
-AREAS = ("media", "exports", "uploads")
+AREAS = ("media", "exports", "uploads", "private")
 
 
 def area(name, app=None):
@@ -41,7 +45,8 @@ def area(name, app=None):
     import os
     folders = {"media": cfg.get("MEDIA_FOLDER") or os.path.join(app.instance_path, "media"),
                "exports": cfg.get("EXPORTS_FOLDER") or os.path.join(app.instance_path, "exports"),
-               "uploads": cfg.get("UPLOADS_FOLDER") or os.path.join(app.instance_path, "uploads")}
+               "uploads": cfg.get("UPLOADS_FOLDER") or os.path.join(app.instance_path, "uploads"),
+               "private": cfg.get("PRIVATE_FOLDER") or os.path.join(app.instance_path, "private")}
     return LocalStorage(folders[name])
 
 
@@ -55,6 +60,10 @@ def exports_store(app=None):
 
 def uploads_store(app=None):
     return area("uploads", app)
+
+
+def private_store(app=None):
+    return area("private", app)
 
 
 def send(store, key, mimetype, *, as_attachment=False, download_name=None, max_age=None, etag=None,

@@ -370,10 +370,14 @@ class FieldKind(Kind):
         counted = weight > 0 and not self.held(value)
         if counted and gap and last and at and _parse_z(at) - _parse_z(last) < timedelta(minutes=gap):
             counted = False
+        keys = [p["k"] for p in value.get("photos") or [] if isinstance(p, dict) and p.get("k")]
+        seen = state.get("photo_keys", [])
+        reused = bool(set(keys) & set(seen))  # a photo shared between accounts: one visit, counted once
+        counted = counted and not reused
         new = agreement.add_answer(state, value.get("fields") or {}, weight if counted else 0.0)
-        visit = {"at": at, "counted": counted, "held": self.held(value), "photos": len(value.get("photos") or []),
-                 "distance_m": value.get("distance_m")}
-        new.update(history=([*state.get("history", []), visit])[-HISTORY:],
+        visit = {"at": at, "counted": counted, "held": self.held(value), "photos": len(keys),
+                 "distance_m": value.get("distance_m"), **({"reused_photo": True} if reused else {})}
+        new.update(photo_keys=(seen + [k for k in keys if k not in seen])[-5 * 50:], history=([*state.get("history", []), visit])[-HISTORY:],
                    visits=state.get("visits", 0) + 1, held_n=state.get("held_n", 0) + bool(visit["held"]))
         if counted:
             new.update(last_at=at, latest={"at": at, "fields": value.get("fields") or {}})

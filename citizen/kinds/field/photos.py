@@ -8,7 +8,7 @@ checked, re-encoded and kept where only the campaign's staff can see them.
 - The photo is checked as any picture (type, size, pixels: citizen.ingest.photos), then re-encoded upright, at most
   MAX_SIDE px, with no EXIF but its position (a field campaign keeps where a photo was taken; nothing else).
   Its EXIF position and time travel in the token the answer names (citizen.kinds.field.photo_token).
-- Photos and chunks live in the uploads store (never served under /media/): staff see a photo through the field
+- Photos and chunks live in the private store (never served under /media/, never swept): staff see a photo through the field
   kind's own route, blurred first (content_warnings.blurred_derivative, made at upload).
 Bounded: a chunk is at most CHUNK_BYTES, a photo MAX_PHOTO_BYTES, a volunteer has at most OPEN_UPLOADS unfinished
 uploads and DAILY_UPLOADS a day.
@@ -39,7 +39,7 @@ _RANGE = re.compile(r"^bytes ([0-9]{1,9})-([0-9]{1,9})/([0-9]{1,9})$")
 
 
 def _store():
-    return storage.uploads_store()
+    return storage.private_store()
 
 
 def site_task(task_id):

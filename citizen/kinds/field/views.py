@@ -17,10 +17,19 @@ TASK_ID = "<int(max=2147483647):task_id>"
 
 
 def init_app(app):
+    from citizen.jobs import worker
     from citizen.kinds.field import models as _models  # noqa: F401  (its tables belong to the schema)
+    worker.register_chore("field-stale-uploads", _sweep, every_seconds=3600)
     app.register_blueprint(api_bp)
     app.register_blueprint(staff_bp)
     csrf.exempt(api_bp)  # cookie callers are CSRF-checked by citizen.accounts.auth, as on the rest of /api/v1
+
+
+def _sweep(app):
+    """Uploads of photos left unfinished for days: their chunks and rows go (a worker's chore)."""
+    n = photos.sweep()
+    db.session.commit()
+    return n
 
 
 def _degrees(name, limit):
