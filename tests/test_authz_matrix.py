@@ -470,7 +470,8 @@ class World:
 
 
 def _config(root, tmp, uri):
-    return {**base_config(tmp, uri), "MEDIA_FOLDER": str(root / "media"), "EXPORTS_FOLDER": str(tmp / "exports")}
+    return {**base_config(tmp, uri), "MEDIA_FOLDER": str(root / "media"), "EXPORTS_FOLDER": str(tmp / "exports"),
+            "PRIVATE_FOLDER": str(root / "private")}
 
 
 def _bearer(token):
