@@ -7,6 +7,9 @@ imports larger, file uploads largest. Each limit is a setting (citizen.config):
     MAX_CONTENT_LENGTH 256 MB  file uploads (a ZIP of drone photos, PDFs: UPLOADS below), and the ceiling
                                of every other limit
 
+A feature or kind whose route takes a body of its own size registers it (`register`): the field kind's photo
+uploads (a whole phone photo, or one chunk of it).
+
 The limit applies to what is read, with or without a Content-Length: Werkzeug refuses a declared length
 above it before reading, and stops a chunked body (no Content-Length) as soon as it passes it. Either way
 the answer is a 413 that names the limit (citizen.handlers).
@@ -20,11 +23,22 @@ IMPORTS = {"api.import_tasks", "api.import_answers", "predictions_api.import_pre
 UPLOADS = {"api.import_tasks", "organise.manage"}
 
 
+EXTENSION = "citizen.body_limits"
+
+
+def register(app, endpoint, limit):
+    """Requests to `endpoint` may send up to `limit` bytes (under MAX_CONTENT_LENGTH): called by its init_app."""
+    app.extensions.setdefault(EXTENSION, {})[endpoint] = int(limit)
+
+
 def body_limit(endpoint, mimetype, path):
     """The most bytes a request to `endpoint` with a body of `mimetype` may send: never more than
     MAX_CONTENT_LENGTH, the ceiling of every request."""
     config = current_app.config
     ceiling = config["MAX_CONTENT_LENGTH"]
+    own = current_app.extensions.get(EXTENSION, {}).get(endpoint)
+    if own is not None:
+        return min(own, ceiling) if ceiling else own
     if endpoint in UPLOADS and mimetype == "multipart/form-data":
         return ceiling
     if endpoint in IMPORTS:

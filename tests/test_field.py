@@ -117,9 +117,13 @@ def test_nearby_is_exact_around_the_box_corners(app, field_campaign):
     rnd = random.Random(3)
     rows = "name,lat,lon\n" + "".join(f"s{i},{36.2 + rnd.uniform(-0.05, 0.05):.6f},{36.16 + rnd.uniform(-0.05, 0.05):.6f}\n"
                                       for i in range(3000))
+    rows += "".join(f"d{i},{36.21 + rnd.gauss(0, 0.0005):.6f},{36.17 + rnd.gauss(0, 0.0005):.6f}\n"
+                    for i in range(1500))  # a dense cluster: more sites in 100 m than a box may hold
     c = field_campaign(("sites.csv", rows.encode()))
     from citizen.kinds.field import sites
-    for lat, lon in ((36.2, 36.16), (36.24, 36.2), (36.3, 36.3)):
+    # inside, in the cluster, at the edge, 5 km outside (where a box holding too few and one holding too many are
+    # one step apart) and far away
+    for lat, lon in ((36.2, 36.16), (36.21, 36.17), (36.24, 36.2), (36.295, 36.16), (36.2, 36.27), (36.3, 36.3)):
         got = [s["id"] for s in sites.nearby(c, lat, lon, 25)["sites"]]
         every = sorted(db.session.execute(select(FieldSite).where(FieldSite.campaign_id == c.id)).scalars(),
                        key=lambda s: haversine_m(lat, lon, s.lat, s.lon))
@@ -406,3 +410,19 @@ def test_unfinished_uploads_are_given_up_after_days(client, guest, field_campaig
     assert field_photos.sweep(clock.now() + timedelta(days=4)) == 1
     db.session.commit()
     assert not list(field_photos._store().list("field-parts/")) and count(FieldUpload) == 0
+
+
+def test_a_phone_sized_photo_goes_up_whole_as_multipart(client, guest, field_campaign):
+    """A photo of several MB in one multipart request (the API's 1 MB limit is for JSON bodies), and nothing beyond
+    the photo limit."""
+    import os as _os
+    c = field_campaign()
+    task, who = site(c, "Market bin"), guest()
+    out = io.BytesIO()
+    Image.frombytes("RGB", (1600, 1200), _os.urandom(1600 * 1200 * 3)).save(out, "JPEG", quality=95)
+    assert len(out.getvalue()) > 2_000_000
+    assert upload(client, who, task.id, out.getvalue())
+    big = b"\xff\xd8" + b"0" * (16_000_000)
+    r = client.post(f"{API}/tasks/{task.id}/photos", headers=who, data={"photo": (io.BytesIO(big), "big.jpg")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 413

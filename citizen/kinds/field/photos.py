@@ -126,11 +126,13 @@ def receive_chunk(task_id, contributor_id, upload_id, content_range, data):
     """Store one chunk. Returns (status, body): 200 {"received"} while incomplete, 201 {"photo", "received"} when
     this chunk completed the photo, 200 with the same token for a chunk sent again after completion, 409
     {"received"} for a chunk that does not start where the upload stands."""
-    task, campaign = site_task(task_id)
+    task, _campaign = site_task(task_id)
     first, total = parse_range(content_range, len(data))
     upload = _upload(contributor_id, upload_id, task.id, total, create=True)
     if upload.photo_id is not None:
         return 200, {"received": upload.received, "photo": _token_of(upload, task)}
+    if upload.received == upload.total:  # every byte arrived but the photo was not kept (a failure, a race)
+        return _finish(task_id, contributor_id, upload_id)
     if first != upload.received:
         return 409, {"code": "upload_offset", "received": upload.received, "message": _(
             "This chunk does not start where the upload stands: go on from %(n)d bytes.", n=upload.received)}
@@ -139,30 +141,45 @@ def receive_chunk(task_id, contributor_id, upload_id, content_range, data):
     upload.received += len(data)
     if upload.received < upload.total:
         return 200, {"received": upload.received}
-    whole = b"".join(_store().get(_part_key(upload, n)) or b"" for n in range(upload.parts))
-    photo = keep_photo(campaign, task, contributor_id, whole)
-    upload.photo_id = photo.id
-    _drop_parts(upload)
+    return _finish(task_id, contributor_id, upload_id)
+
+
+def _finish(task_id, contributor_id, upload_id):
+    """Keep the photo whose every chunk arrived: the picture's work runs between two transactions, so that it holds
+    no lock (on SQLite every transaction holds the write lock: other uploads and answers would wait)."""
+    upload = _upload(contributor_id, upload_id, task_id)
+    ident, parts = upload.id, upload.parts
+    db.session.commit()
+    whole = b"".join(_store().get(f"field-parts/{ident}/{n:04d}") or b"" for n in range(parts))
+    prepared = prepare(whole)
+    task, campaign = site_task(task_id)
+    upload = _upload(contributor_id, upload_id, task_id)
+    if upload.photo_id is None:  # else another request finished it meanwhile: that photo stands
+        upload.photo_id = store_photo(campaign, task, contributor_id, prepared).id
+        _drop_parts(upload)
     return 201, {"received": upload.received, "photo": _token_of(upload, task)}
 
 
 def receive_whole(task_id, contributor_id, data):
     """A photo sent in one request (multipart): 201 {"photo"}."""
-    task, campaign = site_task(task_id)
+    site_task(task_id)
     if len(data) > MAX_PHOTO_BYTES:
         raise _invalid(_("A photo may be at most %(mb)d MB.", mb=MAX_PHOTO_BYTES // 1_000_000), "photo")
     _allowance(contributor_id)
+    db.session.commit()  # the picture's work below holds no lock (see _finish)
+    prepared = prepare(data)
+    task, campaign = site_task(task_id)
     upload = FieldUpload(contributor_id=contributor_id, upload_id=secrets.token_hex(16), task_id=task.id,
                          total=len(data), received=len(data), parts=0, created_at=clock.now())
     db.session.add(upload)
-    photo = keep_photo(campaign, task, contributor_id, data)
-    upload.photo_id = photo.id
+    upload.photo_id = store_photo(campaign, task, contributor_id, prepared).id
     db.session.flush()
     return 201, {"received": len(data), "photo": _token_of(upload, task)}
 
 
-def keep_photo(campaign, task, contributor_id, data):
-    """Check and re-encode a photo, keep it with its blurred copy; the FieldPhoto. InvalidInput when it is not a
+def prepare(data):
+    """A photo checked and re-encoded (upright, at most MAX_SIDE px, no metadata but its position) with its blurred
+    copy: (info, clean JPEG, width, height, blurred JPEG). Touches no database. InvalidInput for what is not a
     photo that can be used."""
     try:
         info = pictures.read_photo(data)
@@ -174,6 +191,12 @@ def keep_photo(campaign, task, contributor_id, data):
         blurred = blurred_derivative(clean, max_side=640)
     except BlurError:
         raise _invalid(_("This photo is damaged and cannot be decoded."), "photo") from None
+    return info, clean, width, height, blurred
+
+
+def store_photo(campaign, task, contributor_id, prepared):
+    """Keep a prepared photo and its blurred copy; the FieldPhoto."""
+    info, clean, width, height, blurred = prepared
     stem = f"field/{campaign.id}/{secrets.token_hex(16)}"
     _store().put(f"{stem}.jpg", clean, content_type="image/jpeg")
     _store().put(f"{stem}-blurred.jpg", blurred, content_type="image/jpeg")
@@ -184,6 +207,11 @@ def keep_photo(campaign, task, contributor_id, data):
     db.session.add(photo)
     db.session.flush()
     return photo
+
+
+def keep_photo(campaign, task, contributor_id, data):
+    """prepare and store_photo in one (the demo's reports)."""
+    return store_photo(campaign, task, contributor_id, prepare(data))
 
 
 def _part_key(upload, n):

@@ -1,8 +1,11 @@
 """The sites of field campaigns on the map: the index "nearby" reads, filled after every import.
 
-Nearby is a box around the volunteer (an index range on (campaign, lat) filtered by lon), widened until it holds
-enough open sites or reaches MAX_BOX_DEG; distances and bearings are computed for what the box holds and sorted.
-One query per widening, at most BOX_ROWS rows each: bounded whatever the campaign's size or the volunteer's place.
+Nearby is a box around the volunteer (an index range on (campaign, lat) filtered by lon) sized to hold at least the
+sites asked for and at most BOX_ROWS: widened where sites are sparse, narrowed where they are dense, and between two
+sizes that held too few and too many, halfway (geometrically) between them, so it never swings from one to the
+other. Then, as a corner of the box is farther than its sides, the box is widened once more to the circle through
+the limit-th nearest site if that lies beyond the box's inner circle: the answer is exact. At most MAX_STEPS queries
+of at most BOX_ROWS rows (the last at most 4 x BOX_ROWS), whatever the campaign's size or the volunteer's place.
 """
 import math
 
@@ -15,11 +18,12 @@ from citizen.kinds.field import bearing_deg, haversine_m
 from citizen.kinds.field.models import FieldConfirmation, FieldProposal, FieldSite
 from flask_babel import gettext as _
 
-FIRST_BOX_DEG = 0.005   # about 550 m north and south
+FIRST_BOX_DEG = 0.002   # about 220 m north and south
 MAX_BOX_DEG = 0.5       # about 55 km: farther than anyone walks to a site
 MIN_BOX_DEG = 0.0002    # about 22 m
 METRES_PER_DEG = 111195  # of latitude
-BOX_ROWS = 2000
+BOX_ROWS = 500
+MAX_STEPS = 10
 MAX_LIMIT = 100
 MAX_IN_BOX = 500
 CHUNK = 5000
@@ -84,32 +88,31 @@ def _mine(contributor_id, task_ids):
 
 
 def _rows_around(campaign_id, lat, lon, limit):
-    """Open sites in a box around (lat, lon) holding at least `limit` of them (or all there are within
-    MAX_BOX_DEG), at most BOX_ROWS: widened where sites are sparse, narrowed where they are dense; then widened
-    once more if the limit-th nearest lies beyond the box's inner circle (a corner of the box is farther than its
-    sides: a site just outside a side may be nearer)."""
-    half, rows = FIRST_BOX_DEG, []
-    for _step in range(8):
-        rows = _open_sites(campaign_id, *_box(lat, lon, half), BOX_ROWS)
-        if len(rows) >= BOX_ROWS and half > MIN_BOX_DEG:
-            half /= 3
+    """[(metres, row)] of the open sites in a box around (lat, lon) holding the `limit` nearest (all there are within
+    MAX_BOX_DEG when fewer), nearest first (see the module's note)."""
+    half, few, many, rows = FIRST_BOX_DEG, None, None, []
+    for _step in range(MAX_STEPS):
+        rows = _open_sites(campaign_id, *_box(lat, lon, half), BOX_ROWS + 1)
+        if len(rows) > BOX_ROWS and half > MIN_BOX_DEG:
+            many = half
+            half = max(MIN_BOX_DEG, math.sqrt(few * half) if few else half / 3)
         elif len(rows) < limit and half < MAX_BOX_DEG:
-            half = min(MAX_BOX_DEG, half * 3)
+            few = half
+            half = min(MAX_BOX_DEG, math.sqrt(many * half) if many else half * 3)
         else:
             break
-    if len(rows) >= limit:
-        kth = sorted(haversine_m(lat, lon, r.lat, r.lon) for r in rows)[limit - 1]
-        if kth > half * METRES_PER_DEG:
-            wider = _open_sites(campaign_id, *_box(lat, lon, kth / METRES_PER_DEG), BOX_ROWS)
-            rows = wider if len(wider) < BOX_ROWS else rows
-    return rows
+    near = sorted(((haversine_m(lat, lon, r.lat, r.lon), r) for r in rows[:BOX_ROWS]), key=lambda pair: pair[0])
+    if len(near) >= limit and near[limit - 1][0] > half * METRES_PER_DEG:
+        wider = _open_sites(campaign_id, *_box(lat, lon, near[limit - 1][0] / METRES_PER_DEG), 4 * BOX_ROWS + 1)
+        if len(wider) <= 4 * BOX_ROWS:
+            near = sorted(((haversine_m(lat, lon, r.lat, r.lon), r) for r in wider), key=lambda pair: pair[0])
+    return near
 
 
 def nearby(campaign, lat, lon, limit, contributor_id=None):
     """The open sites nearest to (lat, lon), nearest first: {"sites": [...], "more": whether more are farther,
     "proposals": sites volunteers proposed within PROPOSALS_WITHIN_M, to confirm on the spot}."""
-    rows = _rows_around(campaign.id, lat, lon, limit)
-    near = sorted(((haversine_m(lat, lon, r.lat, r.lon), r) for r in rows), key=lambda pair: pair[0])
+    near = _rows_around(campaign.id, lat, lon, limit)
     mine = _mine(contributor_id, [r.task_id for _d, r in near[:limit]])
     return {"sites": [_site(r, mine, distance=d, bearing=bearing_deg(lat, lon, r.lat, r.lon))
                       for d, r in near[:limit]],

@@ -4,7 +4,7 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from citizen import storage
+from citizen import body_limits, storage
 from citizen.accounts import auth
 from citizen.errors import InvalidInput, NotFound
 from citizen.extensions import csrf, db
@@ -20,6 +20,9 @@ def init_app(app):
     from citizen.jobs import worker
     from citizen.kinds.field import models as _models  # noqa: F401  (its tables belong to the schema)
     worker.register_chore("field-stale-uploads", _sweep, every_seconds=3600)
+    # a whole phone photo (with the multipart envelope), or one chunk of it
+    body_limits.register(app, "field.photo_whole", MAX_PHOTO_BYTES + 64 * 1024)
+    body_limits.register(app, "field.photo_upload", photos.CHUNK_BYTES + 16 * 1024)
     app.register_blueprint(api_bp)
     app.register_blueprint(staff_bp)
     csrf.exempt(api_bp)  # cookie callers are CSRF-checked by citizen.accounts.auth, as on the rest of /api/v1
@@ -95,7 +98,6 @@ def photo_upload(task_id, upload_id):
 def photo_whole(task_id):
     """A whole photo as multipart/form-data (field `photo`) or as the raw body (image/jpeg, png, webp)."""
     cid = auth.contributor_id(create_guest=True)
-    request.max_content_length = MAX_PHOTO_BYTES + 64 * 1024
     upload = request.files.get("photo")
     data = upload.read() if upload else request.get_data(cache=False)
     if not data:
