@@ -276,6 +276,7 @@
                                   className: "fd-you" }).addTo(map);
       you.bindTooltip(d.youAreHere);
     } else {
+      you.bringToFront();
       you.setLatLng(at);
       youCircle.setLatLng(at).setRadius(pos.accuracy);
     }
@@ -299,6 +300,7 @@
     Object.keys(markers).forEach(function (id) {
       if (!keep[id]) { siteLayer.removeLayer(markers[id]); delete markers[id]; }
     });
+    if (you) you.bringToFront();  // the blue dot stays above a site's marker when standing at it
   }
 
   // --- a site's report ------------------------------------------------------------------------------------------
