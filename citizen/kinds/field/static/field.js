@@ -557,10 +557,12 @@
       var csrf = (ctx && ctx.csrf) || (document.querySelector('meta[name="csrf-token"]') || {}).content;
       return Object.assign({ "Accept": "application/json", "X-CSRFToken": csrf }, extra || {});
     }
+    // The whole photo in one multipart request (POST .../photos): a chunk may be at most 1 MiB, a photo 15 MB.
     function upload(p) {
-      var size = p.blob.size;
-      return fetch(p.url, { method: "PUT", credentials: "same-origin", body: p.blob, headers: headers({
-        "Content-Type": "application/octet-stream", "Content-Range": "bytes 0-" + (size - 1) + "/" + size }) })
+      var form = new FormData();
+      form.append("photo", p.blob, "photo.jpg");
+      return fetch(p.url.replace(/\/[^\/]+$/, ""), { method: "POST", credentials: "same-origin", body: form,
+                                                      headers: headers() })
         .then(function (r) { return r.json().then(function (b) { if (!r.ok) throw b; return b.photo; }); });
     }
     function run(it) {
