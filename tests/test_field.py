@@ -205,7 +205,11 @@ def test_photo_tokens_are_the_servers_and_for_this_site(client, guest, field_cam
 def test_a_photo_resumes_in_chunks_and_is_kept_once(client, guest, field_campaign):
     c = field_campaign()
     task, who = site(c, "Market bin"), guest()
-    data = jpeg(36.2, 36.16, size=(1600, 1200))
+    import os as _os
+    out = io.BytesIO()
+    Image.frombytes("RGB", (400, 300), _os.urandom(400 * 300 * 3)).save(out, "JPEG", quality=95)
+    data = pictures.with_gps(out.getvalue(), 36.2, 36.16)
+    assert len(data) > 2 * 64 * 1024  # two chunks of at least 64 KiB
     url = f"{API}/tasks/{task.id}/photos/{uuid.uuid4()}"
     assert client.get(url, headers=who).get_json() == {"received": 0, "photo": None}
     half = len(data) // 2
@@ -404,8 +408,8 @@ def test_unfinished_uploads_are_given_up_after_days(client, guest, field_campaig
     c = field_campaign()
     task, who = site(c, "Market bin"), guest()
     url = f"{API}/tasks/{task.id}/photos/{uuid.uuid4()}"
-    r = client.put(url, data=b"x" * 10, headers={**who, "Content-Range": "bytes 0-9/100"})
-    assert r.get_json() == {"received": 10}
+    r = client.put(url, data=b"x" * 65536, headers={**who, "Content-Range": "bytes 0-65535/200000"})
+    assert r.get_json() == {"received": 65536}
     assert list(field_photos._store().list("field-parts/"))
     assert field_photos.sweep(clock.now() + timedelta(days=4)) == 1
     db.session.commit()
@@ -426,3 +430,45 @@ def test_a_phone_sized_photo_goes_up_whole_as_multipart(client, guest, field_cam
     r = client.post(f"{API}/tasks/{task.id}/photos", headers=who, data={"photo": (io.BytesIO(big), "big.jpg")},
                     content_type="multipart/form-data")
     assert r.status_code == 413
+
+
+def test_far_away_visits_never_crowd_out_the_real_ones(client, guest, field_campaign):
+    """Held visits take no slot of the counted ones, and a site keeps at most a few of them."""
+    c = field_campaign(redundancy=2, photos_min=0)
+    task = site(c, "Market bin")
+    from citizen.campaigns.scheduler import MAX_HELD
+    for _ in range(MAX_HELD):
+        assert visit(client, guest(), task.id, 10, 10).get_json()["held"] == ["too_far"]
+    refused = visit(client, guest(), task.id, 10, 10)
+    assert refused.status_code == 409 and refused.get_json()["code"] == "too_many_held"
+    for _ in range(2):  # the two real visits still find room
+        r = visit(client, guest(), task.id, 36.2, 36.16)
+        assert r.status_code == 201 and r.get_json().get("counted", True)
+    assert db.session.get(Task, task.id).result["visits"] == MAX_HELD + 2
+
+
+def test_a_broken_photo_is_not_decoded_again_for_one_byte(client, guest, field_campaign):
+    c = field_campaign()
+    task, who = site(c, "Market bin"), guest()
+    data = b"\xff\xd8\xff" + bytes(70_000)  # a JPEG's first bytes, then nothing
+    url = f"{API}/tasks/{task.id}/photos/{uuid.uuid4()}"
+    headers = {**who, "Content-Type": "application/octet-stream"}
+    r = client.put(url, data=data, headers={**headers, "Content-Range": f"bytes 0-{len(data) - 1}/{len(data)}"})
+    assert r.status_code == 422
+    assert client.get(url, headers=who).get_json() == {"received": 0, "photo": None}  # start again from nothing
+    r = client.put(url, data=data[:1], headers={**headers, "Content-Range": f"bytes 0-0/{len(data)}"})
+    assert r.status_code == 422  # not the last chunk, and too small: refused before any decoding
+    assert not list(field_photos._store().list("field-parts/"))
+
+
+def test_one_no_does_not_reject_a_proposal_that_needs_two(client, guest, field_campaign):
+    c = field_campaign(proposals=True, confirmations=2)
+    here = {"lat": 36.205, "lon": 36.17, "accuracy": 10}
+    pid = client.post(f"{API}/campaigns/{c.slug}/proposals", json={"name": "Heap", "value": {"position": here}},
+                      headers={**guest(), "Idempotency-Key": "a"}).get_json()["proposal"]
+    out = client.post(f"{API}/campaigns/{c.slug}/proposals/{pid}/confirm", json={"exists": False, "position": here},
+                      headers=guest()).get_json()
+    assert out["status"] == "proposed"
+    bad = client.post(f"{API}/campaigns/{c.slug}/proposals", headers={**guest(), "Idempotency-Key": "b"},
+                      json={"name": ["x"], "value": {"position": {"lat": 10 ** 400, "lon": 1}}})
+    assert bad.status_code == 422

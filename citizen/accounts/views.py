@@ -84,7 +84,11 @@ def logout():
     db.session.commit()
     logout_user()
     session.pop(GUEST_SESSION_KEY, None)
-    return redirect(url_for("campaigns.home"))
+    response = redirect(url_for("campaigns.home"))
+    # A shared phone: the next person must not find this one's pages, nearby places or unsent answers (the work
+    # pages' offline copies and answer queue).
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
 
 
 def _account_page(password_form=None, token_form=None, new_token=None, status=200):

@@ -39,6 +39,7 @@ from citizen.extensions import db
 from flask_babel import gettext as _
 
 RECLAIM_EVERY = 30.0
+MAX_HELD = 5  # answers a task may keep waiting for a moderator's check
 LIVE_LEASES_READ = 20  # a contributor holds at most MAX_LEASES; older data or a race may leave a few more
 _last_reclaim = [0.0]
 
@@ -283,9 +284,14 @@ def submit_answer(task_id, contributor_id, value, duration_ms=None, idempotency_
         weight, reason = 0.0, "not_qualified"  # kept, never counted before the campaign's qualification is passed
     held = kind.held(clean)  # a field visit from too far away: kept, counted once a moderator accepts it
     if held:
+        if kind.held_count(task.consensus) >= MAX_HELD:  # far-away visits must not crowd out the real ones
+            raise Conflict(_("This place already has visits waiting for a check: go there to report it."),
+                           code="too_many_held")
         weight, reason = 0.0, "held"
     leases = task.lease_count - (leased_at is not None)
     answers, redundancy, state, result = _tally(task, kind, clean, weight, quality, part, leases)
+    if held:
+        redundancy += 1  # a held answer takes no slot of the counted ones (a moderator who counts it gives it back)
     row = {"tid": task_id, "answers": answers, "leases": leases, "redundancy": redundancy, "consensus": state,
            "result": result, "available": not gold and answers + leases < redundancy, "camp": task.campaign_id,
            "cid": contributor_id, "value": clean, "duration_ms": duration_ms, "source": source, "weight": weight,

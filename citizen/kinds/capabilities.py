@@ -104,6 +104,10 @@ class Capabilities:
         photos, served to the campaign's staff only); [] for most kinds."""
         return []
 
+    def held_count(self, state):
+        """How many held answers a task's tally keeps (the loop refuses more past campaigns.scheduler.MAX_HELD)."""
+        return 0
+
     def accept_held(self, value):
         """The stored value once a moderator accepted a held answer (it then counts like any other)."""
         return value

@@ -139,6 +139,7 @@ def count_held(user, answer_id, reason=""):
     kind = get_kind(campaign.kind)
     before = answer.value
     answer.value, answer.reason = kind.accept_held(answer.value), None
+    task.redundancy = max(1, task.redundancy - 1)  # the extra slot it was held in (campaigns.scheduler)
     db.session.flush()
     refold.rebuild([task.id])
     audit(user, campaign.organisation_id, "count_held", "answer", answer.id, reason,
@@ -333,12 +334,15 @@ def act(user, data):
         if action == "accept":  # count it
             count_held(user, answer_id, reason)
             return {"done": action}
-        if action == "dismiss":  # looked at and left uncounted: out of the queue, the answer kept as it is
+        if action == "dismiss":  # looked at and left uncounted: out of the queue for good, the answer kept
             answer = db.session.get(Answer, answer_id)
-            if answer is None:
+            if answer is None or answer.reason != "held":
                 raise NotFound(_("There is no such item."))
             _task_row, campaign = _task(user, answer.task_id)
-            dismiss_item(user, campaign.organisation_id, key, campaign.id, reason)
+            answer.reason = "held_left"  # still weight 0 (its kind holds it); the queue lists "held" only
+            audit(user, campaign.organisation_id, "dismiss", "held", answer.id, reason, None, {"dismissed": True},
+                  campaign.id)
+            db.session.flush()
             return {"done": action}
     elif kind in ("contributor", "cluster"):
         camp_id, _sep, name = rest.partition(":")

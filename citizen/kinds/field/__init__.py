@@ -284,7 +284,8 @@ class FieldKind(Kind):
             raise InvalidInput(exc.args[0][0]["message"], details=exc.args[0]) from None
         at = _moment(value.get("at")) or clock.now()
         out = {"position": {"lat": lat, "lon": lon, "accuracy": accuracy}, "photos": photos, "fields": values,
-               "at": at.isoformat(timespec="seconds") + "Z"}
+               "at": at.isoformat(timespec="seconds") + "Z",
+               "received": clock.now().isoformat(timespec="seconds") + "Z"}
         out["distance_m"] = round(haversine_m(lat, lon, payload["lat"], payload["lon"]), 1)
         if settings.get("min_gap_minutes"):  # read by add_to_consensus, which sees no settings
             out["gap"] = int(settings["min_gap_minutes"])
@@ -329,6 +330,9 @@ class FieldKind(Kind):
     def accept_held(self, value):
         return {**value, "accepted": True}
 
+    def held_count(self, state):
+        return (state or {}).get("held_n", 0)
+
     def answer_links(self, slug, value):
         from flask import url_for
         photos = (value or {}).get("photos") or [] if isinstance(value, dict) else []
@@ -364,12 +368,14 @@ class FieldKind(Kind):
         """The form's agreement (as transcription's), and the site's history: the latest counted visit and the last
         HISTORY visits. A visit closer in time to the last counted one than the campaign's gap (which clean_answer
         wrote into the visit) adds nothing."""
-        at = value.get("at")
-        gap = value.get("gap", 0)
-        last = state.get("last_at")
+        at, received = value.get("at"), value.get("received")
+        gap = timedelta(minutes=value.get("gap", 0))
         counted = weight > 0 and not self.held(value)
-        if counted and gap and last and at and _parse_z(at) - _parse_z(last) < timedelta(minutes=gap):
-            counted = False
+        # One check when the visits' own times are close, or when they reached the server close together (the
+        # times a phone gives can be set at will; honest reports sent late from one phone are one volunteer's).
+        for mine, last in ((at, state.get("last_at")), (received, state.get("last_received"))):
+            if counted and gap and mine and last and abs(_parse_z(mine) - _parse_z(last)) < gap:
+                counted = False
         keys = [p["k"] for p in value.get("photos") or [] if isinstance(p, dict) and p.get("k")]
         seen = state.get("photo_keys", [])
         reused = bool(set(keys) & set(seen))  # a photo shared between accounts: one visit, counted once
@@ -380,9 +386,9 @@ class FieldKind(Kind):
         new.update(photo_keys=(seen + [k for k in keys if k not in seen])[-5 * 50:], history=([*state.get("history", []), visit])[-HISTORY:],
                    visits=state.get("visits", 0) + 1, held_n=state.get("held_n", 0) + bool(visit["held"]))
         if counted:
-            new.update(last_at=at, latest={"at": at, "fields": value.get("fields") or {}})
+            new.update(last_at=at, last_received=received, latest={"at": at, "fields": value.get("fields") or {}})
         else:
-            new.update({k: state[k] for k in ("last_at", "latest") if k in state})
+            new.update({k: state[k] for k in ("last_at", "last_received", "latest") if k in state})
         return new
 
     def result(self, state, settings=None):
@@ -413,8 +419,9 @@ class FieldKind(Kind):
     def result_fields(self, result):
         if "fields" not in result:
             return {}
+        # (the per-visit history stays out: its times and distances would tell where and when volunteers were)
         return {k: result.get(k) for k in ("fields", "status", "needs_review", "visits", "held", "last_visit",
-                                           "latest", "history")}
+                                           "latest")}
 
     def verdict(self, result, answered):
         return "agreement", result.get("status") == "verified"

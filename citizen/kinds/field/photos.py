@@ -30,6 +30,8 @@ from citizen.kinds.field.models import FieldPhoto, FieldUpload
 from content_warnings import BlurError, blurred_derivative
 
 CHUNK_BYTES = 1024 * 1024
+MIN_CHUNK_BYTES = 64 * 1024
+MAX_PIXELS = 50_000_000  # a phone's 48 MP sensor; a bigger picture is not a phone's photo (and costs to decode)
 MAX_SIDE = 2048
 OPEN_UPLOADS = 10
 DAILY_UPLOADS = 300
@@ -69,6 +71,8 @@ def parse_range(header, length):
         raise _invalid(_("A photo may be at most %(mb)d MB.", mb=MAX_PHOTO_BYTES // 1_000_000))
     if not (first <= last < total) or last - first + 1 != length:
         raise _invalid(_("The chunk's Content-Range does not match its length."))
+    if length < MIN_CHUNK_BYTES and last != total - 1:  # a photo in a million one-byte files: no
+        raise _invalid(_("A chunk other than the last must be at least %(kb)d KiB.", kb=MIN_CHUNK_BYTES // 1024))
     if length > CHUNK_BYTES:
         raise _invalid(_("A chunk may be at most %(kb)d KiB.", kb=CHUNK_BYTES // 1024))
     return first, total
@@ -76,9 +80,10 @@ def parse_range(header, length):
 
 def _allowance(contributor_id):
     since = clock.now() - timedelta(days=1)
-    open_n, today = db.session.execute(select(
-        func.count().filter(FieldUpload.photo_id.is_(None)), func.count()).where(
-        FieldUpload.contributor_id == contributor_id, FieldUpload.created_at >= since)).one()
+    open_n, today = db.session.execute(select(  # open uploads of any age (until the sweep gives them up)
+        func.count().filter(FieldUpload.photo_id.is_(None)),
+        func.count().filter(FieldUpload.created_at >= since)).where(
+        FieldUpload.contributor_id == contributor_id)).one()
     if open_n >= OPEN_UPLOADS:
         raise RateLimited(_("Send the photos already started before starting more."))
     if today >= DAILY_UPLOADS:
@@ -151,7 +156,14 @@ def _finish(task_id, contributor_id, upload_id):
     ident, parts = upload.id, upload.parts
     db.session.commit()
     whole = b"".join(_store().get(f"field-parts/{ident}/{n:04d}") or b"" for n in range(parts))
-    prepared = prepare(whole)
+    try:
+        prepared = prepare(whole)
+    except InvalidInput:  # not a photo: start again from nothing (a replay must send every byte again, never
+        upload = _upload(contributor_id, upload_id, task_id)  # have the server decode it again for one byte)
+        _drop_parts(upload)
+        upload.received = upload.parts = 0
+        db.session.commit()
+        raise
     task, campaign = site_task(task_id)
     upload = _upload(contributor_id, upload_id, task_id)
     if upload.photo_id is None:  # else another request finished it meanwhile: that photo stands
@@ -182,7 +194,10 @@ def prepare(data):
     copy: (info, clean JPEG, width, height, blurred JPEG). Touches no database. InvalidInput for what is not a
     photo that can be used."""
     try:
-        info = pictures.read_photo(data)
+        info = pictures.read_photo(data)  # reads the header only: the size before any decoding
+        if info["width"] * info["height"] > MAX_PIXELS:
+            raise pictures.PhotoError(_("The picture has too many pixels for a photo: at most %(mp)d million.",
+                                        mp=MAX_PIXELS // 1_000_000))
         gps = (info["lat"], info["lon"]) if info.get("lat") is not None else None
         clean, width, height = pictures.checked_copy(data, MAX_SIDE, MAX_PHOTO_BYTES, gps=gps)
     except pictures.PhotoError as exc:

@@ -27,7 +27,7 @@ def _position(raw):
     try:
         lat, lon = float(raw.get("lat")), float(raw.get("lon"))
         accuracy = float(raw.get("accuracy") or 0)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InvalidInput(_('Send the position where you are: {"lat", "lon", "accuracy"}.')) from None
     if not (-90 <= lat <= 90 and -180 <= lon <= 180 and 0 <= accuracy <= 100000):
         raise InvalidInput(_('Send the position where you are: {"lat", "lon", "accuracy"}.'))
@@ -53,7 +53,8 @@ def propose(campaign, contributor_id, body, key):
             FieldProposal.contributor_id == contributor_id, FieldProposal.key == key)).scalar_one_or_none()
         if done is not None:
             return 200, _json(done)
-    name = places.collapse(body.get("name") or "")[:places.MAX_NAME]
+    raw = body.get("name")
+    name = places.collapse(raw)[:places.MAX_NAME] if isinstance(raw, str) and "\x00" not in raw else ""
     if not name:
         raise InvalidInput(_("Give the site a name, so that others can find it."),
                            details=[{"field": "name", "message": _("Give the site a name.")}])
@@ -120,9 +121,10 @@ def confirm(campaign, proposal_id, contributor_id, exists, position=None):
         if proposal.confirmations >= needed:
             promote(campaign, proposal)
     else:
+        db.session.flush()  # this "no" counted once, with the others
         denied = db.session.execute(select(db.func.count()).select_from(FieldConfirmation).where(
             FieldConfirmation.proposal_id == proposal.id, FieldConfirmation.exists == False)).scalar()  # noqa: E712
-        if denied + 1 >= needed:
+        if denied >= needed:
             proposal.status = "rejected"
     db.session.flush()
     return _json(proposal)

@@ -10,6 +10,7 @@ from citizen.errors import InvalidInput, NotFound
 from citizen.extensions import csrf, db
 from citizen.kinds.field import MAX_PHOTO_BYTES, photos, proposals, sites
 from citizen.kinds.registry import reviewed_campaign
+from citizen.storable import unstorable
 
 api_bp = Blueprint("field", __name__, url_prefix="/api/v1")
 staff_bp = Blueprint("field_staff", __name__, url_prefix="/organise")
@@ -116,6 +117,8 @@ def propose(slug):
     if not isinstance(body, dict):
         raise InvalidInput(_("Send the proposal as a JSON object."))
     key = (request.headers.get("Idempotency-Key") or "").strip()[:200]
+    if unstorable(key) is not None:
+        raise InvalidInput(_("The Idempotency-Key may not contain NUL characters."))
     status, out = proposals.propose(sites.published(slug), cid, body, key)
     db.session.commit()
     return out, status
