@@ -95,6 +95,7 @@
       suggestion.textContent = fill(root.dataset.suggestion,
                                     { l: task.prediction.label, p: Math.round(task.prediction.confidence * 100) });
     }
+    if (window.citizenOffline) window.citizenOffline.keepPage();  // for a reload offline (js/offline.js)
     if (task.training) return;  // one step at a time: the next one depends on this answer
     upcoming = fetchNext([task.id]).catch(function () { return undefined; });
   }
@@ -396,6 +397,7 @@
   if (typeof kind.start === "function") {  // the kind runs its own flow (see the top of this file)
     skipBtn.hidden = backBtn.hidden = true;
     kind.start({ root: root, csrf: csrf, queue: queue, say: say });
+    if (window.citizenOffline) window.citizenOffline.keepPage();  // its first GETs make no guest: no race
   } else {
     startLoop();
   }
