@@ -331,6 +331,14 @@ def test_moderators_see_held_visits_with_their_photos_and_count_them(app, client
     assert answer.weight == 1.0 and answer.reason is None and answer.value["accepted"] is True
     assert db.session.get(Task, task.id).consensus["latest"]["fields"]["state"] == "overflowing"
     assert db.session.execute(select(AuditLog).where(AuditLog.action == "count_held")).scalar_one()
+    # the slot it was held in goes back: one of the site's two visits given, and counted in the progress as such
+    assert db.session.get(Task, task.id).redundancy == 2
+    second = guest()
+    r = visit(client, second, task.id, 36.2, 36.16, photos=[upload(client, second, task.id, jpeg())])
+    assert r.status_code == 201 and r.get_json()["task_complete"] is True
+    from citizen.campaigns.models import Campaign
+    db.session.expire_all()
+    assert db.session.get(Campaign, c.id).tasks_done == 1
     assert f'held:{answer.id}' not in staff.get("/moderation/").get_data(as_text=True)
 
 
@@ -472,3 +480,19 @@ def test_one_no_does_not_reject_a_proposal_that_needs_two(client, guest, field_c
     bad = client.post(f"{API}/campaigns/{c.slug}/proposals", headers={**guest(), "Idempotency-Key": "b"},
                       json={"name": ["x"], "value": {"position": {"lat": 10 ** 400, "lon": 1}}})
     assert bad.status_code == 422
+
+
+def test_counting_a_held_visit_can_complete_its_site(app, client, guest, field_campaign, make_user):
+    from citizen.campaigns.models import Campaign
+    from tests.helpers import sign_in
+    c = field_campaign(redundancy=1, photos_min=0)
+    task = site(c, "Market bin")
+    assert visit(client, guest(), task.id, 10, 10).get_json()["held"] == ["too_far"]
+    answer = db.session.execute(select(Answer)).scalar_one()
+    staff = app.test_client()
+    sign_in(staff, make_user("mod@example.org", "moderator").email)
+    assert staff.post("/moderation/act", json={"item": f"held:{answer.id}", "action": "accept"}).status_code == 200
+    db.session.expire_all()
+    done = db.session.get(Task, task.id)
+    assert (done.redundancy, done.answer_count, done.available) == (1, 1, False)
+    assert db.session.get(Campaign, c.id).tasks_done == 1

@@ -290,8 +290,8 @@ def submit_answer(task_id, contributor_id, value, duration_ms=None, idempotency_
         weight, reason = 0.0, "held"
     leases = task.lease_count - (leased_at is not None)
     answers, redundancy, state, result = _tally(task, kind, clean, weight, quality, part, leases)
-    if held:
-        redundancy += 1  # a held answer takes no slot of the counted ones (a moderator who counts it gives it back)
+    if held:  # a held answer takes no slot of the counted ones, nor asks for more (a moderator who counts it gives
+        redundancy = task.redundancy + 1  # the slot back)
     row = {"tid": task_id, "answers": answers, "leases": leases, "redundancy": redundancy, "consensus": state,
            "result": result, "available": not gold and answers + leases < redundancy, "camp": task.campaign_id,
            "cid": contributor_id, "value": clean, "duration_ms": duration_ms, "source": source, "weight": weight,

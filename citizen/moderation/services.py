@@ -139,7 +139,12 @@ def count_held(user, answer_id, reason=""):
     kind = get_kind(campaign.kind)
     before = answer.value
     answer.value, answer.reason = kind.accept_held(answer.value), None
+    was_done = task.answer_count >= task.redundancy
     task.redundancy = max(1, task.redundancy - 1)  # the extra slot it was held in (campaigns.scheduler)
+    task.available = task.available and task.answer_count + task.lease_count < task.redundancy
+    if not was_done and task.answer_count >= task.redundancy:  # the campaign's progress: this task is done now
+        db.session.execute(update(Campaign).where(Campaign.id == campaign.id).values(
+            tasks_done=Campaign.tasks_done + 1))
     db.session.flush()
     refold.rebuild([task.id])
     audit(user, campaign.organisation_id, "count_held", "answer", answer.id, reason,

@@ -35,6 +35,7 @@ from citizen import clock
 from citizen.errors import InvalidInput
 from citizen.kinds import Kind, invalid, parse_rows, result_column
 from citizen.kinds._shared import agreement, fields, normalise
+from citizen.kinds._shared.settings import whole_number
 from citizen.kinds.field import places
 from citizen.kinds.field.places import collapse
 
@@ -122,18 +123,6 @@ def _moment(raw):
     return moment if now - timedelta(days=14) <= moment <= now + timedelta(minutes=5) else None
 
 
-def _whole(raw, low, high, default, message):
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(str(raw).strip()) if not isinstance(raw, bool) else None
-    except ValueError:
-        value = None
-    if value is None or not low <= value <= high:
-        raise ValueError(message)
-    return value
-
-
 class FieldKind(Kind):
     id = "field"
     label = _l("Field visits (go to places, take photos, answer questions)")
@@ -179,21 +168,21 @@ class FieldKind(Kind):
                 errors.append({"field": name, "message": str(exc)})
 
         check("fields", lambda: fields.parse_fields(raw.get("fields") or EXAMPLE_FIELDS))
-        check("radius_m", lambda: _whole(raw.get("radius_m"), 5, 5000, 50, _(
+        check("radius_m", lambda: whole_number(raw.get("radius_m"), 5, 5000, 50, _(
             "How close volunteers must be: a whole number of metres from 5 to 5000.")))
-        check("accuracy_limit_m", lambda: _whole(raw.get("accuracy_limit_m"), 5, 5000, 100, _(
+        check("accuracy_limit_m", lambda: whole_number(raw.get("accuracy_limit_m"), 5, 5000, 100, _(
             "The least precise position accepted: a whole number of metres from 5 to 5000.")))
-        check("photos_min", lambda: _whole(raw.get("photos_min"), 0, MAX_PHOTOS, 1, _(
+        check("photos_min", lambda: whole_number(raw.get("photos_min"), 0, MAX_PHOTOS, 1, _(
             "Photos needed: a whole number from 0 to %(max)d.", max=MAX_PHOTOS)))
-        check("photos_max", lambda: _whole(raw.get("photos_max"), 1, MAX_PHOTOS, 3, _(
+        check("photos_max", lambda: whole_number(raw.get("photos_max"), 1, MAX_PHOTOS, 3, _(
             "Most photos: a whole number from 1 to %(max)d.", max=MAX_PHOTOS)))
-        check("min_gap_minutes", lambda: _whole(raw.get("min_gap_minutes"), 0, 60 * 24 * 30, 0, _(
+        check("min_gap_minutes", lambda: whole_number(raw.get("min_gap_minutes"), 0, 60 * 24 * 30, 0, _(
             "Time between visits: a whole number of minutes, at most 30 days.")))
-        check("confirmations", lambda: _whole(raw.get("confirmations"), 1, 10, 2, _(
+        check("confirmations", lambda: whole_number(raw.get("confirmations"), 1, 10, 2, _(
             "Confirmations of a proposed site: a whole number from 1 to 10.")))
-        check("agree", lambda: _whole(raw.get("agree"), 1, 20, 2, _(
+        check("agree", lambda: whole_number(raw.get("agree"), 1, 20, 2, _(
             "Answers that must agree: a whole number from 1 to 20.")))
-        check("max_answers", lambda: _whole(raw.get("max_answers"), 1, 50, 5, _(
+        check("max_answers", lambda: whole_number(raw.get("max_answers"), 1, 50, 5, _(
             "Most answers per task: a whole number from 1 to 50.")))
         check("tiles", lambda: places.clean_tiles(raw.get("tiles")))
         out["attribution"] = collapse(str(raw.get("attribution") or ""))[:200]

@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from citizen.storage.media import MediaRefused
 from citizen.kinds import Kind, RowError, clean_image_url
 from citizen.kinds._shared import agreement, fields
+from citizen.kinds._shared.settings import whole_number
 from citizen.ingest import archives, pdfs
 from citizen.kinds import invalid, result_column
 from citizen.kinds._shared import normalise
@@ -36,18 +37,6 @@ LIMITS = {"PDF_MAX_PAGES": 500, "PDF_MAX_BYTES": 50_000_000, "PDF_MAX_FILES": 50
 
 def limit(name):
     return int(current_app.config.get(name, LIMITS[name]))
-
-
-def _whole(raw, low, high, default, message):
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(str(raw).strip()) if not isinstance(raw, bool) else None
-    except ValueError:
-        value = None
-    if value is None or not low <= value <= high:
-        raise ValueError(message)
-    return value
 
 
 class TranscriptionKind(Kind):
@@ -95,9 +84,9 @@ class TranscriptionKind(Kind):
 
         check("fields", lambda: fields.parse_fields(raw.get("fields")))
         check("unit", lambda: _one_of(raw.get("unit"), UNITS, "page", _("Choose page or document.")))
-        check("agree", lambda: _whole(raw.get("agree"), 1, 20, 2, _(
+        check("agree", lambda: whole_number(raw.get("agree"), 1, 20, 2, _(
             "Answers that must agree: a whole number from 1 to 20.")))
-        check("max_answers", lambda: _whole(raw.get("max_answers"), 1, 50, 5, _(
+        check("max_answers", lambda: whole_number(raw.get("max_answers"), 1, 50, 5, _(
             "Most answers per task: a whole number from 1 to 50.")))
         check("decimal_mark", lambda: _one_of(raw.get("decimal_mark"), DECIMAL_MARKS, "auto",
                                               _("Choose how decimals are written.")))
